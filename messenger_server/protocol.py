@@ -1,0 +1,580 @@
+"""The Messenger wire protocol: message definitions and framing, without I/O.
+
+This module is the single definition of the wire format; the server and the
+desktop client both import it. ``docs/protocol.md`` documents it for people
+who write other clients.
+
+Framing: every frame is a 4-byte unsigned big-endian length ``N`` followed by
+``N`` bytes holding one UTF-8 JSON object. The object's ``"type"`` field names
+its kind. Nothing here touches a socket: feed received bytes to a
+:class:`FrameReader`, decode each payload with :func:`decode_client_frame` or
+:func:`decode_server_frame`, and build outgoing frames with :func:`encode`.
+
+Any malformed input raises :class:`ProtocolError` and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterator
+from typing import Annotated, Final, Literal
+
+import msgspec
+
+PROTOCOL_VERSION: Final = 1
+"""The protocol version this code speaks; sent in ``hello`` and ``welcome``."""
+
+HEADER = struct.Struct(">I")
+
+# --- limits (defaults; the server may lower or raise them and says so in ``welcome``) ---
+
+MAX_FRAME_BYTES: Final = 1024 * 1024
+"""Largest frame payload accepted (1 MiB)."""
+MAX_TEXT_BYTES: Final = 64 * 1024
+"""Largest message text, counted in UTF-8 bytes (64 KiB)."""
+MAX_DISPLAY_NAME_CHARS: Final = 64
+MAX_GROUP_NAME_CHARS: Final = 64
+MAX_GROUP_MEMBERS: Final = 256
+"""Largest group, its creator included."""
+MAX_ACK_IDS: Final = 1024
+"""Most ids one ``ack`` frame may carry."""
+MAX_REQUEST_ID: Final = 2**53 - 1
+
+CLIENT_ID_PATTERN: Final = r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$"
+"""Client IDs: eight Crockford base32 characters in two groups, e.g. ``K7QM-4XPA``."""
+GROUP_ID_PATTERN: Final = r"^G-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$"
+"""Group IDs: ``G-`` followed by the same shape, e.g. ``G-Q2RT-8HVB``."""
+KEY_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
+"""Idempotency keys chosen by the sender (a UUID's hex works well)."""
+CREDENTIAL_PATTERN: Final = r"^[A-Za-z0-9_-]{16,128}$"
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+ClientId = Annotated[str, msgspec.Meta(pattern=CLIENT_ID_PATTERN)]
+GroupId = Annotated[str, msgspec.Meta(pattern=GROUP_ID_PATTERN)]
+RequestId = Annotated[int, msgspec.Meta(ge=0, le=MAX_REQUEST_ID)]
+EventId = Annotated[int, msgspec.Meta(ge=1)]
+Seq = Annotated[int, msgspec.Meta(ge=0)]
+Timestamp = Annotated[int, msgspec.Meta(ge=0)]
+"""Milliseconds since the Unix epoch, UTC, assigned by the server."""
+IdempotencyKey = Annotated[str, msgspec.Meta(pattern=KEY_PATTERN)]
+Credential = Annotated[str, msgspec.Meta(pattern=CREDENTIAL_PATTERN)]
+DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_DISPLAY_NAME_CHARS)]
+GroupName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_GROUP_NAME_CHARS)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_BYTES)]
+ShortText = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class ErrorCode:
+    """Error codes carried by :class:`Error` frames. Clients must treat unknown codes
+    like ``internal_error``."""
+
+    BAD_FRAME: Final = "bad_frame"
+    FRAME_TOO_LARGE: Final = "frame_too_large"
+    UNSUPPORTED_VERSION: Final = "unsupported_version"
+    HELLO_REQUIRED: Final = "hello_required"
+    NOT_AUTHENTICATED: Final = "not_authenticated"
+    ALREADY_AUTHENTICATED: Final = "already_authenticated"
+    REGISTRATION_CLOSED: Final = "registration_closed"
+    INVALID_CREDENTIALS: Final = "invalid_credentials"
+    CLIENT_DISABLED: Final = "client_disabled"
+    UNKNOWN_CLIENT: Final = "unknown_client"
+    UNKNOWN_GROUP: Final = "unknown_group"
+    NOT_A_MEMBER: Final = "not_a_member"
+    NOT_ADMIN: Final = "not_admin"
+    ALREADY_A_MEMBER: Final = "already_a_member"
+    GROUP_FULL: Final = "group_full"
+    TEXT_TOO_LARGE: Final = "text_too_large"
+    NAME_TOO_LONG: Final = "name_too_long"
+    INVALID_FIELD: Final = "invalid_field"
+    RATE_LIMITED: Final = "rate_limited"
+    TIMEOUT: Final = "timeout"
+    SESSION_REPLACED: Final = "session_replaced"
+    SLOW_CONSUMER: Final = "slow_consumer"
+    SHUTTING_DOWN: Final = "shutting_down"
+    INTERNAL_ERROR: Final = "internal_error"
+
+
+class ProtocolError(Exception):
+    """Raised for any frame that is malformed, oversize or invalid.
+
+    Attributes:
+        code: the :class:`ErrorCode` to answer with.
+        request_id: the offending request's id when it could be read, else ``None``.
+    """
+
+    def __init__(self, code: str, message: str, request_id: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+def _check_name(value: str, field: str) -> None:
+    if not value.strip():
+        raise ValueError(f"{field} must not be blank")
+    if _CONTROL_CHARS.search(value):
+        raise ValueError(f"{field} must not contain control characters")
+
+
+class _Frame(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=False):
+    """Base of every frame. Unknown fields are ignored so that later minor versions
+    can add optional fields without breaking older peers."""
+
+
+# ---------------------------------------------------------------------------
+# Client -> server requests. Each carries ``id``; the server answers each with
+# exactly one reply carrying the same ``id``: a typed reply or ``error``.
+# ---------------------------------------------------------------------------
+
+
+class Hello(_Frame, frozen=True, tag="hello"):
+    """First frame of every connection. Answered by :class:`Welcome`."""
+
+    id: RequestId
+    protocol: Annotated[int, msgspec.Meta(ge=1)]
+    client: ShortText = ""
+
+
+class Register(_Frame, frozen=True, tag="register"):
+    """Ask for a new identity. Answered by :class:`Registered`; does not log in."""
+
+    id: RequestId
+    display_name: DisplayName
+
+    def __post_init__(self) -> None:
+        _check_name(self.display_name, "display_name")
+
+
+class Login(_Frame, frozen=True, tag="login"):
+    """Authenticate as ``client_id``. Answered by :class:`LoggedIn`, then the pending
+    backlog is pushed."""
+
+    id: RequestId
+    client_id: ClientId
+    credential: Credential
+
+
+class Send(_Frame, frozen=True, tag="send"):
+    """Send ``text`` to one client (``to``) or to a group (``group``), exactly one of them.
+
+    ``key`` is chosen by the sender and must be reused when resending the same
+    message: the server answers a repeated key with the original :class:`Sent`
+    and does not deliver the message again.
+    """
+
+    id: RequestId
+    key: IdempotencyKey
+    text: Text
+    to: ClientId | None = None
+    group: GroupId | None = None
+
+    def __post_init__(self) -> None:
+        if (self.to is None) == (self.group is None):
+            raise ValueError("exactly one of 'to' and 'group' must be given")
+        if len(self.text.encode("utf-8")) > MAX_TEXT_BYTES:
+            raise ValueError(f"text is longer than {MAX_TEXT_BYTES} bytes")
+
+
+class MarkRead(_Frame, frozen=True, tag="read"):
+    """Confirm reading every message up to conversation position ``up_to`` (a ``seq``)
+    in the conversation with ``peer`` or in ``group``. Answered by :class:`Ok`."""
+
+    id: RequestId
+    up_to: Seq
+    peer: ClientId | None = None
+    group: GroupId | None = None
+
+    def __post_init__(self) -> None:
+        if (self.peer is None) == (self.group is None):
+            raise ValueError("exactly one of 'peer' and 'group' must be given")
+
+
+class Lookup(_Frame, frozen=True, tag="lookup"):
+    """Does ``client_id`` exist, and what is its display name? Answered by :class:`Contact`."""
+
+    id: RequestId
+    client_id: ClientId
+
+
+class CreateGroup(_Frame, frozen=True, tag="create_group"):
+    """Create a group with the sender as admin. Answered by :class:`GroupReply`."""
+
+    id: RequestId
+    name: GroupName
+    members: Annotated[list[ClientId], msgspec.Meta(max_length=MAX_GROUP_MEMBERS)]
+
+    def __post_init__(self) -> None:
+        _check_name(self.name, "name")
+
+
+class AddMember(_Frame, frozen=True, tag="add_member"):
+    """Admins only. Answered by :class:`GroupReply`."""
+
+    id: RequestId
+    group: GroupId
+    client_id: ClientId
+    admin: bool = False
+
+
+class RemoveMember(_Frame, frozen=True, tag="remove_member"):
+    """Admins only. Answered by :class:`GroupReply`."""
+
+    id: RequestId
+    group: GroupId
+    client_id: ClientId
+
+
+class LeaveGroup(_Frame, frozen=True, tag="leave_group"):
+    """Leave a group. Answered by :class:`Ok`."""
+
+    id: RequestId
+    group: GroupId
+
+
+class ListGroups(_Frame, frozen=True, tag="list_groups"):
+    """Every group the caller belongs to. Answered by :class:`Groups`."""
+
+    id: RequestId
+
+
+class Ping(_Frame, frozen=True, tag="ping"):
+    """Keep-alive. Answered by :class:`Pong`."""
+
+    id: RequestId
+
+
+class Ack(_Frame, frozen=True, tag="ack"):
+    """Acknowledge pushed events by id (``message_id`` or ``event_id``).
+
+    Not a request: it has no ``id`` and gets no reply. Acknowledging an id that is
+    unknown or already acknowledged is harmless.
+    """
+
+    ids: Annotated[list[EventId], msgspec.Meta(min_length=1, max_length=MAX_ACK_IDS)]
+
+
+Request = (
+    Hello
+    | Register
+    | Login
+    | Send
+    | MarkRead
+    | Lookup
+    | CreateGroup
+    | AddMember
+    | RemoveMember
+    | LeaveGroup
+    | ListGroups
+    | Ping
+)
+ClientFrame = Request | Ack
+
+# ---------------------------------------------------------------------------
+# Server -> client replies. ``id`` repeats the request's ``id``.
+# ---------------------------------------------------------------------------
+
+
+class Limits(msgspec.Struct, frozen=True):
+    """Limits in force on this server; sent in :class:`Welcome`."""
+
+    max_frame_bytes: int = MAX_FRAME_BYTES
+    max_text_bytes: int = MAX_TEXT_BYTES
+    max_display_name_chars: int = MAX_DISPLAY_NAME_CHARS
+    max_group_name_chars: int = MAX_GROUP_NAME_CHARS
+    max_group_members: int = MAX_GROUP_MEMBERS
+
+
+class Member(msgspec.Struct, frozen=True):
+    client_id: ClientId
+    display_name: str
+    admin: bool = False
+
+
+class GroupInfo(msgspec.Struct, frozen=True):
+    """A group's current state. ``members`` includes every admin."""
+
+    group_id: GroupId
+    name: str
+    members: list[Member]
+    created_by: ClientId
+    created_at: Timestamp
+
+
+class Welcome(_Frame, frozen=True, tag="welcome"):
+    id: RequestId
+    protocol: int
+    server: str
+    registration: Literal["open", "closed"]
+    limits: Limits
+
+
+class Registered(_Frame, frozen=True, tag="registered"):
+    """The new identity. The client must store ``credential``: it is never shown again."""
+
+    id: RequestId
+    client_id: ClientId
+    credential: Credential
+    display_name: str
+
+
+class LoggedIn(_Frame, frozen=True, tag="logged_in"):
+    id: RequestId
+    client_id: ClientId
+    display_name: str
+    pending: int
+    """How many stored events follow right after this reply (the backlog)."""
+
+
+class Sent(_Frame, frozen=True, tag="sent"):
+    """The message is durably stored: it will be delivered, once."""
+
+    id: RequestId
+    key: IdempotencyKey
+    message_id: EventId
+    seq: Seq
+    ts: Timestamp
+    duplicate: bool = False
+    """True when ``key`` had been used already; the fields describe the original."""
+
+
+class Contact(_Frame, frozen=True, tag="contact"):
+    id: RequestId
+    client_id: ClientId
+    display_name: str
+
+
+class GroupReply(_Frame, frozen=True, tag="group"):
+    id: RequestId
+    group: GroupInfo
+
+
+class Groups(_Frame, frozen=True, tag="groups"):
+    id: RequestId
+    groups: list[GroupInfo]
+
+
+class Ok(_Frame, frozen=True, tag="ok"):
+    id: RequestId
+
+
+class Pong(_Frame, frozen=True, tag="pong"):
+    id: RequestId
+    ts: Timestamp
+
+
+class Error(_Frame, frozen=True, tag="error"):
+    """A refused request (``id`` set) or a connection-level error (``id`` null).
+
+    After a connection-level error the server closes the connection.
+    """
+
+    code: str
+    message: str
+    id: RequestId | None = None
+
+
+Reply = Welcome | Registered | LoggedIn | Sent | Contact | GroupReply | Groups | Ok | Pong | Error
+
+# ---------------------------------------------------------------------------
+# Server -> client events, pushed without a request.
+# ---------------------------------------------------------------------------
+
+
+class Message(_Frame, frozen=True, tag="message"):
+    """A message for the receiving client. Acknowledge ``message_id`` with :class:`Ack`
+    once it is stored; until then it is pushed again on every login.
+
+    ``to`` is set for a direct message (it is the receiver), ``group`` for a group
+    message. ``seq`` orders the conversation; it grows strictly, possibly with gaps.
+    """
+
+    message_id: EventId
+    seq: Seq
+    ts: Timestamp
+    sender: ClientId
+    sender_name: str
+    text: str
+    to: ClientId | None = None
+    group: GroupId | None = None
+
+
+class Delivered(_Frame, frozen=True, tag="delivered"):
+    """``by`` stored the sender's message ``message_id``.
+
+    ``event_id`` is set when the event was stored for an offline sender: acknowledge it.
+    """
+
+    message_id: EventId
+    seq: Seq
+    by: ClientId
+    group: GroupId | None = None
+    event_id: EventId | None = None
+
+
+class Read(_Frame, frozen=True, tag="read"):
+    """``by`` has read every message up to ``up_to`` in ``group``, or, when ``group``
+    is absent, in the direct conversation with ``by``."""
+
+    by: ClientId
+    up_to: Seq
+    ts: Timestamp
+    group: GroupId | None = None
+    event_id: EventId | None = None
+
+
+GroupChange = Literal["created", "member_added", "member_removed", "member_left"]
+
+
+class GroupUpdate(_Frame, frozen=True, tag="group_update"):
+    """A group the receiver is or was in changed. ``group`` is its new state: when the
+    receiver is not among its members, they were removed or left. Always stored:
+    acknowledge ``event_id``."""
+
+    event_id: EventId
+    change: GroupChange
+    actor: ClientId
+    group: GroupInfo
+    subject: ClientId | None = None
+
+
+Event = Message | Delivered | Read | GroupUpdate
+ServerFrame = Reply | Event
+
+
+# ---------------------------------------------------------------------------
+# Encoding and decoding
+# ---------------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder()
+_client_decoder = msgspec.json.Decoder(ClientFrame)
+_server_decoder = msgspec.json.Decoder(ServerFrame)
+_id_probe = msgspec.json.Decoder(dict[str, object])
+
+
+def encode_payload(frame: ClientFrame | ServerFrame) -> bytes:
+    """The JSON payload of ``frame``, without the length header."""
+    return _encoder.encode(frame)
+
+
+def encode(frame: ClientFrame | ServerFrame) -> bytes:
+    """``frame`` as bytes ready for the wire: length header plus JSON payload."""
+    payload = _encoder.encode(frame)
+    return HEADER.pack(len(payload)) + payload
+
+
+def frame_bytes(payload: bytes) -> bytes:
+    """Prefix an already-encoded payload with its length header."""
+    return HEADER.pack(len(payload)) + payload
+
+
+def _request_id_of(payload: bytes) -> int | None:
+    try:
+        obj = _id_probe.decode(payload)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    value = obj.get("id")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_REQUEST_ID:
+        return value
+    return None
+
+
+def _error_code(message: str) -> str:
+    if "text is longer" in message or ("`$.text`" in message and "length" in message):
+        return ErrorCode.TEXT_TOO_LARGE
+    if ("display_name" in message or "`$.name`" in message) and "length <=" in message:
+        return ErrorCode.NAME_TOO_LONG
+    return ErrorCode.INVALID_FIELD
+
+
+def decode_client_frame(payload: bytes) -> ClientFrame:
+    """Decode one payload sent by a client.
+
+    Raises:
+        ProtocolError: ``bad_frame`` for anything that is not a JSON object of a known
+            type, or a field-specific code (``text_too_large``, ``name_too_long``,
+            ``invalid_field``) with the request id when it could be read.
+    """
+    try:
+        return _client_decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        request_id = _request_id_of(payload)
+        message = str(exc)
+        if (
+            "`$.type`" in message
+            or "missing required field `type`" in message
+            or message.startswith("Expected `object`")
+        ):
+            raise ProtocolError(ErrorCode.BAD_FRAME, message, request_id) from None
+        raise ProtocolError(_error_code(message), message, request_id) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"not a JSON object: {exc}") from None
+
+
+def decode_server_frame(payload: bytes) -> ServerFrame:
+    """Decode one payload sent by the server.
+
+    Raises:
+        ProtocolError: for anything that is not a valid server frame.
+    """
+    try:
+        return _server_decoder.decode(payload)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(ErrorCode.BAD_FRAME, str(exc)) from None
+
+
+class FrameReader:
+    """Splits a byte stream into frame payloads.
+
+    Feed every chunk received with :meth:`feed`, then iterate :meth:`frames` to take
+    each complete payload; decode each with :func:`decode_client_frame` or
+    :func:`decode_server_frame`. After a :class:`ProtocolError` from :meth:`frames`
+    the stream cannot be resynchronised: close the connection.
+    """
+
+    __slots__ = ("_buffer", "_max_frame_bytes")
+
+    def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+        self._buffer = bytearray()
+        self._max_frame_bytes = max_frame_bytes
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet taken as frames."""
+        return len(self._buffer)
+
+    def frames(self) -> Iterator[bytes]:
+        """Yield each complete payload buffered so far.
+
+        Raises:
+            ProtocolError: ``frame_too_large`` when a header announces more than the
+                limit (raised before the body arrives, so nothing is buffered for it).
+        """
+        buffer = self._buffer
+        offset = 0
+        try:
+            while len(buffer) - offset >= HEADER.size:
+                (length,) = HEADER.unpack_from(buffer, offset)
+                if length > self._max_frame_bytes:
+                    raise ProtocolError(
+                        ErrorCode.FRAME_TOO_LARGE,
+                        f"frame of {length} bytes exceeds the limit of {self._max_frame_bytes}",
+                    )
+                end = offset + HEADER.size + length
+                if len(buffer) < end:
+                    break
+                start = offset + HEADER.size
+                offset = end
+                yield bytes(buffer[start:end])
+        finally:
+            if offset:
+                del buffer[:offset]
+
+
+def direct_conversation(a: str, b: str) -> str:
+    """The conversation key of the direct chat between clients ``a`` and ``b``."""
+    return f"{a}:{b}" if a <= b else f"{b}:{a}"
