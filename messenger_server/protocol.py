@@ -365,10 +365,8 @@ class Pong(_Frame, frozen=True, tag="pong"):
 
 
 class Error(_Frame, frozen=True, tag="error"):
-    """A refused request (``id`` set) or a connection-level error (``id`` null).
-
-    After a connection-level error the server closes the connection.
-    """
+    """A refused request. ``id`` is null when the request's id could not be read
+    (a malformed frame); the connection stays open unless a :class:`Goodbye` follows."""
 
     code: str
     message: str
@@ -439,7 +437,17 @@ class GroupUpdate(_Frame, frozen=True, tag="group_update"):
     subject: ClientId | None = None
 
 
-Event = Message | Delivered | Read | GroupUpdate
+class Goodbye(_Frame, frozen=True, tag="goodbye"):
+    """The server is closing the connection, for the reason in ``code``; it is the last
+    frame of the connection. After ``session_replaced`` a client should not reconnect by
+    itself (another connection of the same identity took over); after anything else it
+    may reconnect with backoff."""
+
+    code: str
+    message: str
+
+
+Event = Message | Delivered | Read | GroupUpdate | Goodbye
 ServerFrame = Reply | Event
 
 

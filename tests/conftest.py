@@ -1,0 +1,121 @@
+"""Shared fixtures: a real server on 127.0.0.1 with an ephemeral port and a real SQLite
+file in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from messenger_server.config import Settings, load_settings
+
+from messenger_server.server import MessengerServer
+from messenger_server.storage import SQLiteStorage
+from tests.wire import Identity, WireClient
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    return load_settings(
+        environ={}, overrides={"host": "127.0.0.1", "port": 0, "data_dir": data_dir, **overrides}
+    )
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[SQLiteStorage]:
+    store = SQLiteStorage(tmp_path / "store" / "messenger.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+class RunningServer:
+    """A server in this test's event loop; ``restart`` keeps the data directory."""
+
+    def __init__(self, data_dir: Path, **overrides: Any) -> None:
+        self.settings = make_settings(data_dir, **overrides)
+        self.storage: SQLiteStorage | None = None
+        self.server: MessengerServer | None = None
+        self.clients: list[WireClient] = []
+
+    async def start(self) -> None:
+        self.storage = SQLiteStorage(self.settings.database_path)
+        await self.storage.open()
+        self.server = MessengerServer(self.settings, self.storage)
+        await self.server.start()
+        if self.settings.port == 0:  # keep the port across restarts
+            self.settings = make_settings(
+                self.settings.data_dir,
+                **{
+                    k: getattr(self.settings, k)
+                    for k in (
+                        "registration",
+                        "max_write_buffer",
+                        "rate_limit",
+                        "rate_burst",
+                        "idle_timeout",
+                        "handshake_timeout",
+                    )
+                },
+                port=self.server.port,
+            )
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+        if self.storage is not None:
+            await self.storage.close()
+        self.server = self.storage = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.port
+
+    async def connect(self, **kwargs: Any) -> WireClient:
+        client = await WireClient.connect(self.port, **kwargs)
+        self.clients.append(client)
+        return client
+
+    async def user(self, name: str) -> tuple[WireClient, Identity]:
+        """A newly registered, logged-in client."""
+        client = await self.connect()
+        identity = await client.register(name)
+        reply = await client.login(identity)
+        assert reply.__class__.__name__ == "LoggedIn", reply
+        return client, identity
+
+    async def close_clients(self) -> None:
+        for client in self.clients:
+            await client.close()
+        self.clients.clear()
+
+
+@pytest.fixture
+async def server_factory(
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Awaitable[RunningServer]]]:
+    started: list[RunningServer] = []
+
+    async def start(**overrides: Any) -> RunningServer:
+        running = RunningServer(tmp_path / f"server{len(started)}", **overrides)
+        await running.start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        await running.close_clients()
+        await running.stop()
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
+    running = RunningServer(tmp_path / "server")
+    await running.start()
+    yield running
+    await running.close_clients()
+    await running.stop()

@@ -1,0 +1,565 @@
+"""End to end: real server, real sockets on 127.0.0.1, real SQLite files."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from messenger_server import protocol
+from messenger_server.protocol import ErrorCode
+from tests.conftest import RunningServer
+from tests.wire import Identity
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def test_register_connect_send_delivered(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+
+    sent = await alice.send("Olá, Bob!", to=bob_id.client_id)
+    assert isinstance(sent, protocol.Sent) and not sent.duplicate
+
+    [message] = await bob.messages(1)
+    assert (message.sender, message.sender_name, message.text, message.to) == (
+        alice_id.client_id,
+        "Alice",
+        "Olá, Bob!",
+        bob_id.client_id,
+    )
+    assert (message.message_id, message.seq, message.ts) == (sent.message_id, sent.seq, sent.ts)
+
+    delivered = await alice.next_event(protocol.Delivered)
+    assert (delivered.message_id, delivered.by) == (sent.message_id, bob_id.client_id)
+    assert await server.storage.count_pending(bob_id.client_id) == 0
+
+
+async def test_registered_ids_are_random_and_readable(server: RunningServer) -> None:
+    client = await server.connect()
+    ids = [(await client.register(f"user {i}")).client_id for i in range(20)]
+    assert len(set(ids)) == 20
+    assert all(len(i) == 9 and i[4] == "-" for i in ids)
+    assert sorted(ids) != ids or len(set(i[:4] for i in ids)) > 1
+
+
+async def test_offline_recipient_gets_every_pending_message_in_order(
+    server: RunningServer,
+) -> None:
+    alice, _ = await server.user("Alice")
+    bob_conn = await server.connect()
+    bob_id = await bob_conn.register("Bob")
+    await bob_conn.close()
+
+    texts = [f"message {i}" for i in range(50)]
+    for text in texts:
+        assert isinstance(await alice.send(text, to=bob_id.client_id), protocol.Sent)
+
+    bob = await server.connect()
+    logged_in = await bob.login(bob_id)
+    assert isinstance(logged_in, protocol.LoggedIn) and logged_in.pending == 50
+    received = await bob.messages(50)
+    assert [m.text for m in received] == texts
+    seqs = [m.seq for m in received]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 50
+
+
+async def test_unacknowledged_messages_are_sent_again_on_reconnect(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    await alice.send("first", to=bob_id.client_id)
+    [unacked] = await bob.messages(1, ack=False)
+    await bob.close()
+
+    bob = await server.connect()
+    await bob.login(bob_id)
+    [again] = await bob.messages(1)
+    assert again.message_id == unacked.message_id
+    await bob.close()
+
+    bob = await server.connect()
+    await bob.login(bob_id)
+    await bob.no_event(protocol.Message)
+
+
+async def test_read_confirmation_reaches_an_offline_sender_later(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    sent = await alice.send("did you read this?", to=bob_id.client_id)
+    [message] = await bob.messages(1)
+    await alice.close()
+    await asyncio.sleep(0.05)
+
+    reply = await bob.request(protocol.MarkRead, up_to=message.seq, peer=alice_id.client_id)
+    assert isinstance(reply, protocol.Ok)
+
+    alice = await server.connect()
+    await alice.login(alice_id)
+    read = await alice.next_event(protocol.Read)
+    assert (read.by, read.up_to, read.group) == (bob_id.client_id, sent.seq, None)
+    assert read.event_id is not None
+    delivered_before = await server.storage.count_pending(alice_id.client_id) - 1
+    alice.send_frame(protocol.Ack(ids=[read.event_id]))
+    await alice.request(protocol.Ping)
+    assert await server.storage.count_pending(alice_id.client_id) == delivered_before
+    alice.send_frame(protocol.Ack(ids=list(range(1, sent.message_id + 100))))
+    await alice.request(protocol.Ping)
+    assert await server.storage.count_pending(alice_id.client_id) == 0
+
+
+async def test_delivered_receipt_is_stored_for_an_offline_sender(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    bob_conn = await server.connect()
+    bob_id = await bob_conn.register("Bob")
+    await bob_conn.close()
+    sent = await alice.send("while you were away", to=bob_id.client_id)
+    await alice.close()
+
+    bob = await server.connect()
+    await bob.login(bob_id)
+    await bob.messages(1)
+    await bob.request(protocol.Ping)
+
+    alice = await server.connect()
+    await alice.login(alice_id)
+    delivered = await alice.next_event(protocol.Delivered)
+    assert (delivered.message_id, delivered.by, delivered.seq) == (
+        sent.message_id,
+        bob_id.client_id,
+        sent.seq,
+    )
+    assert delivered.event_id is not None
+
+
+async def test_read_receipt_reaches_an_online_sender_at_once(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    sent = await alice.send("hi", to=bob_id.client_id)
+    await bob.messages(1)
+    await bob.request(protocol.MarkRead, up_to=sent.seq, peer=alice_id.client_id)
+    read = await alice.next_event(protocol.Read)
+    assert (read.by, read.up_to, read.event_id) == (bob_id.client_id, sent.seq, None)
+
+
+async def test_group_fan_out_reaches_online_and_offline_members(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    carol_conn = await server.connect()
+    carol_id = await carol_conn.register("Carol")
+    await carol_conn.close()
+
+    reply = await alice.request(
+        protocol.CreateGroup, name="Família", members=[bob_id.client_id, carol_id.client_id]
+    )
+    assert isinstance(reply, protocol.GroupReply)
+    group = reply.group
+    assert {m.client_id for m in group.members} == {
+        alice_id.client_id,
+        bob_id.client_id,
+        carol_id.client_id,
+    }
+    assert [m.client_id for m in group.members if m.admin] == [alice_id.client_id]
+
+    update = await bob.next_event(protocol.GroupUpdate)
+    assert (update.change, update.group.group_id) == ("created", group.group_id)
+    bob.send_frame(protocol.Ack(ids=[update.event_id]))
+
+    await alice.send("hello group", group=group.group_id)
+    await bob.send("hi all", group=group.group_id)
+    [from_alice, from_bob_to_alice] = [(await bob.messages(1))[0], (await alice.messages(1))[0]]
+    assert from_alice.group == group.group_id and from_alice.text == "hello group"
+    assert from_bob_to_alice.text == "hi all"
+
+    carol = await server.connect()
+    await carol.login(carol_id)
+    created = await carol.next_event(protocol.GroupUpdate)
+    assert created.group.name == "Família"
+    carol.send_frame(protocol.Ack(ids=[created.event_id]))
+    received = await carol.messages(2)
+    assert [m.text for m in received] == ["hello group", "hi all"]
+    assert received[0].seq < received[1].seq
+
+
+async def test_idempotent_resend_creates_no_duplicate(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    first = await alice.send("only once", to=bob_id.client_id, key="resend-key-1")
+    again = await alice.send("only once", to=bob_id.client_id, key="resend-key-1")
+    assert isinstance(first, protocol.Sent) and isinstance(again, protocol.Sent)
+    assert again.duplicate and not first.duplicate
+    assert (again.message_id, again.seq, again.ts) == (first.message_id, first.seq, first.ts)
+    await bob.messages(1)
+    await bob.no_event(protocol.Message)
+
+
+async def test_resend_in_the_same_batch_is_one_message(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    frames, futures = [], []
+    for _ in range(3):
+        frame, future = alice.new_request(
+            protocol.Send, key="same-key", text="x", to=bob_id.client_id
+        )
+        frames.append(protocol.encode(frame))
+        futures.append(future)
+    alice.send_raw(b"".join(frames))  # one chunk: one storage batch
+    replies = await asyncio.gather(*futures)
+    assert len({r.message_id for r in replies}) == 1
+    assert [r.duplicate for r in replies] == [False, True, True]
+    await bob.messages(1)
+    await bob.no_event(protocol.Message)
+
+
+async def test_wrong_credential_is_refused(server: RunningServer) -> None:
+    client = await server.connect()
+    identity = await client.register("Alice")
+    reply = await client.login(Identity(identity.client_id, "x" * 43, "Alice"))
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.INVALID_CREDENTIALS
+    await client.wait_closed()
+
+
+async def test_unknown_id_is_refused(server: RunningServer) -> None:
+    client = await server.connect()
+    reply = await client.login(Identity("ZZZZ-ZZZZ", "x" * 43, "nobody"))
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.UNKNOWN_CLIENT
+    await client.wait_closed()
+
+
+async def test_disabled_client_cannot_log_in(server: RunningServer) -> None:
+    client = await server.connect()
+    identity = await client.register("Mallory")
+    await server.storage.set_client_disabled(identity.client_id, True)
+    reply = await client.login(identity)
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.CLIENT_DISABLED
+
+
+async def test_nothing_but_hello_and_login_before_authentication(server: RunningServer) -> None:
+    client = await server.connect()
+    reply = await client.request(protocol.Lookup, client_id="ABCD-EFGH")
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.NOT_AUTHENTICATED
+    reply = await client.send("hi", to="ABCD-EFGH")
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.NOT_AUTHENTICATED
+
+
+async def test_first_frame_must_be_hello(server: RunningServer) -> None:
+    client = await server.connect(hello=False)
+    client.send_frame(protocol.Register(id=1, display_name="x"))
+    await client.wait_closed()
+    assert client.close_error is not None and client.close_error.code == ErrorCode.HELLO_REQUIRED
+
+
+async def test_unsupported_protocol_version_is_refused(server: RunningServer) -> None:
+    client = await server.connect(hello=False)
+    client.send_frame(protocol.Hello(id=1, protocol=99))
+    await client.wait_closed()
+    assert client.close_error is not None
+    assert client.close_error.code == ErrorCode.UNSUPPORTED_VERSION
+
+
+async def test_nobody_can_send_as_another_id(server: RunningServer) -> None:
+    """The sender is the authenticated identity; there is no field to claim another."""
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    carol, _ = await server.user("Carol")
+    # A forged "sender" field is ignored: the message is from Carol.
+    alice_raw = b'{"type":"send","id":77,"key":"forged","text":"hi","to":"%s","sender":"%s"}' % (
+        bob_id.client_id.encode(),
+        alice_id.client_id.encode(),
+    )
+    future = asyncio.get_running_loop().create_future()
+    carol.replies[77] = future
+    carol.send_raw(protocol.frame_bytes(alice_raw))
+    assert isinstance(await asyncio.wait_for(future, 5), protocol.Sent)
+    [message] = await bob.messages(1)
+    assert message.sender == carol.client_id != alice_id.client_id
+
+
+async def test_logging_in_as_another_needs_their_credential(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    mallory, mallory_id = await server.user("Mallory")
+    reply = await mallory.request(
+        protocol.Login, client_id=alice_id.client_id, credential=mallory_id.credential
+    )
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.ALREADY_AUTHENTICATED
+    intruder = await server.connect()
+    reply = await intruder.login(Identity(alice_id.client_id, mallory_id.credential, ""))
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.INVALID_CREDENTIALS
+
+
+async def test_only_members_post_to_a_group(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    outsider, _ = await server.user("Eve")
+    group = (await alice.request(protocol.CreateGroup, name="g", members=[bob_id.client_id])).group
+    reply = await outsider.send("let me in", group=group.group_id)
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.NOT_A_MEMBER
+    reply = await outsider.send("hello?", group="G-0000-0000")
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.UNKNOWN_GROUP
+    await bob.no_event(protocol.Message)
+
+
+async def test_only_admins_change_membership(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    carol, carol_id = await server.user("Carol")
+    group = (await alice.request(protocol.CreateGroup, name="g", members=[bob_id.client_id])).group
+
+    reply = await bob.request(
+        protocol.AddMember, group=group.group_id, client_id=carol_id.client_id
+    )
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.NOT_ADMIN
+    reply = await bob.request(
+        protocol.RemoveMember, group=group.group_id, client_id=alice_id.client_id
+    )
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.NOT_ADMIN
+    reply = await carol.request(
+        protocol.AddMember, group=group.group_id, client_id=carol_id.client_id
+    )
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.NOT_A_MEMBER
+
+    reply = await alice.request(
+        protocol.AddMember, group=group.group_id, client_id=carol_id.client_id
+    )
+    assert isinstance(reply, protocol.GroupReply) and len(reply.group.members) == 3
+    added = await carol.next_event(protocol.GroupUpdate)
+    assert (added.change, added.subject) == ("member_added", carol_id.client_id)
+
+    reply = await alice.request(
+        protocol.RemoveMember, group=group.group_id, client_id=bob_id.client_id
+    )
+    assert isinstance(reply, protocol.GroupReply)
+    removed = await bob.next_event(protocol.GroupUpdate)
+    while removed.change != "member_removed":
+        removed = await bob.next_event(protocol.GroupUpdate)
+    assert bob_id.client_id not in {m.client_id for m in removed.group.members}
+    reply = await bob.send("still here?", group=group.group_id)
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.NOT_A_MEMBER
+
+
+async def test_offline_member_learns_of_removal_on_connect(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob_conn = await server.connect()
+    bob_id = await bob_conn.register("Bob")
+    await bob_conn.close()
+    group = (await alice.request(protocol.CreateGroup, name="g", members=[bob_id.client_id])).group
+    await alice.request(protocol.RemoveMember, group=group.group_id, client_id=bob_id.client_id)
+
+    bob = await server.connect()
+    await bob.login(bob_id)
+    changes = [(await bob.next_event(protocol.GroupUpdate)).change for _ in range(2)]
+    assert changes == ["created", "member_removed"]
+
+
+async def test_last_admin_leaving_hands_admin_to_the_oldest_member(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    carol, carol_id = await server.user("Carol")
+    group = (
+        await alice.request(
+            protocol.CreateGroup, name="g", members=[bob_id.client_id, carol_id.client_id]
+        )
+    ).group
+    assert isinstance(await alice.request(protocol.LeaveGroup, group=group.group_id), protocol.Ok)
+    groups = await bob.request(protocol.ListGroups)
+    assert isinstance(groups, protocol.Groups)
+    [info] = groups.groups
+    assert [(m.client_id, m.admin) for m in info.members] == [
+        (bob_id.client_id, True),
+        (carol_id.client_id, False),
+    ]
+
+
+async def test_group_creation_refuses_unknown_members(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    reply = await alice.request(protocol.CreateGroup, name="g", members=["ZZZZ-ZZZZ"])
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.UNKNOWN_CLIENT
+
+
+async def test_group_size_limit(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = await server_factory(max_group_members=3)
+    alice, _ = await server.user("Alice")
+    ids = [(await server.user(f"u{i}"))[1].client_id for i in range(3)]
+    reply = await alice.request(protocol.CreateGroup, name="big", members=ids)
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.GROUP_FULL
+
+
+async def test_lookup_says_whether_an_id_exists(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    _, bob_id = await server.user("Bob")
+    reply = await alice.request(protocol.Lookup, client_id=bob_id.client_id)
+    assert isinstance(reply, protocol.Contact) and reply.display_name == "Bob"
+    reply = await alice.request(protocol.Lookup, client_id="ZZZZ-ZZZZ")
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.UNKNOWN_CLIENT
+
+
+async def test_sending_to_an_unknown_id_is_refused(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    reply = await alice.send("anyone?", to="ZZZZ-ZZZZ")
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.UNKNOWN_CLIENT
+
+
+async def test_oversize_text_gets_an_error_and_the_connection_stays(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    _, bob_id = await server.user("Bob")
+    future = asyncio.get_running_loop().create_future()
+    alice.replies[99] = future
+    text = "é" * (protocol.MAX_TEXT_BYTES // 2 + 1)  # fewer characters than bytes
+    alice.send_raw(
+        protocol.frame_bytes(
+            b'{"type":"send","id":99,"key":"big","to":"%s","text":"%s"}'
+            % (bob_id.client_id.encode(), text.encode())
+        )
+    )
+    reply = await asyncio.wait_for(future, 5)
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.TEXT_TOO_LARGE
+    assert reply.id == 99
+    assert isinstance(await alice.request(protocol.Ping), protocol.Pong)
+
+
+async def test_server_text_limit_below_the_protocol_maximum(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = await server_factory(max_text_bytes=10)
+    alice, _ = await server.user("Alice")
+    _, bob_id = await server.user("Bob")
+    reply = await alice.send("0123456789!", to=bob_id.client_id)
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.TEXT_TOO_LARGE
+    assert isinstance(await alice.send("0123456789", to=bob_id.client_id), protocol.Sent)
+
+
+async def test_oversize_frame_disconnects_while_others_keep_chatting(
+    server: RunningServer,
+) -> None:
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    attacker, _ = await server.user("Mallory")
+    attacker.send_raw(protocol.HEADER.pack(protocol.MAX_FRAME_BYTES + 1) + b"{")
+    await attacker.wait_closed()
+    assert attacker.close_error is not None
+    assert attacker.close_error.code == ErrorCode.FRAME_TOO_LARGE
+
+    await alice.send("still fine", to=bob_id.client_id)
+    assert [m.text for m in await bob.messages(1)] == ["still fine"]
+
+
+async def test_garbage_frames_get_errors_then_a_disconnect(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    attacker, _ = await server.user("Mallory")
+    attacker.send_raw(protocol.frame_bytes(b"\xff\xfe garbage"))
+    error = await attacker.next_event(protocol.Error)
+    assert error.code == ErrorCode.BAD_FRAME
+    for _ in range(20):
+        attacker.send_raw(protocol.frame_bytes(b'{"type":"nonsense"}'))
+    await attacker.wait_closed()
+
+    await alice.send("unaffected", to=bob_id.client_id)
+    assert [m.text for m in await bob.messages(1)] == ["unaffected"]
+
+
+async def test_garbage_before_login_disconnects(server: RunningServer) -> None:
+    client = await server.connect()
+    client.send_raw(protocol.frame_bytes(b"not json at all"))
+    await client.wait_closed()
+    assert client.close_error is not None and client.close_error.code == ErrorCode.BAD_FRAME
+
+
+async def test_a_client_that_stops_reading_is_cut_off(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = await server_factory(max_write_buffer=2 * 1024 * 1024 + 1, max_frame_bytes=1024 * 1024)
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    # Bob's socket stops being read: pause the transport's reading side.
+    bob.writer.transport.pause_reading()
+    text = "y" * 60_000
+    for i in range(200):  # ~12 MB, far beyond what the kernel and the write buffer hold
+        reply = await alice.send(text, to=bob_id.client_id, key=f"flood-{i}")
+        assert isinstance(reply, protocol.Sent)
+        if bob_id.client_id not in server.server.sessions:
+            break
+    assert bob_id.client_id not in server.server.sessions
+    # Alice is unaffected and nothing is lost: it is all still pending for Bob.
+    assert isinstance(await alice.request(protocol.Ping), protocol.Pong)
+    assert await server.storage.count_pending(bob_id.client_id) == i + 1
+
+
+async def test_flood_is_rate_limited(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = await server_factory(rate_limit=5.0, rate_burst=5)
+    alice, _ = await server.user("Alice")
+    futures = []
+    frames = []
+    for _ in range(20):
+        frame, future = alice.new_request(protocol.Ping)
+        frames.append(protocol.encode(frame))
+        futures.append(future)
+    alice.send_raw(b"".join(frames))
+    replies = await asyncio.gather(*futures)
+    limited = [r for r in replies if isinstance(r, protocol.Error)]
+    assert limited and all(r.code == ErrorCode.RATE_LIMITED for r in limited)
+    assert sum(isinstance(r, protocol.Pong) for r in replies) <= 6
+
+
+async def test_registration_can_be_closed(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = await server_factory(registration="closed")
+    client = await server.connect()
+    reply = await client.request(protocol.Register, display_name="x")
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.REGISTRATION_CLOSED
+
+
+async def test_second_connection_replaces_the_first(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    second = await server.connect()
+    assert isinstance(await second.login(alice_id), protocol.LoggedIn)
+    await alice.wait_closed()
+    assert alice.close_error is not None
+    assert alice.close_error.code == ErrorCode.SESSION_REPLACED
+    await bob.send("to the new one", to=alice_id.client_id)
+    assert [m.text for m in await second.messages(1)] == ["to the new one"]
+
+
+async def test_handshake_timeout_closes_silent_connections(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = await server_factory(handshake_timeout=0.5)
+    client = await server.connect(hello=False)
+    await client.wait_closed(timeout=5)
+    assert client.close_error is not None and client.close_error.code == ErrorCode.TIMEOUT
+
+
+async def test_messages_survive_a_server_restart(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob_conn = await server.connect()
+    bob_id = await bob_conn.register("Bob")
+    await bob_conn.close()
+    await alice.send("before restart", to=bob_id.client_id)
+    await server.close_clients()
+    await server.stop()
+    await server.start()
+    bob = await server.connect()
+    await bob.login(bob_id)
+    assert [m.text for m in await bob.messages(1)] == ["before restart"]
+
+
+async def test_live_messages_during_backlog_keep_their_order(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob_conn = await server.connect()
+    bob_id = await bob_conn.register("Bob")
+    await bob_conn.close()
+    for i in range(1200):  # more than two backlog pages
+        alice.send_frame(
+            protocol.Send(id=10_000 + i, key=f"b{i}", text=f"{i}", to=bob_id.client_id)
+        )
+    await alice.request(protocol.Ping)
+    while await server.storage.count_pending(bob_id.client_id) < 1200:
+        await asyncio.sleep(0.05)
+
+    bob = await server.connect()
+    login = asyncio.create_task(bob.login(bob_id))
+    for i in range(1200, 1300):  # live while the backlog streams
+        alice.send_frame(
+            protocol.Send(id=10_000 + i, key=f"b{i}", text=f"{i}", to=bob_id.client_id)
+        )
+    await login
+    received = await bob.messages(1300)
+    assert [int(m.text) for m in received] == list(range(1300))
+
+
+async def test_ping_is_answered(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    assert isinstance(await alice.request(protocol.Ping), protocol.Pong)
