@@ -505,7 +505,8 @@ def decode_client_frame(payload: bytes) -> ClientFrame:
             ``invalid_field``) with the request id when it could be read.
     """
     try:
-        return _client_decoder.decode(payload)
+        frame: ClientFrame = _client_decoder.decode(payload)
+        return frame
     except msgspec.ValidationError as exc:
         request_id = _request_id_of(payload)
         message = str(exc)
@@ -527,7 +528,8 @@ def decode_server_frame(payload: bytes) -> ServerFrame:
         ProtocolError: for anything that is not a valid server frame.
     """
     try:
-        return _server_decoder.decode(payload)
+        frame: ServerFrame = _server_decoder.decode(payload)
+        return frame
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise ProtocolError(ErrorCode.BAD_FRAME, str(exc)) from None
 

@@ -523,6 +523,11 @@ class _Worker:
         """Hook for caches that must forget what a rolled-back transaction did."""
 
 
+def _client_record(row: tuple[Any, ...]) -> ClientRecord:
+    client_id, display_name, secret_hash, created_at, disabled = row
+    return ClientRecord(client_id, display_name, secret_hash, created_at, bool(disabled))
+
+
 class SQLiteStorage(Storage):
     """The embedded store: one SQLite file in WAL mode.
 
@@ -603,7 +608,7 @@ class SQLiteStorage(Storage):
                 " WHERE id = ?",
                 (client_id,),
             ).fetchone()
-            return None if row is None else ClientRecord(*row[:4], bool(row[4]))
+            return None if row is None else _client_record(row)
 
         return await self._read(select)
 
@@ -613,7 +618,7 @@ class SQLiteStorage(Storage):
                 "SELECT id, display_name, secret_hash, created_at, disabled FROM clients"
                 " ORDER BY created_at, id"
             )
-            return [ClientRecord(*row[:4], bool(row[4])) for row in rows]
+            return [_client_record(row) for row in rows]
 
         return await self._read(select)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from messenger_server.config import Settings, load_settings
 
+from messenger_server.config import Settings, load_settings
 from messenger_server.server import MessengerServer
 from messenger_server.storage import SQLiteStorage
 from tests.wire import Identity, WireClient

@@ -29,6 +29,7 @@ class ServerProcess:
         self.data_dir = data_dir
         self.port = port
         self.process: asyncio.subprocess.Process | None = None
+        self._stderr_task: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MESSENGER_")}
@@ -47,7 +48,7 @@ class ServerProcess:
                 if match := LISTENING.search(line):
                     self.port = int(match.group(1))
                     break
-        asyncio.create_task(self._drain_stderr())
+        self._stderr_task = asyncio.create_task(self._drain_stderr())
         return self.port
 
     async def _drain_stderr(self) -> None:

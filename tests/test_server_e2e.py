@@ -258,7 +258,7 @@ async def test_unsupported_protocol_version_is_refused(server: RunningServer) ->
 
 async def test_nobody_can_send_as_another_id(server: RunningServer) -> None:
     """The sender is the authenticated identity; there is no field to claim another."""
-    alice, alice_id = await server.user("Alice")
+    _alice, alice_id = await server.user("Alice")
     bob, bob_id = await server.user("Bob")
     carol, _ = await server.user("Carol")
     # A forged "sender" field is ignored: the message is from Carol.
@@ -275,7 +275,7 @@ async def test_nobody_can_send_as_another_id(server: RunningServer) -> None:
 
 
 async def test_logging_in_as_another_needs_their_credential(server: RunningServer) -> None:
-    alice, alice_id = await server.user("Alice")
+    _alice, alice_id = await server.user("Alice")
     mallory, mallory_id = await server.user("Mallory")
     reply = await mallory.request(
         protocol.Login, client_id=alice_id.client_id, credential=mallory_id.credential
@@ -353,7 +353,7 @@ async def test_offline_member_learns_of_removal_on_connect(server: RunningServer
 async def test_last_admin_leaving_hands_admin_to_the_oldest_member(server: RunningServer) -> None:
     alice, _ = await server.user("Alice")
     bob, bob_id = await server.user("Bob")
-    carol, carol_id = await server.user("Carol")
+    _carol, carol_id = await server.user("Carol")
     group = (
         await alice.request(
             protocol.CreateGroup, name="g", members=[bob_id.client_id, carol_id.client_id]
@@ -505,7 +505,7 @@ async def test_registration_can_be_closed(server_factory) -> None:  # type: igno
 
 async def test_second_connection_replaces_the_first(server: RunningServer) -> None:
     alice, alice_id = await server.user("Alice")
-    bob, bob_id = await server.user("Bob")
+    bob, _ = await server.user("Bob")
     second = await server.connect()
     assert isinstance(await second.login(alice_id), protocol.LoggedIn)
     await alice.wait_closed()
