@@ -1,43 +1,50 @@
-"""Server configuration: the one source of truth for settings and their defaults.
+"""Server configuration: the one source of truth for settings, their defaults and limits.
 
 Settings come from, in increasing order of precedence: the defaults below, a TOML file
-(``--config`` or ``MESSENGER_CONFIG``; top-level keys named like the settings), the
-environment (``MESSENGER_<NAME>``, e.g. ``MESSENGER_PORT``), and command-line flags.
+(``--config FILE`` or ``MESSENGER_CONFIG``; top-level keys named like the settings), the
+environment (``MESSENGER_<NAME>``, e.g. ``MESSENGER_PORT``; empty variables are ignored) and
+command-line flags. Relative paths in the TOML file are relative to the file's folder.
 
-=====================  ==============================  =====================================
-setting                environment                     default
-=====================  ==============================  =====================================
-host                   MESSENGER_HOST                  127.0.0.1 (:data:`HOST`)
-port                   MESSENGER_PORT                  7850 (:data:`PORT`); 0 = any free port
-data_dir               MESSENGER_DATA_DIR              platformdirs user data dir
-tls_cert, tls_key      MESSENGER_TLS_CERT, ..._KEY     none (both enable TLS)
-log_level              MESSENGER_LOG_LEVEL             INFO
-registration           MESSENGER_REGISTRATION          open (or closed)
-max_frame_bytes        MESSENGER_MAX_FRAME_BYTES       1 MiB
-max_text_bytes         MESSENGER_MAX_TEXT_BYTES        64 KiB
-max_group_members      MESSENGER_MAX_GROUP_MEMBERS     256
-rate_limit             MESSENGER_RATE_LIMIT            1000 requests/s per connection
-rate_burst             MESSENGER_RATE_BURST            2000
-handshake_timeout      MESSENGER_HANDSHAKE_TIMEOUT     10 s
-idle_timeout           MESSENGER_IDLE_TIMEOUT          300 s
-max_write_buffer       MESSENGER_MAX_WRITE_BUFFER      8 MiB
-dedupe_days            MESSENGER_DEDUPE_DAYS           30
-max_connections        MESSENGER_MAX_CONNECTIONS       10000
-=====================  ==============================  =====================================
+=================  ===========================  ===================  ===========================
+setting            environment                  default              allowed
+=================  ===========================  ===================  ===========================
+host               MESSENGER_HOST               127.0.0.1 (HOST)     address to listen on
+port               MESSENGER_PORT               7850 (PORT)          0..65535; 0 = any free port
+data_dir           MESSENGER_DATA_DIR           user data dir [1]_   folder holding messenger.db
+tls_cert           MESSENGER_TLS_CERT           none                 PEM file; needs tls_key
+tls_key            MESSENGER_TLS_KEY            none                 PEM file; needs tls_cert
+log_level          MESSENGER_LOG_LEVEL          INFO                 DEBUG, INFO, WARNING, ERROR
+registration       MESSENGER_REGISTRATION       open                 open, closed
+max_frame_bytes    MESSENGER_MAX_FRAME_BYTES    1048576 (1 MiB)      4096..16 MiB
+max_text_bytes     MESSENGER_MAX_TEXT_BYTES     65536 (64 KiB)       1..64 KiB, < frame - 1024
+max_group_members  MESSENGER_MAX_GROUP_MEMBERS  256                  2..256
+rate_limit         MESSENGER_RATE_LIMIT         1000.0               > 0 frames/s per connection
+rate_burst         MESSENGER_RATE_BURST         2000                 >= 1 frames
+handshake_timeout  MESSENGER_HANDSHAKE_TIMEOUT  10.0                 > 0 seconds
+idle_timeout       MESSENGER_IDLE_TIMEOUT       300.0                > 0 seconds
+max_write_buffer   MESSENGER_MAX_WRITE_BUFFER   8388608 (8 MiB)      >= 2 * max_frame_bytes
+dedupe_days        MESSENGER_DEDUPE_DAYS        30                   >= 1 days idempotency keys
+max_connections    MESSENGER_MAX_CONNECTIONS    10000                >= 1
+=================  ===========================  ===================  ===========================
+
+.. [1] ``platformdirs.user_data_dir("messenger-server")``, see :func:`default_data_dir`.
+
+Call :func:`load_settings` to get a validated, immutable :class:`Settings`; every problem
+raises :class:`ConfigError` naming the setting and where its value came from.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
+import math
 import os
 import tomllib
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import msgspec
 import platformdirs
 
 from messenger_server import protocol
@@ -45,25 +52,35 @@ from messenger_server import protocol
 HOST: Final = "127.0.0.1"
 PORT: Final = 7850
 ENV_PREFIX: Final = "MESSENGER_"
+CONFIG_ENV: Final = "MESSENGER_CONFIG"
+
+MAX_FRAME_BYTES_LIMIT: Final = 16 * 1024 * 1024
+FRAME_OVERHEAD_BYTES: Final = 1024
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+Registration = Literal["open", "closed"]
 
 
 class ConfigError(Exception):
-    """A setting is missing, malformed or out of range; the message names it."""
+    """A setting is malformed, unknown or out of range; the message names it and its source."""
 
 
 def default_data_dir() -> Path:
+    """The per-user data folder. Only computes the path: nothing is created here."""
     return Path(platformdirs.user_data_dir("messenger-server", appauthor=False))
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Validated server settings; build them with :func:`load_settings`."""
+
     host: str = HOST
     port: int = PORT
     data_dir: Path = field(default_factory=default_data_dir)
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    registration: Literal["open", "closed"] = "open"
+    log_level: LogLevel = "INFO"
+    registration: Registration = "open"
     max_frame_bytes: int = protocol.MAX_FRAME_BYTES
     max_text_bytes: int = protocol.MAX_TEXT_BYTES
     max_group_members: int = protocol.MAX_GROUP_MEMBERS
@@ -80,77 +97,82 @@ class Settings:
         return self.data_dir / "messenger.db"
 
 
-_FIELDS: Final = {f.name for f in dataclasses.fields(Settings)}
-_TYPES: dict[str, Any] = {}
+def env_name(setting: str) -> str:
+    """The environment variable of ``setting``, e.g. ``MESSENGER_PORT`` for ``port``."""
+    return ENV_PREFIX + setting.upper()
 
 
-def _setting_type(name: str) -> Any:
-    if not _TYPES:
-        _TYPES.update(typing.get_type_hints(Settings))
-    return _TYPES[name]
+# Parsers turn a raw value (a string from the environment or a flag, or a TOML value) into
+# the setting's type. On failure they raise ValueError("<what was expected>").
+
+
+def _to_int(value: object) -> int:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError("an integer")
+
+
+def _to_float(value: object) -> float:
+    number = math.nan
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = float(value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("a number")
+    return number
+
+
+def _to_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a string")
+    return value
+
+
+def _to_path(value: object) -> Path:
+    if not isinstance(value, str | os.PathLike) or not str(value):
+        raise ValueError("a path")
+    return Path(value).expanduser()
+
+
+def _choice_parser(options: tuple[str, ...]) -> Callable[[object], str]:
+    def to_choice(value: object) -> str:
+        for option in options:
+            if isinstance(value, str) and value.strip().lower() == option.lower():
+                return option
+        raise ValueError("one of " + ", ".join(map(repr, options)))
+
+    return to_choice
+
+
+def _parser_for(hint: object) -> Callable[[object], object]:
+    if hint is int:
+        return _to_int
+    if hint is float:
+        return _to_float
+    if hint is str:
+        return _to_str
+    if hint in (Path, Path | None):
+        return _to_path
+    if typing.get_origin(hint) is Literal:
+        return _choice_parser(typing.get_args(hint))
+    raise TypeError(f"no parser for settings of type {hint}")
+
+
+_PARSERS: Final = {
+    name: _parser_for(hint) for name, hint in typing.get_type_hints(Settings).items()
+}
 
 
 def _convert(name: str, value: object, source: str) -> object:
-    """``value`` as the type of setting ``name``. Strings (environment, flags) are parsed;
-    TOML values must already have the right type."""
-    kind = _setting_type(name)
-    if kind in (Path, Path | None):
-        kind = str | None
-        wrap = True
-    else:
-        wrap = False
-    if isinstance(value, Path):
-        value = str(value)
-    if isinstance(value, str) and name == "log_level":
-        value = value.strip().upper()
-    elif isinstance(value, str) and name == "registration":
-        value = value.strip().lower()
     try:
-        converted = msgspec.convert(value, kind, strict=not isinstance(value, str))
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: invalid {name} {value!r}: {exc}") from None
-    if wrap and converted is not None:
-        return Path(str(converted)).expanduser()
-    return converted
-
-
-def _validate(s: Settings) -> None:
-    def need(ok: bool, message: str) -> None:
-        if not ok:
-            raise ConfigError(message)
-
-    need(0 <= s.port <= 65535, f"port must be between 0 and 65535, not {s.port}")
-    need(bool(s.host.strip()), "host must not be empty")
-    need((s.tls_cert is None) == (s.tls_key is None), "tls_cert and tls_key must be given together")
-    for name in ("tls_cert", "tls_key"):
-        path = getattr(s, name)
-        need(path is None or Path(path).is_file(), f"{name}: no such file: {path}")
-    need(
-        4096 <= s.max_frame_bytes <= 16 * 1024 * 1024,
-        f"max_frame_bytes must be between 4096 and 16 MiB, not {s.max_frame_bytes}",
-    )
-    need(
-        1 <= s.max_text_bytes <= protocol.MAX_TEXT_BYTES,
-        f"max_text_bytes must be between 1 and {protocol.MAX_TEXT_BYTES}, not {s.max_text_bytes}",
-    )
-    need(
-        s.max_text_bytes < s.max_frame_bytes - 1024,
-        "max_text_bytes must leave 1 KiB of max_frame_bytes for the rest of a frame",
-    )
-    need(
-        2 <= s.max_group_members <= protocol.MAX_GROUP_MEMBERS,
-        f"max_group_members must be between 2 and {protocol.MAX_GROUP_MEMBERS}",
-    )
-    need(s.rate_limit > 0, "rate_limit must be positive")
-    need(s.rate_burst >= 1, "rate_burst must be at least 1")
-    need(s.handshake_timeout > 0, "handshake_timeout must be positive")
-    need(s.idle_timeout > 0, "idle_timeout must be positive")
-    need(
-        s.max_write_buffer >= 2 * s.max_frame_bytes,
-        "max_write_buffer must be at least twice max_frame_bytes",
-    )
-    need(s.dedupe_days >= 1, "dedupe_days must be at least 1")
-    need(s.max_connections >= 1, "max_connections must be at least 1")
+        return _PARSERS[name](value)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: expected {exc}, got {value!r}") from None
 
 
 def _read_toml(path: Path) -> dict[str, object]:
@@ -158,13 +180,66 @@ def _read_toml(path: Path) -> dict[str, object]:
         with path.open("rb") as file:
             data = tomllib.load(file)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(data) - set(_FIELDS))
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting {unknown[0]!r}")
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for name in data:
+        if name not in _PARSERS:
+            raise ConfigError(f"{path}: unknown setting {name!r}")
     return data
+
+
+def _validate(s: Settings, source: Mapping[str, str]) -> None:
+    """Check ranges and relations; ``source`` maps a setting to where its value came from."""
+
+    def need(ok: bool, name: str, problem: str) -> None:
+        if not ok:
+            where = source.get(name, name)
+            raise ConfigError(f"{where}: {problem}, got {getattr(s, name)!r}")
+
+    need(bool(s.host.strip()), "host", "must not be empty")
+    need(0 <= s.port <= 65535, "port", "must be between 0 and 65535")
+    if (s.tls_cert is None) != (s.tls_key is None):
+        given = "tls_cert" if s.tls_cert is not None else "tls_key"
+        raise ConfigError(
+            f"tls_cert and tls_key must be given together; only {given} is set"
+            f" (by {source.get(given, given)})"
+        )
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(s, name)
+        need(path is None or path.is_file(), name, "no such file")
+    need(
+        4096 <= s.max_frame_bytes <= MAX_FRAME_BYTES_LIMIT,
+        "max_frame_bytes",
+        f"must be between 4096 and {MAX_FRAME_BYTES_LIMIT}",
+    )
+    need(
+        1 <= s.max_text_bytes <= protocol.MAX_TEXT_BYTES,
+        "max_text_bytes",
+        f"must be between 1 and {protocol.MAX_TEXT_BYTES} (the protocol's limit)",
+    )
+    need(
+        s.max_text_bytes < s.max_frame_bytes - FRAME_OVERHEAD_BYTES,
+        "max_text_bytes",
+        f"must be less than max_frame_bytes - {FRAME_OVERHEAD_BYTES}"
+        f" = {s.max_frame_bytes - FRAME_OVERHEAD_BYTES}",
+    )
+    need(
+        2 <= s.max_group_members <= protocol.MAX_GROUP_MEMBERS,
+        "max_group_members",
+        f"must be between 2 and {protocol.MAX_GROUP_MEMBERS}",
+    )
+    need(s.rate_limit > 0, "rate_limit", "must be positive")
+    need(s.rate_burst >= 1, "rate_burst", "must be at least 1")
+    need(s.handshake_timeout > 0, "handshake_timeout", "must be positive")
+    need(s.idle_timeout > 0, "idle_timeout", "must be positive")
+    need(
+        s.max_write_buffer >= 2 * s.max_frame_bytes,
+        "max_write_buffer",
+        f"must be at least 2 * max_frame_bytes = {2 * s.max_frame_bytes}",
+    )
+    need(s.dedupe_days >= 1, "dedupe_days", "must be at least 1")
+    need(s.max_connections >= 1, "max_connections", "must be at least 1")
 
 
 def load_settings(
@@ -173,27 +248,39 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, object] | None = None,
 ) -> Settings:
-    """Merge defaults, the TOML file, the environment and ``overrides`` (flags).
+    """Merge the defaults, the TOML file, the environment and ``overrides``, then validate.
 
-    ``None`` values in ``overrides`` mean "not given". Raises :class:`ConfigError`.
+    Args:
+        config_file: TOML file to read; if None, ``MESSENGER_CONFIG`` names it, if set.
+        environ: the environment; defaults to :data:`os.environ`.
+        overrides: the command-line flags, keyed by setting name; None means "not given".
+
+    Raises:
+        ConfigError: a value is malformed, unknown or out of range.
     """
     environ = os.environ if environ is None else environ
-    values: dict[str, object] = {}
-    config_path = config_file
-    if config_path is None and environ.get(f"{ENV_PREFIX}CONFIG"):
-        config_path = Path(environ[f"{ENV_PREFIX}CONFIG"])
-    if config_path is not None:
-        for name, value in _read_toml(config_path).items():
-            values[name] = _convert(name, value, str(config_path))
-    for name in _FIELDS:
-        env_name = f"{ENV_PREFIX}{name.upper()}"
-        if env_name in environ:
-            values[name] = _convert(name, environ[env_name], env_name)
+    values: dict[str, Any] = {}
+    source: dict[str, str] = {}
+
+    def put(name: str, value: object, where: str) -> None:
+        values[name] = _convert(name, value, where)
+        source[name] = where
+
+    if config_file is None and environ.get(CONFIG_ENV):
+        config_file = Path(environ[CONFIG_ENV])
+    if config_file is not None:
+        for name, value in _read_toml(config_file).items():
+            put(name, value, f"{config_file}: {name}")
+            if isinstance(values[name], Path):  # relative to the file; absolute stays as is
+                values[name] = config_file.parent / values[name]
+    for name in _PARSERS:
+        if environ.get(env_name(name)):
+            put(name, environ[env_name(name)], env_name(name))
     for name, value in (overrides or {}).items():
-        if name not in _FIELDS:
+        if name not in _PARSERS:
             raise ConfigError(f"unknown setting {name!r}")
         if value is not None:
-            values[name] = _convert(name, value, f"--{name.replace('_', '-')}")
-    settings = Settings(**values)  # type: ignore[arg-type]
-    _validate(settings)
+            put(name, value, "--" + name.replace("_", "-"))
+    settings = Settings(**values)
+    _validate(settings, source)
     return settings

@@ -1,0 +1,562 @@
+"""The desktop client's local storage, on real SQLite files in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import platformdirs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from messenger_gui.storage import (
+    DATABASE_FILE,
+    IDENTITY_FILE,
+    SCHEMA_VERSION,
+    ClientData,
+    ClientStore,
+    Contact,
+    SchemaTooNewError,
+    StoredMessage,
+    load_client_data,
+    profile_dir,
+    save_client_data,
+    save_client_id,
+)
+from messenger_server import protocol
+
+ANA = "K7QM-4XPA"
+BRUNO = "B8NZ-2FHC"  # this client
+CARLA = "R5TV-6JWE"
+DIEGO = "D3XW-9KQT"
+FAMILY = "G-Q2RT-8HVB"
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+
+
+def incoming(
+    message_id: int,
+    seq: int,
+    text: str = "Oi!",
+    *,
+    sender: str = ANA,
+    sender_name: str = "Ana Lima",
+    group: str | None = None,
+    ts: int | None = None,
+) -> protocol.Message:
+    return protocol.Message(
+        message_id=message_id,
+        seq=seq,
+        ts=1_764_000_000_000 + seq if ts is None else ts,
+        sender=sender,
+        sender_name=sender_name,
+        text=text,
+        to=None if group else BRUNO,
+        group=group,
+    )
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    return tmp_path / "profiles" / "default"
+
+
+@pytest.fixture
+def store(profile: Path) -> Iterator[ClientStore]:
+    with ClientStore(profile) as opened:
+        yield opened
+
+
+IDENTITY = ClientData(
+    server_host="chat.example.org",
+    server_port=7700,
+    use_tls=True,
+    client_id=BRUNO,
+    credential="s3cr3t-credential-0123456789",
+    display_name="Bruno",
+    tls_fingerprint="AB:CD:EF",
+)
+
+
+# --- profile and identity ------------------------------------------------------------------
+
+
+def test_each_profile_has_its_own_folder_in_the_platform_data_dir() -> None:
+    profiles = Path(platformdirs.user_data_dir("messenger")) / "profiles"
+    assert profile_dir(None) == profiles / "default"
+    assert profile_dir("work_2-b") == profiles / "work_2-b"
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "..", "a b", "é", "x" * 65, "name\n", "C:"])
+def test_profile_names_that_could_escape_or_confuse_are_refused(name: str) -> None:
+    with pytest.raises(ValueError):
+        profile_dir(name)
+
+
+def test_identity_round_trips(profile: Path) -> None:
+    assert load_client_data(profile) is None
+    save_client_data(profile, IDENTITY)
+    assert load_client_data(profile) == IDENTITY
+    assert os.listdir(profile) == [IDENTITY_FILE]  # no temporary file left behind
+
+
+@posix_only
+def test_identity_is_readable_by_the_user_only(profile: Path) -> None:
+    save_client_data(profile, IDENTITY)
+    assert mode(profile / IDENTITY_FILE) == 0o600
+    assert mode(profile) == 0o700
+
+
+def test_registration_records_the_new_id_and_keeps_the_server_settings(profile: Path) -> None:
+    save_client_data(profile, IDENTITY)
+    updated = save_client_id(profile, ANA, "another-credential-0123456789")
+    assert load_client_data(profile) == updated
+    assert (updated.client_id, updated.credential) == (ANA, "another-credential-0123456789")
+    assert (updated.server_host, updated.server_port, updated.display_name) == (
+        "chat.example.org",
+        7700,
+        "Bruno",
+    )
+    with pytest.raises(FileNotFoundError):
+        save_client_id(profile.parent / "other", ANA, "another-credential-0123456789")
+
+
+def test_a_damaged_identity_is_an_error_not_a_fresh_start(profile: Path) -> None:
+    profile.mkdir(parents=True)
+    (profile / IDENTITY_FILE).write_text("{not json")
+    with pytest.raises(ValueError):
+        load_client_data(profile)
+    (profile / IDENTITY_FILE).write_text(json.dumps({"server_host": "x", "server_port": "80"}))
+    with pytest.raises(ValueError):
+        load_client_data(profile)
+
+
+def test_the_credential_stays_out_of_logs() -> None:
+    assert IDENTITY.credential not in repr(IDENTITY)
+
+
+# --- the database file and its schema -------------------------------------------------------
+
+
+@posix_only
+def test_history_files_are_readable_by_the_user_only(store: ClientStore, profile: Path) -> None:
+    store.queue_outgoing(ANA, False, "hello")
+    database = profile / DATABASE_FILE
+    files = [database, database.with_name(DATABASE_FILE + "-wal")]
+    files.append(database.with_name(DATABASE_FILE + "-shm"))
+    for path in files:
+        assert path.exists() and mode(path) == 0o600, path
+    assert mode(profile) == 0o700
+
+
+def test_schema_is_versioned_and_reopening_migrates_nothing(profile: Path) -> None:
+    with ClientStore(profile) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        store.add_contact(ANA, "Ana Lima")
+    with ClientStore(profile) as store:  # migrations already applied: nothing to redo
+        assert store.schema_version == SCHEMA_VERSION
+        assert [c.client_id for c in store.contacts()] == [ANA]
+    raw = sqlite3.connect(profile / DATABASE_FILE)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    raw.close()
+
+
+def test_history_written_by_a_newer_app_is_left_alone(profile: Path) -> None:
+    ClientStore(profile).close()
+    raw = sqlite3.connect(profile / DATABASE_FILE)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.commit()
+    raw.close()
+    with pytest.raises(SchemaTooNewError):
+        ClientStore(profile)
+
+
+# --- receiving -----------------------------------------------------------------------------
+
+
+def test_incoming_message_is_stored_once_even_if_delivered_twice(store: ClientStore) -> None:
+    first = incoming(11, 1, "Oi Bruno! Tudo bem?")
+    assert store.save_message_to_history(first) is True
+    assert store.save_message_to_history(first) is False  # redelivered after a lost ack
+    assert store.message_count(ANA) == 1
+    (stored,) = store.messages_page(ANA, None, 10)
+    assert (stored.direction, stored.status, stored.sender) == ("in", "received", ANA)
+    assert (stored.text, stored.seq, stored.message_id) == ("Oi Bruno! Tudo bem?", 1, 11)
+
+
+def test_a_backlog_page_is_stored_once_and_reports_what_was_new(store: ClientStore) -> None:
+    store.save_message_to_history(incoming(11, 1))
+    page = [incoming(11, 1), incoming(12, 2), incoming(12, 2), incoming(13, 1, group=FAMILY)]
+    new = store.save_messages_to_history(page)
+    assert [m.message_id for m in new] == [12, 13]
+    assert store.message_count(ANA) == 2
+    assert store.message_count(FAMILY) == 1
+
+
+def test_any_text_is_stored_exactly(store: ClientStore) -> None:
+    text = "nul\x00 line\u2028sep 😀 <b>" + "x" * 60_000
+    store.save_message_to_history(incoming(1, 1, text))
+    assert store.messages_page(ANA, None, 1)[0].text == text
+
+
+# --- sending: outbox and ticks ------------------------------------------------------------
+
+
+def test_outbox_survives_a_restart_and_keeps_its_keys(profile: Path) -> None:
+    with ClientStore(profile) as store:
+        first = store.queue_outgoing(ANA, False, "composed offline")
+        second = store.queue_outgoing(FAMILY, True, "to the family")
+        assert first.status == "queued" and len(first.key) == 32 and first.key != second.key
+    with ClientStore(profile) as store:  # the app restarted
+        assert store.outbox() == [first, second]
+        assert store.mark_sent(first.key, message_id=5, seq=1, ts=1_764_000_000_500)
+        assert store.outbox() == [second]
+        assert second.is_group and second.conversation == FAMILY
+
+
+@pytest.mark.parametrize(
+    ("conversation", "is_group", "text"),
+    [
+        (FAMILY, False, "a group ID as a client"),
+        (ANA, True, "a client ID as a group"),
+        ("nonsense", False, "hi"),
+        (ANA, False, "   "),
+        (ANA, False, "x" * (protocol.MAX_TEXT_BYTES + 1)),
+    ],
+)
+def test_a_message_the_server_would_refuse_never_enters_the_outbox(
+    store: ClientStore, conversation: str, is_group: bool, text: str
+) -> None:
+    with pytest.raises(ValueError):
+        store.queue_outgoing(conversation, is_group, text)
+    assert store.outbox() == []
+
+
+def test_sent_message_takes_its_place_by_seq(store: ClientStore) -> None:
+    store.save_messages_to_history([incoming(1, 1, "one"), incoming(3, 3, "three")])
+    queued = store.queue_outgoing(ANA, False, "mine")
+    store.save_message_to_history(incoming(5, 5, "five"))  # arrives while still queued
+    assert [m.text for m in store.messages_page(ANA, None, 10)] == ["one", "three", "five", "mine"]
+    store.mark_sent(queued.key, message_id=4, seq=4, ts=1_764_000_000_004)
+    page = store.messages_page(ANA, None, 10)
+    assert [m.text for m in page] == ["one", "three", "mine", "five"]
+    assert page[2].status == "sent" and page[2].ts == 1_764_000_000_004
+
+
+def test_status_never_goes_backwards(store: ClientStore) -> None:
+    out = store.queue_outgoing(ANA, False, "hello")
+
+    def status() -> str:
+        message = store.message(out.local_id)
+        assert message is not None
+        return message.status
+
+    assert store.mark_delivered(99) is False and status() == "queued"
+    assert store.mark_sent(out.key, message_id=7, seq=2, ts=1) and status() == "sent"
+    assert store.mark_delivered(7) and status() == "delivered"
+    assert store.mark_read_up_to(ANA, 2) == 1 and status() == "read"
+    assert store.mark_delivered(7) is False and status() == "read"
+    assert store.mark_sent(out.key, message_id=7, seq=2, ts=1) is False and status() == "read"
+    assert store.mark_read_up_to(ANA, 1) == 0 and status() == "read"
+
+
+def test_receipts_that_arrive_before_the_sent_reply_are_kept(store: ClientStore) -> None:
+    # After a reconnect the stored receipts come in the backlog, before the outbox is resent.
+    delivered_first = store.queue_outgoing(ANA, False, "one")
+    read_first = store.queue_outgoing(ANA, False, "two")
+    assert store.mark_delivered(21) is False
+    store.mark_read_up_to(ANA, 9)
+    store.mark_sent(delivered_first.key, message_id=21, seq=12, ts=1)
+    store.mark_sent(read_first.key, message_id=20, seq=9, ts=1)
+    assert [m.status for m in store.messages_page(ANA, None, 10)] == ["read", "delivered"]
+
+
+def test_own_message_pushed_back_is_not_shown_twice(store: ClientStore) -> None:
+    mine = store.queue_outgoing(FAMILY, True, "from me")
+    echo = incoming(30, 4, "from me", sender=BRUNO, sender_name="Bruno", group=FAMILY)
+    store.save_message_to_history(echo)  # before the sent reply
+    store.mark_sent(mine.key, message_id=30, seq=4, ts=1)
+    assert store.save_message_to_history(echo) is False  # and after it
+    (only,) = store.messages_page(FAMILY, None, 10)
+    assert (only.direction, only.key, only.status) == ("out", mine.key, "sent")
+
+
+# --- unread counts, read markers and the conversation list ---------------------------------
+
+
+def test_unread_counts_follow_the_read_marker(store: ClientStore) -> None:
+    store.save_messages_to_history([incoming(1, 1), incoming(2, 2), incoming(4, 4)])
+    out = store.queue_outgoing(ANA, False, "reply")
+    store.mark_sent(out.key, message_id=3, seq=3, ts=1)
+    store.save_message_to_history(incoming(5, 1, group=FAMILY))
+    assert store.unread_count(ANA) == 3 and store.total_unread() == 4
+
+    assert store.latest_seq(ANA) == 4
+    assert store.set_read_marker(ANA, 2) is True
+    assert store.unread_count(ANA) == 1 and store.read_marker(ANA) == 2
+    assert store.set_read_marker(ANA, 1) is False  # never moves back
+    assert store.unread_count(ANA) == 1 and store.total_unread() == 2
+
+    assert store.unconfirmed_read_markers() == [(ANA, 2)]  # resend after login
+    store.confirm_read_marker(ANA, 2)
+    assert store.unconfirmed_read_markers() == []
+
+
+def test_conversation_list_is_ordered_by_last_activity_with_unread_counts(
+    store: ClientStore,
+) -> None:
+    store.save_client_contacts(
+        [Contact(ANA, "Ana Lima", added_at=100), Contact(CARLA, "Carla", "Carlinha", 500)]
+    )
+    members = [protocol.Member(ANA, "Ana Lima", admin=True), protocol.Member(BRUNO, "Bruno")]
+    store.save_group(protocol.GroupInfo(FAMILY, "Família", members, ANA, created_at=200))
+    store.save_messages_to_history(
+        [
+            incoming(1, 1, "bom dia", ts=1000),
+            incoming(2, 2, "tudo bem?", ts=2000),
+            incoming(3, 1, "olá família", sender=CARLA, group=FAMILY, ts=3000),
+            incoming(4, 1, "a stranger", sender=DIEGO, sender_name="Diego", ts=4000),
+        ]
+    )
+    store.set_read_marker(ANA, 1)
+
+    summary = store.conversations_summary()
+    assert [(s.conversation, s.title, s.unread) for s in summary] == [
+        (DIEGO, "Diego", 1),
+        (FAMILY, "Família", 1),
+        (ANA, "Ana Lima", 1),
+        (CARLA, "Carlinha", 0),
+    ]
+    ana = summary[2]
+    assert (ana.last_text, ana.last_ts, ana.last_direction) == ("tudo bem?", 2000, "in")
+    assert summary[1].is_group and not ana.is_group
+    assert summary[3].last_text is None and summary[3].activity_ts == 500
+
+    store.queue_outgoing(ANA, False, "tudo!")  # replying brings the chat to the top
+    top = store.conversations_summary()[0]
+    assert (top.conversation, top.last_text, top.last_status) == (ANA, "tudo!", "queued")
+
+
+# --- contacts and groups ------------------------------------------------------------------
+
+
+def test_contacts_can_be_added_renamed_and_removed(store: ClientStore) -> None:
+    store.add_contact(CARLA, "Carla")
+    ana = store.add_contact(ANA, "Ana")
+    assert ana.name == "Ana" and ana.added_at > 0
+    assert store.set_contact_alias(ANA, "Aninha")
+    assert store.add_contact(ANA, "Ana Lima").name == "Aninha"  # new name keeps the alias
+    assert [c.name for c in store.contacts()] == ["Aninha", "Carla"]
+    assert store.remove_contact(CARLA) and not store.remove_contact(CARLA)
+    assert [c.client_id for c in store.contacts()] == [ANA]
+
+
+def test_groups_keep_their_members_and_remember_leaving(store: ClientStore) -> None:
+    group = protocol.GroupInfo(FAMILY, "Família", [protocol.Member(ANA, "Ana", admin=True)], ANA, 1)
+    store.save_group(group)
+    other = protocol.GroupInfo(
+        "G-ABCD-EFGH", "Work", [protocol.Member(BRUNO, "Bruno", admin=True)], BRUNO, 2
+    )
+    store.save_client_groups([group, other])
+    bigger = protocol.GroupInfo(
+        FAMILY,
+        "Família Lima",
+        [protocol.Member(ANA, "Ana", admin=True), protocol.Member(CARLA, "Carla")],
+        ANA,
+        1,
+    )
+    store.save_group(bigger)  # replaces the member list
+    assert [(m.client_id, m.admin) for m in store.group_members(FAMILY)] == [
+        (ANA, True),
+        (CARLA, False),
+    ]
+    stored = store.group(FAMILY)
+    assert stored is not None and stored.name == "Família Lima" and len(stored.members) == 2
+
+    store.save_client_groups([bigger], complete=True)  # the server no longer lists "Work"
+    assert [g.group_id for g in store.groups(include_left=False)] == [FAMILY]
+    assert store.mark_group_left(FAMILY)
+    assert store.groups(include_left=False) == []
+    assert all(g.left for g in store.groups())
+
+
+# --- paging ------------------------------------------------------------------------------
+
+
+def fill_conversation(store: ClientStore) -> None:
+    """250 incoming messages with gaps in seq, our replies in between, two still queued."""
+    store.save_messages_to_history([incoming(1000 + i, 3 * i + 1, f"in {i}") for i in range(250)])
+    for i in range(0, 250, 10):
+        out = store.queue_outgoing(ANA, False, f"out {i}")
+        store.mark_sent(out.key, message_id=5000 + i, seq=3 * i + 2, ts=1)
+    store.queue_outgoing(ANA, False, "queued 1")
+    store.queue_outgoing(ANA, False, "queued 2")
+
+
+def test_paging_backwards_returns_every_message_once_in_order(store: ClientStore) -> None:
+    fill_conversation(store)
+    collected: list[StoredMessage] = []
+    before: int | None = None
+    while page := store.messages_page(ANA, before, 40):
+        collected[:0] = page
+        before = page[0].local_id
+    assert len(collected) == store.message_count(ANA) == 250 + 25 + 2
+    assert len({m.local_id for m in collected}) == len(collected)
+    seqs = [m.seq for m in collected[:-2]]
+    assert all(a is not None and b is not None and a < b for a, b in pairwise(seqs))
+    assert [m.text for m in collected[-2:]] == ["queued 1", "queued 2"]
+    assert collected == store.messages_slice(ANA, 0, 1000)
+
+
+def test_paging_forwards_matches_paging_backwards(store: ClientStore) -> None:
+    fill_conversation(store)
+    everything = store.messages_slice(ANA, 0, 1000)
+    forward = store.messages_slice(ANA, 0, 1)
+    while page := store.messages_after(ANA, forward[-1].local_id, 33):
+        forward.extend(page)
+    assert forward == everything
+    with pytest.raises(KeyError):
+        store.messages_page(FAMILY, everything[5].local_id, 10)  # not of that conversation
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def test_search_finds_part_of_a_word(store: ClientStore) -> None:
+    store.save_messages_to_history(
+        [incoming(1, 1, "Vamos almoçar amanhã?"), incoming(2, 2, "sem relação")]
+    )
+    (hit,) = store.search("almo")
+    assert hit.text == "Vamos almoçar amanhã?" and hit.conversation == ANA
+    assert hit.match_start is not None and hit.match_end is not None
+    assert hit.text[hit.match_start : hit.match_end] == "almo"
+
+
+def test_search_ignores_accents_both_ways(store: ClientStore) -> None:
+    store.save_messages_to_history(
+        [incoming(1, 1, "A reunião é às três, ação!"), incoming(2, 2, "sem acentos: acao, tres")]
+    )
+    found = store.search("reuniao")
+    assert [h.text for h in found] == ["A reunião é às três, ação!"]
+    assert {h.seq for h in store.search("acao")} == {1, 2}
+    assert {h.seq for h in store.search("AÇÃO")} == {1, 2}
+    hit = store.search("Reuniao")[0]
+    assert hit.match_start is not None and hit.match_end is not None
+    assert hit.text[hit.match_start : hit.match_end] == "reunião"
+
+
+def test_search_finds_a_url_fragment(store: ClientStore) -> None:
+    store.save_message_to_history(
+        incoming(1, 1, "veja https://example.com/docs/setup?lang=pt-BR&x=1 depois")
+    )
+    store.save_message_to_history(incoming(2, 2, "example dot com"))
+    assert [h.seq for h in store.search("example.com/docs")] == [1]
+    assert [h.seq for h in store.search("lang=pt-BR&x")] == [1]
+
+
+def test_short_queries_and_several_words_still_work(store: ClientStore) -> None:
+    store.save_messages_to_history(
+        [incoming(1, 1, "ok!"), incoming(2, 2, "100% certo"), incoming(3, 3, "tudo ok por aí")]
+    )
+    assert {h.seq for h in store.search("ok")} == {1, 3}
+    assert [h.seq for h in store.search("%")] == [2]
+    assert [h.seq for h in store.search("ok tudo")] == [3]
+    assert [h.seq for h in store.search("ai")] == [3]
+    assert store.search("   ") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '""', "*", 'say "hi"*', "NEAR(a b)", 'a" OR "b', "foo*", "-x", "^abc", "AND",
+     "'; DROP TABLE messages; --", "\\", "%_", "(((", "col:val", "a\x00b"],
+)  # fmt: skip
+def test_search_takes_quotes_and_operators_literally(store: ClientStore, query: str) -> None:
+    store.save_message_to_history(incoming(1, 1, 'she said "hi"* and left'))
+    hits = store.search(query)
+    if query == 'say "hi"*':
+        assert hits == []  # all words must match, literally
+    assert [h.seq for h in store.search('"hi"*')] == [1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(query=st.text(max_size=30))
+def test_search_never_raises_whatever_the_user_types(query: str) -> None:
+    with ClientStore(None) as store:
+        store.save_message_to_history(incoming(1, 1, 'Olá, ação! https://x.org/?q=1 "q" *'))
+        store.search(query)
+
+
+def test_search_can_be_limited_to_one_conversation(store: ClientStore) -> None:
+    store.save_message_to_history(incoming(1, 1, "jantar hoje?"))
+    store.save_message_to_history(incoming(2, 1, "jantar amanhã", sender=CARLA, group=FAMILY))
+    assert [h.conversation for h in store.search("jantar", conversation=FAMILY)] == [FAMILY]
+    assert [h.seq for h in store.search("jantar")] == [1, 1]
+
+
+def test_search_hit_can_be_scrolled_to(store: ClientStore) -> None:
+    fill_conversation(store)
+    (hit,) = store.search("in 123")
+    everything = store.messages_slice(ANA, 0, 1000)
+    position = store.message_position(hit.local_id)
+    assert everything[position].local_id == hit.local_id
+    around = store.messages_around(hit.local_id, 3)
+    assert around == everything[position - 3 : position + 4]
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def test_export_as_json_parses_back(store: ClientStore) -> None:
+    store.save_message_to_history(incoming(1, 1, "Oi, tudo bem? 😀"))
+    store.queue_outgoing(ANA, False, 'tudo "ótimo"')
+    exported = json.loads(store.export_conversation(ANA, "json"))
+    assert [(m["direction"], m["text"]) for m in exported] == [
+        ("in", "Oi, tudo bem? 😀"),
+        ("out", 'tudo "ótimo"'),
+    ]
+    assert exported[0]["sender_name"] == "Ana Lima" and exported[0]["seq"] == 1
+
+
+def test_export_as_html_is_a_standalone_escaped_page(store: ClientStore) -> None:
+    store.add_contact(ANA, "Ana <b>Lima</b>")
+    store.save_message_to_history(incoming(1, 1, "<script>alert('x')</script> & more"))
+    page = store.export_conversation(ANA, "html")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<script>" not in page and "<b>Lima" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in page
+    assert "<title>Ana &lt;b&gt;Lima&lt;/b&gt;</title>" in page
+    with pytest.raises(ValueError):
+        store.export_conversation(ANA, "pdf")  # type: ignore[arg-type]
+
+
+# --- a long conversation ---------------------------------------------------------------------
+
+
+def test_a_100000_message_conversation_pages_from_the_middle(store: ClientStore) -> None:
+    total = 100_000
+    backlog = [incoming(i + 1, 2 * i + 1, f"message {i}", ts=i) for i in range(total)]
+    assert len(store.save_messages_to_history(backlog)) == total
+    assert store.message_count(ANA) == total
+
+    (middle,) = store.messages_slice(ANA, 50_000, 1)
+    assert middle.text == "message 50000" and middle.seq == 100_001
+    assert store.message_position(middle.local_id) == 50_000
+    page = store.messages_page(ANA, middle.local_id, 50)
+    assert [m.seq for m in page] == [2 * i + 1 for i in range(49_950, 50_000)]
+    after = store.messages_after(ANA, middle.local_id, 50)
+    assert [m.text for m in after] == [f"message {i}" for i in range(50_001, 50_051)]
+    assert [h.text for h in store.search("message 77777")] == ["message 77777"]
+    assert store.unread_count(ANA) == total
+    store.set_read_marker(ANA, 2 * 89_999 + 1)
+    assert store.unread_count(ANA) == 10_000
