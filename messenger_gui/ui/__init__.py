@@ -1,0 +1,1 @@
+"""The Qt user interface: theme, models, delegates, widgets and dialogs (PySide6 only here)."""
