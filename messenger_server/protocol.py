@@ -41,13 +41,15 @@ MAX_ACK_IDS: Final = 1024
 """Most ids one ``ack`` frame may carry."""
 MAX_REQUEST_ID: Final = 2**53 - 1
 
-CLIENT_ID_PATTERN: Final = r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$"
+# The patterns end in ``\Z``, not ``$``: msgspec matches with ``re.search``, where ``$`` also
+# matches before a trailing newline and would let ``"K7QM-4XPA\n"`` through.
+CLIENT_ID_PATTERN: Final = r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\Z"
 """Client IDs: eight Crockford base32 characters in two groups, e.g. ``K7QM-4XPA``."""
-GROUP_ID_PATTERN: Final = r"^G-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$"
+GROUP_ID_PATTERN: Final = r"^G-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\Z"
 """Group IDs: ``G-`` followed by the same shape, e.g. ``G-Q2RT-8HVB``."""
-KEY_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
+KEY_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}\Z"
 """Idempotency keys chosen by the sender (a UUID's hex works well)."""
-CREDENTIAL_PATTERN: Final = r"^[A-Za-z0-9_-]{16,128}$"
+CREDENTIAL_PATTERN: Final = r"^[A-Za-z0-9_-]{16,128}\Z"
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -458,7 +460,27 @@ ServerFrame = Reply | Event
 _encoder = msgspec.json.Encoder()
 _client_decoder = msgspec.json.Decoder(ClientFrame)
 _server_decoder = msgspec.json.Decoder(ServerFrame)
-_id_probe = msgspec.json.Decoder(dict[str, object])
+
+
+class _AnyObject(msgspec.Struct):
+    """Any JSON object: every field is skipped, so only the syntax is checked."""
+
+
+_object_probe = msgspec.json.Decoder(_AnyObject)
+
+
+class _IdProbe(msgspec.Struct):
+    """Reads only ``id``: msgspec skips every other field without converting it, so a
+    value that could not be converted elsewhere (``1e400``) does not hide the id."""
+
+    id: object = None
+
+
+_id_probe = msgspec.json.Decoder(_IdProbe)
+
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+"""What msgspec raises for input that is not JSON at all. ``RecursionError`` comes from
+very deeply nested arrays or objects, which no valid frame has."""
 
 
 def encode_payload(frame: ClientFrame | ServerFrame) -> bytes:
@@ -477,19 +499,33 @@ def frame_bytes(payload: bytes) -> bytes:
     return HEADER.pack(len(payload)) + payload
 
 
+def _check_utf8(payload: bytes) -> None:
+    """msgspec does not check the UTF-8 of fields it skips; the whole payload must be
+    UTF-8 all the same. Nearly every frame is ASCII, which is checked without a copy."""
+    if not payload.isascii():
+        payload.decode("utf-8")
+
+
+def _is_json_object(payload: bytes) -> bool:
+    try:
+        _object_probe.decode(payload)
+    except (msgspec.ValidationError, *_DECODE_ERRORS):
+        return False
+    return True
+
+
 def _request_id_of(payload: bytes) -> int | None:
     try:
-        obj = _id_probe.decode(payload)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+        value = _id_probe.decode(payload).id
+    except (msgspec.ValidationError, *_DECODE_ERRORS):
         return None
-    value = obj.get("id")
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_REQUEST_ID:
         return value
     return None
 
 
 def _error_code(message: str) -> str:
-    if "text is longer" in message or ("`$.text`" in message and "length" in message):
+    if "text is longer" in message or ("`$.text`" in message and "length <=" in message):
         return ErrorCode.TEXT_TOO_LARGE
     if ("display_name" in message or "`$.name`" in message) and "length <=" in message:
         return ErrorCode.NAME_TOO_LONG
@@ -500,24 +536,26 @@ def decode_client_frame(payload: bytes) -> ClientFrame:
     """Decode one payload sent by a client.
 
     Raises:
-        ProtocolError: ``bad_frame`` for anything that is not a JSON object of a known
-            type, or a field-specific code (``text_too_large``, ``name_too_long``,
+        ProtocolError: ``bad_frame`` for anything that is not a UTF-8 JSON object of a
+            known type, or a field-specific code (``text_too_large``, ``name_too_long``,
             ``invalid_field``) with the request id when it could be read.
     """
     try:
+        _check_utf8(payload)
         frame: ClientFrame = _client_decoder.decode(payload)
         return frame
     except msgspec.ValidationError as exc:
-        request_id = _request_id_of(payload)
         message = str(exc)
+        # msgspec validates while it parses: a field error may stand before broken JSON.
         if (
             "`$.type`" in message
             or "missing required field `type`" in message
             or message.startswith("Expected `object`")
+            or not _is_json_object(payload)
         ):
-            raise ProtocolError(ErrorCode.BAD_FRAME, message, request_id) from None
-        raise ProtocolError(_error_code(message), message, request_id) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise ProtocolError(ErrorCode.BAD_FRAME, message, _request_id_of(payload)) from None
+        raise ProtocolError(_error_code(message), message, _request_id_of(payload)) from None
+    except _DECODE_ERRORS as exc:
         raise ProtocolError(ErrorCode.BAD_FRAME, f"not a JSON object: {exc}") from None
 
 
@@ -528,9 +566,10 @@ def decode_server_frame(payload: bytes) -> ServerFrame:
         ProtocolError: for anything that is not a valid server frame.
     """
     try:
+        _check_utf8(payload)
         frame: ServerFrame = _server_decoder.decode(payload)
         return frame
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.ValidationError, *_DECODE_ERRORS) as exc:
         raise ProtocolError(ErrorCode.BAD_FRAME, str(exc)) from None
 
 
@@ -560,29 +599,27 @@ class FrameReader:
     def frames(self) -> Iterator[bytes]:
         """Yield each complete payload buffered so far.
 
+        Each payload leaves the buffer as it is yielded, so an iterator abandoned halfway
+        never makes a frame come twice; bytes fed while iterating are picked up.
+
         Raises:
             ProtocolError: ``frame_too_large`` when a header announces more than the
                 limit (raised before the body arrives, so nothing is buffered for it).
         """
         buffer = self._buffer
-        offset = 0
-        try:
-            while len(buffer) - offset >= HEADER.size:
-                (length,) = HEADER.unpack_from(buffer, offset)
-                if length > self._max_frame_bytes:
-                    raise ProtocolError(
-                        ErrorCode.FRAME_TOO_LARGE,
-                        f"frame of {length} bytes exceeds the limit of {self._max_frame_bytes}",
-                    )
-                end = offset + HEADER.size + length
-                if len(buffer) < end:
-                    break
-                start = offset + HEADER.size
-                offset = end
-                yield bytes(buffer[start:end])
-        finally:
-            if offset:
-                del buffer[:offset]
+        while len(buffer) >= HEADER.size:
+            (length,) = HEADER.unpack_from(buffer)
+            if length > self._max_frame_bytes:
+                raise ProtocolError(
+                    ErrorCode.FRAME_TOO_LARGE,
+                    f"frame of {length} bytes exceeds the limit of {self._max_frame_bytes}",
+                )
+            end = HEADER.size + length
+            if len(buffer) < end:
+                return
+            payload = bytes(buffer[HEADER.size : end])
+            del buffer[:end]  # O(1) amortised: CPython moves a bytearray's start instead
+            yield payload
 
 
 def direct_conversation(a: str, b: str) -> str:

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 READ_CHUNK = 256 * 1024
 BACKLOG_PAGE = 500
+BACKLOG_HIGH_WATER = 256 * 1024
+"""Output buffered while sending the backlog before waiting for the client to read it."""
 MAX_BAD_FRAMES = 10
 """Invalid frames tolerated from an authenticated client before it is disconnected."""
 SWEEP_INTERVAL = 1.0
@@ -458,6 +460,9 @@ class MessengerServer:
                 break
             for item in items:
                 session.write(await self._encode_pending(item, groups))
+                # Paced by the client's reading: the backlog never counts as "not reading".
+                if session.writer.transport.get_write_buffer_size() > BACKLOG_HIGH_WATER:
+                    await session.writer.drain()
             after = items[-1].event_id
             await session.writer.drain()
         session.syncing = False

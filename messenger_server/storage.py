@@ -902,7 +902,8 @@ class SQLiteStorage(Storage):
                     if message.to not in known_clients:
                         if (
                             conn.execute(
-                                "SELECT 1 FROM clients WHERE id = ?", (message.to,)
+                                "SELECT 1 FROM clients WHERE id = ? AND disabled = 0",
+                                (message.to,),
                             ).fetchone()
                             is None
                         ):

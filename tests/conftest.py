@@ -36,6 +36,7 @@ class RunningServer:
     """A server in this test's event loop; ``restart`` keeps the data directory."""
 
     def __init__(self, data_dir: Path, **overrides: Any) -> None:
+        self.overrides = overrides
         self.settings = make_settings(data_dir, **overrides)
         self.storage: SQLiteStorage | None = None
         self.server: MessengerServer | None = None
@@ -48,19 +49,7 @@ class RunningServer:
         await self.server.start()
         if self.settings.port == 0:  # keep the port across restarts
             self.settings = make_settings(
-                self.settings.data_dir,
-                **{
-                    k: getattr(self.settings, k)
-                    for k in (
-                        "registration",
-                        "max_write_buffer",
-                        "rate_limit",
-                        "rate_burst",
-                        "idle_timeout",
-                        "handshake_timeout",
-                    )
-                },
-                port=self.server.port,
+                self.settings.data_dir, **{**self.overrides, "port": self.server.port}
             )
 
     async def stop(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -563,3 +564,32 @@ async def test_live_messages_during_backlog_keep_their_order(server: RunningServ
 async def test_ping_is_answered(server: RunningServer) -> None:
     alice, _ = await server.user("Alice")
     assert isinstance(await alice.request(protocol.Ping), protocol.Pong)
+
+
+async def test_sending_to_a_disabled_client_is_refused(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    _, mallory = await server.user("Mallory")
+    assert server.storage is not None
+    await server.storage.set_client_disabled(mallory.client_id, True)
+    reply = await alice.send("are you there?", to=mallory.client_id)
+    assert isinstance(reply, protocol.Error) and reply.code == ErrorCode.UNKNOWN_CLIENT
+
+
+async def test_a_backlog_larger_than_the_write_buffer_arrives_whole(
+    server_factory: Callable[..., Awaitable[RunningServer]],
+) -> None:
+    """The backlog is paced by the reader: a reading client is never cut off as slow,
+    however much is pending (here 18 MB against a 2 MiB buffer limit)."""
+    server = await server_factory(max_write_buffer=2 * 1024 * 1024)
+    alice, _ = await server.user("Alice")
+    bob_client, bob = await server.user("Bob")
+    await bob_client.close()
+    text = "x" * 60_000
+    for i in range(300):
+        reply = await alice.send(f"{i} {text}", to=bob.client_id)
+        assert isinstance(reply, protocol.Sent), reply
+    bob_again = await server.connect()
+    await bob_again.login(bob)
+    received = await bob_again.messages(300)
+    assert [m.text.split(" ", 1)[0] for m in received] == [str(i) for i in range(300)]
+    assert bob_again.close_error is None
