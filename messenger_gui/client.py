@@ -1,0 +1,823 @@
+"""The desktop client's core: registering, the connection loop, sending and receiving. No Qt.
+
+:func:`register_client` obtains a new identity (the caller saves it).
+:class:`MessengerClient` keeps one identity connected: it connects on :meth:`start`,
+reconnects with backoff after any failure, stores every incoming message in the
+:class:`~messenger_gui.storage.ClientStore` before acknowledging it, sends the on-disk outbox
+after every login, and reports every change through :attr:`MessengerClient.events`
+(:mod:`messenger_gui.events`). It runs on the current asyncio loop (qasync's in the app) and
+never blocks it. ``docs/client.md`` is the contract the user interface codes against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import re
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from messenger_gui.connection import (
+    CERTIFICATE_MISMATCH,
+    CERTIFICATE_UNTRUSTED,
+    CertificateError,
+    ConnectionClosed,
+    NotConnectedError,
+    RequestError,
+    ServerConnection,
+    TlsOptions,
+)
+from messenger_gui.events import (
+    BacklogProgress,
+    ConnectionState,
+    ConversationsChanged,
+    Event,
+    MessageFailed,
+    MessageSent,
+    MessagesReceived,
+    MessageStatusChanged,
+    PeerRead,
+    Signal,
+    StateChanged,
+)
+from messenger_gui.storage import (
+    ClientData,
+    ClientStore,
+    Contact,
+    OutgoingMessage,
+    StoredGroup,
+    StoredMessage,
+)
+from messenger_server import __version__, protocol
+
+__all__ = [
+    "CERTIFICATE_MISMATCH",
+    "CERTIFICATE_UNTRUSTED",
+    "CertificateError",
+    "ConnectionClosed",
+    "MessengerClient",
+    "NotConnectedError",
+    "RequestError",
+    "normalize_client_id",
+    "register_client",
+]
+
+log = logging.getLogger(__name__)
+
+Code = protocol.ErrorCode
+
+CLIENT_NAME: Final = f"messenger-desktop/{__version__}"[:64]
+"""What ``hello`` says about this program (informational)."""
+
+REFUSING_CODES: Final = frozenset(
+    {
+        Code.INVALID_CREDENTIALS,
+        Code.UNKNOWN_CLIENT,
+        Code.CLIENT_DISABLED,
+        Code.UNSUPPORTED_VERSION,
+        CERTIFICATE_UNTRUSTED,
+        CERTIFICATE_MISMATCH,
+    }
+)
+"""Failures that retrying cannot fix: the state becomes ``REFUSED`` and the loop ends."""
+
+RETRYABLE_SEND_CODES: Final = frozenset({Code.RATE_LIMITED, Code.INTERNAL_ERROR})
+"""``send`` errors after which the message is tried again later; any other error code
+marks it failed (:class:`~messenger_gui.events.MessageFailed`)."""
+
+MAX_SENDS_IN_FLIGHT: Final = 500
+"""Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
+SEND_RETRY_DELAY: Final = 1.0
+"""Seconds before sending again after ``rate_limited``."""
+
+_ID_TRANSLATION: Final = str.maketrans("OIL", "011")
+
+
+def normalize_client_id(text: str) -> str:
+    """A client ID as the server spells it, from what a user typed or pasted: spaces and
+    hyphens removed, upper case, ``O`` read as ``0`` and ``I``/``L`` as ``1`` (Crockford),
+    hyphen after the fourth character (``"k7qm 4xpa"`` → ``"K7QM-4XPA"``).
+
+    Raises:
+        ValueError: it is not a client ID even so.
+    """
+    raw = re.sub(r"[\s\-]", "", text).upper().translate(_ID_TRANSLATION)
+    candidate = f"{raw[:4]}-{raw[4:]}"
+    if not re.fullmatch(protocol.CLIENT_ID_PATTERN, candidate):
+        raise ValueError(f"{text!r} is not a client ID (like K7QM-4XPA)")
+    return candidate
+
+
+def _check_display_name(name: str) -> None:
+    if not name.strip():
+        raise ValueError("the display name must not be blank")
+    if len(name) > protocol.MAX_DISPLAY_NAME_CHARS:
+        raise ValueError(
+            f"the display name is longer than {protocol.MAX_DISPLAY_NAME_CHARS} characters"
+        )
+    if re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", name):
+        raise ValueError("the display name must not contain control characters")
+
+
+def _closed_error(connection: ServerConnection, error: NotConnectedError) -> RequestError:
+    """The error to report when a connection ended while waiting: the server's
+    ``goodbye`` code when it said one, else ``error`` itself."""
+    if connection.goodbye is not None:
+        return RequestError(connection.goodbye.code, connection.goodbye.message)
+    return error
+
+
+async def register_client(
+    host: str,
+    port: int,
+    display_name: str,
+    *,
+    use_tls: bool = False,
+    ca_file: str | Path | None = None,
+    trust_on_first_use: bool = True,
+    timeout: float = 10.0,
+) -> ClientData:
+    """Ask the server at ``host:port`` for a new identity named ``display_name``.
+
+    Opens one short connection: ``hello``, ``register``, close. Nothing is stored here: save
+    the result at once with ``storage.save_client_data`` (the credential is never shown
+    again), then create a :class:`MessengerClient` with it.
+
+    With ``use_tls``, the certificate is first verified against ``ca_file`` (or the system
+    CA store); one that verifies needs no pin (``tls_fingerprint`` stays ``None``). When it
+    does not verify and ``trust_on_first_use`` is set, the certificate is accepted and its
+    SHA-256 fingerprint is returned in ``ClientData.tls_fingerprint``: every later
+    connection accepts exactly that certificate. Show it to the user to compare with the
+    administrator's.
+
+    Raises:
+        ValueError: ``display_name`` is blank, too long or has control characters.
+        RequestError: the server refused (``registration_closed``, ``unsupported_version``,
+            or the code of its ``goodbye``).
+        CertificateError: TLS without trust on first use and an unverifiable certificate.
+        NotConnectedError: the server could not be reached, or the connection broke.
+    """
+    _check_display_name(display_name)
+    options: TlsOptions | None = None
+    if use_tls:
+        options = TlsOptions(ca_file=ca_file)
+
+    def ignore(_connection: ServerConnection, _frames: Sequence[protocol.ServerFrame]) -> None:
+        pass
+
+    async def open_connection(tls_options: TlsOptions | None) -> ServerConnection:
+        try:
+            return await ServerConnection.open(
+                host,
+                port,
+                ignore,
+                tls_options=tls_options,
+                connect_timeout=timeout,
+                request_timeout=timeout,
+            )
+        except (OSError, TimeoutError) as exc:
+            raise NotConnectedError(
+                f"cannot reach {host}:{port}: {exc or type(exc).__name__}"
+            ) from None
+
+    pinned = False
+    try:
+        connection = await open_connection(options)
+    except CertificateError as exc:
+        if not (trust_on_first_use and exc.code == CERTIFICATE_UNTRUSTED):
+            raise
+        log.info("%s:%d: certificate not verifiable, trusting it on first use", host, port)
+        connection = await open_connection(TlsOptions(accept_any=True))
+        pinned = True
+    try:
+        welcome = await connection.request(
+            lambda rid: protocol.Hello(
+                id=rid, protocol=protocol.PROTOCOL_VERSION, client=CLIENT_NAME
+            ),
+            protocol.Welcome,
+        )
+        if welcome.protocol != protocol.PROTOCOL_VERSION:
+            raise RequestError(Code.UNSUPPORTED_VERSION, f"server speaks {welcome.protocol}")
+        if welcome.registration == "closed":
+            raise RequestError(
+                Code.REGISTRATION_CLOSED, "the server does not accept new registrations"
+            )
+        registered = await connection.request(
+            lambda rid: protocol.Register(id=rid, display_name=display_name),
+            protocol.Registered,
+        )
+    except NotConnectedError as exc:
+        raise _closed_error(connection, exc) from None
+    finally:
+        await connection.close()
+    log.info("registered as %s on %s:%d", registered.client_id, host, port)
+    return ClientData(
+        server_host=host,
+        server_port=port,
+        use_tls=use_tls,
+        client_id=registered.client_id,
+        credential=registered.credential,
+        display_name=registered.display_name,
+        tls_fingerprint=connection.peer_fingerprint if pinned else None,
+    )
+
+
+class MessengerClient:
+    """Keeps one identity connected to its server and its local history in step.
+
+    Args:
+        store: the profile's history; written before anything is acknowledged.
+        identity: who we are and where the server is (``ClientData``).
+        ca_file: a PEM file of CAs to verify the server against instead of the system
+            store (used when ``identity.use_tls`` and no fingerprint is pinned).
+        backoff_base, backoff_cap: the reconnect delay is uniform in
+            ``[0, min(cap, base * 2**failures)]`` (full jitter); reset after a login.
+        ping_interval: send ``ping`` after this many seconds without traffic in either
+            direction (below the server's 300 s idle timeout).
+        pong_timeout: a ``ping`` unanswered this long means the connection is dead.
+        request_timeout: any request unanswered this long closes the connection.
+        connect_timeout: limit for TCP connect and TLS handshake.
+
+    Call :meth:`start` from the running loop, subscribe to :attr:`events`, and
+    ``await`` :meth:`stop` before closing the store.
+    """
+
+    def __init__(
+        self,
+        store: ClientStore,
+        identity: ClientData,
+        *,
+        ca_file: str | Path | None = None,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        ping_interval: float = 60.0,
+        pong_timeout: float = 30.0,
+        request_timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.identity = identity
+        self.events: Signal[Event] = Signal()
+        """Every :data:`~messenger_gui.events.Event`, synchronously, after it was stored."""
+        self._ca_file = ca_file
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._ping_interval = ping_interval
+        self._pong_timeout = pong_timeout
+        self._request_timeout = request_timeout
+        self._connect_timeout = connect_timeout
+        self._random = random.Random()
+        self._state = ConnectionState.OFFLINE
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._connection: ServerConnection | None = None
+        """The logged-in connection, ``None`` when not ``ONLINE``."""
+        self._connection_tasks: set[asyncio.Task[None]] = set()
+        self._outbox_changed = asyncio.Event()
+        self._send_window = asyncio.Event()
+        self._in_flight: set[str] = set()
+        self._failed: dict[int, RequestError] = {}
+        self._backlog_total = 0
+        self._backlog_received = 0
+        self.limits = protocol.Limits()
+        """The limits the server announced in its last ``welcome``."""
+
+    # --- state and lifecycle ---
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def running(self) -> bool:
+        """Whether the connect / reconnect loop is running (False once REFUSED/REPLACED)."""
+        return self._task is not None and not self._task.done()
+
+    def failed_messages(self) -> dict[int, str]:
+        """``local_id`` → error code of queued messages the server refused for good
+        (see :class:`~messenger_gui.events.MessageFailed`)."""
+        return {local_id: error.code for local_id, error in self._failed.items()}
+
+    def _set_state(
+        self,
+        state: ConnectionState,
+        *,
+        retry_in: float | None = None,
+        error_code: str | None = None,
+        message: str = "",
+    ) -> None:
+        if state == self._state and state != ConnectionState.WAITING:
+            return
+        self._state = state
+        log.info("connection %s%s", state.value, f" ({message})" if message else "")
+        self.events.emit(StateChanged(state, retry_in, error_code, message))
+
+    def start(self) -> None:
+        """Start connecting, and reconnecting after failures, in the background. Does
+        nothing when already running. Call it from code running on the event loop."""
+        if self.running:
+            return
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Close the connection and end the loop; the state becomes ``OFFLINE``. Queued
+        messages stay in the outbox for the next start."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=10)
+        await self._drop_connection()
+        self._set_state(ConnectionState.OFFLINE)
+
+    def reconnect_now(self) -> None:
+        """Skip the remaining wait before the next attempt ("Retry now"). When the loop has
+        ended (``REFUSED``, ``REPLACED``, ``OFFLINE``) this starts it, like :meth:`start`."""
+        if self.running:
+            self._wake.set()
+        else:
+            self.start()
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** min(failures, 32))
+        return self._random.uniform(0, ceiling)
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            self._set_state(ConnectionState.CONNECTING)
+            code: str | None = None
+            try:
+                connection = await self.connect_client()
+                failures = 0
+                reason = await connection.wait_closed()
+                message = reason.message
+                if reason.goodbye is not None:
+                    code = reason.goodbye.code
+                    if code == Code.SESSION_REPLACED:
+                        self._set_state(ConnectionState.REPLACED, error_code=code, message=message)
+                        return
+            except RequestError as exc:
+                code, message = exc.code, exc.message
+                if code in REFUSING_CODES:
+                    self._set_state(ConnectionState.REFUSED, error_code=code, message=message)
+                    return
+            except (OSError, TimeoutError) as exc:
+                message = f"cannot reach the server: {exc or type(exc).__name__}"
+            finally:
+                await self._drop_connection()
+            delay = self._backoff(failures)
+            failures += 1
+            self._set_state(
+                ConnectionState.WAITING, retry_in=delay, error_code=code, message=message
+            )
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def connect_client(self) -> ServerConnection:
+        """One connection attempt: connect (TLS when the identity says so), ``hello``,
+        ``login``. On success the state is ``ONLINE`` and the connection keeps running in
+        the background (backlog, groups, outbox, read markers); returns it, so the caller
+        can wait for its end. The reconnect loop calls this; call it directly only when
+        the loop is not running.
+
+        Raises:
+            RequestError: refused (``invalid_credentials``, ``unknown_client``,
+                ``client_disabled``, ``unsupported_version``, a ``goodbye`` code...).
+            CertificateError: the server's certificate is not trusted.
+            NotConnectedError: the connection broke during the handshake.
+            OSError, TimeoutError: the server could not be reached.
+        """
+        identity = self.identity
+        options = None
+        if identity.use_tls:
+            options = TlsOptions(pinned_fingerprint=identity.tls_fingerprint, ca_file=self._ca_file)
+        connection = await ServerConnection.open(
+            identity.server_host,
+            identity.server_port,
+            self._on_frames,
+            tls_options=options,
+            connect_timeout=self._connect_timeout,
+            request_timeout=self._request_timeout,
+        )
+        try:
+            welcome = await connection.request(
+                lambda rid: protocol.Hello(
+                    id=rid, protocol=protocol.PROTOCOL_VERSION, client=CLIENT_NAME
+                ),
+                protocol.Welcome,
+            )
+            if welcome.protocol != protocol.PROTOCOL_VERSION:
+                raise RequestError(Code.UNSUPPORTED_VERSION, f"server speaks {welcome.protocol}")
+            self.limits = welcome.limits
+            await connection.request(
+                lambda rid: protocol.Login(
+                    id=rid, client_id=identity.client_id, credential=identity.credential
+                ),
+                protocol.LoggedIn,
+            )
+        except NotConnectedError as exc:
+            await connection.close()
+            raise _closed_error(connection, exc) from None
+        except BaseException:
+            await connection.close()
+            raise
+        connection.start_keepalive(self._ping_interval, self._pong_timeout)
+        self._spawn(self._after_login(connection))
+        return connection
+
+    async def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        tasks = list(self._connection_tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        if connection is not None:
+            await connection.close()
+        self._in_flight.clear()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._connection_tasks.add(task)
+        task.add_done_callback(self._connection_tasks.discard)
+
+    def _online(self) -> ServerConnection:
+        connection = self._connection
+        if connection is None or connection.closed:
+            raise NotConnectedError()
+        return connection
+
+    # --- after login ---
+
+    def _on_logged_in(self, connection: ServerConnection, reply: protocol.LoggedIn) -> None:
+        self._connection = connection
+        self._in_flight.clear()
+        self._backlog_total = reply.pending
+        self._backlog_received = 0
+        self._set_state(ConnectionState.ONLINE)
+        if reply.pending:
+            self.events.emit(BacklogProgress(0, reply.pending))
+
+    async def _after_login(self, connection: ServerConnection) -> None:
+        """Groups first (so messages to new groups have a home), then the outbox in
+        order, then the read markers the server has not confirmed yet."""
+        try:
+            await self.refresh_groups()
+        except NotConnectedError:
+            return
+        except RequestError as exc:
+            log.warning("could not refresh the groups: %s", exc)
+        self._spawn(self._outbox_pump(connection))
+        markers = self.store.unconfirmed_read_markers()
+        try:
+            futures = [
+                (conversation, up_to, self._send_read(connection, conversation, up_to))
+                for conversation, up_to in markers
+            ]
+        except NotConnectedError:
+            return
+        for conversation, up_to, future in futures:
+            try:
+                await future
+            except NotConnectedError:
+                return
+            except RequestError as exc:
+                log.warning("read marker for %s refused: %s", conversation, exc)
+                if exc.code == Code.TIMEOUT:
+                    return
+            self.store.confirm_read_marker(conversation, up_to)
+
+    @staticmethod
+    def _send_read(
+        connection: ServerConnection, conversation: str, up_to: int
+    ) -> asyncio.Future[protocol.ServerFrame]:
+        is_group = conversation.startswith("G-")
+        return connection.send_request(
+            lambda rid: protocol.MarkRead(
+                id=rid,
+                up_to=up_to,
+                peer=None if is_group else conversation,
+                group=conversation if is_group else None,
+            )
+        )
+
+    # --- sending ---
+
+    async def send_message(self, conversation: str, is_group: bool, text: str) -> StoredMessage:
+        """Put a message in the on-disk outbox and send it when (or as soon as) online.
+
+        Returns it as stored, ``status="queued"``; a :class:`MessageSent` event follows
+        when the server has stored it, or :class:`MessageFailed` when it refuses it.
+
+        Raises:
+            ValueError: blank or oversize text, or a conversation ID of the wrong kind.
+        """
+        if len(text.encode("utf-8")) > self.limits.max_text_bytes:
+            raise ValueError(f"message text is longer than {self.limits.max_text_bytes} bytes")
+        queued = self.store.queue_outgoing(conversation, is_group, text)
+        self._outbox_changed.set()
+        stored = self.store.message(queued.local_id)
+        assert stored is not None
+        return stored
+
+    async def _outbox_pump(self, connection: ServerConnection) -> None:
+        """Send every queued message, oldest first, with its own key; then wait for more.
+        Replies are handled by :meth:`_on_send_done` as they come."""
+        sent = 0
+        while not connection.closed:
+            self._outbox_changed.clear()
+            for item in self.store.outbox():
+                if item.local_id in self._failed or item.key in self._in_flight:
+                    continue
+                while len(self._in_flight) >= MAX_SENDS_IN_FLIGHT and not connection.closed:
+                    self._send_window.clear()
+                    await self._send_window.wait()
+                try:
+                    future = connection.send_request(functools.partial(_send_frame, item))
+                except NotConnectedError:
+                    return
+                except ValueError as exc:  # not sendable at all (e.g. text of spaces)
+                    self._fail(item, RequestError(Code.INVALID_FIELD, str(exc)))
+                    continue
+                self._in_flight.add(item.key)
+                future.add_done_callback(functools.partial(self._on_send_done, item))
+                sent += 1
+                if sent % 64 == 0:
+                    await connection.drain()
+            await connection.drain()
+            await self._outbox_changed.wait()
+
+    def _on_send_done(
+        self, item: OutgoingMessage, future: asyncio.Future[protocol.ServerFrame]
+    ) -> None:
+        self._in_flight.discard(item.key)
+        self._send_window.set()
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            reply = future.result()
+            if isinstance(reply, protocol.Sent):
+                self._on_sent(item, reply)
+            else:
+                log.error("unexpected reply to send: %r", reply)
+            return
+        if not isinstance(error, RequestError) or isinstance(error, NotConnectedError):
+            return  # sent again, same key, after the next login
+        if error.code == Code.TIMEOUT:
+            return  # the connection is being closed: same as above
+        if error.code in RETRYABLE_SEND_CODES:
+            log.info("send of %d refused for now (%s); retrying", item.local_id, error.code)
+            asyncio.get_running_loop().call_later(SEND_RETRY_DELAY, self._outbox_changed.set)
+            return
+        self._fail(item, error)
+
+    def _on_sent(self, item: OutgoingMessage, reply: protocol.Sent) -> None:
+        try:
+            changed = self.store.mark_sent(item.key, reply.message_id, reply.seq, reply.ts)
+        except Exception:
+            log.exception("could not record message %d as sent", item.local_id)
+            return
+        if not changed:
+            return  # a second ``sent`` for the same key: shown once already
+        stored = self.store.message(item.local_id)
+        if stored is not None:
+            self.events.emit(MessageSent(stored))
+
+    def _fail(self, item: OutgoingMessage, error: RequestError) -> None:
+        log.warning("message %d refused by the server: %s", item.local_id, error)
+        self._failed[item.local_id] = error
+        self.events.emit(MessageFailed(item.local_id, error.code, error.message))
+
+    # --- receiving ---
+
+    def _on_frames(
+        self, connection: ServerConnection, frames: Sequence[protocol.ServerFrame]
+    ) -> None:
+        for frame in frames:
+            if isinstance(frame, protocol.LoggedIn):
+                self._on_logged_in(connection, frame)
+        if self._connection is not connection:
+            return  # not logged in (yet): only replies, already handled
+        connection.send_ack(self.receive_messages(frames))
+
+    def receive_messages(self, frames: Sequence[protocol.ServerFrame]) -> list[int]:
+        """Store what one chunk of server frames brings and report it; returns the ids to
+        acknowledge (every ``message_id`` and ``event_id`` of the chunk, new or not).
+
+        Messages are stored in one transaction before this returns, so the caller may
+        acknowledge right after. Redelivered messages are acknowledged but not reported.
+        Replies and unknown frames are ignored here.
+        """
+        messages = [f for f in frames if isinstance(f, protocol.Message)]
+        fresh = self.store.save_messages_to_history(messages) if messages else []
+        acks = [m.message_id for m in messages]
+        events: list[Event] = []
+        for frame in frames:
+            if isinstance(frame, protocol.Delivered):
+                conversation = frame.group or frame.by
+                if self.store.mark_delivered(frame.message_id):
+                    events.append(MessageStatusChanged(conversation, (), "delivered"))
+                if frame.event_id is not None:
+                    acks.append(frame.event_id)
+            elif isinstance(frame, protocol.Read):
+                conversation = frame.group or frame.by
+                if self.store.mark_read_up_to(conversation, frame.up_to):
+                    events.append(MessageStatusChanged(conversation, (), "read"))
+                events.append(PeerRead(conversation, frame.up_to))
+                if frame.event_id is not None:
+                    acks.append(frame.event_id)
+            elif isinstance(frame, protocol.GroupUpdate):
+                group = frame.group
+                member = any(m.client_id == self.identity.client_id for m in group.members)
+                self.store.save_group(group, left=not member)
+                events.append(ConversationsChanged((group.group_id,)))
+                acks.append(frame.event_id)
+        in_backlog = self._backlog_received < self._backlog_total
+        if fresh:
+            events.insert(0, MessagesReceived(tuple(self._stored(fresh)), backlog=in_backlog))
+        if in_backlog:
+            self._backlog_received = min(self._backlog_total, self._backlog_received + len(acks))
+            events.append(BacklogProgress(self._backlog_received, self._backlog_total))
+        for event in events:
+            self.events.emit(event)
+        return acks
+
+    def _stored(self, fresh: list[protocol.Message]) -> list[StoredMessage]:
+        """The stored rows of messages just saved (they are the newest of their
+        conversations, nearly always: look there first, then further back)."""
+        wanted: dict[str, set[int]] = {}
+        for message in fresh:
+            conversation = message.group or message.sender
+            wanted.setdefault(conversation, set()).add(message.message_id)
+        found: dict[int, StoredMessage] = {}
+        for conversation, ids in wanted.items():
+            window = len(ids) + 64
+            while True:
+                page = self.store.messages_page(conversation, None, window)
+                for row in page:
+                    if row.message_id in ids:
+                        found[row.message_id] = row
+                if ids <= found.keys() or len(page) < window:
+                    break
+                window *= 4
+        return [found[m.message_id] for m in fresh if m.message_id in found]
+
+    # --- requests ---
+
+    async def confirm_read(self, conversation: str, is_group: bool, up_to_seq: int) -> None:
+        """The user has seen ``conversation`` up to ``up_to_seq``: record it and tell the
+        server when online (else after the next login). Never raises when offline.
+
+        Raises:
+            RequestError: the server refused the ``read`` (e.g. ``not_a_member``); the
+                marker is then not sent again.
+        """
+        moved = self.store.set_read_marker(conversation, up_to_seq)
+        pending = dict(self.store.unconfirmed_read_markers())
+        if not moved and conversation not in pending:
+            return
+        up_to = pending.get(conversation, up_to_seq)
+        connection = self._connection
+        if connection is None or connection.closed:
+            return
+        try:
+            future = connection.send_request(
+                lambda rid: protocol.MarkRead(
+                    id=rid,
+                    up_to=up_to,
+                    peer=None if is_group else conversation,
+                    group=conversation if is_group else None,
+                )
+            )
+            await future
+        except NotConnectedError:
+            return
+        except RequestError as exc:
+            if exc.code in (Code.TIMEOUT, Code.RATE_LIMITED):
+                return
+            self.store.confirm_read_marker(conversation, up_to)
+            raise
+        self.store.confirm_read_marker(conversation, up_to)
+
+    async def lookup(self, client_id: str) -> Contact:
+        """Whether ``client_id`` exists and its display name; stores nothing.
+
+        Raises:
+            ValueError: not a client ID, even after :func:`normalize_client_id`.
+            RequestError: ``unknown_client`` (no such ID, or disabled).
+            NotConnectedError: offline.
+        """
+        client_id = normalize_client_id(client_id)
+        reply = await self._online().request(
+            lambda rid: protocol.Lookup(id=rid, client_id=client_id), protocol.Contact
+        )
+        return Contact(reply.client_id, reply.display_name)
+
+    async def add_contact(self, client_id: str) -> Contact:
+        """Look ``client_id`` up and store it as a contact (refreshing its name when known).
+
+        Raises:
+            ValueError: one's own ID, or not a client ID.
+            RequestError: ``unknown_client``.
+            NotConnectedError: offline.
+        """
+        client_id = normalize_client_id(client_id)
+        if client_id == self.identity.client_id:
+            raise ValueError("that is your own ID")
+        found = await self.lookup(client_id)
+        contact = self.store.add_contact(found.client_id, found.display_name)
+        self.events.emit(ConversationsChanged((contact.client_id,)))
+        return contact
+
+    async def create_group(self, name: str, member_ids: Sequence[str]) -> StoredGroup:
+        """Create a group with us as admin and ``member_ids``; it is stored on return.
+
+        Raises:
+            RequestError: ``name_too_long``, ``group_full``, ``unknown_client``, ...
+            NotConnectedError: offline.
+        """
+        members = list(member_ids)
+        reply = await self._online().request(
+            lambda rid: protocol.CreateGroup(id=rid, name=name, members=members),
+            protocol.GroupReply,
+        )
+        return self._store_group(reply.group)
+
+    async def add_member(self, group_id: str, client_id: str) -> StoredGroup:
+        """Add ``client_id`` to the group (admins only); the new state is stored on return.
+
+        Raises:
+            RequestError: ``not_admin``, ``already_a_member``, ``unknown_client``, ...
+            NotConnectedError: offline.
+        """
+        reply = await self._online().request(
+            lambda rid: protocol.AddMember(id=rid, group=group_id, client_id=client_id),
+            protocol.GroupReply,
+        )
+        return self._store_group(reply.group)
+
+    async def remove_member(self, group_id: str, client_id: str) -> StoredGroup:
+        """Remove ``client_id`` from the group (admins, or oneself); stored on return.
+
+        Raises:
+            RequestError: ``not_admin``, ``not_a_member``, ``unknown_group``.
+            NotConnectedError: offline.
+        """
+        reply = await self._online().request(
+            lambda rid: protocol.RemoveMember(id=rid, group=group_id, client_id=client_id),
+            protocol.GroupReply,
+        )
+        return self._store_group(reply.group)
+
+    async def leave_group(self, group_id: str) -> None:
+        """Leave the group; it is marked left on return (its history stays).
+
+        Raises:
+            RequestError: ``unknown_group``, ``not_a_member``.
+            NotConnectedError: offline.
+        """
+        await self._online().request(
+            lambda rid: protocol.LeaveGroup(id=rid, group=group_id), protocol.Ok
+        )
+        self.store.mark_group_left(group_id)
+        self.events.emit(ConversationsChanged((group_id,)))
+
+    async def refresh_groups(self) -> list[StoredGroup]:
+        """Fetch every group we are in and store them (groups missing from the answer are
+        marked left). Done after each login too. Returns the stored groups.
+
+        Raises:
+            NotConnectedError: offline.
+        """
+        reply = await self._online().request(
+            lambda rid: protocol.ListGroups(id=rid), protocol.Groups
+        )
+        self.store.save_client_groups(reply.groups, complete=True)
+        groups = self.store.groups()
+        if groups:
+            self.events.emit(ConversationsChanged(tuple(g.group_id for g in groups)))
+        return groups
+
+    def _store_group(self, group: protocol.GroupInfo) -> StoredGroup:
+        member = any(m.client_id == self.identity.client_id for m in group.members)
+        self.store.save_group(group, left=not member)
+        self.events.emit(ConversationsChanged((group.group_id,)))
+        stored = self.store.group(group.group_id)
+        assert stored is not None
+        return stored
+
+
+def _send_frame(item: OutgoingMessage, request_id: int) -> protocol.Send:
+    return protocol.Send(
+        id=request_id,
+        key=item.key,
+        text=item.text,
+        to=None if item.is_group else item.conversation,
+        group=item.conversation if item.is_group else None,
+    )
