@@ -1,0 +1,279 @@
+"""First run: choose the server and a display name, register, and learn one's new ID."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from messenger_gui.ui.resources import app_icon
+from messenger_server import protocol
+
+MAX_NAME_CHARS: Final = protocol.MAX_DISPLAY_NAME_CHARS
+
+
+def parse_server_address(text: str, default_port: int) -> tuple[str, int] | None:
+    """``host``, ``host:port`` or ``[v6]:port`` as ``(host, port)``; ``None`` if malformed."""
+    text = text.strip()
+    if not text or any(ch.isspace() for ch in text):
+        return None
+    host, port = text, default_port
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            return None
+        host, rest = text[1:end], text[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                return None
+            port_text = rest[1:]
+            if not port_text.isdigit():
+                return None
+            port = int(port_text)
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        if not port_text.isdigit():
+            return None
+        port = int(port_text)
+    if not host or not 1 <= port <= 65535:
+        return None
+    return host, port
+
+
+def format_server_address(host: str, port: int) -> str:
+    """The inverse of :func:`parse_server_address`."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def validate_display_name(text: str) -> str | None:
+    """The display name to register (trimmed), or ``None`` when blank or too long."""
+    name = text.strip()
+    if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
+        return None
+    return name
+
+
+class WelcomeDialog(QDialog):
+    """The first-run dialog. Emits :attr:`register_requested`; the controller registers and
+    answers with :meth:`registration_succeeded` (the dialog then shows the new ID and a
+    Continue button, which accepts it) or :meth:`registration_failed`.
+
+    Rejecting the dialog (closing it before registering) means the user gave up: quit.
+    """
+
+    register_requested = Signal(str, int, bool, str)
+    """(host, port, use_tls, display_name), already validated."""
+
+    def __init__(
+        self, host: str, port: int, use_tls: bool = False, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._default_port = port
+        self._client_id = ""
+        self._busy = False
+        self.setWindowTitle(self.tr("Welcome to Messenger"))
+        self.setWindowIcon(app_icon())
+        self.setMinimumWidth(440)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._build_form(host, port, use_tls))
+        self.pages.addWidget(self._build_done())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        self._update_register_button()
+
+    # --- page 1: the form ---
+
+    def _build_form(self, host: str, port: int, use_tls: bool) -> QWidget:
+        page = QWidget()
+        title = QLabel(self.tr("Welcome to Messenger"))
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        title.setFont(font)
+        intro = QLabel(
+            self.tr(
+                "Choose the name others will see. You get an ID that friends use "
+                "to add you as a contact."
+            )
+        )
+        intro.setWordWrap(True)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(MAX_NAME_CHARS)
+        self.name_edit.setPlaceholderText(self.tr("e.g. Maria Silva"))
+        self.server_edit = QLineEdit(format_server_address(host, port))
+        self.server_edit.setPlaceholderText(self.tr("host:port"))
+        self.tls_check = QCheckBox(self.tr("Use a secure connection (TLS)"))
+        self.tls_check.setChecked(use_tls)
+        form = QFormLayout()
+        form.addRow(self.tr("Your name:"), self.name_edit)
+        form.addRow(self.tr("Server:"), self.server_edit)
+        form.addRow("", self.tls_check)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy indicator
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(6)
+        self.progress.hide()
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.register_button = QPushButton(self.tr("Register"))
+        self.register_button.setDefault(True)
+        self.quit_button = QPushButton(self.tr("Quit"))
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.quit_button)
+        buttons.addWidget(self.register_button)
+
+        layout = QVBoxLayout(page)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addSpacing(8)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status_label)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+
+        self.name_edit.textChanged.connect(self._update_register_button)
+        self.server_edit.textChanged.connect(self._update_register_button)
+        self.name_edit.returnPressed.connect(self._register)
+        self.server_edit.returnPressed.connect(self._register)
+        self.register_button.clicked.connect(self._register)
+        self.quit_button.clicked.connect(self.reject)
+        return page
+
+    def _update_register_button(self) -> None:
+        self.register_button.setEnabled(
+            not self._busy
+            and validate_display_name(self.name_edit.text()) is not None
+            and parse_server_address(self.server_edit.text(), self._default_port) is not None
+        )
+
+    def _register(self) -> None:
+        if self._busy:
+            return
+        name = validate_display_name(self.name_edit.text())
+        address = parse_server_address(self.server_edit.text(), self._default_port)
+        if name is None:
+            self._show_error(
+                self.tr("Enter a name of 1 to %1 characters.").replace("%1", str(MAX_NAME_CHARS))
+            )
+            return
+        if address is None:
+            self._show_error(self.tr("Enter the server as host:port, e.g. chat.example.org:7850."))
+            return
+        self._set_busy(True)
+        self.status_label.setText(self.tr("Registering with %1…").replace("%1", address[0]))
+        self.status_label.setStyleSheet("")
+        self.register_requested.emit(address[0], address[1], self.tls_check.isChecked(), name)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.progress.setVisible(busy)
+        for widget in (self.name_edit, self.server_edit, self.tls_check):
+            widget.setEnabled(not busy)
+        self._update_register_button()
+
+    def _show_error(self, message: str) -> None:
+        self.status_label.setText(message)
+        self.status_label.setStyleSheet("color: #d1242f;")
+
+    @property
+    def busy(self) -> bool:
+        """True while a registration is under way."""
+        return self._busy
+
+    @property
+    def error_text(self) -> str:
+        return self.status_label.text()
+
+    def registration_failed(self, message: str) -> None:
+        """Show why registering failed and let the user correct and try again."""
+        self._set_busy(False)
+        self._show_error(message)
+
+    # --- page 2: the new ID ---
+
+    def _build_done(self) -> QWidget:
+        page = QWidget()
+        self.done_title = QLabel()
+        font = QFont(self.done_title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.done_title.setFont(font)
+        explain = QLabel(
+            self.tr("This is your ID. Share it with the people you want to chat with:")
+        )
+        explain.setWordWrap(True)
+        self.id_label = QLabel()
+        id_font = QFont("monospace")
+        id_font.setStyleHint(QFont.StyleHint.Monospace)
+        id_font.setPointSizeF(self.font().pointSizeF() * 2.0)
+        id_font.setBold(True)
+        self.id_label.setFont(id_font)
+        self.id_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QPushButton(self.tr("Copy ID"))
+        self.copied_label = QLabel()
+        self.continue_button = QPushButton(self.tr("Continue"))
+        self.continue_button.setDefault(True)
+        copy_row = QHBoxLayout()
+        copy_row.addStretch(1)
+        copy_row.addWidget(self.copy_button)
+        copy_row.addWidget(self.copied_label)
+        copy_row.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.continue_button)
+
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.done_title)
+        layout.addWidget(explain)
+        layout.addSpacing(12)
+        layout.addWidget(self.id_label)
+        layout.addLayout(copy_row)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+
+        self.copy_button.clicked.connect(self._copy_id)
+        self.continue_button.clicked.connect(self.accept)
+        return page
+
+    def registration_succeeded(self, client_id: str, display_name: str) -> None:
+        """Show the new ID; the user copies it and continues (the dialog is accepted)."""
+        self._set_busy(False)
+        self._client_id = client_id
+        self.done_title.setText(self.tr("You're all set, %1!").replace("%1", display_name))
+        self.id_label.setText(client_id)
+        self.pages.setCurrentIndex(1)
+        self.continue_button.setFocus()
+
+    def _copy_id(self) -> None:
+        QGuiApplication.clipboard().setText(self._client_id)
+        self.copied_label.setText(self.tr("Copied"))
+
+    def reject(self) -> None:
+        """Closing while registering is ignored; once registered, closing means Continue."""
+        if self.busy:
+            return
+        if self.pages.currentIndex() == 1:
+            self.accept()
+            return
+        super().reject()

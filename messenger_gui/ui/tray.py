@@ -1,0 +1,161 @@
+"""The system tray icon: unread count, notifications, and keeping the app running when its
+window is closed.
+
+Not every desktop has a tray (some Linux sessions, the ``offscreen`` platform of tests).
+:class:`Tray` copes: :attr:`Tray.available` is False, notifications fall back to asking the
+window manager for attention (``QApplication.alert``), and closing the window quits.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+
+from messenger_gui.ui.resources import icon
+
+log = logging.getLogger(__name__)
+
+CLOSE_TO_TRAY_KEY = "tray/close_to_tray"
+"""Setting: closing the window keeps the app running in the tray (default True)."""
+CLOSE_HINT_SHOWN_KEY = "tray/close_hint_shown"
+NOTIFICATION_MS = 5000
+
+
+class Tray(QObject):
+    """The tray icon of one main window.
+
+    Args:
+        window: the main window; its close event is watched (see :meth:`eventFilter`).
+        settings: where the close-to-tray preference lives (per profile).
+
+    The controller connects :attr:`show_requested` (bring the window back) and
+    :attr:`quit_requested` (stop the client, then quit), and calls :meth:`set_unread`,
+    :meth:`set_online` and :meth:`notify`.
+    """
+
+    show_requested = Signal()
+    quit_requested = Signal()
+    notification_shown = Signal(str, str)
+    """(title, text) of every notification, shown in the tray or as a window alert."""
+
+    def __init__(self, window: QWidget, settings: QSettings) -> None:
+        super().__init__(window)
+        self._window = window
+        self._settings = settings
+        self._unread = 0
+        self._online = False
+        self._quitting = False
+        self.icon: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.icon = QSystemTrayIcon(self._current_icon(), self)
+            menu = QMenu(window)
+            self.show_action = QAction(self.tr("Show Messenger"), menu)
+            self.quit_action = QAction(icon("quit"), self.tr("Quit"), menu)
+            menu.addAction(self.show_action)
+            menu.addSeparator()
+            menu.addAction(self.quit_action)
+            self.show_action.triggered.connect(self.show_requested)
+            self.quit_action.triggered.connect(self.quit_requested)
+            self.icon.setContextMenu(menu)
+            self.icon.activated.connect(self._activated)
+            self.icon.messageClicked.connect(self.show_requested)
+            self.icon.show()
+        else:
+            log.info("no system tray: closing the window quits, notifications alert the window")
+        self._update()
+        window.installEventFilter(self)
+
+    @property
+    def available(self) -> bool:
+        """True when a tray icon is shown."""
+        return self.icon is not None
+
+    @property
+    def close_to_tray(self) -> bool:
+        """Whether closing the window keeps the app running (needs a tray)."""
+        return self.available and bool(self._settings.value(CLOSE_TO_TRAY_KEY, True, type=bool))
+
+    @property
+    def tooltip(self) -> str:
+        if self._unread:
+            return self.tr("Messenger — %n unread message(s)", "", self._unread)
+        if not self._online:
+            return self.tr("Messenger — offline")
+        return self.tr("Messenger")
+
+    def set_unread(self, count: int) -> None:
+        """Show ``count`` unread messages in the tooltip and icon."""
+        if count != self._unread:
+            self._unread = count
+            self._update()
+
+    def set_online(self, online: bool) -> None:
+        if online != self._online:
+            self._online = online
+            self._update()
+
+    def _current_icon(self) -> QIcon:
+        if self._unread:
+            return icon("messenger-tray-unread")
+        return icon("messenger-tray" if self._online else "messenger-tray-offline")
+
+    def _update(self) -> None:
+        if self.icon is not None:
+            self.icon.setIcon(self._current_icon())
+            self.icon.setToolTip(self.tooltip)
+
+    def notify(self, title: str, text: str) -> None:
+        """Tell the user about something while the window is in the background."""
+        if self.icon is not None and QSystemTrayIcon.supportsMessages():
+            self.icon.showMessage(title, text, app_icon_or_default(), NOTIFICATION_MS)
+        else:
+            QApplication.alert(self._window)
+        self.notification_shown.emit(title, text)
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            if self._window.isVisible() and self._window.isActiveWindow():
+                self._window.hide()
+            else:
+                self.show_requested.emit()
+
+    def allow_close(self) -> None:
+        """The app is quitting: let the window close for real from now on."""
+        self._quitting = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Closing the window hides it to the tray (saying so the first time) or quits."""
+        if watched is self._window and event.type() == QEvent.Type.Close and not self._quitting:
+            assert isinstance(event, QCloseEvent)
+            event.ignore()
+            if self.close_to_tray:
+                self._window.hide()
+                if not self._settings.value(CLOSE_HINT_SHOWN_KEY, False, type=bool):
+                    self._settings.setValue(CLOSE_HINT_SHOWN_KEY, True)
+                    self.notify(
+                        self.tr("Messenger is still running"),
+                        self.tr(
+                            "You will be notified of new messages. To quit, choose Quit "
+                            "from the tray icon's menu."
+                        ),
+                    )
+            else:
+                self.quit_requested.emit()
+            return True
+        return super().eventFilter(watched, event)
+
+    def hide(self) -> None:
+        """Remove the icon (on quit)."""
+        if self.icon is not None:
+            self.icon.hide()
+
+
+def app_icon_or_default() -> QIcon:
+    """The icon shown inside notifications."""
+    return icon("messenger")
