@@ -124,6 +124,12 @@ class BenchClient:
             self.task.cancel()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     """Resident memory of process ``pid`` in KiB (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -197,6 +203,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         peers = [client_id for client_id, _ in identities]
         total = args.clients * args.messages
         started = time.perf_counter()
+        cpu_before = cpu_seconds(process.pid) if process else 0.0
         await asyncio.gather(*(c.send_many(peers, args.messages, args.window) for c in clients))
         while stats.delivered < total or stats.sent < total:
             await asyncio.sleep(0.01)
@@ -205,6 +212,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 break
         elapsed = time.perf_counter() - started
         peak_rss = rss_kib(process.pid) if process else 0
+        server_cpu = cpu_seconds(process.pid) - cpu_before if process else 0.0
         for client in clients:
             await client.close()
         latencies = sorted(stats.latencies) or [0.0]
@@ -216,6 +224,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             "delivered_per_second": stats.delivered / elapsed,
             "latency_p50_ms": statistics.median(latencies) * 1000,
             "latency_p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+            "server_cpu_seconds": server_cpu,
+            "server_cpu_us_per_message": server_cpu / max(1, stats.delivered) * 1e6,
             "idle_kib_per_connection": (idle_rss - base_rss) / max(1, args.clients),
             "server_rss_mib": peak_rss / 1024,
         }

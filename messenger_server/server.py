@@ -58,7 +58,13 @@ class Closed(Exception):
 
 @dataclass(eq=False, slots=True)
 class Session:
-    """One client connection."""
+    """One client connection.
+
+    Output is coalesced: frames written during one turn of the event loop go to the socket
+    together, in one ``send``, at the end of that turn (or at :meth:`flush`). Under load a
+    client gets its ``sent`` replies, messages and receipts in a few large writes instead of
+    one system call per frame.
+    """
 
     writer: asyncio.StreamWriter
     peer: str
@@ -75,16 +81,32 @@ class Session:
     bad_frames: int = 0
     closed: bool = False
     backlog_task: asyncio.Task[None] | None = None
+    outgoing: list[bytes] = field(default_factory=list)
+    outgoing_bytes: int = 0
 
     def write(self, data: bytes) -> None:
-        """Queue ``data`` for the client. A client that lets more than ``max_buffer``
-        bytes pile up is not reading: it is cut off at once (whatever it has not
-        acknowledged stays stored for its next connection)."""
+        """Queue ``data`` for the client; it is sent at the end of this loop turn. A
+        client that lets more than ``max_buffer`` bytes pile up is not reading: it is cut
+        off at once (whatever it has not acknowledged stays stored for its next
+        connection)."""
         if self.closed:
             return
-        self.writer.write(data)
-        if self.writer.transport.get_write_buffer_size() > self.max_buffer:
+        if not self.outgoing:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self.outgoing.append(data)
+        self.outgoing_bytes += len(data)
+        if self.outgoing_bytes + self.writer.transport.get_write_buffer_size() > self.max_buffer:
             self.abort("not reading fast enough")
+
+    def flush(self) -> None:
+        """Hand everything queued by :meth:`write` to the transport now."""
+        if not self.outgoing or self.closed:
+            self.outgoing.clear()
+            return
+        data = self.outgoing[0] if len(self.outgoing) == 1 else b"".join(self.outgoing)
+        self.outgoing.clear()
+        self.outgoing_bytes = 0
+        self.writer.write(data)
 
     def push(self, event_id: int, data: bytes) -> None:
         """Send a server event; held back while the stored backlog is being sent so that
@@ -100,6 +122,7 @@ class Session:
     def abort(self, reason: str) -> None:
         log.warning("%s: disconnecting a slow consumer (%s): %s", self.peer, self.client_id, reason)
         self.closed = True
+        self.outgoing.clear()
         self.writer.transport.abort()
 
 
@@ -126,6 +149,8 @@ class MessengerServer:
         self._all: set[Session] = set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._handlers: set[asyncio.Task[Any]] = set()
+        """The running :meth:`handle_client` tasks."""
         self._stopping = False
         self._limits = protocol.Limits(
             max_frame_bytes=settings.max_frame_bytes,
@@ -183,10 +208,15 @@ class MessengerServer:
             self._server.close()
         for session in list(self._all):
             self._close(session, Code.SHUTTING_DOWN, "the server is shutting down")
-        for task in list(self._tasks):
+        # Connection handlers end by themselves once their socket is closed, after the
+        # storage call they may be waiting for (so that nothing is cut off mid-write).
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=5)
+        for task in [*self._tasks, *self._handlers]:
             task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5)
+        leftovers = self._tasks | self._handlers
+        if leftovers:
+            await asyncio.wait(leftovers, timeout=5)
         if self._server is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=5)
@@ -226,6 +256,15 @@ class MessengerServer:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         """Serve one connection until it closes."""
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._handlers.add(handler)
+        try:
+            await self._serve(reader, writer)
+        finally:
+            self._handlers.discard(handler)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peername = writer.get_extra_info("peername")
         peer = f"{peername[0]}:{peername[1]}" if peername else "?"
         session = Session(
@@ -238,6 +277,7 @@ class MessengerServer:
             session.write(
                 protocol.encode(protocol.Goodbye(Code.SHUTTING_DOWN, "the server is not accepting"))
             )
+            session.flush()
             writer.close()
             return
         writer.transport.set_write_buffer_limits(high=256 * 1024)
@@ -262,6 +302,7 @@ class MessengerServer:
             log.exception("%s: internal error", session.peer)
             self._close(session, Code.INTERNAL_ERROR, "internal server error")
         finally:
+            session.flush()  # replies to the last frames of a client that half-closed
             self._forget(session)
             if not writer.is_closing():
                 writer.close()
@@ -283,6 +324,7 @@ class MessengerServer:
             return
         log.info("%s: closing (%s: %s)", session.peer, code, message)
         session.write(protocol.encode(protocol.Goodbye(code, message)))
+        session.flush()
         session.closed = True
         self._forget(session)
         session.writer.close()
@@ -425,6 +467,9 @@ class MessengerServer:
         session.display_name = client.display_name
         session.syncing = True
         self.sessions[client.client_id] = session
+        # Acks that the previous connection sent just before it ended may still be on
+        # their way to disk: let them land, or their messages would be pushed again.
+        await self.storage.sync()
         pending = await self.storage.count_pending(client.client_id)
         log.info("%s: %s online, %d pending", session.peer, client.client_id, pending)
         self._reply(
@@ -435,6 +480,7 @@ class MessengerServer:
     def _refuse_login(self, session: Session, request_id: int, code: str, message: str) -> NoReturn:
         log.info("%s: login refused: %s", session.peer, code)
         self._error(session, request_id, code, message)
+        session.flush()
         self._forget(session)
         session.writer.close()
         raise Closed
@@ -461,9 +507,11 @@ class MessengerServer:
             for item in items:
                 session.write(await self._encode_pending(item, groups))
                 # Paced by the client's reading: the backlog never counts as "not reading".
-                if session.writer.transport.get_write_buffer_size() > BACKLOG_HIGH_WATER:
+                if session.outgoing_bytes > BACKLOG_HIGH_WATER:
+                    session.flush()
                     await session.writer.drain()
             after = items[-1].event_id
+            session.flush()
             await session.writer.drain()
         session.syncing = False
         deferred, session.deferred = session.deferred, []

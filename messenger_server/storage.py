@@ -283,6 +283,11 @@ class Storage(abc.ABC):
     async def count_pending(self, recipient: str) -> int: ...
 
     @abc.abstractmethod
+    async def sync(self) -> None:
+        """Return once every write requested before this call is committed, so that a
+        read issued next sees it (e.g. the acks of a connection that just ended)."""
+
+    @abc.abstractmethod
     async def acknowledge(self, recipient: str, event_ids: Sequence[int]) -> list[AckedMessage]:
         """Delete acknowledged events; returns the messages among them (for receipts).
         Unknown or repeated ids are ignored."""
@@ -1019,6 +1024,9 @@ class SQLiteStorage(Storage):
             return items
 
         return await self._read(select)
+
+    async def sync(self) -> None:
+        await self._write(lambda conn: None)
 
     async def count_pending(self, recipient: str) -> int:
         def select(conn: sqlite3.Connection) -> int:
