@@ -1,0 +1,323 @@
+"""The dialogs on their own: validation, the signals they emit and how they show results.
+
+The same dialogs are driven against a real server through the controller in
+``test_app_e2e.py``; here each is a real widget offscreen, fed the answers directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from messenger_gui.storage import ClientStore, Contact, GroupMember, StoredGroup
+from messenger_gui.ui.dialogs.add_contact import AddContactDialog, normalize_client_id
+from messenger_gui.ui.dialogs.errors import describe_error
+from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
+from messenger_gui.ui.dialogs.new_group import NewGroupDialog
+from messenger_gui.ui.dialogs.search import SearchDialog
+from messenger_gui.ui.dialogs.welcome import (
+    WelcomeDialog,
+    parse_server_address,
+    validate_display_name,
+)
+from messenger_server import protocol
+
+ALICE = "A1CE-0000"
+BOB = "B0B0-1111"
+CAROL = "CA20-2222"
+
+
+# --- welcome -------------------------------------------------------------------------------
+
+
+def test_server_address_accepts_host_port_forms() -> None:
+    assert parse_server_address("chat.example.org:7000", 7850) == ("chat.example.org", 7000)
+    assert parse_server_address(" 10.0.0.5 ", 7850) == ("10.0.0.5", 7850)
+    assert parse_server_address("[::1]:9000", 7850) == ("::1", 9000)
+    for bad in ("", "host:", "host:abc", "host:70000", "a b:1", "[::1", ":7850"):
+        assert parse_server_address(bad, 7850) is None, bad
+
+
+def test_display_name_must_be_1_to_64_printable_characters() -> None:
+    assert validate_display_name("  Maria  ") == "Maria"
+    assert validate_display_name("   ") is None
+    assert validate_display_name("x" * 64) == "x" * 64
+    assert validate_display_name("x" * 65) is None
+    assert validate_display_name("a\tb") is None
+
+
+def test_welcome_register_emits_validated_values_and_waits(qtbot: QtBot) -> None:
+    dialog = WelcomeDialog("127.0.0.1", 7850)
+    qtbot.addWidget(dialog)
+    assert not dialog.register_button.isEnabled()  # no name yet
+    qtbot.keyClicks(dialog.name_edit, "  Maria Silva ")
+    dialog.server_edit.setText("chat.example.org:7001")
+    dialog.tls_check.setChecked(True)
+    assert dialog.register_button.isEnabled()
+    with qtbot.waitSignal(dialog.register_requested) as blocker:
+        qtbot.mouseClick(dialog.register_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == ["chat.example.org", 7001, True, "Maria Silva"]
+    assert dialog.busy
+    assert not dialog.register_button.isEnabled()
+    assert "Registering" in dialog.error_text
+    with qtbot.assertNotEmitted(dialog.rejected):
+        dialog.reject()  # closing while registering is ignored
+
+
+def test_welcome_failure_is_shown_and_register_can_be_retried(qtbot: QtBot) -> None:
+    dialog = WelcomeDialog("127.0.0.1", 7850)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.name_edit, "Maria")
+    with qtbot.waitSignal(dialog.register_requested):
+        dialog.register_button.click()
+    dialog.registration_failed("Cannot reach the server.")
+    assert not dialog.busy
+    assert dialog.error_text == "Cannot reach the server."
+    assert dialog.register_button.isEnabled()
+    dialog.server_edit.setText("no port:")
+    assert not dialog.register_button.isEnabled()
+
+
+def test_welcome_shows_the_new_id_with_copy_and_continue(qtbot: QtBot) -> None:
+    dialog = WelcomeDialog("127.0.0.1", 7850)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.name_edit, "Maria")
+    dialog.register_button.click()
+    dialog.registration_succeeded("K7QM-4XPA", "Maria")
+    assert dialog.pages.currentIndex() == 1
+    assert dialog.id_label.text() == "K7QM-4XPA"
+    assert "Maria" in dialog.done_title.text()
+    dialog.copy_button.click()
+    assert QGuiApplication.clipboard().text() == "K7QM-4XPA"
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.continue_button.click()
+
+
+# --- add contact ---------------------------------------------------------------------------
+
+
+def test_client_ids_are_normalised_like_people_type_them() -> None:
+    assert normalize_client_id(" k7qm 4xpa ") == "K7QM-4XPA"
+    assert normalize_client_id("k7qm-4xpa") == "K7QM-4XPA"
+    assert normalize_client_id("B0B0-IIII") == "B0B0-1111"  # I read as 1 (Crockford)
+    assert normalize_client_id("K7QM4XP") is None
+    assert normalize_client_id("K7QM-4XPU") is None  # U is not in the alphabet
+
+
+def test_add_contact_refuses_own_id_and_existing_contacts(qtbot: QtBot) -> None:
+    dialog = AddContactDialog(ALICE, [BOB])
+    qtbot.addWidget(dialog)
+    with qtbot.assertNotEmitted(dialog.lookup_requested):
+        dialog.id_edit.setText(ALICE.lower())
+        dialog.lookup_button.click()
+        assert "your own ID" in dialog.result_text
+        dialog.id_edit.setText("b0b0 1111")
+        dialog.lookup_button.click()
+        assert "already one of your contacts" in dialog.result_text
+        assert dialog.id_edit.text() == BOB  # normalised in place
+    dialog.id_edit.setText("hello!")
+    assert not dialog.lookup_button.isEnabled()
+
+
+def test_add_contact_shows_the_name_before_adding(qtbot: QtBot) -> None:
+    dialog = AddContactDialog(ALICE, [])
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.id_edit, "ca20 2222")
+    assert not dialog.add_button.isEnabled()
+    with qtbot.waitSignal(dialog.lookup_requested) as lookup:
+        qtbot.keyClick(dialog.id_edit, Qt.Key.Key_Return)
+    assert lookup.args == [CAROL]
+    assert not dialog.lookup_button.isEnabled()  # busy
+    dialog.show_found(CAROL, "Carol")
+    assert dialog.result_text == "Found: Carol"
+    assert dialog.add_button.isEnabled()
+    with qtbot.waitSignal(dialog.add_requested) as add:
+        dialog.add_button.click()
+    assert add.args == [CAROL]
+
+
+def test_add_contact_error_lets_the_user_try_another_id(qtbot: QtBot) -> None:
+    dialog = AddContactDialog(ALICE, [])
+    qtbot.addWidget(dialog)
+    dialog.id_edit.setText(CAROL)
+    dialog.lookup_button.click()
+    dialog.show_error(describe_error(_request_error(protocol.ErrorCode.UNKNOWN_CLIENT)))
+    assert "no one with this ID" in dialog.result_text
+    assert not dialog.add_button.isEnabled()
+    assert dialog.lookup_button.isEnabled()
+
+
+def _request_error(code: str) -> Exception:
+    from messenger_gui.client import RequestError
+
+    return RequestError(code, "test")
+
+
+def test_errors_are_described_for_people() -> None:
+    from messenger_gui.client import NotConnectedError
+
+    assert "offline" in describe_error(NotConnectedError())
+    assert "Cannot reach" in describe_error(NotConnectedError(), connecting=True)
+    assert "Cannot reach" in describe_error(ConnectionRefusedError())
+    assert "registrations" in describe_error(_request_error("registration_closed"))
+    assert "went wrong" in describe_error(_request_error("something_new"))
+
+
+# --- new group -----------------------------------------------------------------------------
+
+
+def _contacts() -> list[Contact]:
+    return [Contact(BOB, "Bob"), Contact(CAROL, "Carol"), Contact("D0D0-3333", "Dora")]
+
+
+def test_new_group_needs_a_name_and_a_member(qtbot: QtBot) -> None:
+    dialog = NewGroupDialog(_contacts())
+    qtbot.addWidget(dialog)
+    assert not dialog.create_button.isEnabled()
+    qtbot.keyClicks(dialog.name_edit, "Family")
+    assert not dialog.create_button.isEnabled()
+    dialog.set_checked(CAROL)
+    assert dialog.create_button.isEnabled()
+    assert "1 member" in dialog.count_label.text()
+    with qtbot.waitSignal(dialog.create_requested) as create:
+        dialog.create_button.click()
+    assert create.args == ["Family", [CAROL]]
+    dialog.show_error("The group is full.")
+    assert dialog.error_text == "The group is full."
+    assert dialog.create_button.isEnabled()
+
+
+def test_new_group_filter_hides_other_contacts(qtbot: QtBot) -> None:
+    dialog = NewGroupDialog(_contacts())
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.filter_edit, "ca")
+    shown = [
+        dialog.member_list.item(i).text()
+        for i in range(dialog.member_list.count())
+        if not dialog.member_list.item(i).isHidden()
+    ]
+    assert shown == [f"Carol  ·  {CAROL}"]
+    assert not dialog.empty_label.isVisibleTo(dialog)
+
+
+def test_new_group_without_contacts_says_how_to_start(qtbot: QtBot) -> None:
+    dialog = NewGroupDialog([])
+    qtbot.addWidget(dialog)
+    assert dialog.empty_label.isVisibleTo(dialog)
+
+
+# --- group info ----------------------------------------------------------------------------
+
+
+def _group(admin: str) -> StoredGroup:
+    return StoredGroup(
+        group_id="G-AAAA-BBBB",
+        name="Family",
+        created_by=admin,
+        created_at=0,
+        left=False,
+        members=(
+            GroupMember(ALICE, "Alice", admin == ALICE),
+            GroupMember(BOB, "Bob", admin == BOB),
+        ),
+    )
+
+
+def test_group_info_admin_can_add_and_remove(qtbot: QtBot) -> None:
+    dialog = GroupInfoDialog(_group(ALICE), ALICE, _contacts())
+    qtbot.addWidget(dialog)
+    assert dialog.is_admin
+    assert dialog.admin_widgets.isVisibleTo(dialog)
+    assert dialog.member_ids() == [ALICE, BOB]  # oneself first
+    assert "admin" in dialog.member_list.item(0).text()
+    assert dialog.add_combo.count() == 2  # Carol and Dora, not Bob
+    dialog.select_contact_to_add(CAROL)
+    with qtbot.waitSignal(dialog.add_member_requested) as add:
+        dialog.add_button.click()
+    assert add.args == ["G-AAAA-BBBB", CAROL]
+    dialog.set_group(_group(ALICE), _contacts())
+    dialog.select_member(ALICE)
+    assert not dialog.remove_button.isEnabled()  # not oneself: that is Leave
+    dialog.select_member(BOB)
+    with qtbot.waitSignal(dialog.remove_member_requested) as remove:
+        dialog.remove_button.click()
+    assert remove.args == ["G-AAAA-BBBB", BOB]
+
+
+def test_group_info_member_cannot_manage_but_can_leave_after_confirming(qtbot: QtBot) -> None:
+    dialog = GroupInfoDialog(_group(BOB), ALICE, _contacts())
+    qtbot.addWidget(dialog)
+    assert not dialog.is_admin
+    assert not dialog.admin_widgets.isVisibleTo(dialog)
+    dialog.leave_button.click()
+    box = dialog.confirm_box
+    assert box is not None
+    with qtbot.assertNotEmitted(dialog.leave_requested):
+        box.button(QMessageBox.StandardButton.Cancel).click()
+    dialog.leave_button.click()
+    box = dialog.confirm_box
+    assert box is not None
+    leave = next(
+        b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole
+    )
+    with qtbot.waitSignal(dialog.leave_requested) as leave_signal:
+        leave.click()
+    assert leave_signal.args == ["G-AAAA-BBBB"]
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def _history(tmp_path: Path) -> ClientStore:
+    store = ClientStore(tmp_path / "profile")
+    store.add_contact(BOB, "Bob")
+    messages = [
+        protocol.Message(
+            message_id=i + 1,
+            seq=i,
+            ts=1_700_000_000_000 + i * 60_000,
+            sender=BOB,
+            sender_name="Bob",
+            to=ALICE,
+            text=text,
+        )
+        for i, text in enumerate(
+            ["Shall we have lunch tomorrow?", "The meeting moved to Thursday", "ok"]
+        )
+    ]
+    store.save_messages_to_history(messages)
+    return store
+
+
+def test_search_finds_part_of_a_word_and_activates_it(qtbot: QtBot, tmp_path: Path) -> None:
+    store = _history(tmp_path)
+    dialog = SearchDialog(store.search, store.conversation_title)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.query_edit, "meet")
+    qtbot.waitUntil(lambda: dialog.results.count() == 1, timeout=2000)
+    hit = dialog.hits()[0]
+    assert hit.text == "The meeting moved to Thursday"
+    assert "1 message" in dialog.status_label.text()
+    html = dialog.results.item(0).data(Qt.ItemDataRole.UserRole + 1)
+    assert "Bob" in html and ">meet</span>ing" in html
+    dialog.grab()  # paints the delegate
+    with qtbot.waitSignal(dialog.result_activated) as activated:
+        qtbot.keyClick(dialog.query_edit, Qt.Key.Key_Return)
+    assert activated.args == [hit.local_id, BOB, False]
+    store.close()
+
+
+def test_search_without_results_says_so(qtbot: QtBot, tmp_path: Path) -> None:
+    store = _history(tmp_path)
+    dialog = SearchDialog(store.search, store.conversation_title)
+    qtbot.addWidget(dialog)
+    dialog.query_edit.setText("zebra")
+    dialog.run_search()
+    assert dialog.results.count() == 0
+    assert dialog.status_label.text() == "No messages found."
+    store.close()
