@@ -1,0 +1,428 @@
+"""The client core against a real server: sending, receiving, ticks, outbox and groups."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from messenger_gui.client import (
+    MessengerClient,
+    NotConnectedError,
+    RequestError,
+    normalize_client_id,
+    register_client,
+)
+from messenger_gui.events import (
+    BacklogProgress,
+    ConnectionState,
+    ConversationsChanged,
+    MessageFailed,
+    MessageSent,
+    MessagesReceived,
+    MessageStatusChanged,
+    PeerRead,
+    Signal,
+    StateChanged,
+)
+from messenger_gui.storage import ClientStore
+from messenger_server import protocol
+from tests.client_support import Desktops, EventLog, TcpProxy, eventually
+from tests.conftest import RunningServer
+
+
+@pytest.fixture
+async def desktops(tmp_path: Path) -> AsyncIterator[Desktops]:
+    opened = Desktops(tmp_path / "desktops")
+    yield opened
+    await opened.close()
+
+
+def status_of(store: ClientStore, local_id: int) -> str:
+    message = store.message(local_id)
+    assert message is not None
+    return message.status
+
+
+async def test_message_goes_sent_then_delivered_then_read(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    contact = await alice.client.add_contact(bruno.id.lower().replace("-", " "))
+    assert (contact.client_id, contact.display_name) == (bruno.id, "Bruno")
+    assert alice.log.of(ConversationsChanged)[-1].conversations == (bruno.id,)
+
+    queued = await alice.client.send_message(bruno.id, False, "Oi Bruno!")
+    assert queued.status == "queued" and queued.seq is None
+
+    await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
+    sent = alice.log.of(MessageSent)[0].message
+    assert (sent.local_id, sent.status) == (queued.local_id, sent.status)
+    assert sent.seq is not None and sent.message_id is not None
+
+    await bruno.log.wait(lambda: bool(bruno.log.of(MessagesReceived)))
+    [received] = bruno.log.of(MessagesReceived)[0].messages
+    assert (received.text, received.sender, received.seq) == ("Oi Bruno!", alice.id, sent.seq)
+    assert received.conversation == alice.id and received.local_id > 0
+    assert bruno.log.of(MessagesReceived)[0].backlog is False
+
+    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "delivered")
+    assert MessageStatusChanged(bruno.id, (), "delivered") in alice.log.events
+
+    await bruno.client.confirm_read(alice.id, False, received.seq)
+    assert bruno.store.unconfirmed_read_markers() == []
+    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "read")
+    assert PeerRead(bruno.id, received.seq) in alice.log.events
+
+
+async def test_message_to_an_offline_peer_arrives_when_its_client_starts(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno", start=False)
+    for text in ("one", "two", "three"):
+        await alice.client.send_message(bruno.id, False, text)
+    await alice.log.wait(lambda: len(alice.log.of(MessageSent)) == 3)
+
+    bruno.client.start()
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == ["one", "two", "three"])
+    received = [m for e in bruno.log.of(MessagesReceived) for m in e.messages]
+    assert [m.text for m in received] == ["one", "two", "three"]
+    assert all(e.backlog for e in bruno.log.of(MessagesReceived))
+    await alice.log.wait(
+        lambda: {m.status for m in alice.store.messages_slice(bruno.id, 0, 10)} == {"delivered"}
+    )
+
+
+async def test_message_queued_while_the_server_is_down_is_sent_once_it_returns(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    await server.stop()
+    await alice.log.wait_state(ConnectionState.WAITING)
+
+    queued = await alice.client.send_message(bruno.id, False, "sent while the server was down")
+    assert alice.store.outbox()[0].local_id == queued.local_id
+
+    await server.start()
+    await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == ["sent while the server was down"])
+    assert alice.store.outbox() == []
+    await asyncio.sleep(0.2)  # nothing else comes
+    assert bruno.texts(alice.id) == ["sent while the server was down"]
+    assert len(alice.log.of(MessageSent)) == 1
+
+
+async def test_outbox_survives_a_client_restart(server: RunningServer, desktops: Desktops) -> None:
+    bruno = await desktops.user(server.port, "Bruno")
+    identity = await register_client("127.0.0.1", server.port, "Alice")
+    first = desktops.open(identity, "alice", start=False)
+    await first.client.send_message(bruno.id, False, "written offline")
+    await first.client.send_message(bruno.id, False, "and this too")
+    first.store.close()
+
+    again = desktops.open(identity, "alice")  # a new store on the same directory
+    await again.log.wait(lambda: len(again.log.of(MessageSent)) == 2)
+    await bruno.log.wait(
+        lambda: bruno.texts(identity.client_id) == ["written offline", "and this too"]
+    )
+    assert again.store.outbox() == []
+
+
+async def test_resend_after_a_lost_sent_reply_creates_no_duplicate(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    proxy = TcpProxy(server.port)
+    await proxy.start()
+    bruno = await desktops.user(server.port, "Bruno")
+    identity = await register_client("127.0.0.1", server.port, "Alice")
+    alice = desktops.open(dataclasses.replace(identity, server_port=proxy.port), "alice")
+    try:
+        await alice.wait_online()
+        await alice.client.refresh_groups()  # the login's own requests are answered by now
+        proxy.drop_downstream = True  # the server's replies are lost from now on
+        queued = await alice.client.send_message(bruno.id, False, "only once, please")
+        await bruno.log.wait(lambda: bruno.texts(alice.id) == ["only once, please"])
+        assert status_of(alice.store, queued.local_id) == "queued"  # no `sent` came
+
+        proxy.cut()
+        proxy.drop_downstream = False
+        await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
+        assert alice.log.of(MessageSent)[0].message.local_id == queued.local_id
+        await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "delivered")
+        await asyncio.sleep(0.2)
+        assert bruno.texts(alice.id) == ["only once, please"]
+        assert len([m for e in bruno.log.of(MessagesReceived) for m in e.messages]) == 1
+        assert alice.store.message_count(bruno.id) == 1
+    finally:
+        await proxy.close()
+
+
+async def test_a_redelivered_message_is_not_shown_twice(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    proxy = TcpProxy(server.port)
+    await proxy.start()
+    alice = await desktops.user(server.port, "Alice")
+    identity = await register_client("127.0.0.1", server.port, "Bruno")
+    bruno = desktops.open(dataclasses.replace(identity, server_port=proxy.port), "bruno")
+    try:
+        await bruno.wait_online()
+        await bruno.client.refresh_groups()
+        proxy.drop_upstream = True  # Bruno's acks never reach the server
+        await alice.client.send_message(bruno.id, False, "hello once")
+        await bruno.log.wait(lambda: bool(bruno.log.of(MessagesReceived)))
+        assert bruno.texts(alice.id) == ["hello once"]
+
+        proxy.cut()
+        proxy.drop_upstream = False
+        online_before = bruno.log.states.count(ConnectionState.ONLINE)
+        await bruno.log.wait(lambda: bruno.log.states.count(ConnectionState.ONLINE) > online_before)
+        # The backlog brings it again; this time the ack arrives, so Alice sees delivered.
+        await alice.log.wait(
+            lambda: [m.status for m in alice.store.messages_slice(bruno.id, 0, 10)] == ["delivered"]
+        )
+        assert bruno.texts(alice.id) == ["hello once"]
+        assert len(bruno.log.of(MessagesReceived)) == 1
+    finally:
+        await proxy.close()
+
+
+async def test_a_backlog_of_2000_messages_arrives_in_order_with_progress(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    bruno = await desktops.user(server.port, "Bruno", start=False)
+    sender, _ = await server.user("Alice")
+    futures = []
+    for n in range(2000):
+        frame, future = sender.new_request(protocol.Send, key=f"k{n}", to=bruno.id, text=f"m{n}")
+        sender.send_frame(frame)
+        futures.append(future)
+    replies = await asyncio.wait_for(asyncio.gather(*futures), 20)
+    assert all(isinstance(r, protocol.Sent) for r in replies)
+    alice_id = sender.client_id
+    assert alice_id is not None
+
+    bruno.client.start()
+    await bruno.log.wait(lambda: bruno.store.message_count(alice_id) == 2000, timeout=30)
+    assert bruno.texts(alice_id) == [f"m{n}" for n in range(2000)]
+    received = [m for e in bruno.log.of(MessagesReceived) for m in e.messages]
+    assert [m.text for m in received] == [f"m{n}" for n in range(2000)]
+    seqs = [m.seq for m in received]
+    assert all(a is not None and b is not None and a < b for a, b in pairwise(seqs))
+    progress = bruno.log.of(BacklogProgress)
+    assert progress[0] == BacklogProgress(0, 2000)
+    assert progress[-1] == BacklogProgress(2000, 2000)
+    assert all(a.received <= b.received for a, b in pairwise(progress))
+    assert len(progress) > 2  # reported as it comes, not only at the end
+    # Every message was acknowledged: nothing is pending on the server any more.
+    await bruno.client.stop()
+    await eventually(lambda: bruno.client.state == ConnectionState.OFFLINE)
+    bruno.client.start()
+    await bruno.wait_online()
+    await asyncio.sleep(0.2)
+    assert bruno.store.message_count(alice_id) == 2000
+    assert len([m for e in bruno.log.of(MessagesReceived) for m in e.messages]) == 2000
+
+
+async def test_a_read_confirmation_reaches_an_offline_sender_later(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    queued = await alice.client.send_message(bruno.id, False, "read me later")
+    await bruno.log.wait(lambda: bool(bruno.log.of(MessagesReceived)))
+    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "delivered")
+    await alice.client.stop()
+
+    seq = bruno.store.latest_seq(alice.id)
+    assert seq is not None
+    await bruno.client.confirm_read(alice.id, False, seq)
+
+    alice.client.start()
+    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "read")
+    assert PeerRead(bruno.id, seq) in alice.log.events
+
+
+async def test_a_read_marker_set_offline_is_sent_after_login(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    queued = await alice.client.send_message(bruno.id, False, "hi")
+    await bruno.log.wait(lambda: bool(bruno.log.of(MessagesReceived)))
+    await bruno.client.stop()
+    seq = bruno.store.latest_seq(alice.id)
+    assert seq is not None
+    await bruno.client.confirm_read(alice.id, False, seq)  # offline: does not raise
+    assert bruno.store.unconfirmed_read_markers() == [(alice.id, seq)]
+
+    bruno.client.start()
+    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "read")
+    await eventually(lambda: bruno.store.unconfirmed_read_markers() == [])
+
+
+async def test_a_group_of_three_with_one_member_offline(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    carla = await desktops.user(server.port, "Carla", start=False)
+
+    group = await alice.client.create_group("Família", [bruno.id, carla.id])
+    assert group.name == "Família" and not group.left
+    assert {m.client_id for m in group.members} == {alice.id, bruno.id, carla.id}
+    assert alice.store.group(group.group_id) == group
+    await bruno.log.wait(lambda: bruno.store.group(group.group_id) is not None)
+
+    await alice.client.send_message(group.group_id, True, "Oi família!")
+    await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
+    await bruno.log.wait(lambda: bruno.texts(group.group_id) == ["Oi família!"])
+    [received] = bruno.log.of(MessagesReceived)[0].messages
+    assert received.is_group and received.sender == alice.id
+
+    carla.client.start()
+    await carla.log.wait(lambda: carla.texts(group.group_id) == ["Oi família!"])
+    stored = carla.store.group(group.group_id)
+    assert stored is not None and not stored.left and stored.name == "Família"
+    assert any(group.group_id in e.conversations for e in carla.log.of(ConversationsChanged))
+
+
+async def test_group_membership_changes_are_stored(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    carla = await desktops.user(server.port, "Carla")
+    group = await alice.client.create_group("Trio", [bruno.id])
+
+    added = await alice.client.add_member(group.group_id, carla.id)
+    assert carla.id in {m.client_id for m in added.members}
+    await carla.log.wait(lambda: carla.store.group(group.group_id) is not None)
+
+    removed = await alice.client.remove_member(group.group_id, bruno.id)
+    assert bruno.id not in {m.client_id for m in removed.members}
+    await bruno.log.wait(lambda: getattr(bruno.store.group(group.group_id), "left", False))
+
+    await carla.client.leave_group(group.group_id)
+    left = carla.store.group(group.group_id)
+    assert left is not None and left.left
+    with pytest.raises(RequestError) as refused:
+        await bruno.client.add_member(group.group_id, bruno.id)
+    assert refused.value.code == protocol.ErrorCode.NOT_A_MEMBER
+
+    groups = await alice.client.refresh_groups()
+    assert [g.group_id for g in groups if not g.left] == [group.group_id]
+
+
+async def test_a_refused_message_is_marked_failed_and_does_not_jam_the_outbox(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    carla = await desktops.user(server.port, "Carla")
+    group = await bruno.client.create_group("Not Alice's", [carla.id])
+
+    nobody = await alice.client.send_message("ZZZZ-ZZZZ", False, "to nobody")
+    outsider = await alice.client.send_message(group.group_id, True, "not a member")
+    fine = await alice.client.send_message(bruno.id, False, "this one goes")
+    await alice.log.wait(lambda: len(alice.log.of(MessageFailed)) == 2)
+    failed = {e.local_id: e.code for e in alice.log.of(MessageFailed)}
+    assert failed == {
+        nobody.local_id: protocol.ErrorCode.UNKNOWN_CLIENT,
+        outsider.local_id: protocol.ErrorCode.NOT_A_MEMBER,
+    }
+    assert alice.client.failed_messages() == failed
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == ["this one goes"])
+    await alice.log.wait(lambda: status_of(alice.store, fine.local_id) != "queued")
+    # Kept in the outbox on disk (the UI shows them failed), not sent again meanwhile.
+    assert [m.local_id for m in alice.store.outbox()] == [nobody.local_id, outsider.local_id]
+    await alice.client.send_message(bruno.id, False, "and the next")
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == ["this one goes", "and the next"])
+    assert len(alice.log.of(MessageFailed)) == 2
+
+
+async def test_contacts_are_looked_up_and_added_by_id(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    found = await alice.client.lookup(bruno.id)
+    assert (found.client_id, found.display_name) == (bruno.id, "Bruno")
+    assert alice.store.contact(bruno.id) is None  # lookup stores nothing
+
+    with pytest.raises(ValueError):
+        await alice.client.add_contact(alice.id)
+    with pytest.raises(RequestError) as unknown:
+        await alice.client.add_contact("ZZZZ-ZZZZ")
+    assert unknown.value.code == protocol.ErrorCode.UNKNOWN_CLIENT
+    with pytest.raises(ValueError):
+        await alice.client.lookup("not an id")
+
+    await alice.client.add_contact(bruno.id)
+    assert [c.client_id for c in alice.store.contacts()] == [bruno.id]
+
+    await alice.client.stop()
+    with pytest.raises(NotConnectedError) as offline:
+        await alice.client.lookup(bruno.id)
+    assert offline.value.code == "not_connected"
+    with pytest.raises(ValueError):
+        await alice.client.send_message(bruno.id, False, "   ")
+
+
+def test_typed_ids_are_normalised() -> None:
+    assert normalize_client_id(" k7qm 4xpa ") == "K7QM-4XPA"
+    assert normalize_client_id("K7QM-4XPA") == "K7QM-4XPA"
+    assert normalize_client_id("b8nz2fhc") == "B8NZ-2FHC"
+    assert normalize_client_id("1OIL-0000") == "1011-0000"
+    for bad in ("", "K7QM-4XP", "K7QM-4XPAA", "K7QM-4XPU", "G-K7QM-4XPA"):
+        with pytest.raises(ValueError):
+            normalize_client_id(bad)
+
+
+def test_a_failing_listener_does_not_stop_the_others() -> None:
+    signal: Signal[int] = Signal()
+    seen: list[int] = []
+
+    def broken(value: int) -> None:
+        raise RuntimeError("a broken widget")
+
+    signal.connect(broken)
+    signal.connect(seen.append)
+    signal.emit(1)
+    signal.disconnect(broken)
+    signal.disconnect(broken)  # not connected any more: ignored
+    signal.emit(2)
+    assert seen == [1, 2]
+
+
+async def test_a_failing_listener_does_not_break_the_client(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    identity = await register_client("127.0.0.1", server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    store = ClientStore(desktops.root / "alice")
+    desktops.stores.append(store)
+    client = MessengerClient(store, identity, backoff_base=0.05, backoff_cap=0.2)
+
+    def broken(event: object) -> None:
+        raise RuntimeError("listener bug")
+
+    log = EventLog()
+    client.events.connect(broken)
+    client.events.connect(log)
+    client.start()
+    try:
+        await log.wait(lambda: client.state == ConnectionState.ONLINE)
+        await client.send_message(bruno.id, False, "still works")
+        await log.wait(lambda: bool(log.of(MessageSent)))
+        await bruno.log.wait(lambda: bruno.texts(identity.client_id) == ["still works"])
+        assert log.of(StateChanged)[0].state == ConnectionState.CONNECTING
+    finally:
+        await client.stop()
