@@ -1,0 +1,1217 @@
+"""The chat: a lazily paged message model, the bubble delegate and the chat view.
+
+:class:`MessageListModel` shows a contiguous window of one conversation of a
+:class:`~messenger_gui.storage.ClientStore`: it opens on the newest page (or around the first
+unread message), grows upwards when the view asks for older history
+(:meth:`MessageListModel.fetch_older`) and downwards through Qt's ``canFetchMore``/``fetchMore``
+when it was opened in the middle (a search hit). A 100,000-message conversation therefore
+opens by reading a hundred rows, and the view only ever lays out what was loaded.
+
+:class:`BubbleDelegate` paints each row: an optional header (day separator, "N new messages"),
+then the bubble with the sender's name (incoming group messages), the wrapped text with links,
+the time and, for one's own messages, the delivery ticks. Sizes are cached per message and
+width. Double-clicking a bubble opens a read-only text browser over it, so part of a message
+can be selected.
+
+:class:`ChatView` scrolls per pixel, sticks to the bottom when new messages arrive, keeps its
+position when older history is prepended, and copies text (context menu, Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import html
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import IntEnum
+from typing import Any, Final
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractListModel,
+    QCoreApplication,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDesktopServices,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextLayout,
+    QTextOption,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QListView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTextBrowser,
+    QWidget,
+)
+
+from messenger_gui.storage import ClientStore, MessageStatus, StoredMessage
+from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
+from messenger_gui.ui.theme import Colours, colours, name_colour
+from messenger_gui.ui.ticks import TICK_WIDTH, paint_ticks
+
+log = logging.getLogger(__name__)
+
+_Index = QModelIndex | QPersistentModelIndex
+
+PAGE_SIZE: Final = 100
+"""Messages read from the store per page."""
+_UNREAD_SEARCH_LIMIT: Final = 5000
+"""How far back opening a chat looks for the first unread message."""
+_QUEUED_KEY: Final = 2**63 - 1
+_RUN_GAP_MS: Final = 5 * 60 * 1000
+"""Messages of one sender closer than this form a run (tighter spacing, one name)."""
+
+URL_PATTERN: Final = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]", re.I)
+
+
+def _order_key(message: StoredMessage) -> tuple[int, int]:
+    """The store's display order: by ``seq``, queued messages last, ties by ``local_id``."""
+    return (_QUEUED_KEY if message.seq is None else message.seq, message.local_id)
+
+
+def url_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, url)`` of every link in ``text``; ``www.`` links get ``https://``."""
+    spans = []
+    for match in URL_PATTERN.finditer(text):
+        url = match.group(0)
+        if url.lower().startswith("www."):
+            url = "https://" + url
+        spans.append((match.start(), match.end(), url))
+    return spans
+
+
+class MessageRole(IntEnum):
+    """Data roles of :class:`MessageListModel` (``DisplayRole`` is the text)."""
+
+    MESSAGE = Qt.ItemDataRole.UserRole + 1
+    """The :class:`StoredMessage`."""
+    DAY_BREAK = Qt.ItemDataRole.UserRole + 2
+    """True when a day separator is drawn above this row."""
+    UNREAD_MARKER = Qt.ItemDataRole.UserRole + 3
+    """N > 0 when the "N new messages" marker is drawn above this row."""
+    FIRST_IN_RUN = Qt.ItemDataRole.UserRole + 4
+    """True when this row starts a run of one sender (wider gap, sender name)."""
+    HIGHLIGHTED = Qt.ItemDataRole.UserRole + 5
+    LOCAL_ID = Qt.ItemDataRole.UserRole + 6
+
+
+class MessageListModel(QAbstractListModel):
+    """A window of one conversation's messages, read lazily from the store.
+
+    The model holds no database handle of its own: it calls the store it was given, one
+    page at a time. ``rowCount`` is the number of loaded rows, :attr:`total` the number of
+    messages in the conversation.
+
+    Args:
+        store: the profile's history.
+        page_size: messages per page (tests use small pages).
+        parent: Qt parent.
+    """
+
+    older_loaded = Signal(int)
+    """Rows were prepended by :meth:`fetch_older` (their number)."""
+
+    def __init__(
+        self, store: ClientStore, parent: QObject | None = None, *, page_size: int = PAGE_SIZE
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._page_size = page_size
+        self._conversation: str | None = None
+        self._is_group = False
+        self._rows: list[StoredMessage] = []
+        self._keys: list[tuple[int, int]] = []
+        self._before: StoredMessage | None = None
+        """The message just above the window (for the first row's day separator)."""
+        self._at_start = True
+        self._at_end = True
+        self._total = 0
+        self._pages_read = 0
+        self._marker_local_id: int | None = None
+        self._marker_count = 0
+        self._highlight: int | None = None
+
+    # --- state ---
+
+    @property
+    def conversation(self) -> str | None:
+        return self._conversation
+
+    @property
+    def is_group(self) -> bool:
+        return self._is_group
+
+    @property
+    def total(self) -> int:
+        """Messages in the conversation (loaded or not)."""
+        return self._total
+
+    @property
+    def pages_read(self) -> int:
+        """Pages read from the store since the conversation was opened (for tests)."""
+        return self._pages_read
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the newest message is loaded (new messages are appended only then)."""
+        return self._at_end
+
+    @property
+    def unread_marker(self) -> tuple[int, int] | None:
+        """``(local_id, count)`` of the "N new messages" marker, or ``None``."""
+        if self._marker_local_id is None:
+            return None
+        return self._marker_local_id, self._marker_count
+
+    # --- opening ---
+
+    def open(self, conversation: str, is_group: bool) -> None:
+        """Show ``conversation``: its newest page, extended back to the first unread message
+        (up to a few thousand messages) so the "N new messages" marker can be placed."""
+        self.beginResetModel()
+        self._reset_state(conversation, is_group)
+        self._total = self._store.message_count(conversation)
+        self._load_newest()
+        unread = self._store.unread_count(conversation)
+        if unread > 0:
+            read_up_to = self._store.read_marker(conversation)
+            floor = -1 if read_up_to is None else read_up_to
+            while True:
+                first_unread = next(
+                    (
+                        m
+                        for m in self._rows
+                        if m.direction == "in" and m.seq is not None and m.seq > floor
+                    ),
+                    None,
+                )
+                unread_loaded = sum(
+                    1
+                    for m in self._rows
+                    if m.direction == "in" and m.seq is not None and m.seq > floor
+                )
+                if unread_loaded >= unread or self._at_start:
+                    break
+                if len(self._rows) >= _UNREAD_SEARCH_LIMIT:
+                    break
+                self._prepend(self._read_older())
+            if first_unread is not None:
+                self._marker_local_id = first_unread.local_id
+                self._marker_count = unread
+        self.endResetModel()
+        log.debug("opened %s: %d of %d messages loaded", conversation, len(self._rows), self._total)
+
+    def close(self) -> None:
+        """Show nothing (no conversation selected)."""
+        self.beginResetModel()
+        self._reset_state(None, False)
+        self.endResetModel()
+
+    def reload(self) -> None:
+        """Read the conversation again from the newest page (after an import or a reset)."""
+        if self._conversation is not None:
+            self.open(self._conversation, self._is_group)
+
+    def _reset_state(self, conversation: str | None, is_group: bool) -> None:
+        self._conversation = conversation
+        self._is_group = is_group
+        self._rows = []
+        self._keys = []
+        self._before = None
+        self._at_start = self._at_end = True
+        self._total = 0
+        self._pages_read = 0
+        self._marker_local_id = None
+        self._marker_count = 0
+        self._highlight = None
+
+    def _set_rows(self, rows: list[StoredMessage]) -> None:
+        self._rows = rows
+        self._keys = [_order_key(m) for m in rows]
+
+    def _load_newest(self) -> None:
+        assert self._conversation is not None
+        page = self._store.messages_page(self._conversation, None, self._page_size + 1)
+        self._pages_read += 1
+        self._at_end = True
+        self._at_start = len(page) <= self._page_size
+        self._before = None if self._at_start else page[0]
+        self._set_rows(page if self._at_start else page[1:])
+
+    def _read_older(self) -> list[StoredMessage]:
+        """The page above the window (the window is not changed; see :meth:`_prepend`)."""
+        assert self._conversation is not None
+        if self._at_start or self._before is None:
+            return []
+        page = self._store.messages_page(self._conversation, self._before.local_id, self._page_size)
+        self._pages_read += 1
+        return page
+
+    def _prepend(self, page: list[StoredMessage]) -> None:
+        assert self._before is not None
+        block = [*page, self._before]
+        if len(page) < self._page_size:
+            self._at_start = True
+            self._before = None
+        else:
+            self._before = block[0]
+            block = block[1:]
+        self._rows[0:0] = block
+        self._keys[0:0] = [_order_key(m) for m in block]
+
+    # --- paging ---
+
+    def can_fetch_older(self) -> bool:
+        """Whether older messages exist above the loaded window."""
+        return self._conversation is not None and not self._at_start
+
+    def fetch_older(self) -> int:
+        """Prepend the previous page; returns how many rows were added (0 at the start).
+
+        The view keeps its scroll position by offsetting it by the new rows' height.
+        """
+        if not self.can_fetch_older():
+            return 0
+        page = self._read_older()
+        before_len = len(self._rows)
+        was_before = self._before
+        # Compute the new block without touching rows until beginInsertRows.
+        at_start = len(page) < self._page_size
+        assert was_before is not None
+        block = [*page, was_before] if at_start else [*page[1:], was_before]
+        self.beginInsertRows(QModelIndex(), 0, len(block) - 1)
+        self._at_start = at_start
+        self._before = None if at_start else page[0]
+        self._rows[0:0] = block
+        self._keys[0:0] = [_order_key(m) for m in block]
+        self.endInsertRows()
+        added = len(self._rows) - before_len
+        if added < len(self._rows):
+            # The former first row may gain or lose its day separator / run start.
+            first_old = self.index(added, 0)
+            self.dataChanged.emit(first_old, first_old)
+        self.older_loaded.emit(added)
+        return added
+
+    def canFetchMore(self, parent: _Index) -> bool:
+        """Newer messages exist below the window (only after jumping into the middle)."""
+        return not parent.isValid() and self._conversation is not None and not self._at_end
+
+    def fetchMore(self, parent: _Index) -> None:
+        """Append the next newer page."""
+        if not self.canFetchMore(parent) or not self._rows:
+            return
+        assert self._conversation is not None
+        page = self._store.messages_after(
+            self._conversation, self._rows[-1].local_id, self._page_size
+        )
+        self._pages_read += 1
+        if len(page) < self._page_size:
+            self._at_end = True
+        if page:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+            self._rows.extend(page)
+            self._keys.extend(_order_key(m) for m in page)
+            self.endInsertRows()
+
+    def load_around(self, local_id: int) -> int | None:
+        """Make sure message ``local_id`` is loaded and return its row (``None`` when it is
+        not in this conversation). Loaded windows are kept; otherwise the window is replaced
+        by the messages around it (and grows both ways as the user scrolls)."""
+        row = self.row_of(local_id)
+        if row is not None or self._conversation is None:
+            return row
+        target = self._store.message(local_id)
+        if target is None or target.conversation != self._conversation:
+            return None
+        around = self._store.messages_around(local_id, self._page_size // 2)
+        self.beginResetModel()
+        marker = (self._marker_local_id, self._marker_count)
+        self._set_rows(around)
+        self._pages_read += 1
+        first = around[0]
+        previous = self._store.messages_page(self._conversation, first.local_id, 1)
+        self._before = previous[0] if previous else None
+        self._at_start = not previous
+        self._at_end = not self._store.messages_after(self._conversation, around[-1].local_id, 1)
+        self._marker_local_id, self._marker_count = marker
+        self.endResetModel()
+        return self.row_of(local_id)
+
+    # --- live updates ---
+
+    def add_messages(self, messages: Iterable[StoredMessage]) -> int:
+        """Show new messages (received, or queued by this user) of the open conversation.
+
+        Messages of other conversations and ones already shown are ignored. They are
+        inserted at their place in display order when the newest messages are loaded;
+        otherwise only :attr:`total` grows and they come with the next ``fetchMore``.
+        Returns how many rows were inserted.
+        """
+        inserted = 0
+        known = {m.local_id for m in self._rows[-200:]}
+        for message in messages:
+            if message.conversation != self._conversation or message.local_id in known:
+                continue
+            if self.row_of(message.local_id) is not None:
+                continue
+            known.add(message.local_id)
+            self._total += 1
+            if not self._at_end:
+                continue
+            key = _order_key(message)
+            row = bisect.bisect_left(self._keys, key)
+            if row == 0 and not self._at_start and self._rows:
+                continue  # belongs above the loaded window
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._rows.insert(row, message)
+            self._keys.insert(row, key)
+            self.endInsertRows()
+            if row + 1 < len(self._rows):
+                below = self.index(row + 1, 0)
+                self.dataChanged.emit(below, below)
+            inserted += 1
+        return inserted
+
+    def update_status(self, local_ids: Sequence[int], status: MessageStatus) -> None:
+        """Repaint the ticks of loaded messages. An empty ``local_ids`` means "possibly
+        all": the loaded outgoing messages are read again from the store."""
+        if not self._rows:
+            return
+        if not local_ids:
+            for row, message in enumerate(self._rows):
+                if message.direction != "out":
+                    continue
+                fresh = self._store.message(message.local_id)
+                if fresh is not None and fresh.status != message.status:
+                    self._rows[row] = fresh
+                    index = self.index(row, 0)
+                    self.dataChanged.emit(index, index)
+            return
+        wanted = set(local_ids)
+        for row, message in enumerate(self._rows):
+            if message.local_id in wanted and message.status != status:
+                self._rows[row] = dataclasses.replace(message, status=status)
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index)
+
+    def message_sent(self, message: StoredMessage) -> None:
+        """A queued message was accepted by the server: it now has a ``seq`` (and maybe a
+        new time), so it may move up past queued ones; its clock turns into a tick."""
+        if message.conversation != self._conversation:
+            return
+        old = self.row_of(message.local_id)
+        if old is None:
+            self.add_messages([message])
+            return
+        key = _order_key(message)
+        new = bisect.bisect_left(self._keys[:old] + self._keys[old + 1 :], key)
+        if new == old:
+            self._rows[old] = message
+            self._keys[old] = key
+        else:
+            destination = new if new < old else new + 1
+            self.beginMoveRows(QModelIndex(), old, old, QModelIndex(), destination)
+            self._rows.pop(old)
+            self._keys.pop(old)
+            self._rows.insert(new, message)
+            self._keys.insert(new, key)
+            self.endMoveRows()
+        low, high = min(old, new), min(max(old, new) + 1, len(self._rows) - 1)
+        self.dataChanged.emit(self.index(low, 0), self.index(high, 0))
+
+    def clear_unread_marker(self) -> None:
+        """Drop the "N new messages" marker (e.g. once the user sends a reply)."""
+        row = None if self._marker_local_id is None else self.row_of(self._marker_local_id)
+        self._marker_local_id = None
+        self._marker_count = 0
+        if row is not None:
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
+
+    def set_highlight(self, local_id: int | None) -> None:
+        """Flash a message (a search hit); ``None`` clears it."""
+        rows = [self.row_of(x) for x in (self._highlight, local_id) if x is not None]
+        self._highlight = local_id
+        for row in rows:
+            if row is not None:
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index)
+
+    # --- lookups ---
+
+    def message(self, row: int) -> StoredMessage | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, local_id: int) -> int | None:
+        """The loaded row showing message ``local_id``, or ``None``."""
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row].local_id == local_id:
+                return row
+        return None
+
+    def newest_incoming_seq(self, first_row: int, last_row: int) -> int | None:
+        """The highest ``seq`` of an incoming message in rows ``first_row..last_row``."""
+        best: int | None = None
+        for row in range(max(0, first_row), min(last_row, len(self._rows) - 1) + 1):
+            message = self._rows[row]
+            if message.direction == "in" and message.seq is not None:
+                best = message.seq if best is None else max(best, message.seq)
+        return best
+
+    # --- Qt model ---
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        # "Editable" only so a double-click opens the read-only selectable text browser.
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        return False
+
+    def _previous(self, row: int) -> StoredMessage | None:
+        return self._rows[row - 1] if row > 0 else self._before
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = index.row()
+        message = self._rows[row]
+        if role == MessageRole.MESSAGE:
+            return message
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return message.text
+        if role == MessageRole.LOCAL_ID:
+            return message.local_id
+        if role == MessageRole.DAY_BREAK:
+            previous = self._previous(row)
+            return previous is None or local_date(previous.ts) != local_date(message.ts)
+        if role == MessageRole.UNREAD_MARKER:
+            return self._marker_count if message.local_id == self._marker_local_id else 0
+        if role == MessageRole.FIRST_IN_RUN:
+            previous = self._previous(row)
+            return (
+                previous is None
+                or previous.direction != message.direction
+                or previous.sender != message.sender
+                or message.ts - previous.ts > _RUN_GAP_MS
+                or local_date(previous.ts) != local_date(message.ts)
+                or message.local_id == self._marker_local_id
+            )
+        if role == MessageRole.HIGHLIGHTED:
+            return message.local_id == self._highlight
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return full_time(message.ts)
+        return None
+
+
+# --- painting --------------------------------------------------------------------------------
+
+MARGIN_X: Final = 16
+"""Space between the view's edge and a bubble."""
+PAD_X: Final = 11
+PAD_Y: Final = 6
+RADIUS: Final = 14
+GAP_IN_RUN: Final = 2
+GAP_NEW_RUN: Final = 8
+DAY_HEADER: Final = 40
+MARKER_HEADER: Final = 36
+MAX_BUBBLE: Final = 560
+META_GAP: Final = 10
+
+
+@dataclass(slots=True)
+class BubbleLayout:
+    """Where everything of one row goes, relative to the row's top-left corner."""
+
+    size: QSize
+    header_height: float
+    bubble: QRectF
+    name_pos: QPointF | None
+    text_pos: QPointF
+    text: QTextLayout
+    links: list[tuple[int, int, str]]
+    meta: QRectF
+    """Time (and ticks) box inside the bubble, bottom right."""
+
+
+def _text_width_limit(row_width: int) -> int:
+    bubble = min(MAX_BUBBLE, int((row_width - 2 * MARGIN_X) * 0.78))
+    return max(80, bubble - 2 * PAD_X)
+
+
+class BubbleDelegate(QStyledItemDelegate):
+    """Paints message rows for :class:`MessageListModel`; see the module docstring.
+
+    Args:
+        parent: normally the :class:`ChatView` (its viewport width sets the bubble width).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.today: date | None = None
+        """Pin "today" for tests and screenshots; ``None`` uses the real date."""
+        self.fallback_width = 640
+        """Row width when the delegate is used without a view (tests)."""
+        self._layouts: OrderedDict[tuple[Any, ...], BubbleLayout] = OrderedDict()
+        self._sizes: dict[tuple[Any, ...], QSize] = {}
+
+    def clear_caches(self) -> None:
+        """Forget cached layouts and sizes (after a font or theme change)."""
+        self._layouts.clear()
+        self._sizes.clear()
+
+    # --- geometry ---
+
+    def _row_width(self, option: QStyleOptionViewItem) -> int:
+        view = self.parent()
+        if isinstance(view, QAbstractItemView):
+            return view.viewport().width()
+        width = option.rect.width()
+        return width if width > 0 else self.fallback_width
+
+    @staticmethod
+    def _fonts(base: QFont) -> tuple[QFont, QFont, QFont]:
+        text = QFont(base)
+        text.setPointSizeF(base.pointSizeF() * 1.02)
+        small = QFont(base)
+        small.setPointSizeF(base.pointSizeF() * 0.8)
+        name = QFont(base)
+        name.setPointSizeF(base.pointSizeF() * 0.92)
+        name.setBold(True)
+        return text, small, name
+
+    def _key(self, option: QStyleOptionViewItem, index: _Index) -> tuple[Any, ...] | None:
+        message = index.data(MessageRole.MESSAGE)
+        if not isinstance(message, StoredMessage):
+            return None
+        limit = _text_width_limit(self._row_width(option))
+        dark = colours(option.palette).dark
+        font: QFont = option.font
+        return (
+            message.local_id,
+            message.text if len(message.text) < 64 else hash(message.text),
+            message.ts // 60000,
+            message.direction,
+            limit,
+            bool(index.data(MessageRole.DAY_BREAK)),
+            int(index.data(MessageRole.UNREAD_MARKER) or 0),
+            bool(index.data(MessageRole.FIRST_IN_RUN)),
+            dark,
+            font.key(),
+        )
+
+    def layout(self, option: QStyleOptionViewItem, index: _Index) -> BubbleLayout | None:
+        """The row's layout (cached); ``None`` for an invalid index."""
+        key = self._key(option, index)
+        if key is None:
+            return None
+        cached = self._layouts.get(key)
+        if cached is not None:
+            self._layouts.move_to_end(key)
+            return cached
+        message: StoredMessage = index.data(MessageRole.MESSAGE)
+        built = self._build(option, index, message)
+        self._layouts[key] = built
+        if len(self._layouts) > 600:
+            self._layouts.popitem(last=False)
+        self._sizes[key] = built.size
+        return built
+
+    def _build(
+        self, option: QStyleOptionViewItem, index: _Index, message: StoredMessage
+    ) -> BubbleLayout:
+        c = colours(option.palette)
+        text_font, small_font, name_font = self._fonts(option.font)
+        row_width = self._row_width(option)
+        limit = _text_width_limit(row_width)
+        out = message.direction == "out"
+        first_in_run = bool(index.data(MessageRole.FIRST_IN_RUN))
+        header = 0.0
+        if index.data(MessageRole.DAY_BREAK):
+            header += DAY_HEADER
+        if index.data(MessageRole.UNREAD_MARKER):
+            header += MARKER_HEADER
+        top_gap = GAP_NEW_RUN if first_in_run and not header else GAP_IN_RUN
+        if header:
+            top_gap = 4
+
+        links = url_spans(message.text)
+        layout = QTextLayout(message.text, text_font)
+        text_option = QTextOption()
+        text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        layout.setTextOption(text_option)
+        if links:
+            formats = []
+            for start, end, _url in links:
+                fmt = QTextCharFormat()
+                fmt.setForeground(c.link_out if out else c.link_in)
+                fmt.setFontUnderline(True)
+                span = QTextLayout.FormatRange()
+                span.start, span.length, span.format = start, end - start, fmt
+                formats.append(span)
+            layout.setFormats(formats)
+        layout.setCacheEnabled(True)
+        layout.beginLayout()
+        height = 0.0
+        widest = 0.0
+        last_width = 0.0
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(limit)
+            line.setPosition(QPointF(0, height))
+            height += line.height()
+            last_width = line.naturalTextWidth()
+            widest = max(widest, last_width)
+        layout.endLayout()
+
+        fm_small = QFontMetricsF(small_font)
+        meta_w = fm_small.horizontalAdvance(clock_time(message.ts)) + (TICK_WIDTH + 4 if out else 0)
+        meta_h = fm_small.height()
+        show_name = message.is_group and not out and first_in_run
+        name_h = 0.0
+        name_w = 0.0
+        if show_name:
+            fm_name = QFontMetricsF(name_font)
+            name_h = fm_name.height() + 1
+            name_w = min(fm_name.horizontalAdvance(self._sender_label(message)), limit)
+
+        if last_width + META_GAP + meta_w <= limit:
+            content_w = max(widest, last_width + META_GAP + meta_w, name_w)
+            content_h = max(height, meta_h)
+        else:
+            content_w = max(widest, meta_w, name_w)
+            content_h = height + meta_h
+        bubble_w = content_w + 2 * PAD_X
+        bubble_h = name_h + content_h + 2 * PAD_Y
+        bubble_x = row_width - MARGIN_X - bubble_w if out else MARGIN_X
+        bubble_y = header + top_gap
+        bubble = QRectF(bubble_x, bubble_y, bubble_w, bubble_h)
+        name_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y) if show_name else None
+        text_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y + name_h)
+        meta = QRectF(
+            bubble.right() - PAD_X - meta_w, bubble.bottom() - PAD_Y - meta_h + 1, meta_w, meta_h
+        )
+        size = QSize(row_width, int(bubble.bottom() + 0.999))
+        return BubbleLayout(size, header, bubble, name_pos, text_pos, layout, links, meta)
+
+    @staticmethod
+    def _sender_label(message: StoredMessage) -> str:
+        return message.sender_name or message.sender or ""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        key = self._key(option, index)
+        if key is None:
+            return QSize(0, 0)
+        size = self._sizes.get(key)
+        if size is None:
+            built = self.layout(option, index)
+            assert built is not None
+            size = built.size
+        return size
+
+    # --- painting ---
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        built = self.layout(option, index)
+        if built is None:
+            return
+        message: StoredMessage = index.data(MessageRole.MESSAGE)
+        c = colours(option.palette)
+        rect: QRect = option.rect
+        text_font, small_font, name_font = self._fonts(option.font)
+        out = message.direction == "out"
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.translate(rect.topLeft())
+        width = rect.width()
+
+        state = option.state
+        if state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(
+                QRectF(0, built.header_height, width, rect.height() - built.header_height),
+                c.selection,
+            )
+        if index.data(MessageRole.HIGHLIGHTED):
+            painter.fillRect(
+                QRectF(0, built.header_height, width, rect.height() - built.header_height),
+                c.highlight,
+            )
+
+        y = 0.0
+        if index.data(MessageRole.DAY_BREAK):
+            self._paint_day(painter, c, small_font, width, y, local_date(message.ts))
+            y += DAY_HEADER
+        marker = int(index.data(MessageRole.UNREAD_MARKER) or 0)
+        if marker:
+            self._paint_marker(painter, c, small_font, width, y, marker)
+
+        # Bubble with a soft shadow in light mode.
+        bubble = built.bubble
+        path = QPainterPath()
+        path.addRoundedRect(bubble, RADIUS, RADIUS)
+        if not c.dark:
+            shadow = QPainterPath()
+            shadow.addRoundedRect(bubble.translated(0, 1), RADIUS, RADIUS)
+            painter.fillPath(shadow, QColor(0, 0, 0, 22))
+        painter.fillPath(path, c.bubble_out if out else c.bubble_in)
+
+        if built.name_pos is not None:
+            painter.setFont(name_font)
+            painter.setPen(name_colour(message.sender or "", c.dark))
+            fm = QFontMetricsF(name_font)
+            name = fm.elidedText(
+                self._sender_label(message),
+                Qt.TextElideMode.ElideRight,
+                bubble.width() - 2 * PAD_X,
+            )
+            painter.drawText(built.name_pos + QPointF(0, fm.ascent()), name)
+
+        painter.setPen(c.bubble_out_text if out else c.bubble_in_text)
+        painter.setFont(text_font)
+        built.text.draw(painter, built.text_pos)
+
+        painter.setFont(small_font)
+        meta_colour = c.meta_out if out else c.meta_in
+        painter.setPen(meta_colour)
+        time_text = clock_time(message.ts)
+        time_rect = QRectF(built.meta)
+        if out:
+            time_rect.setRight(time_rect.right() - TICK_WIDTH - 4)
+            tick_rect = QRectF(built.meta.right() - TICK_WIDTH, built.meta.top(), TICK_WIDTH, 12)
+            tick_rect.moveCenter(QPointF(tick_rect.center().x(), built.meta.center().y()))
+            paint_ticks(
+                painter,
+                tick_rect,
+                message.status,
+                c.tick_read if message.status == "read" else meta_colour,
+            )
+        painter.drawText(
+            time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, time_text
+        )
+        painter.restore()
+
+    def _paint_day(
+        self, painter: QPainter, c: Colours, font: QFont, width: int, y: float, day: date
+    ) -> None:
+        label = day_label(day, self.today)
+        bold = QFont(font)
+        bold.setBold(True)
+        fm = QFontMetricsF(bold)
+        pill_w = fm.horizontalAdvance(label) + 22
+        pill_h = fm.height() + 8
+        pill = QRectF((width - pill_w) / 2, y + (DAY_HEADER - pill_h) / 2 + 2, pill_w, pill_h)
+        path = QPainterPath()
+        path.addRoundedRect(pill, pill_h / 2, pill_h / 2)
+        painter.fillPath(path, c.separator)
+        painter.setFont(bold)
+        painter.setPen(c.separator_text)
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
+
+    def _paint_marker(
+        self, painter: QPainter, c: Colours, font: QFont, width: int, y: float, count: int
+    ) -> None:
+        band = QRectF(0, y + 4, width, MARKER_HEADER - 8)
+        fill = QColor(c.window)
+        fill.setAlpha(210 if c.dark else 170)
+        painter.fillRect(band, fill)
+        bold = QFont(font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(c.accent)
+        if count == 1:
+            text = QCoreApplication.translate("BubbleDelegate", "1 new message")
+        else:
+            text = QCoreApplication.translate("BubbleDelegate", "%1 new messages").replace(
+                "%1", str(count)
+            )
+        painter.drawText(band, Qt.AlignmentFlag.AlignCenter, text)
+
+    # --- hit testing ---
+
+    def link_at(self, option: QStyleOptionViewItem, index: _Index, pos: QPoint) -> str | None:
+        """The URL under ``pos`` (viewport coordinates) in the row at ``option.rect``."""
+        built = self.layout(option, index)
+        if built is None or not built.links:
+            return None
+        rect: QRect = option.rect
+        local = QPointF(pos - rect.topLeft()) - built.text_pos
+        if local.y() < 0 or local.y() > built.text.boundingRect().height():
+            return None
+        for i in range(built.text.lineCount()):
+            line = built.text.lineAt(i)
+            if line.y() <= local.y() < line.y() + line.height():
+                if local.x() > line.naturalTextWidth():
+                    return None
+                cursor = line.xToCursor(local.x())
+                for start, end, url in built.links:
+                    if start <= cursor < end:
+                        return url
+        return None
+
+    # --- read-only selectable editor ---
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: _Index) -> QWidget:
+        """A frameless read-only text browser over the bubble's text, so a part of the
+        message can be selected with the mouse and copied; links open in the browser."""
+        message: StoredMessage = index.data(MessageRole.MESSAGE)
+        c = colours(option.palette)
+        text_font, _small, _name = self._fonts(option.font)
+        out = message.direction == "out"
+        editor = QTextBrowser(parent)
+        editor.setObjectName("messageSelector")
+        editor.setFrameShape(QFrame.Shape.NoFrame)
+        editor.setReadOnly(True)
+        editor.setOpenExternalLinks(True)
+        editor.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor.setFont(text_font)
+        editor.document().setDocumentMargin(0)
+        palette = editor.palette()
+        palette.setColor(QPalette.ColorRole.Base, c.bubble_out if out else c.bubble_in)
+        palette.setColor(QPalette.ColorRole.Text, c.bubble_out_text if out else c.bubble_in_text)
+        palette.setColor(QPalette.ColorRole.Link, c.link_out if out else c.link_in)
+        editor.setPalette(palette)
+        editor.setStyleSheet(
+            f"QTextBrowser#messageSelector {{ background: "
+            f"{(c.bubble_out if out else c.bubble_in).name()}; border: none; }}"
+        )
+        editor.setHtml(message_html(message.text))
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: _Index) -> None:
+        if isinstance(editor, QTextBrowser):
+            editor.selectAll()
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: _Index) -> None:
+        """Read-only: nothing to write back."""
+
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: _Index
+    ) -> None:
+        built = self.layout(option, index)
+        if built is None:
+            return
+        rect: QRect = option.rect
+        text_rect = QRectF(
+            built.text_pos, QSize(int(built.bubble.width() - 2 * PAD_X), 0).toSizeF()
+        )
+        text_rect.setHeight(
+            built.bubble.bottom() - PAD_Y - built.meta.height() * 0.2 - text_rect.top()
+        )
+        editor.setGeometry(
+            text_rect.translated(QPointF(rect.topLeft())).toAlignedRect().adjusted(0, 0, 4, 0)
+        )
+
+
+def message_html(text: str) -> str:
+    """``text`` as escaped HTML with links, whitespace kept (for the selectable editor)."""
+    parts = []
+    position = 0
+    for start, end, url in url_spans(text):
+        parts.append(html.escape(text[position:start]))
+        parts.append(f'<a href="{html.escape(url, quote=True)}">{html.escape(text[start:end])}</a>')
+        position = end
+    parts.append(html.escape(text[position:]))
+    return f'<div style="white-space: pre-wrap;">{"".join(parts)}</div>'
+
+
+# --- the view --------------------------------------------------------------------------------
+
+
+class ChatView(QListView):
+    """The message list of the open conversation.
+
+    Emits :attr:`visible_range_changed` (debounced) after scrolling or new rows, so the
+    window can confirm reading up to the newest visible incoming message.
+    """
+
+    visible_range_changed = Signal()
+
+    def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chatView")
+        self._model = model
+        self.setModel(model)
+        self._delegate = BubbleDelegate(self)
+        self.setItemDelegate(self._delegate)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(24)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
+        self.setUniformItemSizes(False)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setLayoutMode(QListView.LayoutMode.SinglePass)
+        self.setMouseTracking(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
+        self.setAutoScroll(False)
+        self._stick_to_bottom = True
+        self._adjusting = False
+        self._highlight_timer = QTimer(self)
+        self._highlight_timer.setSingleShot(True)
+        self._highlight_timer.setInterval(1800)
+        self._highlight_timer.timeout.connect(lambda: self._model.set_highlight(None))
+        self._visible_timer = QTimer(self)
+        self._visible_timer.setSingleShot(True)
+        self._visible_timer.setInterval(250)
+        self._visible_timer.timeout.connect(self.visible_range_changed)
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.verticalScrollBar().rangeChanged.connect(self._range_changed)
+        model.rowsAboutToBeInserted.connect(self._before_insert)
+        model.rowsInserted.connect(self._after_insert)
+        model.modelReset.connect(self._after_reset)
+        self._apply_background()
+
+    @property
+    def message_model(self) -> MessageListModel:
+        return self._model
+
+    @property
+    def delegate(self) -> BubbleDelegate:
+        return self._delegate
+
+    def _apply_background(self) -> None:
+        c = colours(self.palette())
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Base, c.chat_background)
+        palette.setColor(QPalette.ColorRole.Window, c.chat_background)
+        self.setPalette(palette)
+        self.viewport().setAutoFillBackground(True)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and not self._adjusting:
+            self._adjusting = True
+            try:
+                self._delegate.clear_caches()
+                self.setPalette(QGuiApplication.palette())
+                self._apply_background()
+                self.scheduleDelayedItemsLayout()
+            finally:
+                self._adjusting = False
+        elif event.type() == QEvent.Type.FontChange:
+            self._delegate.clear_caches()
+        super().changeEvent(event)
+
+    # --- scrolling ---
+
+    def is_at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - 4
+
+    def _scrolled(self, value: int) -> None:
+        if self._adjusting:
+            return
+        self._stick_to_bottom = self.is_at_bottom() and self._model.at_end
+        if value <= self.viewport().height() // 2 and self._model.can_fetch_older():
+            QTimer.singleShot(0, self._load_older_keeping_position)
+        self._visible_timer.start()
+
+    def _range_changed(self, _minimum: int, _maximum: int) -> None:
+        if self._stick_to_bottom and not self._adjusting:
+            self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+
+    def _load_older_keeping_position(self) -> None:
+        bar = self.verticalScrollBar()
+        if bar.value() > self.viewport().height() // 2 or not self._model.can_fetch_older():
+            return
+        anchor = self.indexAt(QPoint(10, 1))
+        anchor_row = anchor.row() if anchor.isValid() else 0
+        anchor_top = self.visualRect(anchor).top() if anchor.isValid() else 0
+        self._adjusting = True
+        try:
+            added = self._model.fetch_older()
+            if added:
+                self.doItemsLayout()
+                moved = self._model.index(anchor_row + added, 0)
+                bar.setValue(bar.value() + self.visualRect(moved).top() - anchor_top)
+        finally:
+            self._adjusting = False
+
+    def _before_insert(self, _parent: QModelIndex, first: int, _last: int) -> None:
+        if first > 0:  # appended or inserted below: stick if the user was at the bottom
+            self._stick_to_bottom = self.is_at_bottom() and not self._adjusting
+
+    def _after_insert(self, _parent: QModelIndex, first: int, _last: int) -> None:
+        if first > 0 and self._stick_to_bottom:
+            QTimer.singleShot(0, self.scroll_to_bottom)
+        self._visible_timer.start()
+
+    def _after_reset(self) -> None:
+        self._stick_to_bottom = True
+        self._delegate.clear_caches()
+
+    def scroll_to_bottom(self) -> None:
+        """Show the newest message and keep following new ones."""
+        self._stick_to_bottom = True
+        self.scrollToBottom()
+        self._visible_timer.start()
+
+    def scroll_to_open_position(self) -> None:
+        """After opening a conversation: the "N new messages" marker near the top when
+        there is one, else the bottom."""
+        marker = self._model.unread_marker
+        row = None if marker is None else self._model.row_of(marker[0])
+        if row is None:
+            self.scroll_to_bottom()
+            return
+        self.doItemsLayout()
+        index = self._model.index(row, 0)
+        self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+        self._stick_to_bottom = self.is_at_bottom()
+        self._visible_timer.start()
+
+    def scroll_to_message(self, local_id: int) -> bool:
+        """Bring message ``local_id`` to the middle and flash it. Returns False when it is
+        not in the open conversation."""
+        row = self._model.load_around(local_id)
+        if row is None:
+            return False
+        self.doItemsLayout()
+        index = self._model.index(row, 0)
+        self._stick_to_bottom = False
+        self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.setCurrentIndex(index)
+        self._model.set_highlight(local_id)
+        self._highlight_timer.start()
+        self._visible_timer.start()
+        return True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        at_bottom = self._stick_to_bottom
+        super().resizeEvent(event)
+        if at_bottom:
+            QTimer.singleShot(0, self.scroll_to_bottom)
+
+    def visible_rows(self) -> tuple[int, int] | None:
+        """First and last row at least partly visible, or ``None`` when empty."""
+        if self._model.rowCount() == 0:
+            return None
+        top = self.indexAt(QPoint(MARGIN_X + 1, 0))
+        viewport = self.viewport().rect()
+        bottom = QModelIndex()
+        y = viewport.bottom()
+        while not bottom.isValid() and y >= 0:
+            bottom = self.indexAt(QPoint(viewport.width() // 2, y))
+            y -= 8
+        if not bottom.isValid():
+            return None
+        return (top.row() if top.isValid() else 0), bottom.row()
+
+    # --- copying and links ---
+
+    def selected_messages(self) -> list[StoredMessage]:
+        rows = sorted(index.row() for index in self.selectionModel().selectedRows())
+        return [m for m in (self._model.message(r) for r in rows) if m is not None]
+
+    def copy_selection(self) -> None:
+        """Put the selected messages' text on the clipboard (one message: its text alone;
+        several: each with sender and time)."""
+        messages = self.selected_messages()
+        if not messages:
+            return
+        if len(messages) == 1:
+            text = messages[0].text
+        else:
+            you = QCoreApplication.translate("ChatView", "You")
+            text = "\n\n".join(
+                f"{you if m.direction == 'out' else (m.sender_name or m.sender)}, "
+                f"[{full_time(m.ts)}]:\n{m.text}"
+                for m in messages
+            )
+        QGuiApplication.clipboard().setText(text)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.indexAt(event.pos())
+        if index.isValid() and not self.selectionModel().isSelected(index):
+            self.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        if not self.selectedIndexes():
+            return
+        menu = QMenu(self)
+        copy = menu.addAction(self.tr("Copy text"))
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.triggered.connect(self.copy_selection)
+        if index.isValid():
+            select = menu.addAction(self.tr("Select text…"))
+            select.triggered.connect(lambda: self.edit(index))
+            link = self._link_at(event.pos())
+            if link is not None:
+                copy_link = menu.addAction(self.tr("Copy link"))
+                copy_link.triggered.connect(lambda: QGuiApplication.clipboard().setText(link))
+        menu.exec(event.globalPos())
+
+    def _link_at(self, pos: QPoint) -> str | None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return None
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        return self._delegate.link_at(option, index, pos)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() == Qt.MouseButton.NoButton:
+            link = self._link_at(event.position().toPoint())
+            self.viewport().setCursor(
+                Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.ArrowCursor
+            )
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            link = self._link_at(event.position().toPoint())
+            if link is not None:
+                QDesktopServices.openUrl(QUrl(link))
+        super().mouseReleaseEvent(event)

@@ -1,0 +1,59 @@
+"""Locale-aware times and dates for the conversation list and the chat."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QLocale, QTime
+
+
+def _local(ts_ms: int) -> datetime:
+    return datetime.fromtimestamp(ts_ms / 1000).astimezone()
+
+
+def local_date(ts_ms: int) -> date:
+    """The calendar day (local time zone) of a timestamp in milliseconds."""
+    return _local(ts_ms).date()
+
+
+def clock_time(ts_ms: int, locale: QLocale | None = None) -> str:
+    """``14:05`` (or ``2:05 PM``), as the locale writes short times."""
+    moment = _local(ts_ms)
+    return (locale or QLocale()).toString(
+        QTime(moment.hour, moment.minute), QLocale.FormatType.ShortFormat
+    )
+
+
+def list_time(ts_ms: int, today: date | None = None, locale: QLocale | None = None) -> str:
+    """The time in a conversation-list row: the clock time today, the weekday within the
+    last week, else a short date."""
+    locale = locale or QLocale()
+    today = today or date.today()
+    day = local_date(ts_ms)
+    if day == today:
+        return clock_time(ts_ms, locale)
+    if today - timedelta(days=6) <= day < today:
+        return locale.dayName(day.isoweekday(), QLocale.FormatType.ShortFormat)
+    return locale.toString(QDate(day.year, day.month, day.day), QLocale.FormatType.ShortFormat)
+
+
+def day_label(day: date, today: date | None = None, locale: QLocale | None = None) -> str:
+    """The day-separator text: "Today", "Yesterday", "Monday, 3 March" or with the year
+    for older years."""
+    locale = locale or QLocale()
+    today = today or date.today()
+    if day == today:
+        return QCoreApplication.translate("Formatting", "Today")
+    if day == today - timedelta(days=1):
+        return QCoreApplication.translate("Formatting", "Yesterday")
+    qdate = QDate(day.year, day.month, day.day)
+    if day.year == today.year:
+        return locale.toString(qdate, QCoreApplication.translate("Formatting", "dddd, d MMMM"))
+    return locale.toString(qdate, QCoreApplication.translate("Formatting", "d MMMM yyyy"))
+
+
+def full_time(ts_ms: int, locale: QLocale | None = None) -> str:
+    """Date and time for tooltips and copied text."""
+    return (locale or QLocale()).toString(
+        QDateTime.fromMSecsSinceEpoch(ts_ms), QLocale.FormatType.ShortFormat
+    )

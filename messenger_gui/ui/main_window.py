@@ -1,0 +1,613 @@
+"""The main window: conversation sidebar on the left, the open chat on the right.
+
+:class:`MainWindow` knows the local history (to read it) but not the client core: it emits
+signals for everything the user asks for, and the controller (``messenger_gui.app``) calls
+its public methods when something happens. It remembers nothing itself (window geometry
+and the splitter are the controller's to save and restore).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, QModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from messenger_gui.storage import ClientStore, MessageStatus, StoredMessage
+from messenger_gui.ui.avatars import paint_avatar
+from messenger_gui.ui.chat import ChatView, MessageListModel
+from messenger_gui.ui.composer import Composer
+from messenger_gui.ui.conversations import (
+    ConversationDelegate,
+    ConversationFilterModel,
+    ConversationListModel,
+    ConversationRole,
+)
+from messenger_gui.ui.resources import app_icon, icon
+from messenger_gui.ui.theme import colours
+
+log = logging.getLogger(__name__)
+
+
+def avatar_pixmap(
+    identifier: str, title: str, size: int, ratio: float, *, is_group: bool = False
+) -> QPixmap:
+    """A painted avatar at ``size`` logical pixels, sharp at device pixel ratio ``ratio``."""
+    pixmap = QPixmap(QSize(round(size * ratio), round(size * ratio)))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    paint_avatar(painter, QRectF(0, 0, size, size), identifier, title, is_group=is_group)
+    painter.end()
+    return pixmap
+
+
+class MainWindow(QMainWindow):
+    """The app's main window. See the module docstring for the division of work.
+
+    Args:
+        store: the profile's history, read (never written) by the models.
+        own_id: this client's ID (header, "Copy my ID", empty state).
+        own_name: this client's display name.
+        parent: Qt parent.
+    """
+
+    send_requested = Signal(str, bool, str)
+    """``(conversation, is_group, text)``: the user sent a message. Call
+    ``client.send_message`` and then :meth:`messages_received` with the queued message."""
+    conversation_opened = Signal(str, bool)
+    """``(conversation, is_group)``: this conversation is now shown."""
+    add_contact_requested = Signal()
+    new_group_requested = Signal()
+    search_requested = Signal()
+    group_info_requested = Signal(str)
+    export_requested = Signal(str, str)
+    """``(conversation, fmt)`` with ``fmt`` ``"html"`` or ``"json"``."""
+    copy_id_requested = Signal()
+    quit_requested = Signal()
+    read_position_changed = Signal(str, bool, int)
+    """``(conversation, is_group, up_to_seq)``: the newest incoming ``seq`` the user has
+    seen while the window was active (only ever grows per conversation)."""
+
+    def __init__(
+        self, store: ClientStore, own_id: str, own_name: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._own_id = own_id
+        self._own_name = own_name
+        self._current: tuple[str, bool] | None = None
+        self._read_sent: dict[str, int] = {}
+        self._selecting = False
+        self._composer_override: tuple[bool, str] | None = None
+
+        self.setWindowTitle(self.tr("Messenger"))
+        self.setWindowIcon(app_icon())
+        self.setMinimumSize(QSize(720, 480))
+        self.resize(1100, 720)
+
+        self._build_actions()
+        self._build_sidebar()
+        self._build_chat()
+        self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self._splitter.setObjectName("mainSplitter")
+        self._splitter.addWidget(self.sidebar)
+        self._splitter.addWidget(self._right)
+        self._splitter.setCollapsible(0, False)
+        self._splitter.setCollapsible(1, False)
+        self._splitter.setStretchFactor(0, 0)
+        self._splitter.setStretchFactor(1, 1)
+        self._splitter.setHandleWidth(1)
+        self._splitter.setSizes([320, 780])
+        self.setCentralWidget(self._splitter)
+        self._build_status_bar()
+        self.reload_conversations()
+        self._refresh_icons()
+
+    # --- construction ---
+
+    def _action(
+        self,
+        text: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
+        slot: object,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.action_add_contact = self._action(
+            self.tr("Add contact…"), "Ctrl+N", self.add_contact_requested
+        )
+        self.action_new_group = self._action(
+            self.tr("New group…"), "Ctrl+G", self.new_group_requested
+        )
+        self.action_search = self._action(
+            self.tr("Search messages…"), QKeySequence.StandardKey.Find, self.search_requested
+        )
+        self.action_copy_id = self._action(self.tr("Copy my ID"), None, self.copy_id_requested)
+        self.action_export_html = self._action(
+            self.tr("Export chat as HTML…"), None, lambda: self._export("html")
+        )
+        self.action_export_json = self._action(
+            self.tr("Export chat as JSON…"), None, lambda: self._export("json")
+        )
+        self.action_group_info = self._action(
+            self.tr("Group info…"), None, self._request_group_info
+        )
+        self.action_quit = self._action(self.tr("Quit"), "Ctrl+Q", self.quit_requested)
+        self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        for action in (self.action_export_html, self.action_export_json, self.action_group_info):
+            action.setEnabled(False)
+
+        self.main_menu = QMenu(self)
+        self.main_menu.addAction(self.action_add_contact)
+        self.main_menu.addAction(self.action_new_group)
+        self.main_menu.addAction(self.action_search)
+        self.main_menu.addSeparator()
+        self.main_menu.addAction(self.action_copy_id)
+        self.main_menu.addSeparator()
+        self.main_menu.addAction(self.action_quit)
+
+        self.chat_menu = QMenu(self)
+        self.chat_menu.addAction(self.action_group_info)
+        self.chat_menu.addAction(self.action_search)
+        self.chat_menu.addSeparator()
+        self.chat_menu.addAction(self.action_export_html)
+        self.chat_menu.addAction(self.action_export_json)
+
+    def _tool_button(self, parent: QWidget, tooltip: str) -> QToolButton:
+        button = QToolButton(parent)
+        button.setIconSize(QSize(20, 20))
+        button.setToolTip(tooltip)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setAutoRaise(True)
+        return button
+
+    def _build_sidebar(self) -> None:
+        self.sidebar = QWidget(self)
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setMinimumWidth(250)
+        self.sidebar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        layout = QVBoxLayout(self.sidebar)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+
+        header = QFrame(self.sidebar)
+        header.setObjectName("sidebarHeader")
+        header.setFixedHeight(60)
+        row = QHBoxLayout(header)
+        row.setContentsMargins(8, 8, 8, 8)
+        row.setSpacing(8)
+        self.menu_button = self._tool_button(header, self.tr("Menu"))
+        self.menu_button.setMenu(self.main_menu)
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
+        row.addWidget(self.menu_button)
+        self.own_avatar = QLabel(header)
+        self.own_avatar.setFixedSize(QSize(36, 36))
+        row.addWidget(self.own_avatar)
+        names = QVBoxLayout()
+        names.setSpacing(0)
+        self.own_name_label = QLabel(self._own_name, header)
+        self.own_name_label.setObjectName("headerTitle")
+        self.own_id_label = QLabel(self._own_id, header)
+        self.own_id_label.setObjectName("headerSubtitle")
+        self.own_id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        names.addWidget(self.own_name_label)
+        names.addWidget(self.own_id_label)
+        row.addLayout(names, 1)
+        self.copy_id_button = self._tool_button(header, self.tr("Copy my ID"))
+        self.copy_id_button.clicked.connect(self.copy_id_requested)
+        row.addWidget(self.copy_id_button)
+        layout.addWidget(header)
+
+        filter_row = QHBoxLayout()
+        filter_row.setContentsMargins(10, 8, 10, 6)
+        self.filter_box = QLineEdit(self.sidebar)
+        self.filter_box.setObjectName("filterBox")
+        self.filter_box.setPlaceholderText(self.tr("Filter chats"))
+        self.filter_box.setClearButtonEnabled(True)
+        self._filter_icon_action = self.filter_box.addAction(
+            QIcon(), QLineEdit.ActionPosition.LeadingPosition
+        )
+        filter_row.addWidget(self.filter_box)
+        layout.addLayout(filter_row)
+
+        self.conversation_model = ConversationListModel(self._store.conversations_summary, self)
+        self.conversation_filter = ConversationFilterModel(self)
+        self.conversation_filter.setSourceModel(self.conversation_model)
+        self.conversation_list = QListView(self.sidebar)
+        self.conversation_list.setObjectName("conversationList")
+        self.conversation_list.setModel(self.conversation_filter)
+        self.conversation_delegate = ConversationDelegate(self.conversation_list)
+        self.conversation_list.setItemDelegate(self.conversation_delegate)
+        self.conversation_list.setUniformItemSizes(True)
+        self.conversation_list.setMouseTracking(True)
+        self.conversation_list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversation_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.conversation_list.setFrameShape(QFrame.Shape.NoFrame)
+        self.conversation_list.selectionModel().currentChanged.connect(self._current_row_changed)
+        self.filter_box.textChanged.connect(self.conversation_filter.set_filter)
+        self.filter_box.returnPressed.connect(self._open_first_filtered)
+        layout.addWidget(self.conversation_list, 1)
+
+        self.no_conversations = QLabel(
+            self.tr("No chats yet.\nAdd a contact with Ctrl+N to start."), self.sidebar
+        )
+        self.no_conversations.setObjectName("muted")
+        self.no_conversations.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_conversations.setWordWrap(True)
+        layout.addWidget(self.no_conversations, 1)
+
+    def _build_chat(self) -> None:
+        self._right = QStackedWidget(self)
+        self._right.setMinimumWidth(400)
+
+        # Empty state.
+        self.empty_state = QWidget(self._right)
+        self.empty_state.setObjectName("emptyState")
+        empty = QVBoxLayout(self.empty_state)
+        empty.addStretch(1)
+        self.empty_logo = QLabel(self.empty_state)
+        self.empty_logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.addWidget(self.empty_logo)
+        self.empty_title = QLabel(self.tr("Select a chat to start messaging"), self.empty_state)
+        self.empty_title.setObjectName("headerTitle")
+        self.empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = self.empty_title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.empty_title.setFont(font)
+        empty.addWidget(self.empty_title)
+        self.empty_hint = QLabel(self.empty_state)
+        self.empty_hint.setObjectName("muted")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.empty_hint.setText(
+            self.tr("Your ID is %1. Share it so people can add you.").replace("%1", self._own_id)
+        )
+        empty.addWidget(self.empty_hint)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.empty_copy_button = QPushButton(self.tr("Copy my ID"), self.empty_state)
+        self.empty_copy_button.setObjectName("emptyStateButton")
+        self.empty_copy_button.clicked.connect(self.copy_id_requested)
+        self.empty_add_button = QPushButton(self.tr("Add contact"), self.empty_state)
+        self.empty_add_button.setObjectName("emptyStateButton")
+        self.empty_add_button.clicked.connect(self.add_contact_requested)
+        buttons.addWidget(self.empty_copy_button)
+        buttons.addWidget(self.empty_add_button)
+        buttons.addStretch(1)
+        empty.addSpacing(8)
+        empty.addLayout(buttons)
+        empty.addStretch(2)
+        self._right.addWidget(self.empty_state)
+
+        # Chat page.
+        self.chat_page = QWidget(self._right)
+        chat = QVBoxLayout(self.chat_page)
+        chat.setContentsMargins(0, 0, 0, 0)
+        chat.setSpacing(0)
+        self.chat_header = QFrame(self.chat_page)
+        self.chat_header.setObjectName("chatHeader")
+        self.chat_header.setFixedHeight(60)
+        row = QHBoxLayout(self.chat_header)
+        row.setContentsMargins(14, 8, 10, 8)
+        row.setSpacing(10)
+        self.header_avatar = QLabel(self.chat_header)
+        self.header_avatar.setFixedSize(QSize(40, 40))
+        row.addWidget(self.header_avatar)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        self.header_title = QLabel(self.chat_header)
+        self.header_title.setObjectName("headerTitle")
+        self.header_subtitle = QLabel(self.chat_header)
+        self.header_subtitle.setObjectName("headerSubtitle")
+        self.header_subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        titles.addWidget(self.header_title)
+        titles.addWidget(self.header_subtitle)
+        row.addLayout(titles, 1)
+        self.search_button = self._tool_button(self.chat_header, self.tr("Search messages"))
+        self.search_button.clicked.connect(self.search_requested)
+        row.addWidget(self.search_button)
+        self.info_button = self._tool_button(self.chat_header, self.tr("Chat info"))
+        self.info_button.setMenu(self.chat_menu)
+        self.info_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.info_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
+        row.addWidget(self.info_button)
+        chat.addWidget(self.chat_header)
+
+        self.message_model = MessageListModel(self._store, self)
+        self.chat_view = ChatView(self.message_model, self.chat_page)
+        self.chat_view.visible_range_changed.connect(self._report_read_position)
+        chat.addWidget(self.chat_view, 1)
+
+        self.composer = Composer(self.chat_page)
+        self.composer.send_requested.connect(self._send)
+        chat.addWidget(self.composer)
+        self._right.addWidget(self.chat_page)
+        self._right.setCurrentWidget(self.empty_state)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.connection_label = QLabel(self.tr("Offline"), self)
+        self.connection_label.setObjectName("muted")
+        bar.addWidget(self.connection_label, 1)
+        self.backlog_progress = QProgressBar(self)
+        self.backlog_progress.setMaximumWidth(160)
+        self.backlog_progress.setMaximumHeight(12)
+        self.backlog_progress.setTextVisible(False)
+        self.backlog_progress.hide()
+        bar.addPermanentWidget(self.backlog_progress)
+
+    def _refresh_icons(self) -> None:
+        """Render icons and painted pixmaps for the current palette (light or dark)."""
+        c = colours(self.palette())
+        ratio = self.devicePixelRatioF()
+        self.menu_button.setIcon(icon("menu", c.muted))
+        self.copy_id_button.setIcon(icon("copy", c.muted))
+        self.search_button.setIcon(icon("search", c.muted))
+        self.info_button.setIcon(icon("info", c.muted))
+        self._filter_icon_action.setIcon(icon("search", c.muted))
+        self.action_add_contact.setIcon(icon("add-contact"))
+        self.action_new_group.setIcon(icon("new-group"))
+        self.action_search.setIcon(icon("search"))
+        self.action_copy_id.setIcon(icon("copy"))
+        self.action_export_html.setIcon(icon("export"))
+        self.action_export_json.setIcon(icon("export"))
+        self.action_group_info.setIcon(icon("info"))
+        self.action_quit.setIcon(icon("quit"))
+        self.own_avatar.setPixmap(avatar_pixmap(self._own_id, self._own_name, 36, ratio))
+        self.empty_logo.setPixmap(app_icon().pixmap(QSize(96, 96), ratio))
+        self._update_header()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._refresh_icons()
+        elif event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self._report_read_position()
+
+    # --- public API for the controller ---
+
+    def reload_conversations(self) -> None:
+        """Read the conversation list again (new message, contact or group, read
+        markers changed). The selected conversation stays selected."""
+        self._selecting = True
+        try:
+            self.conversation_model.reload()
+        finally:
+            self._selecting = False
+        empty = self.conversation_model.rowCount() == 0
+        self.conversation_list.setVisible(not empty)
+        self.no_conversations.setVisible(empty)
+        if self._current is not None:
+            self._update_header()
+
+    def open_conversation(self, conversation: str, is_group: bool) -> None:
+        """Show ``conversation`` (selecting it in the list) and emit
+        :attr:`conversation_opened`. Opening the one already shown only selects it."""
+        row = self.conversation_model.row_of(conversation)
+        if row is None:
+            self.reload_conversations()
+            row = self.conversation_model.row_of(conversation)
+        if row is not None:
+            proxy_index = self.conversation_filter.mapFromSource(
+                self.conversation_model.index(row, 0)
+            )
+            if not proxy_index.isValid():
+                self.filter_box.clear()
+                proxy_index = self.conversation_filter.mapFromSource(
+                    self.conversation_model.index(row, 0)
+                )
+            self._selecting = True
+            try:
+                self.conversation_list.setCurrentIndex(proxy_index)
+            finally:
+                self._selecting = False
+        if self._current != (conversation, is_group):
+            self._show_conversation(conversation, is_group)
+
+    def current_conversation(self) -> tuple[str, bool] | None:
+        """``(conversation, is_group)`` shown now, or ``None``."""
+        return self._current
+
+    def messages_received(self, messages: Sequence[StoredMessage]) -> None:
+        """New messages were stored (received, or queued by :attr:`send_requested`): add
+        those of the open chat and refresh the list's previews and unread badges."""
+        if self._current is not None:
+            self.message_model.add_messages(
+                m for m in messages if m.conversation == self._current[0]
+            )
+        self.reload_conversations()
+
+    def message_status_changed(
+        self, conversation: str, local_ids: Sequence[int], status: MessageStatus
+    ) -> None:
+        """Delivery state changed (``MessageStatusChanged``, or ``PeerRead`` with empty
+        ``local_ids`` and ``"read"``): repaint ticks in the chat and the list."""
+        if self._current is not None and self._current[0] == conversation:
+            self.message_model.update_status(local_ids, status)
+        self.reload_conversations()
+
+    def message_sent(self, message: StoredMessage) -> None:
+        """A queued message was accepted by the server (``MessageSent``): it gets its tick
+        and maybe moves to its final place."""
+        if self._current is not None and self._current[0] == message.conversation:
+            self.message_model.message_sent(message)
+        self.reload_conversations()
+
+    def set_connection_state(self, text: str, *, online: bool) -> None:
+        """Show the connection state (translated by the caller) in the status bar."""
+        dot = "#3ba74e" if online else "#d98a1f"
+        self.connection_label.setText(f'<span style="color:{dot}">●</span> {text}')
+        self.connection_label.setProperty("online", online)
+
+    def set_backlog_progress(self, received: int, total: int) -> None:
+        """Progress of the backlog after login; hidden once ``received >= total``."""
+        if total <= 0 or received >= total:
+            self.backlog_progress.hide()
+            return
+        self.backlog_progress.setRange(0, total)
+        self.backlog_progress.setValue(received)
+        self.backlog_progress.setToolTip(
+            self.tr("Receiving messages: %1 of %2")
+            .replace("%1", str(received))
+            .replace("%2", str(total))
+        )
+        self.backlog_progress.show()
+
+    def show_message(self, local_id: int) -> bool:
+        """Open the message's conversation and scroll to it with a brief highlight (a
+        search hit). Returns False when the message does not exist."""
+        message = self._store.message(local_id)
+        if message is None:
+            return False
+        self.open_conversation(message.conversation, message.is_group)
+        return self.chat_view.scroll_to_message(local_id)
+
+    def set_composer_enabled(self, enabled: bool, reason: str = "") -> None:
+        """Allow or forbid writing in the open chat, with the reason shown instead of the
+        field. Applies until another conversation is opened."""
+        self._composer_override = (enabled, reason)
+        self.composer.set_enabled(enabled, reason)
+
+    def set_own_name(self, name: str) -> None:
+        """The user's display name changed."""
+        self._own_name = name
+        self.own_name_label.setText(name)
+        self._refresh_icons()
+
+    # --- internals ---
+
+    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._selecting or not current.isValid():
+            return
+        conversation = current.data(ConversationRole.ID)
+        is_group = bool(current.data(ConversationRole.IS_GROUP))
+        if isinstance(conversation, str) and self._current != (conversation, is_group):
+            self._show_conversation(conversation, is_group)
+
+    def _open_first_filtered(self) -> None:
+        if self.conversation_filter.rowCount() > 0:
+            self.conversation_list.setCurrentIndex(self.conversation_filter.index(0, 0))
+            self.composer.focus_input()
+
+    def _show_conversation(self, conversation: str, is_group: bool) -> None:
+        self._current = (conversation, is_group)
+        self._composer_override = None
+        self.message_model.open(conversation, is_group)
+        self._right.setCurrentWidget(self.chat_page)
+        self._update_header()
+        for action in (self.action_export_html, self.action_export_json):
+            action.setEnabled(True)
+        self.action_group_info.setEnabled(is_group)
+        self.chat_view.scroll_to_open_position()
+        self.composer.focus_input()
+        log.debug("conversation %s opened", conversation)
+        self.conversation_opened.emit(conversation, is_group)
+
+    def _update_header(self) -> None:
+        if self._current is None:
+            return
+        conversation, is_group = self._current
+        title = self._store.conversation_title(conversation)
+        self.header_title.setText(title)
+        self.header_avatar.setPixmap(
+            avatar_pixmap(conversation, title, 40, self.devicePixelRatioF(), is_group=is_group)
+        )
+        enabled, reason = True, ""
+        if is_group:
+            group = self._store.group(conversation)
+            if group is None:
+                subtitle = conversation
+            else:
+                names = sorted(
+                    (self.tr("You") if m.client_id == self._own_id else m.display_name)
+                    for m in group.members
+                )
+                count = len(group.members)
+                subtitle = (
+                    self.tr("1 member")
+                    if count == 1
+                    else self.tr("%1 members").replace("%1", str(count))
+                )
+                if names:
+                    subtitle += ": " + ", ".join(names)
+                if group.left:
+                    enabled = False
+                    reason = self.tr("You are no longer a member of this group.")
+            self.header_subtitle.setText(
+                self.header_subtitle.fontMetrics().elidedText(
+                    subtitle, Qt.TextElideMode.ElideRight, max(120, self.chat_header.width() - 180)
+                )
+            )
+            self.header_subtitle.setToolTip(subtitle)
+        else:
+            self.header_subtitle.setText(self.tr("ID %1").replace("%1", conversation))
+            self.header_subtitle.setToolTip("")
+        if self._composer_override is not None:
+            enabled, reason = self._composer_override
+        self.composer.set_enabled(enabled, reason)
+
+    def _send(self, text: str) -> None:
+        if self._current is None:
+            return
+        conversation, is_group = self._current
+        self.message_model.clear_unread_marker()
+        self.chat_view.scroll_to_bottom()
+        if not self.message_model.at_end:
+            self.message_model.reload()
+            self.chat_view.scroll_to_bottom()
+        self.send_requested.emit(conversation, is_group, text)
+
+    def _export(self, fmt: str) -> None:
+        if self._current is not None:
+            self.export_requested.emit(self._current[0], fmt)
+
+    def _request_group_info(self) -> None:
+        if self._current is not None and self._current[1]:
+            self.group_info_requested.emit(self._current[0])
+
+    def _report_read_position(self) -> None:
+        if self._current is None or not self.isActiveWindow() or not self.isVisible():
+            return
+        rows = self.chat_view.visible_rows()
+        if rows is None:
+            return
+        seq = self.message_model.newest_incoming_seq(*rows)
+        conversation, is_group = self._current
+        if seq is None or seq <= self._read_sent.get(conversation, -1):
+            return
+        self._read_sent[conversation] = seq
+        self.read_position_changed.emit(conversation, is_group, seq)
+
+
+__all__ = ["MainWindow", "avatar_pixmap"]

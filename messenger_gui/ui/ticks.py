@@ -1,0 +1,50 @@
+"""Delivery marks drawn as vector strokes: clock (queued), ✓ (sent), ✓✓ (delivered/read)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+
+from messenger_gui.storage import MessageStatus
+
+TICK_WIDTH = 18
+"""Width the marks need at the default size; callers reserve it beside the time."""
+
+
+def paint_ticks(painter: QPainter, rect: QRectF, status: MessageStatus, colour: QColor) -> None:
+    """Paint the mark for ``status`` right-aligned and vertically centred in ``rect``
+    (about 18 x 12 px). ``received`` paints nothing."""
+    if status == "received":
+        return
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(colour, 1.5)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    h = min(rect.height(), 12.0)
+    top = rect.center().y() - h / 2
+    right = rect.right()
+    if status == "queued":
+        r = h / 2 - 0.5
+        centre = QPointF(right - r - 1, top + h / 2)
+        painter.drawEllipse(centre, r, r)
+        hands = QPainterPath(QPointF(centre.x(), centre.y() - r * 0.55))
+        hands.lineTo(centre)
+        hands.lineTo(centre.x() + r * 0.45, centre.y() + r * 0.3)
+        painter.drawPath(hands)
+    else:
+        double = status in ("delivered", "read")
+        path = QPainterPath()
+        # One check: short stroke down-right, long stroke up-right.
+        left = right - (17.0 if double else 12.0)
+        path.moveTo(left, top + h * 0.55)
+        path.lineTo(left + 3.6, top + h * 0.88)
+        path.lineTo(left + 11.0, top + h * 0.12)
+        if double:
+            path.moveTo(left + 7.6, top + h * 0.80)
+            path.lineTo(left + 8.3, top + h * 0.88)
+            path.lineTo(left + 16.0, top + h * 0.12)
+        painter.drawPath(path)
+    painter.restore()
