@@ -642,38 +642,29 @@ class MessengerServer:
             await self._send_delivered(acked)
 
     async def _send_delivered(self, acked: list[AckedMessage]) -> None:
-        """Tell each sender that its message was stored by the recipient: at once when
-        the sender is online, else stored for its next connection."""
-        offline: list[NewReceipt] = []
-        ts = now_ms()
+        """Tell each online sender that its message was stored by the recipient. The
+        receipt is already stored (by ``acknowledge``): a sender offline now, or whose
+        connection drops before it acks, gets it on its next login."""
         for message in acked:
             target = self.sessions.get(message.sender)
             if target is not None:
                 target.push(
-                    0,
+                    message.receipt_id,
                     protocol.encode(
                         protocol.Delivered(
-                            message.message_id, message.seq, message.recipient, message.group
+                            message.message_id,
+                            message.seq,
+                            message.recipient,
+                            message.group,
+                            message.receipt_id,
                         )
                     ),
                 )
-            else:
-                offline.append(
-                    NewReceipt(
-                        message.sender,
-                        "delivered",
-                        message.recipient,
-                        message.seq,
-                        ts,
-                        message.message_id,
-                        message.group,
-                    )
-                )
-        await self.storage.save_receipts(offline)
 
     async def handle_read(self, session: Session, request: protocol.MarkRead) -> None:
-        """Relay a read confirmation to the other side of the conversation; stored for
-        those offline."""
+        """Relay a read confirmation to the other side of the conversation. It is stored
+        for every recipient until acknowledged, so that it survives their being offline
+        or losing the connection at that moment."""
         reader = session.client_id
         assert reader is not None
         if request.group is not None:
@@ -692,16 +683,18 @@ class MessengerServer:
                 return
             targets = [request.peer] if request.peer != reader else []
         ts = now_ms()
-        live = protocol.encode(protocol.Read(reader, request.up_to, ts, request.group))
-        offline = []
-        for target in targets:
-            if target in self.sessions:
-                self._push_to((target,), 0, live)
-            else:
-                offline.append(
-                    NewReceipt(target, "read", reader, request.up_to, ts, None, request.group)
-                )
-        await self.storage.save_receipts(offline)
+        event_ids = await self.storage.save_receipts(
+            [
+                NewReceipt(target, "read", reader, request.up_to, ts, None, request.group)
+                for target in targets
+            ]
+        )
+        for target, event_id in zip(targets, event_ids, strict=True):
+            self._push_to(
+                (target,),
+                event_id,
+                protocol.encode(protocol.Read(reader, request.up_to, ts, request.group, event_id)),
+            )
         self._reply(session, protocol.Ok(request.id))
 
     async def handle_lookup(self, session: Session, request: protocol.Lookup) -> None:

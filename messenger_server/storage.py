@@ -173,18 +173,21 @@ PendingItem = PendingMessage | PendingReceipt | PendingGroupUpdate
 
 @dataclass(frozen=True, slots=True)
 class AckedMessage:
-    """A message whose delivery to ``recipient`` was just acknowledged."""
+    """A message whose delivery to ``recipient`` was just acknowledged. A "delivered"
+    receipt for ``sender`` was stored with it, as event ``receipt_id`` at ``ts``."""
 
     message_id: int
     recipient: str
     sender: str
     seq: int
     group: str | None
+    receipt_id: int
+    ts: int
 
 
 @dataclass(frozen=True, slots=True)
 class NewReceipt:
-    """A receipt to store for ``recipient`` (who was offline when it happened)."""
+    """A receipt to store for ``recipient``; it stays pending until acknowledged."""
 
     recipient: str
     kind: Literal["delivered", "read"]
@@ -289,7 +292,8 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def acknowledge(self, recipient: str, event_ids: Sequence[int]) -> list[AckedMessage]:
-        """Delete acknowledged events; returns the messages among them (for receipts).
+        """Delete acknowledged events and, in the same transaction, store a "delivered"
+        receipt for the sender of each message among them; returns those messages.
         Unknown or repeated ids are ignored."""
 
     @abc.abstractmethod
@@ -964,27 +968,29 @@ class SQLiteStorage(Storage):
             return []
         return await self._write(insert)
 
-    async def save_receipts(self, receipts: Sequence[NewReceipt]) -> list[int]:
-        def insert(conn: sqlite3.Connection) -> list[int]:
-            first = self._next_ids(conn, len(receipts))
-            ids = list(range(first, first + len(receipts)))
-            conn.executemany(
-                "INSERT INTO notices (id, kind, actor, message_id, seq, group_id, ts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (i, r.kind, r.by, r.message_id, r.seq, r.group, r.ts)
-                    for i, r in zip(ids, receipts, strict=True)
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO pending (recipient, event_id) VALUES (?, ?)",
-                [(r.recipient, i) for i, r in zip(ids, receipts, strict=True)],
-            )
-            return ids
+    def _insert_receipts(
+        self, conn: sqlite3.Connection, receipts: Sequence[NewReceipt]
+    ) -> list[int]:
+        first = self._next_ids(conn, len(receipts))
+        ids = list(range(first, first + len(receipts)))
+        conn.executemany(
+            "INSERT INTO notices (id, kind, actor, message_id, seq, group_id, ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (i, r.kind, r.by, r.message_id, r.seq, r.group, r.ts)
+                for i, r in zip(ids, receipts, strict=True)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO pending (recipient, event_id) VALUES (?, ?)",
+            [(r.recipient, i) for i, r in zip(ids, receipts, strict=True)],
+        )
+        return ids
 
+    async def save_receipts(self, receipts: Sequence[NewReceipt]) -> list[int]:
         if not receipts:
             return []
-        return await self._write(insert)
+        return await self._write(lambda conn: self._insert_receipts(conn, receipts))
 
     async def get_pending_messages(
         self, recipient: str, after: int = 0, limit: int = 500
@@ -1039,7 +1045,7 @@ class SQLiteStorage(Storage):
 
     async def acknowledge(self, recipient: str, event_ids: Sequence[int]) -> list[AckedMessage]:
         def delete(conn: sqlite3.Connection) -> list[AckedMessage]:
-            acked: list[AckedMessage] = []
+            messages: list[tuple[int, str, int, str | None]] = []
             for event_id in dict.fromkeys(event_ids):
                 cursor = conn.execute(
                     "DELETE FROM pending WHERE recipient = ? AND event_id = ?",
@@ -1058,8 +1064,21 @@ class SQLiteStorage(Storage):
                 sender, seq, group, remaining = row
                 if remaining <= 0:
                     conn.execute("DELETE FROM messages WHERE id = ?", (event_id,))
-                acked.append(AckedMessage(event_id, recipient, sender, seq, group))
-            return acked
+                messages.append((event_id, sender, seq, group))
+            ts = now_ms()
+            receipt_ids = self._insert_receipts(
+                conn,
+                [
+                    NewReceipt(sender, "delivered", recipient, seq, ts, message_id, group)
+                    for message_id, sender, seq, group in messages
+                ],
+            )
+            return [
+                AckedMessage(message_id, recipient, sender, seq, group, receipt_id, ts)
+                for (message_id, sender, seq, group), receipt_id in zip(
+                    messages, receipt_ids, strict=True
+                )
+            ]
 
         if not event_ids:
             return []

@@ -139,7 +139,32 @@ async def test_read_receipt_reaches_an_online_sender_at_once(server: RunningServ
     await bob.messages(1)
     await bob.request(protocol.MarkRead, up_to=sent.seq, peer=alice_id.client_id)
     read = await alice.next_event(protocol.Read)
-    assert (read.by, read.up_to, read.event_id) == (bob_id.client_id, sent.seq, None)
+    assert (read.by, read.up_to) == (bob_id.client_id, sent.seq)
+    assert read.event_id is not None
+
+
+async def test_receipts_pushed_to_a_dropped_connection_come_again(server: RunningServer) -> None:
+    """A sender whose connection dies before it acknowledges its receipts (a laptop
+    going to sleep) still gets the ticks: receipts stay stored until acknowledged."""
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    sent = await alice.send("hi", to=bob_id.client_id)
+    await bob.messages(1)
+    await bob.request(protocol.MarkRead, up_to=sent.seq, peer=alice_id.client_id)
+    await alice.next_event(protocol.Read)  # seen live, never acknowledged
+    await alice.close()
+
+    alice = await server.connect()
+    await alice.login(alice_id)
+    delivered = await alice.next_event(protocol.Delivered)
+    read = await alice.next_event(protocol.Read)
+    assert (delivered.message_id, delivered.by) == (sent.message_id, bob_id.client_id)
+    assert (read.by, read.up_to) == (bob_id.client_id, sent.seq)
+    assert delivered.event_id is not None and read.event_id is not None
+    alice.send_frame(protocol.Ack(ids=[delivered.event_id, read.event_id]))
+    await alice.request(protocol.Ping)
+    assert server.storage is not None
+    assert await server.storage.count_pending(alice_id.client_id) == 0
 
 
 async def test_group_fan_out_reaches_online_and_offline_members(server: RunningServer) -> None:
