@@ -1,0 +1,704 @@
+"""The controller: wires the client core to the main window, the dialogs and the tray.
+
+:class:`AppController` is the one place where widgets meet :class:`MessengerClient`:
+widgets emit Qt signals, the controller calls the core (starting coroutines with
+:meth:`AppController.spawn`, the one helper that does so) and feeds the core's events back
+to the widgets. Widgets never see the client, and the client never sees a widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QStandardPaths, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QWidget,
+)
+
+from messenger_gui import storage
+from messenger_gui.client import MessengerClient, RequestError, register_client
+from messenger_gui.events import (
+    BacklogProgress,
+    ConnectionState,
+    ConversationsChanged,
+    Event,
+    MessageFailed,
+    MessageSent,
+    MessagesReceived,
+    MessageStatusChanged,
+    PeerRead,
+    StateChanged,
+)
+from messenger_gui.storage import ClientData, ClientStore, StoredMessage
+from messenger_gui.ui.dialogs.add_contact import AddContactDialog
+from messenger_gui.ui.dialogs.errors import describe_error
+from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
+from messenger_gui.ui.dialogs.new_group import NewGroupDialog
+from messenger_gui.ui.dialogs.search import SearchDialog
+from messenger_gui.ui.dialogs.welcome import WelcomeDialog
+from messenger_gui.ui.main_window import MainWindow
+from messenger_gui.ui.tray import Tray
+from messenger_server import config as server_config
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SETTINGS_FILE: Final = "settings.ini"
+NOTIFICATION_PREVIEW_CHARS: Final = 140
+GEOMETRY_KEY: Final = "window/geometry"
+SPLITTER_KEY: Final = "window/splitter"
+
+
+class AppController(QObject):
+    """One running app: one profile, one identity, one main window.
+
+    Args:
+        profile: the profile directory (identity, history, settings).
+        server: ``(host, port)`` given on the command line: the default of the welcome
+            dialog on the first run, and where to connect instead of the stored address
+            later; ``None`` for the stored address (or ``config.HOST``/``PORT``).
+        use_tls: the welcome dialog's default for the TLS toggle.
+
+    Call :meth:`start`, then wait for :attr:`finished` (or ``await`` :meth:`run`). Tests
+    drive the widgets it exposes (:attr:`welcome`, :attr:`window`, the dialogs).
+    """
+
+    finished = Signal(int)
+    """The app ended (after Quit, or the first-run dialog closed); the exit status."""
+    window_opened = Signal()
+
+    def __init__(
+        self,
+        profile: Path,
+        *,
+        server: tuple[str, int] | None = None,
+        use_tls: bool = False,
+    ) -> None:
+        super().__init__()
+        self.profile = profile
+        self._server_override = server
+        self._default_tls = use_tls
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        self._exit_code: asyncio.Future[int] | None = None
+        self.settings = QSettings(str(profile / SETTINGS_FILE), QSettings.Format.IniFormat)
+        self.identity: ClientData | None = None
+        self.store: ClientStore | None = None
+        self.client: MessengerClient | None = None
+        self.window: MainWindow | None = None
+        self.tray: Tray | None = None
+        self.welcome: WelcomeDialog | None = None
+        self.add_contact_dialog: AddContactDialog | None = None
+        self.new_group_dialog: NewGroupDialog | None = None
+        self.group_info_dialog: GroupInfoDialog | None = None
+        self.search_dialog: SearchDialog | None = None
+        self.export_dialog: QFileDialog | None = None
+        self.last_error_box: QMessageBox | None = None
+        self.retry_button: QPushButton | None = None
+        self.state: ConnectionState = ConnectionState.OFFLINE
+        self._retry_deadline = 0.0
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setInterval(1000)
+        self._retry_timer.timeout.connect(self._show_state)
+        self._state_event: StateChanged | None = None
+        self._pending_reads: dict[str, tuple[bool, int]] = {}
+
+    # --- coroutines from slots ---
+
+    def spawn(self, coro: Coroutine[Any, Any, T], *, name: str | None = None) -> asyncio.Task[T]:
+        """Run ``coro`` in the background on the current loop: the one way slots start async
+        work. The task is kept referenced until it ends; an exception is logged (callers
+        that want to show it to the user catch it inside ``coro``)."""
+        task = asyncio.ensure_future(coro)
+        if name is not None:
+            task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=error)
+
+    async def idle(self) -> None:
+        """Wait until every task started with :meth:`spawn` has finished (tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # --- life cycle ---
+
+    def start(self) -> None:
+        """Open the profile: the main window when it has an identity, else the welcome
+        dialog (the main window follows once registered).
+
+        Raises:
+            ValueError: the identity file is damaged (never silently replaced).
+            storage.SchemaTooNewError: the history was written by a newer version.
+        """
+        identity = storage.load_client_data(self.profile)
+        if identity is None:
+            host, port = self._server_override or (server_config.HOST, server_config.PORT)
+            self.welcome = WelcomeDialog(host, port, self._default_tls)
+            self.welcome.register_requested.connect(self._register)
+            self.welcome.accepted.connect(self._welcome_done)
+            self.welcome.rejected.connect(lambda: self.quit(0))
+            self.welcome.show()
+            return
+        if self._server_override is not None:
+            host, port = self._server_override
+            if (host, port) != (identity.server_host, identity.server_port):
+                log.info("connecting to %s:%d as given on the command line", host, port)
+                identity = dataclasses.replace(identity, server_host=host, server_port=port)
+        self._open_main(identity)
+
+    async def run(self) -> int:
+        """:meth:`start`, then wait until the app ends; returns the exit status."""
+        self._exit_code = asyncio.get_running_loop().create_future()
+        self.start()
+        return await self._exit_code
+
+    def quit(self, code: int = 0) -> None:
+        """Stop the client cleanly, close everything and end :meth:`run` with ``code``."""
+        if not self._stopping:
+            self._stopping = True
+            self.spawn(self._shutdown(code), name="shutdown")
+
+    async def _shutdown(self, code: int) -> None:
+        self._retry_timer.stop()
+        if self.client is not None:
+            await self.client.stop()
+        for dialog in (
+            self.welcome,
+            self.add_contact_dialog,
+            self.new_group_dialog,
+            self.group_info_dialog,
+            self.search_dialog,
+            self.export_dialog,
+        ):
+            if dialog is not None:
+                dialog.close()
+        if self.tray is not None:
+            self.tray.allow_close()
+            self.tray.hide()
+        if self.window is not None:
+            self._save_geometry(self.window)
+            self.window.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        self.settings.sync()
+        log.info("stopped")
+        self.finished.emit(code)
+        if self._exit_code is not None and not self._exit_code.done():
+            self._exit_code.set_result(code)
+
+    # --- first run ---
+
+    def _register(self, host: str, port: int, use_tls: bool, name: str) -> None:
+        self.spawn(self._register_async(host, port, use_tls, name), name="register")
+
+    async def _register_async(self, host: str, port: int, use_tls: bool, name: str) -> None:
+        welcome = self.welcome
+        assert welcome is not None
+        try:
+            identity = await register_client(host, port, name, use_tls=use_tls)
+            storage.save_client_data(self.profile, identity)
+        except (RequestError, OSError, ValueError) as exc:
+            log.warning("registration at %s:%d failed: %s", host, port, exc)
+            welcome.registration_failed(describe_error(exc, connecting=True))
+            return
+        except Exception as exc:
+            log.exception("registration at %s:%d failed", host, port)
+            welcome.registration_failed(describe_error(exc))
+            return
+        log.info("registered as %s at %s:%d", identity.client_id, host, port)
+        self.identity = identity
+        welcome.registration_succeeded(identity.client_id, identity.display_name)
+
+    def _welcome_done(self) -> None:
+        welcome, self.welcome = self.welcome, None
+        if welcome is not None:
+            welcome.deleteLater()
+        if self.identity is not None:
+            self._open_main(self.identity)
+
+    # --- the main window ---
+
+    def _open_main(self, identity: ClientData) -> None:
+        self.identity = identity
+        self.store = ClientStore(self.profile)
+        self.client = MessengerClient(self.store, identity)
+        window = self.window = MainWindow(self.store, identity.client_id, identity.display_name)
+        self.tray = Tray(window, self.settings)
+        self.tray.show_requested.connect(self.show_window)
+        self.tray.quit_requested.connect(lambda: self.quit(0))
+        window.send_requested.connect(self._send)
+        window.read_position_changed.connect(self._read_position_changed)
+        window.add_contact_requested.connect(self.open_add_contact)
+        window.new_group_requested.connect(self.open_new_group)
+        window.search_requested.connect(self.open_search)
+        window.group_info_requested.connect(self.open_group_info)
+        window.export_requested.connect(self.open_export)
+        window.copy_id_requested.connect(self.copy_id)
+        window.quit_requested.connect(lambda: self.quit(0))
+        retry = getattr(window, "retry_requested", None)
+        if retry is not None:
+            retry.connect(self.reconnect_now)
+        window.installEventFilter(self)
+        self.retry_button = QPushButton(self.tr("Retry now"))
+        self.retry_button.setFlat(True)
+        self.retry_button.hide()
+        self.retry_button.clicked.connect(self.reconnect_now)
+        window.statusBar().addPermanentWidget(self.retry_button)
+        self._restore_geometry(window)
+        self.client.events.connect(self._on_event)
+        self._update_unread()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        self.client.start()
+        self.window_opened.emit()
+
+    def _restore_geometry(self, window: MainWindow) -> None:
+        geometry = self.settings.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray):
+            window.restoreGeometry(geometry)
+        splitter = window.findChild(QSplitter, "mainSplitter")
+        state = self.settings.value(SPLITTER_KEY)
+        if splitter is not None and isinstance(state, QByteArray):
+            splitter.restoreState(state)
+
+    def _save_geometry(self, window: MainWindow) -> None:
+        self.settings.setValue(GEOMETRY_KEY, window.saveGeometry())
+        splitter = window.findChild(QSplitter, "mainSplitter")
+        if splitter is not None:
+            self.settings.setValue(SPLITTER_KEY, splitter.saveState())
+
+    def show_window(self) -> None:
+        """Bring the main window back (from the tray or a notification)."""
+        if self.window is not None:
+            self.window.show()
+            self.window.showNormal()
+            self.window.raise_()
+            self.window.activateWindow()
+
+    def reconnect_now(self) -> None:
+        """Skip the remaining wait before the next connection attempt ("Retry now")."""
+        if self.client is None:
+            return
+        if self.state in (ConnectionState.REFUSED, ConnectionState.REPLACED):
+            self.client.start()
+        else:
+            self.client.reconnect_now()
+
+    def copy_id(self) -> None:
+        if self.identity is not None:
+            QGuiApplication.clipboard().setText(self.identity.client_id)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """When the main window becomes active, confirm what the open chat shows."""
+        if watched is self.window and event.type() == QEvent.Type.WindowActivate:
+            QTimer.singleShot(0, self._flush_pending_reads)
+        return super().eventFilter(watched, event)
+
+    # --- sending and reading ---
+
+    def _send(self, conversation: str, is_group: bool, text: str) -> None:
+        self.spawn(self._send_async(conversation, is_group, text), name="send")
+
+    async def _send_async(self, conversation: str, is_group: bool, text: str) -> None:
+        assert self.client is not None
+        try:
+            message = await self.client.send_message(conversation, is_group, text)
+        except ValueError as exc:
+            self._warn(self.tr("Message not sent"), str(exc))
+            return
+        if self.window is not None:
+            self.window.messages_received([message])
+
+    def _attentive(self) -> bool:
+        """The user can see the open chat: the window is shown and has the focus."""
+        window = self.window
+        return (
+            window is not None
+            and window.isVisible()
+            and not window.isMinimized()
+            and window.isActiveWindow()
+        )
+
+    def _read_position_changed(self, conversation: str, is_group: bool, up_to_seq: int) -> None:
+        if not self._attentive():
+            _, previous = self._pending_reads.get(conversation, (is_group, -1))
+            self._pending_reads[conversation] = (is_group, max(previous, up_to_seq))
+            return
+        self._pending_reads.pop(conversation, None)
+        self._confirm_read(conversation, is_group, up_to_seq)
+
+    def _flush_pending_reads(self) -> None:
+        if self.window is None or not self._attentive():
+            return
+        current = self._current_id()
+        pending, self._pending_reads = self._pending_reads, {}
+        for conversation, (is_group, up_to_seq) in pending.items():
+            if conversation == current:
+                self._confirm_read(conversation, is_group, up_to_seq)
+
+    def _current_id(self) -> str | None:
+        current = self.window.current_conversation() if self.window is not None else None
+        return None if current is None else current[0]
+
+    def _confirm_read(self, conversation: str, is_group: bool, up_to_seq: int) -> None:
+        if self.client is None or self.store is None:
+            return
+        marker = self.store.read_marker(conversation)
+        if marker is not None and marker >= up_to_seq:
+            return
+        self.spawn(self._confirm_read_async(conversation, is_group, up_to_seq), name="read")
+
+    async def _confirm_read_async(self, conversation: str, is_group: bool, up_to_seq: int) -> None:
+        assert self.client is not None
+        await self.client.confirm_read(conversation, is_group, up_to_seq)
+        if self.window is not None:
+            self.window.reload_conversations()
+        self._update_unread()
+
+    def _update_unread(self) -> None:
+        if self.tray is not None and self.store is not None:
+            self.tray.set_unread(self.store.total_unread())
+
+    # --- events from the client core ---
+
+    def _on_event(self, event: Event) -> None:
+        window = self.window
+        if window is None:
+            return
+        match event:
+            case StateChanged():
+                self._state_changed(event)
+            case MessagesReceived(messages=messages, backlog=backlog):
+                window.messages_received(messages)
+                self._update_unread()
+                if not backlog:
+                    self._notify(messages)
+            case MessageStatusChanged(conversation=conversation, local_ids=ids, status=status):
+                window.message_status_changed(conversation, ids, status)
+            case PeerRead(conversation=conversation):
+                window.message_status_changed(conversation, (), "read")
+            case MessageSent(message=message):
+                window.message_sent(message)
+            case MessageFailed():
+                window.reload_conversations()
+                reason = describe_error(RequestError(event.code, event.message))
+                self._warn(self.tr("Message not sent"), reason)
+            case ConversationsChanged():
+                window.reload_conversations()
+                self._refresh_group_info()
+            case BacklogProgress(received=received, total=total):
+                window.set_backlog_progress(received, total)
+
+    def _state_changed(self, event: StateChanged) -> None:
+        self.state = event.state
+        self._state_event = event
+        if event.state == ConnectionState.WAITING and event.retry_in is not None:
+            self._retry_deadline = asyncio.get_event_loop().time() + event.retry_in
+            self._retry_timer.start()
+        else:
+            self._retry_timer.stop()
+        if self.tray is not None:
+            self.tray.set_online(event.state == ConnectionState.ONLINE)
+        self._show_state()
+
+    def state_text(self) -> str:
+        """The status line for the current connection state."""
+        event = self._state_event
+        state = self.state
+        if state == ConnectionState.ONLINE:
+            return self.tr("Online")
+        if state == ConnectionState.CONNECTING:
+            return self.tr("Connecting…")
+        if state == ConnectionState.WAITING:
+            seconds = max(0, round(self._retry_deadline - asyncio.get_event_loop().time()))
+            if seconds <= 0:
+                return self.tr("Offline — retrying…")
+            return self.tr("Offline — retrying in %n s", "", seconds)
+        if state == ConnectionState.REFUSED:
+            code = event.error_code if event is not None else None
+            if code == "client_disabled":
+                return self.tr("Account disabled by the server's administrator")
+            if code in ("certificate_untrusted", "certificate_mismatch"):
+                return self.tr("Server certificate not trusted")
+            return self.tr("Credential refused")
+        if state == ConnectionState.REPLACED:
+            return self.tr("Signed in elsewhere")
+        return self.tr("Offline")
+
+    def _show_state(self) -> None:
+        if self.retry_button is not None:
+            if self.state == ConnectionState.REPLACED:
+                self.retry_button.setText(self.tr("Use here"))
+            elif self.state == ConnectionState.REFUSED:
+                self.retry_button.setText(self.tr("Try again"))
+            else:
+                self.retry_button.setText(self.tr("Retry now"))
+            self.retry_button.setVisible(
+                self.state
+                in (ConnectionState.WAITING, ConnectionState.REFUSED, ConnectionState.REPLACED)
+            )
+        if self.window is not None:
+            self.window.set_connection_state(
+                self.state_text(), online=self.state == ConnectionState.ONLINE
+            )
+
+    def _notify(self, messages: tuple[StoredMessage, ...]) -> None:
+        """A notification per conversation with new messages the user is not looking at."""
+        if self.tray is None or self.store is None or self.window is None:
+            return
+        current = self._current_id()
+        by_conversation: dict[str, list[StoredMessage]] = {}
+        for message in messages:
+            if message.direction == "in":
+                by_conversation.setdefault(message.conversation, []).append(message)
+        for conversation, new in by_conversation.items():
+            if self._attentive() and conversation == current:
+                continue
+            last = new[-1]
+            title = self.store.conversation_title(conversation)
+            sender = last.sender_name or last.sender or ""
+            if last.is_group:
+                title = self.tr("%1 in %2").replace("%1", sender).replace("%2", title)
+            text = " ".join(last.text.split())
+            if len(text) > NOTIFICATION_PREVIEW_CHARS:
+                text = text[: NOTIFICATION_PREVIEW_CHARS - 1] + "…"
+            if len(new) > 1:
+                text = self.tr("%n new message(s)", "", len(new)) + " — " + text
+            self.tray.notify(title, text)
+
+    def _warn(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok)
+        if self.window is not None:
+            box.setParent(self.window, box.windowFlags())
+        box.setModal(False)
+        self.last_error_box = box
+        box.open()
+
+    # --- dialogs ---
+
+    def _raise_existing(self, dialog: QDialog | None) -> bool:
+        if dialog is not None and dialog.isVisible():
+            dialog.raise_()
+            dialog.activateWindow()
+            return True
+        return False
+
+    def open_add_contact(self) -> AddContactDialog | None:
+        """Show the add-contact dialog (or bring it forward)."""
+        if self.store is None or self.identity is None or self.window is None:
+            return None
+        if self._raise_existing(self.add_contact_dialog):
+            return self.add_contact_dialog
+        existing = [c.client_id for c in self.store.contacts()]
+        dialog = AddContactDialog(self.identity.client_id, existing, self.window)
+        self.add_contact_dialog = dialog
+        dialog.lookup_requested.connect(
+            lambda client_id: self._run(dialog, self._lookup(dialog, client_id), "lookup")
+        )
+        dialog.add_requested.connect(
+            lambda client_id: self._run(dialog, self._add_contact(dialog, client_id), "add")
+        )
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        dialog.show()
+        return dialog
+
+    async def _lookup(self, dialog: AddContactDialog, client_id: str) -> None:
+        assert self.client is not None
+        contact = await self.client.lookup(client_id)
+        dialog.show_found(contact.client_id, contact.display_name)
+
+    async def _add_contact(self, dialog: AddContactDialog, client_id: str) -> None:
+        assert self.client is not None and self.window is not None
+        contact = await self.client.add_contact(client_id)
+        dialog.accept()
+        self.window.reload_conversations()
+        self.window.open_conversation(contact.client_id, False)
+
+    def open_new_group(self) -> NewGroupDialog | None:
+        """Show the new-group dialog (or bring it forward)."""
+        if self.store is None or self.window is None:
+            return None
+        if self._raise_existing(self.new_group_dialog):
+            return self.new_group_dialog
+        dialog = NewGroupDialog(self.store.contacts(), self.window)
+        self.new_group_dialog = dialog
+        dialog.create_requested.connect(
+            lambda name, members: self._run(
+                dialog, self._create_group(dialog, name, list(members)), "create_group"
+            )
+        )
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        dialog.show()
+        return dialog
+
+    async def _create_group(self, dialog: NewGroupDialog, name: str, members: list[str]) -> None:
+        assert self.client is not None and self.window is not None
+        group = await self.client.create_group(name, members)
+        dialog.accept()
+        self.window.reload_conversations()
+        self.window.open_conversation(group.group_id, True)
+
+    def open_group_info(self, group_id: str) -> GroupInfoDialog | None:
+        """Show the members of ``group_id``."""
+        if self.store is None or self.identity is None or self.window is None:
+            return None
+        group = self.store.group(group_id)
+        if group is None:
+            log.warning("group info for unknown group %s", group_id)
+            return None
+        if self.group_info_dialog is not None:
+            self.group_info_dialog.close()
+        dialog = GroupInfoDialog(group, self.identity.client_id, self.store.contacts(), self.window)
+        self.group_info_dialog = dialog
+        dialog.add_member_requested.connect(
+            lambda gid, cid: self._run(dialog, self._change_members(dialog, "add", gid, cid), "add")
+        )
+        dialog.remove_member_requested.connect(
+            lambda gid, cid: self._run(
+                dialog, self._change_members(dialog, "remove", gid, cid), "remove"
+            )
+        )
+        dialog.leave_requested.connect(
+            lambda gid: self._run(dialog, self._change_members(dialog, "leave", gid, ""), "leave")
+        )
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        dialog.show()
+        return dialog
+
+    async def _change_members(
+        self, dialog: GroupInfoDialog, action: str, group_id: str, client_id: str
+    ) -> None:
+        assert self.client is not None and self.window is not None
+        if action == "add":
+            await self.client.add_member(group_id, client_id)
+        elif action == "remove":
+            await self.client.remove_member(group_id, client_id)
+        else:
+            await self.client.leave_group(group_id)
+        self.window.reload_conversations()
+        if action == "leave":
+            dialog.accept()
+        else:
+            self._refresh_group_info()
+
+    def _refresh_group_info(self) -> None:
+        dialog = self.group_info_dialog
+        if dialog is None or self.store is None:
+            return
+        group = self.store.group(dialog.group_id)
+        if group is not None:
+            dialog.set_group(group, self.store.contacts())
+
+    def open_search(self) -> SearchDialog | None:
+        """Show the history search (Ctrl+F)."""
+        store = self.store
+        if store is None or self.window is None:
+            return None
+        if self._raise_existing(self.search_dialog):
+            assert self.search_dialog is not None
+            self.search_dialog.query_edit.setFocus()
+            self.search_dialog.query_edit.selectAll()
+            return self.search_dialog
+        dialog = SearchDialog(store.search, store.conversation_title, self.window)
+        self.search_dialog = dialog
+        dialog.result_activated.connect(self._jump_to)
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        dialog.show()
+        dialog.query_edit.setFocus()
+        return dialog
+
+    def _jump_to(self, local_id: int, conversation: str, is_group: bool) -> None:
+        if self.window is None:
+            return
+        self.show_window()
+        self.window.open_conversation(conversation, is_group)
+        self.window.show_message(local_id)
+
+    def open_export(self, conversation: str, fmt: str) -> QFileDialog | None:
+        """Ask where to save ``conversation`` as ``fmt`` (``"html"`` or ``"json"``), then
+        write it there."""
+        if self.store is None or self.window is None or fmt not in ("html", "json"):
+            return None
+        title = self.store.conversation_title(conversation)
+        safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in title).strip()
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        dialog = QFileDialog(self.window, self.tr("Export chat"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setDirectory(folder)
+        dialog.selectFile(f"{safe or 'chat'}.{fmt}")
+        dialog.setDefaultSuffix(fmt)
+        dialog.setNameFilter(
+            self.tr("Web page (*.html)") if fmt == "html" else self.tr("JSON (*.json)")
+        )
+        dialog.fileSelected.connect(lambda path: self._export(conversation, fmt, path))
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _export(self, conversation: str, fmt: str, path: str) -> None:
+        if self.store is None or self.identity is None:
+            return
+        try:
+            text = self.store.export_conversation(
+                conversation,
+                "html" if fmt == "html" else "json",
+                own_name=self.identity.display_name,
+            )
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            log.warning("export to %s failed: %s", path, exc)
+            self._warn(self.tr("Export failed"), self.tr("Could not write %1.").replace("%1", path))
+            return
+        log.info("exported %s to %s", conversation, path)
+
+    def _run(self, dialog: Any, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run a dialog's operation; a failure is shown in the dialog, never lost."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except (RequestError, OSError, ValueError) as exc:
+                log.info("%s failed: %s", name, exc)
+                dialog.show_error(describe_error(exc))
+            except Exception as exc:
+                log.exception("%s failed", name)
+                dialog.show_error(describe_error(exc))
+
+        self.spawn(guarded(), name=name)
+
+    def _forget(self, dialog: QWidget) -> None:
+        for attribute in (
+            "add_contact_dialog",
+            "new_group_dialog",
+            "group_info_dialog",
+            "search_dialog",
+            "export_dialog",
+        ):
+            if getattr(self, attribute) is dialog:
+                setattr(self, attribute, None)
+        dialog.deleteLater()
