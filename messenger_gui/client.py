@@ -273,6 +273,7 @@ class MessengerClient:
         self._random = random.Random()
         self._state = ConnectionState.OFFLINE
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._wake = asyncio.Event()
         self._connection: ServerConnection | None = None
         """The logged-in connection, ``None`` when not ``ONLINE``."""
@@ -321,12 +322,17 @@ class MessengerClient:
         nothing when already running. Call it from code running on the event loop."""
         if self.running:
             return
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
         """Close the connection and end the loop; the state becomes ``OFFLINE``. Queued
         messages stay in the outbox for the next start."""
         task, self._task = self._task, None
+        # The flag as well as the cancel: Python 3.11's wait_for can swallow a
+        # cancellation that coincides with a failed connect.
+        self._stopping = True
+        self._wake.set()
         if task is not None and not task.done():
             task.cancel()
             await asyncio.wait([task], timeout=10)
@@ -341,13 +347,16 @@ class MessengerClient:
         else:
             self.start()
 
+    def _stop_requested(self) -> bool:
+        return self._stopping
+
     def _backoff(self, failures: int) -> float:
         ceiling = min(self._backoff_cap, self._backoff_base * 2 ** min(failures, 32))
         return self._random.uniform(0, ceiling)
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stop_requested():
             self._set_state(ConnectionState.CONNECTING)
             code: str | None = None
             try:
@@ -369,6 +378,8 @@ class MessengerClient:
                 message = f"cannot reach the server: {exc or type(exc).__name__}"
             finally:
                 await self._drop_connection()
+            if self._stop_requested():
+                return
             delay = self._backoff(failures)
             failures += 1
             self._set_state(

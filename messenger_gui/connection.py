@@ -347,9 +347,13 @@ class ServerConnection:
             while data := await self._reader.read(READ_CHUNK):
                 self._last_received = self._loop.time()
                 self._frames.feed(data)
-                frames = [protocol.decode_server_frame(p) for p in self._frames.frames()]
-                if frames:
-                    self._dispatch(frames)
+                frames: list[protocol.ServerFrame] = []
+                try:
+                    for payload in self._frames.frames():
+                        frames.append(protocol.decode_server_frame(payload))
+                finally:  # the frames before a malformed one are valid: handle them
+                    if frames:
+                        self._dispatch(frames)
                 if self.closed:
                     return
         except protocol.ProtocolError as exc:
