@@ -62,6 +62,7 @@ __all__ = [
     "MessengerClient",
     "NotConnectedError",
     "RequestError",
+    "backoff_delay",
     "normalize_client_id",
     "register_client",
 ]
@@ -110,6 +111,13 @@ def normalize_client_id(text: str) -> str:
     if not re.fullmatch(protocol.CLIENT_ID_PATTERN, candidate):
         raise ValueError(f"{text!r} is not a client ID (like K7QM-4XPA)")
     return candidate
+
+
+def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds to wait before the next attempt after ``failures`` failed ones in a row:
+    "full jitter", uniform in ``[0, min(cap, base * 2**failures)]``, so that many clients
+    cut off together do not come back together."""
+    return rng.uniform(0, min(cap, base * 2 ** min(failures, 32)))
 
 
 def _check_display_name(name: str) -> None:
@@ -241,6 +249,7 @@ class MessengerClient:
         pong_timeout: a ``ping`` unanswered this long means the connection is dead.
         request_timeout: any request unanswered this long closes the connection.
         connect_timeout: limit for TCP connect and TLS handshake.
+        rng: the source of the backoff's jitter (tests pass a predictable one).
 
     Call :meth:`start` from the running loop, subscribe to :attr:`events`, and
     ``await`` :meth:`stop` before closing the store.
@@ -258,6 +267,7 @@ class MessengerClient:
         pong_timeout: float = 30.0,
         request_timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        rng: random.Random | None = None,
     ) -> None:
         self.store = store
         self.identity = identity
@@ -270,7 +280,7 @@ class MessengerClient:
         self._pong_timeout = pong_timeout
         self._request_timeout = request_timeout
         self._connect_timeout = connect_timeout
-        self._random = random.Random()
+        self._random = rng or random.Random()
         self._state = ConnectionState.OFFLINE
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -350,10 +360,6 @@ class MessengerClient:
     def _stop_requested(self) -> bool:
         return self._stopping
 
-    def _backoff(self, failures: int) -> float:
-        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** min(failures, 32))
-        return self._random.uniform(0, ceiling)
-
     async def _run(self) -> None:
         failures = 0
         while not self._stop_requested():
@@ -380,7 +386,7 @@ class MessengerClient:
                 await self._drop_connection()
             if self._stop_requested():
                 return
-            delay = self._backoff(failures)
+            delay = backoff_delay(failures, self._backoff_base, self._backoff_cap, self._random)
             failures += 1
             self._set_state(
                 ConnectionState.WAITING, retry_in=delay, error_code=code, message=message

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,14 +14,14 @@ import trustme
 
 from messenger_gui.client import (
     CertificateError,
-    MessengerClient,
     NotConnectedError,
     RequestError,
+    backoff_delay,
     register_client,
 )
 from messenger_gui.connection import MAX_SERVER_FRAME_BYTES
 from messenger_gui.events import ConnectionState, MessagesReceived, StateChanged
-from messenger_gui.storage import ClientData, ClientStore
+from messenger_gui.storage import ClientData
 from messenger_gui.tls import certificate_fingerprint, same_fingerprint
 from messenger_server import protocol
 from tests.client_support import (
@@ -115,27 +116,54 @@ async def test_the_client_reconnects_with_backoff_after_the_server_restarts(
     assert OFFLINE not in after_restart
 
 
-def test_backoff_is_full_jitter_doubling_up_to_the_cap() -> None:
-    store = ClientStore(None)
-    client = MessengerClient(store, identity_for(1))  # defaults: 0.5 s doubling to 30 s
-    for failures, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (5, 16.0), (6, 30.0), (40, 30.0)]:
-        delays = [client._backoff(failures) for _ in range(200)]
+class Ceiling(random.Random):
+    """A jitter source that always picks the longest delay allowed."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_backoff_is_full_jitter_doubling_from_half_a_second_up_to_30() -> None:
+    rng = random.Random(7)
+    for failures, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (5, 16.0), (6, 30.0), (99, 30.0)]:
+        delays = [backoff_delay(failures, 0.5, 30.0, rng) for _ in range(300)]
         assert all(0 <= d <= ceiling for d in delays)
-        assert max(delays) > ceiling * 0.7  # spread over the whole range
-        assert min(delays) < ceiling * 0.3
-    store.close()
+        assert max(delays) > ceiling * 0.8 and min(delays) < ceiling * 0.2  # full range
+        assert backoff_delay(failures, 0.5, 30.0, Ceiling()) == ceiling
+
+
+async def test_backoff_doubles_while_failing_and_resets_after_a_login(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    identity = await register_client("127.0.0.1", server.port, "Alice")
+    alice = desktops.open(identity, "alice", rng=Ceiling(), backoff_base=0.02, backoff_cap=0.08)
+    await alice.wait_online()
+
+    def delays() -> list[float | None]:
+        return [e.retry_in for e in alice.log.of(StateChanged) if e.state == WAITING]
+
+    await server.stop()
+    await alice.log.wait(lambda: len(delays()) >= 5)
+    assert delays()[:5] == [0.02, 0.04, 0.08, 0.08, 0.08]
+    await server.start()
+    await alice.log.wait_state(ONLINE)
+    count = len(delays())
+    await server.stop()
+    await alice.log.wait(lambda: len(delays()) >= count + 2)
+    assert delays()[count : count + 2] == [0.02, 0.04]  # reset by the login
 
 
 async def test_reconnect_now_skips_the_wait(desktops: Desktops) -> None:
     fake = FakeServer(lambda connection, frame: None)
     port = await fake.start()
     await fake.close()  # nothing listens there any more
-    user = desktops.open(identity_for(port), "ana", backoff_base=60.0, backoff_cap=60.0)
-    await user.log.wait(lambda: user.log.states.count(WAITING) >= 1)
-    attempts = user.log.states.count(CONNECTING)
-    user.client._random.uniform = lambda a, b: 60.0  # type: ignore[method-assign]
+    user = desktops.open(
+        identity_for(port), "ana", rng=Ceiling(), backoff_base=60.0, backoff_cap=60.0
+    )
+    waiting = await user.log.wait_state(WAITING)
+    assert waiting.retry_in == 60.0
     user.client.reconnect_now()
-    await user.log.wait(lambda: user.log.states.count(CONNECTING) > attempts, timeout=2)
+    await user.log.wait(lambda: user.log.states.count(CONNECTING) == 2, timeout=2)
 
 
 async def test_requests_need_a_connection_but_sending_does_not(
