@@ -62,6 +62,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPainterPath,
+    QPaintEvent,
     QPalette,
     QResizeEvent,
     QTextCharFormat,
@@ -91,8 +92,9 @@ _Index = QModelIndex | QPersistentModelIndex
 
 PAGE_SIZE: Final = 100
 """Messages read from the store per page."""
-_UNREAD_SEARCH_LIMIT: Final = 5000
-"""How far back opening a chat looks for the first unread message."""
+_UNREAD_SEARCH_LIMIT: Final = 1000
+"""How far back opening a chat looks for the first unread message; with more unread than
+that, the chat opens at the newest message without the "N new messages" marker."""
 _QUEUED_KEY: Final = 2**63 - 1
 _RUN_GAP_MS: Final = 5 * 60 * 1000
 """Messages of one sender closer than this form a run (tighter spacing, one name)."""
@@ -229,6 +231,7 @@ class MessageListModel(QAbstractListModel):
                 if unread_loaded >= unread or self._at_start:
                     break
                 if len(self._rows) >= _UNREAD_SEARCH_LIMIT:
+                    first_unread = None
                     break
                 self._prepend(self._read_older())
             if first_unread is not None:
@@ -1006,7 +1009,6 @@ class ChatView(QListView):
         model.rowsAboutToBeInserted.connect(self._before_insert)
         model.rowsInserted.connect(self._after_insert)
         model.modelReset.connect(self._after_reset)
-        self._apply_background()
 
     @property
     def message_model(self) -> MessageListModel:
@@ -1016,26 +1018,21 @@ class ChatView(QListView):
     def delegate(self) -> BubbleDelegate:
         return self._delegate
 
-    def _apply_background(self) -> None:
-        c = colours(self.palette())
-        palette = self.palette()
-        palette.setColor(QPalette.ColorRole.Base, c.chat_background)
-        palette.setColor(QPalette.ColorRole.Window, c.chat_background)
-        self.setPalette(palette)
-        self.viewport().setAutoFillBackground(True)
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Fill the chat background (a palette-derived colour, light or dark), then the rows."""
+        painter = QPainter(self.viewport())
+        painter.fillRect(event.rect(), colours(self.palette()).chat_background)
+        painter.end()
+        super().paintEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.PaletteChange and not self._adjusting:
-            self._adjusting = True
-            try:
-                self._delegate.clear_caches()
-                self.setPalette(QGuiApplication.palette())
-                self._apply_background()
-                self.scheduleDelayedItemsLayout()
-            finally:
-                self._adjusting = False
-        elif event.type() == QEvent.Type.FontChange:
-            self._delegate.clear_caches()
+        delegate = getattr(self, "_delegate", None)  # None while __init__ runs
+        if delegate is not None and event.type() in (
+            QEvent.Type.PaletteChange,
+            QEvent.Type.FontChange,
+        ):
+            delegate.clear_caches()
+            self.scheduleDelayedItemsLayout()
         super().changeEvent(event)
 
     # --- scrolling ---
@@ -1049,7 +1046,7 @@ class ChatView(QListView):
             return
         self._stick_to_bottom = self.is_at_bottom() and self._model.at_end
         if value <= self.viewport().height() // 2 and self._model.can_fetch_older():
-            QTimer.singleShot(0, self._load_older_keeping_position)
+            QTimer.singleShot(0, self, self._load_older_keeping_position)
         self._visible_timer.start()
 
     def _range_changed(self, _minimum: int, _maximum: int) -> None:
@@ -1079,7 +1076,7 @@ class ChatView(QListView):
 
     def _after_insert(self, _parent: QModelIndex, first: int, _last: int) -> None:
         if first > 0 and self._stick_to_bottom:
-            QTimer.singleShot(0, self.scroll_to_bottom)
+            QTimer.singleShot(0, self, self.scroll_to_bottom)
         self._visible_timer.start()
 
     def _after_reset(self) -> None:
@@ -1126,7 +1123,7 @@ class ChatView(QListView):
         at_bottom = self._stick_to_bottom
         super().resizeEvent(event)
         if at_bottom:
-            QTimer.singleShot(0, self.scroll_to_bottom)
+            QTimer.singleShot(0, self, self.scroll_to_bottom)
 
     def visible_rows(self) -> tuple[int, int] | None:
         """First and last row at least partly visible, or ``None`` when empty."""

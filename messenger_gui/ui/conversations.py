@@ -172,8 +172,13 @@ class ConversationFilterModel(QSortFilterProxyModel):
 
     def set_filter(self, text: str) -> None:
         """Filter by ``text`` (the filter box's contents); blank shows everything."""
-        self._words = _folded(text).split()
-        self.invalidateRowsFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+
+            self.beginFilterChange()
+            self._words = _folded(text).split()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._words = _folded(text).split()
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         if not self._words:

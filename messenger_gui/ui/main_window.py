@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._splitter)
         self._build_status_bar()
         self.reload_conversations()
+        self._ready = True
         self._refresh_icons()
 
     # --- construction ---
@@ -386,10 +387,26 @@ class MainWindow(QMainWindow):
         self.action_quit.setIcon(icon("quit"))
         self.own_avatar.setPixmap(avatar_pixmap(self._own_id, self._own_name, 36, ratio))
         self.empty_logo.setPixmap(app_icon().pixmap(QSize(96, 96), ratio))
-        self._update_header()
+        self._paint_header_avatar()
+
+    def _paint_header_avatar(self) -> None:
+        if self._current is None:
+            return
+        conversation, is_group = self._current
+        self.header_avatar.setPixmap(
+            avatar_pixmap(
+                conversation,
+                self.header_title.text(),
+                40,
+                self.devicePixelRatioF(),
+                is_group=is_group,
+            )
+        )
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
+        if not getattr(self, "_ready", False):  # events sent while __init__ runs
+            return
         if event.type() == QEvent.Type.PaletteChange:
             self._refresh_icons()
         elif event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
@@ -540,9 +557,7 @@ class MainWindow(QMainWindow):
         conversation, is_group = self._current
         title = self._store.conversation_title(conversation)
         self.header_title.setText(title)
-        self.header_avatar.setPixmap(
-            avatar_pixmap(conversation, title, 40, self.devicePixelRatioF(), is_group=is_group)
-        )
+        self._paint_header_avatar()
         enabled, reason = True, ""
         if is_group:
             group = self._store.group(conversation)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 
@@ -277,9 +277,7 @@ class Theme(QObject):
         super().__init__(app)
         self._app = app
         self._forced = scheme
-        fusion = QStyleFactory.create("Fusion")
-        if fusion is not None:
-            app.setStyle(fusion)
+        app.setStyle("Fusion")
         app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
         self.apply()
 
