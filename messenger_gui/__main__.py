@@ -109,8 +109,10 @@ def _create_application(lang: str | None) -> tuple[QApplication, list[QTranslato
     """The QApplication with its name, icon and translation (``lang`` or the system's)."""
     from PySide6.QtWidgets import QApplication
 
-    from messenger_gui.ui import i18n
+    from messenger_gui.ui import i18n, qt_workarounds
     from messenger_gui.ui.resources import app_icon
+
+    qt_workarounds.apply()
 
     QApplication.setApplicationName("Messenger")
     QApplication.setOrganizationName("Messenger")

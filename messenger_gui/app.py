@@ -41,6 +41,7 @@ from messenger_gui.events import (
     StateChanged,
 )
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
+from messenger_gui.ui import qt_workarounds
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog
 from messenger_gui.ui.dialogs.errors import describe_error
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
@@ -52,6 +53,8 @@ from messenger_gui.ui.tray import Tray
 from messenger_server import config as server_config
 
 log = logging.getLogger(__name__)
+
+qt_workarounds.apply()
 
 T = TypeVar("T")
 
@@ -92,6 +95,8 @@ class AppController(QObject):
         self._default_tls = use_tls
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
+        self.stopped = False
+        """True once :meth:`quit` has finished (the client is stopped, the store closed)."""
         self._exit_code: asyncio.Future[int] | None = None
         self.settings = QSettings(str(profile / SETTINGS_FILE), QSettings.Format.IniFormat)
         self.identity: ClientData | None = None
@@ -203,6 +208,7 @@ class AppController(QObject):
             self.store.close()
             self.store = None
         self.settings.sync()
+        self.stopped = True
         log.info("stopped")
         self.finished.emit(code)
         if self._exit_code is not None and not self._exit_code.done():

@@ -88,12 +88,10 @@ class AppUnderTest:
 
     async def quit(self) -> None:
         """Quit as the user does (Quit action) and wait until it has stopped."""
-        if self.controller.window is None and self.controller.welcome is None:
+        if self.controller.stopped:
             return
-        done: list[int] = []
-        self.controller.finished.connect(done.append)
         self.controller.quit(0)
-        await wait_until(lambda: done, 10, "the app to quit")
+        await wait_until(lambda: self.controller.stopped, 10, "the app to quit")
 
     # --- flows, driven through the widgets ---
 
@@ -230,3 +228,16 @@ class Scenario:
 @pytest.fixture
 def scenario(qapp: QApplication, qtbot: QtBot, tmp_path: Path) -> Iterator[Scenario]:
     yield Scenario(qapp, qtbot, tmp_path)
+
+
+async def registered(scenario: Scenario, server: RunningServer, *names: str) -> list[AppUnderTest]:
+    """Apps registered under ``names`` (profiles named after them in lower case), each of
+    them having added every other one as a contact."""
+    apps = [scenario.app(name.lower(), server) for name in names]
+    for app, name in zip(apps, names, strict=True):
+        await app.register(name)
+    for app in apps:
+        for other, name in zip(apps, names, strict=True):
+            if other is not app:
+                await app.add_contact(other.own_id, name)
+    return apps

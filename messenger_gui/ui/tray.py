@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
-from messenger_gui.ui.resources import icon
+from messenger_gui.ui.resources import app_icon, icon
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class Tray(QObject):
     @property
     def close_to_tray(self) -> bool:
         """Whether closing the window keeps the app running (needs a tray)."""
-        return self.available and bool(self._settings.value(CLOSE_TO_TRAY_KEY, True, type=bool))
+        return self.available and setting_flag(self._settings, CLOSE_TO_TRAY_KEY, True)
 
     @property
     def tooltip(self) -> str:
@@ -110,7 +110,7 @@ class Tray(QObject):
     def notify(self, title: str, text: str) -> None:
         """Tell the user about something while the window is in the background."""
         if self.icon is not None and QSystemTrayIcon.supportsMessages():
-            self.icon.showMessage(title, text, app_icon_or_default(), NOTIFICATION_MS)
+            self.icon.showMessage(title, text, app_icon(), NOTIFICATION_MS)
         else:
             QApplication.alert(self._window)
         self.notification_shown.emit(title, text)
@@ -136,7 +136,7 @@ class Tray(QObject):
             event.ignore()
             if self.close_to_tray:
                 self._window.hide()
-                if not self._settings.value(CLOSE_HINT_SHOWN_KEY, False, type=bool):
+                if not setting_flag(self._settings, CLOSE_HINT_SHOWN_KEY, False):
                     self._settings.setValue(CLOSE_HINT_SHOWN_KEY, True)
                     self.notify(
                         self.tr("Messenger is still running"),
@@ -156,6 +156,12 @@ class Tray(QObject):
             self.icon.hide()
 
 
-def app_icon_or_default() -> QIcon:
-    """The icon shown inside notifications."""
-    return icon("messenger")
+def setting_flag(settings: QSettings, key: str, default: bool) -> bool:
+    """A boolean setting. (``QSettings.value(type=bool)`` is avoided: it mis-counts
+    references to ``True``/``False`` in some PySide6 versions and crashes at exit.)"""
+    value = settings.value(key)
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
