@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -205,8 +205,14 @@ async def test_registering_with_an_unreachable_server_or_a_bad_name_fails_clearl
 # --- a misbehaving server ------------------------------------------------------------------
 
 
-def scripted(after_login: bytes = b"", *, answer_pings: bool = True) -> FakeServer:
-    """A fake server that greets and logs in anyone, then writes ``after_login``."""
+def scripted(
+    after_login: bytes = b"",
+    *,
+    answer_pings: bool = True,
+    other: Callable[[FakeConnection, protocol.ClientFrame], None] | None = None,
+) -> FakeServer:
+    """A fake server that greets and logs in anyone, then writes ``after_login``; frames
+    it does not script go to ``other``."""
 
     def on_frame(connection: FakeConnection, frame: protocol.ClientFrame) -> None:
         match frame:
@@ -220,6 +226,8 @@ def scripted(after_login: bytes = b"", *, answer_pings: bool = True) -> FakeServ
                 connection.reply(protocol.Groups(frame.id, []))
             case protocol.Ping() if answer_pings:
                 connection.reply(protocol.Pong(frame.id, 1))
+            case _ if other is not None:
+                other(connection, frame)
 
     return FakeServer(on_frame)
 
@@ -245,6 +253,31 @@ async def test_a_garbage_frame_makes_the_client_reconnect(
         assert waiting and "malformed" in waiting[0].message
         assert user.log.states[:4] == [CONNECTING, ONLINE, WAITING, CONNECTING]
         assert user.store.outbox() == []  # nothing stored from the garbage
+    finally:
+        await fake.close()
+
+
+async def test_a_request_fails_when_the_connection_breaks_or_no_reply_comes(
+    desktops: Desktops,
+) -> None:
+    def on_lookup(connection: FakeConnection, frame: protocol.ClientFrame) -> None:
+        if isinstance(frame, protocol.Lookup) and frame.client_id == "B8NZ-2FHC":
+            connection.writer.transport.abort()  # any other lookup: never answered
+
+    fake = scripted(other=on_lookup)
+    port = await fake.start()
+    try:
+        user = desktops.open(identity_for(port), "ana", request_timeout=0.3)
+        await user.wait_online()
+        with pytest.raises(NotConnectedError):
+            await user.client.lookup("B8NZ-2FHC")
+        await user.log.wait(lambda: user.log.states.count(ONLINE) == 2)
+
+        with pytest.raises(RequestError) as unanswered:
+            await user.client.lookup("R5TV-6JWE")
+        assert unanswered.value.code == protocol.ErrorCode.TIMEOUT
+        await user.log.wait(lambda: user.log.states.count(ONLINE) == 3)  # a fresh connection
+        assert len(fake.connections) == 3
     finally:
         await fake.close()
 
