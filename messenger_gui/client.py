@@ -92,6 +92,9 @@ marks it failed (:class:`~messenger_gui.events.MessageFailed`)."""
 
 MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
+BACKLOG_QUIET_SECONDS: Final = 5.0
+"""A backlog from which nothing arrived for this long is over, even if shorter than the
+``pending`` count announced at login."""
 SEND_RETRY_DELAY: Final = 1.0
 """Seconds before sending again after ``rate_limited``."""
 
@@ -294,6 +297,7 @@ class MessengerClient:
         self._failed: dict[int, RequestError] = {}
         self._backlog_total = 0
         self._backlog_received = 0
+        self._backlog_timer: asyncio.TimerHandle | None = None
         self.limits = protocol.Limits()
         """The limits the server announced in its last ``welcome``."""
 
@@ -382,6 +386,9 @@ class MessengerClient:
                     return
             except (OSError, TimeoutError) as exc:
                 message = f"cannot reach the server: {exc or type(exc).__name__}"
+            except Exception as exc:  # a bug must not end the loop silently: retry later
+                log.exception("connection attempt failed")
+                message = f"internal error: {exc}"
             finally:
                 await self._drop_connection()
             if self._stop_requested():
@@ -457,6 +464,10 @@ class MessengerClient:
         if connection is not None:
             await connection.close()
         self._in_flight.clear()
+        if self._backlog_timer is not None:
+            self._backlog_timer.cancel()
+            self._backlog_timer = None
+        self._backlog_total = self._backlog_received = 0
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -476,6 +487,7 @@ class MessengerClient:
         self._in_flight.clear()
         self._backlog_total = reply.pending
         self._backlog_received = 0
+        self._arm_backlog_timer()
         self._set_state(ConnectionState.ONLINE)
         if reply.pending:
             self.events.emit(BacklogProgress(0, reply.pending))
@@ -661,9 +673,32 @@ class MessengerClient:
         if in_backlog:
             self._backlog_received = min(self._backlog_total, self._backlog_received + len(acks))
             events.append(BacklogProgress(self._backlog_received, self._backlog_total))
+            self._arm_backlog_timer()
         for event in events:
             self.events.emit(event)
         return acks
+
+    def _arm_backlog_timer(self) -> None:
+        """``pending`` is a snapshot: a backlog can be shorter than announced (events
+        acknowledged meanwhile). Without an end-of-backlog frame, a quiet spell ends it."""
+        if self._backlog_timer is not None:
+            self._backlog_timer.cancel()
+            self._backlog_timer = None
+        if self._backlog_received < self._backlog_total:
+            self._backlog_timer = asyncio.get_running_loop().call_later(
+                BACKLOG_QUIET_SECONDS, self._end_backlog
+            )
+
+    def _end_backlog(self) -> None:
+        self._backlog_timer = None
+        if self._backlog_received < self._backlog_total:
+            log.info(
+                "backlog ended after %d of %d announced events",
+                self._backlog_received,
+                self._backlog_total,
+            )
+            self._backlog_received = self._backlog_total
+            self.events.emit(BacklogProgress(self._backlog_total, self._backlog_total))
 
     def _stored(self, fresh: list[protocol.Message]) -> list[StoredMessage]:
         """The stored rows of messages just saved (they are the newest of their

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import trustme
 
+import messenger_gui.client as client_module
 from messenger_gui.client import (
     CertificateError,
     NotConnectedError,
@@ -20,7 +21,12 @@ from messenger_gui.client import (
     register_client,
 )
 from messenger_gui.connection import MAX_SERVER_FRAME_BYTES
-from messenger_gui.events import ConnectionState, MessagesReceived, StateChanged
+from messenger_gui.events import (
+    BacklogProgress,
+    ConnectionState,
+    MessagesReceived,
+    StateChanged,
+)
 from messenger_gui.storage import ClientData
 from messenger_gui.tls import certificate_fingerprint, same_fingerprint
 from messenger_server import protocol
@@ -344,6 +350,32 @@ async def test_acks_for_a_large_chunk_are_split_at_the_protocol_limit(
         assert all(len(a.ids) <= protocol.MAX_ACK_IDS for a in acks)
         assert user.store.message_count("B8NZ-2FHC") == count
         assert sum(len(e.messages) for e in user.log.of(MessagesReceived)) == count
+    finally:
+        await fake.close()
+
+
+async def test_a_backlog_shorter_than_announced_ends_after_a_quiet_spell(
+    desktops: Desktops, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "BACKLOG_QUIET_SECONDS", 0.2)
+
+    def on_frame(connection: FakeConnection, frame: protocol.ClientFrame) -> None:
+        if isinstance(frame, protocol.Hello):
+            connection.reply(protocol.Welcome(frame.id, 1, "fake/0", "open", protocol.Limits()))
+        elif isinstance(frame, protocol.Login):
+            connection.reply(protocol.LoggedIn(frame.id, frame.client_id, "Ana", 5))
+            for n in (1, 2):  # 5 announced, 2 come (3 were acknowledged meanwhile)
+                connection.reply(protocol.Message(n, n, 1, "B8NZ-2FHC", "Bruno", f"m{n}", to=ANA))
+        elif isinstance(frame, protocol.ListGroups):
+            connection.reply(protocol.Groups(frame.id, []))
+
+    fake = FakeServer(on_frame)
+    port = await fake.start()
+    try:
+        user = desktops.open(identity_for(port), "ana")
+        await user.log.wait(lambda: BacklogProgress(5, 5) in user.log.events, timeout=3)
+        assert user.log.of(BacklogProgress)[:2] == [BacklogProgress(0, 5), BacklogProgress(2, 5)]
+        assert all(e.backlog for e in user.log.of(MessagesReceived))
     finally:
         await fake.close()
 
