@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from messenger_gui.events import ConnectionState
 from tests.app_harness import Scenario, registered, scenario, wait_until
@@ -98,5 +99,146 @@ def test_message_typed_while_server_is_down_is_sent_once_it_returns(scenario: Sc
         await asyncio.sleep(0.3)  # a duplicate would have arrived by now
         assert [m.text for m in bob.messages(alice.own_id)] == ["Written offline"]
         assert not retry.isVisibleTo(alice.window)
+
+    scenario.run(run)
+
+
+def test_group_of_three_created_in_the_dialog_reaches_everyone(scenario: Scenario) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob, carol = await registered(scenario, server, "Alice", "Bob", "Carol")
+        alice.window.new_group_requested.emit()
+        dialog = alice.controller.new_group_dialog
+        assert dialog is not None
+        alice.qtbot.keyClicks(dialog.name_edit, "Weekend trip")
+        dialog.set_checked(bob.own_id)
+        dialog.set_checked(carol.own_id)
+        alice.qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: alice.controller.new_group_dialog is None, 5, "the group")
+        current = alice.window.current_conversation()
+        assert current is not None and current[1]
+        group_id = current[0]
+        alice.activate()
+        alice.type_and_send("Who brings the tent?")
+        for person in (bob, carol):
+            await wait_until(
+                lambda p=person: (
+                    [m.text for m in p.messages(group_id)]  # type: ignore[misc]
+                    == ["Who brings the tent?"]
+                ),
+                5,
+                "the group message",
+            )
+            group = person.store.group(group_id)
+            assert group is not None and group.name == "Weekend trip"
+        carol.open_chat(group_id, True)
+        carol.type_and_send("I do")
+        await wait_until(
+            lambda: [m.text for m in bob.messages(group_id)] == ["Who brings the tent?", "I do"],
+            5,
+            "carol's reply at bob",
+        )
+        assert bob.messages(group_id)[1].sender_name == "Carol"
+
+    scenario.run(run)
+
+
+def test_group_info_admin_removes_a_member_and_a_member_leaves(scenario: Scenario) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob, carol = await registered(scenario, server, "Alice", "Bob", "Carol")
+        group = await alice.client.create_group("Book club", [bob.own_id])
+        await wait_until(lambda: bob.store.group(group.group_id) is not None, 5, "bob's group")
+
+        alice.window.group_info_requested.emit(group.group_id)
+        info = alice.controller.group_info_dialog
+        assert info is not None and info.is_admin
+        info.select_contact_to_add(carol.own_id)
+        alice.qtbot.mouseClick(info.add_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: carol.own_id in info.member_ids(), 5, "carol added")
+        await wait_until(lambda: carol.store.group(group.group_id) is not None, 5, "carol told")
+        info.select_member(bob.own_id)
+        alice.qtbot.mouseClick(info.remove_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: bob.own_id not in info.member_ids(), 5, "bob removed")
+        await wait_until(
+            lambda: (g := bob.store.group(group.group_id)) is not None and g.left, 5, "bob told"
+        )
+
+        carol.window.group_info_requested.emit(group.group_id)
+        carol_info = carol.controller.group_info_dialog
+        assert carol_info is not None and not carol_info.is_admin
+        assert not carol_info.admin_widgets.isVisibleTo(carol_info)
+        carol.qtbot.mouseClick(carol_info.leave_button, Qt.MouseButton.LeftButton)
+        box = carol_info.confirm_box
+        assert box is not None
+        leave = next(
+            b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole
+        )
+        carol.qtbot.mouseClick(leave, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: carol.controller.group_info_dialog is None, 5, "carol left")
+        left = carol.store.group(group.group_id)
+        assert left is not None and left.left
+        await wait_until(
+            lambda: (
+                [m.client_id for m in alice.store.group_members(group.group_id)] == [alice.own_id]
+            ),
+            5,
+            "alice to see carol leave",
+        )
+
+    scenario.run(run)
+
+
+def test_history_survives_an_app_restart(scenario: Scenario) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob = await registered(scenario, server, "Alice", "Bob")
+        alice.open_chat(bob.own_id)
+        alice.type_and_send("First")
+        alice.type_and_send("Second")
+        await wait_until(lambda: alice.status_of(bob.own_id, "Second") == "delivered", 5, "sent")
+        await alice.quit()
+
+        again = scenario.app("alice", server)
+        again.start()
+        await again.wait_online()
+        assert again.own_id == alice.own_id
+        again.open_chat(bob.own_id)
+        assert again.shown_texts() == ["First", "Second"]
+        assert again.store.contact(bob.own_id) is not None
+
+    scenario.run(run)
+
+
+def test_search_finds_part_of_a_word_and_jumps_to_the_message(scenario: Scenario) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob = await registered(scenario, server, "Alice", "Bob")
+        texts = ["Good morning", "The reservation is for Friday"]
+        texts += [f"Filler message number {i}" for i in range(40)]
+        for text in texts:
+            await bob.client.send_message(alice.own_id, False, text)
+        await wait_until(lambda: len(alice.messages(bob.own_id)) == len(texts), 10, "messages")
+        alice.open_chat(bob.own_id)  # opens at the newest messages
+        view, model = alice.window.chat_view, alice.window.message_model
+
+        def hit_visible(local_id: int) -> bool:
+            row = model.row_of(local_id)
+            return row is not None and view.visualRect(model.index(row, 0)).intersects(
+                view.viewport().rect()
+            )
+
+        alice.window.search_requested.emit()
+        search = alice.controller.search_dialog
+        assert search is not None
+        alice.qtbot.keyClicks(search.query_edit, "reserv")
+        await wait_until(lambda: search.results.count() == 1, 3, "the search result")
+        hit = search.hits()[0]
+        assert hit.text == "The reservation is for Friday"
+        assert not hit_visible(hit.local_id)
+        alice.qtbot.keyClick(search.query_edit, Qt.Key.Key_Return)
+        await wait_until(lambda: alice.controller.search_dialog is None, 3, "the jump")
+        assert alice.window.current_conversation() == (bob.own_id, False)
+        await wait_until(lambda: hit_visible(hit.local_id), 3, "the message to be shown")
 
     scenario.run(run)

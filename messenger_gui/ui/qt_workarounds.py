@@ -1,12 +1,15 @@
 """Work-arounds for bugs of the Qt binding, applied once at start-up by :func:`apply`.
 
-PySide6 6.12.0: ``SignalInstance.emit()`` returns ``True`` without a new reference. Every
-``signal.emit(...)`` from Python therefore takes one reference away from ``True``; on
-Python 3.11, where ``True`` is an ordinary object, a few hundred emissions later it is
-deallocated and the interpreter aborts ("Fatal Python error: bool_dealloc"), at the latest
-when it exits. :func:`apply` detects the bug by measuring it, and only then wraps ``emit``
-to give the missing reference back. Python 3.12+ makes ``True`` immortal, so nothing can
-go wrong there, but the measurement is cheap and tells the truth either way.
+PySide6 6.12.0 on Python 3.10/3.11: the binding returns ``None``, ``True`` and ``False``
+without a new reference (its ``abi3`` wheels behave as if these objects were immortal, which
+they only are from Python 3.12 on). Every ``label.setText(...)``, every ``signal.emit(...)``,
+every ``index.data(role)`` that yields nothing takes one reference away from one of them;
+after some thousand calls the object is deallocated and the interpreter aborts ("Fatal
+Python error: none_dealloc" or "bool_dealloc"), at the latest when it exits.
+
+:func:`apply` measures whether this binding has the bug and, only then, does what Python
+3.12 does: it makes these singletons immortal by giving them a reference count no program
+can use up (2**40). It changes nothing else and costs nothing afterwards.
 """
 
 from __future__ import annotations
@@ -14,53 +17,43 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
-from typing import Any
+from typing import Final
 
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 
-_applied = False
+_IMMORTAL_REFERENCES: Final = 1 << 40
+_SINGLETONS: Final = (None, True, False, NotImplemented, Ellipsis)
+_state = {"applied": False}
 
 
 class _Probe(QObject):
     fired = Signal()
 
 
-def emit_loses_references() -> bool:
-    """Whether ``SignalInstance.emit`` drops a reference to its ``True`` result."""
+def binding_drops_references() -> bool:
+    """Whether this PySide6 returns ``None``/``True`` without a reference (the bug)."""
+    if sys.version_info >= (3, 12):
+        return False  # immortal objects: nothing to lose
     probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(8):
-        probe.fired.emit()
-    return sys.getrefcount(True) < before
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(16):
+        probe.setObjectName("probe")  # returns None
+        probe.fired.emit()  # returns True
+    return sys.getrefcount(None) < none_before or sys.getrefcount(True) < true_before
 
 
 def apply() -> None:
-    """Install the work-arounds this PySide6 needs; calling it again does nothing.
-
-    Call it before any signal is emitted: the app's entry point and the controller's
-    module do.
-    """
-    global _applied
-    if _applied:
+    """Protect ``None``, ``True`` and ``False`` if this binding needs it; call it once,
+    as early as possible (the entry point and the controller's module do). Calling it
+    again does nothing."""
+    if _state["applied"]:
         return
-    _applied = True
-    if not emit_loses_references():
+    _state["applied"] = True
+    if not binding_drops_references():
         return
-    original = SignalInstance.emit
-    incref = ctypes.pythonapi.Py_IncRef
-    incref.argtypes = [ctypes.py_object]
-    incref.restype = None
-
-    def emit(self: SignalInstance, *args: Any) -> Any:
-        result: Any = original(self, *args)
-        if result is True or result is False:
-            incref(result)  # the reference the binding forgot to give us
-        return result
-
-    SignalInstance.emit = emit  # type: ignore[method-assign]
-    # The probe's own emissions above took references too: give them back.
-    for _ in range(8):
-        incref(True)
-    log.debug("applied the SignalInstance.emit reference-count work-around")
+    for singleton in _SINGLETONS:
+        # ob_refcnt is the first field of every object in release builds of CPython.
+        ctypes.c_ssize_t.from_address(id(singleton)).value += _IMMORTAL_REFERENCES
+    log.debug("made None/True/False immortal: this PySide6 drops references to them")
