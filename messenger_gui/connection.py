@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import ssl
+import typing
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -350,7 +352,9 @@ class ServerConnection:
                 frames: list[protocol.ServerFrame] = []
                 try:
                     for payload in self._frames.frames():
-                        frames.append(protocol.decode_server_frame(payload))
+                        frame = self._decode(payload)
+                        if frame is not None:
+                            frames.append(frame)
                 finally:  # the frames before a malformed one are valid: handle them
                     if frames:
                         self._dispatch(frames)
@@ -374,6 +378,31 @@ class ServerConnection:
                     self.goodbye,
                 )
             self._finish(reason)
+
+    def _decode(self, payload: bytes) -> protocol.ServerFrame | None:
+        """The frame in ``payload``; ``None`` for a well-formed frame of a type this client
+        does not know (a newer server's event: ignored, as the protocol asks; a reply of
+        an unknown type fails its request).
+
+        Raises:
+            ProtocolError: anything else that is not a valid server frame.
+        """
+        try:
+            return protocol.decode_server_frame(payload)
+        except protocol.ProtocolError:
+            kind, request_id = _type_and_id(payload)
+            if kind is None or kind in KNOWN_SERVER_TYPES:
+                raise
+        log.info("ignoring a frame of unknown type %r", kind)
+        entry = self._pending.pop(request_id, None) if request_id is not None else None
+        if entry is not None:
+            future, handle = entry
+            handle.cancel()
+            if not future.done():
+                future.set_exception(
+                    RequestError(protocol.ErrorCode.INTERNAL_ERROR, f"unknown reply {kind!r}")
+                )
+        return None
 
     def _dispatch(self, frames: list[protocol.ServerFrame]) -> None:
         for frame in frames:
@@ -413,7 +442,30 @@ class ServerConnection:
                     protocol.Pong,
                     timeout=pong_timeout,
                 )
+            except NotConnectedError:
+                return
             except RequestError as exc:
                 if exc.code == protocol.ErrorCode.TIMEOUT:
                     log.warning("no pong within %.1f s: the connection is dead", pong_timeout)
-                return
+                    return
+                log.warning("ping refused (%s); trying again later", exc.code)
+
+
+KNOWN_SERVER_TYPES: Final = frozenset(
+    kind.__struct_config__.tag for kind in typing.get_args(protocol.ServerFrame)
+)
+"""The ``type`` of every server frame this client understands."""
+
+
+def _type_and_id(payload: bytes) -> tuple[str | None, int | None]:
+    """``type`` and ``id`` of a payload that is a JSON object, else ``(None, None)``."""
+    try:
+        obj = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None, None
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        return None, None
+    request_id = obj.get("id")
+    if not isinstance(request_id, int) or isinstance(request_id, bool):
+        request_id = None
+    return obj["type"], request_id

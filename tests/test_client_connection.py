@@ -263,6 +263,22 @@ async def test_a_garbage_frame_makes_the_client_reconnect(
         await fake.close()
 
 
+async def test_an_event_of_an_unknown_type_is_ignored(desktops: Desktops) -> None:
+    later = protocol.Message(1, 1, 1, "B8NZ-2FHC", "Bruno", "after the unknown event", to=ANA)
+    fake = scripted(
+        protocol.frame_bytes(b'{"type":"typing","by":"B8NZ-2FHC"}') + protocol.encode(later)
+    )
+    port = await fake.start()
+    try:
+        user = desktops.open(identity_for(port), "ana")
+        await user.log.wait(lambda: bool(user.log.of(MessagesReceived)))
+        await asyncio.sleep(0.2)
+        assert user.log.states == [CONNECTING, ONLINE]  # no reconnect
+        assert len(fake.connections) == 1
+    finally:
+        await fake.close()
+
+
 async def test_a_request_fails_when_the_connection_breaks_or_no_reply_comes(
     desktops: Desktops,
 ) -> None:
