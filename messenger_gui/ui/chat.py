@@ -562,6 +562,8 @@ DAY_HEADER: Final = 40
 MARKER_HEADER: Final = 36
 MAX_BUBBLE: Final = 560
 META_GAP: Final = 10
+BOTTOM_GAP: Final = 8
+"""Space between the newest bubble and the composer."""
 
 
 @dataclass(slots=True)
@@ -814,9 +816,10 @@ class BubbleDelegate(QStyledItemDelegate):
             )
             painter.drawText(built.name_pos + QPointF(0, fm.ascent()), name)
 
-        painter.setPen(c.bubble_out_text if out else c.bubble_in_text)
-        painter.setFont(text_font)
-        built.text.draw(painter, built.text_pos)
+        if not self._editing(index):  # the selectable browser shows the text instead
+            painter.setPen(c.bubble_out_text if out else c.bubble_in_text)
+            painter.setFont(text_font)
+            built.text.draw(painter, built.text_pos)
 
         painter.setFont(small_font)
         meta_colour = c.meta_out if out else c.meta_in
@@ -837,6 +840,14 @@ class BubbleDelegate(QStyledItemDelegate):
             time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, time_text
         )
         painter.restore()
+
+    def _editing(self, index: _Index) -> bool:
+        view = self.parent()
+        return (
+            isinstance(view, QAbstractItemView)
+            and view.state() == QAbstractItemView.State.EditingState
+            and view.currentIndex() == index
+        )
 
     def _paint_day(
         self, painter: QPainter, c: Colours, font: QFont, width: int, y: float, day: date
@@ -915,13 +926,13 @@ class BubbleDelegate(QStyledItemDelegate):
         editor.setFont(text_font)
         editor.document().setDocumentMargin(0)
         palette = editor.palette()
-        palette.setColor(QPalette.ColorRole.Base, c.bubble_out if out else c.bubble_in)
         palette.setColor(QPalette.ColorRole.Text, c.bubble_out_text if out else c.bubble_in_text)
         palette.setColor(QPalette.ColorRole.Link, c.link_out if out else c.link_in)
         editor.setPalette(palette)
+        # Transparent: the bubble and its time stay visible; paint() skips the text.
+        editor.viewport().setAutoFillBackground(False)
         editor.setStyleSheet(
-            f"QTextBrowser#messageSelector {{ background: "
-            f"{(c.bubble_out if out else c.bubble_in).name()}; border: none; }}"
+            "QTextBrowser#messageSelector { background: transparent; border: none; }"
         )
         editor.setHtml(message_html(message.text))
         return editor
@@ -941,14 +952,12 @@ class BubbleDelegate(QStyledItemDelegate):
             return
         rect: QRect = option.rect
         text_rect = QRectF(
-            built.text_pos, QSize(int(built.bubble.width() - 2 * PAD_X), 0).toSizeF()
+            built.text_pos.x(),
+            built.text_pos.y(),
+            built.bubble.width() - 2 * PAD_X + 4,
+            built.text.boundingRect().height() + 4,
         )
-        text_rect.setHeight(
-            built.bubble.bottom() - PAD_Y - built.meta.height() * 0.2 - text_rect.top()
-        )
-        editor.setGeometry(
-            text_rect.translated(QPointF(rect.topLeft())).toAlignedRect().adjusted(0, 0, 4, 0)
-        )
+        editor.setGeometry(text_rect.translated(QPointF(rect.topLeft())).toAlignedRect())
 
 
 def message_html(text: str) -> str:
@@ -1024,6 +1033,24 @@ class ChatView(QListView):
         painter.fillRect(event.rect(), colours(self.palette()).chat_background)
         painter.end()
         super().paintEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            # The strip above the viewport (see updateGeometries) is this widget's own.
+            painter = QPainter(self)
+            painter.fillRect(self.rect(), colours(self.palette()).chat_background)
+            painter.end()
+        return super().event(event)
+
+    def updateGeometries(self) -> None:
+        """Short chats sit at the bottom, next to the composer, as in every messenger: the
+        viewport gets a top margin as tall as the empty space above the rows."""
+        super().updateGeometries()
+        available = self.height() - 2 * self.frameWidth() - BOTTOM_GAP
+        content = self.contentsSize().height()
+        margin = max(0, available - content) if self._model.rowCount() else 0
+        if margin != self.viewportMargins().top():
+            self.setViewportMargins(0, margin, 0, BOTTOM_GAP)
 
     def changeEvent(self, event: QEvent) -> None:
         delegate = getattr(self, "_delegate", None)  # None while __init__ runs

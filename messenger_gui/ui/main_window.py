@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -59,6 +59,15 @@ def avatar_pixmap(
     paint_avatar(painter, QRectF(0, 0, size, size), identifier, title, is_group=is_group)
     painter.end()
     return pixmap
+
+
+class _ChatBackdrop(QWidget):
+    """The empty state's background: the chat colour, so nothing jumps when a chat opens."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), colours(self.palette()).chat_background)
+        painter.end()
 
 
 class MainWindow(QMainWindow):
@@ -271,7 +280,7 @@ class MainWindow(QMainWindow):
         self._right.setMinimumWidth(400)
 
         # Empty state.
-        self.empty_state = QWidget(self._right)
+        self.empty_state = _ChatBackdrop(self._right)
         self.empty_state.setObjectName("emptyState")
         empty = QVBoxLayout(self.empty_state)
         empty.addStretch(1)
@@ -297,7 +306,7 @@ class MainWindow(QMainWindow):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.empty_copy_button = QPushButton(self.tr("Copy my ID"), self.empty_state)
-        self.empty_copy_button.setObjectName("emptyStateButton")
+        self.empty_copy_button.setObjectName("secondaryButton")
         self.empty_copy_button.clicked.connect(self.copy_id_requested)
         self.empty_add_button = QPushButton(self.tr("Add contact"), self.empty_state)
         self.empty_add_button.setObjectName("emptyStateButton")

@@ -244,8 +244,12 @@ QToolButton#sendButton {{ background: {c.accent.name()}; border-radius: 18px; }}
 QToolButton#sendButton:hover {{ background: {c.accent.lighter(110).name()}; }}
 QToolButton#sendButton:disabled {{ background: {c.badge_muted.name()}; }}
 QPushButton#emptyStateButton {{ background: {c.accent.name()}; color: {c.accent_text.name()};
-    border: none; border-radius: 16px; padding: 7px 18px; font-weight: 600; }}
+    border: none; border-radius: 10px; padding: 8px 18px; font-weight: 600; }}
 QPushButton#emptyStateButton:hover {{ background: {c.accent.lighter(110).name()}; }}
+QPushButton#secondaryButton {{ background: {c.window.name()}; color: {c.accent.name()};
+    border: 1px solid {c.accent.name()}; border-radius: 10px; padding: 7px 18px;
+    font-weight: 600; }}
+QPushButton#secondaryButton:hover {{ background: {c.hover.name()}; }}
 QListView {{ border: none; outline: none; }}
 QScrollBar:vertical {{ background: transparent; width: 8px; margin: 2px; }}
 QScrollBar::handle:vertical {{ background: {c.muted.name()}; border-radius: 2px;
