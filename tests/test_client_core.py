@@ -249,6 +249,14 @@ async def test_a_read_confirmation_reaches_an_offline_sender_later(
     await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "read")
     assert PeerRead(bruno.id, seq) in alice.log.events
 
+    # The stored receipt was acknowledged: at the next login nothing is pending.
+    await alice.client.stop()
+    backlogs = len(alice.log.of(BacklogProgress))
+    alice.client.start()
+    await alice.wait_online()
+    assert len(alice.log.of(BacklogProgress)) == backlogs  # logged_in said pending=0
+    assert alice.log.of(PeerRead) == [PeerRead(bruno.id, seq)]
+
 
 async def test_a_read_marker_set_offline_is_sent_after_login(
     server: RunningServer, desktops: Desktops
