@@ -173,7 +173,7 @@ def write_tar_gz(source: Path, target: Path, epoch: int) -> None:
             tar.add(path, arcname, recursive=False, filter=normalise)
     with (
         target.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch, compresslevel=9) as gz,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch, compresslevel=6) as gz,
     ):
         gz.write(buffer.getvalue())
 
@@ -428,10 +428,12 @@ def build(
             pyinstaller(spec_dir / "messenger-server.spec", dist, work / "pyinstaller", env)
     if only in (None, "app"):
         with step("icons", timings):
-            from render_icons import render
-
             shutil.rmtree(icons, ignore_errors=True)
-            render(icon_svg, icons)
+            subprocess.run(
+                [sys.executable, str(PACKAGING / "render_icons.py"), str(icon_svg), str(icons)],
+                check=True,
+                env=env,
+            )
         with step("app bundle", timings):
             env["MESSENGER_BUILD_ICONS"] = str(icons)
             pyinstaller(spec_dir / "messenger.spec", dist, work / "pyinstaller", env)
@@ -475,7 +477,6 @@ def main() -> int:
     parser.add_argument("--icon", type=Path, default=ICON_SVG, help="app icon (SVG)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    sys.path.insert(0, str(PACKAGING))
     try:
         info = build(
             args.dist.resolve(), args.work.resolve(), args.only, args.installers, args.icon

@@ -51,7 +51,7 @@ def render(svg: Path, out: Path, name: str = "messenger") -> list[Path]:
 
     def save(picture: QImage, path: Path, fmt: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not picture.save(str(path), fmt.encode("ascii")):
+        if not picture.save(str(path), fmt):  # type: ignore[call-overload]  # stubs want bytes
             raise ValueError(f"Qt cannot write {path} ({fmt}); is its image plugin missing?")
         written.append(path)
 
