@@ -527,3 +527,26 @@ def test_app_tarball_install_sh_adds_the_app_to_the_users_menu_and_uninstalls(
     removed = run(folder / "install.sh", "--user", "--uninstall")
     assert removed.returncode == 0, removed.stderr
     assert not desktop.exists() and not launcher.exists() and not program.exists()
+
+
+@pytest.mark.slow
+def test_server_tarball_install_sh_installs_for_a_user_without_a_service(
+    dist: Path, tmp_path: Path, machine_env: dict[str, str], version: str
+) -> None:
+    folder = extract_tarball(dist, "messenger-server", tmp_path / "unpacked")
+    assert {"messenger-server.service", "server.toml", "install.sh"} <= {
+        p.name for p in folder.iterdir()
+    }
+    home = Path(machine_env["HOME"])
+
+    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(a) for a in args], env=machine_env, capture_output=True, text=True, timeout=120
+        )
+
+    result = run(folder / "install.sh", "--user")
+    assert result.returncode == 0, result.stderr
+    launcher = home / ".local" / "bin" / "messenger-server"
+    assert run(launcher, "--version").stdout.strip() == f"messenger-server {version}"
+    assert run(folder / "install.sh", "--user", "--uninstall").returncode == 0
+    assert not launcher.exists()
