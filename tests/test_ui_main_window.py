@@ -240,3 +240,38 @@ def test_dark_theme_renders(qtbot: QtBot, window: MainWindow) -> None:
         assert corner.lightness() < 80
     finally:
         theme.force(Qt.ColorScheme.Light)
+
+
+def test_scrolling_up_shows_a_button_back_to_the_newest_message(
+    qtbot: QtBot, store: ClientStore, history: History, window: MainWindow
+) -> None:
+    history.receive_many(ANA, 300, BASE_TS + 1000)
+    window.open_conversation(ANA, False)
+    view = window.chat_view
+    qtbot.waitUntil(view.is_at_bottom, timeout=2000)
+    assert not view.bottom_button.isVisible()
+
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum() // 2)
+    qtbot.waitUntil(view.bottom_button.isVisible, timeout=2000)
+    view.bottom_button.click()
+    qtbot.waitUntil(view.is_at_bottom, timeout=2000)
+    assert not view.bottom_button.isVisible()
+
+
+def test_scrolling_to_the_top_loads_older_history_and_keeps_the_position(
+    qtbot: QtBot, store: ClientStore, history: History, window: MainWindow
+) -> None:
+    history.receive_many(ANA, 1000, BASE_TS + 1000)
+    window.open_conversation(ANA, False)
+    view = window.chat_view
+    model = window.message_model
+    loaded = model.rowCount()
+    qtbot.waitUntil(lambda: view.verticalScrollBar().value() > 0, timeout=2000)
+    view.verticalScrollBar().setValue(0)
+    top_before = model.message(0)
+    qtbot.waitUntil(lambda: model.rowCount() > loaded, timeout=2000)
+    assert top_before is not None
+    row = model.row_of(top_before.local_id)
+    assert row is not None and row > 0
+    # The message that was at the top is still on screen (position kept, no jump).
+    assert view.viewport().rect().intersects(view.visualRect(model.index(row, 0)))

@@ -549,3 +549,40 @@ def test_disabled_composer_shows_the_reason(qtbot: QtBot, composer: Composer) ->
     assert sent == []
     composer.set_enabled(True)
     assert composer.text() == "draft"
+
+
+def test_runs_of_one_sender_start_and_end_where_the_sender_changes(
+    store: ClientStore, history: History
+) -> None:
+    history.receive(ANA, "a1", BASE_TS)
+    history.receive(ANA, "a2", BASE_TS + 1000)
+    history.send(ANA, "me", BASE_TS + 2000)
+    history.receive(ANA, "a3 much later", BASE_TS + 3600_000)
+    model = MessageListModel(store)
+    model.open(ANA, False)
+    first = [bool(model.index(r, 0).data(MessageRole.FIRST_IN_RUN)) for r in range(4)]
+    last = [bool(model.index(r, 0).data(MessageRole.LAST_IN_RUN)) for r in range(4)]
+    assert first == [True, False, True, True]
+    assert last == [False, True, True, True]
+
+
+def test_a_link_in_a_bubble_is_found_under_the_mouse(
+    qtbot: QtBot, store: ClientStore, history: History
+) -> None:
+    from PySide6.QtCore import QPoint
+
+    history.receive(ANA, "https://example.org/a-long-link-to-click", BASE_TS)
+    model = MessageListModel(store)
+    model.open(ANA, False)
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    delegate = BubbleDelegate()
+    option = _option(widget, QRect(0, 0, 640, 10))
+    built = delegate.layout(option, model.index(0, 0))
+    assert built is not None
+    option.rect = QRect(0, 0, 640, built.size.height())
+    inside = built.text_pos.toPoint() + QPoint(20, 5)
+    assert delegate.link_at(option, model.index(0, 0), inside) == (
+        "https://example.org/a-long-link-to-click"
+    )
+    assert delegate.link_at(option, model.index(0, 0), QPoint(630, 5)) is None

@@ -78,11 +78,14 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTextBrowser,
+    QToolButton,
     QWidget,
 )
 
 from messenger_gui.storage import ClientStore, MessageStatus, StoredMessage
+from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
+from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
 from messenger_gui.ui.ticks import TICK_WIDTH, paint_ticks
 
@@ -131,6 +134,8 @@ class MessageRole(IntEnum):
     """True when this row starts a run of one sender (wider gap, sender name)."""
     HIGHLIGHTED = Qt.ItemDataRole.UserRole + 5
     LOCAL_ID = Qt.ItemDataRole.UserRole + 6
+    LAST_IN_RUN = Qt.ItemDataRole.UserRole + 7
+    """True when this row ends a run (the bubble gets a tail, group senders an avatar)."""
 
 
 class MessageListModel(QAbstractListModel):
@@ -407,9 +412,9 @@ class MessageListModel(QAbstractListModel):
             self._rows.insert(row, message)
             self._keys.insert(row, key)
             self.endInsertRows()
-            if row + 1 < len(self._rows):
-                below = self.index(row + 1, 0)
-                self.dataChanged.emit(below, below)
+            # Neighbours may gain or lose a run start/end (tail, name, avatar).
+            low, high = max(0, row - 1), min(row + 1, len(self._rows) - 1)
+            self.dataChanged.emit(self.index(low, 0), self.index(high, 0))
             inserted += 1
         return inserted
 
@@ -457,7 +462,7 @@ class MessageListModel(QAbstractListModel):
             self._rows.insert(new, message)
             self._keys.insert(new, key)
             self.endMoveRows()
-        low, high = min(old, new), min(max(old, new) + 1, len(self._rows) - 1)
+        low, high = max(0, min(old, new) - 1), min(max(old, new) + 1, len(self._rows) - 1)
         self.dataChanged.emit(self.index(low, 0), self.index(high, 0))
 
     def clear_unread_marker(self) -> None:
@@ -513,6 +518,18 @@ class MessageListModel(QAbstractListModel):
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         return False
 
+    def _starts_run(self, previous: StoredMessage | None, message: StoredMessage) -> bool:
+        """Whether ``message`` starts a new run after ``previous``: another sender or
+        direction, a pause, a new day, or the "new messages" marker between them."""
+        return (
+            previous is None
+            or previous.direction != message.direction
+            or previous.sender != message.sender
+            or message.ts - previous.ts > _RUN_GAP_MS
+            or local_date(previous.ts) != local_date(message.ts)
+            or message.local_id == self._marker_local_id
+        )
+
     def _previous(self, row: int) -> StoredMessage | None:
         return self._rows[row - 1] if row > 0 else self._before
 
@@ -533,15 +550,10 @@ class MessageListModel(QAbstractListModel):
         if role == MessageRole.UNREAD_MARKER:
             return self._marker_count if message.local_id == self._marker_local_id else 0
         if role == MessageRole.FIRST_IN_RUN:
-            previous = self._previous(row)
-            return (
-                previous is None
-                or previous.direction != message.direction
-                or previous.sender != message.sender
-                or message.ts - previous.ts > _RUN_GAP_MS
-                or local_date(previous.ts) != local_date(message.ts)
-                or message.local_id == self._marker_local_id
-            )
+            return self._starts_run(self._previous(row), message)
+        if role == MessageRole.LAST_IN_RUN:
+            following = self._rows[row + 1] if row + 1 < len(self._rows) else None
+            return following is None or self._starts_run(message, following)
         if role == MessageRole.HIGHLIGHTED:
             return message.local_id == self._highlight
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -561,6 +573,11 @@ GAP_NEW_RUN: Final = 8
 DAY_HEADER: Final = 40
 MARKER_HEADER: Final = 36
 MAX_BUBBLE: Final = 560
+GROUP_AVATAR: Final = 34
+"""Avatar beside the last bubble of a group member's run."""
+AVATAR_SPACE: Final = GROUP_AVATAR + 8
+TAIL: Final = 7
+"""How far a bubble's tail reaches out of the bubble."""
 META_GAP: Final = 10
 BOTTOM_GAP: Final = 8
 """Space between the newest bubble and the composer."""
@@ -631,7 +648,8 @@ class BubbleDelegate(QStyledItemDelegate):
         message = index.data(MessageRole.MESSAGE)
         if not isinstance(message, StoredMessage):
             return None
-        limit = _text_width_limit(self._row_width(option))
+        indent = AVATAR_SPACE if message.is_group and message.direction == "in" else 0
+        limit = _text_width_limit(self._row_width(option) - indent)
         dark = colours(option.palette).dark
         font: QFont = option.font
         return (
@@ -670,8 +688,9 @@ class BubbleDelegate(QStyledItemDelegate):
         c = colours(option.palette)
         text_font, small_font, name_font = self._fonts(option.font)
         row_width = self._row_width(option)
-        limit = _text_width_limit(row_width)
         out = message.direction == "out"
+        indent = AVATAR_SPACE if message.is_group and not out else 0
+        limit = _text_width_limit(row_width - indent)
         first_in_run = bool(index.data(MessageRole.FIRST_IN_RUN))
         header = 0.0
         if index.data(MessageRole.DAY_BREAK):
@@ -732,7 +751,7 @@ class BubbleDelegate(QStyledItemDelegate):
             content_h = height + meta_h
         bubble_w = content_w + 2 * PAD_X
         bubble_h = name_h + content_h + 2 * PAD_Y
-        bubble_x = row_width - MARGIN_X - bubble_w if out else MARGIN_X
+        bubble_x = row_width - MARGIN_X - bubble_w if out else MARGIN_X + indent
         bubble_y = header + top_gap
         bubble = QRectF(bubble_x, bubble_y, bubble_w, bubble_h)
         name_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y) if show_name else None
@@ -795,15 +814,16 @@ class BubbleDelegate(QStyledItemDelegate):
         if marker:
             self._paint_marker(painter, c, small_font, width, y, marker)
 
-        # Bubble with a soft shadow in light mode.
+        # Bubble (with a tail at the end of a run) and a soft shadow in light mode.
         bubble = built.bubble
-        path = QPainterPath()
-        path.addRoundedRect(bubble, RADIUS, RADIUS)
+        last_in_run = bool(index.data(MessageRole.LAST_IN_RUN))
+        path = bubble_path(bubble, out=out, tail=last_in_run)
         if not c.dark:
-            shadow = QPainterPath()
-            shadow.addRoundedRect(bubble.translated(0, 1), RADIUS, RADIUS)
-            painter.fillPath(shadow, QColor(0, 0, 0, 22))
+            painter.fillPath(path.translated(0, 1), QColor(0, 0, 0, 22))
         painter.fillPath(path, c.bubble_out if out else c.bubble_in)
+        if message.is_group and not out and last_in_run:
+            avatar = QRectF(MARGIN_X, bubble.bottom() - GROUP_AVATAR, GROUP_AVATAR, GROUP_AVATAR)
+            paint_avatar(painter, avatar, message.sender or "", self._sender_label(message))
 
         if built.name_pos is not None:
             painter.setFont(name_font)
@@ -960,6 +980,34 @@ class BubbleDelegate(QStyledItemDelegate):
         editor.setGeometry(text_rect.translated(QPointF(rect.topLeft())).toAlignedRect())
 
 
+def bubble_path(rect: QRectF, *, out: bool, tail: bool) -> QPainterPath:
+    """A rounded bubble; with ``tail`` the bottom corner on the sender's side turns into a
+    small curved tail (outgoing: bottom right, incoming: bottom left)."""
+    path = QPainterPath()
+    path.addRoundedRect(rect, RADIUS, RADIUS)
+    if not tail:
+        return path
+    bottom = rect.bottom()
+    corner = QPainterPath()
+    tip = QPainterPath()
+    if out:
+        right = rect.right()
+        corner.addRect(QRectF(right - RADIUS, bottom - RADIUS, RADIUS, RADIUS))
+        tip.moveTo(right, bottom - 16)
+        tip.quadTo(right, bottom - 2, right + TAIL, bottom)
+        tip.lineTo(right - RADIUS, bottom)
+        tip.lineTo(right - RADIUS, bottom - 16)
+    else:
+        left = rect.left()
+        corner.addRect(QRectF(left, bottom - RADIUS, RADIUS, RADIUS))
+        tip.moveTo(left, bottom - 16)
+        tip.quadTo(left, bottom - 2, left - TAIL, bottom)
+        tip.lineTo(left + RADIUS, bottom)
+        tip.lineTo(left + RADIUS, bottom - 16)
+    tip.closeSubpath()
+    return path.united(corner).united(tip)
+
+
 def message_html(text: str) -> str:
     """``text`` as escaped HTML with links, whitespace kept (for the selectable editor)."""
     parts = []
@@ -1015,6 +1063,15 @@ class ChatView(QListView):
         self._visible_timer.timeout.connect(self.visible_range_changed)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
+        self.bottom_button = QToolButton(self)
+        self.bottom_button.setObjectName("scrollToBottom")
+        self.bottom_button.setToolTip(self.tr("Scroll to the newest message"))
+        self.bottom_button.setIconSize(QSize(22, 22))
+        self.bottom_button.setFixedSize(QSize(40, 40))
+        self.bottom_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.bottom_button.clicked.connect(self.jump_to_newest)
+        self.bottom_button.hide()
+        self._style_bottom_button()
         model.rowsAboutToBeInserted.connect(self._before_insert)
         model.rowsInserted.connect(self._after_insert)
         model.modelReset.connect(self._after_reset)
@@ -1052,7 +1109,34 @@ class ChatView(QListView):
         if margin != self.viewportMargins().top():
             self.setViewportMargins(0, margin, 0, BOTTOM_GAP)
 
+    def _style_bottom_button(self) -> None:
+        c = colours(self.palette())
+        self.bottom_button.setIcon(icon("arrow-down", c.muted))
+        self.bottom_button.setStyleSheet(
+            f"QToolButton#scrollToBottom {{ background: {c.window.name()}; border-radius: 20px;"
+            f" border: 1px solid {c.border.name()}; }}"
+            f"QToolButton#scrollToBottom:hover {{ background: {c.hover.name()}; }}"
+        )
+
+    def _place_bottom_button(self) -> None:
+        margin = 14
+        self.bottom_button.move(
+            self.width() - self.bottom_button.width() - margin - 8,
+            self.height() - self.bottom_button.height() - margin,
+        )
+        wanted = self._model.rowCount() > 0 and (not self._model.at_end or not self.is_at_bottom())
+        self.bottom_button.setVisible(wanted)
+        self.bottom_button.raise_()
+
+    def jump_to_newest(self) -> None:
+        """Show the newest messages (reloading the newest page after a jump far back)."""
+        if not self._model.at_end:
+            self._model.reload()
+        self.scroll_to_bottom()
+
     def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "bottom_button"):
+            self._style_bottom_button()
         delegate = getattr(self, "_delegate", None)  # None while __init__ runs
         if delegate is not None and event.type() in (
             QEvent.Type.PaletteChange,
@@ -1072,6 +1156,7 @@ class ChatView(QListView):
         if self._adjusting:
             return
         self._stick_to_bottom = self.is_at_bottom() and self._model.at_end
+        self._place_bottom_button()
         if value <= self.viewport().height() // 2 and self._model.can_fetch_older():
             QTimer.singleShot(0, self, self._load_older_keeping_position)
         self._visible_timer.start()
@@ -1079,6 +1164,7 @@ class ChatView(QListView):
     def _range_changed(self, _minimum: int, _maximum: int) -> None:
         if self._stick_to_bottom and not self._adjusting:
             self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+        self._place_bottom_button()
 
     def _load_older_keeping_position(self) -> None:
         bar = self.verticalScrollBar()
@@ -1103,12 +1189,17 @@ class ChatView(QListView):
 
     def _after_insert(self, _parent: QModelIndex, first: int, _last: int) -> None:
         if first > 0 and self._stick_to_bottom:
-            QTimer.singleShot(0, self, self.scroll_to_bottom)
+            QTimer.singleShot(0, self, self._follow_bottom)
         self._visible_timer.start()
 
     def _after_reset(self) -> None:
         self._stick_to_bottom = True
         self._delegate.clear_caches()
+
+    def _follow_bottom(self) -> None:
+        """Deferred scroll for new rows or a resize, skipped if the user scrolled away."""
+        if self._stick_to_bottom:
+            self.scroll_to_bottom()
 
     def scroll_to_bottom(self) -> None:
         """Show the newest message and keep following new ones."""
@@ -1149,8 +1240,9 @@ class ChatView(QListView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         at_bottom = self._stick_to_bottom
         super().resizeEvent(event)
+        self._place_bottom_button()
         if at_bottom:
-            QTimer.singleShot(0, self, self.scroll_to_bottom)
+            QTimer.singleShot(0, self, self._follow_bottom)
 
     def visible_rows(self) -> tuple[int, int] | None:
         """First and last row at least partly visible, or ``None`` when empty."""

@@ -37,14 +37,15 @@ def paint_ticks(painter: QPainter, rect: QRectF, status: MessageStatus, colour: 
     else:
         double = status in ("delivered", "read")
         path = QPainterPath()
-        # One check: short stroke down-right, long stroke up-right.
-        left = right - (17.0 if double else 12.0)
-        path.moveTo(left, top + h * 0.55)
-        path.lineTo(left + 3.6, top + h * 0.88)
-        path.lineTo(left + 11.0, top + h * 0.12)
+        # One check: short stroke down to the right, long stroke up to the right.
+        left = right - (16.5 if double else 12.0)
+        path.moveTo(left + 0.5, top + h * 0.5)
+        path.lineTo(left + 4.2, top + h * 0.9)
+        path.lineTo(left + 11.0, top + h * 0.1)
         if double:
-            path.moveTo(left + 7.6, top + h * 0.80)
-            path.lineTo(left + 8.3, top + h * 0.88)
-            path.lineTo(left + 16.0, top + h * 0.12)
+            # The second check overlaps the first: only the tip of its short stroke shows.
+            path.moveTo(left + 7.4, top + h * 0.72)
+            path.lineTo(left + 9.7, top + h * 0.9)
+            path.lineTo(left + 16.5, top + h * 0.1)
         painter.drawPath(path)
     painter.restore()
