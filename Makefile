@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 7850
+DEMO_PORT ?= 7851
 PYTEST_ARGS ?=
 
-.PHONY: run server test lint install clean
+.PHONY: run demo translations server test lint install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +21,28 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## run: set up, start a local server on ./data and the desktop app connected to it
+## run: set up, start a local server (./data/server) and the desktop app (profile ./data/app);
+##      closing the app stops the server
 run: $(STAMP)
-	@mkdir -p $(DATA)/server
-	@echo "Starting messenger-server on $(HOST):$(PORT) (data in $(DATA)/server); Ctrl+C stops it"
-	$(BIN)/messenger-server --host $(HOST) --port $(PORT) --data-dir $(DATA)/server
+	@mkdir -p $(DATA)/server $(DATA)/app
+	@echo "Starting messenger-server on $(HOST):$(PORT) (data in $(DATA)/server)"
+	@$(BIN)/messenger-server --host $(HOST) --port $(PORT) --data-dir $(DATA)/server & \
+	server=$$!; \
+	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m messenger_gui.local_demo --wait-for $(HOST):$(PORT) --pid $$server || exit 1; \
+	echo "Starting the app (profile in $(DATA)/app)"; \
+	$(BIN)/messenger --server $(HOST):$(PORT) --data-dir $(DATA)/app
+
+## demo: a server and two app windows, Alice and Bob, who already know each other
+demo: $(STAMP)
+	$(BIN)/python -m messenger_gui.local_demo --data $(DATA) --host $(HOST) --port $(DEMO_PORT)
+
+## translations: collect the app's strings into the .ts file and compile it to .qm
+translations: $(STAMP)
+	$(BIN)/pyside6-lupdate $$(find messenger_gui -name '*.py' | sort) -no-obsolete \
+		-target-language pt_BR -ts resources/translations/messenger_pt_BR.ts
+	$(BIN)/pyside6-lrelease resources/translations/messenger_pt_BR.ts \
+		-qm resources/translations/messenger_pt_BR.qm
 
 ## server: the server alone, in the foreground
 server: $(STAMP)

@@ -12,6 +12,8 @@ import argparse
 import asyncio
 import logging
 import os
+import re
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -23,8 +25,10 @@ from messenger_server import __version__
 from messenger_server import config as server_config
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QTranslator
+    from PySide6.QtCore import QTimer, QTranslator
     from PySide6.QtWidgets import QApplication
+
+    from messenger_gui.app import AppController
 
 log = logging.getLogger("messenger_gui")
 
@@ -37,6 +41,15 @@ def parse_server(text: str) -> tuple[str, int]:
     if address is None:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return address
+
+
+def parse_geometry(text: str) -> tuple[int, int, int, int]:
+    """``WxH+X+Y`` for ``--geometry``, as ``(x, y, width, height)``."""
+    match = re.fullmatch(r"(\d+)x(\d+)\+(-?\d+)\+(-?\d+)", text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT+X+Y, got {text!r}")
+    width, height, x, y = (int(g) for g in match.groups())
+    return x, y, width, height
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of the interface (default: the system's)",
     )
     parser.add_argument(
+        "--geometry",
+        metavar="WxH+X+Y",
+        type=parse_geometry,
+        help="initial size and position of the window, e.g. 960x680+40+60",
+    )
+    parser.add_argument(
         "--log-level",
         default=os.environ.get("MESSENGER_LOG_LEVEL", "INFO"),
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -102,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"messenger: {exc}", file=sys.stderr)
         return 2
-    return run_app(profile.resolve(), args.server, args.tls, args.lang)
+    return run_app(profile.resolve(), args.server, args.tls, args.lang, args.geometry)
 
 
 def _create_application(lang: str | None) -> tuple[QApplication, list[QTranslator]]:
@@ -128,7 +147,13 @@ def _create_application(lang: str | None) -> tuple[QApplication, list[QTranslato
     return app, translators
 
 
-def run_app(profile: Path, server: tuple[str, int] | None, use_tls: bool, lang: str | None) -> int:
+def run_app(
+    profile: Path,
+    server: tuple[str, int] | None,
+    use_tls: bool,
+    lang: str | None,
+    geometry: tuple[int, int, int, int] | None = None,
+) -> int:
     """Create the Qt application and run the app on ``profile`` until it quits."""
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox
@@ -138,7 +163,8 @@ def run_app(profile: Path, server: tuple[str, int] | None, use_tls: bool, lang: 
     app, _translators = _create_application(lang)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    controller = AppController(profile, server=server, use_tls=use_tls)
+    controller = AppController(profile, server=server, use_tls=use_tls, geometry=geometry)
+    _signal_timer = _quit_on_signals(controller)
     log.info("profile %s", profile)
     try:
         with loop:
@@ -153,6 +179,26 @@ def run_app(profile: Path, server: tuple[str, int] | None, use_tls: bool, lang: 
             .replace("%2", str(exc)),
         )
         return 1
+
+
+def _quit_on_signals(controller: AppController) -> QTimer:
+    """Quit cleanly (client stopped, history closed) on SIGINT and SIGTERM.
+
+    Python runs signal handlers only between bytecodes, and Qt's loop may idle in C++ for
+    long: the returned timer (keep it) wakes the interpreter a few times a second.
+    """
+    from PySide6.QtCore import QTimer
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("signal %d: quitting", signum)
+        controller.quit(0)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    timer = QTimer()
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
 
 
 def self_test(lang: str | None) -> int:

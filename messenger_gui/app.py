@@ -73,6 +73,8 @@ class AppController(QObject):
             dialog on the first run, and where to connect instead of the stored address
             later; ``None`` for the stored address (or ``config.HOST``/``PORT``).
         use_tls: the welcome dialog's default for the TLS toggle.
+        geometry: ``(x, y, width, height)`` of the main window, instead of where it was
+            last time.
 
     Call :meth:`start`, then wait for :attr:`finished` (or ``await`` :meth:`run`). Tests
     drive the widgets it exposes (:attr:`welcome`, :attr:`window`, the dialogs).
@@ -88,8 +90,10 @@ class AppController(QObject):
         *,
         server: tuple[str, int] | None = None,
         use_tls: bool = False,
+        geometry: tuple[int, int, int, int] | None = None,
     ) -> None:
         super().__init__()
+        self._geometry = geometry
         self.profile = profile
         self._server_override = server
         self._default_tls = use_tls
@@ -273,6 +277,8 @@ class AppController(QObject):
         self.retry_button.clicked.connect(self.reconnect_now)
         window.statusBar().addPermanentWidget(self.retry_button)
         self._restore_geometry(window)
+        if self._geometry is not None:
+            window.setGeometry(*self._geometry)
         self.client.events.connect(self._on_event)
         self._update_unread()
         window.show()

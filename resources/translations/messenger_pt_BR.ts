@@ -1,0 +1,835 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="pt_BR">
+<context>
+    <name>AddContactDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="52"/>
+        <source>Add contact</source>
+        <translation>Adicionar contato</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="55"/>
+        <source>Enter the ID of the person you want to add.</source>
+        <translation>Digite o ID da pessoa que você quer adicionar.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="58"/>
+        <source>e.g. K7QM-4XPA</source>
+        <translation>ex.: K7QM-4XPA</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="63"/>
+        <source>Look up</source>
+        <translation>Procurar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="67"/>
+        <source>An ID has 8 letters and digits, like K7QM-4XPA.</source>
+        <translation>Um ID tem 8 letras e números, como K7QM-4XPA.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="77"/>
+        <source>Add</source>
+        <translation>Adicionar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="79"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="130"/>
+        <source>This is not an ID. An ID looks like K7QM-4XPA.</source>
+        <translation>Isso não é um ID. Um ID é assim: K7QM-4XPA.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="135"/>
+        <source>That&apos;s your own ID.</source>
+        <translation>Esse é o seu próprio ID.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="138"/>
+        <source>%1 is already one of your contacts.</source>
+        <translation>%1 já está nos seus contatos.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="142"/>
+        <source>Looking up %1…</source>
+        <translation>Procurando %1…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="167"/>
+        <source>Found: %1</source>
+        <translation>Encontrado: %1</translation>
+    </message>
+</context>
+<context>
+    <name>AppController</name>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="270"/>
+        <location filename="../../messenger_gui/app.py" line="464"/>
+        <source>Retry now</source>
+        <translation>Tentar agora</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="336"/>
+        <location filename="../../messenger_gui/app.py" line="414"/>
+        <source>Message not sent</source>
+        <translation>Mensagem não enviada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="438"/>
+        <source>Online</source>
+        <translation>Conectado</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="440"/>
+        <source>Connecting…</source>
+        <translation>Conectando…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="444"/>
+        <source>Offline — retrying…</source>
+        <translation>Sem conexão — tentando de novo…</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/app.py" line="445"/>
+        <source>Offline — retrying in %n s</source>
+        <translation>
+            <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
+            <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="449"/>
+        <source>Account disabled by the server&apos;s administrator</source>
+        <translation>Conta desativada pelo administrador do servidor</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="451"/>
+        <source>Server certificate not trusted</source>
+        <translation>Certificado do servidor não confiável</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="452"/>
+        <source>Credential refused</source>
+        <translation>Credencial recusada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="454"/>
+        <source>Signed in elsewhere</source>
+        <translation>Conectado em outro lugar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="455"/>
+        <source>Offline</source>
+        <translation>Sem conexão</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="460"/>
+        <source>Use here</source>
+        <translation>Usar aqui</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="462"/>
+        <source>Try again</source>
+        <translation>Tentar de novo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="490"/>
+        <source>%1 in %2</source>
+        <translation>%1 em %2</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/app.py" line="495"/>
+        <source>%n new message(s)</source>
+        <translation>
+            <numerusform>%n nova mensagem</numerusform>
+            <numerusform>%n novas mensagens</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="654"/>
+        <source>Export chat</source>
+        <translation>Exportar conversa</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="661"/>
+        <source>Web page (*.html)</source>
+        <translation>Página da web (*.html)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="661"/>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="681"/>
+        <source>Export failed</source>
+        <translation>Falha ao exportar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="681"/>
+        <source>Could not write %1.</source>
+        <translation>Não foi possível gravar %1.</translation>
+    </message>
+</context>
+<context>
+    <name>BubbleDelegate</name>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="881"/>
+        <source>1 new message</source>
+        <translation>1 nova mensagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="883"/>
+        <source>%1 new messages</source>
+        <translation>%1 novas mensagens</translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1185"/>
+        <source>You</source>
+        <translation>Você</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1207"/>
+        <source>Copy text</source>
+        <translation>Copiar texto</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1211"/>
+        <source>Select text…</source>
+        <translation>Selecionar texto…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1215"/>
+        <source>Copy link</source>
+        <translation>Copiar link</translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="88"/>
+        <source>Write a message…</source>
+        <translation>Escreva uma mensagem…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="108"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="189"/>
+        <source>Send (Enter)</source>
+        <translation>Enviar (Enter)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="177"/>
+        <source>%1 / %2 bytes</source>
+        <translation>%1 / %2 bytes</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="189"/>
+        <source>The message is too long</source>
+        <translation>A mensagem é longa demais</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationDelegate</name>
+    <message>
+        <location filename="../../messenger_gui/ui/conversations.py" line="201"/>
+        <source>You: </source>
+        <translation>Você: </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/conversations.py" line="209"/>
+        <source>Group created</source>
+        <translation>Grupo criado</translation>
+    </message>
+</context>
+<context>
+    <name>Errors</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="22"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="88"/>
+        <source>Cannot reach the server. Check the address and that the server is running.</source>
+        <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="27"/>
+        <source>You are offline. Try again when Messenger is connected.</source>
+        <translation>Você está sem conexão. Tente de novo quando o Messenger estiver conectado.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="30"/>
+        <source>There is no one with this ID on the server.</source>
+        <translation>Não há ninguém com esse ID no servidor.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="33"/>
+        <source>This server does not accept new registrations.</source>
+        <translation>Este servidor não aceita novos cadastros.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="36"/>
+        <source>The name is too long.</source>
+        <translation>O nome é longo demais.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="37"/>
+        <source>The server did not accept this value.</source>
+        <translation>O servidor não aceitou esse valor.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="40"/>
+        <source>Only group admins can do this.</source>
+        <translation>Só administradores do grupo podem fazer isso.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
+        <source>You are not a member of this group any more.</source>
+        <translation>Você não faz mais parte deste grupo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
+        <source>This person is already in the group.</source>
+        <translation>Essa pessoa já está no grupo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
+        <source>The group is full.</source>
+        <translation>O grupo está cheio.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="50"/>
+        <source>This group does not exist any more.</source>
+        <translation>Este grupo não existe mais.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="53"/>
+        <source>Too many requests. Wait a moment and try again.</source>
+        <translation>Muitas solicitações. Espere um pouco e tente de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="56"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="86"/>
+        <source>The server did not answer in time.</source>
+        <translation>O servidor não respondeu a tempo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="59"/>
+        <source>The server is restarting. Try again in a moment.</source>
+        <translation>O servidor está reiniciando. Tente de novo daqui a pouco.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="62"/>
+        <source>The server refused this identity.</source>
+        <translation>O servidor recusou esta identidade.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="65"/>
+        <source>This identity was disabled by the administrator.</source>
+        <translation>Esta identidade foi desativada pelo administrador.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="68"/>
+        <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
+        <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="71"/>
+        <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
+        <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="80"/>
+        <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
+        <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="93"/>
+        <source>Something went wrong: %1</source>
+        <translation>Algo deu errado: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Formatting</name>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="46"/>
+        <source>Today</source>
+        <translation>Hoje</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="48"/>
+        <source>Yesterday</source>
+        <translation>Ontem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="51"/>
+        <source>dddd, d MMMM</source>
+        <translation>dddd, d &apos;de&apos; MMMM</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="52"/>
+        <source>d MMMM yyyy</source>
+        <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
+    </message>
+</context>
+<context>
+    <name>GroupInfoDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="67"/>
+        <source>Remove from group</source>
+        <translation>Remover do grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="70"/>
+        <source>Add</source>
+        <translation>Adicionar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="72"/>
+        <source>Add a contact:</source>
+        <translation>Adicionar um contato:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="88"/>
+        <source>You are no longer a member of this group.</source>
+        <translation>Você não faz mais parte deste grupo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="89"/>
+        <source>Leave group</source>
+        <translation>Sair do grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="90"/>
+        <source>Close</source>
+        <translation>Fechar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="136"/>
+        <source>Group info — %1</source>
+        <translation>Dados do grupo — %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="138"/>
+        <source>Group ID: %1</source>
+        <translation>ID do grupo: %1</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="139"/>
+        <source>%n member(s)</source>
+        <translation>
+            <numerusform>%n participante</numerusform>
+            <numerusform>%n participantes</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="148"/>
+        <source>You</source>
+        <translation>Você</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="151"/>
+        <source>admin</source>
+        <translation>admin</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="183"/>
+        <source>All your contacts are members</source>
+        <translation>Todos os seus contatos já participam</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="221"/>
+        <source>Leave group?</source>
+        <translation>Sair do grupo?</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="223"/>
+        <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
+        <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="229"/>
+        <source>Leave</source>
+        <translation>Sair</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="112"/>
+        <source>Messenger</source>
+        <translation>Messenger</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="154"/>
+        <source>Add contact…</source>
+        <translation>Adicionar contato…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="157"/>
+        <source>New group…</source>
+        <translation>Novo grupo…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="160"/>
+        <source>Search messages…</source>
+        <translation>Pesquisar mensagens…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="162"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="234"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="308"/>
+        <source>Copy my ID</source>
+        <translation>Copiar meu ID</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="164"/>
+        <source>Export chat as HTML…</source>
+        <translation>Exportar conversa como HTML…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="167"/>
+        <source>Export chat as JSON…</source>
+        <translation>Exportar conversa como JSON…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="170"/>
+        <source>Group info…</source>
+        <translation>Dados do grupo…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="172"/>
+        <source>Quit</source>
+        <translation>Sair</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="216"/>
+        <source>Menu</source>
+        <translation>Menu</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="243"/>
+        <source>Filter chats</source>
+        <translation>Filtrar conversas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="271"/>
+        <source>No chats yet.
+Add a contact with Ctrl+N to start.</source>
+        <translation>Nenhuma conversa ainda.
+Adicione um contato com Ctrl+N para começar.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="290"/>
+        <source>Select a chat to start messaging</source>
+        <translation>Escolha uma conversa para começar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="303"/>
+        <source>Your ID is %1. Share it so people can add you.</source>
+        <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="311"/>
+        <source>Add contact</source>
+        <translation>Adicionar contato</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="346"/>
+        <source>Search messages</source>
+        <translation>Pesquisar mensagens</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="349"/>
+        <source>Chat info</source>
+        <translation>Dados da conversa</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="370"/>
+        <source>Offline</source>
+        <translation>Sem conexão</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="507"/>
+        <source>Receiving messages: %1 of %2</source>
+        <translation>Recebendo mensagens: %1 de %2</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="577"/>
+        <source>You</source>
+        <translation>Você</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="582"/>
+        <source>1 member</source>
+        <translation>1 participante</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="584"/>
+        <source>%1 members</source>
+        <translation>%1 participantes</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="590"/>
+        <source>You are no longer a member of this group.</source>
+        <translation>Você não faz mais parte deste grupo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="598"/>
+        <source>ID %1</source>
+        <translation>ID %1</translation>
+    </message>
+</context>
+<context>
+    <name>NewGroupDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="37"/>
+        <source>New group</source>
+        <translation>Novo grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="42"/>
+        <source>e.g. Family</source>
+        <translation>ex.: Família</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="44"/>
+        <source>Group name:</source>
+        <translation>Nome do grupo:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="46"/>
+        <source>Search contacts</source>
+        <translation>Pesquisar contatos</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="60"/>
+        <source>You have no contacts yet. Add a contact first, then create a group.</source>
+        <translation>Você ainda não tem contatos. Adicione um contato primeiro e depois crie o grupo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="73"/>
+        <source>Create</source>
+        <translation>Criar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="75"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="84"/>
+        <source>Members:</source>
+        <translation>Participantes:</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="128"/>
+        <source>%n member(s) selected</source>
+        <translation>
+            <numerusform>%n participante selecionado</numerusform>
+            <numerusform>%n participantes selecionados</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="128"/>
+        <source>No one selected</source>
+        <translation>Ninguém selecionado</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="140"/>
+        <source>Give the group a name.</source>
+        <translation>Dê um nome ao grupo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="143"/>
+        <source>Choose at least one member.</source>
+        <translation>Escolha pelo menos um participante.</translation>
+    </message>
+</context>
+<context>
+    <name>SearchDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="142"/>
+        <source>Search messages</source>
+        <translation>Pesquisar mensagens</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="145"/>
+        <source>Search all conversations</source>
+        <translation>Pesquisar em todas as conversas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="151"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="176"/>
+        <source>Type a word or part of one.</source>
+        <translation>Digite uma palavra ou parte dela.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="189"/>
+        <source>You</source>
+        <translation>Você</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="205"/>
+        <source>%n message(s) found</source>
+        <translation>
+            <numerusform>%n mensagem encontrada</numerusform>
+            <numerusform>%n mensagens encontradas</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="207"/>
+        <source>No messages found.</source>
+        <translation>Nenhuma mensagem encontrada.</translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <location filename="../../messenger_gui/ui/tray.py" line="55"/>
+        <source>Show Messenger</source>
+        <translation>Mostrar o Messenger</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/tray.py" line="56"/>
+        <source>Quit</source>
+        <translation>Sair</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/tray.py" line="84"/>
+        <source>Messenger — %n unread message(s)</source>
+        <translation>
+            <numerusform>Messenger — %n mensagem não lida</numerusform>
+            <numerusform>Messenger — %n mensagens não lidas</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/tray.py" line="86"/>
+        <source>Messenger — offline</source>
+        <translation>Messenger — sem conexão</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/tray.py" line="87"/>
+        <source>Messenger</source>
+        <translation>Messenger</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/tray.py" line="142"/>
+        <source>Messenger is still running</source>
+        <translation>O Messenger continua aberto</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/tray.py" line="144"/>
+        <source>You will be notified of new messages. To quit, choose Quit from the tray icon&apos;s menu.</source>
+        <translation>Você será avisado de novas mensagens. Para fechar de vez, escolha Sair no menu do ícone da bandeja.</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomeDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="88"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="103"/>
+        <source>Welcome to Messenger</source>
+        <translation>Boas-vindas ao Messenger</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="110"/>
+        <source>Choose the name others will see. You get an ID that friends use to add you as a contact.</source>
+        <translation>Escolha o nome que os outros vão ver. Você recebe um ID que seus amigos usam para adicionar você como contato.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="118"/>
+        <source>e.g. Maria Silva</source>
+        <translation>ex.: Maria Silva</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="120"/>
+        <source>host:port</source>
+        <translation>servidor:porta</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="121"/>
+        <source>Use a secure connection (TLS)</source>
+        <translation>Usar conexão segura (TLS)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="124"/>
+        <source>Your name:</source>
+        <translation>Seu nome:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="125"/>
+        <source>Server:</source>
+        <translation>Servidor:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="136"/>
+        <source>Register</source>
+        <translation>Cadastrar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="138"/>
+        <source>Quit</source>
+        <translation>Sair</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="176"/>
+        <source>Enter a name of 1 to %1 characters.</source>
+        <translation>Digite um nome de 1 a %1 caracteres.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="180"/>
+        <source>Enter the server as host:port, e.g. chat.example.org:7850.</source>
+        <translation>Digite o servidor como endereço:porta, ex.: chat.exemplo.com.br:7850.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="183"/>
+        <source>Registering with %1…</source>
+        <translation>Cadastrando em %1…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="222"/>
+        <source>This is your ID. Share it with the people you want to chat with:</source>
+        <translation>Este é o seu ID. Compartilhe com as pessoas com quem você quer conversar:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="233"/>
+        <source>Copy ID</source>
+        <translation>Copiar ID</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="235"/>
+        <source>Continue</source>
+        <translation>Continuar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="263"/>
+        <source>You&apos;re all set, %1!</source>
+        <translation>Tudo pronto, %1!</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="270"/>
+        <source>Copied</source>
+        <translation>Copiado</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <location filename="../../messenger_gui/__main__.py" line="150"/>
+        <source>Messenger cannot start</source>
+        <translation>O Messenger não pode iniciar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/__main__.py" line="151"/>
+        <source>The profile in %1 cannot be opened:
+%2</source>
+        <translation>O perfil em %1 não pode ser aberto:
+%2</translation>
+    </message>
+</context>
+</TS>
