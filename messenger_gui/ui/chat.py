@@ -558,6 +558,13 @@ class MessageListModel(QAbstractListModel):
             return message.local_id == self._highlight
         if role == Qt.ItemDataRole.ToolTipRole:
             return full_time(message.ts)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            sender = (
+                QCoreApplication.translate("ChatView", "You")
+                if message.direction == "out"
+                else (message.sender_name or message.sender or "")
+            )
+            return f"{sender}, {clock_time(message.ts)}: {message.text}"
         return None
 
 

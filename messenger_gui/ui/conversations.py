@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -159,6 +160,17 @@ class ConversationListModel(QAbstractListModel):
             return self._filter_texts[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.title}\n{row.conversation}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            parts = [row.title]
+            if row.unread:
+                parts.append(
+                    QCoreApplication.translate("ConversationDelegate", "%1 unread").replace(
+                        "%1", str(row.unread)
+                    )
+                )
+            if row.last_text:
+                parts.append(row.last_text)
+            return ", ".join(parts)
         return None
 
 
@@ -196,18 +208,15 @@ PADDING = 10
 
 
 def _you_prefix() -> str:
-    from PySide6.QtCore import QCoreApplication
-
     return QCoreApplication.translate("ConversationDelegate", "You: ")
 
 
-def _draft_preview(summary: ConversationSummary) -> str:
+def _preview(summary: ConversationSummary) -> str:
+    """The second line of a row: the last message on one line, or a hint when empty."""
     if summary.last_text is None:
         if summary.is_group:
-            from PySide6.QtCore import QCoreApplication
-
             return QCoreApplication.translate("ConversationDelegate", "Group created")
-        return summary.conversation
+        return QCoreApplication.translate("ConversationDelegate", "No messages yet")
     return " ".join(summary.last_text.split())
 
 
@@ -321,12 +330,8 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(base_font)
         available = preview_right - text_left
         x = text_left
-        preview = _draft_preview(summary)
-        prefix = ""
-        if summary.last_direction == "out":
-            prefix = _you_prefix()
-        elif summary.is_group and summary.last_text is not None:
-            prefix = ""
+        preview = _preview(summary)
+        prefix = _you_prefix() if summary.last_direction == "out" else ""
         if prefix:
             painter.setPen(c.sidebar_selected_text if selected else c.accent)
             prefix_w = min(fm_base.horizontalAdvance(prefix), available)

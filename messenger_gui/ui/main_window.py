@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         button = QToolButton(parent)
         button.setIconSize(QSize(20, 20))
         button.setToolTip(tooltip)
+        button.setAccessibleName(tooltip)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         button.setAutoRaise(True)
         return button
@@ -242,6 +243,7 @@ class MainWindow(QMainWindow):
         self.filter_box.setObjectName("filterBox")
         self.filter_box.setPlaceholderText(self.tr("Filter chats"))
         self.filter_box.setClearButtonEnabled(True)
+        self.filter_box.setAccessibleName(self.tr("Filter chats"))
         self._filter_icon_action = self.filter_box.addAction(
             QIcon(), QLineEdit.ActionPosition.LeadingPosition
         )
@@ -253,6 +255,7 @@ class MainWindow(QMainWindow):
         self.conversation_filter.setSourceModel(self.conversation_model)
         self.conversation_list = QListView(self.sidebar)
         self.conversation_list.setObjectName("conversationList")
+        self.conversation_list.setAccessibleName(self.tr("Chats"))
         self.conversation_list.setModel(self.conversation_filter)
         self.conversation_delegate = ConversationDelegate(self.conversation_list)
         self.conversation_list.setItemDelegate(self.conversation_delegate)
@@ -355,6 +358,7 @@ class MainWindow(QMainWindow):
 
         self.message_model = MessageListModel(self._store, self)
         self.chat_view = ChatView(self.message_model, self.chat_page)
+        self.chat_view.setAccessibleName(self.tr("Messages"))
         self.chat_view.visible_range_changed.connect(self._report_read_position)
         chat.addWidget(self.chat_view, 1)
 
