@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator, Signal
 from PySide6.QtWidgets import QApplication
 
 from messenger_gui.__main__ import build_parser, main
@@ -110,11 +110,17 @@ def test_compiled_translation_loads_and_translates(qapp: QApplication) -> None:
     assert QCoreApplication.translate("WelcomeDialog", "Register") == "Register"
 
 
-def test_binding_reference_bug_is_neutralised() -> None:
-    """PySide6 6.12 on Python 3.11 loses a reference to None per call returning nothing;
-    without the work-around this loop aborts the interpreter (none_dealloc)."""
+def test_signal_emit_reference_bug_is_neutralised() -> None:
+    """PySide6 6.12 on Python 3.11 loses a reference to True per ``emit``; without the
+    work-around this loop aborts the interpreter (bool_dealloc)."""
+
+    class Probe(QObject):
+        fired = Signal()
+
     qt_workarounds.apply()
-    probe = QObject()
-    for _ in range(200_000):
-        probe.setObjectName("probe")
-    assert probe.objectName() == "probe"
+    probe = Probe()
+    count: list[int] = []
+    probe.fired.connect(lambda: count.append(1))
+    for _ in range(100_000):
+        probe.fired.emit()
+    assert len(count) == 100_000
