@@ -275,3 +275,24 @@ def test_scrolling_to_the_top_loads_older_history_and_keeps_the_position(
     assert row is not None and row > 0
     # The message that was at the top is still on screen (position kept, no jump).
     assert view.viewport().rect().intersects(view.visualRect(model.index(row, 0)))
+
+
+def test_double_click_opens_a_read_only_selectable_copy_of_the_message(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    from PySide6.QtWidgets import QTextBrowser
+
+    window.open_conversation(ANA, False)
+    view = window.chat_view
+    index = window.message_model.index(0, 0)
+    qtbot.waitUntil(lambda: view.visualRect(index).isValid(), timeout=2000)
+    view.scrollTo(index)
+    center = view.visualRect(index).center()
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=center)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=center)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=center)
+    editor = view.indexWidget(index) or view.findChild(QTextBrowser, "messageSelector")
+    assert isinstance(editor, QTextBrowser)
+    assert editor.isReadOnly()
+    assert editor.toPlainText() == "Hi Marina!"
+    assert editor.textCursor().selectedText() == "Hi Marina!"
