@@ -43,7 +43,7 @@ from messenger_gui.ui.conversations import (
     ConversationRole,
 )
 from messenger_gui.ui.resources import app_icon, icon
-from messenger_gui.ui.theme import colours
+from messenger_gui.ui.theme import colours, ensure_theme
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self, store: ClientStore, own_id: str, own_name: str, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
+        ensure_theme()
         self._store = store
         self._own_id = own_id
         self._own_name = own_name

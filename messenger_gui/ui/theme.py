@@ -313,3 +313,15 @@ class Theme(QObject):
         if self._forced is None:
             log.info("system colour scheme changed to %s", scheme.name)
             self.apply()
+
+
+def ensure_theme() -> Theme | None:
+    """The application's :class:`Theme`, created (following the system scheme) if none
+    exists yet; ``None`` without a ``QApplication``. The main window calls this, so the
+    app has its look even when the entry point does not create a theme itself."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return None
+    existing = app.findChild(Theme)
+    return existing if isinstance(existing, Theme) else Theme(app)
+
