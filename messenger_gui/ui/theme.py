@@ -324,4 +324,3 @@ def ensure_theme() -> Theme | None:
         return None
     existing = app.findChild(Theme)
     return existing if isinstance(existing, Theme) else Theme(app)
-
