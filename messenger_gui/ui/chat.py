@@ -216,7 +216,7 @@ class MessageListModel(QAbstractListModel):
         self._total = self._store.message_count(conversation)
         self._load_newest()
         unread = self._store.unread_count(conversation)
-        if unread > 0:
+        if 0 < unread <= _UNREAD_SEARCH_LIMIT:
             read_up_to = self._store.read_marker(conversation)
             floor = -1 if read_up_to is None else read_up_to
             while True:

@@ -29,8 +29,9 @@ def peak_rss_mib() -> float | None:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def fill(store: ClientStore, count: int) -> None:
-    """``count`` messages from Ana, stored in backlog-sized batches, all read."""
+def fill(store: ClientStore, count: int, *, unread: int = 0) -> None:
+    """``count`` messages from Ana, stored in backlog-sized batches; all but the last
+    ``unread`` are read."""
     store.add_contact(*ANA)
     batch = []
     last_seq = 0
@@ -41,13 +42,17 @@ def fill(store: ClientStore, count: int) -> None:
             store.save_messages_to_history(batch)
             batch = []
     store.save_messages_to_history(batch)
-    store.set_read_marker(ANA[0], last_seq)
+    if last_seq - unread > 0:
+        store.set_read_marker(ANA[0], last_seq - unread)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m messenger_gui.perf", description=__doc__)
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=20, help="older pages to scroll back")
+    parser.add_argument(
+        "--unread", type=int, default=0, help="newest messages left unread (marker placement)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -60,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         store = ClientStore(Path(tmp) / "profile")
-        fill(store, args.messages)
+        fill(store, args.messages, unread=args.unread)
         fill_s = time.perf_counter() - started
         rss_before = peak_rss_mib()
 
