@@ -37,12 +37,16 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m messenger_gui.local_demo --data $(DATA) --host $(HOST) --port $(DEMO_PORT)
 
-## translations: collect the app's strings into the .ts file and compile it to .qm
+## translations: collect the app's strings into the .ts files and compile them to .qm
+##               (messenger_en.ts holds only the English plural forms)
+TRANSLATIONS := resources/translations
 translations: $(STAMP)
 	$(BIN)/pyside6-lupdate $$(find messenger_gui -name '*.py' | sort) -no-obsolete \
-		-target-language pt_BR -ts resources/translations/messenger_pt_BR.ts
-	$(BIN)/pyside6-lrelease resources/translations/messenger_pt_BR.ts \
-		-qm resources/translations/messenger_pt_BR.qm
+		-target-language pt_BR -ts $(TRANSLATIONS)/messenger_pt_BR.ts
+	$(BIN)/pyside6-lupdate $$(find messenger_gui -name '*.py' | sort) -no-obsolete \
+		-pluralonly -source-language en -target-language en -ts $(TRANSLATIONS)/messenger_en.ts
+	$(BIN)/pyside6-lrelease $(TRANSLATIONS)/messenger_pt_BR.ts -qm $(TRANSLATIONS)/messenger_pt_BR.qm
+	$(BIN)/pyside6-lrelease $(TRANSLATIONS)/messenger_en.ts -qm $(TRANSLATIONS)/messenger_en.qm
 
 ## server: the server alone, in the foreground
 server: $(STAMP)

@@ -130,6 +130,7 @@ def _create_application(lang: str | None) -> tuple[QApplication, list[QTranslato
 
     from messenger_gui.ui import i18n, qt_workarounds
     from messenger_gui.ui.resources import app_icon
+    from messenger_gui.ui.theme import Theme
 
     qt_workarounds.apply()
 
@@ -144,6 +145,7 @@ def _create_application(lang: str | None) -> tuple[QApplication, list[QTranslato
     language = i18n.choose_language(lang)
     translators = i18n.install_translators(app, language)
     log.info("language %s", language)
+    Theme(app)  # parented to the app: lives as long as it, follows the system's scheme
     return app, translators
 
 

@@ -16,8 +16,6 @@ from messenger_gui.__main__ import build_parser, main
 from messenger_gui.ui import i18n, qt_workarounds
 from messenger_gui.ui.resources import resource_path
 
-TS_FILE = resource_path("translations", "messenger_pt_BR.ts")
-
 
 def isolated_environment(home: Path) -> dict[str, str]:
     """Environment for a subprocess that must not touch the real user's files."""
@@ -81,10 +79,11 @@ def test_language_follows_the_system_locale_unless_given() -> None:
         i18n.choose_language("xx")
 
 
-def test_translation_is_complete() -> None:
-    root = ET.parse(TS_FILE).getroot()
+@pytest.mark.parametrize(("lang", "at_least"), [("pt_BR", 100), ("en", 5)])
+def test_translation_is_complete(lang: str, at_least: int) -> None:
+    root = ET.parse(resource_path("translations", f"messenger_{lang}.ts")).getroot()
     messages = list(root.iter("message"))
-    assert len(messages) > 100
+    assert len(messages) >= at_least
     unfinished = [
         m.findtext("source")
         for m in messages
@@ -108,6 +107,17 @@ def test_compiled_translation_loads_and_translates(qapp: QApplication) -> None:
             qapp.removeTranslator(each)
         QLocale.setDefault(QLocale("en_US"))
     assert QCoreApplication.translate("WelcomeDialog", "Register") == "Register"
+
+
+def test_english_plurals_come_from_the_english_file(qapp: QApplication) -> None:
+    installed = i18n.install_translators(qapp, "en")
+    try:
+        found = "%n message(s) found"
+        assert QCoreApplication.translate("SearchDialog", found, "", 1) == "1 message found"
+        assert QCoreApplication.translate("SearchDialog", found, "", 3) == "3 messages found"
+    finally:
+        for each in installed:
+            qapp.removeTranslator(each)
 
 
 def test_signal_emit_reference_bug_is_neutralised() -> None:

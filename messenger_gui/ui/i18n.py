@@ -1,9 +1,10 @@
 """Which language the app speaks, and loading its translations.
 
-The source strings are English. A language other than English is served by
+The source strings are English. Each language is served by
 ``resources/translations/messenger_<lang>.qm`` (compiled from the ``.ts`` file that
-``make translations`` keeps up to date) plus Qt's own ``qtbase_<lang>.qm`` for the
-standard dialogs' buttons ("Cancel", "Save"...), when Qt ships it.
+``make translations`` keeps up to date), plus Qt's own ``qtbase_<lang>.qm`` for the
+standard dialogs' buttons ("Cancel", "Save"...) when Qt ships it. English has a file too,
+holding only the plural forms ("%n member(s)" → "1 member", "2 members").
 
 Call :func:`install_translators` once, after creating the ``QApplication`` and before
 building any widget: ``tr()`` looks strings up when it is called, so widgets built earlier
@@ -62,13 +63,11 @@ def install_translators(app: QCoreApplication, lang: str) -> list[QTranslator]:
     """Install the translators for ``lang`` into ``app`` and return them.
 
     Keep the returned list alive for as long as the app runs (a collected translator stops
-    translating). English installs nothing. A missing or unreadable file is logged and the
-    app carries on in English: a translation problem must never stop it from starting.
+    translating); remove them with ``app.removeTranslator`` to switch languages. A missing
+    or unreadable file is logged and the app carries on in English: a translation problem
+    must never stop it from starting.
     """
-    if lang == SOURCE_LANGUAGE:
-        QLocale.setDefault(QLocale("en_US"))
-        return []
-    QLocale.setDefault(QLocale(lang))
+    QLocale.setDefault(QLocale("en_US" if lang == SOURCE_LANGUAGE else lang))
     installed: list[QTranslator] = []
     own = QTranslator(app)
     if own.load(translation_file(lang)):
@@ -76,6 +75,8 @@ def install_translators(app: QCoreApplication, lang: str) -> list[QTranslator]:
         installed.append(own)
     else:
         log.warning("no translation for %s at %s; using English", lang, translation_file(lang))
+    if lang == SOURCE_LANGUAGE:
+        return installed
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     qtbase = QTranslator(app)
     if qtbase.load(f"qtbase_{lang}", qt_dir) or qtbase.load(f"qtbase_{lang.split('_')[0]}", qt_dir):

@@ -39,27 +39,27 @@
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="130"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="131"/>
         <source>This is not an ID. An ID looks like K7QM-4XPA.</source>
         <translation>Isso não é um ID. Um ID é assim: K7QM-4XPA.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="135"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="136"/>
         <source>That&apos;s your own ID.</source>
         <translation>Esse é o seu próprio ID.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="138"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="139"/>
         <source>%1 is already one of your contacts.</source>
         <translation>%1 já está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="142"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="143"/>
         <source>Looking up %1…</source>
         <translation>Procurando %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="167"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="168"/>
         <source>Found: %1</source>
         <translation>Encontrado: %1</translation>
     </message>
@@ -67,34 +67,34 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="270"/>
-        <location filename="../../messenger_gui/app.py" line="464"/>
+        <location filename="../../messenger_gui/app.py" line="274"/>
+        <location filename="../../messenger_gui/app.py" line="470"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="336"/>
-        <location filename="../../messenger_gui/app.py" line="414"/>
+        <location filename="../../messenger_gui/app.py" line="342"/>
+        <location filename="../../messenger_gui/app.py" line="420"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="438"/>
+        <location filename="../../messenger_gui/app.py" line="444"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="440"/>
+        <location filename="../../messenger_gui/app.py" line="446"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="444"/>
+        <location filename="../../messenger_gui/app.py" line="450"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="445"/>
+        <location filename="../../messenger_gui/app.py" line="451"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -102,47 +102,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="449"/>
+        <location filename="../../messenger_gui/app.py" line="455"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="451"/>
+        <location filename="../../messenger_gui/app.py" line="457"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="452"/>
+        <location filename="../../messenger_gui/app.py" line="458"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="454"/>
+        <location filename="../../messenger_gui/app.py" line="460"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="455"/>
+        <location filename="../../messenger_gui/app.py" line="461"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="460"/>
+        <location filename="../../messenger_gui/app.py" line="466"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="462"/>
+        <location filename="../../messenger_gui/app.py" line="468"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="490"/>
+        <location filename="../../messenger_gui/app.py" line="496"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="495"/>
+        <location filename="../../messenger_gui/app.py" line="501"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -150,27 +150,27 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="654"/>
+        <location filename="../../messenger_gui/app.py" line="660"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="661"/>
+        <location filename="../../messenger_gui/app.py" line="667"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="661"/>
+        <location filename="../../messenger_gui/app.py" line="667"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="681"/>
+        <location filename="../../messenger_gui/app.py" line="687"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="681"/>
+        <location filename="../../messenger_gui/app.py" line="687"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
@@ -178,12 +178,12 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="881"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="908"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="883"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="910"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -191,22 +191,28 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1185"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="563"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1284"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1207"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1075"/>
+        <source>Scroll to the newest message</source>
+        <translation>Ir para a mensagem mais recente</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1306"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1211"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1310"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1215"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1314"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
@@ -219,18 +225,28 @@
         <translation>Escreva uma mensagem…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="108"/>
-        <location filename="../../messenger_gui/ui/composer.py" line="189"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="89"/>
+        <source>Message</source>
+        <translation>Mensagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="109"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="191"/>
         <source>Send (Enter)</source>
         <translation>Enviar (Enter)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="177"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="110"/>
+        <source>Send</source>
+        <translation>Enviar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="179"/>
         <source>%1 / %2 bytes</source>
         <translation>%1 / %2 bytes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="189"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="191"/>
         <source>The message is too long</source>
         <translation>A mensagem é longa demais</translation>
     </message>
@@ -238,14 +254,24 @@
 <context>
     <name>ConversationDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="201"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="167"/>
+        <source>%1 unread</source>
+        <translation>%1 não lidas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/conversations.py" line="211"/>
         <source>You: </source>
         <translation>Você: </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="209"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="218"/>
         <source>Group created</source>
         <translation>Grupo criado</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/conversations.py" line="219"/>
+        <source>No messages yet</source>
+        <translation>Nenhuma mensagem ainda</translation>
     </message>
 </context>
 <context>
@@ -384,42 +410,42 @@
         <translation>Remover do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="70"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="71"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="72"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="74"/>
         <source>Add a contact:</source>
         <translation>Adicionar um contato:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="88"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="90"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="89"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="91"/>
         <source>Leave group</source>
         <translation>Sair do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="90"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="93"/>
         <source>Close</source>
         <translation>Fechar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="136"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="139"/>
         <source>Group info — %1</source>
         <translation>Dados do grupo — %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="138"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="141"/>
         <source>Group ID: %1</source>
         <translation>ID do grupo: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="139"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="142"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n participante</numerusform>
@@ -427,32 +453,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="148"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="151"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="151"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="154"/>
         <source>admin</source>
         <translation>admin</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="183"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="186"/>
         <source>All your contacts are members</source>
         <translation>Todos os seus contatos já participam</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="221"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="224"/>
         <source>Leave group?</source>
         <translation>Sair do grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="223"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="226"/>
         <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
         <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="229"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="232"/>
         <source>Leave</source>
         <translation>Sair</translation>
     </message>
@@ -460,126 +486,137 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="112"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="113"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="154"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="155"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="157"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="158"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="160"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="161"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="162"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="234"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="308"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="163"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="236"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="312"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="164"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="165"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="167"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="168"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="170"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="171"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="172"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="173"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="216"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="218"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="243"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="245"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="247"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="271"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="259"/>
+        <source>Chats</source>
+        <translation>Conversas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="275"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="290"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="294"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="303"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="307"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="311"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="315"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="346"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="350"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="349"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="353"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="370"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="362"/>
+        <source>Messages</source>
+        <translation>Mensagens</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="375"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="507"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="512"/>
         <source>Receiving messages: %1 of %2</source>
         <translation>Recebendo mensagens: %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="577"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="582"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="582"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="587"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="584"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="589"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="590"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="595"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="598"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="603"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -622,12 +659,12 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="84"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="85"/>
         <source>Members:</source>
         <translation>Participantes:</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="128"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="129"/>
         <source>%n member(s) selected</source>
         <translation>
             <numerusform>%n participante selecionado</numerusform>
@@ -635,17 +672,17 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="128"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="129"/>
         <source>No one selected</source>
         <translation>Ninguém selecionado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="140"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="141"/>
         <source>Give the group a name.</source>
         <translation>Dê um nome ao grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="143"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="144"/>
         <source>Choose at least one member.</source>
         <translation>Escolha pelo menos um participante.</translation>
     </message>
@@ -653,28 +690,28 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="142"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="149"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="145"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="152"/>
         <source>Search all conversations</source>
         <translation>Pesquisar em todas as conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="151"/>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="176"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="159"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="184"/>
         <source>Type a word or part of one.</source>
         <translation>Digite uma palavra ou parte dela.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="189"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="197"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="205"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="214"/>
         <source>%n message(s) found</source>
         <translation>
             <numerusform>%n mensagem encontrada</numerusform>
@@ -682,7 +719,7 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="207"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="216"/>
         <source>No messages found.</source>
         <translation>Nenhuma mensagem encontrada.</translation>
     </message>
@@ -742,77 +779,77 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <translation>Escolha o nome que os outros vão ver. Você recebe um ID que seus amigos usam para adicionar você como contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="118"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="127"/>
         <source>e.g. Maria Silva</source>
         <translation>ex.: Maria Silva</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="120"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="129"/>
         <source>host:port</source>
         <translation>servidor:porta</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="121"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="130"/>
         <source>Use a secure connection (TLS)</source>
         <translation>Usar conexão segura (TLS)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="124"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="133"/>
         <source>Your name:</source>
         <translation>Seu nome:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="125"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="134"/>
         <source>Server:</source>
         <translation>Servidor:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="136"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="145"/>
         <source>Register</source>
         <translation>Cadastrar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="138"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="147"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="176"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="185"/>
         <source>Enter a name of 1 to %1 characters.</source>
         <translation>Digite um nome de 1 a %1 caracteres.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="180"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="189"/>
         <source>Enter the server as host:port, e.g. chat.example.org:7850.</source>
         <translation>Digite o servidor como endereço:porta, ex.: chat.exemplo.com.br:7850.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="183"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="192"/>
         <source>Registering with %1…</source>
         <translation>Cadastrando em %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="222"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="231"/>
         <source>This is your ID. Share it with the people you want to chat with:</source>
         <translation>Este é o seu ID. Compartilhe com as pessoas com quem você quer conversar:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="233"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="242"/>
         <source>Copy ID</source>
         <translation>Copiar ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="235"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="245"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="263"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="273"/>
         <source>You&apos;re all set, %1!</source>
         <translation>Tudo pronto, %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="270"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="280"/>
         <source>Copied</source>
         <translation>Copiado</translation>
     </message>
@@ -820,12 +857,12 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>main</name>
     <message>
-        <location filename="../../messenger_gui/__main__.py" line="150"/>
+        <location filename="../../messenger_gui/__main__.py" line="178"/>
         <source>Messenger cannot start</source>
         <translation>O Messenger não pode iniciar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/__main__.py" line="151"/>
+        <location filename="../../messenger_gui/__main__.py" line="179"/>
         <source>The profile in %1 cannot be opened:
 %2</source>
         <translation>O perfil em %1 não pode ser aberto:

@@ -77,6 +77,7 @@ class AddContactDialog(QDialog):
         self.add_button = QPushButton(self.tr("Add"))
         self.add_button.setEnabled(False)
         self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setAutoDefault(False)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
@@ -163,7 +164,7 @@ class AddContactDialog(QDialog):
         if normalize_client_id(self.id_edit.text()) != client_id:
             return  # the user changed the ID meanwhile
         self._found = client_id
-        self.result_label.setStyleSheet("")
+        self.result_label.setStyleSheet("font-weight: bold;")
         self.result_label.setText(self.tr("Found: %1").replace("%1", display_name))
         self.add_button.setEnabled(True)
         self.add_button.setDefault(True)

@@ -73,6 +73,7 @@ class NewGroupDialog(QDialog):
         self.create_button = QPushButton(self.tr("Create"))
         self.create_button.setDefault(True)
         self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setAutoDefault(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.count_label)
         buttons.addStretch(1)

@@ -36,12 +36,16 @@ from PySide6.QtWidgets import (
 )
 
 from messenger_gui.storage import SearchHit
+from messenger_gui.ui.resources import icon
 
 _HIT_ROLE: Final = Qt.ItemDataRole.UserRole
 _HTML_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 _CONTEXT_CHARS: Final = 60
 """Characters kept before the match in a long message, so the match is visible."""
 _DEBOUNCE_MS: Final = 150
+_MUTED: Final = "#muted"
+"""Stands for the secondary text colour in a result's HTML; the delegate substitutes the
+colour that reads well on the row's background (selected or not)."""
 
 
 def _snippet_html(hit: SearchHit, highlight: str) -> str:
@@ -92,12 +96,15 @@ class _ResultDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         document = QTextDocument()
         document.setDefaultFont(opt.font)
-        document.setDocumentMargin(6)
-        document.setHtml(str(index.data(_HTML_ROLE)))
+        document.setDocumentMargin(8)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        muted = opt.palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        )
+        document.setHtml(str(index.data(_HTML_ROLE)).replace(_MUTED, muted.name()))
         rect = opt.rect
         document.setTextWidth(rect.width())
         context = QAbstractTextDocumentLayout.PaintContext()
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         context.palette.setColor(
             QPalette.ColorRole.Text,
@@ -113,7 +120,7 @@ class _ResultDelegate(QStyledItemDelegate):
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         height = option.fontMetrics.lineSpacing()
-        return QSize(200, int(height * 2 + 16))
+        return QSize(200, int(height * 2 + 22))
 
 
 class SearchDialog(QDialog):
@@ -144,6 +151,7 @@ class SearchDialog(QDialog):
         self.query_edit = QLineEdit()
         self.query_edit.setPlaceholderText(self.tr("Search all conversations"))
         self.query_edit.setClearButtonEnabled(True)
+        self.query_edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.query_edit.installEventFilter(self)
         self.results = QListWidget()
         self.results.setItemDelegate(_ResultDelegate(self.results))
@@ -196,7 +204,8 @@ class SearchDialog(QDialog):
                 _HTML_ROLE,
                 '<table width="100%" cellspacing="0" cellpadding="0"><tr>'
                 f"<td><b>{html.escape(title)}</b>{who}</td>"
-                f'<td align="right" style="opacity:0.7">{html.escape(format_when(hit.ts))}</td>'
+                f'<td align="right"><span style="color:{_MUTED}">'
+                f"{html.escape(format_when(hit.ts))}</span></td>"
                 f"</tr></table><div>{_snippet_html(hit, colour)}</div>",
             )
             self.results.addItem(item)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -112,6 +112,15 @@ class WelcomeDialog(QDialog):
             )
         )
         intro.setWordWrap(True)
+        logo = QLabel()
+        logo.setPixmap(app_icon().pixmap(QSize(64, 64), self.devicePixelRatioF()))
+        heading = QHBoxLayout()
+        heading.setSpacing(14)
+        heading.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)
+        heading_text = QVBoxLayout()
+        heading_text.addWidget(title)
+        heading_text.addWidget(intro)
+        heading.addLayout(heading_text, 1)
 
         self.name_edit = QLineEdit()
         self.name_edit.setMaxLength(MAX_NAME_CHARS)
@@ -136,14 +145,14 @@ class WelcomeDialog(QDialog):
         self.register_button = QPushButton(self.tr("Register"))
         self.register_button.setDefault(True)
         self.quit_button = QPushButton(self.tr("Quit"))
+        self.quit_button.setAutoDefault(False)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.quit_button)
         buttons.addWidget(self.register_button)
 
         layout = QVBoxLayout(page)
-        layout.addWidget(title)
-        layout.addWidget(intro)
+        layout.addLayout(heading)
         layout.addSpacing(8)
         layout.addLayout(form)
         layout.addWidget(self.progress)
@@ -231,6 +240,7 @@ class WelcomeDialog(QDialog):
         self.id_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_button = QPushButton(self.tr("Copy ID"))
+        self.copy_button.setAutoDefault(False)
         self.copied_label = QLabel()
         self.continue_button = QPushButton(self.tr("Continue"))
         self.continue_button.setDefault(True)

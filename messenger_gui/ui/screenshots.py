@@ -1,0 +1,370 @@
+"""Screenshots of the real app for the README: ``python -m messenger_gui.screenshots``.
+
+Nothing is faked: a real server runs in this process on 127.0.0.1 (a free port), four real
+profiles register with it and talk through real clients (so ticks, unread counts and group
+membership are what the app would show), and the real :class:`AppController` opens the
+main window of one of them. The window is rendered offscreen, in light and dark, in English
+and Brazilian Portuguese, with a few dialogs, into ``docs/screenshots/*.png``. Everything
+lives in a temporary folder: the user's own profiles are never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+
+from messenger_gui.app import AppController
+from messenger_gui.client import MessengerClient, register_client
+from messenger_gui.events import ConnectionState
+from messenger_gui.storage import ClientData, ClientStore, save_client_data
+from messenger_gui.ui import i18n
+from messenger_gui.ui.theme import Theme
+from messenger_server.config import load_settings
+from messenger_server.server import MessengerServer
+from messenger_server.storage import SQLiteStorage
+
+log = logging.getLogger(__name__)
+
+SIZE: Final = (1100, 700)
+PEOPLE: Final = ("Marina Alves", "Ana Souza", "Bruno Lima", "Carla Mendes")
+"""The first one is the person whose window is shown."""
+STRANGER: Final = "Diego Rocha"
+
+
+@dataclass(frozen=True)
+class Script:
+    """What the people say, in one language. Speakers are indexes into :data:`PEOPLE`;
+    ``None`` as the conversation means the group."""
+
+    group_name: str
+    lines: tuple[tuple[int, int | None, str], ...]
+    search: str
+
+
+SCRIPTS: Final[dict[str, Script]] = {
+    "en": Script(
+        group_name="Saturday hike",
+        lines=(
+            (0, None, "Who's in for the trail on Saturday?"),
+            (1, None, "Me! What time?"),
+            (2, None, "Count me in, I'll bring snacks"),
+            (0, None, "Let's meet at 7:30 at the park entrance"),
+            (3, None, "Perfect. Weather looks great"),
+            (2, 0, "Did you get the tickets for Friday?"),
+            (0, 2, "Not yet, I'll buy them tonight"),
+            (2, 0, "Great, thanks!"),
+            (3, 0, "Could you send me the report before the meeting?"),
+            (0, 3, "Sure, sending it after lunch"),
+            (0, 1, "Ana, did you see the photos Carla posted?"),
+            (1, 0, "Yes! The view from the top is incredible"),
+            (1, 0, "Hi Marina! Are we still on for coffee tomorrow?"),
+            (0, 1, "Of course! 10 o'clock at the usual place?"),
+            (1, 0, "Perfect. I'll bring the photos from the trip"),
+            (0, 1, "Can't wait to see them. The ones from the waterfall must be amazing"),
+            (1, 0, "They are! I also found a great restaurant reservation for Friday"),
+            (0, 1, "Let's talk about it tomorrow then. See you!"),
+            (2, 0, "By the way, the reservation is at 8"),
+        ),
+        search="reserv",
+    ),
+    "pt_BR": Script(
+        group_name="Trilha de sábado",
+        lines=(
+            (0, None, "Quem topa a trilha no sábado?"),
+            (1, None, "Eu! Que horas?"),
+            (2, None, "Tô dentro, levo os lanches"),
+            (0, None, "Vamos nos encontrar às 7h30 na entrada do parque"),
+            (3, None, "Perfeito. A previsão do tempo está ótima"),
+            (2, 0, "Você conseguiu os ingressos para sexta?"),
+            (0, 2, "Ainda não, compro hoje à noite"),
+            (2, 0, "Ótimo, valeu!"),
+            (3, 0, "Pode me mandar o relatório antes da reunião?"),
+            (0, 3, "Claro, envio depois do almoço"),
+            (0, 1, "Ana, você viu as fotos que a Carla postou?"),
+            (1, 0, "Vi! A vista lá de cima é incrível"),
+            (1, 0, "Oi, Marina! Nosso café amanhã está de pé?"),
+            (0, 1, "Claro! Às 10h no lugar de sempre?"),
+            (1, 0, "Combinado. Vou levar as fotos da viagem"),
+            (0, 1, "Quero muito ver. As da cachoeira devem estar lindas"),
+            (1, 0, "Estão sim! Também achei uma reserva ótima num restaurante para sexta"),
+            (0, 1, "Então a gente conversa amanhã. Até lá!"),
+            (2, 0, "Aliás, a reserva é às 20h"),
+        ),
+        search="reserv",
+    ),
+}
+
+
+async def _wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def _online(client: MessengerClient) -> Callable[[], bool]:
+    return lambda: client.state == ConnectionState.ONLINE
+
+
+def _has_group(store: ClientStore, group_id: str) -> Callable[[], bool]:
+    return lambda: store.group(group_id) is not None
+
+
+def _sent(store: ClientStore, local_id: int) -> Callable[[], bool]:
+    def check() -> bool:
+        message = store.message(local_id)
+        return message is not None and message.status != "queued"
+
+    return check
+
+
+def _received(store: ClientStore, conversation: str) -> Callable[[], bool]:
+    return lambda: store.latest_seq(conversation) is not None
+
+
+class World:
+    """A server and the four people's profiles, talking through real clients."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.server: MessengerServer | None = None
+        self.storage: SQLiteStorage | None = None
+        self.identities: list[ClientData] = []
+        self.stores: list[ClientStore] = []
+        self.clients: list[MessengerClient] = []
+        self.group_id = ""
+        self.stranger: ClientData
+        """Someone registered who is nobody's contact yet (for the add-contact dialog)."""
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.port
+
+    def profile(self, index: int) -> Path:
+        return self.folder / f"person{index}"
+
+    async def start(self) -> None:
+        settings = load_settings(
+            environ={},
+            overrides={"host": "127.0.0.1", "port": 0, "data_dir": self.folder / "server"},
+        )
+        self.storage = SQLiteStorage(settings.database_path)
+        await self.storage.open()
+        self.server = MessengerServer(settings, self.storage)
+        await self.server.start()
+
+    async def act(self, script: Script) -> None:
+        """Register everyone, make contacts and the group, and play the script. Marina
+        (person 0) reads everything but Bruno's last message and Ana's last three."""
+        for index, name in enumerate(PEOPLE):
+            identity = await register_client("127.0.0.1", self.port, name)
+            save_client_data(self.profile(index), identity)
+            store = ClientStore(self.profile(index))
+            client = MessengerClient(store, identity)
+            client.start()
+            self.identities.append(identity)
+            self.stores.append(store)
+            self.clients.append(client)
+        for client in self.clients:
+            await _wait_for(_online(client), 10, "login")
+        self.stranger = await register_client("127.0.0.1", self.port, STRANGER)
+        ids = [identity.client_id for identity in self.identities]
+        for index, other in enumerate(ids[1:], start=1):
+            await self.clients[0].add_contact(other)
+            await self.clients[index].add_contact(ids[0])
+        group = await self.clients[0].create_group(script.group_name, ids[1:])
+        self.group_id = group.group_id
+        for store in self.stores[1:]:
+            await _wait_for(_has_group(store, group.group_id), 10, "the group")
+        for speaker, to, text in script.lines:
+            is_group = to is None
+            conversation = self.group_id if to is None else ids[to]
+            message = await self.clients[speaker].send_message(conversation, is_group, text)
+            await _wait_for(_sent(self.stores[speaker], message.local_id), 10, "the server")
+            # Everyone but Marina reads what they are sent at once.
+            readers = range(1, len(ids)) if to is None else [to]
+            for reader in readers:
+                if reader in (speaker, 0):
+                    continue
+                peer = self.group_id if is_group else ids[speaker]
+                await _wait_for(_received(self.stores[reader], peer), 10, "delivery")
+                seq = self.stores[reader].latest_seq(peer)
+                assert seq is not None
+                await self.clients[reader].confirm_read(peer, is_group, seq)
+        # Marina has read everything but Bruno's last message and Ana's last three.
+        marina = self.stores[0]
+        unread = {self.group_id: 0, ids[1]: 3, ids[2]: 1, ids[3]: 0}
+        for conversation, unread_left in unread.items():
+            incoming = [
+                m.seq
+                for m in marina.messages_page(conversation, None, 200)
+                if m.direction == "in" and m.seq is not None
+            ]
+            if len(incoming) > unread_left:
+                seq = incoming[len(incoming) - unread_left - 1]
+                await self.clients[0].confirm_read(conversation, conversation == self.group_id, seq)
+        await asyncio.sleep(0.3)  # let the last receipts arrive
+        await self.clients[0].stop()  # the app takes over Marina's profile
+        self.stores[0].close()
+
+    async def stop(self) -> None:
+        for client in self.clients[1:]:
+            await client.stop()
+        for store in self.stores[1:]:
+            store.close()
+        if self.server is not None:
+            await self.server.stop()
+        if self.storage is not None:
+            await self.storage.close()
+
+
+class _Camera:
+    """Saves widget renderings into the output folder, letting Qt settle first."""
+
+    def __init__(self, app: QApplication, out: Path) -> None:
+        self.app = app
+        self.out = out
+        self.written: list[Path] = []
+
+    async def settle(self) -> None:
+        for _ in range(5):
+            self.app.processEvents()
+            await asyncio.sleep(0.05)
+
+    async def shoot(self, widget: QWidget, name: str) -> None:
+        await self.settle()
+        path = self.out / f"{name}.png"
+        if not widget.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        self.written.append(path)
+        log.info("wrote %s", path)
+
+
+async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tmp: Path) -> None:
+    """The main window (light, dark, a group) and the dialogs, over a fresh world."""
+    world = World(tmp)
+    await world.start()
+    controller: AppController | None = None
+    try:
+        await world.act(SCRIPTS[lang])
+        controller = AppController(world.profile(0), server=("127.0.0.1", world.port))
+        controller.start()
+        app_controller = controller
+        await _wait_for(
+            lambda: app_controller.state == ConnectionState.ONLINE, 10, "the app to connect"
+        )
+        window = controller.window
+        assert window is not None
+        window.resize(*SIZE)
+        window.open_conversation(world.identities[1].client_id, False)
+        for scheme, name in ((Qt.ColorScheme.Light, "light"), (Qt.ColorScheme.Dark, "dark")):
+            theme.force(scheme)
+            await camera.settle()
+            window.chat_view.scroll_to_bottom()
+            await camera.shoot(window, f"main-{name}-{suffix}")
+        theme.force(Qt.ColorScheme.Light)
+        window.open_conversation(world.group_id, True)
+        await camera.settle()
+        window.chat_view.scroll_to_bottom()
+        await camera.shoot(window, f"group-light-{suffix}")
+
+        search = controller.open_search()
+        assert search is not None
+        search.query_edit.setText(SCRIPTS[lang].search)
+        search.run_search()
+        await camera.shoot(search, f"search-{suffix}")
+        search.reject()
+
+        dialog = controller.open_add_contact()
+        assert dialog is not None
+        dialog.id_edit.setText(world.stranger.client_id.lower().replace("-", " "))
+        dialog.lookup_button.click()
+        await _wait_for(lambda: dialog.found_id is not None, 5, "the lookup")
+        await camera.shoot(dialog, f"add-contact-{suffix}")
+        dialog.reject()
+
+        group_info = controller.open_group_info(world.group_id)
+        assert group_info is not None
+        group_info.select_member(world.identities[2].client_id)
+        await camera.shoot(group_info, f"group-info-{suffix}")
+        group_info.reject()
+    finally:
+        if controller is not None:
+            stopping = controller
+            stopping.quit(0)
+            await _wait_for(lambda: stopping.stopped, 10, "the app to quit")
+        await world.stop()
+
+
+async def _shoot_welcome(camera: _Camera, suffix: str, tmp: Path) -> None:
+    controller = AppController(tmp / "new", server=("chat.example.org", 7850))
+    controller.start()
+    welcome = controller.welcome
+    assert welcome is not None
+    welcome.name_edit.setText("Marina Alves")
+    await camera.shoot(welcome, f"welcome-{suffix}")
+    welcome.registration_succeeded("K7QM-4XPA", "Marina Alves")
+    await camera.shoot(welcome, f"welcome-id-{suffix}")
+    welcome.hide()
+    welcome.deleteLater()
+    controller.deleteLater()
+
+
+async def take_screenshots(out: Path, languages: Sequence[str]) -> list[Path]:
+    """Render every screenshot into ``out``; returns the files written."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme = Theme(app, Qt.ColorScheme.Light)
+    camera = _Camera(app, out)
+    for lang in languages:
+        translators = i18n.install_translators(app, lang)
+        suffix = "en" if lang == "en" else "pt-br"
+        try:
+            with tempfile.TemporaryDirectory(prefix="messenger-screenshots-") as tmp:
+                await _shoot_world(camera, theme, lang, suffix, Path(tmp) / "world")
+                await _shoot_welcome(camera, suffix, Path(tmp) / "welcome")
+        finally:
+            for translator in translators:
+                app.removeTranslator(translator)
+    return camera.written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Render the screenshots; offscreen unless ``QT_QPA_PLATFORM`` says otherwise."""
+    parser = argparse.ArgumentParser(
+        prog="python -m messenger_gui.screenshots",
+        description="Render the app's screenshots (real server, real profiles, offscreen).",
+    )
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--lang", action="append", choices=["en", "pt_BR"])
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    import qasync
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    args.out.mkdir(parents=True, exist_ok=True)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        written = loop.run_until_complete(take_screenshots(args.out, args.lang or ["en", "pt_BR"]))
+    for path in written:
+        print(path)
+    return 0

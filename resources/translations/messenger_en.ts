@@ -1,0 +1,67 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="en">
+<context>
+    <name>AppController</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/app.py" line="451"/>
+        <source>Offline — retrying in %n s</source>
+        <translation>
+            <numerusform>Offline — retrying in %n s</numerusform>
+            <numerusform>Offline — retrying in %n s</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/app.py" line="501"/>
+        <source>%n new message(s)</source>
+        <translation>
+            <numerusform>%n new message</numerusform>
+            <numerusform>%n new messages</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>GroupInfoDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="142"/>
+        <source>%n member(s)</source>
+        <translation>
+            <numerusform>%n member</numerusform>
+            <numerusform>%n members</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>NewGroupDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="129"/>
+        <source>%n member(s) selected</source>
+        <translation>
+            <numerusform>%n member selected</numerusform>
+            <numerusform>%n members selected</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SearchDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="214"/>
+        <source>%n message(s) found</source>
+        <translation>
+            <numerusform>%n message found</numerusform>
+            <numerusform>%n messages found</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/tray.py" line="84"/>
+        <source>Messenger — %n unread message(s)</source>
+        <translation>
+            <numerusform>Messenger — %n unread message</numerusform>
+            <numerusform>Messenger — %n unread messages</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
