@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QStandardPaths, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -116,6 +116,7 @@ class AppController(QObject):
         self.export_dialog: QFileDialog | None = None
         self.last_error_box: QMessageBox | None = None
         self.retry_button: QPushButton | None = None
+        self.close_to_tray_action: QAction | None = None
         self.state: ConnectionState = ConnectionState.OFFLINE
         self._retry_deadline = 0.0
         self._retry_timer = QTimer(self)
@@ -258,6 +259,8 @@ class AppController(QObject):
         self.tray = Tray(window, self.settings)
         self.tray.show_requested.connect(self.show_window)
         self.tray.quit_requested.connect(lambda: self.quit(0))
+        if self.tray.available:
+            self._add_close_to_tray_option(window, self.tray)
         window.send_requested.connect(self._send)
         window.read_position_changed.connect(self._read_position_changed)
         window.add_contact_requested.connect(self.open_add_contact)
@@ -286,6 +289,15 @@ class AppController(QObject):
         window.activateWindow()
         self.client.start()
         self.window_opened.emit()
+
+    def _add_close_to_tray_option(self, window: MainWindow, tray: Tray) -> None:
+        """A checkable "Keep running in the tray" entry just before Quit in the menu."""
+        action = QAction(self.tr("Keep running in the tray when closed"), window)
+        action.setCheckable(True)
+        action.setChecked(tray.close_to_tray)
+        action.toggled.connect(tray.set_close_to_tray)
+        window.main_menu.insertAction(window.action_quit, action)
+        self.close_to_tray_action = action
 
     def _restore_geometry(self, window: MainWindow) -> None:
         geometry = self.settings.value(GEOMETRY_KEY)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon
+from PySide6.QtCore import QEvent, QObject, QRectF, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QIcon, QPainter
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
 from messenger_gui.ui.resources import app_icon, icon
@@ -99,8 +99,12 @@ class Tray(QObject):
 
     def _current_icon(self) -> QIcon:
         if self._unread:
-            return icon("messenger-tray-unread")
+            return badge_icon(icon("messenger-tray"), self._unread)
         return icon("messenger-tray" if self._online else "messenger-tray-offline")
+
+    def set_close_to_tray(self, enabled: bool) -> None:
+        """Remember whether closing the window keeps the app in the tray."""
+        self._settings.setValue(CLOSE_TO_TRAY_KEY, enabled)
 
     def _update(self) -> None:
         if self.icon is not None:
@@ -154,6 +158,27 @@ class Tray(QObject):
         """Remove the icon (on quit)."""
         if self.icon is not None:
             self.icon.hide()
+
+
+def badge_icon(base: QIcon, count: int, size: int = 64) -> QIcon:
+    """``base`` with a red badge showing ``count`` (99+ above 99) in its top-right corner."""
+    pixmap = base.pixmap(QSize(size, size))
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    text = "99+" if count > 99 else str(count)
+    diameter = size * (0.62 if len(text) < 3 else 0.72)
+    rect = QRectF(size - diameter, 0, diameter, diameter * 0.86 if len(text) > 1 else diameter)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("#e5484d"))
+    painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(int(rect.height() * (0.62 if len(text) < 3 else 0.5)))
+    painter.setFont(font)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return QIcon(pixmap)
 
 
 def setting_flag(settings: QSettings, key: str, default: bool) -> bool:

@@ -67,34 +67,39 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="274"/>
-        <location filename="../../messenger_gui/app.py" line="470"/>
+        <location filename="../../messenger_gui/app.py" line="277"/>
+        <location filename="../../messenger_gui/app.py" line="482"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="342"/>
-        <location filename="../../messenger_gui/app.py" line="420"/>
+        <location filename="../../messenger_gui/app.py" line="295"/>
+        <source>Keep running in the tray when closed</source>
+        <translation>Continuar na bandeja ao fechar a janela</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="354"/>
+        <location filename="../../messenger_gui/app.py" line="432"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="444"/>
+        <location filename="../../messenger_gui/app.py" line="456"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="446"/>
+        <location filename="../../messenger_gui/app.py" line="458"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="450"/>
+        <location filename="../../messenger_gui/app.py" line="462"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="451"/>
+        <location filename="../../messenger_gui/app.py" line="463"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -102,47 +107,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="455"/>
+        <location filename="../../messenger_gui/app.py" line="467"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="457"/>
+        <location filename="../../messenger_gui/app.py" line="469"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="458"/>
+        <location filename="../../messenger_gui/app.py" line="470"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="460"/>
+        <location filename="../../messenger_gui/app.py" line="472"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="461"/>
+        <location filename="../../messenger_gui/app.py" line="473"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="466"/>
+        <location filename="../../messenger_gui/app.py" line="478"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="468"/>
+        <location filename="../../messenger_gui/app.py" line="480"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="496"/>
+        <location filename="../../messenger_gui/app.py" line="508"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="501"/>
+        <location filename="../../messenger_gui/app.py" line="513"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -150,27 +155,27 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="660"/>
+        <location filename="../../messenger_gui/app.py" line="672"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="667"/>
+        <location filename="../../messenger_gui/app.py" line="679"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="667"/>
+        <location filename="../../messenger_gui/app.py" line="679"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="687"/>
+        <location filename="../../messenger_gui/app.py" line="699"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="687"/>
+        <location filename="../../messenger_gui/app.py" line="699"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
@@ -755,12 +760,12 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="142"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="146"/>
         <source>Messenger is still running</source>
         <translation>O Messenger continua aberto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="144"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="148"/>
         <source>You will be notified of new messages. To quit, choose Quit from the tray icon&apos;s menu.</source>
         <translation>Você será avisado de novas mensagens. Para fechar de vez, escolha Sair no menu do ícone da bandeja.</translation>
     </message>
