@@ -14,6 +14,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import plistlib
 import re
 import shutil
 import signal
@@ -22,9 +23,11 @@ import sys
 import tarfile
 import time
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from xml.etree import ElementTree
 
 import pytest
 
@@ -162,6 +165,52 @@ def test_installer_scripts_are_valid_shell() -> None:
         result = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
         assert result.returncode == 0, f"{script}: {result.stderr}"
         assert os.access(script, os.X_OK), f"{script} is not executable"
+
+
+def test_macos_and_windows_recipes_are_well_formed() -> None:
+    """They cannot be built here; at least they parse and name what the build produces."""
+    with (PACKAGING / "macos" / "Info.plist").open("rb") as file:
+        info = plistlib.load(file)
+    assert info["CFBundleExecutable"] == "messenger"
+    assert info["CFBundleIconFile"] == "messenger.icns"
+    with (PACKAGING / "macos" / "org.messenger.server.plist").open("rb") as file:
+        job = plistlib.load(file)
+    assert job["ProgramArguments"][0].endswith("/messenger-server")
+    assert job["KeepAlive"] == {"SuccessfulExit": False}
+    service = ElementTree.parse(PACKAGING / "windows" / "messenger-server-service.xml").getroot()
+    assert service.findtext("executable") == "%BASE%\\messenger-server.exe"
+    setup = (PACKAGING / "windows" / "messenger.iss").read_text()
+    assert "dist\\messenger\\*" in setup and "dist\\messenger-server\\*" in setup
+
+
+@pytest.mark.slow
+def test_wheel_ships_resources_inside_messenger_gui(tmp_path: Path) -> None:
+    """``pip install .`` must put resources/ at messenger_gui/resources, where
+    messenger_gui.ui.resources looks in an installed wheel."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("messenger-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (ROOT / "resources").rglob("*"):
+        if path.suffix in {".svg", ".qm"}:
+            member = "messenger_gui/resources/" + path.relative_to(ROOT / "resources").as_posix()
+            assert member in names, member
+    assert not any(name.startswith("resources/") for name in names)
 
 
 # --- the built bundles and installers -------------------------------------------------------
