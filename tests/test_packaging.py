@@ -187,18 +187,16 @@ def test_macos_and_windows_recipes_are_well_formed() -> None:
 def test_wheel_ships_resources_inside_messenger_gui(tmp_path: Path) -> None:
     """``pip install .`` must put resources/ at messenger_gui/resources, where
     messenger_gui.ui.resources looks in an installed wheel."""
+    # Build from a copy: setuptools leaves build/lib behind, which must not go stale here.
+    source = tmp_path / "source"
+    for name in ("pyproject.toml", "README.md", "messenger_server", "messenger_gui", "resources"):
+        if (ROOT / name).is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+            shutil.copytree(ROOT / name, source / name, ignore=ignore)
+        else:
+            shutil.copy2(ROOT / name, source / name)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
