@@ -189,6 +189,7 @@ def test_wheel_ships_resources_inside_messenger_gui(tmp_path: Path) -> None:
     messenger_gui.ui.resources looks in an installed wheel."""
     # Build from a copy: setuptools leaves build/lib behind, which must not go stale here.
     source = tmp_path / "source"
+    source.mkdir()
     for name in ("pyproject.toml", "README.md", "messenger_server", "messenger_gui", "resources"):
         if (ROOT / name).is_dir():
             ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
