@@ -161,17 +161,14 @@ def run_app(
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from messenger_gui.app import AppController
+    from messenger_gui.ui.single_instance import ProfileLock
 
     app, _translators = _create_application(lang)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    controller = AppController(profile, server=server, use_tls=use_tls, geometry=geometry)
-    _signal_timer = _quit_on_signals(controller)
     log.info("profile %s", profile)
-    try:
-        with loop:
-            return int(loop.run_until_complete(controller.run()))
-    except (ValueError, OSError, storage.SchemaTooNewError) as exc:
+
+    def cannot_start(exc: BaseException) -> int:
         log.error("cannot open the profile %s: %s", profile, exc)
         QMessageBox.critical(
             None,
@@ -181,6 +178,27 @@ def run_app(
             .replace("%2", str(exc)),
         )
         return 1
+
+    try:
+        lock = ProfileLock(profile)
+    except OSError as exc:
+        return cannot_start(exc)
+    with loop:
+        if not lock.acquire():
+            if loop.run_until_complete(lock.ask_running_instance_to_show()):
+                log.info("Messenger already runs with this profile: brought its window forward")
+            else:
+                print(f"messenger: already running with the profile {profile}", file=sys.stderr)
+            return 0
+        controller = AppController(profile, server=server, use_tls=use_tls, geometry=geometry)
+        _signal_timer = _quit_on_signals(controller)
+        try:
+            loop.run_until_complete(lock.serve(controller.show_window))
+            return int(loop.run_until_complete(controller.run()))
+        except (ValueError, OSError, storage.SchemaTooNewError) as exc:
+            return cannot_start(exc)
+        finally:
+            loop.run_until_complete(lock.release())
 
 
 def _quit_on_signals(controller: AppController) -> QTimer:

@@ -315,7 +315,11 @@ class AppController(QObject):
             self.settings.setValue(SPLITTER_KEY, splitter.saveState())
 
     def show_window(self) -> None:
-        """Bring the main window back (from the tray or a notification)."""
+        """Bring the main window back (from the tray, a notification or a second start)."""
+        if self.window is None and self.welcome is not None:
+            self.welcome.show()
+            self.welcome.raise_()
+            self.welcome.activateWindow()
         if self.window is not None:
             self.window.show()
             self.window.showNormal()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,12 +10,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import qasync
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator, Signal
 from PySide6.QtWidgets import QApplication
 
 from messenger_gui.__main__ import build_parser, main
 from messenger_gui.ui import i18n, qt_workarounds
 from messenger_gui.ui.resources import resource_path
+from messenger_gui.ui.single_instance import ProfileLock
 
 
 def isolated_environment(home: Path) -> dict[str, str]:
@@ -134,3 +137,33 @@ def test_signal_emit_reference_bug_is_neutralised() -> None:
     for _ in range(100_000):
         probe.fired.emit()
     assert len(count) == 100_000
+
+
+def test_second_start_on_a_profile_shows_the_running_window(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    first, second = ProfileLock(tmp_path / "p"), ProfileLock(tmp_path / "p")
+    shown: list[bool] = []
+
+    async def scenario() -> bool:
+        assert first.acquire()
+        await first.serve(lambda: shown.append(True))
+        assert not second.acquire()
+        told = await second.ask_running_instance_to_show()
+        for _ in range(100):
+            if shown:
+                break
+            await asyncio.sleep(0.02)
+        await first.release()
+        return told
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        assert loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    assert shown == [True]
+    assert second.acquire()  # free again once the first app has quit
+    assert not (tmp_path / "p" / "app.sock").exists()
