@@ -240,7 +240,9 @@ class AppController(QObject):
             return
         log.info("registered as %s at %s:%d", identity.client_id, host, port)
         self.identity = identity
-        welcome.registration_succeeded(identity.client_id, identity.display_name)
+        welcome.registration_succeeded(
+            identity.client_id, identity.display_name, identity.tls_fingerprint
+        )
 
     def _welcome_done(self) -> None:
         welcome, self.welcome = self.welcome, None

@@ -94,6 +94,7 @@ def test_welcome_shows_the_new_id_with_copy_and_continue(qtbot: QtBot) -> None:
     assert dialog.pages.currentIndex() == 1
     assert dialog.id_label.text() == "K7QM-4XPA"
     assert "Maria" in dialog.done_title.text()
+    assert not dialog.fingerprint_label.isVisibleTo(dialog)  # no TLS pin to show
     dialog.copy_button.click()
     assert QGuiApplication.clipboard().text() == "K7QM-4XPA"
     with qtbot.waitSignal(dialog.accepted):
@@ -324,3 +325,11 @@ def test_search_without_results_says_so(qtbot: QtBot, tmp_path: Path) -> None:
     assert dialog.results.count() == 0
     assert dialog.status_label.text() == "No messages found."
     store.close()
+
+
+def test_welcome_shows_the_pinned_certificate_fingerprint(qtbot: QtBot) -> None:
+    dialog = WelcomeDialog("chat.example.org", 7850, use_tls=True)
+    qtbot.addWidget(dialog)
+    dialog.registration_succeeded("K7QM-4XPA", "Maria", "AB:CD:EF")
+    assert dialog.fingerprint_label.isVisibleTo(dialog)
+    assert "AB:CD:EF" in dialog.fingerprint_label.text()

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import trustme
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from messenger_gui.events import ConnectionState
+from messenger_gui.storage import load_client_data
 from tests.app_harness import Scenario, registered, scenario, wait_until
 
 __all__ = ["scenario"]
@@ -240,5 +243,33 @@ def test_search_finds_part_of_a_word_and_jumps_to_the_message(scenario: Scenario
         await wait_until(lambda: alice.controller.search_dialog is None, 3, "the jump")
         assert alice.window.current_conversation() == (bob.own_id, False)
         await wait_until(lambda: hit_visible(hit.local_id), 3, "the message to be shown")
+
+    scenario.run(run)
+
+
+def test_register_over_tls_pins_the_certificate_and_connects(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    authority = trustme.CA()  # not in the system store: the certificate is pinned on first use
+    issued = authority.issue_cert("127.0.0.1")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    issued.private_key_and_cert_chain_pem.write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+
+    async def run() -> None:
+        server = await scenario.start_server(tls_cert=cert, tls_key=key)
+        app = scenario.app("maria", server)
+        app.start()
+        welcome = app.controller.welcome
+        assert welcome is not None
+        app.qtbot.keyClicks(welcome.name_edit, "Maria")
+        welcome.tls_check.setChecked(True)
+        app.qtbot.mouseClick(welcome.register_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: welcome.pages.currentIndex() == 1, 10, "registration")
+        stored = load_client_data(app.profile)
+        assert stored is not None and stored.use_tls and stored.tls_fingerprint
+        assert stored.tls_fingerprint in welcome.fingerprint_label.text()
+        app.qtbot.mouseClick(welcome.continue_button, Qt.MouseButton.LeftButton)
+        await app.wait_online()
 
     scenario.run(run)

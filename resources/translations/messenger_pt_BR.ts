@@ -67,39 +67,39 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="277"/>
-        <location filename="../../messenger_gui/app.py" line="482"/>
+        <location filename="../../messenger_gui/app.py" line="279"/>
+        <location filename="../../messenger_gui/app.py" line="488"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="295"/>
+        <location filename="../../messenger_gui/app.py" line="297"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="354"/>
-        <location filename="../../messenger_gui/app.py" line="432"/>
+        <location filename="../../messenger_gui/app.py" line="360"/>
+        <location filename="../../messenger_gui/app.py" line="438"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="456"/>
+        <location filename="../../messenger_gui/app.py" line="462"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="458"/>
+        <location filename="../../messenger_gui/app.py" line="464"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="462"/>
+        <location filename="../../messenger_gui/app.py" line="468"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="463"/>
+        <location filename="../../messenger_gui/app.py" line="469"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -107,47 +107,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="467"/>
+        <location filename="../../messenger_gui/app.py" line="473"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="469"/>
+        <location filename="../../messenger_gui/app.py" line="475"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="470"/>
+        <location filename="../../messenger_gui/app.py" line="476"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="472"/>
+        <location filename="../../messenger_gui/app.py" line="478"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="473"/>
+        <location filename="../../messenger_gui/app.py" line="479"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="478"/>
+        <location filename="../../messenger_gui/app.py" line="484"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="480"/>
+        <location filename="../../messenger_gui/app.py" line="486"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="508"/>
+        <location filename="../../messenger_gui/app.py" line="514"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="513"/>
+        <location filename="../../messenger_gui/app.py" line="519"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -155,27 +155,27 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="672"/>
+        <location filename="../../messenger_gui/app.py" line="678"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="679"/>
+        <location filename="../../messenger_gui/app.py" line="685"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="679"/>
+        <location filename="../../messenger_gui/app.py" line="685"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="699"/>
+        <location filename="../../messenger_gui/app.py" line="705"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="699"/>
+        <location filename="../../messenger_gui/app.py" line="705"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
@@ -844,17 +844,24 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <translation>Copiar ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="245"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="249"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="273"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="286"/>
+        <source>The server&apos;s certificate was pinned. Its SHA-256 fingerprint, to compare with your administrator&apos;s:
+%1</source>
+        <translation>O certificado do servidor foi fixado. A impressão digital SHA-256 dele, para comparar com a do seu administrador:
+%1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="292"/>
         <source>You&apos;re all set, %1!</source>
         <translation>Tudo pronto, %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="280"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="299"/>
         <source>Copied</source>
         <translation>Copiado</translation>
     </message>
@@ -862,12 +869,12 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>main</name>
     <message>
-        <location filename="../../messenger_gui/__main__.py" line="178"/>
+        <location filename="../../messenger_gui/__main__.py" line="175"/>
         <source>Messenger cannot start</source>
         <translation>O Messenger não pode iniciar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/__main__.py" line="179"/>
+        <location filename="../../messenger_gui/__main__.py" line="176"/>
         <source>The profile in %1 cannot be opened:
 %2</source>
         <translation>O perfil em %1 não pode ser aberto:

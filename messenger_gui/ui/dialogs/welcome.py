@@ -242,6 +242,10 @@ class WelcomeDialog(QDialog):
         self.copy_button = QPushButton(self.tr("Copy ID"))
         self.copy_button.setAutoDefault(False)
         self.copied_label = QLabel()
+        self.fingerprint_label = QLabel()
+        self.fingerprint_label.setWordWrap(True)
+        self.fingerprint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fingerprint_label.hide()
         self.continue_button = QPushButton(self.tr("Continue"))
         self.continue_button.setDefault(True)
         copy_row = QHBoxLayout()
@@ -259,6 +263,7 @@ class WelcomeDialog(QDialog):
         layout.addSpacing(12)
         layout.addWidget(self.id_label)
         layout.addLayout(copy_row)
+        layout.addWidget(self.fingerprint_label)
         layout.addStretch(1)
         layout.addLayout(buttons)
 
@@ -266,9 +271,23 @@ class WelcomeDialog(QDialog):
         self.continue_button.clicked.connect(self.accept)
         return page
 
-    def registration_succeeded(self, client_id: str, display_name: str) -> None:
-        """Show the new ID; the user copies it and continues (the dialog is accepted)."""
+    def registration_succeeded(
+        self, client_id: str, display_name: str, tls_fingerprint: str | None = None
+    ) -> None:
+        """Show the new ID; the user copies it and continues (the dialog is accepted).
+
+        ``tls_fingerprint`` is the pinned certificate of a self-signed TLS server: shown so
+        the user can compare it with the one the administrator published.
+        """
         self._set_busy(False)
+        if tls_fingerprint:
+            self.fingerprint_label.setText(
+                self.tr(
+                    "The server's certificate was pinned. Its SHA-256 fingerprint, to compare "
+                    "with your administrator's:\n%1"
+                ).replace("%1", tls_fingerprint)
+            )
+            self.fingerprint_label.show()
         self._client_id = client_id
         self.done_title.setText(self.tr("You're all set, %1!").replace("%1", display_name))
         self.id_label.setText(client_id)
