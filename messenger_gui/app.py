@@ -190,9 +190,13 @@ class AppController(QObject):
             self.spawn(self._shutdown(code), name="shutdown")
 
     async def _shutdown(self, code: int) -> None:
+        """Every step runs even if an earlier one fails: quitting must always end."""
         self._retry_timer.stop()
         if self.client is not None:
-            await self.client.stop()
+            try:
+                await self.client.stop()
+            except Exception:
+                log.exception("stopping the client failed")
         for dialog in (
             self.welcome,
             self.add_contact_dialog,
@@ -210,7 +214,10 @@ class AppController(QObject):
             self._save_geometry(self.window)
             self.window.close()
         if self.store is not None:
-            self.store.close()
+            try:
+                self.store.close()
+            except Exception:
+                log.exception("closing the history failed")
             self.store = None
         self.settings.sync()
         self.stopped = True

@@ -231,7 +231,9 @@ def test_search_finds_part_of_a_word_and_jumps_to_the_message(scenario: Scenario
                 view.viewport().rect()
             )
 
-        alice.window.search_requested.emit()
+        alice.activate()
+        await wait_until(alice.window.isActiveWindow, 3, "alice's window to be active")
+        alice.qtbot.keyClick(alice.window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
         search = alice.controller.search_dialog
         assert search is not None
         alice.qtbot.keyClicks(search.query_edit, "reserv")
