@@ -15,6 +15,7 @@ from messenger_gui.client import MessengerClient
 from messenger_gui.events import ConnectionState
 from messenger_gui.storage import ClientStore, load_client_data
 from tests.app_harness import Scenario, registered, scenario, wait_until
+from tests.conftest import RunningServer
 
 __all__ = ["scenario"]
 
@@ -200,5 +201,25 @@ def test_closing_the_window_without_a_tray_quits_cleanly(scenario: Scenario) -> 
         await wait_until(lambda: bob.controller.stopped, 5, "bob's app to stop")
         assert bob.client.state == ConnectionState.OFFLINE
         assert not bob.window.isVisible()
+
+    scenario.run(run)
+
+
+def test_server_option_overrides_the_stored_address(scenario: Scenario) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        (alice,) = await registered(scenario, server, "Alice")
+        await alice.quit()
+        old_port = server.port
+        await server.stop()
+        moved = RunningServer(server.settings.data_dir)  # same data, a new port
+        await moved.start()
+        scenario.servers.append(moved)
+        assert moved.port != old_port
+        again = scenario.app("alice", moved)  # as with --server 127.0.0.1:<new port>
+        again.start()
+        await again.wait_online()
+        stored = load_client_data(again.profile)
+        assert stored is not None and stored.server_port == old_port  # not rewritten
 
     scenario.run(run)
