@@ -16,7 +16,7 @@ import datetime
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from messenger_server import __version__
@@ -55,6 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _on_shutdown_signals(callback: Callable[[], None]) -> None:
+    """Call ``callback`` on the running loop at SIGTERM or SIGINT (and, on Windows, at
+    Ctrl+Break, which is what a service manager sends), wherever the platform allows."""
+    loop = asyncio.get_running_loop()
+    signals = [signal.SIGTERM, signal.SIGINT]
+    if hasattr(signal, "SIGBREAK"):  # Windows
+        signals.append(signal.SIGBREAK)
+    for signum in signals:
+        try:
+            loop.add_signal_handler(signum, callback)
+        except NotImplementedError:  # Windows event loops have no add_signal_handler
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(callback))
+
+
 async def serve(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT, then shut down gracefully. Returns the exit code."""
     storage = SQLiteStorage(settings.database_path)
@@ -67,9 +81,7 @@ async def serve(settings: Settings) -> int:
         await storage.close()
         return 1
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    _on_shutdown_signals(stop.set)
     await stop.wait()
     await server.stop()
     await storage.close()
