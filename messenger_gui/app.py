@@ -124,6 +124,7 @@ class AppController(QObject):
         self._retry_timer.timeout.connect(self._show_state)
         self._state_event: StateChanged | None = None
         self._pending_reads: dict[str, tuple[bool, int]] = {}
+        self._last_notified: tuple[str, bool] | None = None
 
     # --- coroutines from slots ---
 
@@ -267,6 +268,7 @@ class AppController(QObject):
         window = self.window = MainWindow(self.store, identity.client_id, identity.display_name)
         self.tray = Tray(window, self.settings)
         self.tray.show_requested.connect(self.show_window)
+        self.tray.notification_clicked.connect(self._open_notified)
         self.tray.quit_requested.connect(lambda: self.quit(0))
         if self.tray.available:
             self._add_close_to_tray_option(window, self.tray)
@@ -416,8 +418,16 @@ class AppController(QObject):
         self._update_unread()
 
     def _update_unread(self) -> None:
-        if self.tray is not None and self.store is not None:
-            self.tray.set_unread(self.store.total_unread())
+        """The unread total in the tray and the window title ("Messenger (3)"), which the
+        taskbar shows even without a tray."""
+        if self.store is None:
+            return
+        total = self.store.total_unread()
+        if self.tray is not None:
+            self.tray.set_unread(total)
+        if self.window is not None:
+            title = self.tr("Messenger")
+            self.window.setWindowTitle(f"{title} ({total})" if total else title)
 
     # --- events from the client core ---
 
@@ -524,7 +534,14 @@ class AppController(QObject):
                 text = text[: NOTIFICATION_PREVIEW_CHARS - 1] + "…"
             if len(new) > 1:
                 text = self.tr("%n new message(s)", "", len(new)) + " — " + text
+            self._last_notified = (conversation, last.is_group)
             self.tray.notify(title, text)
+
+    def _open_notified(self) -> None:
+        """A click on a notification opens the conversation it was about."""
+        if self.window is not None and self._last_notified is not None:
+            self.show_window()
+            self.window.open_conversation(*self._last_notified)
 
     def _warn(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok)

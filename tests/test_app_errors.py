@@ -181,14 +181,17 @@ def test_notification_only_when_the_chat_is_not_in_view(scenario: Scenario) -> N
         alice.type_and_send("Dinner at eight?")
         await wait_until(lambda: shown, 5, "a notification")
         assert shown == [("Alice", "Dinner at eight?")]
+        assert bob.window.windowTitle() == "Messenger (1)"  # the taskbar shows it too
+        bob.controller.tray.notification_clicked.emit()  # a click opens that chat
+        assert bob.window.current_conversation() == (alice.own_id, False)
 
-        bob.open_chat(alice.own_id)
         bob.activate()
         await wait_until(bob.window.isActiveWindow, 3, "bob's window to be active")
         alice.type_and_send("Or nine")
         await wait_until(lambda: len(bob.messages(alice.own_id)) == 2, 5, "second message")
         assert shown == [("Alice", "Dinner at eight?")]  # Bob was looking at the chat
         await wait_until(lambda: bob.store.total_unread() == 0, 5, "read")
+        assert bob.window.windowTitle() == "Messenger"
 
     scenario.run(run)
 

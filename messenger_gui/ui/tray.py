@@ -38,6 +38,8 @@ class Tray(QObject):
 
     show_requested = Signal()
     quit_requested = Signal()
+    notification_clicked = Signal()
+    """The user clicked the last notification (the window is shown as well)."""
     notification_shown = Signal(str, str)
     """(title, text) of every notification, shown in the tray or as a window alert."""
 
@@ -62,6 +64,7 @@ class Tray(QObject):
             self.icon.setContextMenu(menu)
             self.icon.activated.connect(self._activated)
             self.icon.messageClicked.connect(self.show_requested)
+            self.icon.messageClicked.connect(self.notification_clicked)
             self.icon.show()
         else:
             log.info("no system tray: closing the window quits, notifications alert the window")

@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="469"/>
+        <location filename="../../messenger_gui/app.py" line="486"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="519"/>
+        <location filename="../../messenger_gui/app.py" line="536"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -56,7 +56,7 @@
 <context>
     <name>Tray</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/tray.py" line="84"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="87"/>
         <source>Messenger — %n unread message(s)</source>
         <translation>
             <numerusform>Messenger — %n unread message</numerusform>

@@ -67,39 +67,44 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="279"/>
-        <location filename="../../messenger_gui/app.py" line="488"/>
+        <location filename="../../messenger_gui/app.py" line="288"/>
+        <location filename="../../messenger_gui/app.py" line="505"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="297"/>
+        <location filename="../../messenger_gui/app.py" line="306"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="360"/>
-        <location filename="../../messenger_gui/app.py" line="438"/>
+        <location filename="../../messenger_gui/app.py" line="369"/>
+        <location filename="../../messenger_gui/app.py" line="455"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="462"/>
+        <location filename="../../messenger_gui/app.py" line="429"/>
+        <source>Messenger</source>
+        <translation>Messenger</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="479"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="464"/>
+        <location filename="../../messenger_gui/app.py" line="481"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="468"/>
+        <location filename="../../messenger_gui/app.py" line="485"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="469"/>
+        <location filename="../../messenger_gui/app.py" line="486"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -107,47 +112,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="473"/>
+        <location filename="../../messenger_gui/app.py" line="490"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="475"/>
+        <location filename="../../messenger_gui/app.py" line="492"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="476"/>
+        <location filename="../../messenger_gui/app.py" line="493"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="478"/>
+        <location filename="../../messenger_gui/app.py" line="495"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="479"/>
+        <location filename="../../messenger_gui/app.py" line="496"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="484"/>
+        <location filename="../../messenger_gui/app.py" line="501"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="486"/>
+        <location filename="../../messenger_gui/app.py" line="503"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="514"/>
+        <location filename="../../messenger_gui/app.py" line="531"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="519"/>
+        <location filename="../../messenger_gui/app.py" line="536"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -155,27 +160,27 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="678"/>
+        <location filename="../../messenger_gui/app.py" line="702"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="685"/>
+        <location filename="../../messenger_gui/app.py" line="709"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="685"/>
+        <location filename="../../messenger_gui/app.py" line="709"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="705"/>
+        <location filename="../../messenger_gui/app.py" line="729"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="705"/>
+        <location filename="../../messenger_gui/app.py" line="729"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
@@ -732,17 +737,17 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="55"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="57"/>
         <source>Show Messenger</source>
         <translation>Mostrar o Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="56"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="58"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/tray.py" line="84"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="87"/>
         <source>Messenger — %n unread message(s)</source>
         <translation>
             <numerusform>Messenger — %n mensagem não lida</numerusform>
@@ -750,22 +755,22 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="86"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="89"/>
         <source>Messenger — offline</source>
         <translation>Messenger — sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="87"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="90"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="146"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="149"/>
         <source>Messenger is still running</source>
         <translation>O Messenger continua aberto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="148"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="151"/>
         <source>You will be notified of new messages. To quit, choose Quit from the tray icon&apos;s menu.</source>
         <translation>Você será avisado de novas mensagens. Para fechar de vez, escolha Sair no menu do ícone da bandeja.</translation>
     </message>
