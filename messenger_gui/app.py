@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -463,7 +464,7 @@ class AppController(QObject):
         self.state = event.state
         self._state_event = event
         if event.state == ConnectionState.WAITING and event.retry_in is not None:
-            self._retry_deadline = asyncio.get_event_loop().time() + event.retry_in
+            self._retry_deadline = time.monotonic() + event.retry_in
             self._retry_timer.start()
         else:
             self._retry_timer.stop()
@@ -480,7 +481,7 @@ class AppController(QObject):
         if state == ConnectionState.CONNECTING:
             return self.tr("Connecting…")
         if state == ConnectionState.WAITING:
-            seconds = max(0, round(self._retry_deadline - asyncio.get_event_loop().time()))
+            seconds = max(0, round(self._retry_deadline - time.monotonic()))
             if seconds <= 0:
                 return self.tr("Offline — retrying…")
             return self.tr("Offline — retrying in %n s", "", seconds)

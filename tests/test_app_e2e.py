@@ -78,7 +78,7 @@ def test_message_typed_while_server_is_down_is_sent_once_it_returns(scenario: Sc
         await wait_until(
             lambda: alice.controller.state == ConnectionState.WAITING, 5, "alice offline"
         )
-        assert "Offline" in alice.window.connection_label.text()
+        assert "Offline — retrying" in alice.window.connection_label.text()
         retry = alice.controller.retry_button
         assert retry is not None and retry.isVisibleTo(alice.window)
 
