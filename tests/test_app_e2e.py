@@ -200,6 +200,7 @@ def test_history_survives_an_app_restart(scenario: Scenario) -> None:
         alice.type_and_send("First")
         alice.type_and_send("Second")
         await wait_until(lambda: alice.status_of(bob.own_id, "Second") == "delivered", 5, "sent")
+        alice.window.resize(760, 520)
         await alice.quit()
 
         again = scenario.app("alice", server)
@@ -209,6 +210,7 @@ def test_history_survives_an_app_restart(scenario: Scenario) -> None:
         again.open_chat(bob.own_id)
         assert again.shown_texts() == ["First", "Second"]
         assert again.store.contact(bob.own_id) is not None
+        assert (again.window.width(), again.window.height()) == (760, 520)  # as it was left
 
     scenario.run(run)
 
