@@ -295,5 +295,6 @@ async def test_disabling_a_client(storage: SQLiteStorage) -> None:
     assert client is not None and client.disabled
     assert not await storage.client_exists(alice)
     assert not await storage.set_client_disabled("ZZZZ-ZZZZ", True)
-    clients = await storage.list_clients()
-    assert clients[0].client_id == alice
+    listed = {client.client_id: client.disabled for client in await storage.list_clients()}
+    assert listed[alice] is True
+    assert list(listed.values()).count(True) == 1
