@@ -348,8 +348,18 @@ class AppController(QObject):
             self.client.reconnect_now()
 
     def copy_id(self) -> None:
+        """Put this client's ID on the clipboard, and say so for a moment."""
         if self.identity is not None:
             QGuiApplication.clipboard().setText(self.identity.client_id)
+            self._status_message(
+                self.tr("Your ID %1 is copied: paste it to whoever wants to add you.").replace(
+                    "%1", self.identity.client_id
+                )
+            )
+
+    def _status_message(self, text: str, ms: int = 4000) -> None:
+        if self.window is not None:
+            self.window.statusBar().showMessage(text, ms)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """When the main window becomes active, confirm what the open chat shows."""
@@ -569,6 +579,7 @@ class AppController(QObject):
             return self.add_contact_dialog
         existing = [c.client_id for c in self.store.contacts()]
         dialog = AddContactDialog(self.identity.client_id, existing, self.window)
+        dialog.offer_clipboard(QGuiApplication.clipboard().text())
         self.add_contact_dialog = dialog
         dialog.lookup_requested.connect(
             lambda client_id: self._run(dialog, self._lookup(dialog, client_id), "lookup")
@@ -730,6 +741,7 @@ class AppController(QObject):
             self._warn(self.tr("Export failed"), self.tr("Could not write %1.").replace("%1", path))
             return
         log.info("exported %s to %s", conversation, path)
+        self._status_message(self.tr("Chat exported to %1").replace("%1", path), 6000)
 
     def _run(self, dialog: Any, coro: Coroutine[Any, Any, None], name: str) -> None:
         """Run a dialog's operation; a failure is shown in the dialog, never lost."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -199,6 +200,18 @@ class Scenario:
         for server in self.servers:
             await server.close_clients()
             await server.stop()
+        # Destroy the widgets here, while the loop runs, rather than whenever the garbage
+        # collector gets to them (possibly in the middle of the next test's events).
+        for app in self.apps:
+            for widget in (app.controller.window, app.controller.welcome):
+                if widget is not None:
+                    widget.deleteLater()
+            app.controller.deleteLater()
+        self.apps.clear()
+        for _ in range(3):
+            self.qapp.processEvents()
+            await asyncio.sleep(0)
+        gc.collect()
 
     def run(self, scenario: Callable[[], Awaitable[T]], timeout: float = SCENARIO_TIMEOUT) -> T:
         """Run ``scenario()`` to completion on a fresh qasync loop, then stop every app and

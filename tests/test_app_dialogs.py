@@ -333,3 +333,15 @@ def test_welcome_shows_the_pinned_certificate_fingerprint(qtbot: QtBot) -> None:
     dialog.registration_succeeded("K7QM-4XPA", "Maria", "AB:CD:EF")
     assert dialog.fingerprint_label.isVisibleTo(dialog)
     assert "AB:CD:EF" in dialog.fingerprint_label.text()
+
+
+def test_add_contact_offers_an_id_found_on_the_clipboard(qtbot: QtBot) -> None:
+    dialog = AddContactDialog(ALICE, [])
+    qtbot.addWidget(dialog)
+    dialog.offer_clipboard("Hello there")
+    assert dialog.id_edit.text() == ""
+    dialog.offer_clipboard(ALICE)  # one's own ID is not offered
+    assert dialog.id_edit.text() == ""
+    dialog.offer_clipboard(" ca20 2222\n")
+    assert dialog.id_edit.text() == CAROL
+    assert dialog.lookup_button.isEnabled()

@@ -159,6 +159,7 @@ def test_export_chat_as_html_and_json(scenario: Scenario, tmp_path: Path) -> Non
             dialog.selectFile(str(target))
             dialog.accept()
             await wait_until(target.exists, 3, f"the {fmt} export")
+        assert "export.json" in alice.window.statusBar().currentMessage()
         page = (tmp_path / "export.html").read_text(encoding="utf-8")
         assert "Fish &amp; chips &lt;tonight&gt;?" in page
         items = json.loads((tmp_path / "export.json").read_text(encoding="utf-8"))

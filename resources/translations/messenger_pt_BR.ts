@@ -39,27 +39,27 @@
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="131"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="139"/>
         <source>This is not an ID. An ID looks like K7QM-4XPA.</source>
         <translation>Isso não é um ID. Um ID é assim: K7QM-4XPA.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="136"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="144"/>
         <source>That&apos;s your own ID.</source>
         <translation>Esse é o seu próprio ID.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="139"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="147"/>
         <source>%1 is already one of your contacts.</source>
         <translation>%1 já está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="143"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="151"/>
         <source>Looking up %1…</source>
         <translation>Procurando %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="168"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="176"/>
         <source>Found: %1</source>
         <translation>Encontrado: %1</translation>
     </message>
@@ -67,44 +67,49 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="288"/>
-        <location filename="../../messenger_gui/app.py" line="505"/>
+        <location filename="../../messenger_gui/app.py" line="289"/>
+        <location filename="../../messenger_gui/app.py" line="516"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="306"/>
+        <location filename="../../messenger_gui/app.py" line="307"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="369"/>
-        <location filename="../../messenger_gui/app.py" line="455"/>
+        <location filename="../../messenger_gui/app.py" line="355"/>
+        <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
+        <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="380"/>
+        <location filename="../../messenger_gui/app.py" line="466"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="429"/>
+        <location filename="../../messenger_gui/app.py" line="440"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="479"/>
+        <location filename="../../messenger_gui/app.py" line="490"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="481"/>
+        <location filename="../../messenger_gui/app.py" line="492"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="485"/>
+        <location filename="../../messenger_gui/app.py" line="496"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="486"/>
+        <location filename="../../messenger_gui/app.py" line="497"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -112,47 +117,47 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="490"/>
+        <location filename="../../messenger_gui/app.py" line="501"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="492"/>
+        <location filename="../../messenger_gui/app.py" line="503"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="493"/>
+        <location filename="../../messenger_gui/app.py" line="504"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="495"/>
+        <location filename="../../messenger_gui/app.py" line="506"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="496"/>
+        <location filename="../../messenger_gui/app.py" line="507"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="501"/>
+        <location filename="../../messenger_gui/app.py" line="512"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="503"/>
+        <location filename="../../messenger_gui/app.py" line="514"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="531"/>
+        <location filename="../../messenger_gui/app.py" line="542"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="536"/>
+        <location filename="../../messenger_gui/app.py" line="547"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -160,29 +165,34 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="702"/>
+        <location filename="../../messenger_gui/app.py" line="714"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="709"/>
+        <location filename="../../messenger_gui/app.py" line="721"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="709"/>
+        <location filename="../../messenger_gui/app.py" line="721"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="729"/>
+        <location filename="../../messenger_gui/app.py" line="741"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="729"/>
+        <location filename="../../messenger_gui/app.py" line="741"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="744"/>
+        <source>Chat exported to %1</source>
+        <translation>Conversa exportada para %1</translation>
     </message>
 </context>
 <context>

@@ -99,6 +99,14 @@ class AddContactDialog(QDialog):
         self.cancel_button.clicked.connect(self.reject)
         self._id_changed()
 
+    def offer_clipboard(self, text: str) -> None:
+        """Pre-fill the ID when the clipboard holds someone else's (pasted from a chat or
+        an e-mail): the user only has to press Enter."""
+        client_id = normalize_client_id(text) if len(text) <= 32 else None
+        if client_id is not None and client_id != self._own_id and not self.id_edit.text():
+            self.id_edit.setText(client_id)
+            self.id_edit.selectAll()
+
     @property
     def found_id(self) -> str | None:
         """The ID looked up successfully, ready to add."""
