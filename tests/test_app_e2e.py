@@ -277,3 +277,41 @@ def test_register_over_tls_pins_the_certificate_and_connects(
         await app.wait_online()
 
     scenario.run(run)
+
+
+def test_offline_member_finds_the_group_and_its_messages_when_starting(
+    scenario: Scenario,
+) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob = await registered(scenario, server, "Alice", "Bob")
+        await bob.quit()
+        alice.window.new_group_requested.emit()
+        dialog = alice.controller.new_group_dialog
+        assert dialog is not None
+        alice.qtbot.keyClicks(dialog.name_edit, "Book club")
+        dialog.set_checked(bob.own_id)
+        alice.qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: alice.controller.new_group_dialog is None, 5, "the group")
+        current = alice.window.current_conversation()
+        assert current is not None
+        alice.type_and_send("First book: Dom Casmurro")
+
+        bob_again = scenario.app("bob", server)
+        bob_again.start()
+        await bob_again.wait_online()
+        await wait_until(
+            lambda: bob_again.window.conversation_model.row_of(current[0]) is not None,
+            5,
+            "the group in bob's list",
+        )
+        await wait_until(
+            lambda: (
+                [m.text for m in bob_again.messages(current[0])] == ["First book: Dom Casmurro"]
+            ),
+            5,
+            "the group message",
+        )
+        assert bob_again.store.total_unread() == 1
+
+    scenario.run(run)
