@@ -64,6 +64,7 @@ class GroupInfoDialog(QDialog):
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.count_label = QLabel()
         self.member_list = QListWidget()
+        self.member_list.setStyleSheet("QListWidget::item { padding: 6px 4px; }")
         self.remove_button = QPushButton(self.tr("Remove from group"))
         self.remove_button.setAutoDefault(False)
         self.add_combo = QComboBox()

@@ -46,6 +46,7 @@ class NewGroupDialog(QDialog):
         self.filter_edit.setPlaceholderText(self.tr("Search contacts"))
         self.filter_edit.setClearButtonEnabled(True)
         self.member_list = QListWidget()
+        self.member_list.setStyleSheet("QListWidget::item { padding: 6px 4px; }")
         for contact in sorted(contacts, key=lambda c: c.name.casefold()):
             item = QListWidgetItem(f"{contact.name}  ·  {contact.client_id}")
             item.setData(_ID_ROLE, contact.client_id)
