@@ -236,6 +236,23 @@ class Scenario:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
             asyncio.set_event_loop(None)
+            kill_loop_timers(loop)
+
+
+def kill_loop_timers(loop: Any) -> None:
+    """Unregister the Qt timers a closed qasync loop still holds.
+
+    ``QEventLoop.close()`` only marks its timer object stopped; each pending ``call_later``
+    (keep-alive pings, timeouts) stays registered with Qt until it fires, possibly long
+    after this test, when the loop and its timer object may be gone.
+    """
+    timer = getattr(loop, "_timer", None)
+    callbacks = getattr(timer, "_SimpleTimer__callbacks", None)
+    if timer is None or not isinstance(callbacks, dict):
+        return
+    for timer_id in list(callbacks):
+        timer.killTimer(timer_id)
+    callbacks.clear()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from messenger_gui.__main__ import build_parser, main
 from messenger_gui.ui import i18n, qt_workarounds
 from messenger_gui.ui.resources import resource_path
 from messenger_gui.ui.single_instance import ProfileLock
+from tests.app_harness import kill_loop_timers
 
 
 def isolated_environment(home: Path) -> dict[str, str]:
@@ -164,6 +165,7 @@ def test_second_start_on_a_profile_shows_the_running_window(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+        kill_loop_timers(loop)
     assert shown == [True]
     assert second.acquire()  # free again once the first app has quit
     assert not (tmp_path / "p" / "app.sock").exists()
