@@ -227,3 +227,23 @@ def test_server_option_overrides_the_stored_address(scenario: Scenario) -> None:
         assert stored is not None and stored.server_port == old_port  # not rewritten
 
     scenario.run(run)
+
+
+def test_a_message_the_server_refuses_for_good_is_reported(scenario: Scenario) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob = await registered(scenario, server, "Alice", "Bob")
+        group = await alice.client.create_group("Plans", [bob.own_id])
+        await wait_until(lambda: bob.store.group(group.group_id) is not None, 5, "the group")
+        await bob.quit()
+        await alice.client.remove_member(group.group_id, bob.own_id)
+        bob_again = scenario.app("bob", server)
+        bob_again.start()  # still thinks it is a member until the server says otherwise
+        await bob_again.client.send_message(group.group_id, True, "Am I still here?")
+        await wait_until(lambda: bob_again.controller.last_error_box is not None, 5, "a report")
+        box = bob_again.controller.last_error_box
+        assert box is not None
+        assert "not a member" in box.text()
+        assert box.windowTitle() == "Message not sent"
+
+    scenario.run(run)
