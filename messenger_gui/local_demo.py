@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -75,6 +76,19 @@ def _alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     return True
+
+
+def set_aside_stale_profiles(data: Path) -> None:
+    """The demo server's data is new (deleted, or never made): profiles registered with
+    the old one would be refused, so move them aside (``demo-alice.stale``) and start
+    afresh."""
+    for folder, _ in PEOPLE:
+        directory = data / f"demo-{folder}"
+        if directory.exists():
+            stale = directory.with_name(directory.name + ".stale")
+            shutil.rmtree(stale, ignore_errors=True)
+            directory.rename(stale)
+            print(f"The demo server is new: moved the old profile to {stale}")
 
 
 async def prepare_profiles(host: str, port: int, data: Path) -> list[ClientData]:
@@ -158,6 +172,8 @@ def run_demo(data: Path, host: str, port: int, lang: str | None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     server_dir = data / "demo-server"
+    if not (server_dir / "messenger.db").exists():
+        set_aside_stale_profiles(data)
     server_dir.mkdir(parents=True, exist_ok=True)
     print(f"Starting messenger-server on {host}:{port} (data in {server_dir})")
     server = subprocess.Popen(

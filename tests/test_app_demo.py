@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from messenger_gui.local_demo import GREETING, prepare_profiles, wait_until_listening
+from messenger_gui.local_demo import (
+    GREETING,
+    prepare_profiles,
+    set_aside_stale_profiles,
+    wait_until_listening,
+)
 from messenger_gui.storage import ClientStore, load_client_data
 from tests.conftest import RunningServer
 
@@ -45,3 +50,13 @@ def test_wait_until_listening() -> None:
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()
     assert not wait_until_listening("127.0.0.1", closed_port, timeout=5, pid=finished.pid)
+
+
+def test_profiles_of_a_vanished_demo_server_are_set_aside(tmp_path: Path) -> None:
+    (tmp_path / "demo-alice").mkdir()
+    (tmp_path / "demo-alice" / "identity.json").write_text("{}")
+    (tmp_path / "demo-alice.stale").mkdir()  # from an earlier time: replaced
+    set_aside_stale_profiles(tmp_path)
+    assert not (tmp_path / "demo-alice").exists()
+    assert (tmp_path / "demo-alice.stale" / "identity.json").read_text() == "{}"
+    assert not (tmp_path / "demo-bob.stale").exists()  # there was no Bob to move
