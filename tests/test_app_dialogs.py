@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from messenger_gui.storage import ClientStore, Contact, GroupMember, StoredGroup
+from messenger_gui.storage import ClientStore, Contact, GroupMember, SearchHit, StoredGroup
 from messenger_gui.ui import qt_workarounds
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog, normalize_client_id
 from messenger_gui.ui.dialogs.errors import describe_error
@@ -345,3 +345,18 @@ def test_add_contact_offers_an_id_found_on_the_clipboard(qtbot: QtBot) -> None:
     dialog.offer_clipboard(" ca20 2222\n")
     assert dialog.id_edit.text() == CAROL
     assert dialog.lookup_button.isEnabled()
+
+
+def test_search_says_when_only_the_newest_matches_are_shown(qtbot: QtBot) -> None:
+    def many(query: str, limit: int) -> list[SearchHit]:
+        return [
+            SearchHit(i, BOB, False, "in", BOB, "Bob", f"{query} {i}", i, i, 0, len(query))
+            for i in range(limit)
+        ]
+
+    dialog = SearchDialog(many, lambda _conversation: "Bob")
+    qtbot.addWidget(dialog)
+    dialog.query_edit.setText("hello")
+    dialog.run_search()
+    assert dialog.results.count() == 100
+    assert "newest 100" in dialog.status_label.text()

@@ -23,7 +23,7 @@
 <context>
     <name>GroupInfoDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="142"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="143"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n member</numerusform>
@@ -34,7 +34,7 @@
 <context>
     <name>NewGroupDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="129"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="130"/>
         <source>%n member(s) selected</source>
         <translation>
             <numerusform>%n member selected</numerusform>
@@ -45,7 +45,7 @@
 <context>
     <name>SearchDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="214"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="224"/>
         <source>%n message(s) found</source>
         <translation>
             <numerusform>%n message found</numerusform>

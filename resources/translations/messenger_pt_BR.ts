@@ -425,47 +425,47 @@
 <context>
     <name>GroupInfoDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="67"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="68"/>
         <source>Remove from group</source>
         <translation>Remover do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="71"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="72"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="74"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="75"/>
         <source>Add a contact:</source>
         <translation>Adicionar um contato:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="90"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="91"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="91"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="92"/>
         <source>Leave group</source>
         <translation>Sair do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="93"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="94"/>
         <source>Close</source>
         <translation>Fechar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="139"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="140"/>
         <source>Group info — %1</source>
         <translation>Dados do grupo — %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="141"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="142"/>
         <source>Group ID: %1</source>
         <translation>ID do grupo: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="142"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="143"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n participante</numerusform>
@@ -473,32 +473,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="151"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="152"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="154"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="155"/>
         <source>admin</source>
         <translation>admin</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="186"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="187"/>
         <source>All your contacts are members</source>
         <translation>Todos os seus contatos já participam</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="224"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="225"/>
         <source>Leave group?</source>
         <translation>Sair do grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="226"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="227"/>
         <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
         <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="232"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="233"/>
         <source>Leave</source>
         <translation>Sair</translation>
     </message>
@@ -664,27 +664,27 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <translation>Pesquisar contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="60"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="61"/>
         <source>You have no contacts yet. Add a contact first, then create a group.</source>
         <translation>Você ainda não tem contatos. Adicione um contato primeiro e depois crie o grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="73"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="74"/>
         <source>Create</source>
         <translation>Criar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="75"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="76"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="85"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="86"/>
         <source>Members:</source>
         <translation>Participantes:</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="129"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="130"/>
         <source>%n member(s) selected</source>
         <translation>
             <numerusform>%n participante selecionado</numerusform>
@@ -692,17 +692,17 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="129"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="130"/>
         <source>No one selected</source>
         <translation>Ninguém selecionado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="141"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="142"/>
         <source>Give the group a name.</source>
         <translation>Dê um nome ao grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="144"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="145"/>
         <source>Choose at least one member.</source>
         <translation>Escolha pelo menos um participante.</translation>
     </message>
@@ -710,28 +710,33 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="149"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="152"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="152"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="155"/>
         <source>Search all conversations</source>
         <translation>Pesquisar em todas as conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="159"/>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="184"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="162"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="187"/>
         <source>Type a word or part of one.</source>
         <translation>Digite uma palavra ou parte dela.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="197"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="200"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="218"/>
+        <source>Many messages match: showing the newest %1. Type more to narrow.</source>
+        <translation>Muitas mensagens combinam: mostrando as %1 mais recentes. Digite mais para refinar.</translation>
+    </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="214"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="224"/>
         <source>%n message(s) found</source>
         <translation>
             <numerusform>%n mensagem encontrada</numerusform>
@@ -739,7 +744,7 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="216"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="226"/>
         <source>No messages found.</source>
         <translation>Nenhuma mensagem encontrada.</translation>
     </message>

@@ -43,6 +43,8 @@ _HTML_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 _CONTEXT_CHARS: Final = 60
 """Characters kept before the match in a long message, so the match is visible."""
 _DEBOUNCE_MS: Final = 150
+RESULT_LIMIT: Final = 100
+"""Most results shown; the newest ones win."""
 _MUTED: Final = "#muted"
 """Stands for the secondary text colour in a result's HTML; the delegate substitutes the
 colour that reads well on the row's background (selected or not)."""
@@ -127,7 +129,8 @@ class SearchDialog(QDialog):
     """Search every conversation's history as the user types.
 
     Args:
-        search: runs a query on the local history (``ClientStore.search``).
+        search: runs a query on the local history, at most so many results, newest
+            first (``ClientStore.search``).
         title_of: a conversation's title (``ClientStore.conversation_title``).
 
     Activating a result emits :attr:`result_activated` and closes the dialog; the
@@ -139,7 +142,7 @@ class SearchDialog(QDialog):
 
     def __init__(
         self,
-        search: Callable[[str], Sequence[SearchHit]],
+        search: Callable[[str, int], Sequence[SearchHit]],
         title_of: Callable[[str], str],
         parent: QWidget | None = None,
     ) -> None:
@@ -183,7 +186,7 @@ class SearchDialog(QDialog):
         if not query:
             self.status_label.setText(self.tr("Type a word or part of one."))
             return
-        hits = self._search(query)
+        hits = self._search(query, RESULT_LIMIT)
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
         highlight.setAlpha(90)
         colour = highlight.name(highlight.NameFormat.HexArgb)
@@ -209,7 +212,14 @@ class SearchDialog(QDialog):
                 f"</tr></table><div>{_snippet_html(hit, colour)}</div>",
             )
             self.results.addItem(item)
-        if hits:
+        if len(hits) >= RESULT_LIMIT:
+            self.results.setCurrentRow(0)
+            self.status_label.setText(
+                self.tr("Many messages match: showing the newest %1. Type more to narrow.").replace(
+                    "%1", str(RESULT_LIMIT)
+                )
+            )
+        elif hits:
             self.results.setCurrentRow(0)
             self.status_label.setText(self.tr("%n message(s) found", "", len(hits)))
         else:
