@@ -499,6 +499,8 @@ class AppController(QObject):
             code = event.error_code if event is not None else None
             if code == "client_disabled":
                 return self.tr("Account disabled by the server's administrator")
+            if code == "unknown_client":
+                return self.tr("The server does not know this identity (was it reset?)")
             if code in ("certificate_untrusted", "certificate_mismatch"):
                 return self.tr("Server certificate not trusted")
             return self.tr("Credential refused")

@@ -247,3 +247,19 @@ def test_a_message_the_server_refuses_for_good_is_reported(scenario: Scenario) -
         assert box.windowTitle() == "Message not sent"
 
     scenario.run(run)
+
+
+def test_a_server_that_lost_the_identity_is_explained(scenario: Scenario) -> None:
+    async def run() -> None:
+        first = await scenario.start_server()
+        (alice,) = await registered(scenario, first, "Alice")
+        await alice.quit()
+        reset = await scenario.start_server()  # a server with empty data
+        again = scenario.app("alice", reset)
+        again.start()
+        await wait_until(
+            lambda: again.controller.state == ConnectionState.REFUSED, 5, "the refusal"
+        )
+        assert "does not know this identity" in again.window.connection_label.text()
+
+    scenario.run(run)

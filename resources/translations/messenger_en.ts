@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="547"/>
+        <location filename="../../messenger_gui/app.py" line="549"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>

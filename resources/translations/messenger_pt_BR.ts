@@ -68,7 +68,7 @@
     <name>AppController</name>
     <message>
         <location filename="../../messenger_gui/app.py" line="289"/>
-        <location filename="../../messenger_gui/app.py" line="516"/>
+        <location filename="../../messenger_gui/app.py" line="518"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
@@ -123,41 +123,46 @@
     </message>
     <message>
         <location filename="../../messenger_gui/app.py" line="503"/>
+        <source>The server does not know this identity (was it reset?)</source>
+        <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="505"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="504"/>
+        <location filename="../../messenger_gui/app.py" line="506"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="506"/>
+        <location filename="../../messenger_gui/app.py" line="508"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="507"/>
+        <location filename="../../messenger_gui/app.py" line="509"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="512"/>
+        <location filename="../../messenger_gui/app.py" line="514"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="514"/>
+        <location filename="../../messenger_gui/app.py" line="516"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="542"/>
+        <location filename="../../messenger_gui/app.py" line="544"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="547"/>
+        <location filename="../../messenger_gui/app.py" line="549"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -165,32 +170,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="714"/>
+        <location filename="../../messenger_gui/app.py" line="716"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="721"/>
+        <location filename="../../messenger_gui/app.py" line="723"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="721"/>
+        <location filename="../../messenger_gui/app.py" line="723"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="741"/>
+        <location filename="../../messenger_gui/app.py" line="743"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="741"/>
+        <location filename="../../messenger_gui/app.py" line="743"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="744"/>
+        <location filename="../../messenger_gui/app.py" line="746"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
