@@ -114,6 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from messenger_gui.ui.binding import check_binding
+
+    try:
+        check_binding()
+    except RuntimeError as exc:
+        print(f"messenger: {exc}", file=sys.stderr)
+        return 1
     if args.self_test:
         return self_test(args.lang)
     try:
@@ -128,11 +135,9 @@ def _create_application(lang: str | None) -> tuple[QApplication, list[QTranslato
     """The QApplication with its name, icon and translation (``lang`` or the system's)."""
     from PySide6.QtWidgets import QApplication
 
-    from messenger_gui.ui import i18n, qt_workarounds
+    from messenger_gui.ui import i18n
     from messenger_gui.ui.resources import app_icon
     from messenger_gui.ui.theme import Theme
-
-    qt_workarounds.apply()
 
     QApplication.setApplicationName("Messenger")
     QApplication.setOrganizationName("Messenger")

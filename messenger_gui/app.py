@@ -42,7 +42,6 @@ from messenger_gui.events import (
     StateChanged,
 )
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
-from messenger_gui.ui import qt_workarounds
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog
 from messenger_gui.ui.dialogs.errors import describe_error
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
@@ -54,8 +53,6 @@ from messenger_gui.ui.tray import Tray
 from messenger_server import config as server_config
 
 log = logging.getLogger(__name__)
-
-qt_workarounds.apply()
 
 T = TypeVar("T")
 

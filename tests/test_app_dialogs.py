@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from messenger_gui.storage import ClientStore, Contact, GroupMember, SearchHit, StoredGroup
-from messenger_gui.ui import qt_workarounds
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog, normalize_client_id
 from messenger_gui.ui.dialogs.errors import describe_error
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
@@ -26,8 +25,6 @@ from messenger_gui.ui.dialogs.welcome import (
     validate_display_name,
 )
 from messenger_server import protocol
-
-qt_workarounds.apply()
 
 ALICE = "A1CE-0000"
 BOB = "B0B0-1111"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from messenger_gui.__main__ import build_parser, main
-from messenger_gui.ui import i18n, qt_workarounds
+from messenger_gui.ui import i18n
 from messenger_gui.ui.resources import resource_path
 from messenger_gui.ui.single_instance import ProfileLock
 from tests.app_harness import kill_loop_timers
@@ -122,22 +122,6 @@ def test_english_plurals_come_from_the_english_file(qapp: QApplication) -> None:
     finally:
         for each in installed:
             qapp.removeTranslator(each)
-
-
-def test_signal_emit_reference_bug_is_neutralised() -> None:
-    """PySide6 6.12 on Python 3.11 loses a reference to True per ``emit``; without the
-    work-around this loop aborts the interpreter (bool_dealloc)."""
-
-    class Probe(QObject):
-        fired = Signal()
-
-    qt_workarounds.apply()
-    probe = Probe()
-    count: list[int] = []
-    probe.fired.connect(lambda: count.append(1))
-    for _ in range(100_000):
-        probe.fired.emit()
-    assert len(count) == 100_000
 
 
 def test_second_start_on_a_profile_shows_the_running_window(

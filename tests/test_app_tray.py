@@ -9,11 +9,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from messenger_gui.ui import qt_workarounds
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.tray import Tray, badge_icon, setting_flag
-
-qt_workarounds.apply()
 
 
 def make_tray(qtbot: QtBot, tmp_path: Path) -> tuple[QWidget, Tray, QSettings]:
