@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -14,6 +15,7 @@ import qasync
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator
 from PySide6.QtWidgets import QApplication
 
+import messenger_gui
 from messenger_gui.__main__ import build_parser, main
 from messenger_gui.ui import i18n
 from messenger_gui.ui.resources import resource_path
@@ -153,3 +155,24 @@ def test_second_start_on_a_profile_shows_the_running_window(
     assert shown == [True]
     assert second.acquire()  # free again once the first app has quit
     assert not (tmp_path / "p" / "app.sock").exists()
+
+
+def test_every_string_in_the_code_is_in_the_portuguese_translation(tmp_path: Path) -> None:
+    """``pyside6-lupdate`` run on the sources adds no string the .ts file lacks: a new
+    user-visible string fails this test until it is translated (``make translations``)."""
+    lupdate = Path(sys.executable).with_name("pyside6-lupdate")
+    sources = sorted(str(p) for p in Path(messenger_gui.__file__).parent.rglob("*.py"))
+    updated = tmp_path / "messenger_pt_BR.ts"
+    shutil.copy(resource_path("translations", "messenger_pt_BR.ts"), updated)
+    subprocess.run(
+        [str(lupdate), *sources, "-no-obsolete", "-target-language", "pt_BR", "-ts", str(updated)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    untranslated = [
+        m.findtext("source")
+        for m in ET.parse(updated).getroot().iter("message")
+        if (t := m.find("translation")) is None or t.get("type") == "unfinished"
+    ]
+    assert untranslated == []

@@ -67,49 +67,49 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="289"/>
-        <location filename="../../messenger_gui/app.py" line="518"/>
+        <location filename="../../messenger_gui/app.py" line="286"/>
+        <location filename="../../messenger_gui/app.py" line="515"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="307"/>
+        <location filename="../../messenger_gui/app.py" line="304"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="355"/>
+        <location filename="../../messenger_gui/app.py" line="352"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="380"/>
-        <location filename="../../messenger_gui/app.py" line="466"/>
+        <location filename="../../messenger_gui/app.py" line="377"/>
+        <location filename="../../messenger_gui/app.py" line="463"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="440"/>
+        <location filename="../../messenger_gui/app.py" line="437"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="490"/>
+        <location filename="../../messenger_gui/app.py" line="487"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="492"/>
+        <location filename="../../messenger_gui/app.py" line="489"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="496"/>
+        <location filename="../../messenger_gui/app.py" line="493"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="497"/>
+        <location filename="../../messenger_gui/app.py" line="494"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -117,52 +117,52 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="501"/>
+        <location filename="../../messenger_gui/app.py" line="498"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="503"/>
+        <location filename="../../messenger_gui/app.py" line="500"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="505"/>
+        <location filename="../../messenger_gui/app.py" line="502"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="506"/>
+        <location filename="../../messenger_gui/app.py" line="503"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="508"/>
+        <location filename="../../messenger_gui/app.py" line="505"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="509"/>
+        <location filename="../../messenger_gui/app.py" line="506"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="514"/>
+        <location filename="../../messenger_gui/app.py" line="511"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="516"/>
+        <location filename="../../messenger_gui/app.py" line="513"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="544"/>
+        <location filename="../../messenger_gui/app.py" line="541"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="549"/>
+        <location filename="../../messenger_gui/app.py" line="546"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -170,32 +170,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="716"/>
+        <location filename="../../messenger_gui/app.py" line="713"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="723"/>
+        <location filename="../../messenger_gui/app.py" line="720"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="723"/>
+        <location filename="../../messenger_gui/app.py" line="720"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="743"/>
+        <location filename="../../messenger_gui/app.py" line="740"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="743"/>
+        <location filename="../../messenger_gui/app.py" line="740"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="746"/>
+        <location filename="../../messenger_gui/app.py" line="743"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -894,12 +894,12 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>main</name>
     <message>
-        <location filename="../../messenger_gui/__main__.py" line="175"/>
+        <location filename="../../messenger_gui/__main__.py" line="180"/>
         <source>Messenger cannot start</source>
         <translation>O Messenger não pode iniciar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/__main__.py" line="176"/>
+        <location filename="../../messenger_gui/__main__.py" line="181"/>
         <source>The profile in %1 cannot be opened:
 %2</source>
         <translation>O perfil em %1 não pode ser aberto:
