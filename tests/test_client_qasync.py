@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from messenger_gui.client import MessengerClient, register_client
 from messenger_gui.events import ConnectionState, MessageSent, MessagesReceived
 from messenger_gui.storage import ClientStore
+from tests.app_harness import kill_loop_timers
 from tests.client_support import FAST, EventLog
 from tests.conftest import RunningServer
 
@@ -51,3 +52,4 @@ def test_the_core_runs_on_the_qasync_loop(qapp: QApplication, tmp_path: Path) ->
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+        kill_loop_timers(loop)
