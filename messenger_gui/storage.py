@@ -4,8 +4,8 @@ A profile directory (:func:`profile_dir`) holds two files, both readable by the 
 
 * ``identity.json``: the server address, this client's ID and credential (:class:`ClientData`),
   read with :func:`load_client_data` and replaced atomically by :func:`save_client_data`;
-* ``history.sqlite3``: contacts, groups, the message history, the outbox and read markers,
-  behind :class:`ClientStore`.
+* ``history.sqlite3``: contacts, groups, the message history, the outbox (with the messages
+  the server refused for good) and read markers, behind :class:`ClientStore`.
 
 Durability: :class:`ClientStore` commits every write before it returns, in WAL mode with
 ``synchronous=FULL``. With ``NORMAL`` a power cut could undo the last commits, which here
@@ -316,6 +316,21 @@ class StoredMessage:
     message_id: int | None
     key: str | None
     status: MessageStatus
+    failure: str | None = None
+    """The error code (``protocol.ErrorCode`` value, e.g. ``not_a_member``) with which the
+    server refused this queued message for good, or ``None``. A failed message stays
+    ``queued`` but is left out of :meth:`ClientStore.outbox` until
+    :meth:`ClientStore.retry_failed`; show it as "not sent"."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailure:
+    """Why the server refused an outgoing message for good (:meth:`ClientStore.mark_failed`)."""
+
+    local_id: int
+    code: str
+    message: str
+    failed_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +440,15 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             received_at INTEGER NOT NULL
         )""",
     ),
+    # 2: outgoing messages the server refused for good (kept out of the outbox)
+    (
+        """CREATE TABLE send_failures (
+            local_id INTEGER PRIMARY KEY REFERENCES messages (local_id) ON DELETE CASCADE,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            failed_at INTEGER NOT NULL
+        )""",
+    ),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.
 Append only; never edit a released step. The search index is not a migration: it is
@@ -458,12 +482,20 @@ class SchemaTooNewError(RuntimeError):
     """The history was written by a newer version of the app; refusing to touch it."""
 
 
-_MESSAGE_COLUMNS: Final = (
+_PLAIN_COLUMNS: Final = (
     "local_id, conversation, is_group, direction, sender, sender_name, text, ts, seq, "
     "message_id, key, status"
 )
+_FAILURE_COLUMN: Final = "(SELECT f.code FROM send_failures f WHERE f.local_id = {t}.local_id)"
 
-_M_MESSAGE_COLUMNS: Final = ", ".join(f"m.{c.strip()}" for c in _MESSAGE_COLUMNS.split(","))
+_MESSAGE_COLUMNS: Final = f"{_PLAIN_COLUMNS}, {_FAILURE_COLUMN.format(t='messages')}"
+"""The columns :func:`_message` reads, selecting from ``messages`` without an alias."""
+
+_M_MESSAGE_COLUMNS: Final = (
+    ", ".join(f"m.{c.strip()}" for c in _PLAIN_COLUMNS.split(","))
+    + f", {_FAILURE_COLUMN.format(t='m')}"
+)
+"""The same, selecting from ``messages m``."""
 
 _CONVERSATIONS_WITH_MESSAGES: Final = """
     walk(conversation) AS (
@@ -492,6 +524,7 @@ def _message(row: Sequence[Any]) -> StoredMessage:
         message_id=row[9],
         key=row[10],
         status=row[11],
+        failure=row[12],
     )
 
 
@@ -894,11 +927,73 @@ class ClientStore:
         return OutgoingMessage(cursor.lastrowid, conversation, is_group, text, key, ts, "queued")
 
     def outbox(self) -> list[OutgoingMessage]:
-        """Queued messages, oldest first: send them in this order."""
+        """Queued messages still to send, oldest first: send them in this order. Messages
+        the server refused for good (:meth:`mark_failed`) are left out until retried."""
         rows = self._conn.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE status = 'queued' ORDER BY local_id"
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE status = 'queued' "
+            "AND local_id NOT IN (SELECT local_id FROM send_failures) ORDER BY local_id"
         ).fetchall()
         return [_outgoing(row) for row in rows]
+
+    def mark_failed(self, local_id: int, code: str, message: str) -> bool:
+        """The server refused the queued message ``local_id`` for good (``code`` such as
+        ``not_a_member``, ``unknown_client``, ``text_too_large``; ``message`` its English
+        explanation).
+
+        The message stays in the history, shown as not sent (:attr:`StoredMessage.failure`),
+        and is no longer in :meth:`outbox`, also after a restart, until the user retries
+        (:meth:`retry_failed`) or deletes it (:meth:`delete_outgoing`). Returns False when
+        it is not a queued outgoing message (unknown, or already sent).
+        """
+        with self._write() as conn:
+            if not conn.execute(
+                "SELECT 1 FROM messages WHERE local_id = ? AND direction = 'out' "
+                "AND status = 'queued'",
+                (local_id,),
+            ).fetchone():
+                return False
+            conn.execute(
+                "INSERT INTO send_failures (local_id, code, message, failed_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (local_id) DO UPDATE SET "
+                "code = excluded.code, message = excluded.message, failed_at = excluded.failed_at",
+                (local_id, code, message, now_ms()),
+            )
+        return True
+
+    def send_failure(self, local_id: int) -> SendFailure | None:
+        """Why ``local_id`` was refused, or ``None`` when it is not marked failed."""
+        row = self._conn.execute(
+            "SELECT local_id, code, message, failed_at FROM send_failures WHERE local_id = ?",
+            (local_id,),
+        ).fetchone()
+        return None if row is None else SendFailure(*row)
+
+    def failed_outgoing(self) -> list[SendFailure]:
+        """Every message marked failed, oldest first."""
+        rows = self._conn.execute(
+            "SELECT local_id, code, message, failed_at FROM send_failures ORDER BY local_id"
+        ).fetchall()
+        return [SendFailure(*row) for row in rows]
+
+    def retry_failed(self, local_id: int) -> bool:
+        """Forget the failure of ``local_id``: it is back in :meth:`outbox` and will be sent
+        again with the same key (so the server stores it at most once). Returns False when
+        it was not marked failed."""
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM send_failures WHERE local_id = ?", (local_id,))
+        return cursor.rowcount > 0
+
+    def delete_outgoing(self, local_id: int) -> bool:
+        """Remove an outgoing message that was never sent (queued or failed) from the
+        history, the outbox and the search index. Returns False when there is no such
+        message: unknown, incoming, or already stored by the server (those stay)."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM messages WHERE local_id = ? AND direction = 'out' "
+                "AND status = 'queued'",
+                (local_id,),
+            )
+        return cursor.rowcount > 0
 
     def mark_sent(self, key: str, message_id: int, seq: int, ts: int) -> bool:
         """The server stored the message sent with ``key`` (its ``sent`` reply).
@@ -935,6 +1030,8 @@ class ClientStore:
                 "WHERE local_id = ?",
                 (message_id, seq, ts, status, local_id),
             )
+            # Stored after all (a retry with the same key raced a refusal): not failed.
+            conn.execute("DELETE FROM send_failures WHERE local_id = ?", (local_id,))
         return True
 
     def mark_delivered(self, message_id: int) -> bool:

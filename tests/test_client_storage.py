@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from messenger_gui.storage import (
     DATABASE_FILE,
     IDENTITY_FILE,
+    MIGRATIONS,
     SCHEMA_VERSION,
     ClientData,
     ClientStore,
@@ -241,6 +242,121 @@ def test_a_message_the_server_would_refuse_never_enters_the_outbox(
     with pytest.raises(ValueError):
         store.queue_outgoing(conversation, is_group, text)
     assert store.outbox() == []
+
+
+# --- sending: messages the server refused for good ------------------------------------------
+
+
+def test_a_refused_message_leaves_the_outbox_and_stays_failed_after_a_restart(
+    profile: Path,
+) -> None:
+    with ClientStore(profile) as store:
+        refused = store.queue_outgoing(FAMILY, True, "after being removed")
+        waiting = store.queue_outgoing(ANA, False, "still to send")
+        assert store.mark_failed(refused.local_id, "not_a_member", "not a member of the group")
+        assert [m.local_id for m in store.outbox()] == [waiting.local_id]
+    with ClientStore(profile) as store:  # the app restarted: not sent again
+        assert [m.local_id for m in store.outbox()] == [waiting.local_id]
+        shown = store.message(refused.local_id)
+        assert shown is not None
+        assert (shown.status, shown.failure) == ("queued", "not_a_member")
+        assert store.messages_page(FAMILY, None, 10)[0].failure == "not_a_member"
+        failure = store.send_failure(refused.local_id)
+        assert failure is not None and failure.message == "not a member of the group"
+        assert [f.local_id for f in store.failed_outgoing()] == [refused.local_id]
+        waiting_shown = store.message(waiting.local_id)
+        assert waiting_shown is not None and waiting_shown.failure is None
+
+
+def test_retrying_a_failed_message_sends_it_again_with_the_same_key(store: ClientStore) -> None:
+    refused = store.queue_outgoing(ANA, False, "to a disabled account")
+    store.mark_failed(refused.local_id, "unknown_client", "no such client")
+    assert store.outbox() == []
+    assert store.retry_failed(refused.local_id) is True
+    assert store.outbox() == [refused]  # same local_id, same key: stored once at most
+    assert store.retry_failed(refused.local_id) is False  # nothing to retry any more
+    retried = store.message(refused.local_id)
+    assert retried is not None and retried.failure is None
+
+
+def test_only_queued_outgoing_messages_can_be_marked_failed(store: ClientStore) -> None:
+    store.save_message_to_history(incoming(1, 1, "from Ana"))
+    sent = store.queue_outgoing(ANA, False, "already there")
+    store.mark_sent(sent.key, message_id=2, seq=2, ts=1_764_000_000_002)
+    (received,) = [m for m in store.messages_page(ANA, None, 10) if m.direction == "in"]
+    assert store.mark_failed(received.local_id, "not_a_member", "") is False
+    assert store.mark_failed(sent.local_id, "not_a_member", "") is False
+    assert store.mark_failed(999, "not_a_member", "") is False
+    assert store.failed_outgoing() == []
+
+
+def test_a_late_sent_reply_clears_the_failure(store: ClientStore) -> None:
+    queued = store.queue_outgoing(ANA, False, "raced")
+    store.mark_failed(queued.local_id, "internal_error", "")
+    assert store.mark_sent(queued.key, message_id=7, seq=1, ts=1_764_000_000_001)
+    shown = store.message(queued.local_id)
+    assert shown is not None and (shown.status, shown.failure) == ("sent", None)
+    assert store.failed_outgoing() == []
+
+
+def test_unsent_messages_can_be_deleted_but_sent_ones_stay(store: ClientStore) -> None:
+    store.save_message_to_history(incoming(1, 1, "from Ana about bananas"))
+    failed = store.queue_outgoing(ANA, False, "failed bananas")
+    store.mark_failed(failed.local_id, "unknown_client", "")
+    queued = store.queue_outgoing(ANA, False, "queued bananas")
+    sent = store.queue_outgoing(ANA, False, "sent bananas")
+    store.mark_sent(sent.key, message_id=2, seq=2, ts=1_764_000_000_002)
+    (received,) = [m for m in store.messages_page(ANA, None, 10) if m.direction == "in"]
+
+    assert store.delete_outgoing(failed.local_id) is True
+    assert store.delete_outgoing(queued.local_id) is True
+    assert store.delete_outgoing(sent.local_id) is False
+    assert store.delete_outgoing(received.local_id) is False
+    assert store.delete_outgoing(failed.local_id) is False  # gone already
+
+    assert [m.text for m in store.messages_page(ANA, None, 10)] == [
+        "from Ana about bananas",
+        "sent bananas",
+    ]
+    assert store.outbox() == [] and store.failed_outgoing() == []
+    assert sorted(h.text for h in store.search("bananas")) == [
+        "from Ana about bananas",
+        "sent bananas",
+    ]
+
+
+def test_a_schema_1_history_is_migrated_with_its_data_and_outbox(profile: Path) -> None:
+    profile.mkdir(parents=True)
+    raw = sqlite3.connect(profile / DATABASE_FILE)
+    for statement in MIGRATIONS[0]:
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute(
+        "INSERT INTO messages (conversation, is_group, direction, sender, sender_name, text, "
+        "search_text, ts, seq, message_id, status) "
+        "VALUES (?, 0, 'in', ?, 'Ana', 'olá', 'ola', 1, 1, 11, 'received')",
+        (ANA, ANA),
+    )
+    raw.execute(
+        "INSERT INTO messages (conversation, is_group, direction, text, ts, key, status) "
+        "VALUES (?, 0, 'out', 'queued before the update', 2, 'k1', 'queued')",
+        (ANA,),
+    )
+    raw.commit()
+    raw.close()
+
+    with ClientStore(profile) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        page = store.messages_page(ANA, None, 10)
+        assert [(m.text, m.failure) for m in page] == [
+            ("olá", None),
+            ("queued before the update", None),
+        ]
+        [queued] = store.outbox()
+        assert (queued.key, queued.text) == ("k1", "queued before the update")
+        assert store.mark_failed(queued.local_id, "text_too_large", "too long")
+        assert store.outbox() == []
+        assert [h.text for h in store.search("olá")] == ["olá"]
 
 
 def test_sent_message_takes_its_place_by_seq(store: ClientStore) -> None:
