@@ -36,7 +36,9 @@ from messenger_gui.events import (
     ConnectionState,
     ConversationsChanged,
     Event,
+    MessageDeleted,
     MessageFailed,
+    MessageRetried,
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
@@ -87,8 +89,10 @@ REFUSING_CODES: Final = frozenset(
 """Failures that retrying cannot fix: the state becomes ``REFUSED`` and the loop ends."""
 
 RETRYABLE_SEND_CODES: Final = frozenset({Code.RATE_LIMITED, Code.INTERNAL_ERROR})
-"""``send`` errors after which the message is tried again later; any other error code
-marks it failed (:class:`~messenger_gui.events.MessageFailed`)."""
+"""``send`` errors after which the message is tried again later (as after a lost
+connection); any other error code marks it failed in the store
+(:meth:`~messenger_gui.storage.ClientStore.mark_failed`,
+:class:`~messenger_gui.events.MessageFailed`) until the user retries it."""
 
 MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
@@ -294,7 +298,6 @@ class MessengerClient:
         self._outbox_changed = asyncio.Event()
         self._send_window = asyncio.Event()
         self._in_flight: set[str] = set()
-        self._failed: dict[int, RequestError] = {}
         self._backlog_total = 0
         self._backlog_received = 0
         self._backlog_timer: asyncio.TimerHandle | None = None
@@ -314,8 +317,9 @@ class MessengerClient:
 
     def failed_messages(self) -> dict[int, str]:
         """``local_id`` → error code of queued messages the server refused for good
-        (see :class:`~messenger_gui.events.MessageFailed`)."""
-        return {local_id: error.code for local_id, error in self._failed.items()}
+        (see :class:`~messenger_gui.events.MessageFailed`), as stored: they survive a
+        restart and are not sent again until :meth:`retry_message`."""
+        return {failure.local_id: failure.code for failure in self.store.failed_outgoing()}
 
     def _set_state(
         self,
@@ -561,11 +565,14 @@ class MessengerClient:
         while not connection.closed:
             self._outbox_changed.clear()
             for item in self.store.outbox():
-                if item.local_id in self._failed or item.key in self._in_flight:
+                if item.key in self._in_flight:
                     continue
-                while len(self._in_flight) >= MAX_SENDS_IN_FLIGHT and not connection.closed:
-                    self._send_window.clear()
-                    await self._send_window.wait()
+                if len(self._in_flight) >= MAX_SENDS_IN_FLIGHT:
+                    while len(self._in_flight) >= MAX_SENDS_IN_FLIGHT and not connection.closed:
+                        self._send_window.clear()
+                        await self._send_window.wait()
+                    if not self._still_to_send(item):
+                        continue  # deleted or failed while we waited
                 try:
                     future = connection.send_request(functools.partial(_send_frame, item))
                 except NotConnectedError:
@@ -618,10 +625,55 @@ class MessengerClient:
         if stored is not None:
             self.events.emit(MessageSent(stored))
 
+    def _still_to_send(self, item: OutgoingMessage) -> bool:
+        stored = self.store.message(item.local_id)
+        return stored is not None and stored.status == "queued" and stored.failure is None
+
     def _fail(self, item: OutgoingMessage, error: RequestError) -> None:
         log.warning("message %d refused by the server: %s", item.local_id, error)
-        self._failed[item.local_id] = error
-        self.events.emit(MessageFailed(item.local_id, error.code, error.message))
+        try:
+            marked = self.store.mark_failed(item.local_id, error.code, error.message)
+        except Exception:
+            log.exception("could not record message %d as failed", item.local_id)
+            return
+        if marked:
+            self.events.emit(
+                MessageFailed(item.local_id, error.code, error.message, item.conversation)
+            )
+
+    async def retry_message(self, local_id: int) -> bool:
+        """Send a failed message again (the user chose "Retry"), with its original key, so
+        the server stores it at most once. It is queued again now and sent when online;
+        :class:`~messenger_gui.events.MessageRetried` is emitted at once, then
+        :class:`MessageSent` or, if refused again, :class:`MessageFailed`.
+
+        Returns False (and emits nothing) when ``local_id`` is not a failed message.
+        """
+        if not self.store.retry_failed(local_id):
+            return False
+        log.info("message %d will be sent again", local_id)
+        stored = self.store.message(local_id)
+        assert stored is not None
+        self._outbox_changed.set()
+        self.events.emit(MessageRetried(stored))
+        return True
+
+    async def delete_message(self, local_id: int) -> bool:
+        """Delete an outgoing message the server has not stored: a failed one, or one still
+        queued that is not being sent right now. Emits
+        :class:`~messenger_gui.events.MessageDeleted`.
+
+        Returns False when it cannot be deleted: unknown, incoming, already sent (the
+        recipients have it), or in flight (its ``sent`` reply may come any moment).
+        """
+        stored = self.store.message(local_id)
+        if stored is None or stored.key is None or stored.key in self._in_flight:
+            return False
+        if not self.store.delete_outgoing(local_id):
+            return False
+        log.info("unsent message %d deleted", local_id)
+        self.events.emit(MessageDeleted(stored.conversation, local_id))
+        return True
 
     # --- receiving ---
 

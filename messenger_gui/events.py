@@ -112,12 +112,31 @@ class MessageSent:
 class MessageFailed:
     """The server refused a queued message for good (``code`` is a
     ``protocol.ErrorCode`` value such as ``not_a_member``, ``unknown_client`` or
-    ``text_too_large``). It stays in the outbox on disk, shown as failed, and is not sent
-    again by this client instance (a new instance tries once more)."""
+    ``text_too_large``). It is stored as failed (``StoredMessage.failure``): kept in the
+    history, not sent again, also after a restart, until the user retries
+    (:class:`MessageRetried`) or deletes it (:class:`MessageDeleted`). Repaint its bubble."""
 
     local_id: int
     code: str
     message: str
+    conversation: str = ""
+    """The message's conversation (empty only when it was deleted meanwhile)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRetried:
+    """The user retried a failed message: it is queued again (no ``failure``) and will be
+    sent with its original key; a :class:`MessageSent` or :class:`MessageFailed` follows."""
+
+    message: StoredMessage
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted:
+    """An outgoing message that was never sent was deleted: remove its bubble."""
+
+    conversation: str
+    local_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +170,8 @@ Event = (
     | MessageStatusChanged
     | MessageSent
     | MessageFailed
+    | MessageRetried
+    | MessageDeleted
     | PeerRead
     | ConversationsChanged
     | BacklogProgress

@@ -21,7 +21,9 @@ from messenger_gui.events import (
     BacklogProgress,
     ConnectionState,
     ConversationsChanged,
+    MessageDeleted,
     MessageFailed,
+    MessageRetried,
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
@@ -349,11 +351,90 @@ async def test_a_refused_message_is_marked_failed_and_does_not_jam_the_outbox(
     assert alice.client.failed_messages() == failed
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["this one goes"])
     await alice.log.wait(lambda: status_of(alice.store, fine.local_id) != "queued")
-    # Kept in the outbox on disk (the UI shows them failed), not sent again meanwhile.
-    assert [m.local_id for m in alice.store.outbox()] == [nobody.local_id, outsider.local_id]
+    # Kept on disk as failed (the UI shows them so), out of the outbox: not sent again.
+    assert alice.store.outbox() == []
+    shown = [alice.store.message(local_id) for local_id in failed]
+    assert {m.local_id: m.failure for m in shown if m is not None} == failed
     await alice.client.send_message(bruno.id, False, "and the next")
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["this one goes", "and the next"])
     assert len(alice.log.of(MessageFailed)) == 2
+
+
+async def test_a_message_refused_after_removal_stays_failed_until_retried(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    bruno = await desktops.user(server.port, "Bruno")
+    carla = await desktops.user(server.port, "Carla")
+    identity = await desktops.register(server.port, "Alice")
+    alice = desktops.open(identity, "alice")
+    await alice.wait_online()
+    group = await bruno.client.create_group("Trio", [alice.id, carla.id])
+    await alice.log.wait(lambda: alice.store.group(group.group_id) is not None)
+    await bruno.client.remove_member(group.group_id, alice.id)
+    await alice.log.wait(lambda: getattr(alice.store.group(group.group_id), "left", False))
+
+    refused = await alice.client.send_message(group.group_id, True, "am I still here?")
+    await alice.log.wait(lambda: bool(alice.log.of(MessageFailed)))
+    [failed] = alice.log.of(MessageFailed)
+    assert (failed.local_id, failed.code, failed.conversation) == (
+        refused.local_id,
+        protocol.ErrorCode.NOT_A_MEMBER,
+        group.group_id,
+    )
+
+    # After a restart the failure is remembered: not sent again, no new warning.
+    await alice.client.stop()
+    alice.store.close()
+    alice = desktops.open(identity, "alice")
+    await alice.wait_online()
+    assert alice.client.failed_messages() == {refused.local_id: protocol.ErrorCode.NOT_A_MEMBER}
+    await alice.client.send_message(bruno.id, False, "sent after the failed one")
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == ["sent after the failed one"])
+    assert alice.log.of(MessageFailed) == []
+    stored = alice.store.message(refused.local_id)
+    assert stored is not None and (stored.status, stored.failure) == ("queued", "not_a_member")
+
+    # Re-added, the user retries: it is stored once, with its original key.
+    await bruno.client.add_member(group.group_id, alice.id)
+    await alice.log.wait(lambda: not getattr(alice.store.group(group.group_id), "left", True))
+    assert await alice.client.retry_message(refused.local_id) is True
+    assert [e.message.local_id for e in alice.log.of(MessageRetried)] == [refused.local_id]
+    assert alice.log.of(MessageRetried)[0].message.failure is None
+    await alice.log.wait(lambda: status_of(alice.store, refused.local_id) != "queued")
+    await carla.log.wait(lambda: "am I still here?" in carla.texts(group.group_id))
+    assert await alice.client.retry_message(refused.local_id) is False  # nothing to retry
+    assert alice.client.failed_messages() == {}
+    await alice.client.send_message(group.group_id, True, "and once more")
+    await carla.log.wait(lambda: "and once more" in carla.texts(group.group_id))
+    assert carla.texts(group.group_id) == ["am I still here?", "and once more"]
+    assert [e.message.local_id for e in alice.log.of(MessageSent)].count(refused.local_id) == 1
+
+
+async def test_an_unsent_message_can_be_deleted_but_a_sent_one_cannot(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    alice = await desktops.user(server.port, "Alice")
+    bruno = await desktops.user(server.port, "Bruno")
+    nobody = await alice.client.send_message("ZZZZ-ZZZZ", False, "to nobody")
+    fine = await alice.client.send_message(bruno.id, False, "to Bruno")
+    await alice.log.wait(lambda: bool(alice.log.of(MessageFailed)))
+    await alice.log.wait(lambda: status_of(alice.store, fine.local_id) != "queued")
+
+    assert await alice.client.delete_message(fine.local_id) is False
+    assert await alice.client.delete_message(nobody.local_id) is True
+    assert alice.log.of(MessageDeleted) == [MessageDeleted("ZZZZ-ZZZZ", nobody.local_id)]
+    assert alice.store.message(nobody.local_id) is None
+    assert alice.client.failed_messages() == {}
+    assert await alice.client.delete_message(nobody.local_id) is False
+    assert await alice.client.retry_message(nobody.local_id) is False
+
+    await alice.client.stop()  # offline, a queued message can be taken back too
+    queued = await alice.client.send_message(bruno.id, False, "never mind")
+    assert await alice.client.delete_message(queued.local_id) is True
+    alice.client.start()
+    await alice.wait_online()
+    await alice.client.send_message(bruno.id, False, "last")
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == ["to Bruno", "last"])
 
 
 async def test_contacts_are_looked_up_and_added_by_id(
