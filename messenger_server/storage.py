@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import json
 import logging
 import queue
 import secrets
@@ -870,16 +871,16 @@ class SQLiteStorage(Storage):
             known_clients: set[str] = set()
             first = self._next_ids(conn, len(messages))
             ts = now_ms()
+            # Keys used before, found in one statement for the whole batch.
+            for sender, key, message_id, seq, sent_ts, conversation in conn.execute(
+                "SELECT sender, key, message_id, seq, ts, conversation FROM sent_keys"
+                " WHERE (sender, key) IN (SELECT json_extract(value, '$[0]'),"
+                " json_extract(value, '$[1]') FROM json_each(?))",
+                (json.dumps([(m.sender, m.key) for m in messages]),),
+            ):
+                batch_keys[(sender, key)] = SavedMessage(message_id, seq, sent_ts, conversation, ())
             for index, message in enumerate(messages):
                 earlier = batch_keys.get((message.sender, message.key))
-                if earlier is None:
-                    row = conn.execute(
-                        "SELECT message_id, seq, ts, conversation FROM sent_keys"
-                        " WHERE sender = ? AND key = ?",
-                        (message.sender, message.key),
-                    ).fetchone()
-                    if row is not None:
-                        earlier = SavedMessage(row[0], row[1], row[2], row[3], ())
                 if earlier is not None:
                     results.append(
                         SavedMessage(
@@ -1045,38 +1046,50 @@ class SQLiteStorage(Storage):
 
     async def acknowledge(self, recipient: str, event_ids: Sequence[int]) -> list[AckedMessage]:
         def delete(conn: sqlite3.Connection) -> list[AckedMessage]:
-            messages: list[tuple[int, str, int, str | None]] = []
-            for event_id in dict.fromkeys(event_ids):
-                cursor = conn.execute(
-                    "DELETE FROM pending WHERE recipient = ? AND event_id = ?",
-                    (recipient, event_id),
+            # Set-based: a handful of statements per ack frame, not three per event.
+            order = {event_id: index for index, event_id in enumerate(dict.fromkeys(event_ids))}
+            taken = [
+                row[0]
+                for row in conn.execute(
+                    "DELETE FROM pending WHERE recipient = ? AND event_id IN"
+                    " (SELECT value FROM json_each(?)) RETURNING event_id",
+                    (recipient, json.dumps(list(order))),
                 )
-                if cursor.rowcount != 1:
-                    continue
-                row = conn.execute(
-                    "UPDATE messages SET remaining = remaining - 1 WHERE id = ?"
-                    " RETURNING sender, seq, group_id, remaining",
-                    (event_id,),
-                ).fetchone()
-                if row is None:
-                    conn.execute("DELETE FROM notices WHERE id = ?", (event_id,))
-                    continue
-                sender, seq, group, remaining = row
-                if remaining <= 0:
-                    conn.execute("DELETE FROM messages WHERE id = ?", (event_id,))
-                messages.append((event_id, sender, seq, group))
+            ]
+            if not taken:
+                return []
+            rows = sorted(
+                conn.execute(
+                    "UPDATE messages SET remaining = remaining - 1 WHERE id IN"
+                    " (SELECT value FROM json_each(?))"
+                    " RETURNING id, sender, seq, group_id, remaining",
+                    (json.dumps(taken),),
+                ).fetchall(),
+                key=lambda row: order[row[0]],
+            )
+            finished = [row[0] for row in rows if row[4] <= 0]
+            if finished:
+                conn.execute(
+                    "DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(finished),),
+                )
+            if len(rows) < len(taken):  # the others were receipts and group updates
+                conn.execute(
+                    "DELETE FROM notices WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(sorted(set(taken) - {row[0] for row in rows})),),
+                )
             ts = now_ms()
             receipt_ids = self._insert_receipts(
                 conn,
                 [
                     NewReceipt(sender, "delivered", recipient, seq, ts, message_id, group)
-                    for message_id, sender, seq, group in messages
+                    for message_id, sender, seq, group, _ in rows
                 ],
             )
             return [
                 AckedMessage(message_id, recipient, sender, seq, group, receipt_id, ts)
-                for (message_id, sender, seq, group), receipt_id in zip(
-                    messages, receipt_ids, strict=True
+                for (message_id, sender, seq, group, _), receipt_id in zip(
+                    rows, receipt_ids, strict=True
                 )
             ]
 
