@@ -8,13 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QMenu, QStyle, QStyleOptionViewItem, QWidget
 from pytestqt.qtbot import QtBot
 
 from messenger_gui.storage import ClientStore, StoredMessage
-from messenger_gui.ui.chat import BubbleDelegate, MessageListModel, MessageRole, url_spans
+from messenger_gui.ui.chat import (
+    BubbleDelegate,
+    BubbleLayout,
+    ChatView,
+    MessageListModel,
+    MessageRole,
+    url_spans,
+)
 from messenger_gui.ui.composer import Composer
 from messenger_gui.ui.conversations import (
     ConversationDelegate,
@@ -569,8 +576,6 @@ def test_runs_of_one_sender_start_and_end_where_the_sender_changes(
 def test_a_link_in_a_bubble_is_found_under_the_mouse(
     qtbot: QtBot, store: ClientStore, history: History
 ) -> None:
-    from PySide6.QtCore import QPoint
-
     history.receive(ANA, "https://example.org/a-long-link-to-click", BASE_TS)
     model = MessageListModel(store)
     model.open(ANA, False)
@@ -586,3 +591,131 @@ def test_a_link_in_a_bubble_is_found_under_the_mouse(
         "https://example.org/a-long-link-to-click"
     )
     assert delegate.link_at(option, model.index(0, 0), QPoint(630, 5)) is None
+
+
+# --- messages the server refused -------------------------------------------------------------
+
+
+def _paint_row(
+    delegate: BubbleDelegate, widget: QWidget, index: QModelIndex
+) -> tuple[QImage, BubbleLayout]:
+    option = _option(widget, QRect(0, 0, 640, 10))
+    built = delegate.layout(option, index)
+    assert built is not None
+    image = QImage(640, built.size.height(), QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor("#e7ecf1"))
+    painter = QPainter(image)
+    delegate.paint(painter, _option(widget, QRect(0, 0, 640, built.size.height())), index)
+    painter.end()
+    return image, built
+
+
+def _reddish_pixels(image: QImage, area: QRectF) -> int:
+    count = 0
+    rect = area.toAlignedRect().intersected(image.rect())
+    for x in range(rect.left(), rect.right() + 1):
+        for y in range(rect.top(), rect.bottom() + 1):
+            c = image.pixelColor(x, y)
+            if c.red() > 180 and c.green() < 120 and c.blue() < 120:
+                count += 1
+    return count
+
+
+def test_a_refused_message_shows_a_red_not_sent_mark_instead_of_the_clock(
+    qtbot: QtBot, store: ClientStore
+) -> None:
+    refused = store.queue_outgoing(ANA, False, "are you there?")
+    store.queue_outgoing(ANA, False, "are you there?")  # still waiting: the clock
+    store.mark_failed(refused.local_id, "unknown_client", "no such client")
+    model = MessageListModel(store)
+    model.open(ANA, False)
+    assert [m.failure for m in rows(model)] == ["unknown_client", None]
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    delegate = BubbleDelegate()
+
+    failed_image, failed_layout = _paint_row(delegate, widget, model.index(0, 0))
+    queued_image, queued_layout = _paint_row(delegate, widget, model.index(1, 0))
+    assert _reddish_pixels(failed_image, failed_layout.meta) > 30
+    assert _reddish_pixels(queued_image, queued_layout.meta) == 0
+    # "Not sent" is written beside the time: a wider bubble, not a taller one.
+    assert failed_layout.bubble.width() > queued_layout.bubble.width() + 20
+    assert failed_layout.bubble.height() == queued_layout.bubble.height()
+    tooltip = model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Not sent" in tooltip and "no one with this ID" in tooltip
+    assert model.index(0, 0).data(Qt.ItemDataRole.AccessibleTextRole).endswith("(Not sent)")
+
+
+def test_a_retried_message_gets_its_clock_back_and_a_deleted_one_goes(
+    store: ClientStore, history: History, qtbot: QtBot
+) -> None:
+    history.receive(ANA, "hello", BASE_TS)
+    refused = store.queue_outgoing(ANA, False, "refused")
+    model = MessageListModel(store)
+    model.open(ANA, False)
+    store.mark_failed(refused.local_id, "unknown_client", "")
+    with qtbot.waitSignal(model.dataChanged, timeout=1000):
+        model.refresh_messages([refused.local_id])
+    assert rows(model)[1].failure == "unknown_client"
+
+    store.retry_failed(refused.local_id)
+    model.refresh_messages([refused.local_id])
+    assert rows(model)[1].failure is None
+
+    store.mark_failed(refused.local_id, "unknown_client", "")
+    assert store.delete_outgoing(refused.local_id)
+    with qtbot.waitSignal(model.rowsRemoved, timeout=1000):
+        model.remove_message(ANA, refused.local_id)
+    assert texts(model) == ["hello"] and model.total == 1
+    model.remove_message(BRUNO, 12345)  # another conversation: ignored
+    assert model.total == 1
+
+
+def test_the_context_menu_of_a_failed_message_offers_retry_and_delete(
+    qtbot: QtBot, store: ClientStore, history: History
+) -> None:
+    history.send(ANA, "delivered fine", BASE_TS)
+    refused = store.queue_outgoing(ANA, False, "refused")
+    store.mark_failed(refused.local_id, "unknown_client", "")
+    model = MessageListModel(store)
+    model.open(ANA, False)
+    view = ChatView(model)
+    qtbot.addWidget(view)
+
+    plain = QMenu(view)
+    view.add_failure_actions(plain, model.index(0, 0))
+    assert [a.text() for a in plain.actions()] == []
+
+    menu = QMenu(view)
+    view.add_failure_actions(menu, model.index(1, 0))
+    actions = {a.text(): a for a in menu.actions() if not a.isSeparator()}
+    assert list(actions) == ["Retry", "Delete"]
+    with qtbot.waitSignal(view.retry_requested, timeout=1000) as retry:
+        actions["Retry"].trigger()
+    assert retry.args == [refused.local_id]
+    with qtbot.waitSignal(view.delete_requested, timeout=1000) as delete:
+        actions["Delete"].trigger()
+    assert delete.args == [refused.local_id]
+
+
+def test_clicking_the_red_mark_retries(qtbot: QtBot, store: ClientStore) -> None:
+    refused = store.queue_outgoing(ANA, False, "refused")
+    store.mark_failed(refused.local_id, "not_a_member", "")
+    model = MessageListModel(store)
+    model.open(ANA, False)
+    view = ChatView(model)
+    qtbot.addWidget(view)
+    view.resize(640, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    index = model.index(0, 0)
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.rect = view.visualRect(index)
+    mark = view.delegate.failure_mark_rect(option, index)
+    assert mark is not None
+    with qtbot.waitSignal(view.retry_requested, timeout=1000) as retry:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=mark.center().toPoint())
+    assert retry.args == [refused.local_id]
+    with qtbot.assertNotEmitted(view.retry_requested):
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))

@@ -9,12 +9,16 @@ opens by reading a hundred rows, and the view only ever lays out what was loaded
 
 :class:`BubbleDelegate` paints each row: an optional header (day separator, "N new messages"),
 then the bubble with the sender's name (incoming group messages), the wrapped text with links,
-the time and, for one's own messages, the delivery ticks. Sizes are cached per message and
-width. Double-clicking a bubble opens a read-only text browser over it, so part of a message
+the time and, for one's own messages, the delivery ticks, or a red "Not sent" mark when the
+server refused the message for good. Sizes are cached per message and width.
+Double-clicking a bubble opens a read-only text browser over it, so part of a message
 can be selected.
 
 :class:`ChatView` scrolls per pixel, sticks to the bottom when new messages arrive, keeps its
-position when older history is prepended, and copies text (context menu, Ctrl+C).
+position when older history is prepended, and copies text (context menu, Ctrl+C). For a
+message that was not sent it offers "Retry" (also a click on the red mark) and "Delete",
+as the signals :attr:`ChatView.retry_requested` and :attr:`ChatView.delete_requested`: the
+controller calls the client core, never the view.
 """
 
 from __future__ import annotations
@@ -82,12 +86,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from messenger_gui.connection import RequestError
 from messenger_gui.storage import ClientStore, MessageStatus, StoredMessage
 from messenger_gui.ui.avatars import paint_avatar
+from messenger_gui.ui.dialogs.errors import describe_error
 from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
-from messenger_gui.ui.ticks import TICK_WIDTH, paint_ticks
+from messenger_gui.ui.ticks import TICK_WIDTH, failed_colour, paint_failed, paint_ticks
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +107,18 @@ that, the chat opens at the newest message without the "N new messages" marker."
 _QUEUED_KEY: Final = 2**63 - 1
 _RUN_GAP_MS: Final = 5 * 60 * 1000
 """Messages of one sender closer than this form a run (tighter spacing, one name)."""
+
+TEXT_TOO_LARGE: Final = "text_too_large"
+
+
+def failure_reason(code: str) -> str:
+    """One translated sentence saying why the server refused a message (``code``)."""
+    if code == TEXT_TOO_LARGE:
+        return QCoreApplication.translate(
+            "ChatView", "The message is longer than this server accepts."
+        )
+    return describe_error(RequestError(code, ""))
+
 
 URL_PATTERN: Final = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]", re.I)
 
@@ -428,7 +446,10 @@ class MessageListModel(QAbstractListModel):
                 if message.direction != "out":
                     continue
                 fresh = self._store.message(message.local_id)
-                if fresh is not None and fresh.status != message.status:
+                if fresh is not None and (fresh.status, fresh.failure) != (
+                    message.status,
+                    message.failure,
+                ):
                     self._rows[row] = fresh
                     index = self.index(row, 0)
                     self.dataChanged.emit(index, index)
@@ -439,6 +460,40 @@ class MessageListModel(QAbstractListModel):
                 self._rows[row] = dataclasses.replace(message, status=status)
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index)
+
+    def refresh_messages(self, local_ids: Iterable[int]) -> None:
+        """Read loaded messages again from the store and repaint them: one was refused
+        (``MessageFailed``: it gets the "Not sent" mark) or retried (the clock again)."""
+        for local_id in set(local_ids):
+            row = self.row_of(local_id)
+            if row is None:
+                continue
+            fresh = self._store.message(local_id)
+            if fresh is None:
+                self.remove_message(self._rows[row].conversation, local_id)
+                continue
+            self._rows[row] = fresh
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
+
+    def remove_message(self, conversation: str, local_id: int) -> None:
+        """An unsent message was deleted (``MessageDeleted``): drop its row, if shown."""
+        if conversation != self._conversation:
+            return
+        self._total = max(0, self._total - 1)
+        row = self.row_of(local_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        del self._keys[row]
+        self.endRemoveRows()
+        if self._highlight == local_id:
+            self._highlight = None
+        if self._rows:
+            # The neighbours may now start or end a run (tail, name, day separator).
+            low, high = max(0, row - 1), min(row, len(self._rows) - 1)
+            self.dataChanged.emit(self.index(low, 0), self.index(high, 0))
 
     def message_sent(self, message: StoredMessage) -> None:
         """A queued message was accepted by the server: it now has a ``seq`` (and maybe a
@@ -557,6 +612,18 @@ class MessageListModel(QAbstractListModel):
         if role == MessageRole.HIGHLIGHTED:
             return message.local_id == self._highlight
         if role == Qt.ItemDataRole.ToolTipRole:
+            if message.failure is not None:
+                return "\n".join(
+                    (
+                        full_time(message.ts),
+                        QCoreApplication.translate("ChatView", "Not sent: %1").replace(
+                            "%1", failure_reason(message.failure)
+                        ),
+                        QCoreApplication.translate(
+                            "ChatView", "Click the red mark to retry, or right-click to delete."
+                        ),
+                    )
+                )
             return full_time(message.ts)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             sender = (
@@ -564,7 +631,10 @@ class MessageListModel(QAbstractListModel):
                 if message.direction == "out"
                 else (message.sender_name or message.sender or "")
             )
-            return f"{sender}, {clock_time(message.ts)}: {message.text}"
+            text = f"{sender}, {clock_time(message.ts)}: {message.text}"
+            if message.failure is not None:
+                text += " (" + QCoreApplication.translate("ChatView", "Not sent") + ")"
+            return text
         return None
 
 
@@ -664,6 +734,7 @@ class BubbleDelegate(QStyledItemDelegate):
             message.text if len(message.text) < 64 else hash(message.text),
             message.ts // 60000,
             message.direction,
+            message.failure is not None,
             limit,
             bool(index.data(MessageRole.DAY_BREAK)),
             int(index.data(MessageRole.UNREAD_MARKER) or 0),
@@ -740,7 +811,9 @@ class BubbleDelegate(QStyledItemDelegate):
         layout.endLayout()
 
         fm_small = QFontMetricsF(small_font)
-        meta_w = fm_small.horizontalAdvance(clock_time(message.ts)) + (TICK_WIDTH + 4 if out else 0)
+        meta_w = fm_small.horizontalAdvance(self._meta_text(message)) + (
+            TICK_WIDTH + 4 if out else 0
+        )
         meta_h = fm_small.height()
         show_name = message.is_group and not out and first_in_run
         name_h = 0.0
@@ -772,6 +845,24 @@ class BubbleDelegate(QStyledItemDelegate):
     @staticmethod
     def _sender_label(message: StoredMessage) -> str:
         return message.sender_name or message.sender or ""
+
+    def _meta_text(self, message: StoredMessage) -> str:
+        """The time, after "Not sent" for a message the server refused."""
+        if message.failure is None:
+            return clock_time(message.ts)
+        return self.tr("Not sent") + " · " + clock_time(message.ts)
+
+    def failure_mark_rect(self, option: QStyleOptionViewItem, index: _Index) -> QRectF | None:
+        """Where the red "Not sent" mark and words are, in view coordinates (``option.rect``
+        is the row), or ``None`` when the row shows no failed message. A click there
+        retries."""
+        message = index.data(MessageRole.MESSAGE)
+        if not isinstance(message, StoredMessage) or message.failure is None:
+            return None
+        built = self.layout(option, index)
+        if built is None:
+            return None
+        return built.meta.adjusted(-4, -4, 4, 4).translated(QPointF(option.rect.topLeft()))
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         key = self._key(option, index)
@@ -850,19 +941,24 @@ class BubbleDelegate(QStyledItemDelegate):
 
         painter.setFont(small_font)
         meta_colour = c.meta_out if out else c.meta_in
+        if message.failure is not None:
+            meta_colour = failed_colour(c.dark)
         painter.setPen(meta_colour)
-        time_text = clock_time(message.ts)
+        time_text = self._meta_text(message)
         time_rect = QRectF(built.meta)
         if out:
             time_rect.setRight(time_rect.right() - TICK_WIDTH - 4)
             tick_rect = QRectF(built.meta.right() - TICK_WIDTH, built.meta.top(), TICK_WIDTH, 12)
             tick_rect.moveCenter(QPointF(tick_rect.center().x(), built.meta.center().y()))
-            paint_ticks(
-                painter,
-                tick_rect,
-                message.status,
-                c.tick_read if message.status == "read" else meta_colour,
-            )
+            if message.failure is not None:
+                paint_failed(painter, tick_rect, meta_colour)
+            else:
+                paint_ticks(
+                    painter,
+                    tick_rect,
+                    message.status,
+                    c.tick_read if message.status == "read" else meta_colour,
+                )
         painter.drawText(
             time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, time_text
         )
@@ -1034,10 +1130,16 @@ class ChatView(QListView):
     """The message list of the open conversation.
 
     Emits :attr:`visible_range_changed` (debounced) after scrolling or new rows, so the
-    window can confirm reading up to the newest visible incoming message.
+    window can confirm reading up to the newest visible incoming message, and
+    :attr:`retry_requested` / :attr:`delete_requested` for a message the server refused
+    (context menu, or a click on its red mark), for the controller to act on.
     """
 
     visible_range_changed = Signal()
+    retry_requested = Signal(int)
+    """The user wants a message that was not sent sent again (its ``local_id``)."""
+    delete_requested = Signal(int)
+    """The user wants a message that was not sent deleted (its ``local_id``)."""
 
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1313,7 +1415,36 @@ class ChatView(QListView):
             if link is not None:
                 copy_link = menu.addAction(self.tr("Copy link"))
                 copy_link.triggered.connect(lambda: QGuiApplication.clipboard().setText(link))
+            self.add_failure_actions(menu, index)
         menu.exec(event.globalPos())
+
+    def add_failure_actions(self, menu: QMenu, index: _Index) -> None:
+        """Add "Retry" and "Delete" to ``menu`` when ``index`` shows a message that was not
+        sent; they emit :attr:`retry_requested` / :attr:`delete_requested`."""
+        message = self._model.message(index.row())
+        if message is None or message.failure is None:
+            return
+        local_id = message.local_id
+        menu.addSeparator()
+        retry = menu.addAction(self.tr("Retry"))
+        retry.setObjectName("retryMessage")
+        retry.triggered.connect(lambda: self.retry_requested.emit(local_id))
+        delete = menu.addAction(self.tr("Delete"))
+        delete.setObjectName("deleteMessage")
+        delete.triggered.connect(lambda: self.delete_requested.emit(local_id))
+
+    def _failed_at(self, pos: QPoint) -> int | None:
+        """The ``local_id`` of the failed message whose red mark is at ``pos``, if any."""
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return None
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        mark = self._delegate.failure_mark_rect(option, index)
+        if mark is None or not mark.contains(QPointF(pos)):
+            return None
+        return int(index.data(MessageRole.LOCAL_ID))
 
     def _link_at(self, pos: QPoint) -> str | None:
         index = self.indexAt(pos)
@@ -1326,15 +1457,20 @@ class ChatView(QListView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if event.buttons() == Qt.MouseButton.NoButton:
-            link = self._link_at(event.position().toPoint())
+            pos = event.position().toPoint()
+            clickable = self._link_at(pos) is not None or self._failed_at(pos) is not None
             self.viewport().setCursor(
-                Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.ArrowCursor
+                Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor
             )
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            link = self._link_at(event.position().toPoint())
+            pos = event.position().toPoint()
+            link = self._link_at(pos)
             if link is not None:
                 QDesktopServices.openUrl(QUrl(link))
+            failed = self._failed_at(pos)
+            if failed is not None:
+                self.retry_requested.emit(failed)
         super().mouseReleaseEvent(event)

@@ -1,4 +1,5 @@
-"""Delivery marks drawn as vector strokes: clock (queued), ✓ (sent), ✓✓ (delivered/read)."""
+"""Delivery marks drawn as vector strokes: clock (queued), ✓ (sent), ✓✓ (delivered/read),
+and a red "!" disc for a message the server refused (:func:`paint_failed`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,34 @@ from messenger_gui.storage import MessageStatus
 
 TICK_WIDTH = 18
 """Width the marks need at the default size; callers reserve it beside the time."""
+
+FAILED_LIGHT = QColor("#e0393e")
+FAILED_DARK = QColor("#ff6b6b")
+
+
+def failed_colour(dark: bool) -> QColor:
+    """The red of "not sent": the marker and its words, readable on either bubble."""
+    return QColor(FAILED_DARK if dark else FAILED_LIGHT)
+
+
+def paint_failed(painter: QPainter, rect: QRectF, colour: QColor) -> None:
+    """Paint the "not sent" mark, a disc of ``colour`` with a white "!", right-aligned and
+    vertically centred in ``rect`` (the place of the ticks, about 18 x 12 px)."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    d = min(rect.height(), 14.0)
+    centre = QPointF(rect.right() - d / 2 - 0.5, rect.center().y())
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawEllipse(centre, d / 2, d / 2)
+    pen = QPen(QColor("#ffffff"), 1.8)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(pen)
+    painter.drawLine(
+        QPointF(centre.x(), centre.y() - d * 0.27), QPointF(centre.x(), centre.y() + d * 0.06)
+    )
+    painter.drawPoint(QPointF(centre.x(), centre.y() + d * 0.26))
+    painter.restore()
 
 
 def paint_ticks(painter: QPainter, rect: QRectF, status: MessageStatus, colour: QColor) -> None:
