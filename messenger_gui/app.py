@@ -34,7 +34,9 @@ from messenger_gui.events import (
     ConnectionState,
     ConversationsChanged,
     Event,
+    MessageDeleted,
     MessageFailed,
+    MessageRetried,
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
@@ -42,6 +44,7 @@ from messenger_gui.events import (
     StateChanged,
 )
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
+from messenger_gui.ui.chat import failure_reason
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog
 from messenger_gui.ui.dialogs.errors import describe_error
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
@@ -278,6 +281,8 @@ class AppController(QObject):
         window.group_info_requested.connect(self.open_group_info)
         window.export_requested.connect(self.open_export)
         window.copy_id_requested.connect(self.copy_id)
+        window.chat_view.retry_requested.connect(self.retry_message)
+        window.chat_view.delete_requested.connect(self.delete_message)
         window.quit_requested.connect(lambda: self.quit(0))
         retry = getattr(window, "retry_requested", None)
         if retry is not None:
@@ -365,6 +370,26 @@ class AppController(QObject):
         return super().eventFilter(watched, event)
 
     # --- sending and reading ---
+
+    def retry_message(self, local_id: int) -> None:
+        """Send a message the server refused again (the chat's "Retry")."""
+        if self.client is not None:
+            self.spawn(self._retry_message_async(local_id), name="retry")
+
+    async def _retry_message_async(self, local_id: int) -> None:
+        assert self.client is not None
+        if not await self.client.retry_message(local_id):
+            log.info("message %d was not failed any more: nothing to retry", local_id)
+
+    def delete_message(self, local_id: int) -> None:
+        """Delete a message that was not sent (the chat's "Delete")."""
+        if self.client is not None:
+            self.spawn(self._delete_message_async(local_id), name="delete")
+
+    async def _delete_message_async(self, local_id: int) -> None:
+        assert self.client is not None
+        if not await self.client.delete_message(local_id):
+            self._status_message(self.tr("This message is being sent and cannot be deleted."))
 
     def _send(self, conversation: str, is_group: bool, text: str) -> None:
         self.spawn(self._send_async(conversation, is_group, text), name="send")
@@ -457,10 +482,19 @@ class AppController(QObject):
                 window.message_status_changed(conversation, (), "read")
             case MessageSent(message=message):
                 window.message_sent(message)
-            case MessageFailed():
+            case MessageFailed(local_id=local_id, code=code):
+                # The bubble shows the failure (and offers Retry/Delete); no modal box.
+                window.message_model.refresh_messages([local_id])
                 window.reload_conversations()
-                reason = describe_error(RequestError(event.code, event.message))
-                self._warn(self.tr("Message not sent"), reason)
+                self._status_message(
+                    self.tr("Message not sent: %1").replace("%1", failure_reason(code)), 10_000
+                )
+            case MessageRetried(message=message):
+                window.message_model.refresh_messages([message.local_id])
+                window.reload_conversations()
+            case MessageDeleted(conversation=conversation, local_id=local_id):
+                window.message_model.remove_message(conversation, local_id)
+                window.reload_conversations()
             case ConversationsChanged():
                 window.reload_conversations()
                 self._refresh_group_info()
