@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="494"/>
+        <location filename="../../messenger_gui/app.py" line="528"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="546"/>
+        <location filename="../../messenger_gui/app.py" line="580"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -23,7 +23,7 @@
 <context>
     <name>GroupInfoDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="143"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="186"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n member</numerusform>
@@ -34,7 +34,7 @@
 <context>
     <name>NewGroupDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="130"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="163"/>
         <source>%n member(s) selected</source>
         <translation>
             <numerusform>%n member selected</numerusform>
@@ -45,7 +45,7 @@
 <context>
     <name>SearchDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="224"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="257"/>
         <source>%n message(s) found</source>
         <translation>
             <numerusform>%n message found</numerusform>

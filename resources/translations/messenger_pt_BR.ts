@@ -4,62 +4,62 @@
 <context>
     <name>AddContactDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="52"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="56"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="55"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="59"/>
         <source>Enter the ID of the person you want to add.</source>
         <translation>Digite o ID da pessoa que você quer adicionar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="58"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="63"/>
         <source>e.g. K7QM-4XPA</source>
         <translation>ex.: K7QM-4XPA</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="63"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="68"/>
         <source>Look up</source>
         <translation>Procurar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="67"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="74"/>
         <source>An ID has 8 letters and digits, like K7QM-4XPA.</source>
         <translation>Um ID tem 8 letras e números, como K7QM-4XPA.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="77"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="106"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="79"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="109"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="139"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="173"/>
         <source>This is not an ID. An ID looks like K7QM-4XPA.</source>
         <translation>Isso não é um ID. Um ID é assim: K7QM-4XPA.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="144"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="178"/>
         <source>That&apos;s your own ID.</source>
         <translation>Esse é o seu próprio ID.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="147"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="181"/>
         <source>%1 is already one of your contacts.</source>
         <translation>%1 já está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="151"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="184"/>
         <source>Looking up %1…</source>
         <translation>Procurando %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="176"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="208"/>
         <source>Found: %1</source>
         <translation>Encontrado: %1</translation>
     </message>
@@ -67,49 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="286"/>
-        <location filename="../../messenger_gui/app.py" line="515"/>
+        <location filename="../../messenger_gui/app.py" line="291"/>
+        <location filename="../../messenger_gui/app.py" line="549"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="304"/>
+        <location filename="../../messenger_gui/app.py" line="309"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="352"/>
+        <location filename="../../messenger_gui/app.py" line="357"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="377"/>
-        <location filename="../../messenger_gui/app.py" line="463"/>
+        <location filename="../../messenger_gui/app.py" line="392"/>
+        <source>This message is being sent and cannot be deleted.</source>
+        <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="402"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="437"/>
+        <location filename="../../messenger_gui/app.py" line="462"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="487"/>
+        <location filename="../../messenger_gui/app.py" line="490"/>
+        <source>Message not sent: %1</source>
+        <translation>Mensagem não enviada: %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="521"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="489"/>
+        <location filename="../../messenger_gui/app.py" line="523"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="493"/>
+        <location filename="../../messenger_gui/app.py" line="527"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="494"/>
+        <location filename="../../messenger_gui/app.py" line="528"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -117,52 +126,52 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="498"/>
+        <location filename="../../messenger_gui/app.py" line="532"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="500"/>
+        <location filename="../../messenger_gui/app.py" line="534"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="502"/>
+        <location filename="../../messenger_gui/app.py" line="536"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="503"/>
+        <location filename="../../messenger_gui/app.py" line="537"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="505"/>
+        <location filename="../../messenger_gui/app.py" line="539"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="506"/>
+        <location filename="../../messenger_gui/app.py" line="540"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="511"/>
+        <location filename="../../messenger_gui/app.py" line="545"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="513"/>
+        <location filename="../../messenger_gui/app.py" line="547"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="541"/>
+        <location filename="../../messenger_gui/app.py" line="575"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="546"/>
+        <location filename="../../messenger_gui/app.py" line="580"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -170,32 +179,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="713"/>
+        <location filename="../../messenger_gui/app.py" line="747"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="720"/>
+        <location filename="../../messenger_gui/app.py" line="754"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="720"/>
+        <location filename="../../messenger_gui/app.py" line="754"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="740"/>
+        <location filename="../../messenger_gui/app.py" line="774"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="740"/>
+        <location filename="../../messenger_gui/app.py" line="774"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="743"/>
+        <location filename="../../messenger_gui/app.py" line="777"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -203,12 +212,17 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="908"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="853"/>
+        <source>Not sent</source>
+        <translation>Não enviada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1004"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="910"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1006"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -216,30 +230,60 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="563"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1284"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="117"/>
+        <source>The message is longer than this server accepts.</source>
+        <translation>A mensagem é mais longa do que este servidor aceita.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="619"/>
+        <source>Not sent: %1</source>
+        <translation>Não enviada: %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="622"/>
+        <source>Click the red mark to retry, or right-click to delete.</source>
+        <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="630"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1386"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1075"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="636"/>
+        <source>Not sent</source>
+        <translation>Não enviada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1177"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1306"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1408"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1310"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1412"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1314"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1416"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1429"/>
+        <source>Retry</source>
+        <translation>Tentar de novo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1432"/>
+        <source>Delete</source>
+        <translation>Apagar</translation>
     </message>
 </context>
 <context>
@@ -430,47 +474,47 @@
 <context>
     <name>GroupInfoDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="68"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="93"/>
         <source>Remove from group</source>
         <translation>Remover do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="72"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="98"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="75"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="103"/>
         <source>Add a contact:</source>
         <translation>Adicionar um contato:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="91"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="120"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="92"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="122"/>
         <source>Leave group</source>
         <translation>Sair do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="94"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="125"/>
         <source>Close</source>
         <translation>Fechar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="140"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="174"/>
         <source>Group info — %1</source>
         <translation>Dados do grupo — %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="142"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="185"/>
         <source>Group ID: %1</source>
         <translation>ID do grupo: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="143"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="186"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n participante</numerusform>
@@ -478,32 +522,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="152"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="195"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="155"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="196"/>
         <source>admin</source>
         <translation>admin</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="187"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="226"/>
         <source>All your contacts are members</source>
         <translation>Todos os seus contatos já participam</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="225"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="264"/>
         <source>Leave group?</source>
         <translation>Sair do grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="227"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="266"/>
         <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
         <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="233"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="272"/>
         <source>Leave</source>
         <translation>Sair</translation>
     </message>
@@ -616,32 +660,32 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="512"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="513"/>
         <source>Receiving messages: %1 of %2</source>
         <translation>Recebendo mensagens: %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="582"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="583"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="587"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="588"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="589"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="590"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="595"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="596"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="603"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="604"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -649,47 +693,47 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>NewGroupDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="37"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="39"/>
         <source>New group</source>
         <translation>Novo grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="42"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="46"/>
         <source>e.g. Family</source>
         <translation>ex.: Família</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="44"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="47"/>
         <source>Group name:</source>
         <translation>Nome do grupo:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="46"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="59"/>
         <source>Search contacts</source>
         <translation>Pesquisar contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="61"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="78"/>
         <source>You have no contacts yet. Add a contact first, then create a group.</source>
         <translation>Você ainda não tem contatos. Adicione um contato primeiro e depois crie o grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="74"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="93"/>
         <source>Create</source>
         <translation>Criar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="76"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="96"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="86"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="104"/>
         <source>Members:</source>
         <translation>Participantes:</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="130"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="163"/>
         <source>%n member(s) selected</source>
         <translation>
             <numerusform>%n participante selecionado</numerusform>
@@ -697,17 +741,17 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="130"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="163"/>
         <source>No one selected</source>
         <translation>Ninguém selecionado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="142"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="175"/>
         <source>Give the group a name.</source>
         <translation>Dê um nome ao grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="145"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="178"/>
         <source>Choose at least one member.</source>
         <translation>Escolha pelo menos um participante.</translation>
     </message>
@@ -715,33 +759,33 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="152"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="177"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="155"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="181"/>
         <source>Search all conversations</source>
         <translation>Pesquisar em todas as conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="162"/>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="187"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="192"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="219"/>
         <source>Type a word or part of one.</source>
         <translation>Digite uma palavra ou parte dela.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="200"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="232"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="218"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="251"/>
         <source>Many messages match: showing the newest %1. Type more to narrow.</source>
         <translation>Muitas mensagens combinam: mostrando as %1 mais recentes. Digite mais para refinar.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="224"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="257"/>
         <source>%n message(s) found</source>
         <translation>
             <numerusform>%n mensagem encontrada</numerusform>
@@ -749,7 +793,7 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="226"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="259"/>
         <source>No messages found.</source>
         <translation>Nenhuma mensagem encontrada.</translation>
     </message>
@@ -798,95 +842,95 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>WelcomeDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="88"/>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="103"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="92"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="108"/>
         <source>Welcome to Messenger</source>
         <translation>Boas-vindas ao Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="110"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="115"/>
         <source>Choose the name others will see. You get an ID that friends use to add you as a contact.</source>
         <translation>Escolha o nome que os outros vão ver. Você recebe um ID que seus amigos usam para adicionar você como contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="127"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="134"/>
         <source>e.g. Maria Silva</source>
         <translation>ex.: Maria Silva</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="129"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="136"/>
         <source>host:port</source>
         <translation>servidor:porta</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="130"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="137"/>
         <source>Use a secure connection (TLS)</source>
         <translation>Usar conexão segura (TLS)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="133"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="143"/>
         <source>Your name:</source>
         <translation>Seu nome:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="134"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="144"/>
         <source>Server:</source>
         <translation>Servidor:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="145"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="155"/>
         <source>Register</source>
         <translation>Cadastrar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="147"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="158"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="185"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="199"/>
         <source>Enter a name of 1 to %1 characters.</source>
         <translation>Digite um nome de 1 a %1 caracteres.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="189"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="203"/>
         <source>Enter the server as host:port, e.g. chat.example.org:7850.</source>
         <translation>Digite o servidor como endereço:porta, ex.: chat.exemplo.com.br:7850.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="192"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="206"/>
         <source>Registering with %1…</source>
         <translation>Cadastrando em %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="231"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="255"/>
         <source>This is your ID. Share it with the people you want to chat with:</source>
         <translation>Este é o seu ID. Compartilhe com as pessoas com quem você quer conversar:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="242"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="269"/>
         <source>Copy ID</source>
         <translation>Copiar ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="249"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="291"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="286"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="328"/>
         <source>The server&apos;s certificate was pinned. Its SHA-256 fingerprint, to compare with your administrator&apos;s:
 %1</source>
         <translation>O certificado do servidor foi fixado. A impressão digital SHA-256 dele, para comparar com a do seu administrador:
 %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="292"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="334"/>
         <source>You&apos;re all set, %1!</source>
         <translation>Tudo pronto, %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="299"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="344"/>
         <source>Copied</source>
         <translation>Copiado</translation>
     </message>
