@@ -362,6 +362,9 @@ class ConversationSummary:
     unread: int
     activity_ts: int
     """Sort key of the list: last message time, else when the contact or group appeared."""
+    last_failure: str | None = None
+    """The error code when the last message is ours and the server refused it for good
+    (show "not sent" rather than the clock)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1186,7 +1189,8 @@ class ClientStore:
                 g.group_id IS NOT NULL OR COALESCE(m.is_group, 0),
                 COALESCE(g.name, ct.alias, ct.display_name, l.peer_name, l.conversation),
                 substr(m.text, 1, {_PREVIEW_CHARS}), m.ts, m.direction, m.status, l.unread,
-                COALESCE(m.ts, g.created_at, ct.added_at, 0) AS activity
+                COALESCE(m.ts, g.created_at, ct.added_at, 0) AS activity,
+                (SELECT f.code FROM send_failures f WHERE f.local_id = l.last_id)
             FROM lasts l
             LEFT JOIN messages m ON m.local_id = l.last_id
             LEFT JOIN groups g ON g.group_id = l.conversation
@@ -1205,6 +1209,7 @@ class ClientStore:
                 last_status=row[6],
                 unread=row[7],
                 activity_ts=row[8],
+                last_failure=row[9],
             )
             for row in rows
         ]

@@ -266,6 +266,9 @@ def test_a_refused_message_leaves_the_outbox_and_stays_failed_after_a_restart(
         assert [f.local_id for f in store.failed_outgoing()] == [refused.local_id]
         waiting_shown = store.message(waiting.local_id)
         assert waiting_shown is not None and waiting_shown.failure is None
+        summaries = {c.conversation: c for c in store.conversations_summary()}
+        assert summaries[FAMILY].last_failure == "not_a_member"
+        assert summaries[ANA].last_failure is None
 
 
 def test_retrying_a_failed_message_sends_it_again_with_the_same_key(store: ClientStore) -> None:
