@@ -239,12 +239,14 @@ def test_a_message_the_server_refuses_for_good_is_reported(scenario: Scenario) -
         await alice.client.remove_member(group.group_id, bob.own_id)
         bob_again = scenario.app("bob", server)
         bob_again.start()  # still thinks it is a member until the server says otherwise
-        await bob_again.client.send_message(group.group_id, True, "Am I still here?")
-        await wait_until(lambda: bob_again.controller.last_error_box is not None, 5, "a report")
-        box = bob_again.controller.last_error_box
-        assert box is not None
-        assert "not a member" in box.text()
-        assert box.windowTitle() == "Message not sent"
+        queued = await bob_again.client.send_message(group.group_id, True, "Am I still here?")
+        status_bar = bob_again.window.statusBar()
+        await wait_until(lambda: "Message not sent" in status_bar.currentMessage(), 5, "a report")
+        assert "not a member" in status_bar.currentMessage()
+        # No modal box: the bubble shows it (see tests/test_app_failed.py).
+        assert bob_again.controller.last_error_box is None
+        refused = bob_again.store.message(queued.local_id)
+        assert refused is not None and refused.failure == "not_a_member"
 
     scenario.run(run)
 
