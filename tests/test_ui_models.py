@@ -226,6 +226,37 @@ def test_conversation_delegate_paints_every_kind_of_row(
     assert image.pixelColor(30, 30) != QColor("white")  # an avatar was drawn
 
 
+def test_a_chat_whose_last_message_was_refused_shows_the_red_mark_in_the_list(
+    qtbot: QtBot, store: ClientStore
+) -> None:
+    store.add_contact(ANA, "Ana Souza")
+    queued = store.queue_outgoing(ANA, False, "to someone who left")
+    model = ConversationListModel(store.conversations_summary)
+
+    def red_pixels() -> int:
+        model.reload()
+        widget = QWidget()
+        qtbot.addWidget(widget)
+        image = QImage(320, 68, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        option = QStyleOptionViewItem()
+        option.initFrom(widget)
+        option.rect = QRect(0, 0, 320, 68)
+        ConversationDelegate().paint(painter, option, model.index(0, 0))
+        painter.end()
+        return sum(
+            1
+            for x in range(320)
+            for y in range(68)
+            if (c := image.pixelColor(x, y)).red() > 200 and c.green() < 90 and c.blue() < 90
+        )
+
+    assert red_pixels() == 0  # queued: a clock
+    store.mark_failed(queued.local_id, "not_a_member", "not a member of the group")
+    assert red_pixels() > 20
+
+
 # --- message model: paging ------------------------------------------------------------------
 
 

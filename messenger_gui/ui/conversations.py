@@ -35,7 +35,7 @@ from messenger_gui.storage import ConversationSummary, MessageStatus, fold_accen
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.formatting import list_time
 from messenger_gui.ui.theme import Colours, colours
-from messenger_gui.ui.ticks import paint_ticks
+from messenger_gui.ui.ticks import failed_colour, paint_failed, paint_ticks
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +294,10 @@ class ConversationDelegate(QStyledItemDelegate):
             tick_rect = QRectF(
                 time_rect.left() - tick_w - 4, line1_y + (fm_title.height() - 12) / 2, tick_w, 12
             )
-            self._paint_status(painter, tick_rect, summary.last_status, c, selected)
+            if summary.last_failure is not None:  # refused by the server: "not sent"
+                paint_failed(painter, tick_rect, failed_colour(c.dark))
+            else:
+                self._paint_status(painter, tick_rect, summary.last_status, c, selected)
             title_right = int(tick_rect.left()) - 6
 
         # Title, elided.
