@@ -16,7 +16,16 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QObject,
+    QRect,
+    QSettings,
+    QStandardPaths,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -63,6 +72,18 @@ SETTINGS_FILE: Final = "settings.ini"
 NOTIFICATION_PREVIEW_CHARS: Final = 140
 GEOMETRY_KEY: Final = "window/geometry"
 SPLITTER_KEY: Final = "window/splitter"
+
+
+def fit_to_screen(wanted: QRect) -> QRect:
+    """``wanted`` moved, and shrunk if need be, into the available area of the screen it
+    starts on (or the primary screen), so that a window asked for off-screen (``--geometry``,
+    ``make demo`` on a small display) still shows whole."""
+    screen = QGuiApplication.screenAt(wanted.topLeft()) or QGuiApplication.primaryScreen()
+    area = screen.availableGeometry()
+    width, height = min(wanted.width(), area.width()), min(wanted.height(), area.height())
+    x = max(area.left(), min(wanted.x(), area.right() + 1 - width))
+    y = max(area.top(), min(wanted.y(), area.bottom() + 1 - height))
+    return QRect(x, y, width, height)
 
 
 class AppController(QObject):
@@ -295,7 +316,7 @@ class AppController(QObject):
         window.statusBar().addPermanentWidget(self.retry_button)
         self._restore_geometry(window)
         if self._geometry is not None:
-            window.setGeometry(*self._geometry)
+            window.setGeometry(fit_to_screen(QRect(*self._geometry)))
         self.client.events.connect(self._on_event)
         self._update_unread()
         window.show()

@@ -43,7 +43,8 @@ GREETING: Final = (
     "Hi Bob! 👋 This is the Messenger demo: type a reply below and press Enter. "
     "Close both windows to stop the demo."
 )
-WINDOW_GEOMETRY: Final = ("960x680+40+60", "960x680+1020+60")
+WINDOW_GEOMETRY: Final = ("780x660+20+50", "780x660+810+50")
+"""Side by side on a 1600-pixel-wide display; the app fits them onto smaller ones."""
 
 
 def wait_until_listening(

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 import qasync
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QRect, QTranslator
 from PySide6.QtWidgets import QApplication
 
 import messenger_gui
 from messenger_gui.__main__ import build_parser, main
+from messenger_gui.app import fit_to_screen
 from messenger_gui.ui import i18n
 from messenger_gui.ui.resources import resource_path
 from messenger_gui.ui.single_instance import ProfileLock
@@ -176,3 +177,13 @@ def test_every_string_in_the_code_is_in_the_portuguese_translation(tmp_path: Pat
         if (t := m.find("translation")) is None or t.get("type") == "unfinished"
     ]
     assert untranslated == []
+
+
+def test_a_window_asked_for_off_screen_is_moved_and_shrunk_onto_it(qapp: QApplication) -> None:
+    area = qapp.primaryScreen().availableGeometry()
+    wanted = QRect(area.right() - 100, area.top() + 10, area.width() + 500, 400)
+    placed = fit_to_screen(wanted)
+    assert area.contains(placed)
+    assert (placed.width(), placed.height()) == (area.width(), 400)
+    inside = QRect(area.left() + 5, area.top() + 5, 200, 100)
+    assert fit_to_screen(inside) == inside
