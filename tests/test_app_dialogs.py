@@ -18,6 +18,13 @@ from messenger_gui.ui.dialogs.add_contact import AddContactDialog, normalize_cli
 from messenger_gui.ui.dialogs.errors import describe_error
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.new_group import NewGroupDialog
+from messenger_gui.ui.dialogs.people import (
+    AVATAR_ROLE,
+    ID_ROLE,
+    NAME_ROLE,
+    PILL_ROLE,
+    PersonDelegate,
+)
 from messenger_gui.ui.dialogs.search import SearchDialog
 from messenger_gui.ui.dialogs.welcome import (
     WelcomeDialog,
@@ -141,6 +148,23 @@ def test_add_contact_shows_the_name_before_adding(qtbot: QtBot) -> None:
     assert add.args == [CAROL]
 
 
+def test_add_contact_shows_who_was_found_with_avatar_and_id_until_the_id_changes(
+    qtbot: QtBot,
+) -> None:
+    dialog = AddContactDialog(ALICE, [])
+    qtbot.addWidget(dialog)
+    dialog.id_edit.setText(CAROL)
+    dialog.lookup_button.click()
+    dialog.show_found(CAROL, "Carol")
+    assert dialog.avatar_label.isVisibleTo(dialog)
+    assert dialog.found_id_label.text() == CAROL
+    assert dialog.add_button.property("variant") == "primary"
+    dialog.id_edit.setText(BOB)
+    assert not dialog.avatar_label.isVisibleTo(dialog)
+    assert not dialog.found_id_label.isVisibleTo(dialog)
+    assert dialog.result_text == ""
+
+
 def test_add_contact_error_lets_the_user_try_another_id(qtbot: QtBot) -> None:
     dialog = AddContactDialog(ALICE, [])
     qtbot.addWidget(dialog)
@@ -211,6 +235,28 @@ def test_new_group_without_contacts_says_how_to_start(qtbot: QtBot) -> None:
     assert dialog.empty_label.isVisibleTo(dialog)
 
 
+def test_new_group_ticks_a_contact_when_its_row_is_clicked_anywhere(qtbot: QtBot) -> None:
+    dialog = NewGroupDialog(_contacts())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    row = next(
+        dialog.member_list.item(i)
+        for i in range(dialog.member_list.count())
+        if dialog.member_list.item(i).data(ID_ROLE) == CAROL
+    )
+    centre = dialog.member_list.visualItemRect(row).center()
+    viewport = dialog.member_list.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=centre)
+    assert dialog.selected_ids() == [CAROL]
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=centre)
+    assert dialog.selected_ids() == []
+    dialog.member_list.setCurrentItem(row)
+    qtbot.keyClick(dialog.member_list, Qt.Key.Key_Space)
+    assert dialog.selected_ids() == [CAROL]
+    assert dialog.create_button.property("variant") == "primary"
+
+
 # --- group info ----------------------------------------------------------------------------
 
 
@@ -247,6 +293,24 @@ def test_group_info_admin_can_add_and_remove(qtbot: QtBot) -> None:
     with qtbot.waitSignal(dialog.remove_member_requested) as remove:
         dialog.remove_button.click()
     assert remove.args == ["G-AAAA-BBBB", BOB]
+
+
+def test_group_info_lists_people_with_avatars_and_marks_destructive_actions(
+    qtbot: QtBot,
+) -> None:
+    dialog = GroupInfoDialog(_group(ALICE), ALICE, _contacts())
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog.member_list.itemDelegate(), PersonDelegate)
+    you = dialog.member_list.item(0)
+    assert you.data(NAME_ROLE) == "You"
+    assert you.data(PILL_ROLE) == "admin"
+    assert you.data(AVATAR_ROLE) == "Alice"  # initials from the name, not from "You"
+    assert you.data(Qt.ItemDataRole.CheckStateRole) is None  # a list, not a checklist
+    assert dialog.member_list.item(1).data(PILL_ROLE) == ""
+    assert dialog.remove_button.property("variant") == "danger"
+    assert dialog.leave_button.property("variant") == "danger"
+    assert dialog.close_button.property("variant") == "primary"
+    assert dialog.avatar_label.pixmap() is not None and not dialog.avatar_label.pixmap().isNull()
 
 
 def test_group_info_member_cannot_manage_but_can_leave_after_confirming(qtbot: QtBot) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont, QLinearGradient, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QFont, QLinearGradient, QPainter, QPainterPath, QPen, QPixmap
 
 from messenger_gui.ui.theme import avatar_colours
 
@@ -48,3 +48,19 @@ def paint_avatar(
     painter.setPen(QPen(Qt.GlobalColor.white))
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, initials(title))
     painter.restore()
+
+
+def avatar_pixmap(
+    identifier: str, title: str, size: int, ratio: float = 1.0, *, is_group: bool = False
+) -> QPixmap:
+    """The avatar as a transparent square (``size`` wide) pixmap for a ``QLabel`` (dialog
+    headers); ``ratio`` is the widget's ``devicePixelRatioF()`` so it stays sharp."""
+    pixmap = QPixmap(round(size * ratio), round(size * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    try:
+        paint_avatar(painter, QRectF(0, 0, size, size), identifier, title, is_group=is_group)
+    finally:
+        painter.end()
+    return pixmap

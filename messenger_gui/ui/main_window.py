@@ -374,6 +374,7 @@ class MainWindow(QMainWindow):
         bar.setSizeGripEnabled(False)
         self.connection_label = QLabel(self.tr("Offline"), self)
         self.connection_label.setObjectName("muted")
+        self.connection_label.setContentsMargins(12, 3, 0, 4)  # not flush with the window edge
         bar.addWidget(self.connection_label, 1)
         self.backlog_progress = QProgressBar(self)
         self.backlog_progress.setMaximumWidth(160)

@@ -50,6 +50,8 @@ class Script:
     group_name: str
     lines: tuple[tuple[int, int | None, str], ...]
     search: str
+    new_group: str
+    """The name typed into the new-group dialog."""
 
 
 SCRIPTS: Final[dict[str, Script]] = {
@@ -77,6 +79,7 @@ SCRIPTS: Final[dict[str, Script]] = {
             (2, 0, "By the way, the reservation is at 8"),
         ),
         search="reserv",
+        new_group="Friday dinner",
     ),
     "pt_BR": Script(
         group_name="Trilha de sábado",
@@ -102,6 +105,7 @@ SCRIPTS: Final[dict[str, Script]] = {
             (2, 0, "Aliás, a reserva é às 20h"),
         ),
         search="reserv",
+        new_group="Jantar de sexta",
     ),
 }
 
@@ -297,11 +301,22 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
         await camera.shoot(dialog, f"add-contact-{suffix}")
         dialog.reject()
 
-        group_info = controller.open_group_info(world.group_id)
-        assert group_info is not None
-        group_info.select_member(world.identities[2].client_id)
-        await camera.shoot(group_info, f"group-info-{suffix}")
-        group_info.reject()
+        for scheme, name in ((Qt.ColorScheme.Light, ""), (Qt.ColorScheme.Dark, "-dark")):
+            theme.force(scheme)
+            group_info = controller.open_group_info(world.group_id)
+            assert group_info is not None
+            group_info.select_member(world.identities[2].client_id)
+            await camera.shoot(group_info, f"group-info{name}-{suffix}")
+            group_info.reject()
+
+            new_group = controller.open_new_group()
+            assert new_group is not None
+            new_group.name_edit.setText(SCRIPTS[lang].new_group)
+            for identity in world.identities[1:3]:
+                new_group.set_checked(identity.client_id)
+            await camera.shoot(new_group, f"new-group{name}-{suffix}")
+            new_group.reject()
+        theme.force(Qt.ColorScheme.Light)
     finally:
         if controller is not None:
             stopping = controller

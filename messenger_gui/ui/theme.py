@@ -12,9 +12,16 @@ import logging
 import zlib
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QWidget,
+)
 
 log = logging.getLogger(__name__)
 
@@ -213,29 +220,80 @@ def build_palette(c: Colours) -> QPalette:
     return p
 
 
+def _rgba(colour: QColor, alpha: float) -> str:
+    """``colour`` with ``alpha`` (0..1) as a style-sheet ``rgba()``."""
+    return f"rgba({colour.red()}, {colour.green()}, {colour.blue()}, {round(alpha * 255)})"
+
+
+DANGER = QColor("#e5484d")
+"""Destructive actions (remove a member, leave a group) and error lines."""
+
+
 def style_sheet(c: Colours) -> str:
-    """A small style sheet for what a palette cannot say (rounded inputs, thin scroll bars,
-    flat tool buttons). Object names are set by the widgets in this package."""
+    """A style sheet for what a palette cannot say (rounded inputs and buttons, thin scroll
+    bars, flat tool buttons). Object names and the ``variant`` property (``"primary"``,
+    ``"danger"``) are set by the widgets in this package; a plain push button is the flat,
+    outlined secondary kind."""
     selection = c.accent.name()
+    outline = _rgba(c.muted, 0.45)
+    danger_tint = _rgba(DANGER, 0.12)
     return f"""
 QToolTip {{ color: {c.text.name()}; background: {c.window.name()};
     border: 1px solid {c.border.name()}; padding: 4px; }}
 QSplitter::handle {{ background: {c.border.name()}; }}
+QPushButton {{ background: transparent; color: {c.accent.name()}; border: 1px solid {outline};
+    border-radius: 8px; padding: 6px 18px; font-weight: 600; }}
+QPushButton:hover {{ background: {c.hover.name()}; }}
+QPushButton:pressed {{ background: {_rgba(c.accent, 0.16)}; }}
+QPushButton:focus {{ border: 1px solid {c.accent.name()}; }}
+QPushButton:disabled {{ color: {c.muted.name()}; border: 1px solid {_rgba(c.muted, 0.25)}; }}
+QPushButton[variant="primary"], QMessageBox QPushButton:default {{
+    background: {c.accent.name()}; color: {c.accent_text.name()};
+    border: 1px solid {c.accent.name()}; }}
+QPushButton[variant="primary"]:hover, QMessageBox QPushButton:default:hover {{
+    background: {c.accent.lighter(110).name()}; border: 1px solid {c.accent.lighter(110).name()}; }}
+QPushButton[variant="primary"]:pressed {{ background: {c.accent.darker(110).name()}; }}
+QPushButton[variant="primary"]:focus {{ border: 1px solid {c.accent.darker(125).name()}; }}
+QPushButton[variant="primary"]:disabled {{ background: {_rgba(c.accent, 0.35)};
+    border: 1px solid transparent; color: {_rgba(c.accent_text, 0.8)}; }}
+QPushButton[variant="danger"] {{ color: {DANGER.name()}; border: 1px solid {_rgba(DANGER, 0.5)}; }}
+QPushButton[variant="danger"]:hover {{ background: {danger_tint}; }}
+QPushButton[variant="danger"]:disabled {{ color: {_rgba(DANGER, 0.4)};
+    border: 1px solid {_rgba(DANGER, 0.2)}; }}
+QLineEdit, QComboBox {{ background: {c.input_background.name()}; color: {c.text.name()};
+    border: 1px solid transparent; border-radius: 8px; padding: 6px 10px;
+    selection-background-color: {selection}; selection-color: {c.accent_text.name()}; }}
+QLineEdit:focus, QComboBox:focus {{ border: 1px solid {c.accent.name()};
+    background: {c.window.name()}; }}
+QLineEdit:read-only {{ color: {c.muted.name()}; }}
+QLineEdit:disabled, QComboBox:disabled {{ color: {c.muted.name()}; }}
+QComboBox::drop-down {{ border: none; width: 26px; }}
+QComboBox QAbstractItemView {{ background: {c.window.name()}; color: {c.text.name()};
+    border: 1px solid {outline}; selection-background-color: {c.hover.name()};
+    selection-color: {c.text.name()}; padding: 4px; }}
 QLineEdit#filterBox {{ background: {c.input_background.name()}; border: 1px solid transparent;
     border-radius: 16px; padding: 5px 12px; selection-background-color: {selection}; }}
 QLineEdit#filterBox:focus {{ border: 1px solid {c.accent.name()};
     background: {c.window.name()}; }}
+QLineEdit#searchBox {{ border-radius: 16px; padding: 6px 8px; }}
+QLineEdit#idField {{ font-size: 12pt; letter-spacing: 1px; padding: 7px 12px; }}
 QPlainTextEdit#composerInput {{ background: transparent; border: none;
     selection-background-color: {selection}; }}
 QFrame#composer {{ background: {c.window.name()}; border-top: 1px solid {c.border.name()}; }}
 QFrame#composerField {{ background: {c.input_background.name()}; border-radius: 18px; }}
 QFrame#chatHeader, QFrame#sidebarHeader {{ background: {c.window.name()};
     border-bottom: 1px solid {c.border.name()}; }}
+QFrame#card {{ background: {c.input_background.name()}; border-radius: 12px; }}
+QFrame#card QLabel {{ background: transparent; }}
+QFrame#dialogHeader {{ border-bottom: 1px solid {_rgba(c.muted, 0.2)}; }}
 QWidget#sidebar {{ background: {c.sidebar.name()}; }}
 QLabel#headerTitle {{ font-weight: 600; }}
 QLabel#headerSubtitle, QLabel#muted {{ color: {c.muted.name()}; }}
+QLabel#sectionLabel {{ color: {c.accent.name()}; font-weight: 600; }}
+QLabel#errorLabel {{ color: {DANGER.name()}; }}
+QLabel#successLabel {{ color: #3ba74e; font-weight: 600; }}
 QLabel#composerCounter {{ color: {c.muted.name()}; }}
-QLabel#composerCounter[over="true"] {{ color: #e5484d; font-weight: 600; }}
+QLabel#composerCounter[over="true"] {{ color: {DANGER.name()}; font-weight: 600; }}
 QLabel#composerReason {{ color: {c.muted.name()}; padding: 12px; }}
 QToolButton {{ border: none; border-radius: 16px; padding: 6px; }}
 QToolButton:hover {{ background: {c.hover.name()}; }}
@@ -251,6 +309,8 @@ QPushButton#secondaryButton {{ background: {c.window.name()}; color: {c.accent.n
     font-weight: 600; }}
 QPushButton#secondaryButton:hover {{ background: {c.hover.name()}; }}
 QListView {{ border: none; outline: none; }}
+QProgressBar {{ background: {c.input_background.name()}; border: none; border-radius: 2px; }}
+QProgressBar::chunk {{ background: {c.accent.name()}; border-radius: 2px; }}
 QScrollBar:vertical {{ background: transparent; width: 8px; margin: 2px; }}
 QScrollBar::handle:vertical {{ background: {c.muted.name()}; border-radius: 2px;
     min-height: 32px; }}
@@ -262,6 +322,83 @@ QMenu {{ padding: 4px; }}
 QMenu::item {{ padding: 6px 24px 6px 12px; border-radius: 4px; }}
 QMenu::item:selected {{ background: {c.hover.name()}; color: {c.text.name()}; }}
 """
+
+
+def set_variant(widget: QWidget, variant: str) -> None:
+    """Mark a push button ``"primary"`` or ``"danger"`` (see :func:`style_sheet`), even one
+    already shown or polished (a message box's button)."""
+    widget.setProperty("variant", variant)
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+    widget.update()
+
+
+class MessengerStyle(QProxyStyle):
+    """Fusion with check boxes that read in both schemes: Fusion outlines an unchecked box
+    in a darker shade of the window colour, which all but disappears on the dark palette.
+    Here the box is outlined in the muted text colour and filled with the accent when on."""
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        if element in (
+            QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+            QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+        ):
+            paint_check_box(painter, QRectF(option.rect), option.state, option.palette)
+            return
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def paint_check_box(
+    painter: QPainter, rect: QRectF, state: QStyle.StateFlag, palette: QPalette
+) -> None:
+    """A rounded check box: outlined when off, accent with a white tick when on."""
+    side = min(rect.width(), rect.height()) - 2
+    box = QRectF(0, 0, side, side)
+    box.moveCenter(rect.center())
+    on = bool(state & QStyle.StateFlag.State_On)
+    partial = bool(state & QStyle.StateFlag.State_NoChange)
+    enabled = bool(state & QStyle.StateFlag.State_Enabled)
+    accent = palette.color(QPalette.ColorRole.Highlight)
+    mark = palette.color(QPalette.ColorRole.HighlightedText)
+    outline = palette.color(QPalette.ColorRole.PlaceholderText)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if not enabled:
+        painter.setOpacity(0.5)
+    path = QPainterPath()
+    path.addRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+    if on or partial:
+        painter.fillPath(path, accent)
+        pen = QPen(mark, max(1.5, side / 8))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        x, y, w = box.left(), box.top(), box.width()
+        if partial:
+            painter.drawLine(QPointF(x + w * 0.28, y + w * 0.5), QPointF(x + w * 0.72, y + w * 0.5))
+        else:
+            painter.drawPolyline(
+                [
+                    QPointF(x + w * 0.26, y + w * 0.52),
+                    QPointF(x + w * 0.43, y + w * 0.68),
+                    QPointF(x + w * 0.74, y + w * 0.34),
+                ]
+            )
+    else:
+        painter.fillPath(path, palette.color(QPalette.ColorRole.Base))
+        painter.setPen(QPen(outline, 1.4))
+        painter.drawPath(path)
+    painter.restore()
 
 
 class Theme(QObject):
@@ -281,7 +418,8 @@ class Theme(QObject):
         super().__init__(app)
         self._app = app
         self._forced = scheme
-        app.setStyle("Fusion")
+        self._style = MessengerStyle()
+        app.setStyle(self._style)
         app.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
         self.apply()
 

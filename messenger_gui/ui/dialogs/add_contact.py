@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -18,6 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from messenger_gui import client
+from messenger_gui.ui.avatars import avatar_pixmap
+
+_AVATAR = 44
 
 
 def normalize_client_id(text: str) -> str | None:
@@ -50,31 +54,57 @@ class AddContactDialog(QDialog):
         self._found: str | None = None
         self._busy = False
         self.setWindowTitle(self.tr("Add contact"))
-        self.setMinimumWidth(400)
+        self.setMinimumWidth(440)
 
         intro = QLabel(self.tr("Enter the ID of the person you want to add."))
         intro.setWordWrap(True)
         self.id_edit = QLineEdit()
+        self.id_edit.setObjectName("idField")
         self.id_edit.setPlaceholderText(self.tr("e.g. K7QM-4XPA"))
         self.id_edit.setMaxLength(32)
         id_font = QFont("monospace")
         id_font.setStyleHint(QFont.StyleHint.Monospace)
         self.id_edit.setFont(id_font)
         self.lookup_button = QPushButton(self.tr("Look up"))
+        self.lookup_button.setAutoDefault(False)
         id_row = QHBoxLayout()
+        id_row.setSpacing(8)
         id_row.addWidget(self.id_edit, 1)
         id_row.addWidget(self.lookup_button)
         self.hint_label = QLabel(self.tr("An ID has 8 letters and digits, like K7QM-4XPA."))
-        self.hint_label.setEnabled(False)
+        self.hint_label.setObjectName("muted")
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(6)
+        self.progress.setMaximumHeight(4)
         self.progress.hide()
+
+        # The answer: a line of text, or a card with the person's avatar once found.
+        self.avatar_label = QLabel()
+        self.avatar_label.setFixedSize(_AVATAR, _AVATAR)
+        self.avatar_label.hide()
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.result_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.found_id_label = QLabel()
+        self.found_id_label.setObjectName("muted")
+        self.found_id_label.hide()
+        result_text = QVBoxLayout()
+        result_text.setSpacing(2)
+        result_text.addStretch(1)
+        result_text.addWidget(self.result_label)
+        result_text.addWidget(self.found_id_label)
+        result_text.addStretch(1)
+        self.result_card = QFrame()
+        self.result_card.setObjectName("resultCard")
+        card_layout = QHBoxLayout(self.result_card)
+        card_layout.setContentsMargins(0, 0, 0, 0)
+        card_layout.setSpacing(12)
+        card_layout.addWidget(self.avatar_label)
+        card_layout.addLayout(result_text, 1)
+
         self.add_button = QPushButton(self.tr("Add"))
+        self.add_button.setProperty("variant", "primary")
         self.add_button.setEnabled(False)
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setAutoDefault(False)
@@ -84,12 +114,16 @@ class AddContactDialog(QDialog):
         buttons.addWidget(self.add_button)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 18, 18, 16)
+        layout.setSpacing(8)
         layout.addWidget(intro)
         layout.addLayout(id_row)
         layout.addWidget(self.hint_label)
         layout.addWidget(self.progress)
-        layout.addWidget(self.result_label)
+        layout.addSpacing(4)
+        layout.addWidget(self.result_card)
         layout.addStretch(1)
+        layout.addSpacing(8)
         layout.addLayout(buttons)
 
         self.id_edit.textChanged.connect(self._id_changed)
@@ -120,7 +154,7 @@ class AddContactDialog(QDialog):
         self._found = None
         self.add_button.setEnabled(False)
         self.add_button.setDefault(False)
-        self.result_label.clear()
+        self._show_result("")
         self.lookup_button.setEnabled(
             not self._busy and normalize_client_id(self.id_edit.text()) is not None
         )
@@ -147,8 +181,7 @@ class AddContactDialog(QDialog):
             self.show_error(self.tr("%1 is already one of your contacts.").replace("%1", client_id))
             return
         self._set_busy(True)
-        self.result_label.setStyleSheet("")
-        self.result_label.setText(self.tr("Looking up %1…").replace("%1", client_id))
+        self._show_result(self.tr("Looking up %1…").replace("%1", client_id), "muted")
         self.lookup_requested.emit(client_id)
 
     def _add(self) -> None:
@@ -172,8 +205,18 @@ class AddContactDialog(QDialog):
         if normalize_client_id(self.id_edit.text()) != client_id:
             return  # the user changed the ID meanwhile
         self._found = client_id
-        self.result_label.setStyleSheet("font-weight: bold;")
-        self.result_label.setText(self.tr("Found: %1").replace("%1", display_name))
+        self._show_result(self.tr("Found: %1").replace("%1", display_name), "found")
+        self.avatar_label.setPixmap(
+            avatar_pixmap(client_id, display_name, _AVATAR, self.devicePixelRatioF())
+        )
+        self.avatar_label.show()
+        self.found_id_label.setText(client_id)
+        self.found_id_label.show()
+        self.result_card.setObjectName("card")
+        card = self.result_card.layout()
+        if card is not None:
+            card.setContentsMargins(12, 10, 12, 10)
+        self._repolish(self.result_card)
         self.add_button.setEnabled(True)
         self.add_button.setDefault(True)
         self.add_button.setFocus()
@@ -181,5 +224,27 @@ class AddContactDialog(QDialog):
     def show_error(self, message: str) -> None:
         """Show why the lookup or adding failed; the user may edit the ID and retry."""
         self._set_busy(False)
-        self.result_label.setStyleSheet("color: #d1242f;")
-        self.result_label.setText(message)
+        self._show_result(message, "error")
+
+    def _show_result(self, text: str, kind: str = "") -> None:
+        """Show ``text`` as a plain line: ``kind`` is ``"error"``, ``"muted"`` (in
+        progress) or ``"found"`` (bold, in the card :meth:`show_found` fills in)."""
+        self.result_label.setText(text)
+        names = {"error": "errorLabel", "muted": "muted", "found": "headerTitle"}
+        self.result_label.setObjectName(names.get(kind, ""))
+        self._repolish(self.result_label)
+        if kind != "found":
+            self.avatar_label.hide()
+            self.found_id_label.hide()
+            self.result_card.setObjectName("resultCard")
+            layout = self.result_card.layout()
+            if layout is not None:
+                layout.setContentsMargins(0, 0, 0, 0)
+            self._repolish(self.result_card)
+
+    @staticmethod
+    def _repolish(widget: QWidget) -> None:
+        """Re-apply the style sheet after an object name change."""
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        widget.update()

@@ -9,10 +9,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -21,8 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from messenger_gui.storage import Contact, StoredGroup
+from messenger_gui.ui.avatars import avatar_pixmap
+from messenger_gui.ui.dialogs.people import ID_ROLE as _ID_ROLE
+from messenger_gui.ui.dialogs.people import PersonDelegate, person_item
+from messenger_gui.ui.theme import set_variant
 
-_ID_ROLE = Qt.ItemDataRole.UserRole
+_HEADER_AVATAR = 64
 
 
 class GroupInfoDialog(QDialog):
@@ -52,46 +56,82 @@ class GroupInfoDialog(QDialog):
         self._contacts: list[Contact] = []
         self._busy = False
         self.confirm_box: QMessageBox | None = None
-        self.setMinimumSize(400, 460)
+        self.setMinimumSize(420, 540)
 
+        self.avatar_label = QLabel()
+        self.avatar_label.setFixedSize(_HEADER_AVATAR, _HEADER_AVATAR)
         self.title_label = QLabel()
         font = QFont(self.title_label.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.title_label.setFont(font)
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.title_label.setWordWrap(True)
         self.id_label = QLabel()
+        self.id_label.setObjectName("muted")
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        header_text = QVBoxLayout()
+        header_text.setSpacing(2)
+        header_text.addStretch(1)
+        header_text.addWidget(self.title_label)
+        header_text.addWidget(self.id_label)
+        header_text.addStretch(1)
+        header = QFrame()
+        header.setObjectName("dialogHeader")
+        header_layout = QHBoxLayout(header)
+        header_layout.setContentsMargins(4, 4, 4, 14)
+        header_layout.setSpacing(14)
+        header_layout.addWidget(self.avatar_label)
+        header_layout.addLayout(header_text, 1)
+
         self.count_label = QLabel()
+        self.count_label.setObjectName("sectionLabel")
         self.member_list = QListWidget()
-        self.member_list.setStyleSheet("QListWidget::item { padding: 6px 4px; }")
+        self.member_list.setObjectName("peopleList")
+        self.member_list.setItemDelegate(PersonDelegate(self.member_list))
+        self.member_list.setMouseTracking(True)
+        self.member_list.setUniformItemSizes(True)
         self.remove_button = QPushButton(self.tr("Remove from group"))
+        self.remove_button.setProperty("variant", "danger")
         self.remove_button.setAutoDefault(False)
         self.add_combo = QComboBox()
-        self.add_combo.setMinimumContentsLength(16)
+        self.add_combo.setMinimumContentsLength(8)
+        # Shown when no contact is left to add; set now, as setting it later does not
+        # resize the row.
+        self.add_combo.setPlaceholderText(self.tr("All your contacts are members"))
+        # Long names must not push the Add button out of the row.
+        self.add_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.add_button = QPushButton(self.tr("Add"))
+        self.add_button.setProperty("variant", "primary")
         self.add_button.setAutoDefault(False)
         add_row = QHBoxLayout()
+        add_row.setSpacing(8)
         add_row.addWidget(QLabel(self.tr("Add a contact:")))
         add_row.addWidget(self.add_combo, 1)
         add_row.addWidget(self.add_button)
         self.admin_widgets = QWidget()
         admin_layout = QVBoxLayout(self.admin_widgets)
-        admin_layout.setContentsMargins(0, 0, 0, 0)
+        admin_layout.setContentsMargins(0, 4, 0, 0)
+        admin_layout.setSpacing(10)
         admin_layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignLeft)
         admin_layout.addLayout(add_row)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(6)
+        self.progress.setMaximumHeight(4)
         self.progress.hide()
         self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #d1242f;")
         self.left_label = QLabel(self.tr("You are no longer a member of this group."))
+        self.left_label.setObjectName("muted")
         self.leave_button = QPushButton(self.tr("Leave group"))
+        self.leave_button.setProperty("variant", "danger")
         self.leave_button.setAutoDefault(False)
         self.close_button = QPushButton(self.tr("Close"))
+        self.close_button.setProperty("variant", "primary")
         self.close_button.setDefault(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.leave_button)
@@ -99,15 +139,17 @@ class GroupInfoDialog(QDialog):
         buttons.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.id_label)
-        layout.addSpacing(6)
+        layout.setContentsMargins(18, 18, 18, 16)
+        layout.setSpacing(8)
+        layout.addWidget(header)
+        layout.addSpacing(4)
         layout.addWidget(self.count_label)
         layout.addWidget(self.member_list, 1)
         layout.addWidget(self.admin_widgets)
         layout.addWidget(self.left_label)
         layout.addWidget(self.progress)
         layout.addWidget(self.error_label)
+        layout.addSpacing(4)
         layout.addLayout(buttons)
 
         self.member_list.currentItemChanged.connect(self._update_buttons)
@@ -139,6 +181,15 @@ class GroupInfoDialog(QDialog):
         self._set_busy(False)
         self.setWindowTitle(self.tr("Group info — %1").replace("%1", group.name))
         self.title_label.setText(group.name)
+        self.avatar_label.setPixmap(
+            avatar_pixmap(
+                group.group_id,
+                group.name,
+                _HEADER_AVATAR,
+                self.devicePixelRatioF(),
+                is_group=True,
+            )
+        )
         self.id_label.setText(self.tr("Group ID: %1").replace("%1", group.group_id))
         self.count_label.setText(self.tr("%n member(s)", "", len(group.members)))
         current = self.member_list.currentItem()
@@ -150,15 +201,11 @@ class GroupInfoDialog(QDialog):
         )
         for member in members:
             name = self.tr("You") if member.client_id == self._own_id else member.display_name
+            pill = self.tr("admin") if member.admin else ""
             text = f"{name}  ·  {member.client_id}"
-            if member.admin:
-                text += "  ·  " + self.tr("admin")
-            item = QListWidgetItem(text)
-            item.setData(_ID_ROLE, member.client_id)
-            if member.admin:
-                bold = QFont(item.font())
-                bold.setBold(True)
-                item.setFont(bold)
+            if pill:
+                text += "  ·  " + pill
+            item = person_item(member.client_id, name, text, pill, member.display_name)
             self.member_list.addItem(item)
             if member.client_id == keep:
                 self.member_list.setCurrentItem(item)
@@ -183,8 +230,6 @@ class GroupInfoDialog(QDialog):
         )
         self.add_button.setEnabled(not self._busy and self.add_combo.currentIndex() >= 0)
         self.add_combo.setEnabled(not self._busy and self.add_combo.count() > 0)
-        if self.add_combo.count() == 0:
-            self.add_combo.setPlaceholderText(self.tr("All your contacts are members"))
         self.leave_button.setEnabled(not self._busy)
 
     def _set_busy(self, busy: bool) -> None:
@@ -230,7 +275,8 @@ class GroupInfoDialog(QDialog):
             QMessageBox.StandardButton.Cancel,
             self,
         )
-        box.addButton(self.tr("Leave"), QMessageBox.ButtonRole.DestructiveRole)
+        leave = box.addButton(self.tr("Leave"), QMessageBox.ButtonRole.DestructiveRole)
+        set_variant(leave, "danger")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.buttonClicked.connect(
             lambda button: (

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -20,9 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from messenger_gui.storage import Contact
+from messenger_gui.ui.avatars import avatar_pixmap
+from messenger_gui.ui.dialogs.people import ID_ROLE as _ID_ROLE
+from messenger_gui.ui.dialogs.people import PersonDelegate, person_item
 from messenger_server import protocol
 
-_ID_ROLE = Qt.ItemDataRole.UserRole
+_HEADER_AVATAR = 56
 
 
 class NewGroupDialog(QDialog):
@@ -35,21 +37,36 @@ class NewGroupDialog(QDialog):
         super().__init__(parent)
         self._busy = False
         self.setWindowTitle(self.tr("New group"))
-        self.setMinimumSize(400, 460)
+        self.setMinimumSize(420, 540)
 
+        self.avatar_label = QLabel()
+        self.avatar_label.setFixedSize(_HEADER_AVATAR, _HEADER_AVATAR)
         self.name_edit = QLineEdit()
         self.name_edit.setMaxLength(protocol.MAX_GROUP_NAME_CHARS)
         self.name_edit.setPlaceholderText(self.tr("e.g. Family"))
-        form = QFormLayout()
-        form.addRow(self.tr("Group name:"), self.name_edit)
+        name_label = QLabel(self.tr("Group name:"))
+        name_label.setObjectName("muted")
+        name_column = QVBoxLayout()
+        name_column.setSpacing(4)
+        name_column.addWidget(name_label)
+        name_column.addWidget(self.name_edit)
+        form = QHBoxLayout()
+        form.setSpacing(14)
+        form.addWidget(self.avatar_label, 0, Qt.AlignmentFlag.AlignBottom)
+        form.addLayout(name_column, 1)
         self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("searchBox")
         self.filter_edit.setPlaceholderText(self.tr("Search contacts"))
         self.filter_edit.setClearButtonEnabled(True)
         self.member_list = QListWidget()
-        self.member_list.setStyleSheet("QListWidget::item { padding: 6px 4px; }")
+        self.member_list.setObjectName("peopleList")
+        self.member_list.setItemDelegate(PersonDelegate(self.member_list))
+        self.member_list.setMouseTracking(True)
+        self.member_list.setUniformItemSizes(True)
         for contact in sorted(contacts, key=lambda c: c.name.casefold()):
-            item = QListWidgetItem(f"{contact.name}  ·  {contact.client_id}")
-            item.setData(_ID_ROLE, contact.client_id)
+            item = person_item(
+                contact.client_id, contact.name, f"{contact.name}  ·  {contact.client_id}"
+            )
             item.setFlags(
                 Qt.ItemFlag.ItemIsEnabled
                 | Qt.ItemFlag.ItemIsUserCheckable
@@ -60,18 +77,21 @@ class NewGroupDialog(QDialog):
         self.empty_label = QLabel(
             self.tr("You have no contacts yet. Add a contact first, then create a group.")
         )
+        self.empty_label.setObjectName("muted")
         self.empty_label.setWordWrap(True)
         self.empty_label.setVisible(not contacts)
         self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(6)
+        self.progress.setMaximumHeight(4)
         self.progress.hide()
         self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #d1242f;")
         self.create_button = QPushButton(self.tr("Create"))
+        self.create_button.setProperty("variant", "primary")
         self.create_button.setDefault(True)
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setAutoDefault(False)
@@ -81,14 +101,21 @@ class NewGroupDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.create_button)
 
+        members_label = QLabel(self.tr("Members:"))
+        members_label.setObjectName("sectionLabel")
+
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 18, 18, 16)
+        layout.setSpacing(8)
         layout.addLayout(form)
-        layout.addWidget(QLabel(self.tr("Members:")))
+        layout.addSpacing(10)
+        layout.addWidget(members_label)
         layout.addWidget(self.filter_edit)
         layout.addWidget(self.member_list, 1)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.progress)
         layout.addWidget(self.error_label)
+        layout.addSpacing(4)
         layout.addLayout(buttons)
 
         self.name_edit.textChanged.connect(self._update)
@@ -125,6 +152,12 @@ class NewGroupDialog(QDialog):
             item.setHidden(bool(needle) and needle not in item.text().casefold())
 
     def _update(self) -> None:
+        name = self.name_edit.text().strip()
+        self.avatar_label.setPixmap(
+            avatar_pixmap(
+                name or "?", name or "?", _HEADER_AVATAR, self.devicePixelRatioF(), is_group=True
+            )
+        )
         count = len(self.selected_ids())
         self.count_label.setText(
             self.tr("%n member(s) selected", "", count) if count else self.tr("No one selected")

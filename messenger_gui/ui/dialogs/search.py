@@ -20,9 +20,16 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAbstractTextDocumentLayout, QKeyEvent, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QColor,
+    QKeyEvent,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QLabel,
     QLineEdit,
@@ -36,10 +43,15 @@ from PySide6.QtWidgets import (
 )
 
 from messenger_gui.storage import SearchHit
+from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.resources import icon
+from messenger_gui.ui.theme import colours
 
 _HIT_ROLE: Final = Qt.ItemDataRole.UserRole
 _HTML_ROLE: Final = Qt.ItemDataRole.UserRole + 1
+_TITLE_ROLE: Final = Qt.ItemDataRole.UserRole + 2
+_AVATAR: Final = 40
+_PADDING: Final = 10
 _CONTEXT_CHARS: Final = 60
 """Characters kept before the match in a long message, so the match is visible."""
 _DEBOUNCE_MS: Final = 150
@@ -82,7 +94,8 @@ def format_when(ts_ms: int, locale: QLocale | None = None) -> str:
 
 
 class _ResultDelegate(QStyledItemDelegate):
-    """Two lines per result: conversation and date, then the text with the match marked."""
+    """A result like a sidebar row: the conversation's avatar, then its title and the date
+    on the first line and the text with the match marked on the second."""
 
     def paint(
         self,
@@ -90,31 +103,43 @@ class _ResultDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        widget = option.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        document = QTextDocument()
-        document.setDefaultFont(opt.font)
-        document.setDocumentMargin(8)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        muted = opt.palette.color(
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
-        )
-        document.setHtml(str(index.data(_HTML_ROLE)).replace(_MUTED, muted.name()))
-        rect = opt.rect
-        document.setTextWidth(rect.width())
-        context = QAbstractTextDocumentLayout.PaintContext()
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        context.palette.setColor(
-            QPalette.ColorRole.Text,
-            opt.palette.color(role),
-        )
+        c = colours(option.palette)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        rect = option.rect
         painter.save()
-        painter.translate(rect.topLeft())
-        painter.setClipRect(QRectF(0, 0, rect.width(), rect.height()))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        background = c.sidebar_selected if selected else (c.hover if hovered else None)
+        if background is not None:
+            path = QPainterPath()
+            path.addRoundedRect(QRectF(rect).adjusted(2, 1, -2, -1), 10, 10)
+            painter.fillPath(path, background)
+        hit = index.data(_HIT_ROLE)
+        if isinstance(hit, SearchHit):
+            avatar = QRectF(
+                rect.left() + _PADDING, rect.top() + (rect.height() - _AVATAR) / 2, _AVATAR, _AVATAR
+            )
+            title = str(index.data(_TITLE_ROLE) or "")
+            paint_avatar(painter, avatar, hit.conversation, title, is_group=hit.is_group)
+        text_left = _PADDING + _AVATAR + 4
+        document = QTextDocument()
+        document.setDefaultFont(option.font)
+        document.setDocumentMargin(8)
+        muted = QColor(c.sidebar_selected_text) if selected else QColor(c.muted)
+        if selected:
+            muted.setAlpha(210)
+        document.setHtml(
+            str(index.data(_HTML_ROLE)).replace(_MUTED, muted.name(QColor.NameFormat.HexArgb))
+        )
+        width = rect.width() - text_left - _PADDING + 8
+        document.setTextWidth(width)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette.setColor(
+            QPalette.ColorRole.Text, c.sidebar_selected_text if selected else c.text
+        )
+        top = rect.top() + (rect.height() - document.size().height()) / 2
+        painter.translate(rect.left() + text_left, top)
+        painter.setClipRect(QRectF(0, 0, width, rect.height()))
         document.documentLayout().draw(painter, context)
         painter.restore()
 
@@ -122,7 +147,7 @@ class _ResultDelegate(QStyledItemDelegate):
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         height = option.fontMetrics.lineSpacing()
-        return QSize(200, int(height * 2 + 22))
+        return QSize(200, max(_AVATAR + 16, int(height * 2 + 26)))
 
 
 class SearchDialog(QDialog):
@@ -150,18 +175,25 @@ class SearchDialog(QDialog):
         self._search = search
         self._title_of = title_of
         self.setWindowTitle(self.tr("Search messages"))
-        self.setMinimumSize(520, 440)
+        self.setMinimumSize(540, 460)
         self.query_edit = QLineEdit()
+        self.query_edit.setObjectName("searchBox")
         self.query_edit.setPlaceholderText(self.tr("Search all conversations"))
         self.query_edit.setClearButtonEnabled(True)
-        self.query_edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.query_edit.addAction(
+            icon("search", colours(self.palette()).muted), QLineEdit.ActionPosition.LeadingPosition
+        )
         self.query_edit.installEventFilter(self)
         self.results = QListWidget()
+        self.results.setObjectName("searchResults")
         self.results.setItemDelegate(_ResultDelegate(self.results))
         self.results.setUniformItemSizes(True)
+        self.results.setMouseTracking(True)
         self.status_label = QLabel(self.tr("Type a word or part of one."))
-        self.status_label.setEnabled(False)
+        self.status_label.setObjectName("muted")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 14, 14, 10)
+        layout.setSpacing(8)
         layout.addWidget(self.query_edit)
         layout.addWidget(self.results, 1)
         layout.addWidget(self.status_label)
@@ -201,6 +233,7 @@ class SearchDialog(QDialog):
                 who = f" · {html.escape(who)}" if who else ""
             item = QListWidgetItem()
             item.setData(_HIT_ROLE, hit)
+            item.setData(_TITLE_ROLE, title)
             item.setData(Qt.ItemDataRole.ToolTipRole, hit.text[:500])
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}: {hit.text[:200]}")
             item.setData(
@@ -209,7 +242,7 @@ class SearchDialog(QDialog):
                 f"<td><b>{html.escape(title)}</b>{who}</td>"
                 f'<td align="right"><span style="color:{_MUTED}">'
                 f"{html.escape(format_when(hit.ts))}</span></td>"
-                f"</tr></table><div>{_snippet_html(hit, colour)}</div>",
+                f'</tr></table><div style="white-space:nowrap">{_snippet_html(hit, colour)}</div>',
             )
             self.results.addItem(item)
         if len(hits) >= RESULT_LIMIT:

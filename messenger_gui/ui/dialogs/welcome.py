@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -20,10 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from messenger_gui.ui.resources import app_icon
+from messenger_gui.ui.avatars import avatar_pixmap
+from messenger_gui.ui.resources import app_icon, icon
+from messenger_gui.ui.theme import colours
 from messenger_server import protocol
 
 MAX_NAME_CHARS: Final = protocol.MAX_DISPLAY_NAME_CHARS
+_DONE_AVATAR: Final = 72
 
 
 def parse_server_address(text: str, default_port: int) -> tuple[str, int] | None:
@@ -87,12 +91,13 @@ class WelcomeDialog(QDialog):
         self._busy = False
         self.setWindowTitle(self.tr("Welcome to Messenger"))
         self.setWindowIcon(app_icon())
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(480)
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_form(host, port, use_tls))
         self.pages.addWidget(self._build_done())
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 22, 22, 18)
         layout.addWidget(self.pages)
         self._update_register_button()
 
@@ -112,12 +117,14 @@ class WelcomeDialog(QDialog):
             )
         )
         intro.setWordWrap(True)
+        intro.setObjectName("muted")
         logo = QLabel()
         logo.setPixmap(app_icon().pixmap(QSize(64, 64), self.devicePixelRatioF()))
         heading = QHBoxLayout()
-        heading.setSpacing(14)
+        heading.setSpacing(16)
         heading.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)
         heading_text = QVBoxLayout()
+        heading_text.setSpacing(6)
         heading_text.addWidget(title)
         heading_text.addWidget(intro)
         heading.addLayout(heading_text, 1)
@@ -130,6 +137,9 @@ class WelcomeDialog(QDialog):
         self.tls_check = QCheckBox(self.tr("Use a secure connection (TLS)"))
         self.tls_check.setChecked(use_tls)
         form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(10)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.addRow(self.tr("Your name:"), self.name_edit)
         form.addRow(self.tr("Server:"), self.server_edit)
         form.addRow("", self.tls_check)
@@ -137,12 +147,13 @@ class WelcomeDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy indicator
         self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(6)
+        self.progress.setMaximumHeight(4)
         self.progress.hide()
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.register_button = QPushButton(self.tr("Register"))
+        self.register_button.setProperty("variant", "primary")
         self.register_button.setDefault(True)
         self.quit_button = QPushButton(self.tr("Quit"))
         self.quit_button.setAutoDefault(False)
@@ -152,12 +163,15 @@ class WelcomeDialog(QDialog):
         buttons.addWidget(self.register_button)
 
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
         layout.addLayout(heading)
-        layout.addSpacing(8)
+        layout.addSpacing(14)
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
         layout.addStretch(1)
+        layout.addSpacing(12)
         layout.addLayout(buttons)
 
         self.name_edit.textChanged.connect(self._update_register_button)
@@ -190,7 +204,7 @@ class WelcomeDialog(QDialog):
             return
         self._set_busy(True)
         self.status_label.setText(self.tr("Registering with %1…").replace("%1", address[0]))
-        self.status_label.setStyleSheet("")
+        self._set_status_kind("muted")
         self.register_requested.emit(address[0], address[1], self.tls_check.isChecked(), name)
 
     def _set_busy(self, busy: bool) -> None:
@@ -202,7 +216,13 @@ class WelcomeDialog(QDialog):
 
     def _show_error(self, message: str) -> None:
         self.status_label.setText(message)
-        self.status_label.setStyleSheet("color: #d1242f;")
+        self._set_status_kind("errorLabel")
+
+    def _set_status_kind(self, name: str) -> None:
+        """Colour the status line through the style sheet (``errorLabel``/``muted``)."""
+        self.status_label.setObjectName(name)
+        self.status_label.style().unpolish(self.status_label)
+        self.status_label.style().polish(self.status_label)
 
     @property
     def busy(self) -> bool:
@@ -222,49 +242,71 @@ class WelcomeDialog(QDialog):
 
     def _build_done(self) -> QWidget:
         page = QWidget()
+        self.done_avatar = QLabel()
+        self.done_avatar.setFixedSize(_DONE_AVATAR, _DONE_AVATAR)
         self.done_title = QLabel()
         font = QFont(self.done_title.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.done_title.setFont(font)
+        self.done_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.done_title.setWordWrap(True)
         explain = QLabel(
             self.tr("This is your ID. Share it with the people you want to chat with:")
         )
+        explain.setObjectName("muted")
+        explain.setAlignment(Qt.AlignmentFlag.AlignCenter)
         explain.setWordWrap(True)
         self.id_label = QLabel()
         id_font = QFont("monospace")
         id_font.setStyleHint(QFont.StyleHint.Monospace)
-        id_font.setPointSizeF(self.font().pointSizeF() * 2.0)
+        id_font.setPointSizeF(self.font().pointSizeF() * 2.2)
         id_font.setBold(True)
+        id_font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 2)
         self.id_label.setFont(id_font)
         self.id_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_button = QPushButton(self.tr("Copy ID"))
+        self.copy_button.setIcon(icon("copy", colours(self.palette()).accent))
         self.copy_button.setAutoDefault(False)
         self.copied_label = QLabel()
-        self.fingerprint_label = QLabel()
-        self.fingerprint_label.setWordWrap(True)
-        self.fingerprint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.fingerprint_label.hide()
-        self.continue_button = QPushButton(self.tr("Continue"))
-        self.continue_button.setDefault(True)
+        self.copied_label.setObjectName("successLabel")
+        card = QFrame()
+        card.setObjectName("card")
+        card_layout = QVBoxLayout(card)
+        card_layout.setContentsMargins(16, 14, 16, 14)
+        card_layout.setSpacing(10)
+        card_layout.addWidget(self.id_label)
         copy_row = QHBoxLayout()
         copy_row.addStretch(1)
         copy_row.addWidget(self.copy_button)
         copy_row.addWidget(self.copied_label)
         copy_row.addStretch(1)
+        card_layout.addLayout(copy_row)
+        self.fingerprint_label = QLabel()
+        self.fingerprint_label.setObjectName("muted")
+        self.fingerprint_label.setWordWrap(True)
+        self.fingerprint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fingerprint_label.hide()
+        self.continue_button = QPushButton(self.tr("Continue"))
+        self.continue_button.setProperty("variant", "primary")
+        self.continue_button.setDefault(True)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.continue_button)
 
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self.done_avatar, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(4)
         layout.addWidget(self.done_title)
         layout.addWidget(explain)
-        layout.addSpacing(12)
-        layout.addWidget(self.id_label)
-        layout.addLayout(copy_row)
+        layout.addSpacing(8)
+        layout.addWidget(card)
         layout.addWidget(self.fingerprint_label)
         layout.addStretch(1)
+        layout.addSpacing(12)
         layout.addLayout(buttons)
 
         self.copy_button.clicked.connect(self._copy_id)
@@ -290,9 +332,13 @@ class WelcomeDialog(QDialog):
             self.fingerprint_label.show()
         self._client_id = client_id
         self.done_title.setText(self.tr("You're all set, %1!").replace("%1", display_name))
+        self.done_avatar.setPixmap(
+            avatar_pixmap(client_id, display_name, _DONE_AVATAR, self.devicePixelRatioF())
+        )
         self.id_label.setText(client_id)
         self.pages.setCurrentIndex(1)
         self.continue_button.setFocus()
+        self.adjustSize()  # room for the fingerprint, if shown
 
     def _copy_id(self) -> None:
         QGuiApplication.clipboard().setText(self._client_id)
