@@ -95,7 +95,10 @@ class WelcomeDialog(QDialog):
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_form(host, port, use_tls))
-        self.pages.addWidget(self._build_done())
+        # Added once registered: until then the dialog is sized to the form alone.
+        self._done_page = self._build_done()
+        self._done_page.setParent(self)  # owned (and hidden) until it is shown
+        self._done_page.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 22, 22, 18)
         layout.addWidget(self.pages)
@@ -336,9 +339,11 @@ class WelcomeDialog(QDialog):
             avatar_pixmap(client_id, display_name, _DONE_AVATAR, self.devicePixelRatioF())
         )
         self.id_label.setText(client_id)
-        self.pages.setCurrentIndex(1)
+        if self.pages.indexOf(self._done_page) < 0:
+            self.pages.addWidget(self._done_page)
+        self.pages.setCurrentWidget(self._done_page)
+        self.adjustSize()  # to the new page (and the fingerprint, if shown)
         self.continue_button.setFocus()
-        self.adjustSize()  # room for the fingerprint, if shown
 
     def _copy_id(self) -> None:
         QGuiApplication.clipboard().setText(self._client_id)
@@ -348,7 +353,7 @@ class WelcomeDialog(QDialog):
         """Closing while registering is ignored; once registered, closing means Continue."""
         if self.busy:
             return
-        if self.pages.currentIndex() == 1:
+        if self.pages.currentWidget() is self._done_page:
             self.accept()
             return
         super().reject()
