@@ -307,6 +307,8 @@ def test_group_info_lists_people_with_avatars_and_marks_destructive_actions(
     assert you.data(AVATAR_ROLE) == "Alice"  # initials from the name, not from "You"
     assert you.data(Qt.ItemDataRole.CheckStateRole) is None  # a list, not a checklist
     assert dialog.member_list.item(1).data(PILL_ROLE) == ""
+    assert dialog.add_combo.currentIndex() == 0  # a contact to add is chosen already
+    assert dialog.add_button.isEnabled()
     assert dialog.remove_button.property("variant") == "danger"
     assert dialog.leave_button.property("variant") == "danger"
     assert dialog.close_button.property("variant") == "primary"

@@ -267,7 +267,6 @@ QLineEdit:focus, QComboBox:focus {{ border: 1px solid {c.accent.name()};
     background: {c.window.name()}; }}
 QLineEdit:read-only {{ color: {c.muted.name()}; }}
 QLineEdit:disabled, QComboBox:disabled {{ color: {c.muted.name()}; }}
-QComboBox::drop-down {{ border: none; width: 26px; }}
 QComboBox QAbstractItemView {{ background: {c.window.name()}; color: {c.text.name()};
     border: 1px solid {outline}; selection-background-color: {c.hover.name()};
     selection-color: {c.text.name()}; padding: 4px; }}

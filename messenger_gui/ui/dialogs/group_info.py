@@ -214,6 +214,8 @@ class GroupInfoDialog(QDialog):
         for contact in sorted(self._contacts, key=lambda c: c.name.casefold()):
             if contact.client_id not in in_group:
                 self.add_combo.addItem(f"{contact.name} ({contact.client_id})", contact.client_id)
+        if self.add_combo.count():
+            self.add_combo.setCurrentIndex(0)  # with a placeholder set, nothing is chosen
         self.admin_widgets.setVisible(self.is_admin and not group.left)
         self.left_label.setVisible(group.left)
         self.leave_button.setVisible(not group.left)
