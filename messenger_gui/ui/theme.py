@@ -260,14 +260,16 @@ QPushButton[variant="danger"] {{ color: {DANGER.name()}; border: 1px solid {_rgb
 QPushButton[variant="danger"]:hover {{ background: {danger_tint}; }}
 QPushButton[variant="danger"]:disabled {{ color: {_rgba(DANGER, 0.4)};
     border: 1px solid {_rgba(DANGER, 0.2)}; }}
-QLineEdit, QComboBox {{ background: {c.input_background.name()}; color: {c.text.name()};
+QLineEdit, QComboBox#picker {{ background: {c.input_background.name()}; color: {c.text.name()};
     border: 1px solid transparent; border-radius: 8px; padding: 6px 10px;
     selection-background-color: {selection}; selection-color: {c.accent_text.name()}; }}
-QLineEdit:focus, QComboBox:focus {{ border: 1px solid {c.accent.name()};
+QLineEdit:focus, QComboBox#picker:focus {{ border: 1px solid {c.accent.name()};
     background: {c.window.name()}; }}
 QLineEdit:read-only {{ color: {c.muted.name()}; }}
-QLineEdit:disabled, QComboBox:disabled {{ color: {c.muted.name()}; }}
-QComboBox QAbstractItemView {{ background: {c.window.name()}; color: {c.text.name()};
+QLineEdit:disabled, QComboBox#picker:disabled {{ color: {c.muted.name()}; }}
+QComboBox#picker {{ padding-right: 28px; }}
+QComboBox#picker::drop-down {{ border: none; width: 0; }}
+QComboBox#picker QAbstractItemView {{ background: {c.window.name()}; color: {c.text.name()};
     border: 1px solid {outline}; selection-background-color: {c.hover.name()};
     selection-color: {c.text.name()}; padding: 4px; }}
 QLineEdit#filterBox {{ background: {c.input_background.name()}; border: 1px solid transparent;

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -24,9 +24,29 @@ from messenger_gui.storage import Contact, StoredGroup
 from messenger_gui.ui.avatars import avatar_pixmap
 from messenger_gui.ui.dialogs.people import ID_ROLE as _ID_ROLE
 from messenger_gui.ui.dialogs.people import PersonDelegate, person_item
-from messenger_gui.ui.theme import set_variant
+from messenger_gui.ui.theme import colours, set_variant
 
 _HEADER_AVATAR = 64
+
+
+class _ComboBox(QComboBox):
+    """A combo box with a painted chevron: the theme's rounded style sheet for a
+    ``picker`` combo box takes away the style's own arrow."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor(colours(self.palette()).muted)
+        if not self.isEnabled():
+            colour.setAlpha(120)
+        pen = QPen(colour, 1.6)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        x, y = self.width() - 16.0, self.height() / 2
+        painter.drawPolyline([QPointF(x - 4, y - 2), QPointF(x, y + 2), QPointF(x + 4, y - 2)])
+        painter.end()
 
 
 class GroupInfoDialog(QDialog):
@@ -94,7 +114,8 @@ class GroupInfoDialog(QDialog):
         self.remove_button = QPushButton(self.tr("Remove from group"))
         self.remove_button.setProperty("variant", "danger")
         self.remove_button.setAutoDefault(False)
-        self.add_combo = QComboBox()
+        self.add_combo: QComboBox = _ComboBox()
+        self.add_combo.setObjectName("picker")
         self.add_combo.setMinimumContentsLength(8)
         # Shown when no contact is left to add; set now, as setting it later does not
         # resize the row.
