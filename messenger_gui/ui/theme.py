@@ -254,8 +254,8 @@ QPushButton[variant="primary"]:hover, QMessageBox QPushButton:default:hover {{
     background: {c.accent.lighter(110).name()}; border: 1px solid {c.accent.lighter(110).name()}; }}
 QPushButton[variant="primary"]:pressed {{ background: {c.accent.darker(110).name()}; }}
 QPushButton[variant="primary"]:focus {{ border: 1px solid {c.accent.darker(125).name()}; }}
-QPushButton[variant="primary"]:disabled {{ background: {_rgba(c.accent, 0.35)};
-    border: 1px solid transparent; color: {_rgba(c.accent_text, 0.8)}; }}
+QPushButton[variant="primary"]:disabled {{ background: {_rgba(c.accent, 0.25 if c.dark else 0.35)};
+    border: 1px solid transparent; color: {_rgba(c.accent_text, 0.55 if c.dark else 0.85)}; }}
 QPushButton[variant="danger"] {{ color: {DANGER.name()}; border: 1px solid {_rgba(DANGER, 0.5)}; }}
 QPushButton[variant="danger"]:hover {{ background: {danger_tint}; }}
 QPushButton[variant="danger"]:disabled {{ color: {_rgba(DANGER, 0.4)};
