@@ -245,8 +245,15 @@ class _Camera:
         self.written: list[Path] = []
 
     async def settle(self) -> None:
+        """Give Qt a few loop turns to lay out and paint.
+
+        Only by awaiting: qasync's loop *is* Qt's, so Qt handles its events meanwhile.
+        Never ``processEvents()`` here: qasync runs asyncio callbacks as Qt timer events,
+        so a nested ``processEvents()`` would run other tasks' wake-ups inside this task,
+        asyncio refuses them ("Cannot enter into task"), and those tasks (the in-process
+        server's connection handlers, the clients' read loops) would never run again.
+        """
         for _ in range(5):
-            self.app.processEvents()
             await asyncio.sleep(0.05)
 
     async def shoot(self, widget: QWidget, name: str) -> None:
@@ -297,7 +304,13 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
         assert dialog is not None
         dialog.id_edit.setText(world.stranger.client_id.lower().replace("-", " "))
         dialog.lookup_button.click()
-        await _wait_for(lambda: dialog.found_id is not None, 5, "the lookup")
+        await _wait_for(
+            lambda: dialog.found_id is not None or dialog.result_label.objectName() == "errorLabel",
+            5,
+            "the lookup",
+        )
+        if dialog.found_id is None:
+            raise RuntimeError(f"the lookup failed: {dialog.result_text}")
         await camera.shoot(dialog, f"add-contact-{suffix}")
         dialog.reject()
 
