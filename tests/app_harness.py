@@ -208,9 +208,12 @@ class Scenario:
                     widget.deleteLater()
             app.controller.deleteLater()
         self.apps.clear()
+        # Back to the (qasync = Qt) event loop a few times, so the deferred deletions run.
+        # Never processEvents() inside a task: qasync runs asyncio callbacks as Qt timer
+        # events, and a nested processEvents() would run other tasks' wake-ups inside this
+        # task, where asyncio refuses and drops them for good.
         for _ in range(3):
-            self.qapp.processEvents()
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.01)
         gc.collect()
 
     def run(self, scenario: Callable[[], Awaitable[T]], timeout: float = SCENARIO_TIMEOUT) -> T:
