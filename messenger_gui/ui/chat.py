@@ -108,15 +108,9 @@ _QUEUED_KEY: Final = 2**63 - 1
 _RUN_GAP_MS: Final = 5 * 60 * 1000
 """Messages of one sender closer than this form a run (tighter spacing, one name)."""
 
-TEXT_TOO_LARGE: Final = "text_too_large"
-
 
 def failure_reason(code: str) -> str:
     """One translated sentence saying why the server refused a message (``code``)."""
-    if code == TEXT_TOO_LARGE:
-        return QCoreApplication.translate(
-            "ChatView", "The message is longer than this server accepts."
-        )
     return describe_error(RequestError(code, ""))
 
 

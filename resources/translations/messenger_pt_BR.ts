@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="291"/>
-        <location filename="../../messenger_gui/app.py" line="549"/>
+        <location filename="../../messenger_gui/app.py" line="312"/>
+        <location filename="../../messenger_gui/app.py" line="570"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="309"/>
+        <location filename="../../messenger_gui/app.py" line="330"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="357"/>
+        <location filename="../../messenger_gui/app.py" line="378"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="392"/>
+        <location filename="../../messenger_gui/app.py" line="413"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="402"/>
+        <location filename="../../messenger_gui/app.py" line="423"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="462"/>
+        <location filename="../../messenger_gui/app.py" line="483"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="490"/>
+        <location filename="../../messenger_gui/app.py" line="511"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="521"/>
+        <location filename="../../messenger_gui/app.py" line="542"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="523"/>
+        <location filename="../../messenger_gui/app.py" line="544"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="527"/>
+        <location filename="../../messenger_gui/app.py" line="548"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="528"/>
+        <location filename="../../messenger_gui/app.py" line="549"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,52 +126,52 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="532"/>
+        <location filename="../../messenger_gui/app.py" line="553"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="534"/>
+        <location filename="../../messenger_gui/app.py" line="555"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="536"/>
+        <location filename="../../messenger_gui/app.py" line="557"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="537"/>
+        <location filename="../../messenger_gui/app.py" line="558"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="539"/>
+        <location filename="../../messenger_gui/app.py" line="560"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="540"/>
+        <location filename="../../messenger_gui/app.py" line="561"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="545"/>
+        <location filename="../../messenger_gui/app.py" line="566"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="547"/>
+        <location filename="../../messenger_gui/app.py" line="568"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="575"/>
+        <location filename="../../messenger_gui/app.py" line="596"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="580"/>
+        <location filename="../../messenger_gui/app.py" line="601"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -179,32 +179,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="747"/>
+        <location filename="../../messenger_gui/app.py" line="768"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="754"/>
+        <location filename="../../messenger_gui/app.py" line="775"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="754"/>
+        <location filename="../../messenger_gui/app.py" line="775"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="774"/>
+        <location filename="../../messenger_gui/app.py" line="795"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="774"/>
+        <location filename="../../messenger_gui/app.py" line="795"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="777"/>
+        <location filename="../../messenger_gui/app.py" line="798"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -212,17 +212,17 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="853"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="847"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1004"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="998"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1006"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1000"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -230,58 +230,53 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="117"/>
-        <source>The message is longer than this server accepts.</source>
-        <translation>A mensagem é mais longa do que este servidor aceita.</translation>
-    </message>
-    <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="619"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="613"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="622"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="616"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="630"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1386"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="624"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1380"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="636"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="630"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1177"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1171"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1408"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1402"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1412"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1406"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1416"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1410"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1429"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1423"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1432"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1426"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -347,7 +342,7 @@
     <name>Errors</name>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="22"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="88"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="91"/>
         <source>Cannot reach the server. Check the address and that the server is running.</source>
         <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
     </message>
@@ -373,77 +368,82 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="37"/>
+        <source>The message is longer than this server accepts.</source>
+        <translation>A mensagem é mais longa do que este servidor aceita.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="40"/>
         <source>The server did not accept this value.</source>
         <translation>O servidor não aceitou esse valor.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="40"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
         <source>Only group admins can do this.</source>
         <translation>Só administradores do grupo podem fazer isso.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
         <source>You are not a member of this group any more.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
         <source>This person is already in the group.</source>
         <translation>Essa pessoa já está no grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
         <source>The group is full.</source>
         <translation>O grupo está cheio.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="50"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="53"/>
         <source>This group does not exist any more.</source>
         <translation>Este grupo não existe mais.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="53"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="56"/>
         <source>Too many requests. Wait a moment and try again.</source>
         <translation>Muitas solicitações. Espere um pouco e tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="56"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="86"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="59"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="89"/>
         <source>The server did not answer in time.</source>
         <translation>O servidor não respondeu a tempo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="59"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="62"/>
         <source>The server is restarting. Try again in a moment.</source>
         <translation>O servidor está reiniciando. Tente de novo daqui a pouco.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="62"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="65"/>
         <source>The server refused this identity.</source>
         <translation>O servidor recusou esta identidade.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="65"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="68"/>
         <source>This identity was disabled by the administrator.</source>
         <translation>Esta identidade foi desativada pelo administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="68"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="71"/>
         <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
         <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="71"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="74"/>
         <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
         <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="80"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="83"/>
         <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="93"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="96"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
     </message>
@@ -474,47 +474,47 @@
 <context>
     <name>GroupInfoDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="93"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="114"/>
         <source>Remove from group</source>
         <translation>Remover do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="98"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="127"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="103"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="132"/>
         <source>Add a contact:</source>
         <translation>Adicionar um contato:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="120"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="149"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="122"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="151"/>
         <source>Leave group</source>
         <translation>Sair do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="125"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="154"/>
         <source>Close</source>
         <translation>Fechar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="174"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="203"/>
         <source>Group info — %1</source>
         <translation>Dados do grupo — %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="185"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="214"/>
         <source>Group ID: %1</source>
         <translation>ID do grupo: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="186"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="215"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n participante</numerusform>
@@ -522,32 +522,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="195"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="224"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="196"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="225"/>
         <source>admin</source>
         <translation>admin</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="226"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="122"/>
         <source>All your contacts are members</source>
         <translation>Todos os seus contatos já participam</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="264"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="293"/>
         <source>Leave group?</source>
         <translation>Sair do grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="266"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="295"/>
         <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
         <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="272"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="301"/>
         <source>Leave</source>
         <translation>Sair</translation>
     </message>
@@ -843,94 +843,94 @@ Adicione um contato com Ctrl+N para começar.</translation>
     <name>WelcomeDialog</name>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="92"/>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="108"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="111"/>
         <source>Welcome to Messenger</source>
         <translation>Boas-vindas ao Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="115"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="118"/>
         <source>Choose the name others will see. You get an ID that friends use to add you as a contact.</source>
         <translation>Escolha o nome que os outros vão ver. Você recebe um ID que seus amigos usam para adicionar você como contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="134"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="137"/>
         <source>e.g. Maria Silva</source>
         <translation>ex.: Maria Silva</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="136"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="139"/>
         <source>host:port</source>
         <translation>servidor:porta</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="137"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="140"/>
         <source>Use a secure connection (TLS)</source>
         <translation>Usar conexão segura (TLS)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="143"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="146"/>
         <source>Your name:</source>
         <translation>Seu nome:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="144"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="147"/>
         <source>Server:</source>
         <translation>Servidor:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="155"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="158"/>
         <source>Register</source>
         <translation>Cadastrar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="158"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="161"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="199"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="202"/>
         <source>Enter a name of 1 to %1 characters.</source>
         <translation>Digite um nome de 1 a %1 caracteres.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="203"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="206"/>
         <source>Enter the server as host:port, e.g. chat.example.org:7850.</source>
         <translation>Digite o servidor como endereço:porta, ex.: chat.exemplo.com.br:7850.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="206"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="209"/>
         <source>Registering with %1…</source>
         <translation>Cadastrando em %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="255"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="258"/>
         <source>This is your ID. Share it with the people you want to chat with:</source>
         <translation>Este é o seu ID. Compartilhe com as pessoas com quem você quer conversar:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="269"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="272"/>
         <source>Copy ID</source>
         <translation>Copiar ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="291"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="294"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="328"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="331"/>
         <source>The server&apos;s certificate was pinned. Its SHA-256 fingerprint, to compare with your administrator&apos;s:
 %1</source>
         <translation>O certificado do servidor foi fixado. A impressão digital SHA-256 dele, para comparar com a do seu administrador:
 %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="334"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="337"/>
         <source>You&apos;re all set, %1!</source>
         <translation>Tudo pronto, %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="344"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="350"/>
         <source>Copied</source>
         <translation>Copiado</translation>
     </message>

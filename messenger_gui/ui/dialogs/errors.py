@@ -34,6 +34,9 @@ def describe_error(error: BaseException, *, connecting: bool = False) -> str:
                 "Errors", "This server does not accept new registrations."
             ),
             ErrorCode.NAME_TOO_LONG: QCoreApplication.translate("Errors", "The name is too long."),
+            ErrorCode.TEXT_TOO_LARGE: QCoreApplication.translate(
+                "Errors", "The message is longer than this server accepts."
+            ),
             ErrorCode.INVALID_FIELD: QCoreApplication.translate(
                 "Errors", "The server did not accept this value."
             ),
