@@ -58,6 +58,9 @@ SOURCE_PATHS = ("pyproject.toml", "messenger_server", "messenger_gui", "resource
 # Packages every Debian/Ubuntu system has (Essential or required by dpkg itself), named only
 # when a version is needed, and the postinst's tools.
 BASE_DEPENDS = ("adduser",)
+# Installed with the .deb unless the user turns recommends off: without a colour emoji font,
+# received emoji render as boxes (docs/install.md names the package on other distributions).
+RECOMMENDS = ("fonts-noto-color-emoji",)
 
 
 def project_version() -> str:
@@ -363,6 +366,27 @@ def deb_architecture() -> str:
     ).stdout.strip()
 
 
+def deb_control(version: str, arch: str, installed_kib: int, depends: Iterable[str]) -> str:
+    """The .deb's DEBIAN/control file."""
+    return (
+        f"Package: messenger\n"
+        f"Version: {version}\n"
+        f"Architecture: {arch}\n"
+        f"Maintainer: Messenger contributors <messenger@localhost>\n"
+        f"Installed-Size: {installed_kib}\n"
+        f"Depends: {', '.join(depends)}\n"
+        f"Recommends: {', '.join(RECOMMENDS)}\n"
+        f"Section: net\n"
+        f"Priority: optional\n"
+        f"Description: self-hosted messenger: desktop app and server\n"
+        f" Messenger is a self-hosted client-server messenger. This package installs\n"
+        f" the desktop app (menu entry 'Messenger') and the server, messenger-server,\n"
+        f" with a systemd unit (not enabled by default: systemctl enable --now\n"
+        f" messenger-server) running as the system user 'messenger' with its data in\n"
+        f" /var/lib/messenger and its configuration in /etc/messenger/server.toml.\n"
+    )
+
+
 def make_deb(
     dist: Path, work: Path, icons: Path, version: str, epoch: int
 ) -> tuple[Path, list[str]]:
@@ -406,22 +430,7 @@ def make_deb(
     installed_kib = (tree_size(root) + 1023) // 1024
     control = root / "DEBIAN"
     control.mkdir()
-    (control / "control").write_text(
-        f"Package: messenger\n"
-        f"Version: {version}\n"
-        f"Architecture: {arch}\n"
-        f"Maintainer: Messenger contributors <messenger@localhost>\n"
-        f"Installed-Size: {installed_kib}\n"
-        f"Depends: {', '.join(depends)}\n"
-        f"Section: net\n"
-        f"Priority: optional\n"
-        f"Description: self-hosted messenger: desktop app and server\n"
-        f" Messenger is a self-hosted client-server messenger. This package installs\n"
-        f" the desktop app (menu entry 'Messenger') and the server, messenger-server,\n"
-        f" with a systemd unit (not enabled by default: systemctl enable --now\n"
-        f" messenger-server) running as the system user 'messenger' with its data in\n"
-        f" /var/lib/messenger and its configuration in /etc/messenger/server.toml.\n"
-    )
+    (control / "control").write_text(deb_control(version, arch, installed_kib, depends))
     (control / "conffiles").write_text("/etc/messenger/server.toml\n")
     for script in ("postinst", "prerm", "postrm"):
         shutil.copy2(PACKAGING / "linux" / "deb" / script, control / script)

@@ -169,6 +169,18 @@ def test_macos_and_windows_recipes_are_well_formed() -> None:
     assert "dist\\messenger\\*" in setup and "dist\\messenger-server\\*" in setup
 
 
+def test_deb_control_recommends_a_colour_emoji_font() -> None:
+    """Without one, received emoji render as boxes; docs/install.md names it elsewhere."""
+    control = build.deb_control("1.2.3", "amd64", 42, ["adduser", "libc6 (>= 2.34)"])
+    fields = dict(line.split(": ", 1) for line in control.splitlines() if not line.startswith(" "))
+    assert fields["Depends"] == "adduser, libc6 (>= 2.34)"
+    assert fields["Recommends"] == "fonts-noto-color-emoji"
+    assert fields["Version"] == "1.2.3" and fields["Installed-Size"] == "42"
+    install_doc = (ROOT / "docs" / "install.md").read_text()
+    for package in ("fonts-noto-color-emoji", "noto-fonts-emoji", "noto-coloremoji-fonts"):
+        assert package in install_doc, package
+
+
 @pytest.mark.slow
 def test_wheel_ships_resources_inside_messenger_gui(tmp_path: Path) -> None:
     """``pip install .`` must put resources/ at messenger_gui/resources, where
@@ -452,6 +464,7 @@ def test_deb_installs_app_menu_entry_icons_server_and_service(dist: Path, versio
         ["tar", "-xOf", "-", "./postinst"], input=control, capture_output=True, check=True
     ).stdout.decode()
     assert "adduser --system" in postinst and "/var/lib/messenger" in postinst
+    assert deb_field(deb, "Recommends") == "fonts-noto-color-emoji"
 
 
 def installed_closure(packages: set[str]) -> set[str]:
