@@ -65,14 +65,20 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
-## dist: PyInstaller bundles and Linux installers (.tar.gz + install.sh, .deb) in dist/
+## build-deps: the Debian packages make dist needs (packaging/build_deps.py): installed
+##             when run as root with apt-get, else stop with the `sudo apt-get install` line
+build-deps:
+	@$(PYTHON) packaging/build_deps.py build
+
+## dist: PyInstaller bundles and Linux installers (.tar.gz + install.sh, .deb) in dist/;
+##       checks the build's Debian packages first (build-deps)
 PACKAGING_STAMP := $(VENV)/.installed-packaging
 
 $(PACKAGING_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,packaging]'
 	touch $@
 
-dist: $(PACKAGING_STAMP)
+dist: build-deps $(PACKAGING_STAMP)
 	$(BIN)/python packaging/build.py --dist dist --work build/packaging
 
 ## test-packaging: build dist/ and run the bundles and installers through tests/test_packaging.py
@@ -80,4 +86,4 @@ test-packaging: dist
 	MESSENGER_DIST_DIR=dist QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest \
 		tests/test_packaging.py --timeout 300 $(PYTEST_ARGS)
 
-.PHONY: dist test-packaging
+.PHONY: build-deps dist test-packaging

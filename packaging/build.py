@@ -13,6 +13,10 @@ Steps, each logged with its duration:
 5. ``build-info.json``: version, source digest, durations and sizes. The packaging test
    reuses a ``dist/`` whose digest matches the sources instead of building again.
 
+``make dist`` runs ``build_deps.py build`` first: the Debian packages this build needs are
+listed there, and a library still missing when the ``Depends`` are derived is reported with
+its package and the ``sudo apt-get install`` line.
+
 Builds are repeatable: the version comes from pyproject.toml, timestamps from the last commit
 (``SOURCE_DATE_EPOCH``), ``PYTHONHASHSEED=0``, archives are written in sorted order with
 fixed owners and times.
@@ -40,6 +44,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from build_deps import LIBRARY_PACKAGES, install_line
+
 log = logging.getLogger("build")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +58,9 @@ SOURCE_PATHS = ("pyproject.toml", "messenger_server", "messenger_gui", "resource
 # Packages every Debian/Ubuntu system has (Essential or required by dpkg itself), named only
 # when a version is needed, and the postinst's tools.
 BASE_DEPENDS = ("adduser",)
+# Installed with the .deb unless the user turns recommends off: without a colour emoji font,
+# received emoji render as boxes (docs/install.md names the package on other distributions).
+RECOMMENDS = ("fonts-noto-color-emoji",)
 
 
 def project_version() -> str:
@@ -281,6 +290,33 @@ class MissingLibraries(Exception):
     """Bundle files need system libraries that this machine does not have."""
 
 
+def missing_libraries_message(missing: dict[str, list[str]]) -> str:
+    """What to install, for ``{soname: [bundle files that need it]}``.
+
+    Names each library's Debian package (``build_deps.LIBRARY_PACKAGES``) and the line that
+    installs them; a library the table does not know is a new Qt dependency to add there.
+    """
+    lines = ["system libraries not installed here:"]
+    packages = []
+    for soname, needed_by in sorted(missing.items()):
+        package = LIBRARY_PACKAGES.get(soname)
+        if package is None:
+            source = (
+                "no Debian package known: add it to LIBRARY_PACKAGES in packaging/build_deps.py"
+            )
+        else:
+            source = f"package {package}"
+            packages.append(package)
+        by = ", ".join(sorted(set(needed_by))[:3])
+        lines.append(f"  {soname} ({source}; needed by {by})")
+    if packages:
+        lines += [
+            "Install them, then run make dist again:",
+            f"    {install_line(dict.fromkeys(packages))}",
+        ]
+    return "\n".join(lines)
+
+
 def derive_depends(bundles: Iterable[Path]) -> tuple[list[str], dict[str, str]]:
     """The Debian packages the bundles need: ldd-style analysis without running anything.
 
@@ -294,7 +330,7 @@ def derive_depends(bundles: Iterable[Path]) -> tuple[list[str], dict[str, str]]:
 
     Raises:
         MissingLibraries: a needed soname is not installed here (install it and rebuild: the
-            mapping needs the library on this machine).
+            mapping needs the library on this machine); the message names its package.
     """
     files = [elf for bundle in bundles for elf in elf_files(bundle)]
     shipped = {f.name for bundle in bundles for f in bundle.rglob("*")}
@@ -315,8 +351,7 @@ def derive_depends(bundles: Iterable[Path]) -> tuple[list[str], dict[str, str]]:
             else:
                 packages[soname] = package
     if missing:
-        lines = [f"{so} (needed by {', '.join(sorted(set(by))[:3])})" for so, by in missing.items()]
-        raise MissingLibraries("system libraries not installed here:\n  " + "\n  ".join(lines))
+        raise MissingLibraries(missing_libraries_message(missing))
     depends = set(packages.values()) | set(BASE_DEPENDS)
     if glibc:
         libc = ".".join(map(str, max(glibc)))
@@ -329,6 +364,27 @@ def deb_architecture() -> str:
     return subprocess.run(
         ["dpkg", "--print-architecture"], capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def deb_control(version: str, arch: str, installed_kib: int, depends: Iterable[str]) -> str:
+    """The .deb's DEBIAN/control file."""
+    return (
+        f"Package: messenger\n"
+        f"Version: {version}\n"
+        f"Architecture: {arch}\n"
+        f"Maintainer: Messenger contributors <messenger@localhost>\n"
+        f"Installed-Size: {installed_kib}\n"
+        f"Depends: {', '.join(depends)}\n"
+        f"Recommends: {', '.join(RECOMMENDS)}\n"
+        f"Section: net\n"
+        f"Priority: optional\n"
+        f"Description: self-hosted messenger: desktop app and server\n"
+        f" Messenger is a self-hosted client-server messenger. This package installs\n"
+        f" the desktop app (menu entry 'Messenger') and the server, messenger-server,\n"
+        f" with a systemd unit (not enabled by default: systemctl enable --now\n"
+        f" messenger-server) running as the system user 'messenger' with its data in\n"
+        f" /var/lib/messenger and its configuration in /etc/messenger/server.toml.\n"
+    )
 
 
 def make_deb(
@@ -374,22 +430,7 @@ def make_deb(
     installed_kib = (tree_size(root) + 1023) // 1024
     control = root / "DEBIAN"
     control.mkdir()
-    (control / "control").write_text(
-        f"Package: messenger\n"
-        f"Version: {version}\n"
-        f"Architecture: {arch}\n"
-        f"Maintainer: Messenger contributors <messenger@localhost>\n"
-        f"Installed-Size: {installed_kib}\n"
-        f"Depends: {', '.join(depends)}\n"
-        f"Section: net\n"
-        f"Priority: optional\n"
-        f"Description: self-hosted messenger: desktop app and server\n"
-        f" Messenger is a self-hosted client-server messenger. This package installs\n"
-        f" the desktop app (menu entry 'Messenger') and the server, messenger-server,\n"
-        f" with a systemd unit (not enabled by default: systemctl enable --now\n"
-        f" messenger-server) running as the system user 'messenger' with its data in\n"
-        f" /var/lib/messenger and its configuration in /etc/messenger/server.toml.\n"
-    )
+    (control / "control").write_text(deb_control(version, arch, installed_kib, depends))
     (control / "conffiles").write_text("/etc/messenger/server.toml\n")
     for script in ("postinst", "prerm", "postrm"):
         shutil.copy2(PACKAGING / "linux" / "deb" / script, control / script)

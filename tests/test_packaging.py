@@ -11,7 +11,6 @@ themselves always run.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import plistlib
@@ -26,31 +25,18 @@ import tomllib
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from xml.etree import ElementTree
 
 import pytest
 
 from messenger_server.config import load_settings
+from tests.packaging_support import build, build_deps
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGING = ROOT / "packaging"
 UNIT = PACKAGING / "systemd" / "messenger-server.service"
 DESKTOP = PACKAGING / "linux" / "messenger.desktop"
 HICOLOR_SIZES = ("16x16", "22x22", "24x24", "32x32", "48x48", "64x64", "128x128", "256x256")
-
-
-def load_build_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "messenger_packaging_build", PACKAGING / "build.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = load_build_module()
 
 
 def project_version() -> str:
@@ -181,6 +167,18 @@ def test_macos_and_windows_recipes_are_well_formed() -> None:
     assert service.findtext("executable") == "%BASE%\\messenger-server.exe"
     setup = (PACKAGING / "windows" / "messenger.iss").read_text()
     assert "dist\\messenger\\*" in setup and "dist\\messenger-server\\*" in setup
+
+
+def test_deb_control_recommends_a_colour_emoji_font() -> None:
+    """Without one, received emoji render as boxes; docs/install.md names it elsewhere."""
+    control = build.deb_control("1.2.3", "amd64", 42, ["adduser", "libc6 (>= 2.34)"])
+    fields = dict(line.split(": ", 1) for line in control.splitlines() if not line.startswith(" "))
+    assert fields["Depends"] == "adduser, libc6 (>= 2.34)"
+    assert fields["Recommends"] == "fonts-noto-color-emoji"
+    assert fields["Version"] == "1.2.3" and fields["Installed-Size"] == "42"
+    install_doc = (ROOT / "docs" / "install.md").read_text()
+    for package in ("fonts-noto-color-emoji", "noto-fonts-emoji", "noto-coloremoji-fonts"):
+        assert package in install_doc, package
 
 
 @pytest.mark.slow
@@ -466,6 +464,7 @@ def test_deb_installs_app_menu_entry_icons_server_and_service(dist: Path, versio
         ["tar", "-xOf", "-", "./postinst"], input=control, capture_output=True, check=True
     ).stdout.decode()
     assert "adduser --system" in postinst and "/var/lib/messenger" in postinst
+    assert deb_field(deb, "Recommends") == "fonts-noto-color-emoji"
 
 
 def installed_closure(packages: set[str]) -> set[str]:
@@ -534,6 +533,40 @@ def test_deb_depends_on_every_system_library_the_bundles_load(dist: Path, versio
             if package not in provided:
                 uncovered[soname] = package
     assert uncovered == {}, f"Depends misses: {uncovered}"
+
+
+@pytest.mark.slow
+def test_build_deps_name_every_system_library_the_bundled_qt_links_against(
+    dist: Path, version: str
+) -> None:
+    """The build needs each such library installed (PyInstaller copies it, or the .deb's
+    Depends names its package): a new one must go into packaging/build_deps.py, which
+    installs it or names it before the build starts, instead of failing a packager's build
+    after minutes of PyInstaller."""
+    internal = dist / "messenger" / "_internal"
+    qt_folders = [internal / "PySide6", internal / "shiboken6"]
+    qt_files = {f.name for folder in qt_folders for f in folder.rglob("*")}
+    system = build.system_library_paths()
+    unlisted = {}
+    for elf in (elf for folder in qt_folders for elf in build.elf_files(folder)):
+        for soname in build.needed_libraries(elf):
+            if soname in qt_files or soname in build_deps.LIBRARY_PACKAGES:
+                continue
+            owners = {build.owning_package(path) for path in system.get(soname, [])}
+            if owners != {"libc6"}:  # glibc: every system has it, Depends gives its version
+                unlisted[soname] = sorted(map(str, owners))
+    assert unlisted == {}, "add to LIBRARY_PACKAGES in packaging/build_deps.py"
+    wrong = {}
+    for soname, package in build_deps.LIBRARY_PACKAGES.items():
+        owners = {build.owning_package(path) for path in system.get(soname, [])}
+        if owners and package not in owners and package + "t64" not in owners:
+            wrong[soname] = (package, sorted(map(str, owners)))
+    assert wrong == {}, "LIBRARY_PACKAGES names the wrong package"
+    need_tool("dpkg-deb")
+    depends = {
+        e.strip().split(" ")[0] for e in deb_field(deb_path(dist, version), "Depends").split(",")
+    }
+    assert depends - {"libc6", *build.BASE_DEPENDS} <= set(build_deps.BUILD_PACKAGES)
 
 
 def extract_tarball(dist: Path, prefix: str, into: Path) -> Path:
