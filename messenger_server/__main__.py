@@ -21,8 +21,8 @@ from pathlib import Path
 
 from messenger_server import __version__
 from messenger_server.config import ConfigError, Settings, load_settings
+from messenger_server.repository import SQLiteRepository
 from messenger_server.server import MessengerServer
-from messenger_server.storage import SQLiteStorage
 
 log = logging.getLogger("messenger_server")
 
@@ -71,7 +71,7 @@ def _on_shutdown_signals(callback: Callable[[], None]) -> None:
 
 async def serve(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT, then shut down gracefully. Returns the exit code."""
-    storage = SQLiteStorage(settings.database_path)
+    storage = SQLiteRepository(settings.database_path)
     await storage.open()
     server = MessengerServer(settings, storage)
     try:
@@ -90,7 +90,7 @@ async def serve(settings: Settings) -> int:
 
 
 async def administer(settings: Settings, action: str, client_id: str | None) -> int:
-    storage = SQLiteStorage(settings.database_path)
+    storage = SQLiteRepository(settings.database_path)
     await storage.open()
     try:
         if action == "list":
@@ -139,7 +139,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "users":
         return asyncio.run(administer(settings, args.action, getattr(args, "client_id", None)))
-    return asyncio.run(serve(settings))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        return runner.run(serve(settings))
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is installed (a dependency on Linux and macOS), else
+    asyncio's own: the server behaves the same on both, uvloop is faster."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    log.debug("using uvloop %s", uvloop.__version__)
+    return uvloop.new_event_loop
 
 
 if __name__ == "__main__":

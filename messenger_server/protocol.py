@@ -22,8 +22,10 @@ from typing import Annotated, Final, Literal
 
 import msgspec
 
-PROTOCOL_VERSION: Final = 1
-"""The protocol version this code speaks; sent in ``hello`` and ``welcome``."""
+PROTOCOL_VERSION: Final = 2
+"""The protocol version this code speaks; sent in ``hello`` and ``welcome``. Version 1
+(per-message ``delivered`` and ``read`` events, each stored and acknowledged) is no longer
+spoken: a version-1 ``hello`` is answered with ``goodbye`` ``unsupported_version``."""
 
 HEADER = struct.Struct(">I")
 
@@ -39,7 +41,10 @@ MAX_GROUP_MEMBERS: Final = 256
 """Largest group, its creator included."""
 MAX_ACK_IDS: Final = 1024
 """Most ids one ``ack`` frame may carry."""
-MAX_REQUEST_ID: Final = 2**53 - 1
+MAX_SAFE_INTEGER: Final = 2**53 - 1
+"""Largest integer in any frame: exact in every JSON implementation (JavaScript's
+``Number.MAX_SAFE_INTEGER``). Larger values are refused with ``invalid_field``."""
+MAX_REQUEST_ID: Final = MAX_SAFE_INTEGER
 
 # The patterns end in ``\Z``, not ``$``: msgspec matches with ``re.search``, where ``$`` also
 # matches before a trailing newline and would let ``"K7QM-4XPA\n"`` through.
@@ -56,9 +61,11 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 ClientId = Annotated[str, msgspec.Meta(pattern=CLIENT_ID_PATTERN)]
 GroupId = Annotated[str, msgspec.Meta(pattern=GROUP_ID_PATTERN)]
 RequestId = Annotated[int, msgspec.Meta(ge=0, le=MAX_REQUEST_ID)]
-EventId = Annotated[int, msgspec.Meta(ge=1)]
-Seq = Annotated[int, msgspec.Meta(ge=0)]
-Timestamp = Annotated[int, msgspec.Meta(ge=0)]
+EventId = Annotated[int, msgspec.Meta(ge=1, le=MAX_SAFE_INTEGER)]
+Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INTEGER)]
+Version = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INTEGER)]
+"""A position in the server's stream of receipt changes (see :class:`Receipts`)."""
+Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INTEGER)]
 """Milliseconds since the Unix epoch, UTC, assigned by the server."""
 IdempotencyKey = Annotated[str, msgspec.Meta(pattern=KEY_PATTERN)]
 Credential = Annotated[str, msgspec.Meta(pattern=CREDENTIAL_PATTERN)]
@@ -150,12 +157,17 @@ class Register(_Frame, frozen=True, tag="register"):
 
 
 class Login(_Frame, frozen=True, tag="login"):
-    """Authenticate as ``client_id``. Answered by :class:`LoggedIn`, then the pending
-    backlog is pushed."""
+    """Authenticate as ``client_id``. Answered by :class:`LoggedIn`; then come the receipts
+    that changed after ``receipts_since``, the stored backlog, and :class:`Synced`.
+
+    ``receipts_since`` is the ``version`` of the last :class:`Receipts` event the client
+    has applied and stored (0 when it has none: every receipt of its conversations comes).
+    """
 
     id: RequestId
     client_id: ClientId
     credential: Credential
+    receipts_since: Version = 0
 
 
 class Send(_Frame, frozen=True, tag="send"):
@@ -248,10 +260,14 @@ class Ping(_Frame, frozen=True, tag="ping"):
 
 
 class Ack(_Frame, frozen=True, tag="ack"):
-    """Acknowledge pushed events by id (``message_id`` or ``event_id``).
+    """Acknowledge pushed events by id: the ``message_id`` of a :class:`Message`, the
+    ``event_id`` of a :class:`GroupUpdate`.
 
-    Not a request: it has no ``id`` and gets no reply. Acknowledging an id that is
-    unknown or already acknowledged is harmless.
+    Acknowledging a message also acknowledges every earlier message of the same
+    conversation that this connection received: the server keeps one "delivered up to"
+    position per conversation and member. Store messages in the order they arrive, then
+    acknowledge. Not a request: it has no ``id`` and gets no reply. Acknowledging an id
+    that is unknown or already acknowledged is harmless.
     """
 
     ids: Annotated[list[EventId], msgspec.Meta(min_length=1, max_length=MAX_ACK_IDS)]
@@ -326,7 +342,8 @@ class LoggedIn(_Frame, frozen=True, tag="logged_in"):
     client_id: ClientId
     display_name: str
     pending: int
-    """How many stored events follow right after this reply (the backlog)."""
+    """How many stored messages and group updates were waiting at login (the backlog that
+    follows; :class:`Synced` marks its end)."""
 
 
 class Sent(_Frame, frozen=True, tag="sent"):
@@ -384,7 +401,8 @@ Reply = Welcome | Registered | LoggedIn | Sent | Contact | GroupReply | Groups |
 
 class Message(_Frame, frozen=True, tag="message"):
     """A message for the receiving client. Acknowledge ``message_id`` with :class:`Ack`
-    once it is stored; until then it is pushed again on every login.
+    once it is stored (which also acknowledges the conversation's earlier messages); until
+    then it is pushed again on every login.
 
     ``to`` is set for a direct message (it is the receiver), ``group`` for a group
     message. ``seq`` orders the conversation; it grows strictly, possibly with gaps.
@@ -400,28 +418,36 @@ class Message(_Frame, frozen=True, tag="message"):
     group: GroupId | None = None
 
 
-class Delivered(_Frame, frozen=True, tag="delivered"):
-    """``by`` stored the sender's message ``message_id``.
+class Receipt(msgspec.Struct, frozen=True):
+    """Where one participant (``by``) stands in one conversation: it has stored every
+    message up to seq ``delivered`` and read up to seq ``read``. The conversation is
+    ``group``, or, when ``group`` is null, the direct conversation with ``by``."""
 
-    ``event_id`` is set when the event was stored for an offline sender: acknowledge it.
+    by: ClientId
+    delivered: Seq
+    read: Seq
+    group: GroupId | None = None
+
+
+class Receipts(_Frame, frozen=True, tag="receipts"):
+    """Delivery and read positions of other participants that moved.
+
+    Each :class:`Receipt` is the participant's current position (not a change): a
+    message you sent with ``seq <= delivered`` has reached ``by``, one with
+    ``seq <= read`` has been read by ``by``. Positions only move forward.
+
+    ``version`` orders these events: every receipt change up to ``version`` that concerns
+    this client has been sent by the time this event is. Store it once the event is
+    applied and send it as ``receipts_since`` in the next ``login``. Not acknowledged.
     """
 
-    message_id: EventId
-    seq: Seq
-    by: ClientId
-    group: GroupId | None = None
-    event_id: EventId | None = None
+    version: EventId
+    receipts: list[Receipt]
 
 
-class Read(_Frame, frozen=True, tag="read"):
-    """``by`` has read every message up to ``up_to`` in ``group``, or, when ``group``
-    is absent, in the direct conversation with ``by``."""
-
-    by: ClientId
-    up_to: Seq
-    ts: Timestamp
-    group: GroupId | None = None
-    event_id: EventId | None = None
+class Synced(_Frame, frozen=True, tag="synced"):
+    """The backlog that followed ``logged_in`` has been sent in full; live events follow.
+    Not stored, not acknowledged."""
 
 
 GroupChange = Literal["created", "member_added", "member_removed", "member_left"]
@@ -449,7 +475,7 @@ class Goodbye(_Frame, frozen=True, tag="goodbye"):
     message: str
 
 
-Event = Message | Delivered | Read | GroupUpdate | Goodbye
+Event = Message | Receipts | Synced | GroupUpdate | Goodbye
 ServerFrame = Reply | Event
 
 
@@ -477,6 +503,14 @@ class _IdProbe(msgspec.Struct):
 
 
 _id_probe = msgspec.json.Decoder(_IdProbe)
+
+
+class _TypeProbe(msgspec.Struct):
+    type: object = None
+    id: object = None
+
+
+_type_probe = msgspec.json.Decoder(_TypeProbe)
 
 _DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 """What msgspec raises for input that is not JSON at all. ``RecursionError`` comes from
@@ -620,6 +654,20 @@ class FrameReader:
             payload = bytes(buffer[HEADER.size : end])
             del buffer[:end]  # O(1) amortised: CPython moves a bytearray's start instead
             yield payload
+
+
+def type_and_id(payload: bytes) -> tuple[str | None, int | None]:
+    """``type`` and ``id`` of a payload that is a JSON object, else ``(None, None)``: what
+    a receiver reads of a well-formed frame it cannot decode (a newer peer's type)."""
+    try:
+        probe = _type_probe.decode(payload)
+    except (msgspec.ValidationError, *_DECODE_ERRORS):
+        return None, None
+    kind = probe.type if isinstance(probe.type, str) else None
+    request_id = probe.id
+    if not isinstance(request_id, int) or isinstance(request_id, bool):
+        request_id = None
+    return kind, request_id
 
 
 def direct_conversation(a: str, b: str) -> str:

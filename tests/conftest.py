@@ -12,7 +12,7 @@ import pytest
 
 from messenger_server.config import Settings, load_settings
 from messenger_server.server import MessengerServer
-from messenger_server.storage import SQLiteStorage
+from messenger_server.repository import SQLiteRepository
 from tests.wire import Identity, WireClient
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -25,8 +25,8 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[SQLiteStorage]:
-    store = SQLiteStorage(tmp_path / "store" / "messenger.db")
+async def repository(tmp_path: Path) -> AsyncIterator[SQLiteRepository]:
+    store = SQLiteRepository(tmp_path / "store" / "messenger.db")
     await store.open()
     yield store
     await store.close()
@@ -38,12 +38,12 @@ class RunningServer:
     def __init__(self, data_dir: Path, **overrides: Any) -> None:
         self.overrides = overrides
         self.settings = make_settings(data_dir, **overrides)
-        self.storage: SQLiteStorage | None = None
+        self.storage: SQLiteRepository | None = None
         self.server: MessengerServer | None = None
         self.clients: list[WireClient] = []
 
     async def start(self) -> None:
-        self.storage = SQLiteStorage(self.settings.database_path)
+        self.storage = SQLiteRepository(self.settings.database_path)
         await self.storage.open()
         self.server = MessengerServer(self.settings, self.storage)
         await self.server.start()

@@ -1,4 +1,4 @@
-"""A raw protocol client for tests: real sockets, the shared protocol module, no
+"""A raw protocol client for tests: real sockets, the shared sans-I/O session, no
 retries and no cleverness, so tests see exactly what the server sends."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from messenger_server import protocol
+from messenger_server.session import ClientSession, ReplyReceived
 
 F = TypeVar("F")
 TIMEOUT = 10.0
@@ -24,11 +25,15 @@ class Identity:
 
 @dataclass
 class WireClient:
+    """A test's connection: the shared sans-I/O :class:`ClientSession` over asyncio
+    streams. Replies resolve their request's future; every event goes to :attr:`events`
+    (``goodbye`` to :attr:`close_error`)."""
+
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
+    session: ClientSession = field(default_factory=ClientSession)
     events: asyncio.Queue[protocol.ServerFrame] = field(default_factory=asyncio.Queue)
     replies: dict[int, asyncio.Future[protocol.ServerFrame]] = field(default_factory=dict)
-    next_id: int = 1
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     close_error: protocol.Goodbye | None = None
     task: asyncio.Task[None] | None = None
@@ -48,20 +53,24 @@ class WireClient:
             assert isinstance(welcome, protocol.Welcome), welcome
         return client
 
+    @property
+    def next_id(self) -> int:
+        """The id the next request will get."""
+        return self.session.next_request_id
+
     async def _read_loop(self) -> None:
-        frames = protocol.FrameReader(16 * 1024 * 1024)
         try:
             while data := await self.reader.read(65536):
-                frames.feed(data)
-                for payload in frames.frames():
-                    frame = protocol.decode_server_frame(payload)
-                    request_id = getattr(frame, "id", None)
-                    if request_id is not None and request_id in self.replies:
-                        self.replies.pop(request_id).set_result(frame)
-                    elif isinstance(frame, protocol.Goodbye):
-                        self.close_error = frame
+                self.session.receive_data(data)
+                for item in self.session.events_received():
+                    if isinstance(item, ReplyReceived):
+                        future = self.replies.pop(item.request.id, None)
+                        if future is not None and not future.done():
+                            future.set_result(item.reply)
+                    elif isinstance(item.event, protocol.Goodbye):
+                        self.close_error = item.event
                     else:
-                        self.events.put_nowait(frame)
+                        self.events.put_nowait(item.event)
         except (ConnectionError, OSError):
             pass
         finally:
@@ -74,21 +83,34 @@ class WireClient:
         self.writer.write(data)
 
     def send_frame(self, frame: protocol.ClientFrame) -> None:
-        self.writer.write(protocol.encode(frame))
+        """Write a frame: one made by :meth:`new_request` (with what else the session has
+        queued), or any other as is, untracked (a hand-made, possibly wrong, frame)."""
+        request_id = getattr(frame, "id", None)
+        if request_id is not None and self.session.pending.get(request_id) is frame:
+            self.flush()
+        else:
+            self.writer.write(protocol.encode(frame))
 
     def new_request(
         self, kind: type[F], **fields: Any
     ) -> tuple[F, asyncio.Future[protocol.ServerFrame]]:
-        request_id = self.next_id
-        self.next_id += 1
-        frame = kind(id=request_id, **fields)
+        """Queue a request (written by :meth:`flush`) and the future of its reply."""
+        frame = self.session.send_request(lambda request_id: kind(id=request_id, **fields))
         future: asyncio.Future[protocol.ServerFrame] = asyncio.get_running_loop().create_future()
-        self.replies[request_id] = future
+        self.replies[frame.id] = future  # type: ignore[attr-defined]
         return frame, future
 
+    def flush(self) -> None:
+        """Write every request and ack queued on the session."""
+        self.writer.write(self.session.data_to_send())
+
+    def ack(self, ids: list[int]) -> None:
+        self.session.send_ack(ids)
+        self.flush()
+
     async def request(self, kind: type[Any], **fields: Any) -> protocol.ServerFrame:
-        frame, future = self.new_request(kind, **fields)
-        self.send_frame(frame)
+        _, future = self.new_request(kind, **fields)
+        self.flush()
         return await asyncio.wait_for(future, TIMEOUT)
 
     async def register(self, display_name: str) -> Identity:
@@ -96,9 +118,12 @@ class WireClient:
         assert isinstance(reply, protocol.Registered), reply
         return Identity(reply.client_id, reply.credential, reply.display_name)
 
-    async def login(self, identity: Identity) -> protocol.ServerFrame:
+    async def login(self, identity: Identity, *, receipts_since: int = 0) -> protocol.ServerFrame:
         reply = await self.request(
-            protocol.Login, client_id=identity.client_id, credential=identity.credential
+            protocol.Login,
+            client_id=identity.client_id,
+            credential=identity.credential,
+            receipts_since=receipts_since,
         )
         if isinstance(reply, protocol.LoggedIn):
             self.client_id = reply.client_id
@@ -131,7 +156,7 @@ class WireClient:
                 if isinstance(event, protocol.Message):
                     received.append(event)
                     if ack:
-                        self.send_frame(protocol.Ack(ids=[event.message_id]))
+                        self.ack([event.message_id])
         return received
 
     async def messages_within(self, seconds: float) -> list[protocol.Message]:
@@ -143,7 +168,7 @@ class WireClient:
                     event = await self.events.get()
                     if isinstance(event, protocol.Message):
                         received.append(event)
-                        self.send_frame(protocol.Ack(ids=[event.message_id]))
+                        self.ack([event.message_id])
         return received
 
     async def no_event(self, kind: type, within: float = 0.3) -> None:

@@ -32,7 +32,7 @@ from messenger_gui.ui import i18n
 from messenger_gui.ui.theme import Theme
 from messenger_server.config import load_settings
 from messenger_server.server import MessengerServer
-from messenger_server.storage import SQLiteStorage
+from messenger_server.repository import SQLiteRepository
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class World:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.server: MessengerServer | None = None
-        self.storage: SQLiteStorage | None = None
+        self.storage: SQLiteRepository | None = None
         self.identities: list[ClientData] = []
         self.stores: list[ClientStore] = []
         self.clients: list[MessengerClient] = []
@@ -166,7 +166,7 @@ class World:
             environ={},
             overrides={"host": "127.0.0.1", "port": 0, "data_dir": self.folder / "server"},
         )
-        self.storage = SQLiteStorage(settings.database_path)
+        self.storage = SQLiteRepository(settings.database_path)
         await self.storage.open()
         self.server = MessengerServer(settings, self.storage)
         await self.server.start()

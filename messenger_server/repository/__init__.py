@@ -1,0 +1,55 @@
+"""Where the server's state is stored: the :class:`Repository` interface, its records and
+operations, and the embedded SQLite implementation."""
+
+from messenger_server.repository.base import Repository, StorageError
+from messenger_server.repository.records import (
+    AckNotices,
+    AddMember,
+    ClientRecord,
+    GroupChangeKind,
+    GroupRecord,
+    InsertClient,
+    InsertGroup,
+    InsertMessage,
+    InsertNotices,
+    Marker,
+    MarkerMove,
+    MemberRecord,
+    MessageSaved,
+    MoveMarkers,
+    OpenConversation,
+    Operation,
+    OperationResult,
+    RemoveMember,
+    SetAdmin,
+    StoredMessage,
+    StoredNotice,
+)
+from messenger_server.repository.sqlite import SQLiteRepository
+
+__all__ = [
+    "AckNotices",
+    "AddMember",
+    "ClientRecord",
+    "GroupChangeKind",
+    "GroupRecord",
+    "InsertClient",
+    "InsertGroup",
+    "InsertMessage",
+    "InsertNotices",
+    "Marker",
+    "MarkerMove",
+    "MemberRecord",
+    "MessageSaved",
+    "MoveMarkers",
+    "OpenConversation",
+    "Operation",
+    "OperationResult",
+    "RemoveMember",
+    "Repository",
+    "SQLiteRepository",
+    "SetAdmin",
+    "StorageError",
+    "StoredMessage",
+    "StoredNotice",
+]

@@ -1,0 +1,139 @@
+"""The repository interface: what the service layer needs from a store, and nothing more.
+
+The service layer (``messenger_server.service``) decides; a repository only stores and
+reads. :class:`~messenger_server.repository.sqlite.SQLiteRepository` implements it on an
+embedded SQLite file; another engine implements the same methods and passes the same
+contract tests (``tests/test_repository.py``).
+
+Messages are a log per conversation; each member of a conversation has a
+:class:`~messenger_server.repository.records.Marker` in it (how far it has stored and
+read). What is pending for a member is what lies after its marker, so storing a message
+writes one row however many members the conversation has, and an acknowledgement moves
+one marker however many messages it covers.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+
+from messenger_server.repository.records import (
+    ClientRecord,
+    GroupRecord,
+    Marker,
+    Operation,
+    OperationResult,
+    StoredMessage,
+    StoredNotice,
+)
+
+
+class StorageError(Exception):
+    """The store failed (disk full, I/O error...): nothing of the failed call was stored."""
+
+
+class Repository(abc.ABC):
+    """Everything the server persists. Every method may be called concurrently; writes
+    happen in the order their calls were made."""
+
+    # -- lifecycle --
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Create or migrate the store. Call once before anything else."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Finish the writes already asked for and release the store."""
+
+    # -- writes --
+
+    @abc.abstractmethod
+    async def commit(self, operations: Sequence[Operation]) -> list[OperationResult]:
+        """Apply ``operations`` as one transaction, with the effect of applying them one
+        after the other; return their results in the same order, once the transaction is
+        durable (on disk).
+
+        Ids (message ids, event ids, marker versions) are allocated here, in the order of
+        the operations, from one counter that never goes back, even after a crash.
+
+        Raises:
+            StorageError: the transaction failed; nothing of it was stored.
+        """
+
+    @abc.abstractmethod
+    async def set_client_disabled(self, client_id: str, disabled: bool) -> bool:
+        """Disable or enable a client (an administrator's action; may come from another
+        process). Returns False when there is no such client. A running server sees it
+        through :meth:`directory_epoch`."""
+
+    @abc.abstractmethod
+    async def forget_delivered(self, conversations: Iterable[str]) -> int:
+        """Drop the text of every message of ``conversations`` that every current
+        participant has stored (the rest of the row stays for idempotency until
+        :meth:`expire`). Returns how many texts were dropped."""
+
+    @abc.abstractmethod
+    async def expire(self, before_ts: int) -> int:
+        """Delete delivered messages stored before ``before_ts`` (ms): their idempotency
+        keys are forgotten. Returns how many."""
+
+    # -- reads --
+
+    @abc.abstractmethod
+    def directory_epoch(self) -> int:
+        """A number that changes whenever clients are disabled or enabled, by anyone. It
+        must be cheap: the service calls it at most once per turn of the event loop to
+        know whether its cached client records are still valid."""
+
+    @abc.abstractmethod
+    async def get_clients(self, client_ids: Iterable[str]) -> dict[str, ClientRecord]:
+        """The clients among ``client_ids`` that exist (disabled ones included)."""
+
+    async def get_client(self, client_id: str) -> ClientRecord | None:
+        return (await self.get_clients([client_id])).get(client_id)
+
+    @abc.abstractmethod
+    async def list_clients(self) -> list[ClientRecord]:
+        """Every client, oldest first."""
+
+    @abc.abstractmethod
+    async def get_groups(self, group_ids: Iterable[str]) -> dict[str, GroupRecord]:
+        """The groups among ``group_ids`` that exist."""
+
+    async def get_group(self, group_id: str) -> GroupRecord | None:
+        return (await self.get_groups([group_id])).get(group_id)
+
+    @abc.abstractmethod
+    async def groups_of(self, client_id: str) -> list[GroupRecord]:
+        """Every group ``client_id`` belongs to, ordered by group ID."""
+
+    @abc.abstractmethod
+    async def pending_conversations(
+        self, member: str, self_conversation: str
+    ) -> list[tuple[str, int, int]]:
+        """Where ``member`` has messages waiting: ``(conversation, after, count)`` for each
+        conversation with messages after ``member``'s delivered marker (``after``) that
+        others sent (or that ``member`` sent to itself, in ``self_conversation``), the
+        conversation whose oldest waiting message is oldest first."""
+
+    @abc.abstractmethod
+    async def pending_messages(
+        self, member: str, conversation: str, after: int, limit: int, *, own: bool = False
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages of ``conversation`` after seq ``after``, in order,
+        that ``member`` did not send (``own``: including those it sent), within its
+        membership."""
+
+    @abc.abstractmethod
+    async def pending_notices(self, member: str, after: int, limit: int) -> list[StoredNotice]:
+        """Group updates waiting for ``member`` with event ids above ``after``, oldest
+        first."""
+
+    @abc.abstractmethod
+    async def count_notices(self, member: str) -> int: ...
+
+    @abc.abstractmethod
+    async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
+        """The markers of other participants in ``member``'s conversations that changed
+        after ``version``, in version order."""

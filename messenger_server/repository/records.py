@@ -1,0 +1,232 @@
+"""What the repository stores and returns, and the writes it is asked to make.
+
+Records are immutable snapshots read from the store. Writes are *operations*: small
+frozen objects that the service layer collects during one turn of the event loop and
+hands to :meth:`~messenger_server.repository.Repository.commit` as one transaction.
+An operation says what to store, never whether it is allowed: the rules (who may send
+where, who may change a group) are the service layer's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# --- records -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    client_id: str
+    display_name: str
+    secret_hash: bytes
+    created_at: int
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    client_id: str
+    display_name: str
+    admin: bool
+    joined_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRecord:
+    """A group and its members, in the order they joined (the creator first)."""
+
+    group_id: str
+    name: str
+    created_by: str
+    created_at: int
+    members: tuple[MemberRecord, ...]
+
+    def member(self, client_id: str) -> MemberRecord | None:
+        return next((m for m in self.members if m.client_id == client_id), None)
+
+    @property
+    def member_ids(self) -> frozenset[str]:
+        return frozenset(m.client_id for m in self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message waiting for one recipient (a backlog entry)."""
+
+    message_id: int
+    seq: int
+    ts: int
+    conversation: str
+    sender: str
+    sender_name: str
+    text: str
+
+
+GroupChangeKind = Literal["created", "member_added", "member_removed", "member_left"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNotice:
+    """A group update waiting for one recipient."""
+
+    event_id: int
+    change: GroupChangeKind
+    actor: str
+    subject: str | None
+    group_id: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """How far ``member`` has got in ``conversation``: every message up to seq
+    ``delivered`` is stored on its side, and it has read up to seq ``read``.
+    ``version`` orders changes of all markers (a larger one is a later change)."""
+
+    conversation: str
+    member: str
+    delivered: int
+    read: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerMove:
+    """A marker that moved forward in a commit: its state before and after."""
+
+    before: Marker
+    after: Marker
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InsertClient:
+    """Register ``client_id``. Result: False when the ID is taken (choose another)."""
+
+    client_id: str
+    display_name: str
+    secret_hash: bytes
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsertMessage:
+    """Append a message to ``conversation``'s log.
+
+    The pair (``sender``, ``key``) is unique: when it was used before, nothing is stored
+    and the result is the original (``duplicate=True``). Result: :class:`MessageSaved`.
+    """
+
+    conversation: str
+    sender: str
+    key: str
+    text: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSaved:
+    message_id: int
+    seq: int
+    ts: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OpenConversation:
+    """Give each of ``members`` a marker in ``conversation`` (a direct conversation) at
+    its beginning, when it has none yet. Result: None."""
+
+    conversation: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MoveMarkers:
+    """Move ``member``'s delivered and/or read position in ``conversation`` forward to at
+    least these seqs. Result: :class:`MarkerMove`, or None when nothing moved (already
+    there, or ``member`` has no marker in ``conversation``)."""
+
+    conversation: str
+    member: str
+    delivered: int = 0
+    read: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InsertGroup:
+    """Create a group (without members: add them with :class:`AddMember`). Result: False
+    when the ID is taken."""
+
+    group_id: str
+    name: str
+    created_by: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddMember:
+    """Make ``client_id`` a member of ``group_id``, with a marker at the current end of the
+    group's log (it receives only later messages). Result: None."""
+
+    group_id: str
+    client_id: str
+    admin: bool
+    joined_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveMember:
+    """``client_id`` is no longer in ``group_id`` (its marker goes too). Result: None."""
+
+    group_id: str
+    client_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetAdmin:
+    """Result: None."""
+
+    group_id: str
+    client_id: str
+    admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InsertNotices:
+    """Store one group update for each of ``recipients``, pending until acknowledged.
+    Result: ``dict`` recipient → event id."""
+
+    group_id: str
+    change: GroupChangeKind
+    actor: str
+    subject: str | None
+    ts: int
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AckNotices:
+    """``recipient`` has stored these group updates. Unknown ids are ignored. Result:
+    None."""
+
+    recipient: str
+    event_ids: tuple[int, ...]
+
+
+Operation = (
+    InsertClient
+    | InsertMessage
+    | OpenConversation
+    | MoveMarkers
+    | InsertGroup
+    | AddMember
+    | RemoveMember
+    | SetAdmin
+    | InsertNotices
+    | AckNotices
+)
+OperationResult = bool | MessageSaved | MarkerMove | dict[str, int] | None

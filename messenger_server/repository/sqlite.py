@@ -1,0 +1,951 @@
+"""The embedded repository: one SQLite file in WAL mode. No SQL is written elsewhere.
+
+Durability: :meth:`SQLiteRepository.commit` returns only after its transaction is committed
+with ``synchronous=FULL``. Writes run on one thread and reads on another (WAL lets them
+proceed together), never on the event loop; every write call queued while the previous
+transaction was being committed runs in the next single transaction (group commit).
+
+A message is one row of ``messages``; its seq is its id (strictly increasing within every
+conversation, with gaps). ``markers`` holds each member's delivered and read position per
+conversation; the ids, seqs and marker versions come from one counter kept in memory and
+reserved on disk a block at a time, so that it never goes back after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from messenger_server.repository.base import Repository, StorageError
+from messenger_server.repository.records import (
+    AckNotices,
+    AddMember,
+    ClientRecord,
+    GroupRecord,
+    InsertClient,
+    InsertGroup,
+    InsertMessage,
+    InsertNotices,
+    Marker,
+    MarkerMove,
+    MemberRecord,
+    MessageSaved,
+    MoveMarkers,
+    OpenConversation,
+    Operation,
+    OperationResult,
+    RemoveMember,
+    SetAdmin,
+    StoredMessage,
+    StoredNotice,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ID_BLOCK: Final = 1_000_000
+"""Ids reserved on disk at a time: after a crash, allocation resumes past the block."""
+MAX_VARIABLES: Final = 900
+"""Bound parameters per statement when a list is expanded into one."""
+
+# --- schema ----------------------------------------------------------------------------------
+
+_SCHEMA_1 = """
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY,
+    secret_hash BLOB NOT NULL,
+    display_name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE groups (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE members (
+    group_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    admin INTEGER NOT NULL DEFAULT 0,
+    joined_at INTEGER NOT NULL,
+    PRIMARY KEY (group_id, client_id)
+) WITHOUT ROWID;
+CREATE INDEX members_by_client ON members (client_id, group_id);
+CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT,
+    group_id TEXT,
+    text TEXT NOT NULL,
+    remaining INTEGER NOT NULL
+);
+CREATE TABLE pending (
+    recipient TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    PRIMARY KEY (recipient, event_id)
+) WITHOUT ROWID;
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('event_id', 0);
+"""
+
+_SCHEMA_2 = """
+CREATE TABLE sent_keys (
+    sender TEXT NOT NULL,
+    key TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    conversation TEXT NOT NULL,
+    PRIMARY KEY (sender, key)
+) WITHOUT ROWID;
+CREATE INDEX sent_keys_by_ts ON sent_keys (ts);
+CREATE TABLE notices (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    subject TEXT,
+    message_id INTEGER,
+    seq INTEGER,
+    group_id TEXT,
+    ts INTEGER NOT NULL
+);
+"""
+
+# 3: one row per message, markers instead of a pending row per recipient (protocol 2).
+_SCHEMA_3 = """
+CREATE TABLE meta (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (name, value)
+    SELECT 'id_ceiling', value + 1 FROM counters WHERE name = 'event_id';
+INSERT INTO meta (name, value) VALUES ('directory_epoch', 0);
+
+ALTER TABLE messages RENAME TO messages_v1;
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    key TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    text TEXT
+);
+CREATE INDEX temp_keys_by_message ON sent_keys (message_id);
+INSERT INTO messages (id, conversation, sender, key, ts, text)
+    SELECT m.id, m.conversation, m.sender, coalesce(k.key, 'v1-' || m.id), m.ts, m.text
+    FROM messages_v1 m LEFT JOIN sent_keys k ON k.message_id = m.id AND k.sender = m.sender;
+INSERT INTO messages (id, conversation, sender, key, ts, text)
+    SELECT k.message_id, k.conversation, k.sender, k.key, k.ts, NULL FROM sent_keys k
+    WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = k.message_id);
+CREATE UNIQUE INDEX messages_by_key ON messages (sender, key);
+CREATE INDEX messages_by_conversation ON messages (conversation, id);
+
+CREATE TABLE markers (
+    conversation TEXT NOT NULL,
+    member TEXT NOT NULL,
+    delivered INTEGER NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 1,
+    left_at INTEGER,
+    PRIMARY KEY (conversation, member)
+) WITHOUT ROWID;
+CREATE INDEX markers_by_member ON markers (member, conversation);
+
+CREATE TEMP TABLE first_pending AS
+    SELECT p.recipient AS member, m.conversation AS conversation,
+           min(p.event_id) AS first, max(p.event_id) AS last
+    FROM pending p JOIN messages_v1 m ON m.id = p.event_id
+    GROUP BY p.recipient, m.conversation;
+INSERT INTO markers (conversation, member, delivered)
+    SELECT g.group_id, g.client_id, coalesce(f.first - 1,
+        (SELECT value - 1 FROM meta WHERE name = 'id_ceiling'))
+    FROM members g LEFT JOIN first_pending f
+        ON f.member = g.client_id AND f.conversation = g.group_id;
+INSERT INTO markers (conversation, member, delivered, left_at)
+    SELECT f.conversation, f.member, f.first - 1, f.last FROM first_pending f
+    WHERE f.conversation LIKE 'G-%'
+      AND NOT EXISTS (SELECT 1 FROM members g
+                      WHERE g.group_id = f.conversation AND g.client_id = f.member);
+INSERT OR IGNORE INTO markers (conversation, member, delivered)
+    SELECT c.id, p.member, coalesce(f.first - 1,
+        (SELECT value - 1 FROM meta WHERE name = 'id_ceiling'))
+    FROM conversations c
+    JOIN (SELECT id, substr(id, 1, 9) AS member FROM conversations WHERE id NOT LIKE 'G-%'
+          UNION SELECT id, substr(id, 11, 9) FROM conversations WHERE id NOT LIKE 'G-%') p
+        ON p.id = c.id
+    LEFT JOIN first_pending f ON f.member = p.member AND f.conversation = c.id;
+UPDATE markers SET read = coalesce((
+    SELECT max(n.seq) FROM notices n JOIN pending p ON p.event_id = n.id
+    WHERE n.kind = 'read' AND n.actor = markers.member
+      AND (n.group_id = markers.conversation
+           OR (n.group_id IS NULL AND markers.conversation IN
+               (n.actor || ':' || p.recipient, p.recipient || ':' || n.actor)))), 0);
+DROP TABLE first_pending;
+
+ALTER TABLE notices RENAME TO notices_v1;
+CREATE TABLE notices (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    subject TEXT,
+    group_id TEXT NOT NULL,
+    ts INTEGER NOT NULL
+);
+INSERT INTO notices (id, kind, actor, subject, group_id, ts)
+    SELECT id, kind, actor, subject, group_id, ts FROM notices_v1
+    WHERE kind IN ('created', 'member_added', 'member_removed', 'member_left');
+CREATE TABLE pending_notices (
+    recipient TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    PRIMARY KEY (recipient, event_id)
+) WITHOUT ROWID;
+INSERT INTO pending_notices (recipient, event_id)
+    SELECT p.recipient, p.event_id FROM pending p JOIN notices n ON n.id = p.event_id;
+
+DROP TABLE messages_v1;
+DROP TABLE notices_v1;
+DROP TABLE pending;
+DROP TABLE sent_keys;
+DROP TABLE conversations;
+DROP TABLE counters;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+"""``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1. Append only."""
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection set up the way every part of this module expects."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return conn
+
+
+def _statements(script: str) -> Iterable[str]:
+    return (statement for statement in script.split(";") if statement.strip())
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to ``target``; returns the version found before."""
+    (found,) = conn.execute("PRAGMA user_version").fetchone()
+    if found > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema {found} is newer than this server understands ({SCHEMA_VERSION})"
+        )
+    for version in range(found + 1, target + 1):
+        log.info("migrating database schema to version %d", version)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return int(found)
+
+
+# --- the worker threads ------------------------------------------------------------------------
+
+
+class _Job:
+    __slots__ = ("error", "fn", "future", "result")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], future: asyncio.Future[Any]):
+        self.fn = fn
+        self.future = future
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+def _resolve(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.future.done():
+            continue
+        if job.error is not None:
+            job.future.set_exception(job.error)
+        else:
+            job.future.set_result(job.result)
+
+
+class _Worker:
+    """A thread owning one connection and running jobs sent from the event loop.
+
+    A writing worker runs every job it finds queued in one transaction (group commit),
+    each inside a savepoint so that one failing job does not undo the others; the jobs'
+    futures resolve together, after the commit, in one callback on the loop.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        *,
+        transactional: bool,
+        before_commit: Callable[[sqlite3.Connection], None] | None = None,
+        on_rollback: Callable[[], None] | None = None,
+    ) -> None:
+        self._path = path
+        self._transactional = transactional
+        self._before_transaction = before_commit
+        self._on_rollback = on_rollback
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._loop = asyncio.get_running_loop()
+        self._startup_error: BaseException | None = None
+        self.transactions = 0
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put(_Job(fn, future))
+        return await future
+
+    async def stop(self) -> None:
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+
+    def _run(self) -> None:
+        try:
+            conn = connect(self._path)
+        except BaseException as exc:
+            log.exception("cannot open %s", self._path)
+            self._startup_error = exc
+            conn = None
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is None:
+                break
+            jobs = [first]
+            while True:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                jobs.append(job)
+            if conn is None:
+                for job in jobs:
+                    job.error = StorageError(f"storage unavailable: {self._startup_error}")
+            elif self._transactional:
+                self._run_transaction(conn, jobs)
+            else:
+                for job in jobs:
+                    try:
+                        job.result = job.fn(conn)
+                    except BaseException as exc:
+                        job.error = exc
+            try:
+                self._loop.call_soon_threadsafe(_resolve, jobs)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                return
+        if conn is not None:
+            conn.close()
+
+    def _run_transaction(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if self._before_transaction is not None:
+                self._before_transaction(conn)
+            single = len(jobs) == 1
+            for job in jobs:
+                if single:  # the transaction is the savepoint
+                    job.result = job.fn(conn)
+                    continue
+                conn.execute("SAVEPOINT job")
+                try:
+                    job.result = job.fn(conn)
+                except BaseException as exc:
+                    job.error = exc
+                    conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+            self.transactions += 1
+        except BaseException as exc:
+            if not isinstance(exc, sqlite3.Error | StorageError):
+                log.exception("storage job failed")
+            else:
+                log.error("storage transaction failed: %s", exc)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
+            for job in jobs:
+                job.error = error
+                job.result = None
+            if self._on_rollback is not None:
+                self._on_rollback()
+
+
+# --- the repository ------------------------------------------------------------------------------
+
+
+def _client_record(row: Sequence[Any]) -> ClientRecord:
+    client_id, display_name, secret_hash, created_at, disabled = row
+    return ClientRecord(client_id, display_name, secret_hash, created_at, bool(disabled))
+
+
+def _chunks(items: Sequence[T], size: int = MAX_VARIABLES) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SQLiteRepository(Repository):
+    """The embedded store: one SQLite file in WAL mode (created with its folder)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: _Worker | None = None
+        self._reader: _Worker | None = None
+        self._epoch_conn: sqlite3.Connection | None = None
+        # The id counter, touched only by the writer thread.
+        self._next_id = 0
+        self._ceiling = 0
+        self._saved_counter = (0, 0)
+        self._forgotten: dict[str, int] = {}
+        """Per conversation, the seq up to which texts were dropped already."""
+
+    # -- lifecycle --
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        setup = _Worker(self.path, "storage-setup", transactional=False)
+        try:
+            await setup.call(migrate)
+            await setup.call(self._load_counter)
+        finally:
+            await setup.stop()
+        self._writer = _Worker(
+            self.path,
+            "storage-writer",
+            transactional=True,
+            before_commit=self._reserve_ids,
+            on_rollback=self._restore_counter,
+        )
+        self._reader = _Worker(self.path, "storage-reader", transactional=False)
+        self._epoch_conn = sqlite3.connect(self.path, isolation_level=None)
+
+    async def close(self) -> None:
+        for worker in (self._writer, self._reader):
+            if worker is not None:
+                await worker.stop()
+        self._writer = self._reader = None
+        if self._epoch_conn is not None:
+            self._epoch_conn.close()
+            self._epoch_conn = None
+
+    @property
+    def transactions(self) -> int:
+        """Write transactions committed so far (for tests and benchmarks)."""
+        return self._writer.transactions if self._writer else 0
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._writer is None:
+            raise StorageError("storage is not open")
+        return await self._writer.call(fn)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._reader is None:
+            raise StorageError("storage is not open")
+        return await self._reader.call(fn)
+
+    # -- the id counter (writer thread only) --
+
+    def _load_counter(self, conn: sqlite3.Connection) -> None:
+        (ceiling,) = conn.execute("SELECT value FROM meta WHERE name = 'id_ceiling'").fetchone()
+        self._next_id = self._ceiling = int(ceiling)
+
+    def _reserve_ids(self, conn: sqlite3.Connection) -> None:
+        """At the start of every transaction: keep at least half a block reserved on disk
+        ahead of the counter, so a crash can never make an id come twice."""
+        self._saved_counter = (self._next_id, self._ceiling)
+        if self._ceiling - self._next_id < ID_BLOCK // 2:
+            self._ceiling = self._next_id + ID_BLOCK
+            conn.execute("UPDATE meta SET value = ? WHERE name = 'id_ceiling'", (self._ceiling,))
+
+    def _restore_counter(self) -> None:
+        self._next_id, self._ceiling = self._saved_counter
+        self._forgotten.clear()
+
+    def _allocate(self) -> int:
+        value = self._next_id
+        self._next_id += 1
+        return value
+
+    # -- writes --
+
+    async def commit(self, operations: Sequence[Operation]) -> list[OperationResult]:
+        if not operations:
+            return []
+        return await self._write(lambda conn: self._apply(conn, operations))
+
+    def _apply(self, conn: sqlite3.Connection, operations: Sequence[Operation]) -> list[Any]:
+        """Run ``operations`` with the effect of running them in order. Ids are allocated
+        in order first; then each kind runs as one batched statement (messages, markers)
+        or one after the other (the rare kinds), membership before messages and markers."""
+        results: list[Any] = [None] * len(operations)
+        messages: list[tuple[int, InsertMessage]] = []
+        moves: dict[tuple[str, str], list[int]] = {}
+        for index, op in enumerate(operations):
+            kind = type(op)
+            if kind is InsertMessage:
+                messages.append((index, op))  # type: ignore[arg-type]
+            elif kind is MoveMarkers:
+                moves.setdefault((op.conversation, op.member), []).append(index)  # type: ignore[union-attr]
+            else:
+                results[index] = self._apply_one(conn, op)
+        if messages:
+            self._insert_messages(conn, messages, results)
+        if moves:
+            self._move_markers(conn, operations, moves, results)
+        return results
+
+    def _apply_one(self, conn: sqlite3.Connection, op: Operation) -> OperationResult:
+        if isinstance(op, InsertClient):
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO clients (id, secret_hash, display_name, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (op.client_id, op.secret_hash, op.display_name, op.created_at),
+            )
+            return cursor.rowcount == 1
+        if isinstance(op, OpenConversation):
+            conn.executemany(
+                "INSERT OR IGNORE INTO markers (conversation, member, delivered, read, version)"
+                " VALUES (?, ?, 0, 0, 0)",
+                [(op.conversation, member) for member in op.members],
+            )
+            return None
+        if isinstance(op, InsertGroup):
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO groups (id, name, created_by, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (op.group_id, op.name, op.created_by, op.created_at),
+            )
+            return cursor.rowcount == 1
+        if isinstance(op, AddMember):
+            conn.execute(
+                "INSERT INTO members (group_id, client_id, admin, joined_at) VALUES (?, ?, ?, ?)",
+                (op.group_id, op.client_id, int(op.admin), op.joined_at),
+            )
+            # The member starts at the end of the log: only later messages reach it.
+            start = self._next_id - 1
+            conn.execute(
+                "INSERT INTO markers (conversation, member, delivered, read, version)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation, member) DO UPDATE SET"
+                " delivered = excluded.delivered, read = excluded.read,"
+                " version = excluded.version, left_at = NULL",
+                (op.group_id, op.client_id, start, start, self._allocate()),
+            )
+            return None
+        if isinstance(op, RemoveMember):
+            conn.execute(
+                "DELETE FROM members WHERE group_id = ? AND client_id = ?",
+                (op.group_id, op.client_id),
+            )
+            # What was sent while it was a member still reaches it; nothing later does.
+            conn.execute(
+                "UPDATE markers SET left_at = ? WHERE conversation = ? AND member = ?",
+                (self._next_id - 1, op.group_id, op.client_id),
+            )
+            conn.execute(
+                "DELETE FROM markers WHERE conversation = ? AND member = ? AND delivered >="
+                " coalesce((SELECT max(id) FROM messages WHERE conversation = ?"
+                " AND id <= markers.left_at AND sender != ?), 0)",
+                (op.group_id, op.client_id, op.group_id, op.client_id),
+            )
+            return None
+        if isinstance(op, SetAdmin):
+            conn.execute(
+                "UPDATE members SET admin = ? WHERE group_id = ? AND client_id = ?",
+                (int(op.admin), op.group_id, op.client_id),
+            )
+            return None
+        if isinstance(op, InsertNotices):
+            notices = {recipient: self._allocate() for recipient in op.recipients}
+            conn.executemany(
+                "INSERT INTO notices (id, kind, actor, subject, group_id, ts)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (i, op.change, op.actor, op.subject, op.group_id, op.ts)
+                    for i in notices.values()
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO pending_notices (recipient, event_id) VALUES (?, ?)",
+                notices.items(),
+            )
+            return notices
+        if isinstance(op, AckNotices):
+            taken = [
+                event_id
+                for chunk in _chunks(op.event_ids)
+                for (event_id,) in conn.execute(
+                    "DELETE FROM pending_notices WHERE recipient = ? AND event_id IN"
+                    f" ({','.join('?' * len(chunk))}) RETURNING event_id",
+                    (op.recipient, *chunk),
+                )
+            ]
+            for chunk in _chunks(taken):
+                conn.execute(
+                    f"DELETE FROM notices WHERE id IN ({','.join('?' * len(chunk))})"
+                    " AND NOT EXISTS (SELECT 1 FROM pending_notices p WHERE p.event_id = id)",
+                    chunk,
+                )
+            return None
+        raise TypeError(f"not a repository operation: {op!r}")
+
+    def _insert_messages(
+        self,
+        conn: sqlite3.Connection,
+        messages: list[tuple[int, InsertMessage]],
+        results: list[Any],
+    ) -> None:
+        rows: list[tuple[int, str, str, str, int, str]] = []
+        batch_keys: dict[tuple[str, str], MessageSaved] = {}
+        for index, op in messages:
+            earlier = batch_keys.get((op.sender, op.key))
+            if earlier is not None:
+                results[index] = MessageSaved(earlier.message_id, earlier.seq, earlier.ts, True)
+                continue
+            message_id = self._allocate()
+            saved = MessageSaved(message_id, message_id, op.ts, False)
+            batch_keys[(op.sender, op.key)] = saved
+            results[index] = saved
+            rows.append((message_id, op.conversation, op.sender, op.key, op.ts, op.text))
+        insert = (
+            "INSERT INTO messages (id, conversation, sender, key, ts, text)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        conn.execute("SAVEPOINT messages")
+        try:
+            conn.executemany(insert, rows)
+        except sqlite3.IntegrityError:
+            # A key used in an earlier transaction (a resend): look them up, store the rest.
+            conn.execute("ROLLBACK TO messages")
+            known = self._known_keys(conn, [(row[2], row[3]) for row in rows])
+            for index, op in messages:
+                original = known.get((op.sender, op.key))
+                if original is not None:
+                    results[index] = original
+            conn.executemany(insert, [row for row in rows if (row[2], row[3]) not in known])
+        conn.execute("RELEASE messages")
+
+    @staticmethod
+    def _known_keys(
+        conn: sqlite3.Connection, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], MessageSaved]:
+        found: dict[tuple[str, str], MessageSaved] = {}
+        for chunk in _chunks(keys, MAX_VARIABLES // 2):
+            values = ",".join("(?, ?)" for _ in chunk)
+            params = [value for pair in chunk for value in pair]
+            for sender, key, message_id, ts in conn.execute(
+                f"SELECT sender, key, id, ts FROM messages WHERE (sender, key) IN (VALUES {values})",
+                params,
+            ):
+                found[(sender, key)] = MessageSaved(message_id, message_id, ts, True)
+        return found
+
+    def _move_markers(
+        self,
+        conn: sqlite3.Connection,
+        operations: Sequence[Operation],
+        moves: dict[tuple[str, str], list[int]],
+        results: list[Any],
+    ) -> None:
+        pairs = list(moves)
+        current: dict[tuple[str, str], tuple[int, int, int]] = {}
+        for chunk in _chunks(pairs, MAX_VARIABLES // 2):
+            values = ",".join("(?, ?)" for _ in chunk)
+            params = [value for pair in chunk for value in pair]
+            for conversation, member, delivered, read, version in conn.execute(
+                "SELECT conversation, member, delivered, read, version FROM markers"
+                f" WHERE (conversation, member) IN (VALUES {values})",
+                params,
+            ):
+                current[(conversation, member)] = (delivered, read, version)
+        updates: list[tuple[int, int, int, str, str]] = []
+        for pair in pairs:
+            found = current.get(pair)
+            if found is None:
+                continue
+            delivered, read, version = found
+            new_delivered, new_read = delivered, read
+            for index in moves[pair]:
+                op = operations[index]
+                assert isinstance(op, MoveMarkers)
+                new_delivered = max(new_delivered, op.delivered)
+                new_read = max(new_read, op.read)
+            if (new_delivered, new_read) == (delivered, read):
+                continue
+            new_version = self._allocate()
+            move = MarkerMove(
+                Marker(pair[0], pair[1], delivered, read, version),
+                Marker(pair[0], pair[1], new_delivered, new_read, new_version),
+            )
+            for index in moves[pair]:
+                results[index] = move
+            updates.append((new_delivered, new_read, new_version, pair[0], pair[1]))
+        conn.executemany(
+            "UPDATE markers SET delivered = ?, read = ?, version = ? "
+            "WHERE conversation = ? AND member = ?",
+            updates,
+        )
+
+    async def set_client_disabled(self, client_id: str, disabled: bool) -> bool:
+        def update(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE clients SET disabled = ? WHERE id = ?", (int(disabled), client_id)
+            )
+            conn.execute("UPDATE meta SET value = value + 1 WHERE name = 'directory_epoch'")
+            return cursor.rowcount == 1
+
+        return await self._write(update)
+
+    async def forget_delivered(self, conversations: Iterable[str]) -> int:
+        wanted = sorted(set(conversations))
+        if not wanted:
+            return 0
+
+        def update(conn: sqlite3.Connection) -> int:
+            dropped = 0
+            for conversation in wanted:
+                dropped += self._forget_in(conn, conversation)
+            return dropped
+
+        return await self._write(update)
+
+    def _forget_in(self, conn: sqlite3.Connection, conversation: str) -> int:
+        """A message's text is needed until every participant but its sender has it: with
+        the lowest marker ``low`` (held by ``laggard``) and the second lowest ``second``,
+        that is everything up to ``low``, and what ``laggard`` itself sent up to
+        ``second``."""
+        markers = conn.execute(
+            "SELECT member, delivered, left_at FROM markers WHERE conversation = ?"
+            " ORDER BY delivered",
+            (conversation,),
+        ).fetchall()
+        if not markers:
+            return 0
+        laggard, low, _ = markers[0]
+        second = markers[1][1] if len(markers) > 1 else low
+        start = self._forgotten.get(conversation, 0)
+        dropped = 0
+        if low > start:
+            dropped += conn.execute(
+                "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
+                " AND text IS NOT NULL",
+                (conversation, start, low),
+            ).rowcount
+            self._forgotten[conversation] = low
+        if second > low:
+            dropped += conn.execute(
+                "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
+                " AND sender = ? AND text IS NOT NULL",
+                (conversation, low, second, laggard),
+            ).rowcount
+        # Former members who have everything of their membership are done.
+        conn.execute(
+            "DELETE FROM markers WHERE conversation = ? AND left_at IS NOT NULL"
+            " AND delivered >= left_at",
+            (conversation,),
+        )
+        return dropped
+
+    async def expire(self, before_ts: int) -> int:
+        def delete(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT id FROM messages WHERE ts >= ? ORDER BY id LIMIT 1", (before_ts,)
+            ).fetchone()
+            limit = row[0] if row is not None else self._next_id
+            return conn.execute(
+                "DELETE FROM messages WHERE id < ? AND text IS NULL", (limit,)
+            ).rowcount
+
+        return await self._write(delete)
+
+    # -- reads --
+
+    def directory_epoch(self) -> int:
+        if self._epoch_conn is None:
+            raise StorageError("storage is not open")
+        row = self._epoch_conn.execute(
+            "SELECT value FROM meta WHERE name = 'directory_epoch'"
+        ).fetchone()
+        return int(row[0])
+
+    async def get_clients(self, client_ids: Iterable[str]) -> dict[str, ClientRecord]:
+        wanted = list(dict.fromkeys(client_ids))
+
+        def select(conn: sqlite3.Connection) -> dict[str, ClientRecord]:
+            found: dict[str, ClientRecord] = {}
+            for chunk in _chunks(wanted):
+                for row in conn.execute(
+                    "SELECT id, display_name, secret_hash, created_at, disabled FROM clients"
+                    f" WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    found[row[0]] = _client_record(row)
+            return found
+
+        return await self._read(select) if wanted else {}
+
+    async def list_clients(self) -> list[ClientRecord]:
+        def select(conn: sqlite3.Connection) -> list[ClientRecord]:
+            rows = conn.execute(
+                "SELECT id, display_name, secret_hash, created_at, disabled FROM clients"
+                " ORDER BY created_at, id"
+            )
+            return [_client_record(row) for row in rows]
+
+        return await self._read(select)
+
+    @staticmethod
+    def _load_groups(conn: sqlite3.Connection, group_ids: Sequence[str]) -> dict[str, GroupRecord]:
+        heads: dict[str, tuple[str, str, int]] = {}
+        members: dict[str, list[MemberRecord]] = {}
+        for chunk in _chunks(group_ids):
+            marks = ",".join("?" * len(chunk))
+            for group_id, name, created_by, created_at in conn.execute(
+                f"SELECT id, name, created_by, created_at FROM groups WHERE id IN ({marks})",
+                chunk,
+            ):
+                heads[group_id] = (name, created_by, created_at)
+                members[group_id] = []
+            for group_id, client_id, name, admin, joined_at in conn.execute(
+                "SELECT m.group_id, m.client_id, c.display_name, m.admin, m.joined_at"
+                " FROM members m LEFT JOIN clients c ON c.id = m.client_id"
+                f" WHERE m.group_id IN ({marks}) ORDER BY m.joined_at, m.client_id",
+                chunk,
+            ):
+                members[group_id].append(
+                    MemberRecord(client_id, name or "", bool(admin), joined_at)
+                )
+        return {
+            group_id: GroupRecord(group_id, name, created_by, created_at, tuple(members[group_id]))
+            for group_id, (name, created_by, created_at) in heads.items()
+        }
+
+    async def get_groups(self, group_ids: Iterable[str]) -> dict[str, GroupRecord]:
+        wanted = list(dict.fromkeys(group_ids))
+        return await self._read(lambda conn: self._load_groups(conn, wanted)) if wanted else {}
+
+    async def groups_of(self, client_id: str) -> list[GroupRecord]:
+        def select(conn: sqlite3.Connection) -> list[GroupRecord]:
+            ids = [
+                group_id
+                for (group_id,) in conn.execute(
+                    "SELECT group_id FROM members WHERE client_id = ? ORDER BY group_id",
+                    (client_id,),
+                )
+            ]
+            groups = self._load_groups(conn, ids)
+            return [groups[group_id] for group_id in ids if group_id in groups]
+
+        return await self._read(select)
+
+    async def pending_conversations(
+        self, member: str, self_conversation: str
+    ) -> list[tuple[str, int, int]]:
+        def select(conn: sqlite3.Connection) -> list[tuple[str, int, int]]:
+            found = []
+            for conversation, after, left_at in conn.execute(
+                "SELECT conversation, delivered, left_at FROM markers WHERE member = ?",
+                (member,),
+            ).fetchall():
+                own = conversation == self_conversation
+                row = conn.execute(
+                    "SELECT min(id), count(*) FROM messages WHERE conversation = ? AND id > ?"
+                    " AND id <= ? AND (sender != ? OR ?) AND text IS NOT NULL",
+                    (conversation, after, left_at or 2**62, member, own),
+                ).fetchone()
+                if row[1]:
+                    found.append((row[0], conversation, after, row[1]))
+            found.sort()
+            return [(conversation, after, count) for _, conversation, after, count in found]
+
+        return await self._read(select)
+
+    async def pending_messages(
+        self, member: str, conversation: str, after: int, limit: int, *, own: bool = False
+    ) -> list[StoredMessage]:
+        def select(conn: sqlite3.Connection) -> list[StoredMessage]:
+            row = conn.execute(
+                "SELECT left_at FROM markers WHERE conversation = ? AND member = ?",
+                (conversation, member),
+            ).fetchone()
+            until = row[0] if row is not None and row[0] is not None else 2**62
+            return [
+                StoredMessage(message_id, message_id, ts, conversation, sender, name or "", text)
+                for message_id, ts, sender, name, text in conn.execute(
+                    "SELECT m.id, m.ts, m.sender, c.display_name, m.text FROM messages m"
+                    " LEFT JOIN clients c ON c.id = m.sender"
+                    " WHERE m.conversation = ? AND m.id > ? AND m.id <= ?"
+                    " AND (m.sender != ? OR ?) AND m.text IS NOT NULL ORDER BY m.id LIMIT ?",
+                    (conversation, after, until, member, own, limit),
+                )
+            ]
+
+        return await self._read(select)
+
+    async def pending_notices(self, member: str, after: int, limit: int) -> list[StoredNotice]:
+        def select(conn: sqlite3.Connection) -> list[StoredNotice]:
+            return [
+                StoredNotice(*row)
+                for row in conn.execute(
+                    "SELECT n.id, n.kind, n.actor, n.subject, n.group_id, n.ts"
+                    " FROM pending_notices p JOIN notices n ON n.id = p.event_id"
+                    " WHERE p.recipient = ? AND p.event_id > ? ORDER BY p.event_id LIMIT ?",
+                    (member, after, limit),
+                )
+            ]
+
+        return await self._read(select)
+
+    async def count_notices(self, member: str) -> int:
+        def select(conn: sqlite3.Connection) -> int:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM pending_notices WHERE recipient = ?", (member,)
+            ).fetchone()
+            return int(count)
+
+        return await self._read(select)
+
+    async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
+        def select(conn: sqlite3.Connection) -> list[Marker]:
+            return [
+                Marker(*row)
+                for row in conn.execute(
+                    "SELECT o.conversation, o.member, o.delivered, o.read, o.version"
+                    " FROM markers k JOIN markers o ON o.conversation = k.conversation"
+                    " WHERE k.member = ? AND o.member != k.member AND o.version > ?"
+                    " ORDER BY o.version LIMIT ?",
+                    (member, version, limit),
+                )
+            ]
+
+        return await self._read(select)

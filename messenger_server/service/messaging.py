@@ -1,0 +1,345 @@
+"""Sending, delivering and acknowledging messages; the backlog at login.
+
+``send``: the sender may write there (the recipient exists and is not disabled, or the
+sender is a member of the group); the message is stored (one row, whatever the group's
+size) with the writes of this loop turn; once on disk, the sender gets ``sent`` and every
+online recipient the ``message``. The sender's idempotency key makes a resend return the
+original.
+
+``ack``: moves the acknowledging member's delivered marker in each conversation to the
+highest message acknowledged (acks are cumulative), which is what the senders' receipts
+report.
+
+What is pending for a member is what comes after its marker in each conversation, sent by
+someone else (or by itself, in the conversation with itself); :meth:`send_pending_messages`
+sends it after ``login``, paced by the client's reading and acknowledging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Final
+
+from messenger_server import protocol
+from messenger_server.config import Settings
+from messenger_server.protocol import ErrorCode as Code
+from messenger_server.repository import (
+    AckNotices,
+    InsertMessage,
+    MessageSaved,
+    MoveMarkers,
+    OpenConversation,
+    StorageError,
+)
+from messenger_server.service.core import Context, Handled, Peer, now_ms
+from messenger_server.service.groups import Groups
+from messenger_server.service.receipts import Receipts, is_group
+
+log = logging.getLogger(__name__)
+
+PAGE: Final = 1000
+"""Messages read per query while sending a backlog."""
+MAX_INFLIGHT: Final = 8000
+"""Messages pushed to one connection and not acknowledged: above this, live messages are
+no longer pushed to it; they are read from storage once it has acknowledged the rest."""
+BACKLOG_INFLIGHT: Final = 4000
+"""The backlog waits for acknowledgements above this many unacknowledged messages."""
+MAX_OPENED: Final = 200_000
+
+
+def self_conversation(client_id: str) -> str:
+    return protocol.direct_conversation(client_id, client_id)
+
+
+class Messaging:
+    def __init__(
+        self, context: Context, settings: Settings, receipts: Receipts, groups: Groups
+    ) -> None:
+        self.context = context
+        self.settings = settings
+        self.receipts = receipts
+        self.groups = groups
+        self._opened: OrderedDict[str, None] = OrderedDict()
+        """Direct conversations known to have both markers (saves a write per message)."""
+        self._ack_waiters: dict[Peer, asyncio.Future[None]] = {}
+        self._backlogs: dict[Peer, asyncio.Task[None]] = {}
+        self.touched: set[str] = set()
+        """Conversations whose markers moved since the last clean-up (see ``forget``)."""
+
+    # -- send --
+
+    def send(self, peer: Peer, request: protocol.Send) -> Handled:
+        """``send``: decide, then store with this turn's writes; ``sent`` follows the
+        commit. Needs storage first only for a recipient or group not seen yet."""
+        sender = peer.session.client_id
+        assert sender is not None
+        limit = self.settings.max_text_bytes
+        if limit < protocol.MAX_TEXT_BYTES and len(request.text.encode()) > limit:
+            self.context.error(peer, request.id, Code.TEXT_TOO_LARGE, f"text exceeds {limit} bytes")
+            return None
+        if request.group is not None:
+            group = self.context.groups.cached(request.group)
+            if group is None:
+                return self._load_then_send(peer, request)
+            if sender not in group.members:
+                self.context.error(
+                    peer, request.id, Code.NOT_A_MEMBER, f"not a member of {request.group}"
+                )
+                return None
+            self._store(peer, request, request.group, None)
+            return None
+        assert request.to is not None
+        recipient = self.context.directory.cached(request.to)
+        if recipient is None:
+            return self._load_then_send(peer, request)
+        if recipient.disabled:
+            self.context.error(peer, request.id, Code.UNKNOWN_CLIENT, f"no client {request.to}")
+            return None
+        conversation = protocol.direct_conversation(sender, request.to)
+        if conversation not in self._opened:
+            self.context.pipeline.add(OpenConversation(conversation, (sender, request.to)))
+            self._opened[conversation] = None
+            if len(self._opened) > MAX_OPENED:
+                self._opened.popitem(last=False)
+        self._store(peer, request, conversation, request.to)
+        return None
+
+    async def _load_then_send(self, peer: Peer, request: protocol.Send) -> None:
+        if request.group is not None:
+            if await self.context.groups.load(request.group) is None:
+                self.context.error(
+                    peer, request.id, Code.UNKNOWN_GROUP, f"no group {request.group}"
+                )
+                return
+        else:
+            assert request.to is not None
+            if not await self.context.directory.load([request.to]):
+                self.context.error(peer, request.id, Code.UNKNOWN_CLIENT, f"no client {request.to}")
+                return
+        self.send(peer, request)
+
+    def _store(self, peer: Peer, request: protocol.Send, conversation: str, to: str | None) -> None:
+        session = peer.session
+        sender = session.client_id
+        assert sender is not None
+
+        def saved(result: object) -> None:
+            if not isinstance(result, MessageSaved):
+                self.context.error(peer, request.id, Code.INTERNAL_ERROR, "internal server error")
+                return
+            peer.reply(
+                protocol.Sent(
+                    request.id, request.key, result.message_id, result.seq, result.ts,
+                    result.duplicate,
+                )
+            )  # fmt: skip
+            if result.duplicate:
+                return  # routed the first time
+            self.receipts.note_sent(conversation, sender, result.seq)
+            data = protocol.encode(
+                protocol.Message(
+                    message_id=result.message_id,
+                    seq=result.seq,
+                    ts=result.ts,
+                    sender=sender,
+                    sender_name=session.display_name,
+                    text=request.text,
+                    to=to,
+                    group=request.group,
+                )
+            )
+            if to is not None:
+                target = self.context.online.get(to)
+                if target is not None:
+                    self._deliver(target, data, result.message_id, conversation, result.seq)
+                return
+            group = self.context.groups.cached(conversation)
+            if group is None:
+                return
+            online = self.context.online
+            for member in group.members:
+                if member != sender and (target := online.get(member)) is not None:
+                    self._deliver(target, data, result.message_id, conversation, result.seq)
+
+        self.context.pipeline.add(
+            InsertMessage(conversation, sender, request.key, request.text, now_ms()), saved
+        )
+
+    @staticmethod
+    def _deliver(target: Peer, data: bytes, message_id: int, conversation: str, seq: int) -> None:
+        session = target.session
+        if session.behind:
+            return  # read from storage once the client has caught up
+        inflight = session.delivering
+        if len(inflight) >= MAX_INFLIGHT:
+            log.info("%s: %d messages unacknowledged: pausing", session.client_id, len(inflight))
+            session.behind = True
+            return
+        inflight.add(message_id, conversation, seq)
+        target.push(data, conversation, seq)
+
+    # -- ack --
+
+    def acknowledge(self, peer: Peer, ack: protocol.Ack) -> Handled:
+        """``ack``: move the delivered markers (one write per conversation acknowledged),
+        and drop acknowledged group updates."""
+        session = peer.session
+        member = session.client_id
+        assert member is not None
+        moved, others = session.delivering.acknowledge(ack.ids)
+        pipeline = self.context.pipeline
+        for conversation, seq in moved.items():
+            pipeline.add(MoveMarkers(conversation, member, delivered=seq), self.receipts.moved)
+            self.touched.add(conversation)
+        if others:
+            pipeline.add(AckNotices(member, tuple(others)))
+        inflight = len(session.delivering)
+        if inflight < BACKLOG_INFLIGHT // 2:
+            waiter = self._ack_waiters.pop(peer, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        if inflight == 0 and session.behind and peer not in self._backlogs:
+            session.behind = False
+            self.start_backlog(peer, catching_up=True)
+        return None
+
+    async def _wait_for_acks(self, peer: Peer) -> None:
+        while len(peer.session.delivering) > BACKLOG_INFLIGHT and not peer.closed:
+            waiter = self._ack_waiters.get(peer)
+            if waiter is None or waiter.done():
+                waiter = self._ack_waiters[peer] = asyncio.get_running_loop().create_future()
+            await waiter
+
+    # -- the backlog --
+
+    def start_backlog(
+        self,
+        peer: Peer,
+        *,
+        plan: list[tuple[str, int, int]] | None = None,
+        receipts_since: int | None = None,
+        catching_up: bool = False,
+    ) -> None:
+        """Send what is pending for the peer's client in the background: receipts that
+        changed after ``receipts_since`` (at login), group updates, then messages, then
+        ``synced``; live events wait behind it (the session must be syncing already, or
+        ``catching_up``)."""
+        if catching_up:
+            peer.session.start_backlog()
+        task = asyncio.get_running_loop().create_task(
+            self._run_backlog(peer, plan, receipts_since, catching_up)
+        )
+        self._backlogs[peer] = task
+        task.add_done_callback(lambda _: self._backlogs.pop(peer, None))
+
+    async def _run_backlog(
+        self,
+        peer: Peer,
+        plan: list[tuple[str, int, int]] | None,
+        receipts_since: int | None,
+        catching_up: bool,
+    ) -> None:
+        try:
+            await self.send_pending_messages(peer, plan, receipts_since, catching_up)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("%s: sending the backlog failed", peer.session.client_id)
+            peer.close(Code.INTERNAL_ERROR, "internal server error")
+
+    async def send_pending_messages(
+        self,
+        peer: Peer,
+        plan: list[tuple[str, int, int]] | None,
+        receipts_since: int | None,
+        catching_up: bool = False,
+    ) -> None:
+        """Send every stored event for the peer's client, paced by its reading and
+        acknowledging; then the live events held back meanwhile."""
+        session = peer.session
+        member = session.client_id
+        assert member is not None
+        repository = self.context.repository
+        covered: dict[Hashable, int] = {}
+        if receipts_since is not None:
+            covered["receipts"] = await self.receipts.send_since(peer, receipts_since)
+        if not catching_up:
+            covered["notices"] = await self._send_notices(peer, member)
+        if plan is None:
+            plan = await repository.pending_conversations(member, self_conversation(member))
+        own = self_conversation(member)
+        for conversation, after, _ in plan:
+            while not peer.closed:
+                page = await repository.pending_messages(
+                    member, conversation, after, PAGE, own=conversation == own
+                )
+                if not page:
+                    break
+                group = conversation if is_group(conversation) else None
+                to = None if group else member
+                inflight = session.delivering
+                data = []
+                for message in page:
+                    inflight.add(message.message_id, conversation, message.seq)
+                    data.append(
+                        protocol.encode(
+                            protocol.Message(
+                                message_id=message.message_id,
+                                seq=message.seq,
+                                ts=message.ts,
+                                sender=message.sender,
+                                sender_name=message.sender_name,
+                                text=message.text,
+                                to=to,
+                                group=group,
+                            )
+                        )
+                    )
+                peer.send_data(b"".join(data))
+                after = page[-1].seq
+                covered[conversation] = after
+                await peer.drain()
+                await self._wait_for_acks(peer)
+                if len(page) < PAGE:
+                    break
+        if peer.closed:
+            return
+        if not catching_up:
+            peer.reply(protocol.Synced())
+        session.finish_backlog(lambda key, position: position <= covered.get(key, -1))
+
+    async def _send_notices(self, peer: Peer, member: str) -> int:
+        after = 0
+        while not peer.closed:
+            notices = await self.context.repository.pending_notices(member, after, PAGE)
+            if not notices:
+                break
+            data = []
+            for notice in notices:
+                data.append(protocol.encode(await self.groups.group_update(notice)))
+            peer.send_data(b"".join(data))
+            after = notices[-1].event_id
+            await peer.drain()
+        return after
+
+    # -- connections ending --
+
+    def forget(self, peer: Peer) -> None:
+        """The connection ended: stop its backlog."""
+        task = self._backlogs.pop(peer, None)
+        if task is not None:
+            task.cancel()
+        waiter = self._ack_waiters.pop(peer, None)
+        if waiter is not None and not waiter.done():
+            waiter.cancel()
+
+    async def forget_delivered(self) -> None:
+        """Drop the texts that every recipient has (the server keeps no history)."""
+        touched, self.touched = self.touched, set()
+        if touched:
+            with contextlib.suppress(StorageError):
+                await self.context.repository.forget_delivered(touched)
