@@ -150,7 +150,6 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
         import uvloop
     except ImportError:
         return None
-    log.debug("using uvloop %s", uvloop.__version__)
     return uvloop.new_event_loop
 
 

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import typing
 from collections.abc import Coroutine, Hashable
 from typing import Any, Final
 
@@ -60,11 +61,11 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol --
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = typing.cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         peername = transport.get_extra_info("peername")
         if peername:
             self.peer = f"{peername[0]}:{peername[1]}"
+        transport = self.transport
         server = self.server
         if server.stopping or len(server.connections) >= server.settings.max_connections:
             self.session.fail(Code.SHUTTING_DOWN, "the server is not accepting")

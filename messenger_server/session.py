@@ -206,7 +206,7 @@ class ServerSession:
             except protocol.ProtocolError as exc:
                 self._invalid(exc)
                 continue
-            if type(frame) is protocol.Ack:
+            if isinstance(frame, protocol.Ack):
                 if self.state is State.LOGGED_IN:
                     return frame
                 self.fail(Code.NOT_AUTHENTICATED, "log in first")
@@ -367,9 +367,10 @@ class ReplyReceived:
 
 @dataclass(frozen=True, slots=True)
 class EventReceived:
-    """A server event (a ``goodbye`` included)."""
+    """A server event (a ``goodbye`` included), or an ``error`` without ``id`` (about a
+    frame whose id the server could not read)."""
 
-    event: protocol.Event
+    event: protocol.Event | protocol.Error
 
 
 ClientEvent = ReplyReceived | EventReceived
@@ -377,7 +378,7 @@ ClientEvent = ReplyReceived | EventReceived
 R = TypeVar("R", bound=protocol.Request)
 
 KNOWN_SERVER_TYPES: Final = frozenset(
-    kind.__struct_config__.tag  # type: ignore[attr-defined]
+    kind.__struct_config__.tag
     for kind in (
         protocol.Welcome,
         protocol.Registered,
@@ -512,8 +513,7 @@ class ClientSession:
             if isinstance(frame, protocol.Goodbye):
                 self.goodbye = frame
                 self.state = State.CLOSED
-            if not isinstance(frame, protocol.Error):  # an error about an unreadable frame
-                self._events.append(EventReceived(frame))  # type: ignore[arg-type]
+            self._events.append(EventReceived(frame))  # type: ignore[arg-type]
             return
         request = self.pending.pop(request_id, None)
         if request is None:

@@ -3,19 +3,36 @@ file in a temporary folder."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from messenger_server.config import Settings, load_settings
-from messenger_server.server import MessengerServer
 from messenger_server.repository import SQLiteRepository
+from messenger_server.server import MessengerServer
 from tests.wire import Identity, WireClient
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+try:
+    import uvloop
+except ImportError:  # not installed on this platform: asyncio's loop only
+    uvloop = None  # type: ignore[assignment]
+
+BOTH_LOOPS = frozenset({"test_server_e2e.py", "test_tls_and_cli.py"})
+"""Test files run on asyncio's loop and on uvloop (the server's default on Linux)."""
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    if uvloop is None or item.path.name not in BOTH_LOOPS:
+        return {"asyncio": asyncio.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -76,6 +93,17 @@ class RunningServer:
         reply = await client.login(identity)
         assert reply.__class__.__name__ == "LoggedIn", reply
         return client, identity
+
+    async def pending(self, client_id: str) -> int:
+        """Messages and group updates stored for ``client_id`` and not acknowledged."""
+        assert self.storage is not None and self.server is not None
+        await self.server.service.context.pipeline.barrier()
+        conversations = await self.storage.pending_conversations(
+            client_id, f"{client_id}:{client_id}"
+        )
+        return sum(count for _, _, count in conversations) + await self.storage.count_notices(
+            client_id
+        )
 
     async def close_clients(self) -> None:
         for client in self.clients:

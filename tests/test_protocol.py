@@ -26,12 +26,12 @@ from messenger_server.protocol import (
     MAX_FRAME_BYTES,
     MAX_GROUP_NAME_CHARS,
     MAX_REQUEST_ID,
+    MAX_SAFE_INTEGER,
     MAX_TEXT_BYTES,
     Ack,
     AddMember,
     Contact,
     CreateGroup,
-    Delivered,
     Error,
     ErrorCode,
     FrameReader,
@@ -54,12 +54,14 @@ from messenger_server.protocol import (
     Ping,
     Pong,
     ProtocolError,
-    Read,
+    Receipt,
+    Receipts,
     Register,
     Registered,
     RemoveMember,
     Send,
     Sent,
+    Synced,
     Welcome,
     decode_client_frame,
     decode_server_frame,
@@ -122,6 +124,7 @@ CLIENT_EXAMPLES: list[protocol.ClientFrame] = [
     Register(id=1, display_name="Alice"),
     Register(id=2, display_name="Zoë ✓ 🚀" + "x" * (MAX_DISPLAY_NAME_CHARS - 7)),
     Login(id=3, client_id=ALICE, credential=CREDENTIAL),
+    Login(id=3, client_id=BOB, credential=CREDENTIAL, receipts_since=MAX_SAFE_INTEGER),
     Send(id=4, key="k1", text="hi", to=BOB),
     Send(id=5, key=KEY, text="héllo\nworld 🚀 \u2028 \x00", group=GROUP),
     Send(id=6, key="max", text="a" * MAX_TEXT_BYTES, to=ALICE),
@@ -159,10 +162,12 @@ SERVER_EXAMPLES: list[protocol.ServerFrame] = [
     Error(code=ErrorCode.UNKNOWN_CLIENT, message="no such client", id=13),
     Message(message_id=1, seq=0, ts=TS, sender=ALICE, sender_name="Alice", text="hi", to=BOB),
     Message(message_id=2, seq=5, ts=TS, sender=BOB, sender_name="Bob", text="é🚀\n", group=GROUP),
-    Delivered(message_id=1, seq=0, by=BOB),
-    Delivered(message_id=2, seq=5, by=CAROL, group=GROUP, event_id=17),
-    Read(by=BOB, up_to=0, ts=TS),
-    Read(by=CAROL, up_to=5, ts=TS, group=GROUP, event_id=18),
+    Receipts(version=17, receipts=[Receipt(by=BOB, delivered=5, read=0)]),
+    Receipts(
+        version=MAX_SAFE_INTEGER,
+        receipts=[Receipt(by=CAROL, delivered=9, read=9, group=GROUP), Receipt(BOB, 0, 0)],
+    ),
+    Synced(),
     GroupUpdate(event_id=19, change="created", actor=ALICE, group=TEAM),
     GroupUpdate(event_id=20, change="member_added", actor=ALICE, group=TEAM, subject=BOB),
     GroupUpdate(event_id=21, change="member_removed", actor=ALICE, group=EMPTY_GROUP, subject=BOB),
@@ -220,7 +225,7 @@ def test_examples_cover_every_optional_field_set_and_unset_and_every_literal() -
     frames and in nested structs; each ``Literal`` value appears at least once."""
     instances = [s for frame in ALL_EXAMPLES for s in nested_structs(frame)]
     classes = {type(s) for s in instances}
-    assert {Limits, Member, GroupInfo} <= classes
+    assert {Limits, Member, GroupInfo, Receipt} <= classes
     missing: list[str] = []
     for cls in sorted(classes, key=lambda c: c.__name__):
         of_cls = [s for s in instances if type(s) is cls]
@@ -1166,3 +1171,27 @@ def test_direct_conversation_tells_pairs_apart(a: str, b: str, c: str, d: str) -
 def test_direct_conversation_with_oneself() -> None:
     assert direct_conversation(ALICE, ALICE) == f"{ALICE}:{ALICE}"
     assert direct_conversation(ALICE, BOB) == direct_conversation(BOB, ALICE) == f"{ALICE}:{BOB}"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"type":"read","id":1,"up_to":9007199254740992,"peer":"K7QM-4XPA"}',
+        b'{"type":"read","id":1,"up_to":9223372036854775808,"peer":"K7QM-4XPA"}',
+        b'{"type":"ack","ids":[9007199254740992]}',
+        b'{"type":"login","id":1,"client_id":"K7QM-4XPA","credential":"'
+        + CREDENTIAL.encode()
+        + b'","receipts_since":9007199254740992}',
+    ],
+)
+def test_integers_above_the_safe_range_are_invalid_field(payload: bytes) -> None:
+    with pytest.raises(ProtocolError) as raised:
+        decode_client_frame(payload)
+    assert raised.value.code == ErrorCode.INVALID_FIELD
+
+
+def test_the_largest_safe_integer_is_accepted() -> None:
+    frame = decode_client_frame(
+        b'{"type":"read","id":1,"up_to":%d,"peer":"K7QM-4XPA"}' % MAX_SAFE_INTEGER
+    )
+    assert isinstance(frame, MarkRead) and frame.up_to == MAX_SAFE_INTEGER

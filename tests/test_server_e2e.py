@@ -31,9 +31,15 @@ async def test_register_connect_send_delivered(server: RunningServer) -> None:
     )
     assert (message.message_id, message.seq, message.ts) == (sent.message_id, sent.seq, sent.ts)
 
-    delivered = await alice.next_event(protocol.Delivered)
-    assert (delivered.message_id, delivered.by) == (sent.message_id, bob_id.client_id)
-    assert await server.storage.count_pending(bob_id.client_id) == 0
+    receipts = await alice.next_event(protocol.Receipts)
+    [receipt] = receipts.receipts
+    assert (receipt.by, receipt.group, receipt.delivered, receipt.read) == (
+        bob_id.client_id,
+        None,
+        sent.seq,
+        0,
+    )
+    assert await server.pending(bob_id.client_id) == 0
 
 
 async def test_registered_ids_are_random_and_readable(server: RunningServer) -> None:
@@ -88,6 +94,7 @@ async def test_read_confirmation_reaches_an_offline_sender_later(server: Running
     bob, bob_id = await server.user("Bob")
     sent = await alice.send("did you read this?", to=bob_id.client_id)
     [message] = await bob.messages(1)
+    delivered = await alice.next_event(protocol.Receipts)
     await alice.close()
     await asyncio.sleep(0.05)
 
@@ -95,20 +102,28 @@ async def test_read_confirmation_reaches_an_offline_sender_later(server: Running
     assert isinstance(reply, protocol.Ok)
 
     alice = await server.connect()
-    await alice.login(alice_id)
-    read = await alice.next_event(protocol.Read)
-    assert (read.by, read.up_to, read.group) == (bob_id.client_id, sent.seq, None)
-    assert read.event_id is not None
-    delivered_before = await server.storage.count_pending(alice_id.client_id) - 1
-    alice.send_frame(protocol.Ack(ids=[read.event_id]))
-    await alice.request(protocol.Ping)
-    assert await server.storage.count_pending(alice_id.client_id) == delivered_before
-    alice.send_frame(protocol.Ack(ids=list(range(1, sent.message_id + 100))))
-    await alice.request(protocol.Ping)
-    assert await server.storage.count_pending(alice_id.client_id) == 0
+    await alice.login(alice_id, receipts_since=delivered.version)
+    receipts = await alice.next_event(protocol.Receipts)
+    assert receipts.version > delivered.version
+    assert [(r.by, r.group, r.delivered, r.read) for r in receipts.receipts] == [
+        (bob_id.client_id, None, sent.seq, sent.seq)
+    ]
+    await alice.next_event(protocol.Synced)
+    await alice.close()
+
+    # A client that stored the version is not told again; one that did not, is.
+    again = await server.connect()
+    await again.login(alice_id, receipts_since=receipts.version)
+    await again.next_event(protocol.Synced)
+    await again.no_event(protocol.Receipts)
+    await again.close()
+    fresh = await server.connect()
+    await fresh.login(alice_id)
+    replayed = await fresh.next_event(protocol.Receipts)
+    assert replayed.receipts == receipts.receipts
 
 
-async def test_delivered_receipt_is_stored_for_an_offline_sender(server: RunningServer) -> None:
+async def test_delivered_position_reaches_an_offline_sender(server: RunningServer) -> None:
     alice, alice_id = await server.user("Alice")
     bob_conn = await server.connect()
     bob_id = await bob_conn.register("Bob")
@@ -123,13 +138,10 @@ async def test_delivered_receipt_is_stored_for_an_offline_sender(server: Running
 
     alice = await server.connect()
     await alice.login(alice_id)
-    delivered = await alice.next_event(protocol.Delivered)
-    assert (delivered.message_id, delivered.by, delivered.seq) == (
-        sent.message_id,
-        bob_id.client_id,
-        sent.seq,
-    )
-    assert delivered.event_id is not None
+    receipts = await alice.next_event(protocol.Receipts)
+    assert [(r.by, r.delivered, r.read) for r in receipts.receipts] == [
+        (bob_id.client_id, sent.seq, 0)
+    ]
 
 
 async def test_read_receipt_reaches_an_online_sender_at_once(server: RunningServer) -> None:
@@ -137,34 +149,110 @@ async def test_read_receipt_reaches_an_online_sender_at_once(server: RunningServ
     bob, bob_id = await server.user("Bob")
     sent = await alice.send("hi", to=bob_id.client_id)
     await bob.messages(1)
+    delivered = await alice.next_event(protocol.Receipts)
     await bob.request(protocol.MarkRead, up_to=sent.seq, peer=alice_id.client_id)
-    read = await alice.next_event(protocol.Read)
-    assert (read.by, read.up_to) == (bob_id.client_id, sent.seq)
-    assert read.event_id is not None
+    read = await alice.next_event(protocol.Receipts)
+    assert read.version > delivered.version
+    assert [(r.by, r.delivered, r.read) for r in read.receipts] == [
+        (bob_id.client_id, sent.seq, sent.seq)
+    ]
 
 
-async def test_receipts_pushed_to_a_dropped_connection_come_again(server: RunningServer) -> None:
-    """A sender whose connection dies before it acknowledges its receipts (a laptop
-    going to sleep) still gets the ticks: receipts stay stored until acknowledged."""
+async def test_receipts_seen_by_a_dropped_connection_come_again(server: RunningServer) -> None:
+    """A sender whose connection dies before it stores its receipts (a laptop going to
+    sleep) still gets the ticks: it logs in with the last version it stored."""
     alice, alice_id = await server.user("Alice")
     bob, bob_id = await server.user("Bob")
     sent = await alice.send("hi", to=bob_id.client_id)
     await bob.messages(1)
     await bob.request(protocol.MarkRead, up_to=sent.seq, peer=alice_id.client_id)
-    await alice.next_event(protocol.Read)  # seen live, never acknowledged
+    await alice.next_event(protocol.Receipts)  # seen live, never stored
     await alice.close()
 
     alice = await server.connect()
-    await alice.login(alice_id)
-    delivered = await alice.next_event(protocol.Delivered)
-    read = await alice.next_event(protocol.Read)
-    assert (delivered.message_id, delivered.by) == (sent.message_id, bob_id.client_id)
-    assert (read.by, read.up_to) == (bob_id.client_id, sent.seq)
-    assert delivered.event_id is not None and read.event_id is not None
-    alice.send_frame(protocol.Ack(ids=[delivered.event_id, read.event_id]))
-    await alice.request(protocol.Ping)
-    assert server.storage is not None
-    assert await server.storage.count_pending(alice_id.client_id) == 0
+    await alice.login(alice_id, receipts_since=0)
+    receipts = await alice.next_event(protocol.Receipts)
+    assert [(r.by, r.delivered, r.read) for r in receipts.receipts] == [
+        (bob_id.client_id, sent.seq, sent.seq)
+    ]
+
+
+async def test_a_cumulative_ack_covers_the_earlier_messages(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    for i in range(5):
+        await alice.send(f"m{i}", to=bob_id.client_id)
+    received = await bob.messages(5, ack=False)
+    bob.ack([received[-1].message_id])  # the last one only
+    await bob.request(protocol.Ping)
+    receipts = await alice.next_event(protocol.Receipts)
+    assert receipts.receipts[0].delivered == received[-1].seq
+    assert await server.pending(bob_id.client_id) == 0
+    await bob.close()
+    bob = await server.connect()
+    await bob.login(bob_id)
+    await bob.next_event(protocol.Synced)
+    await bob.no_event(protocol.Message)
+
+
+async def test_group_receipts_tell_the_sender_where_each_member_stands(
+    server: RunningServer,
+) -> None:
+    alice, _alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    carol_conn = await server.connect()
+    carol_id = await carol_conn.register("Carol")
+    await carol_conn.close()
+    group = (
+        await alice.request(
+            protocol.CreateGroup, name="Trio", members=[bob_id.client_id, carol_id.client_id]
+        )
+    ).group
+    sent = await alice.send("hello both", group=group.group_id)
+    await bob.messages(1)
+    receipts = await alice.next_event(protocol.Receipts)
+    assert [(r.by, r.group, r.delivered) for r in receipts.receipts] == [
+        (bob_id.client_id, group.group_id, sent.seq)
+    ]  # delivered to 1 of 2: Carol is offline
+
+    await bob.request(protocol.MarkRead, up_to=sent.seq, group=group.group_id)
+    read = await alice.next_event(protocol.Receipts)
+    assert [(r.by, r.read) for r in read.receipts] == [(bob_id.client_id, sent.seq)]
+
+    carol = await server.connect()
+    await carol.login(carol_id)
+    await carol.messages(1)
+    carol_receipt = await alice.next_event(protocol.Receipts)
+    [carol_at] = carol_receipt.receipts
+    assert (carol_at.by, carol_at.delivered) == (carol_id.client_id, sent.seq)
+    assert carol_at.read < sent.seq  # delivered to 2 of 2, read by 1 of 2
+    # Bob, who sent nothing, hears of nobody's progress.
+    await bob.no_event(protocol.Receipts)
+
+
+async def test_the_backlog_ends_with_synced(server: RunningServer) -> None:
+    alice, _ = await server.user("Alice")
+    bob_conn = await server.connect()
+    bob_id = await bob_conn.register("Bob")
+    await bob_conn.close()
+    for i in range(3):
+        await alice.send(f"m{i}", to=bob_id.client_id)
+    bob = await server.connect()
+    await bob.login(bob_id)
+    kinds = []
+    while not kinds or kinds[-1] != "synced":
+        event = await bob.next_event()
+        kinds.append(type(event).__name__.lower())
+    assert kinds == ["message", "message", "message", "synced"]
+
+
+async def test_protocol_1_clients_are_told_to_update(server: RunningServer) -> None:
+    client = await server.connect(hello=False)
+    client.send_frame(protocol.Hello(id=1, protocol=1))
+    await client.wait_closed()
+    assert client.close_error is not None
+    assert client.close_error.code == ErrorCode.UNSUPPORTED_VERSION
+    assert "protocol 2" in client.close_error.message
 
 
 async def test_group_fan_out_reaches_online_and_offline_members(server: RunningServer) -> None:
@@ -188,7 +276,7 @@ async def test_group_fan_out_reaches_online_and_offline_members(server: RunningS
 
     update = await bob.next_event(protocol.GroupUpdate)
     assert (update.change, update.group.group_id) == ("created", group.group_id)
-    bob.send_frame(protocol.Ack(ids=[update.event_id]))
+    bob.ack([update.event_id])
 
     await alice.send("hello group", group=group.group_id)
     await bob.send("hi all", group=group.group_id)
@@ -200,7 +288,7 @@ async def test_group_fan_out_reaches_online_and_offline_members(server: RunningS
     await carol.login(carol_id)
     created = await carol.next_event(protocol.GroupUpdate)
     assert created.group.name == "Família"
-    carol.send_frame(protocol.Ack(ids=[created.event_id]))
+    carol.ack([created.event_id])
     received = await carol.messages(2)
     assert [m.text for m in received] == ["hello group", "hi all"]
     assert received[0].seq < received[1].seq
@@ -292,8 +380,7 @@ async def test_nobody_can_send_as_another_id(server: RunningServer) -> None:
         bob_id.client_id.encode(),
         alice_id.client_id.encode(),
     )
-    future = asyncio.get_running_loop().create_future()
-    carol.replies[77] = future
+    future = carol.expect_reply(77)
     carol.send_raw(protocol.frame_bytes(alice_raw))
     assert isinstance(await asyncio.wait_for(future, 5), protocol.Sent)
     [message] = await bob.messages(1)
@@ -427,8 +514,7 @@ async def test_sending_to_an_unknown_id_is_refused(server: RunningServer) -> Non
 async def test_oversize_text_gets_an_error_and_the_connection_stays(server: RunningServer) -> None:
     alice, _ = await server.user("Alice")
     _, bob_id = await server.user("Bob")
-    future = asyncio.get_running_loop().create_future()
-    alice.replies[99] = future
+    future = alice.expect_reply(99)
     text = "é" * (protocol.MAX_TEXT_BYTES // 2 + 1)  # fewer characters than bytes
     alice.send_raw(
         protocol.frame_bytes(
@@ -503,7 +589,7 @@ async def test_a_client_that_stops_reading_is_cut_off(server_factory) -> None:  
     assert bob_id.client_id not in server.server.sessions
     # Alice is unaffected and nothing is lost: it is all still pending for Bob.
     assert isinstance(await alice.request(protocol.Ping), protocol.Pong)
-    assert await server.storage.count_pending(bob_id.client_id) == i + 1
+    assert await server.pending(bob_id.client_id) == i + 1
 
 
 async def test_flood_is_rate_limited(server_factory) -> None:  # type: ignore[no-untyped-def]
@@ -562,28 +648,31 @@ async def test_messages_survive_a_server_restart(server: RunningServer) -> None:
     assert [m.text for m in await bob.messages(1)] == ["before restart"]
 
 
-async def test_live_messages_during_backlog_keep_their_order(server: RunningServer) -> None:
+async def test_live_messages_during_backlog_keep_their_order(
+    server_factory: Callable[..., Awaitable[RunningServer]],
+) -> None:
+    server = await server_factory(rate_burst=10_000)
     alice, _ = await server.user("Alice")
     bob_conn = await server.connect()
     bob_id = await bob_conn.register("Bob")
     await bob_conn.close()
-    for i in range(1200):  # more than two backlog pages
+    for i in range(2500):  # more than two backlog pages
         alice.send_frame(
             protocol.Send(id=10_000 + i, key=f"b{i}", text=f"{i}", to=bob_id.client_id)
         )
     await alice.request(protocol.Ping)
-    while await server.storage.count_pending(bob_id.client_id) < 1200:
+    while await server.pending(bob_id.client_id) < 2500:
         await asyncio.sleep(0.05)
 
     bob = await server.connect()
     login = asyncio.create_task(bob.login(bob_id))
-    for i in range(1200, 1300):  # live while the backlog streams
+    for i in range(2500, 2600):  # live while the backlog streams
         alice.send_frame(
             protocol.Send(id=10_000 + i, key=f"b{i}", text=f"{i}", to=bob_id.client_id)
         )
     await login
-    received = await bob.messages(1300)
-    assert [int(m.text) for m in received] == list(range(1300))
+    received = await bob.messages(2600)
+    assert [int(m.text) for m in received] == list(range(2600))
 
 
 async def test_ping_is_answered(server: RunningServer) -> None:

@@ -100,6 +100,13 @@ class WireClient:
         self.replies[frame.id] = future  # type: ignore[attr-defined]
         return frame, future
 
+    def expect_reply(self, request_id: int) -> asyncio.Future[protocol.ServerFrame]:
+        """The future of the reply to a request written by hand (:meth:`send_raw`)."""
+        self.session.pending[request_id] = protocol.Ping(id=request_id)
+        future: asyncio.Future[protocol.ServerFrame] = asyncio.get_running_loop().create_future()
+        self.replies[request_id] = future
+        return future
+
     def flush(self) -> None:
         """Write every request and ack queued on the session."""
         self.writer.write(self.session.data_to_send())

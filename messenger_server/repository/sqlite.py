@@ -509,18 +509,32 @@ class SQLiteRepository(Repository):
         in order first; then each kind runs as one batched statement (messages, markers)
         or one after the other (the rare kinds), membership before messages and markers."""
         results: list[Any] = [None] * len(operations)
+        rows: list[tuple[int, str, str, str, int, str]] = []
         messages: list[tuple[int, InsertMessage]] = []
+        batch_keys: dict[tuple[str, str], MessageSaved] = {}
         moves: dict[tuple[str, str], list[int]] = {}
         for index, op in enumerate(operations):
             kind = type(op)
             if kind is InsertMessage:
-                messages.append((index, op))  # type: ignore[arg-type]
+                assert isinstance(op, InsertMessage)
+                messages.append((index, op))
+                earlier = batch_keys.get((op.sender, op.key))
+                if earlier is not None:
+                    results[index] = MessageSaved(earlier.message_id, earlier.seq, earlier.ts, True)
+                    continue
+                message_id = self._allocate()  # in operation order: see AddMember
+                saved = batch_keys[(op.sender, op.key)] = MessageSaved(
+                    message_id, message_id, op.ts, False
+                )
+                results[index] = saved
+                rows.append((message_id, op.conversation, op.sender, op.key, op.ts, op.text))
             elif kind is MoveMarkers:
-                moves.setdefault((op.conversation, op.member), []).append(index)  # type: ignore[union-attr]
+                assert isinstance(op, MoveMarkers)
+                moves.setdefault((op.conversation, op.member), []).append(index)
             else:
                 results[index] = self._apply_one(conn, op)
-        if messages:
-            self._insert_messages(conn, messages, results)
+        if rows:
+            self._insert_messages(conn, rows, messages, results)
         if moves:
             self._move_markers(conn, operations, moves, results)
         return results
@@ -549,7 +563,8 @@ class SQLiteRepository(Repository):
             return cursor.rowcount == 1
         if isinstance(op, AddMember):
             conn.execute(
-                "INSERT INTO members (group_id, client_id, admin, joined_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO members (group_id, client_id, admin, joined_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (group_id, client_id) DO UPDATE SET admin = excluded.admin",
                 (op.group_id, op.client_id, int(op.admin), op.joined_at),
             )
             # The member starts at the end of the log: only later messages reach it.
@@ -622,21 +637,10 @@ class SQLiteRepository(Repository):
     def _insert_messages(
         self,
         conn: sqlite3.Connection,
+        rows: list[tuple[int, str, str, str, int, str]],
         messages: list[tuple[int, InsertMessage]],
         results: list[Any],
     ) -> None:
-        rows: list[tuple[int, str, str, str, int, str]] = []
-        batch_keys: dict[tuple[str, str], MessageSaved] = {}
-        for index, op in messages:
-            earlier = batch_keys.get((op.sender, op.key))
-            if earlier is not None:
-                results[index] = MessageSaved(earlier.message_id, earlier.seq, earlier.ts, True)
-                continue
-            message_id = self._allocate()
-            saved = MessageSaved(message_id, message_id, op.ts, False)
-            batch_keys[(op.sender, op.key)] = saved
-            results[index] = saved
-            rows.append((message_id, op.conversation, op.sender, op.key, op.ts, op.text))
         insert = (
             "INSERT INTO messages (id, conversation, sender, key, ts, text)"
             " VALUES (?, ?, ?, ?, ?, ?)"
@@ -664,7 +668,8 @@ class SQLiteRepository(Repository):
             values = ",".join("(?, ?)" for _ in chunk)
             params = [value for pair in chunk for value in pair]
             for sender, key, message_id, ts in conn.execute(
-                f"SELECT sender, key, id, ts FROM messages WHERE (sender, key) IN (VALUES {values})",
+                "SELECT sender, key, id, ts FROM messages"
+                f" WHERE (sender, key) IN (VALUES {values})",
                 params,
             ):
                 found[(sender, key)] = MessageSaved(message_id, message_id, ts, True)
@@ -700,8 +705,12 @@ class SQLiteRepository(Repository):
                 assert isinstance(op, MoveMarkers)
                 new_delivered = max(new_delivered, op.delivered)
                 new_read = max(new_read, op.read)
-            if (new_delivered, new_read) == (delivered, read):
+            # Never past the end of the log: a client cannot claim what does not exist yet.
+            end = self._next_id - 1
+            new_delivered, new_read = min(new_delivered, end), min(new_read, end)
+            if new_delivered <= delivered and new_read <= read:
                 continue
+            new_delivered, new_read = max(new_delivered, delivered), max(new_read, read)
             new_version = self._allocate()
             move = MarkerMove(
                 Marker(pair[0], pair[1], delivered, read, version),

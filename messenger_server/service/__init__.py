@@ -34,7 +34,7 @@ class Service:
     def __init__(self, settings: Settings, repository: Repository) -> None:
         self.context = Context.create(repository)
         self.receipts = Receipts(self.context)
-        self.groups = Groups(self.context, settings)
+        self.groups = Groups(self.context, settings, self.receipts)
         self.messaging = Messaging(self.context, settings, self.receipts, self.groups)
         self.registration = Registration(self.context, settings, self.messaging)
         self.lookup = Lookup(self.context)

@@ -36,6 +36,7 @@ from messenger_server.service.core import (
     generate_unique_id,
     now_ms,
 )
+from messenger_server.service.receipts import Receipts
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,9 @@ class Refused(Exception):
 
 
 class Groups:
-    def __init__(self, context: Context, settings: Settings) -> None:
+    def __init__(self, context: Context, settings: Settings, receipts: Receipts) -> None:
         self.context = context
+        self.receipts = receipts
         self.max_members = settings.max_group_members
 
     # -- requests --
@@ -135,6 +137,7 @@ class Groups:
             state.members[client_id] = member
             ops.append(AddMember(group_id, client_id, member.admin, member.joined_at))
         self.context.groups.put(state)
+        self.receipts.track(group_id)
         await self._change(state, ops, "created", creator, None, everyone)
         return state
 

@@ -49,6 +49,8 @@ no longer pushed to it; they are read from storage once it has acknowledged the 
 BACKLOG_INFLIGHT: Final = 4000
 """The backlog waits for acknowledgements above this many unacknowledged messages."""
 MAX_OPENED: Final = 200_000
+WRITE_CHUNK: Final = 128 * 1024
+"""Backlog bytes queued before waiting for the client to read them."""
 
 
 def self_conversation(client_id: str) -> str:
@@ -282,23 +284,29 @@ class Messaging:
                 group = conversation if is_group(conversation) else None
                 to = None if group else member
                 inflight = session.delivering
-                data = []
+                data: list[bytes] = []
+                size = 0
                 for message in page:
                     inflight.add(message.message_id, conversation, message.seq)
-                    data.append(
-                        protocol.encode(
-                            protocol.Message(
-                                message_id=message.message_id,
-                                seq=message.seq,
-                                ts=message.ts,
-                                sender=message.sender,
-                                sender_name=message.sender_name,
-                                text=message.text,
-                                to=to,
-                                group=group,
-                            )
+                    frame = protocol.encode(
+                        protocol.Message(
+                            message_id=message.message_id,
+                            seq=message.seq,
+                            ts=message.ts,
+                            sender=message.sender,
+                            sender_name=message.sender_name,
+                            text=message.text,
+                            to=to,
+                            group=group,
                         )
                     )
+                    data.append(frame)
+                    size += len(frame)
+                    if size >= WRITE_CHUNK:  # paced by the client's reading
+                        peer.send_data(b"".join(data))
+                        data.clear()
+                        size = 0
+                        await peer.drain()
                 peer.send_data(b"".join(data))
                 after = page[-1].seq
                 covered[conversation] = after

@@ -66,6 +66,10 @@ class Receipts:
 
     # -- what the others need to know --
 
+    def track(self, group_id: str) -> None:
+        """A group was just created: every message of it will be seen here."""
+        self._senders[group_id] = _Senders(0)
+
     def note_sent(self, conversation: str, sender: str, seq: int) -> None:
         """A message was stored: remember who sent it, to tell them of the markers that
         pass it."""

@@ -75,7 +75,7 @@ class Registration:
         if client.disabled:
             self._refuse(peer, request.id, Code.CLIENT_DISABLED, "account disabled")
             return
-        if peer.closed:
+        if gone(peer):
             return
         self.context.directory.put(client)
         previous = self.context.online.get(client.client_id)
@@ -92,7 +92,7 @@ class Registration:
             client.client_id, self_conversation(client.client_id)
         )
         notices = await repository.count_notices(client.client_id)
-        if peer.closed:
+        if gone(peer):  # it ended while storage answered: disconnected() has run
             return
         pending = notices + sum(count for _, _, count in plan)
         log.info("%s online, %d pending", client.client_id, pending)
@@ -103,3 +103,8 @@ class Registration:
     def _refuse(peer: Peer, request_id: int, code: str, message: str) -> None:
         log.info("login refused: %s", code)
         peer.session.refuse_login(request_id, code, message)
+
+
+def gone(peer: Peer) -> bool:
+    """Whether the connection has ended (a function: the answer changes across awaits)."""
+    return peer.closed
