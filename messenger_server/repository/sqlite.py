@@ -14,11 +14,14 @@ reserved on disk a block at a time, so that it never goes back after a crash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -240,6 +243,9 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA temp_store=MEMORY")
+    # Checkpoint less often than every 1000 pages: a page written by many transactions
+    # goes to the database file once per checkpoint.
+    conn.execute("PRAGMA wal_autocheckpoint=8192")
     return conn
 
 
@@ -291,31 +297,14 @@ def _resolve(jobs: list[_Job]) -> None:
             job.future.set_result(job.result)
 
 
-class _Worker:
-    """A thread owning one connection and running jobs sent from the event loop.
+class _Reader:
+    """A thread owning one read-only connection, running the reads sent from the event
+    loop; the futures of all the jobs it found queued resolve in one loop callback."""
 
-    A writing worker runs every job it finds queued in one transaction (group commit),
-    each inside a savepoint so that one failing job does not undo the others; the jobs'
-    futures resolve together, after the commit, in one callback on the loop.
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        name: str,
-        *,
-        transactional: bool,
-        before_commit: Callable[[sqlite3.Connection], None] | None = None,
-        on_rollback: Callable[[], None] | None = None,
-    ) -> None:
+    def __init__(self, path: Path, name: str) -> None:
         self._path = path
-        self._transactional = transactional
-        self._before_transaction = before_commit
-        self._on_rollback = on_rollback
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._loop = asyncio.get_running_loop()
-        self._startup_error: BaseException | None = None
-        self.transactions = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -329,18 +318,19 @@ class _Worker:
         await asyncio.to_thread(self._thread.join)
 
     def _run(self) -> None:
+        error: BaseException | None = None
+        conn: sqlite3.Connection | None = None
         try:
             conn = connect(self._path)
         except BaseException as exc:
             log.exception("cannot open %s", self._path)
-            self._startup_error = exc
-            conn = None
-        stop = False
-        while not stop:
+            error = exc
+        while True:
             first = self._queue.get()
             if first is None:
                 break
             jobs = [first]
+            stop = False
             while True:
                 try:
                     job = self._queue.get_nowait()
@@ -350,56 +340,138 @@ class _Worker:
                     stop = True
                     break
                 jobs.append(job)
-            if conn is None:
-                for job in jobs:
-                    job.error = StorageError(f"storage unavailable: {self._startup_error}")
-            elif self._transactional:
-                self._run_transaction(conn, jobs)
-            else:
-                for job in jobs:
-                    try:
-                        job.result = job.fn(conn)
-                    except BaseException as exc:
-                        job.error = exc
-            try:
-                self._loop.call_soon_threadsafe(_resolve, jobs)
-            except RuntimeError:  # the loop is closed: nobody is waiting any more
-                return
-        if conn is not None:
-            conn.close()
-
-    def _run_transaction(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            if self._before_transaction is not None:
-                self._before_transaction(conn)
-            single = len(jobs) == 1
             for job in jobs:
-                if single:  # the transaction is the savepoint
-                    job.result = job.fn(conn)
+                if conn is None:
+                    job.error = StorageError(f"storage unavailable: {error}")
                     continue
-                conn.execute("SAVEPOINT job")
                 try:
                     job.result = job.fn(conn)
                 except BaseException as exc:
                     job.error = exc
-                    conn.execute("ROLLBACK TO job")
-                conn.execute("RELEASE job")
-            conn.execute("COMMIT")
-            self.transactions += 1
-        except BaseException as exc:
-            if not isinstance(exc, sqlite3.Error | StorageError):
-                log.exception("storage job failed")
+            try:
+                self._loop.call_soon_threadsafe(_resolve, jobs)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                break
+            if stop:
+                break
+        if conn is not None:
+            conn.close()
+
+
+class _Writer:
+    """The one writing connection, with group commit.
+
+    A transaction's statements run on the event loop (they only change pages in memory, in
+    microseconds, and there would be nothing to gain from a thread but two hand-offs);
+    ``COMMIT``, which writes and fsyncs, runs on a thread of its own while the loop goes
+    on. Every write asked for while a transaction commits runs in the next one, each job
+    inside a savepoint so that a failing job spoils no other.
+
+    ``BEGIN IMMEDIATE`` is tried on the loop without waiting; when another process holds
+    the write lock (an administrator's command) it is waited for on the thread instead.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        before: Callable[[sqlite3.Connection], None],
+        on_rollback: Callable[[], None],
+    ) -> None:
+        self.conn = connect(path)
+        self.conn.execute("PRAGMA busy_timeout=0")
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="storage-commit")
+        self._before = before
+        self._on_rollback = on_rollback
+        self._loop = asyncio.get_running_loop()
+        self._queue: list[_Job] = []
+        self._running: asyncio.Task[None] | None = None
+        self.transactions = 0
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in a transaction; returns its result once committed to disk.
+
+        Raises:
+            StorageError: the transaction failed and was rolled back.
+        """
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.append(_Job(fn, future))
+        if self._running is None:
+            self._running = self._loop.create_task(self._transactions())
+        return await future
+
+    async def _transactions(self) -> None:
+        try:
+            while self._queue:
+                jobs, self._queue = self._queue, []
+                await self._transaction(jobs)
+                _resolve(jobs)
+        finally:
+            self._running = None
+
+    async def _transaction(self, jobs: list[_Job]) -> None:
+        conn = self.conn
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                await self._in_thread(self._begin_waiting)
+            self._before(conn)
+            if len(jobs) == 1:
+                jobs[0].result = jobs[0].fn(conn)
             else:
-                log.error("storage transaction failed: %s", exc)
+                for job in jobs:
+                    conn.execute("SAVEPOINT job")
+                    try:
+                        job.result = job.fn(conn)
+                    except Exception as exc:
+                        log.exception("storage job failed")
+                        job.error = StorageError(f"{type(exc).__name__}: {exc}")
+                        conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+            await self._in_thread(conn.execute, "COMMIT")
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
+            self._on_rollback()
+            if isinstance(exc, sqlite3.Error):
+                log.error("storage transaction failed: %s", exc)
+            elif not isinstance(exc, asyncio.CancelledError):
+                log.exception("storage transaction failed")
+            error = StorageError(f"{type(exc).__name__}: {exc}")
             for job in jobs:
                 job.error = error
-                job.result = None
-            if self._on_rollback is not None:
-                self._on_rollback()
+            if isinstance(exc, asyncio.CancelledError):
+                _resolve(jobs)
+                raise
+            return
+        self.transactions += 1
+
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn`` on the commit thread. Not interrupted by a cancellation: the
+        connection must not be used again before it is done."""
+        done = self._loop.run_in_executor(self._executor, fn, *args)
+        try:
+            await asyncio.shield(done)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await done
+            raise
+
+    def _begin_waiting(self) -> None:
+        self.conn.execute("PRAGMA busy_timeout=10000")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute("PRAGMA busy_timeout=0")
+
+    async def close(self) -> None:
+        while self._running is not None:
+            await asyncio.wait([self._running])
+        self._executor.shutdown(wait=True)
+        self.conn.close()
 
 
 # --- the repository ------------------------------------------------------------------------------
@@ -418,15 +490,20 @@ def _chunks(items: Sequence[T], size: int = MAX_VARIABLES) -> Iterable[Sequence[
 class SQLiteRepository(Repository):
     """The embedded store: one SQLite file in WAL mode (created with its folder)."""
 
+    MARKER_CACHE: Final = 500_000
+
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._writer: _Worker | None = None
-        self._reader: _Worker | None = None
+        self._writer: _Writer | None = None
+        self._reader: _Reader | None = None
         self._epoch_conn: sqlite3.Connection | None = None
-        # The id counter, touched only by the writer thread.
+        # Kept by the writer: the id counter, and the markers it has seen (a marker only
+        # changes through this writer, so the cache never goes stale; a transaction that
+        # fails clears it).
         self._next_id = 0
         self._ceiling = 0
         self._saved_counter = (0, 0)
+        self._markers: OrderedDict[tuple[str, str], tuple[int, int, int]] = OrderedDict()
         self._forgotten: dict[str, int] = {}
         """Per conversation, the seq up to which texts were dropped already."""
 
@@ -434,27 +511,25 @@ class SQLiteRepository(Repository):
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        setup = _Worker(self.path, "storage-setup", transactional=False)
+        setup = _Reader(self.path, "storage-setup")
         try:
             await setup.call(migrate)
             await setup.call(self._load_counter)
         finally:
             await setup.stop()
-        self._writer = _Worker(
-            self.path,
-            "storage-writer",
-            transactional=True,
-            before_commit=self._reserve_ids,
-            on_rollback=self._restore_counter,
+        self._writer = _Writer(
+            self.path, before=self._reserve_ids, on_rollback=self._forget_uncommitted
         )
-        self._reader = _Worker(self.path, "storage-reader", transactional=False)
+        self._reader = _Reader(self.path, "storage-reader")
         self._epoch_conn = sqlite3.connect(self.path, isolation_level=None)
 
     async def close(self) -> None:
-        for worker in (self._writer, self._reader):
-            if worker is not None:
-                await worker.stop()
-        self._writer = self._reader = None
+        if self._writer is not None:
+            await self._writer.close()
+        if self._reader is not None:
+            await self._reader.stop()
+        self._writer = None
+        self._reader = None
         if self._epoch_conn is not None:
             self._epoch_conn.close()
             self._epoch_conn = None
@@ -467,7 +542,7 @@ class SQLiteRepository(Repository):
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._writer is None:
             raise StorageError("storage is not open")
-        return await self._writer.call(fn)
+        return await self._writer.run(fn)
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._reader is None:
@@ -488,9 +563,35 @@ class SQLiteRepository(Repository):
             self._ceiling = self._next_id + ID_BLOCK
             conn.execute("UPDATE meta SET value = ? WHERE name = 'id_ceiling'", (self._ceiling,))
 
-    def _restore_counter(self) -> None:
+    def _forget_uncommitted(self) -> None:
+        """A transaction was rolled back: what the caches learnt from it is void."""
         self._next_id, self._ceiling = self._saved_counter
+        self._markers.clear()
         self._forgotten.clear()
+
+    # -- the marker cache --
+
+    def _marker(
+        self, conn: sqlite3.Connection, key: tuple[str, str]
+    ) -> tuple[int, int, int] | None:
+        """(delivered, read, version) of a marker, or None when there is none."""
+        found = self._markers.get(key)
+        if found is None:
+            row = conn.execute(
+                "SELECT delivered, read, version FROM markers"
+                " WHERE conversation = ? AND member = ?",
+                key,
+            ).fetchone()
+            if row is None:
+                return None
+            found = (row[0], row[1], row[2])
+            self._remember(key, found)
+        return found
+
+    def _remember(self, key: tuple[str, str], value: tuple[int, int, int]) -> None:
+        self._markers[key] = value
+        if len(self._markers) > self.MARKER_CACHE:
+            self._markers.popitem(last=False)
 
     def _allocate(self) -> int:
         value = self._next_id
@@ -548,11 +649,15 @@ class SQLiteRepository(Repository):
             )
             return cursor.rowcount == 1
         if isinstance(op, OpenConversation):
-            conn.executemany(
-                "INSERT OR IGNORE INTO markers (conversation, member, delivered, read, version)"
-                " VALUES (?, ?, 0, 0, 0)",
-                [(op.conversation, member) for member in op.members],
-            )
+            for member in op.members:
+                key = (op.conversation, member)
+                if self._marker(conn, key) is None:
+                    conn.execute(
+                        "INSERT INTO markers (conversation, member, delivered, read, version)"
+                        " VALUES (?, ?, 0, 0, 0)",
+                        key,
+                    )
+                    self._remember(key, (0, 0, 0))
             return None
         if isinstance(op, InsertGroup):
             cursor = conn.execute(
@@ -569,15 +674,18 @@ class SQLiteRepository(Repository):
             )
             # The member starts at the end of the log: only later messages reach it.
             start = self._next_id - 1
+            version = self._allocate()
             conn.execute(
                 "INSERT INTO markers (conversation, member, delivered, read, version)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation, member) DO UPDATE SET"
                 " delivered = excluded.delivered, read = excluded.read,"
                 " version = excluded.version, left_at = NULL",
-                (op.group_id, op.client_id, start, start, self._allocate()),
+                (op.group_id, op.client_id, start, start, version),
             )
+            self._remember((op.group_id, op.client_id), (start, start, version))
             return None
         if isinstance(op, RemoveMember):
+            self._markers.pop((op.group_id, op.client_id), None)
             conn.execute(
                 "DELETE FROM members WHERE group_id = ? AND client_id = ?",
                 (op.group_id, op.client_id),
@@ -682,41 +790,30 @@ class SQLiteRepository(Repository):
         moves: dict[tuple[str, str], list[int]],
         results: list[Any],
     ) -> None:
-        pairs = list(moves)
-        current: dict[tuple[str, str], tuple[int, int, int]] = {}
-        for chunk in _chunks(pairs, MAX_VARIABLES // 2):
-            values = ",".join("(?, ?)" for _ in chunk)
-            params = [value for pair in chunk for value in pair]
-            for conversation, member, delivered, read, version in conn.execute(
-                "SELECT conversation, member, delivered, read, version FROM markers"
-                f" WHERE (conversation, member) IN (VALUES {values})",
-                params,
-            ):
-                current[(conversation, member)] = (delivered, read, version)
         updates: list[tuple[int, int, int, str, str]] = []
-        for pair in pairs:
-            found = current.get(pair)
+        end = self._next_id - 1  # a client cannot claim what does not exist yet
+        for pair, indices in moves.items():
+            found = self._marker(conn, pair)
             if found is None:
-                continue
+                continue  # not a participant
             delivered, read, version = found
             new_delivered, new_read = delivered, read
-            for index in moves[pair]:
+            for index in indices:
                 op = operations[index]
                 assert isinstance(op, MoveMarkers)
-                new_delivered = max(new_delivered, op.delivered)
-                new_read = max(new_read, op.read)
-            # Never past the end of the log: a client cannot claim what does not exist yet.
-            end = self._next_id - 1
-            new_delivered, new_read = min(new_delivered, end), min(new_read, end)
-            if new_delivered <= delivered and new_read <= read:
+                if op.delivered > new_delivered:
+                    new_delivered = min(op.delivered, end)
+                if op.read > new_read:
+                    new_read = min(op.read, end)
+            if new_delivered == delivered and new_read == read:
                 continue
-            new_delivered, new_read = max(new_delivered, delivered), max(new_read, read)
             new_version = self._allocate()
+            self._remember(pair, (new_delivered, new_read, new_version))
             move = MarkerMove(
                 Marker(pair[0], pair[1], delivered, read, version),
                 Marker(pair[0], pair[1], new_delivered, new_read, new_version),
             )
-            for index in moves[pair]:
+            for index in indices:
                 results[index] = move
             updates.append((new_delivered, new_read, new_version, pair[0], pair[1]))
         conn.executemany(
@@ -739,49 +836,59 @@ class SQLiteRepository(Repository):
         wanted = sorted(set(conversations))
         if not wanted:
             return 0
+        return await self._write(lambda conn: self._forget(conn, wanted))
 
-        def update(conn: sqlite3.Connection) -> int:
-            dropped = 0
-            for conversation in wanted:
-                dropped += self._forget_in(conn, conversation)
-            return dropped
-
-        return await self._write(update)
-
-    def _forget_in(self, conn: sqlite3.Connection, conversation: str) -> int:
+    def _forget(self, conn: sqlite3.Connection, conversations: list[str]) -> int:
         """A message's text is needed until every participant but its sender has it: with
         the lowest marker ``low`` (held by ``laggard``) and the second lowest ``second``,
         that is everything up to ``low``, and what ``laggard`` itself sent up to
-        ``second``."""
-        markers = conn.execute(
-            "SELECT member, delivered, left_at FROM markers WHERE conversation = ?"
-            " ORDER BY delivered",
-            (conversation,),
-        ).fetchall()
-        if not markers:
-            return 0
-        laggard, low, _ = markers[0]
-        second = markers[1][1] if len(markers) > 1 else low
-        start = self._forgotten.get(conversation, 0)
-        dropped = 0
-        if low > start:
-            dropped += conn.execute(
-                "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
-                " AND text IS NOT NULL",
-                (conversation, start, low),
-            ).rowcount
-            self._forgotten[conversation] = low
-        if second > low:
-            dropped += conn.execute(
-                "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
-                " AND sender = ? AND text IS NOT NULL",
-                (conversation, low, second, laggard),
-            ).rowcount
+        ``second``. Two batched statements for all the conversations."""
+        everything: list[tuple[str, int, int]] = []
+        own_only: list[tuple[str, int, int, str]] = []
+        groups: list[str] = []
+        for conversation in conversations:
+            if conversation.startswith("G-"):
+                groups.append(conversation)
+                markers = conn.execute(
+                    "SELECT member, delivered FROM markers WHERE conversation = ?"
+                    " ORDER BY delivered",
+                    (conversation,),
+                ).fetchall()
+            else:  # a direct conversation: its two members are in its key
+                a, _, b = conversation.partition(":")
+                markers = []
+                for member in dict.fromkeys((a, b)):
+                    found = self._marker(conn, (conversation, member))
+                    if found is not None:
+                        markers.append((member, found[0]))
+                markers.sort(key=lambda m: m[1])
+            if not markers:
+                continue
+            laggard, low = markers[0]
+            second = markers[1][1] if len(markers) > 1 else low
+            start = self._forgotten.get(conversation, 0)
+            if low > start:
+                everything.append((conversation, start, low))
+                self._forgotten[conversation] = low
+            if second > low:
+                own_only.append((conversation, low, second, laggard))
+        before = conn.total_changes
+        conn.executemany(
+            "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
+            " AND text IS NOT NULL",
+            everything,
+        )
+        conn.executemany(
+            "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
+            " AND sender = ? AND text IS NOT NULL",
+            own_only,
+        )
+        dropped = conn.total_changes - before
         # Former members who have everything of their membership are done.
-        conn.execute(
+        conn.executemany(
             "DELETE FROM markers WHERE conversation = ? AND left_at IS NOT NULL"
             " AND delivered >= left_at",
-            (conversation,),
+            [(group,) for group in groups],
         )
         return dropped
 
