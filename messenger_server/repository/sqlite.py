@@ -246,6 +246,9 @@ def connect(path: Path) -> sqlite3.Connection:
     # Checkpoint less often than every 1000 pages: a page written by many transactions
     # goes to the database file once per checkpoint.
     conn.execute("PRAGMA wal_autocheckpoint=8192")
+    # Pages read through a memory map and a 64 MiB cache: no system call per page read.
+    conn.execute("PRAGMA mmap_size=268435456")
+    conn.execute("PRAGMA cache_size=-65536")
     return conn
 
 
