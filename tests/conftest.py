@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from messenger_server.config import Settings, load_settings
-from messenger_server.server import MessengerServer
 from messenger_server.repository import SQLiteRepository
+from messenger_server.server import MessengerServer
 from tests.wire import Identity, WireClient
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
