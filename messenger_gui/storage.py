@@ -1196,13 +1196,20 @@ class ClientStore:
         if reached is None:
             return []
         delivered, read = reached
-        rows = conn.execute(
-            "UPDATE messages SET status = CASE WHEN seq <= :read THEN 'read' ELSE 'delivered' END "
+        params = {"conversation": conversation, "delivered": delivered, "read": read}
+        # Read, then written with the same condition, in the caller's transaction (not
+        # UPDATE ... RETURNING, which needs SQLite 3.35: bundles may carry an older one).
+        where = (
             "WHERE conversation = :conversation AND seq <= :delivered "
             "AND direction = 'out' AND status IN ('sent', 'delivered') "
-            "AND (seq <= :read OR status = 'sent') RETURNING local_id, seq, status",
-            {"conversation": conversation, "delivered": delivered, "read": read},
+            "AND (seq <= :read OR status = 'sent')"
+        )
+        new_status = "CASE WHEN seq <= :read THEN 'read' ELSE 'delivered' END"
+        rows = conn.execute(
+            f"SELECT local_id, seq, {new_status} FROM messages {where}", params
         ).fetchall()
+        if rows:
+            conn.execute(f"UPDATE messages SET status = {new_status} {where}", params)
         changes = []
         for status in ("delivered", "read"):
             ids = tuple(row[0] for row in sorted(rows, key=lambda r: r[1]) if row[2] == status)
