@@ -49,7 +49,6 @@ from messenger_gui.events import (
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
-    PeerRead,
     StateChanged,
 )
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
@@ -499,8 +498,6 @@ class AppController(QObject):
                     self._notify(messages)
             case MessageStatusChanged(conversation=conversation, local_ids=ids, status=status):
                 window.message_status_changed(conversation, ids, status)
-            case PeerRead(conversation=conversation):
-                window.message_status_changed(conversation, (), "read")
             case MessageSent(message=message):
                 window.message_sent(message)
             case MessageFailed(local_id=local_id, code=code):

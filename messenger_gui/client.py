@@ -3,8 +3,9 @@
 :func:`register_client` obtains a new identity (the caller saves it).
 :class:`MessengerClient` keeps one identity connected: it connects on :meth:`start`,
 reconnects with backoff after any failure, stores every incoming message in the
-:class:`~messenger_gui.storage.ClientStore` before acknowledging it, sends the on-disk outbox
-after every login, and reports every change through :attr:`MessengerClient.events`
+:class:`~messenger_gui.storage.ClientStore` before acknowledging it, applies the others'
+delivery and read markers (``receipts``) to the ticks of our messages, sends the on-disk
+outbox after every login, and reports every change through :attr:`MessengerClient.events`
 (:mod:`messenger_gui.events`). It runs on the current asyncio loop (qasync's in the app) and
 never blocks it. ``docs/client.md`` is the contract the user interface codes against.
 """
@@ -42,7 +43,6 @@ from messenger_gui.events import (
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
-    PeerRead,
     Signal,
     StateChanged,
 )
@@ -51,6 +51,7 @@ from messenger_gui.storage import (
     ClientStore,
     Contact,
     OutgoingMessage,
+    StatusChange,
     StoredGroup,
     StoredMessage,
 )
@@ -96,9 +97,6 @@ connection); any other error code marks it failed in the store
 
 MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
-BACKLOG_QUIET_SECONDS: Final = 5.0
-"""A backlog from which nothing arrived for this long is over, even if shorter than the
-``pending`` count announced at login."""
 SEND_RETRY_DELAY: Final = 1.0
 """Seconds before sending again after ``rate_limited``."""
 
@@ -298,9 +296,10 @@ class MessengerClient:
         self._outbox_changed = asyncio.Event()
         self._send_window = asyncio.Event()
         self._in_flight: set[str] = set()
+        self._syncing = False
+        """Between ``logged_in`` and ``synced``: what arrives is the backlog."""
         self._backlog_total = 0
         self._backlog_received = 0
-        self._backlog_timer: asyncio.TimerHandle | None = None
         self.limits = protocol.Limits()
         """The limits the server announced in its last ``welcome``."""
 
@@ -442,9 +441,13 @@ class MessengerClient:
             if welcome.protocol != protocol.PROTOCOL_VERSION:
                 raise RequestError(Code.UNSUPPORTED_VERSION, f"server speaks {welcome.protocol}")
             self.limits = welcome.limits
+            receipts_since = self.store.receipts_version()
             await connection.request(
                 lambda rid: protocol.Login(
-                    id=rid, client_id=identity.client_id, credential=identity.credential
+                    id=rid,
+                    client_id=identity.client_id,
+                    credential=identity.credential,
+                    receipts_since=receipts_since,
                 ),
                 protocol.LoggedIn,
             )
@@ -468,9 +471,7 @@ class MessengerClient:
         if connection is not None:
             await connection.close()
         self._in_flight.clear()
-        if self._backlog_timer is not None:
-            self._backlog_timer.cancel()
-            self._backlog_timer = None
+        self._syncing = False
         self._backlog_total = self._backlog_received = 0
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -489,9 +490,9 @@ class MessengerClient:
     def _on_logged_in(self, connection: ServerConnection, reply: protocol.LoggedIn) -> None:
         self._connection = connection
         self._in_flight.clear()
+        self._syncing = True
         self._backlog_total = reply.pending
         self._backlog_received = 0
-        self._arm_backlog_timer()
         self._set_state(ConnectionState.ONLINE)
         if reply.pending:
             self.events.emit(BacklogProgress(0, reply.pending))
@@ -615,7 +616,9 @@ class MessengerClient:
 
     def _on_sent(self, item: OutgoingMessage, reply: protocol.Sent) -> None:
         try:
-            changed = self.store.mark_sent(item.key, reply.message_id, reply.seq, reply.ts)
+            changed = self.store.mark_sent(
+                item.key, reply.message_id, reply.seq, reply.ts, me=self.identity.client_id
+            )
         except Exception:
             log.exception("could not record message %d as sent", item.local_id)
             return
@@ -689,68 +692,71 @@ class MessengerClient:
 
     def receive_messages(self, frames: Sequence[protocol.ServerFrame]) -> list[int]:
         """Store what one chunk of server frames brings and report it; returns the ids to
-        acknowledge (every ``message_id`` and ``event_id`` of the chunk, new or not).
+        acknowledge.
 
-        Messages are stored in one transaction before this returns, so the caller may
-        acknowledge right after. Redelivered messages are acknowledged but not reported.
-        Replies and unknown frames are ignored here.
+        Messages are stored in one transaction, and every ``receipts`` event of the chunk
+        (markers, ticks and the receipts version) in another, before this returns, so the
+        caller may acknowledge right after. Acknowledging a message acknowledges the earlier
+        ones of its conversation, so the ids are the last ``message_id`` of each
+        conversation in the chunk (new or redelivered) and every ``group_update``
+        ``event_id``. Redelivered messages are not reported again. ``synced`` ends the
+        backlog. Replies and unknown frames are ignored here.
         """
+        me = self.identity.client_id
         messages = [f for f in frames if isinstance(f, protocol.Message)]
         fresh = self.store.save_messages_to_history(messages) if messages else []
-        acks = [m.message_id for m in messages]
-        events: list[Event] = []
+        last: dict[str, protocol.Message] = {}
+        for message in messages:
+            conversation = message.group or message.sender
+            if conversation not in last or last[conversation].seq < message.seq:
+                last[conversation] = message
+        acks = [message.message_id for message in last.values()]
+        receipts = [f for f in frames if isinstance(f, protocol.Receipts)]
+        changes = self.store.apply_receipts(receipts, me=me) if receipts else []
+        updated: list[str] = []
         for frame in frames:
-            if isinstance(frame, protocol.Delivered):
-                conversation = frame.group or frame.by
-                if self.store.mark_delivered(frame.message_id):
-                    events.append(MessageStatusChanged(conversation, (), "delivered"))
-                if frame.event_id is not None:
-                    acks.append(frame.event_id)
-            elif isinstance(frame, protocol.Read):
-                conversation = frame.group or frame.by
-                if self.store.mark_read_up_to(conversation, frame.up_to):
-                    events.append(MessageStatusChanged(conversation, (), "read"))
-                events.append(PeerRead(conversation, frame.up_to))
-                if frame.event_id is not None:
-                    acks.append(frame.event_id)
-            elif isinstance(frame, protocol.GroupUpdate):
+            if isinstance(frame, protocol.GroupUpdate):
                 group = frame.group
-                member = any(m.client_id == self.identity.client_id for m in group.members)
+                member = any(m.client_id == me for m in group.members)
                 self.store.save_group(group, left=not member)
-                events.append(ConversationsChanged((group.group_id,)))
+                updated.append(group.group_id)
                 acks.append(frame.event_id)
-        in_backlog = self._backlog_received < self._backlog_total
+        if updated:
+            changes += self.store.update_group_statuses(updated, me=me)
+
+        events: list[Event] = []
+        synced_at = next((n for n, f in enumerate(frames) if isinstance(f, protocol.Synced)), None)
         if fresh:
-            events.insert(0, MessagesReceived(tuple(self._stored(fresh)), backlog=in_backlog))
-        if in_backlog:
-            self._backlog_received = min(self._backlog_total, self._backlog_received + len(acks))
-            events.append(BacklogProgress(self._backlog_received, self._backlog_total))
-            self._arm_backlog_timer()
+            if not self._syncing:
+                backlog: set[int] = set()
+            elif synced_at is None:
+                backlog = {m.message_id for m in fresh}
+            else:
+                backlog = {
+                    f.message_id for f in frames[:synced_at] if isinstance(f, protocol.Message)
+                }
+            stored = self._stored(fresh)
+            for in_backlog in (True, False):
+                part = tuple(m for m in stored if (m.message_id in backlog) == in_backlog)
+                if part:
+                    events.append(MessagesReceived(part, backlog=in_backlog))
+        events.extend(_status_events(changes))
+        if updated:
+            events.append(ConversationsChanged(tuple(dict.fromkeys(updated))))
+        if self._syncing and self._backlog_total:
+            count = len(messages) + len(updated)
+            if synced_at is not None:
+                count = self._backlog_total  # ``synced``: the backlog is over, whatever its size
+            received = min(self._backlog_total, self._backlog_received + count)
+            if received != self._backlog_received:
+                self._backlog_received = received
+                events.append(BacklogProgress(received, self._backlog_total))
+        if synced_at is not None:
+            self._syncing = False
+            log.info("backlog received (%d announced)", self._backlog_total)
         for event in events:
             self.events.emit(event)
         return acks
-
-    def _arm_backlog_timer(self) -> None:
-        """``pending`` is a snapshot: a backlog can be shorter than announced (events
-        acknowledged meanwhile). Without an end-of-backlog frame, a quiet spell ends it."""
-        if self._backlog_timer is not None:
-            self._backlog_timer.cancel()
-            self._backlog_timer = None
-        if self._backlog_received < self._backlog_total:
-            self._backlog_timer = asyncio.get_running_loop().call_later(
-                BACKLOG_QUIET_SECONDS, self._end_backlog
-            )
-
-    def _end_backlog(self) -> None:
-        self._backlog_timer = None
-        if self._backlog_received < self._backlog_total:
-            log.info(
-                "backlog ended after %d of %d announced events",
-                self._backlog_received,
-                self._backlog_total,
-            )
-            self._backlog_received = self._backlog_total
-            self.events.emit(BacklogProgress(self._backlog_total, self._backlog_total))
 
     def _stored(self, fresh: list[protocol.Message]) -> list[StoredMessage]:
         """The stored rows of messages just saved (they are the newest of their
@@ -903,18 +909,31 @@ class MessengerClient:
             lambda rid: protocol.ListGroups(id=rid), protocol.Groups
         )
         self.store.save_client_groups(reply.groups, complete=True)
+        changes = self.store.update_group_statuses(
+            (g.group_id for g in reply.groups), me=self.identity.client_id
+        )
+        for event in _status_events(changes):
+            self.events.emit(event)
         groups = self.store.groups()
         if groups:
             self.events.emit(ConversationsChanged(tuple(g.group_id for g in groups)))
         return groups
 
     def _store_group(self, group: protocol.GroupInfo) -> StoredGroup:
-        member = any(m.client_id == self.identity.client_id for m in group.members)
+        me = self.identity.client_id
+        member = any(m.client_id == me for m in group.members)
         self.store.save_group(group, left=not member)
+        changes = self.store.update_group_statuses([group.group_id], me=me)
+        for event in _status_events(changes):
+            self.events.emit(event)
         self.events.emit(ConversationsChanged((group.group_id,)))
         stored = self.store.group(group.group_id)
         assert stored is not None
         return stored
+
+
+def _status_events(changes: Sequence[StatusChange]) -> list[MessageStatusChanged]:
+    return [MessageStatusChanged(c.conversation, c.local_ids, c.status) for c in changes]
 
 
 def _send_frame(item: OutgoingMessage, request_id: int) -> protocol.Send:

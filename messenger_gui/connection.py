@@ -1,11 +1,14 @@
-"""One connection to the server, over asyncio streams: framing, requests and keep-alive.
+"""One connection to the server, over asyncio streams: the I/O around the protocol session.
 
-:class:`ServerConnection` is the I/O adapter between a socket and the pure
-:mod:`messenger_server.protocol`: it feeds received bytes to a ``FrameReader``, decodes each
-frame, resolves the future of the request a reply answers (matched by ``id``, never by
-position) and hands every chunk's frames, in order, to a callback. It knows nothing about
-storage or the user interface; :class:`messenger_gui.client.MessengerClient` uses one per
-connection attempt and :func:`messenger_gui.client.register_client` one for registering.
+:class:`ServerConnection` is the asyncio adapter of the sans-I/O
+:class:`messenger_server.session.ClientSession`, as ``asyncio/connection.py`` is for
+python-websockets' ``Protocol``: the session frames, numbers requests, matches each reply to
+its request by ``id`` and skips frames of unknown types; the adapter owns the socket (TCP or
+TLS), the read loop, one future per request with its timeout, and the keep-alive. Every
+chunk read is fed to the session and its frames are handed, in order, to a callback. It
+knows nothing about storage or the user interface;
+:class:`messenger_gui.client.MessengerClient` uses one per connection attempt and
+:func:`messenger_gui.client.register_client` one for registering.
 
 Only asyncio streams and timers are used, so it runs on qasync's loop as well.
 """
@@ -14,10 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import ssl
-import typing
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any, Final, TypeVar
 
 from messenger_gui import tls
 from messenger_server import protocol
+from messenger_server.session import ClientEvent, ClientSession, ReplyReceived
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +143,10 @@ FramesCallback = Callable[["ServerConnection", Sequence[protocol.ServerFrame]], 
 class ServerConnection:
     """A connection to the server: send requests, get replies by ``id``, receive events.
 
-    Call :meth:`start` once to begin reading. Every complete chunk of frames read from the
-    socket is passed, in order, to ``on_frames(connection, frames)`` (replies included,
-    after their futures were resolved); the callback must not block. A malformed frame,
+    Call :meth:`start` once to begin reading (:meth:`open` does). Every chunk read from the
+    socket is fed to the :class:`~messenger_server.session.ClientSession`; its frames
+    (replies included, after their futures were resolved, and events) are passed, in
+    order, to ``on_frames(connection, frames)``, which must not block. A malformed frame,
     a request left unanswered for ``request_timeout`` seconds, or a ``ping`` unanswered
     for ``pong_timeout`` closes the connection; :meth:`wait_closed` then returns why, and
     every request still waiting fails with :class:`NotConnectedError`.
@@ -165,12 +168,11 @@ class ServerConnection:
         self.peer_fingerprint = peer_fingerprint
         """SHA-256 fingerprint of the server's certificate (``None`` without TLS)."""
         self._loop = asyncio.get_running_loop()
-        self._frames = protocol.FrameReader(MAX_SERVER_FRAME_BYTES)
-        self._next_id = 1
-        self._pending: dict[int, tuple[asyncio.Future[protocol.ServerFrame], asyncio.Handle]] = {}
+        self._session = ClientSession(max_frame_bytes=MAX_SERVER_FRAME_BYTES)
+        self._waiting: dict[int, tuple[asyncio.Future[protocol.ServerFrame], asyncio.Handle]] = {}
+        """The future and timeout of every request sent and not answered, by ``id``."""
         self._closed = asyncio.Event()
         self._close_reason: ConnectionClosed | None = None
-        self.goodbye: protocol.Goodbye | None = None
         self._last_sent = self._loop.time()
         self._last_received = self._loop.time()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -197,6 +199,16 @@ class ServerConnection:
         )
         connection.start()
         return connection
+
+    @property
+    def goodbye(self) -> protocol.Goodbye | None:
+        """The server's ``goodbye``, once it said one (its last frame)."""
+        return self._session.goodbye
+
+    @property
+    def limits(self) -> protocol.Limits:
+        """The limits the server announced in ``welcome`` (the defaults before it)."""
+        return self._session.limits
 
     # --- lifecycle ---
 
@@ -243,8 +255,8 @@ class ServerConnection:
         transport = self._writer.transport
         if transport is not None and not transport.is_closing():
             transport.abort()
-        pending, self._pending = self._pending, {}
-        for future, handle in pending.values():
+        waiting, self._waiting = self._waiting, {}
+        for future, handle in waiting.values():
             handle.cancel()
             if not future.done():
                 future.set_exception(NotConnectedError(f"connection lost: {reason.message}"))
@@ -259,9 +271,12 @@ class ServerConnection:
 
     # --- writing ---
 
-    def _write(self, data: bytes) -> None:
-        self._writer.write(data)
-        self._last_sent = self._loop.time()
+    def _flush(self) -> None:
+        """Write what the session has queued."""
+        data = self._session.data_to_send()
+        if data:
+            self._writer.write(data)
+            self._last_sent = self._loop.time()
 
     def send_request(
         self, build: Callable[[int], protocol.Request], *, timeout: float | None = None
@@ -269,23 +284,23 @@ class ServerConnection:
         """Write the request ``build(request_id)`` and return the future of its reply.
 
         The future's result is the typed reply; it fails with :class:`RequestError` for an
-        ``error`` reply, with ``RequestError("timeout")`` (the connection is then closed:
-        a server that does not answer is treated as gone) or with
+        ``error`` reply (or a reply of a type this client does not know:
+        ``internal_error``), with ``RequestError("timeout")`` (the connection is then
+        closed: a server that does not answer is treated as gone) or with
         :class:`NotConnectedError` when the connection ends first.
 
         Raises:
             NotConnectedError: the connection is already closed.
+            ValueError: ``build`` refused its arguments (e.g. a blank text); nothing sent.
         """
         if self.closed:
             raise NotConnectedError()
-        request_id = self._next_id
-        self._next_id += 1
-        frame = build(request_id)
+        request = self._session.send_request(build)
         future: asyncio.Future[protocol.ServerFrame] = self._loop.create_future()
         limit = self._request_timeout if timeout is None else timeout
-        handle = self._loop.call_later(limit, self._expire, request_id, frame)
-        self._pending[request_id] = (future, handle)
-        self._write(protocol.encode(frame))
+        handle = self._loop.call_later(limit, self._expire, request)
+        self._waiting[request.id] = (future, handle)
+        self._flush()
         return future
 
     async def request(
@@ -314,13 +329,8 @@ class ServerConnection:
         nothing when the connection is closed (the events come again next login)."""
         if self.closed or not ids:
             return
-        step = protocol.MAX_ACK_IDS
-        self._write(
-            b"".join(
-                protocol.encode(protocol.Ack(ids=list(ids[start : start + step])))
-                for start in range(0, len(ids), step)
-            )
-        )
+        self._session.send_ack(ids)
+        self._flush()
 
     async def drain(self) -> None:
         """Wait until the socket's write buffer has room again."""
@@ -328,17 +338,18 @@ class ServerConnection:
             with contextlib.suppress(ConnectionError):
                 await self._writer.drain()
 
-    def _expire(self, request_id: int, frame: protocol.Request) -> None:
-        entry = self._pending.pop(request_id, None)
+    def _expire(self, request: protocol.Request) -> None:
+        entry = self._waiting.pop(request.id, None)
         if entry is None:
             return
+        self._session.forget(request.id)
         future, _ = entry
-        kind = type(frame).__name__
+        kind = type(request).__name__
         if not future.done():
             future.set_exception(
                 RequestError(protocol.ErrorCode.TIMEOUT, f"no reply to {kind} in time")
             )
-        log.warning("no reply to %s %d in time: closing the connection", kind, request_id)
+        log.warning("no reply to %s %d in time: closing the connection", kind, request.id)
         self.abort(f"no reply to {kind} in time")
 
     # --- reading ---
@@ -348,16 +359,12 @@ class ServerConnection:
         try:
             while data := await self._reader.read(READ_CHUNK):
                 self._last_received = self._loop.time()
-                self._frames.feed(data)
-                frames: list[protocol.ServerFrame] = []
                 try:
-                    for payload in self._frames.frames():
-                        frame = self._decode(payload)
-                        if frame is not None:
-                            frames.append(frame)
+                    self._session.receive_data(data)
                 finally:  # the frames before a malformed one are valid: handle them
-                    if frames:
-                        self._dispatch(frames)
+                    events = self._session.events_received()
+                    if events:
+                        self._dispatch(events)
                 if self.closed:
                     return
         except protocol.ProtocolError as exc:
@@ -372,61 +379,35 @@ class ServerConnection:
             log.exception("handling frames from the server failed")
             reason = ConnectionClosed(f"internal error: {exc}")
         finally:
-            if self.goodbye is not None and reason.goodbye is None:
+            goodbye = self.goodbye
+            if goodbye is not None and reason.goodbye is None:
                 reason = ConnectionClosed(
-                    f"server said goodbye: {self.goodbye.code}: {self.goodbye.message}",
-                    self.goodbye,
+                    f"server said goodbye: {goodbye.code}: {goodbye.message}", goodbye
                 )
             self._finish(reason)
 
-    def _decode(self, payload: bytes) -> protocol.ServerFrame | None:
-        """The frame in ``payload``; ``None`` for a well-formed frame of a type this client
-        does not know (a newer server's event: ignored, as the protocol asks; a reply of
-        an unknown type fails its request).
-
-        Raises:
-            ProtocolError: anything else that is not a valid server frame.
-        """
-        try:
-            return protocol.decode_server_frame(payload)
-        except protocol.ProtocolError:
-            kind, request_id = _type_and_id(payload)
-            if kind is None or kind in KNOWN_SERVER_TYPES:
-                raise
-        log.info("ignoring a frame of unknown type %r", kind)
-        entry = self._pending.pop(request_id, None) if request_id is not None else None
-        if entry is not None:
-            future, handle = entry
-            handle.cancel()
-            if not future.done():
-                future.set_exception(
-                    RequestError(protocol.ErrorCode.INTERNAL_ERROR, f"unknown reply {kind!r}")
-                )
-        return None
-
-    def _dispatch(self, frames: list[protocol.ServerFrame]) -> None:
-        for frame in frames:
-            if isinstance(frame, protocol.Goodbye):
-                log.info("server goodbye: %s: %s", frame.code, frame.message)
-                self.goodbye = frame
+    def _dispatch(self, events: list[ClientEvent]) -> None:
+        """Resolve the futures of the replies, then hand every frame to the callback."""
+        frames: list[protocol.ServerFrame] = []
+        for item in events:
+            if not isinstance(item, ReplyReceived):
+                if isinstance(item.event, protocol.Goodbye):
+                    log.info("server goodbye: %s: %s", item.event.code, item.event.message)
+                frames.append(item.event)
                 continue
-            request_id = getattr(frame, "id", None)
-            if request_id is None:
-                if isinstance(frame, protocol.Error):
-                    log.warning("server error without id: %s: %s", frame.code, frame.message)
-                continue
-            entry = self._pending.pop(request_id, None)
-            if entry is None:
-                log.debug("reply to an unknown request %d: %s", request_id, type(frame).__name__)
+            reply = item.reply
+            frames.append(reply)
+            entry = self._waiting.pop(item.request.id, None)
+            if entry is None:  # pragma: no cover - the session forgets what we stop awaiting
                 continue
             future, handle = entry
             handle.cancel()
             if future.done():
                 continue
-            if isinstance(frame, protocol.Error):
-                future.set_exception(RequestError(frame.code, frame.message))
+            if isinstance(reply, protocol.Error):
+                future.set_exception(RequestError(reply.code, reply.message))
             else:
-                future.set_result(frame)
+                future.set_result(reply)
         self._on_frames(self, frames)
 
     async def _keepalive(self, interval: float, pong_timeout: float) -> None:
@@ -449,23 +430,3 @@ class ServerConnection:
                     log.warning("no pong within %.1f s: the connection is dead", pong_timeout)
                     return
                 log.warning("ping refused (%s); trying again later", exc.code)
-
-
-KNOWN_SERVER_TYPES: Final = frozenset(
-    kind.__struct_config__.tag for kind in typing.get_args(protocol.ServerFrame)
-)
-"""The ``type`` of every server frame this client understands."""
-
-
-def _type_and_id(payload: bytes) -> tuple[str | None, int | None]:
-    """``type`` and ``id`` of a payload that is a JSON object, else ``(None, None)``."""
-    try:
-        obj = json.loads(payload)
-    except (ValueError, RecursionError):
-        return None, None
-    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
-        return None, None
-    request_id = obj.get("id")
-    if not isinstance(request_id, int) or isinstance(request_id, bool):
-        request_id = None
-    return obj["type"], request_id

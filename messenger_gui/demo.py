@@ -2,7 +2,8 @@
 
 Everything goes through the real :class:`~messenger_gui.storage.ClientStore` API, as the
 client core would store it: incoming messages with ``save_messages_to_history``, outgoing
-ones with ``queue_outgoing`` then ``mark_sent``/``mark_delivered``/``mark_read_up_to``.
+ones with ``queue_outgoing`` then ``mark_sent``, and their ticks from the others' markers
+with ``apply_receipts``, as ``receipts`` events bring them.
 """
 
 from __future__ import annotations
@@ -82,11 +83,25 @@ class DemoWriter:
             return None
         seq = self._seq(conversation)
         message_id = self.ids.next()
-        self.store.mark_sent(queued.key, message_id, seq, _ms(at))
+        self.store.mark_sent(queued.key, message_id, seq, _ms(at), me=OWN_ID)
         if state in ("delivered", "read"):
-            self.store.mark_delivered(message_id)
-        if state == "read":
-            self.store.mark_read_up_to(conversation, seq)
+            if is_group:
+                others = [m.client_id for m in self.store.group_members(conversation)]
+            else:
+                others = [conversation]
+            receipts = [
+                protocol.Receipt(
+                    by=member,
+                    delivered=seq,
+                    read=seq if state == "read" else 0,
+                    group=conversation if is_group else None,
+                )
+                for member in others
+                if member != OWN_ID
+            ]
+            self.store.apply_receipts(
+                [protocol.Receipts(version=self.ids.next(), receipts=receipts)], me=OWN_ID
+            )
         return seq
 
 

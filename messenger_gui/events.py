@@ -93,8 +93,9 @@ class MessagesReceived:
 
 @dataclass(frozen=True, slots=True)
 class MessageStatusChanged:
-    """Outgoing messages of ``conversation`` changed ticks; an empty ``local_ids`` means
-    "possibly any of them": reload the conversation's statuses."""
+    """Our messages ``local_ids`` of ``conversation`` now have ``status`` (``delivered``
+    or ``read``): repaint their ticks. The client core always names the messages; an empty
+    ``local_ids`` would mean "possibly any of them": reload the conversation's statuses."""
 
     conversation: str
     local_ids: tuple[int, ...]
@@ -140,14 +141,6 @@ class MessageDeleted:
 
 
 @dataclass(frozen=True, slots=True)
-class PeerRead:
-    """The other side (or a group member) read ``conversation`` up to ``up_to_seq``."""
-
-    conversation: str
-    up_to_seq: int
-
-
-@dataclass(frozen=True, slots=True)
 class ConversationsChanged:
     """Contacts or groups changed (added, renamed, members, left): reload the sidebar and
     the header of these conversations."""
@@ -158,7 +151,8 @@ class ConversationsChanged:
 @dataclass(frozen=True, slots=True)
 class BacklogProgress:
     """``received`` of the ``total`` stored events announced at login have arrived.
-    Emitted after each chunk of the backlog; the last one has ``received == total``."""
+    Emitted after each chunk of the backlog; the last one, when ``synced`` comes, has
+    ``received == total`` (``total`` is a snapshot: fewer events may come)."""
 
     received: int
     total: int
@@ -172,7 +166,6 @@ Event = (
     | MessageFailed
     | MessageRetried
     | MessageDeleted
-    | PeerRead
     | ConversationsChanged
     | BacklogProgress
 )

@@ -5,14 +5,17 @@ A profile directory (:func:`profile_dir`) holds two files, both readable by the 
 * ``identity.json``: the server address, this client's ID and credential (:class:`ClientData`),
   read with :func:`load_client_data` and replaced atomically by :func:`save_client_data`;
 * ``history.sqlite3``: contacts, groups, the message history, the outbox (with the messages
-  the server refused for good) and read markers, behind :class:`ClientStore`.
+  the server refused for good), our read markers and the other participants' delivery and
+  read markers (with the ``version`` of the last ``receipts`` applied), behind
+  :class:`ClientStore`.
 
 Durability: :class:`ClientStore` commits every write before it returns, in WAL mode with
 ``synchronous=FULL``. With ``NORMAL`` a power cut could undo the last commits, which here
 would be a message already acknowledged to the server (lost for good: the server deletes it
 after the ack) or a message the user saw enter the outbox. One fsync per write is cheap at
 the rate a person types; the backlog is stored in one transaction per page
-(:meth:`ClientStore.save_messages_to_history`).
+(:meth:`ClientStore.save_messages_to_history`), and so is each chunk of receipts
+(:meth:`ClientStore.apply_receipts`).
 
 Search uses an FTS5 table with the ``trigram`` tokenizer, fed the message text with its
 diacritics removed in Python (:func:`fold_accents`), so ``acao`` finds ``ação`` and the other
@@ -63,7 +66,8 @@ _QUEUED_LAST: Final = 9223372036854775807
 """Sort key of a message without ``seq`` (still in the outbox): after every sent one."""
 _ORDER_KEY: Final = f"COALESCE(seq, {_QUEUED_LAST})"
 """The display order is (_ORDER_KEY, local_id); the same text is used by the index."""
-_EARLY_DELIVERY_DAYS: Final = 30
+RECEIPTS_VERSION: Final = "receipts_version"
+"""The ``meta`` entry holding the ``version`` of the last ``receipts`` event applied."""
 _PREVIEW_CHARS: Final = 200
 """Longest ``last_text`` in :meth:`ClientStore.conversations_summary`."""
 
@@ -385,6 +389,39 @@ class SearchHit:
     match_end: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class PeerMarker:
+    """Where another participant (``member``) stands in a conversation, as the server last
+    said (a ``receipts`` event): it has stored every message up to seq ``delivered`` and
+    read every one up to seq ``read``. Positions only grow."""
+
+    member: str
+    delivered: int
+    read: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReceipts:
+    """How far one of our group messages got, among the group's current members other
+    than us (``members`` of them): ``delivered`` have it (read ones included), ``read``
+    have read it. What "Delivered to 2 of 3" and "Read by 1 of 3" say."""
+
+    delivered: int
+    read: int
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """Our messages of ``conversation`` (``local_ids``, in display order) that now have
+    ``status``; returned by the methods that apply markers, for
+    :class:`~messenger_gui.events.MessageStatusChanged`."""
+
+    conversation: str
+    status: MessageStatus
+    local_ids: tuple[int, ...]
+
+
 # --- schema ------------------------------------------------------------------------------------
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
@@ -451,6 +488,28 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             message TEXT NOT NULL,
             failed_at INTEGER NOT NULL
         )""",
+    ),
+    # 3: protocol 2: receipts are the other participants' markers, not one event per
+    # message. ``early_deliveries`` (v1 receipts that came before our ``sent``) and
+    # ``read_markers.peer_read_seq`` are replaced by ``peer_markers``; the column stays,
+    # unused (dropping a column needs SQLite 3.35). The first login after this migration
+    # sends ``receipts_since`` 0, so the server sends every marker again.
+    (
+        """CREATE TABLE peer_markers (
+            conversation TEXT NOT NULL,
+            member TEXT NOT NULL,
+            delivered INTEGER NOT NULL DEFAULT 0,
+            read INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (conversation, member)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE meta (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        # Our messages whose ticks can still change: what applying a marker updates.
+        "CREATE INDEX messages_unconfirmed ON messages (conversation, seq) "
+        "WHERE direction = 'out' AND status IN ('sent', 'delivered')",
+        "DROP TABLE early_deliveries",
     ),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.
@@ -586,11 +645,6 @@ class ClientStore:
                 "sender_name, text, search_text, ts, seq, message_id)"
             )
             self._fts = self._ensure_search_index()
-            with self._write():
-                self._conn.execute(
-                    "DELETE FROM early_deliveries WHERE received_at < ?",
-                    (now_ms() - _EARLY_DELIVERY_DAYS * 86_400_000,),
-                )
         except BaseException:
             self._conn.close()
             raise
@@ -998,11 +1052,13 @@ class ClientStore:
             )
         return cursor.rowcount > 0
 
-    def mark_sent(self, key: str, message_id: int, seq: int, ts: int) -> bool:
+    def mark_sent(self, key: str, message_id: int, seq: int, ts: int, *, me: str) -> bool:
         """The server stored the message sent with ``key`` (its ``sent`` reply).
 
         Takes the server's ``message_id``, ``seq`` and ``ts``, so the message moves to its
-        place in the conversation. Receipts that came before this reply are applied.
+        place in the conversation, and the markers already stored (receipts can come before
+        this reply, as after a reconnect) give its status: ``sent``, ``delivered`` or
+        ``read``. ``me`` is this client's ID (our own group membership is not a recipient).
         Returns False for an unknown key or one already marked (a duplicate ``sent``).
         """
         with self._write() as conn:
@@ -1018,74 +1074,148 @@ class ClientStore:
             conn.execute(
                 "DELETE FROM messages WHERE message_id = ? AND direction = 'in'", (message_id,)
             )
-            status: MessageStatus = "sent"
-            if conn.execute(
-                "DELETE FROM early_deliveries WHERE message_id = ?", (message_id,)
-            ).rowcount:
-                status = "delivered"
-            peer = conn.execute(
-                "SELECT peer_read_seq FROM read_markers WHERE conversation = ?", (conversation,)
-            ).fetchone()
-            if peer is not None and peer[0] is not None and seq <= peer[0]:
-                status = "read"
             conn.execute(
-                "UPDATE messages SET message_id = ?, seq = ?, ts = ?, status = ? "
+                "UPDATE messages SET message_id = ?, seq = ?, ts = ?, status = 'sent' "
                 "WHERE local_id = ?",
-                (message_id, seq, ts, status, local_id),
+                (message_id, seq, ts, local_id),
             )
             # Stored after all (a retry with the same key raced a refusal): not failed.
             conn.execute("DELETE FROM send_failures WHERE local_id = ?", (local_id,))
+            self._update_statuses(conn, conversation, me)
         return True
 
-    def mark_delivered(self, message_id: int) -> bool:
-        """A recipient stored our message ``message_id``. Never lowers ``read``.
+    # --- the others' markers (receipts) ---
 
-        When the message is not known yet (its ``sent`` reply is still to come, as after a
-        reconnect) the receipt is kept and applied by :meth:`mark_sent`. Returns whether a
-        message changed status.
+    def apply_receipts(self, events: Iterable[protocol.Receipts], *, me: str) -> list[StatusChange]:
+        """Store the markers of ``receipts`` events (one chunk's) and the highest
+        ``version``, and move the ticks of our messages they reach, in one transaction.
+
+        Each receipt is a participant's absolute position, so applying one again, or an
+        older one, changes nothing (markers only grow). In a direct conversation our
+        message is ``delivered`` once its seq is at most the peer's delivered marker,
+        ``read`` once at most its read marker; in a group once every current member other
+        than ``me`` is that far. Ticks never go back. Send :meth:`receipts_version` as
+        ``receipts_since`` at the next login.
+
+        Returns the messages that changed status.
         """
+        batch = list(events)
+        if not batch:
+            return []
+        rows = [(r.group or r.by, r.by, r.delivered, r.read) for e in batch for r in e.receipts]
+        touched = list(dict.fromkeys(row[0] for row in rows))
+        version = max(e.version for e in batch)
         with self._write() as conn:
-            cursor = conn.execute(
-                "UPDATE messages SET status = 'delivered' "
-                "WHERE message_id = ? AND direction = 'out' AND status = 'sent'",
-                (message_id,),
+            conn.executemany(
+                "INSERT INTO peer_markers (conversation, member, delivered, read) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (conversation, member) DO UPDATE SET "
+                "delivered = max(delivered, excluded.delivered), read = max(read, excluded.read)",
+                rows,
             )
-            if cursor.rowcount:
-                return True
-            if not conn.execute(
-                "SELECT 1 FROM messages WHERE message_id = ?", (message_id,)
-            ).fetchone():
-                conn.execute(
-                    "INSERT OR IGNORE INTO early_deliveries (message_id, received_at) "
-                    "VALUES (?, ?)",
-                    (message_id, now_ms()),
-                )
-        return False
-
-    def mark_read_up_to(self, conversation: str, up_to_seq: int) -> int:
-        """The peer (or a group member) read ``conversation`` up to ``up_to_seq``: our
-        sent messages up to there become ``read``. Lower positions than one already
-        received are ignored. Returns how many messages changed."""
-        with self._write() as conn:
-            row = conn.execute(
-                "SELECT peer_read_seq FROM read_markers WHERE conversation = ?", (conversation,)
-            ).fetchone()
-            previous = -1 if row is None or row[0] is None else int(row[0])
-            if up_to_seq <= previous:
-                return 0
+            changes = [c for conv in touched for c in self._update_statuses(conn, conv, me)]
             conn.execute(
-                "INSERT INTO read_markers (conversation, peer_read_seq) VALUES (?, ?) "
-                "ON CONFLICT (conversation) DO UPDATE SET peer_read_seq = excluded.peer_read_seq",
-                (conversation, up_to_seq),
+                "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+                "SET value = max(value, excluded.value)",
+                (RECEIPTS_VERSION, version),
             )
-            # Messages at or below ``previous`` are read already (mark_sent applies it).
-            cursor = conn.execute(
-                f"UPDATE messages SET status = 'read' WHERE conversation = ? "
-                f"AND {_ORDER_KEY} > ? AND {_ORDER_KEY} <= ? "
-                "AND direction = 'out' AND status IN ('sent', 'delivered')",
-                (conversation, previous, up_to_seq),
-            )
-        return cursor.rowcount
+        return changes
+
+    def update_group_statuses(self, group_ids: Iterable[str], *, me: str) -> list[StatusChange]:
+        """Move the ticks of our messages in these groups after their member lists changed
+        (a member who had not received a message left: everyone else has it). Returns
+        the messages that changed status; ticks never go back."""
+        with self._write() as conn:
+            return [
+                change
+                for group_id in dict.fromkeys(group_ids)
+                for change in self._update_statuses(conn, group_id, me)
+            ]
+
+    def receipts_version(self) -> int:
+        """The ``version`` of the last ``receipts`` event applied (0 when none): the
+        ``receipts_since`` of the next ``login``."""
+        row = self._conn.execute(
+            "SELECT value FROM meta WHERE name = ?", (RECEIPTS_VERSION,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def markers(self, conversation: str) -> list[PeerMarker]:
+        """The stored markers of the other participants of ``conversation`` (a group, or a
+        direct conversation, whose one marker is the peer's), by member."""
+        rows = self._conn.execute(
+            "SELECT member, delivered, read FROM peer_markers WHERE conversation = ? "
+            "ORDER BY member",
+            (conversation,),
+        ).fetchall()
+        return [PeerMarker(*row) for row in rows]
+
+    def group_receipts(self, group_id: str, seq: int, *, me: str) -> GroupReceipts:
+        """How many of the group's current members other than ``me`` have the message at
+        ``seq``, and have read it (a member without a known marker has neither)."""
+        row = self._conn.execute(
+            "SELECT COUNT(*), "
+            "TOTAL(max(COALESCE(p.delivered, 0), COALESCE(p.read, 0)) >= ?1), "
+            "TOTAL(COALESCE(p.read, 0) >= ?1) "
+            "FROM group_members g LEFT JOIN peer_markers p "
+            "ON p.conversation = g.group_id AND p.member = g.client_id "
+            "WHERE g.group_id = ?2 AND g.client_id != ?3",
+            (seq, group_id, me),
+        ).fetchone()
+        return GroupReceipts(delivered=int(row[1]), read=int(row[2]), members=int(row[0]))
+
+    @staticmethod
+    def _reached(conn: sqlite3.Connection, conversation: str, me: str) -> tuple[int, int] | None:
+        """``(delivered, read)``: the seqs up to which every other participant of
+        ``conversation`` has stored (read counts as stored) and read our messages; ``None``
+        when nobody else is known (a group not stored, or with us alone)."""
+        if conversation.startswith("G-"):
+            count, delivered, read = conn.execute(
+                "SELECT COUNT(*), "
+                "MIN(max(COALESCE(p.delivered, 0), COALESCE(p.read, 0))), "
+                "MIN(COALESCE(p.read, 0)) "
+                "FROM group_members g LEFT JOIN peer_markers p "
+                "ON p.conversation = g.group_id AND p.member = g.client_id "
+                "WHERE g.group_id = ? AND g.client_id != ?",
+                (conversation, me),
+            ).fetchone()
+            return None if not count else (int(delivered), int(read))
+        row = conn.execute(
+            "SELECT max(delivered, read), read FROM peer_markers "
+            "WHERE conversation = ?1 AND member = ?1",
+            (conversation,),
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def _update_statuses(
+        self, conn: sqlite3.Connection, conversation: str, me: str
+    ) -> list[StatusChange]:
+        """Set-based: our messages of ``conversation`` up to the reached positions become
+        ``delivered`` or ``read`` (only those whose ticks can still change are looked at:
+        the ``messages_unconfirmed`` index)."""
+        reached = self._reached(conn, conversation, me)
+        if reached is None:
+            return []
+        delivered, read = reached
+        params = {"conversation": conversation, "delivered": delivered, "read": read}
+        # Read, then written with the same condition, in the caller's transaction (not
+        # UPDATE ... RETURNING, which needs SQLite 3.35: bundles may carry an older one).
+        where = (
+            "WHERE conversation = :conversation AND seq <= :delivered "
+            "AND direction = 'out' AND status IN ('sent', 'delivered') "
+            "AND (seq <= :read OR status = 'sent')"
+        )
+        new_status = "CASE WHEN seq <= :read THEN 'read' ELSE 'delivered' END"
+        rows = conn.execute(
+            f"SELECT local_id, seq, {new_status} FROM messages {where}", params
+        ).fetchall()
+        if rows:
+            conn.execute(f"UPDATE messages SET status = {new_status} {where}", params)
+        changes = []
+        for status in ("delivered", "read"):
+            ids = tuple(row[0] for row in sorted(rows, key=lambda r: r[1]) if row[2] == status)
+            if ids:
+                changes.append(StatusChange(conversation, status, ids))
+        return changes
 
     # --- read markers and unread counts ---
 

@@ -65,7 +65,8 @@ class EventLog:
 class TcpProxy:
     """Forwards 127.0.0.1 connections to ``target_port``; a test can make it drop the
     bytes of one direction (they are lost, as on a broken network) and cut every open
-    connection."""
+    connection. Every frame a client sends (dropped or not) is decoded into
+    :attr:`client_frames`, so a test sees what the client said."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -74,6 +75,7 @@ class TcpProxy:
         self.drop_downstream = False
         """Lose what the server sends to the client."""
         self.upstream_bytes = 0
+        self.client_frames: list[protocol.ClientFrame] = []
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -95,27 +97,38 @@ class TcpProxy:
             return
         self._writers |= {writer, up_writer}
         for task in (
-            asyncio.create_task(self._pipe(reader, up_writer, upstream=True)),
-            asyncio.create_task(self._pipe(up_reader, writer, upstream=False)),
+            asyncio.create_task(self._pipe(reader, up_writer, upstream=protocol.FrameReader())),
+            asyncio.create_task(self._pipe(up_reader, writer, upstream=None)),
         ):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     async def _pipe(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, upstream: bool
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        upstream: protocol.FrameReader | None,
     ) -> None:
+        """Copy ``reader`` to ``writer``; ``upstream`` (the client's side) reads frames."""
         try:
             while data := await reader.read(65536):
-                if upstream:
+                if upstream is not None:
                     self.upstream_bytes += len(data)
-                if self.drop_upstream if upstream else self.drop_downstream:
+                    upstream.feed(data)
+                    self.client_frames += map(protocol.decode_client_frame, upstream.frames())
+                if self.drop_upstream if upstream is not None else self.drop_downstream:
                     continue
                 writer.write(data)
                 await writer.drain()
-        except (ConnectionError, OSError):
+        except (ConnectionError, OSError, protocol.ProtocolError):
             pass
         finally:
             writer.close()
+
+    def sent_by_client(self, kind: type[E]) -> list[E]:
+        """The frames of type ``kind`` clients sent through the proxy, in order."""
+        return [f for f in self.client_frames if isinstance(f, kind)]
 
     def cut(self) -> None:
         """Abort every open connection (both sides see a reset); new ones are accepted."""

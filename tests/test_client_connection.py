@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 import trustme
 
-import messenger_gui.client as client_module
 from messenger_gui.client import (
     CertificateError,
     NotConnectedError,
@@ -20,7 +20,7 @@ from messenger_gui.client import (
     backoff_delay,
     register_client,
 )
-from messenger_gui.connection import MAX_SERVER_FRAME_BYTES
+from messenger_gui.connection import MAX_SERVER_FRAME_BYTES, ServerConnection
 from messenger_gui.events import (
     BacklogProgress,
     ConnectionState,
@@ -223,7 +223,11 @@ def scripted(
     def on_frame(connection: FakeConnection, frame: protocol.ClientFrame) -> None:
         match frame:
             case protocol.Hello():
-                connection.reply(protocol.Welcome(frame.id, 1, "fake/0", "open", protocol.Limits()))
+                connection.reply(
+                    protocol.Welcome(
+                        frame.id, protocol.PROTOCOL_VERSION, "fake/0", "open", protocol.Limits()
+                    )
+                )
             case protocol.Login():
                 connection.reply(protocol.LoggedIn(frame.id, frame.client_id, "Ana", 0))
                 if after_login:
@@ -327,25 +331,49 @@ async def test_keepalive_pings_keep_a_quiet_connection_open(
     assert alice.log.states == [CONNECTING, ONLINE]
 
 
-async def test_acks_for_a_large_chunk_are_split_at_the_protocol_limit(
+async def test_acks_are_split_at_the_protocol_limit() -> None:
+    """Real sockets (a socket pair), no server: what ``send_ack`` writes."""
+    near, far = socket.socketpair()
+    reader, writer = await asyncio.open_connection(sock=near)
+    far_reader, far_writer = await asyncio.open_connection(sock=far)
+    connection = ServerConnection(reader, writer, lambda _connection, _frames: None)
+    try:
+        ids = list(range(1, 2 * protocol.MAX_ACK_IDS + 100))
+        connection.send_ack(ids)
+        frames = protocol.FrameReader()
+        acks: list[protocol.Ack] = []
+        while sum(len(a.ids) for a in acks) < len(ids):
+            frames.feed(await asyncio.wait_for(far_reader.read(65536), 5))
+            for payload in frames.frames():
+                ack = protocol.decode_client_frame(payload)
+                assert isinstance(ack, protocol.Ack)
+                acks.append(ack)
+        assert [len(a.ids) for a in acks] == [protocol.MAX_ACK_IDS, protocol.MAX_ACK_IDS, 99]
+        assert [i for a in acks for i in a.ids] == ids
+    finally:
+        await connection.close()
+        far_writer.close()
+
+
+async def test_a_backlog_chunk_is_acknowledged_with_the_last_id_of_each_conversation(
     desktops: Desktops,
 ) -> None:
-    count = protocol.MAX_ACK_IDS + 500
+    bruno, carla = "B8NZ-2FHC", "R5TV-6JWE"
     backlog = b"".join(
         protocol.encode(
             protocol.Message(
                 message_id=n,
                 seq=n,
                 ts=1,
-                sender="B8NZ-2FHC",
-                sender_name="Bruno",
+                sender=bruno if n % 3 else carla,
+                sender_name="Someone",
                 text=f"m{n}",
                 to=ANA,
             )
         )
-        for n in range(1, count + 1)
+        for n in range(1, 1501)
     )
-    fake = scripted(backlog)
+    fake = scripted(backlog + protocol.encode(protocol.Synced()))
     port = await fake.start()
     try:
         user = desktops.open(identity_for(port), "ana")
@@ -360,28 +388,37 @@ async def test_acks_for_a_large_chunk_are_split_at_the_protocol_limit(
                 for i in f.ids
             ]
 
-        await eventually(lambda: len(acked()) >= count)
-        assert sorted(acked()) == list(range(1, count + 1))
+        await eventually(lambda: 1499 in acked() and 1500 in acked())
+        await eventually(lambda: user.store.message_count(bruno) == 1000)
+        assert user.store.message_count(carla) == 500
+        assert sum(len(e.messages) for e in user.log.of(MessagesReceived)) == 1500
+        # Cumulative: at most one id per conversation and chunk read.
         acks = [f for f in fake.connections[0].received if isinstance(f, protocol.Ack)]
-        assert all(len(a.ids) <= protocol.MAX_ACK_IDS for a in acks)
-        assert user.store.message_count("B8NZ-2FHC") == count
-        assert sum(len(e.messages) for e in user.log.of(MessagesReceived)) == count
+        assert all(len(a.ids) <= 2 for a in acks) and len(acked()) < 100
     finally:
         await fake.close()
 
 
-async def test_a_backlog_shorter_than_announced_ends_after_a_quiet_spell(
-    desktops: Desktops, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(client_module, "BACKLOG_QUIET_SECONDS", 0.2)
+async def test_synced_ends_a_backlog_shorter_than_announced_at_once(desktops: Desktops) -> None:
+    def message(n: int) -> protocol.Message:
+        return protocol.Message(n, n, 1, "B8NZ-2FHC", "Bruno", f"m{n}", to=ANA)
 
     def on_frame(connection: FakeConnection, frame: protocol.ClientFrame) -> None:
         if isinstance(frame, protocol.Hello):
-            connection.reply(protocol.Welcome(frame.id, 1, "fake/0", "open", protocol.Limits()))
+            connection.reply(
+                protocol.Welcome(
+                    frame.id, protocol.PROTOCOL_VERSION, "fake/0", "open", protocol.Limits()
+                )
+            )
         elif isinstance(frame, protocol.Login):
             connection.reply(protocol.LoggedIn(frame.id, frame.client_id, "Ana", 5))
-            for n in (1, 2):  # 5 announced, 2 come (3 were acknowledged meanwhile)
-                connection.reply(protocol.Message(n, n, 1, "B8NZ-2FHC", "Bruno", f"m{n}", to=ANA))
+            # 5 announced, 2 come (3 were acknowledged meanwhile), then a live one.
+            connection.raw(
+                protocol.encode(message(1))
+                + protocol.encode(message(2))
+                + protocol.encode(protocol.Synced())
+                + protocol.encode(message(3))
+            )
         elif isinstance(frame, protocol.ListGroups):
             connection.reply(protocol.Groups(frame.id, []))
 
@@ -389,9 +426,13 @@ async def test_a_backlog_shorter_than_announced_ends_after_a_quiet_spell(
     port = await fake.start()
     try:
         user = desktops.open(identity_for(port), "ana")
+        started = asyncio.get_running_loop().time()
         await user.log.wait(lambda: BacklogProgress(5, 5) in user.log.events, timeout=3)
-        assert user.log.of(BacklogProgress)[:2] == [BacklogProgress(0, 5), BacklogProgress(2, 5)]
-        assert all(e.backlog for e in user.log.of(MessagesReceived))
+        assert asyncio.get_running_loop().time() - started < 1  # no quiet spell awaited
+        assert user.log.of(BacklogProgress)[0] == BacklogProgress(0, 5)
+        await user.log.wait(lambda: user.store.message_count("B8NZ-2FHC") == 3)
+        received = [(m.text, e.backlog) for e in user.log.of(MessagesReceived) for m in e.messages]
+        assert received == [("m1", True), ("m2", True), ("m3", False)]
     finally:
         await fake.close()
 

@@ -23,7 +23,10 @@ from messenger_gui.storage import (
     ClientData,
     ClientStore,
     Contact,
+    GroupReceipts,
+    PeerMarker,
     SchemaTooNewError,
+    StatusChange,
     StoredMessage,
     load_client_data,
     profile_dir,
@@ -61,6 +64,12 @@ def incoming(
         to=None if group else BRUNO,
         group=group,
     )
+
+
+def status_of(store: ClientStore, local_id: int) -> str:
+    message = store.message(local_id)
+    assert message is not None
+    return message.status
 
 
 def mode(path: Path) -> int:
@@ -221,7 +230,7 @@ def test_outbox_survives_a_restart_and_keeps_its_keys(profile: Path) -> None:
         assert first.status == "queued" and len(first.key) == 32 and first.key != second.key
     with ClientStore(profile) as store:  # the app restarted
         assert store.outbox() == [first, second]
-        assert store.mark_sent(first.key, message_id=5, seq=1, ts=1_764_000_000_500)
+        assert store.mark_sent(first.key, message_id=5, seq=1, ts=1_764_000_000_500, me=BRUNO)
         assert store.outbox() == [second]
         assert second.is_group and second.conversation == FAMILY
 
@@ -285,7 +294,7 @@ def test_retrying_a_failed_message_sends_it_again_with_the_same_key(store: Clien
 def test_only_queued_outgoing_messages_can_be_marked_failed(store: ClientStore) -> None:
     store.save_message_to_history(incoming(1, 1, "from Ana"))
     sent = store.queue_outgoing(ANA, False, "already there")
-    store.mark_sent(sent.key, message_id=2, seq=2, ts=1_764_000_000_002)
+    store.mark_sent(sent.key, message_id=2, seq=2, ts=1_764_000_000_002, me=BRUNO)
     (received,) = [m for m in store.messages_page(ANA, None, 10) if m.direction == "in"]
     assert store.mark_failed(received.local_id, "not_a_member", "") is False
     assert store.mark_failed(sent.local_id, "not_a_member", "") is False
@@ -296,7 +305,7 @@ def test_only_queued_outgoing_messages_can_be_marked_failed(store: ClientStore) 
 def test_a_late_sent_reply_clears_the_failure(store: ClientStore) -> None:
     queued = store.queue_outgoing(ANA, False, "raced")
     store.mark_failed(queued.local_id, "internal_error", "")
-    assert store.mark_sent(queued.key, message_id=7, seq=1, ts=1_764_000_000_001)
+    assert store.mark_sent(queued.key, message_id=7, seq=1, ts=1_764_000_000_001, me=BRUNO)
     shown = store.message(queued.local_id)
     assert shown is not None and (shown.status, shown.failure) == ("sent", None)
     assert store.failed_outgoing() == []
@@ -308,7 +317,7 @@ def test_unsent_messages_can_be_deleted_but_sent_ones_stay(store: ClientStore) -
     store.mark_failed(failed.local_id, "unknown_client", "")
     queued = store.queue_outgoing(ANA, False, "queued bananas")
     sent = store.queue_outgoing(ANA, False, "sent bananas")
-    store.mark_sent(sent.key, message_id=2, seq=2, ts=1_764_000_000_002)
+    store.mark_sent(sent.key, message_id=2, seq=2, ts=1_764_000_000_002, me=BRUNO)
     (received,) = [m for m in store.messages_page(ANA, None, 10) if m.direction == "in"]
 
     assert store.delete_outgoing(failed.local_id) is True
@@ -349,7 +358,7 @@ def test_a_schema_1_history_is_migrated_with_its_data_and_outbox(profile: Path) 
     raw.close()
 
     with ClientStore(profile) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         page = store.messages_page(ANA, None, 10)
         assert [(m.text, m.failure) for m in page] == [
             ("olá", None),
@@ -362,50 +371,156 @@ def test_a_schema_1_history_is_migrated_with_its_data_and_outbox(profile: Path) 
         assert [h.text for h in store.search("olá")] == ["olá"]
 
 
+def test_a_schema_2_history_keeps_its_ticks_and_asks_for_every_receipt(profile: Path) -> None:
+    """Protocol 1's receipts (``early_deliveries``, ``peer_read_seq``) give way to markers;
+    the ticks already shown stay, and the first login asks for every marker again."""
+    profile.mkdir(parents=True)
+    raw = sqlite3.connect(profile / DATABASE_FILE)
+    for step in MIGRATIONS[:2]:
+        for statement in step:
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 2")
+    for n, status in enumerate(("read", "delivered", "sent"), start=1):
+        raw.execute(
+            "INSERT INTO messages (conversation, is_group, direction, text, ts, seq, "
+            "message_id, key, status) VALUES (?, 0, 'out', ?, 1, ?, ?, ?, ?)",
+            (ANA, f"m{n}", n, 100 + n, f"k{n}", status),
+        )
+    raw.execute("INSERT INTO read_markers (conversation, peer_read_seq) VALUES (?, 1)", (ANA,))
+    raw.execute("INSERT INTO early_deliveries (message_id, received_at) VALUES (999, 1)")
+    raw.commit()
+    raw.close()
+
+    with ClientStore(profile) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.receipts_version() == 0  # receipts_since 0: the server sends them all
+        assert [m.status for m in store.messages_page(ANA, None, 10)] == [
+            "read",
+            "delivered",
+            "sent",
+        ]
+        changes = store.apply_receipts([receipts(50, (ANA, 3, 2, None))], me=BRUNO)
+        assert [m.status for m in store.messages_page(ANA, None, 10)] == [
+            "read",
+            "read",
+            "delivered",
+        ]
+        assert [(c.status, len(c.local_ids)) for c in changes] == [("delivered", 1), ("read", 1)]
+    raw = sqlite3.connect(profile / DATABASE_FILE)
+    tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    raw.close()
+    assert "early_deliveries" not in tables and "peer_markers" in tables
+
+
 def test_sent_message_takes_its_place_by_seq(store: ClientStore) -> None:
     store.save_messages_to_history([incoming(1, 1, "one"), incoming(3, 3, "three")])
     queued = store.queue_outgoing(ANA, False, "mine")
     store.save_message_to_history(incoming(5, 5, "five"))  # arrives while still queued
     assert [m.text for m in store.messages_page(ANA, None, 10)] == ["one", "three", "five", "mine"]
-    store.mark_sent(queued.key, message_id=4, seq=4, ts=1_764_000_000_004)
+    store.mark_sent(queued.key, message_id=4, seq=4, ts=1_764_000_000_004, me=BRUNO)
     page = store.messages_page(ANA, None, 10)
     assert [m.text for m in page] == ["one", "three", "mine", "five"]
     assert page[2].status == "sent" and page[2].ts == 1_764_000_000_004
 
 
-def test_status_never_goes_backwards(store: ClientStore) -> None:
-    out = store.queue_outgoing(ANA, False, "hello")
+def receipts(version: int, *markers: tuple[str, int, int, str | None]) -> protocol.Receipts:
+    """A ``receipts`` event: ``(by, delivered, read, group)`` per marker."""
+    return protocol.Receipts(version, [protocol.Receipt(*m) for m in markers])
 
-    def status() -> str:
-        message = store.message(out.local_id)
-        assert message is not None
-        return message.status
 
-    assert store.mark_delivered(99) is False and status() == "queued"
-    assert store.mark_sent(out.key, message_id=7, seq=2, ts=1) and status() == "sent"
-    assert store.mark_delivered(7) and status() == "delivered"
-    assert store.mark_read_up_to(ANA, 2) == 1 and status() == "read"
-    assert store.mark_delivered(7) is False and status() == "read"
-    assert store.mark_sent(out.key, message_id=7, seq=2, ts=1) is False and status() == "read"
-    assert store.mark_read_up_to(ANA, 1) == 0 and status() == "read"
+def test_direct_ticks_follow_the_peers_markers_and_never_go_back(store: ClientStore) -> None:
+    outs = [store.queue_outgoing(ANA, False, f"m{n}") for n in range(3)]
+    for n, out in enumerate(outs):
+        assert store.mark_sent(out.key, message_id=10 + n, seq=2 * n + 2, ts=1, me=BRUNO)
+
+    def statuses() -> list[str]:
+        return [m.status for m in store.messages_page(ANA, None, 10)]
+
+    assert statuses() == ["sent", "sent", "sent"]
+    changes = store.apply_receipts([receipts(5, (ANA, 4, 0, None))], me=BRUNO)
+    ids = [o.local_id for o in outs]
+    assert changes == [StatusChange(ANA, "delivered", (ids[0], ids[1]))]
+    assert statuses() == ["delivered", "delivered", "sent"]
+    # Two events of one chunk, in one call: the read marker passes the first message.
+    changes = store.apply_receipts(
+        [receipts(7, (ANA, 4, 2, None)), receipts(9, (ANA, 6, 2, None))], me=BRUNO
+    )
+    assert changes == [
+        StatusChange(ANA, "delivered", (ids[2],)),
+        StatusChange(ANA, "read", (ids[0],)),
+    ]
+    assert statuses() == ["read", "delivered", "delivered"]
+    assert store.receipts_version() == 9
+    # An older position (a late or repeated event) changes nothing, not even the version.
+    assert store.apply_receipts([receipts(3, (ANA, 1, 1, None))], me=BRUNO) == []
+    assert statuses() == ["read", "delivered", "delivered"]
+    assert store.markers(ANA) == [PeerMarker(ANA, 6, 2)]
+    assert store.receipts_version() == 9
+    # A read marker alone also means delivered.
+    store.apply_receipts([receipts(10, (ANA, 6, 6, None))], me=BRUNO)
+    assert statuses() == ["read", "read", "read"]
+    assert store.mark_sent(outs[0].key, message_id=10, seq=2, ts=1, me=BRUNO) is False
+    assert statuses() == ["read", "read", "read"]
 
 
 def test_receipts_that_arrive_before_the_sent_reply_are_kept(store: ClientStore) -> None:
-    # After a reconnect the stored receipts come in the backlog, before the outbox is resent.
-    delivered_first = store.queue_outgoing(ANA, False, "one")
-    read_first = store.queue_outgoing(ANA, False, "two")
-    assert store.mark_delivered(21) is False
-    store.mark_read_up_to(ANA, 9)
-    store.mark_sent(delivered_first.key, message_id=21, seq=12, ts=1)
-    store.mark_sent(read_first.key, message_id=20, seq=9, ts=1)
-    assert [m.status for m in store.messages_page(ANA, None, 10)] == ["read", "delivered"]
+    # After a reconnect the receipts come right after login, before the outbox is resent.
+    read_first = store.queue_outgoing(ANA, False, "one")
+    delivered_first = store.queue_outgoing(ANA, False, "two")
+    not_yet = store.queue_outgoing(ANA, False, "three")
+    assert store.apply_receipts([receipts(4, (ANA, 12, 9, None))], me=BRUNO) == []
+    store.mark_sent(read_first.key, message_id=20, seq=9, ts=1, me=BRUNO)
+    store.mark_sent(delivered_first.key, message_id=21, seq=12, ts=1, me=BRUNO)
+    store.mark_sent(not_yet.key, message_id=22, seq=13, ts=1, me=BRUNO)
+    assert [m.status for m in store.messages_page(ANA, None, 10)] == ["read", "delivered", "sent"]
+
+
+def test_group_ticks_need_every_other_current_member(store: ClientStore) -> None:
+    members = [protocol.Member(c, c) for c in (BRUNO, ANA, CARLA, DIEGO)]
+    store.save_group(protocol.GroupInfo(FAMILY, "Família", members, BRUNO, created_at=1))
+    out = store.queue_outgoing(FAMILY, True, "Oi, família!")
+    store.mark_sent(out.key, message_id=40, seq=40, ts=1, me=BRUNO)
+
+    def status() -> str:
+        return status_of(store, out.local_id)
+
+    assert store.group_receipts(FAMILY, 40, me=BRUNO) == GroupReceipts(0, 0, 3)
+    store.apply_receipts([receipts(1, (ANA, 40, 40, FAMILY), (CARLA, 40, 0, FAMILY))], me=BRUNO)
+    assert status() == "sent"  # Diego has not received it
+    assert store.group_receipts(FAMILY, 40, me=BRUNO) == GroupReceipts(2, 1, 3)
+    assert store.group_receipts(FAMILY, 41, me=BRUNO) == GroupReceipts(0, 0, 3)
+    changes = store.apply_receipts([receipts(2, (DIEGO, 45, 0, FAMILY))], me=BRUNO)
+    assert changes == [StatusChange(FAMILY, "delivered", (out.local_id,))]
+    assert store.group_receipts(FAMILY, 40, me=BRUNO) == GroupReceipts(3, 1, 3)
+
+    # Carla and Diego leave without reading: everyone left has read it.
+    fewer = [m for m in members if m.client_id not in (CARLA, DIEGO)]
+    store.save_group(protocol.GroupInfo(FAMILY, "Família", fewer, BRUNO, created_at=1))
+    assert store.update_group_statuses([FAMILY], me=BRUNO) == [
+        StatusChange(FAMILY, "read", (out.local_id,))
+    ]
+    assert store.group_receipts(FAMILY, 40, me=BRUNO) == GroupReceipts(1, 1, 1)
+    # A new member (marker not known yet) does not take the ticks back.
+    store.save_group(protocol.GroupInfo(FAMILY, "Família", members, BRUNO, created_at=1))
+    assert store.update_group_statuses([FAMILY], me=BRUNO) == []
+    assert status() == "read"
+
+
+def test_a_group_of_one_or_unknown_has_no_ticks_beyond_sent(store: ClientStore) -> None:
+    alone = [protocol.Member(BRUNO, "Bruno")]
+    store.save_group(protocol.GroupInfo(FAMILY, "Só eu", alone, BRUNO, created_at=1))
+    out = store.queue_outgoing(FAMILY, True, "echo")
+    store.mark_sent(out.key, message_id=1, seq=1, ts=1, me=BRUNO)
+    assert store.update_group_statuses([FAMILY, "G-0000-0000"], me=BRUNO) == []
+    assert status_of(store, out.local_id) == "sent"
+    assert store.group_receipts(FAMILY, 1, me=BRUNO) == GroupReceipts(0, 0, 0)
 
 
 def test_own_message_pushed_back_is_not_shown_twice(store: ClientStore) -> None:
     mine = store.queue_outgoing(FAMILY, True, "from me")
     echo = incoming(30, 4, "from me", sender=BRUNO, sender_name="Bruno", group=FAMILY)
     store.save_message_to_history(echo)  # before the sent reply
-    store.mark_sent(mine.key, message_id=30, seq=4, ts=1)
+    store.mark_sent(mine.key, message_id=30, seq=4, ts=1, me=BRUNO)
     assert store.save_message_to_history(echo) is False  # and after it
     (only,) = store.messages_page(FAMILY, None, 10)
     assert (only.direction, only.key, only.status) == ("out", mine.key, "sent")
@@ -417,7 +532,7 @@ def test_own_message_pushed_back_is_not_shown_twice(store: ClientStore) -> None:
 def test_unread_counts_follow_the_read_marker(store: ClientStore) -> None:
     store.save_messages_to_history([incoming(1, 1), incoming(2, 2), incoming(4, 4)])
     out = store.queue_outgoing(ANA, False, "reply")
-    store.mark_sent(out.key, message_id=3, seq=3, ts=1)
+    store.mark_sent(out.key, message_id=3, seq=3, ts=1, me=BRUNO)
     store.save_message_to_history(incoming(5, 1, group=FAMILY))
     assert store.unread_count(ANA) == 3 and store.total_unread() == 4
 
@@ -518,7 +633,7 @@ def fill_conversation(store: ClientStore) -> None:
     store.save_messages_to_history([incoming(1000 + i, 3 * i + 1, f"in {i}") for i in range(250)])
     for i in range(0, 250, 10):
         out = store.queue_outgoing(ANA, False, f"out {i}")
-        store.mark_sent(out.key, message_id=5000 + i, seq=3 * i + 2, ts=1)
+        store.mark_sent(out.key, message_id=5000 + i, seq=3 * i + 2, ts=1, me=BRUNO)
     store.queue_outgoing(ANA, False, "queued 1")
     store.queue_outgoing(ANA, False, "queued 2")
 

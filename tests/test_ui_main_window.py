@@ -142,7 +142,7 @@ def test_sending_emits_the_open_conversation_and_shows_the_queued_message(
     last = model.message(model.rowCount() - 1)
     assert last is not None and last.status == "queued"
 
-    store.mark_sent(queued.key, 777, 2, BASE_TS + 120_000)
+    store.mark_sent(queued.key, 777, 2, BASE_TS + 120_000, me=ME)
     sent = store.message(queued.local_id)
     assert sent is not None
     window.message_sent(sent)

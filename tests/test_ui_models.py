@@ -8,18 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, QPoint, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QMenu, QStyle, QStyleOptionViewItem, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QMenu, QStyle, QStyleOptionViewItem, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
-from messenger_gui.storage import ClientStore, StoredMessage
+from messenger_gui.storage import ClientStore, GroupReceipts, StoredMessage
 from messenger_gui.ui.chat import (
     BubbleDelegate,
     BubbleLayout,
     ChatView,
     MessageListModel,
     MessageRole,
+    receipts_text,
     url_spans,
 )
 from messenger_gui.ui.composer import Composer
@@ -90,7 +91,7 @@ class History:
     def send(self, conversation: str, text: str, ts: int, *, is_group: bool = False) -> str:
         """Queue and get the server's ``sent`` at once; returns the key."""
         queued = self.store.queue_outgoing(conversation, is_group, text)
-        self.store.mark_sent(queued.key, next(self.ids), self.seq(conversation), ts)
+        self.store.mark_sent(queued.key, next(self.ids), self.seq(conversation), ts, me=ME)
         return queued.key
 
 
@@ -367,7 +368,7 @@ def test_queued_message_moves_to_its_place_once_sent(
     assert texts(model) == ["first", "queued A", "queued B"]
 
     # B reaches the server first (A's first attempt was lost): B gets the lower seq.
-    store.mark_sent(b.key, 900, history.seq(ANA), BASE_TS + 5000)
+    store.mark_sent(b.key, 900, history.seq(ANA), BASE_TS + 5000, me=ME)
     sent_b = store.message(b.local_id)
     assert sent_b is not None
     with qtbot.waitSignal(model.rowsMoved, timeout=1000):
@@ -390,8 +391,9 @@ def test_status_updates_change_the_ticks(store: ClientStore, history: History) -
     assert [m.status for m in rows(model)] == ["sent", "delivered"]
     assert changed == [1]
 
-    assert store.mark_read_up_to(ANA, 2) == 2  # PeerRead: "possibly all"
-    model.update_status([], "read")
+    receipts = protocol.Receipts(1, [protocol.Receipt(ANA, delivered=2, read=2)])
+    assert len(store.apply_receipts([receipts], me=ME)) == 1
+    model.update_status([], "read")  # "possibly all": read again from the store
     assert [m.status for m in rows(model)] == ["read", "read"]
 
 
@@ -750,3 +752,58 @@ def test_clicking_the_red_mark_retries(qtbot: QtBot, store: ClientStore) -> None
     assert retry.args == [refused.local_id]
     with qtbot.assertNotEmitted(view.retry_requested):
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+
+
+# --- group receipts ----------------------------------------------------------------------------
+
+
+def test_hovering_the_ticks_of_a_group_message_tells_how_far_it_got(
+    qtbot: QtBot, store: ClientStore, history: History
+) -> None:
+    members = [protocol.Member(client_id=c, display_name=c) for c in (ME, ANA, BRUNO, JOAO)]
+    store.save_group(protocol.GroupInfo(GROUP, "Hike", members, ME, BASE_TS))
+    history.receive(ANA, "who's in?", BASE_TS, group=GROUP)
+    history.send(GROUP, "me!", BASE_TS + 1000, is_group=True)
+    mine = store.messages_page(GROUP, None, 10)[-1]
+    assert mine.seq is not None
+    store.apply_receipts(
+        [
+            protocol.Receipts(
+                9,
+                [
+                    protocol.Receipt(ANA, delivered=mine.seq, read=mine.seq, group=GROUP),
+                    protocol.Receipt(BRUNO, delivered=mine.seq, read=0, group=GROUP),
+                ],
+            )
+        ],
+        me=ME,
+    )
+    model = MessageListModel(store, own_id=ME)
+    model.open(GROUP, True)
+    assert model.index(0, 0).data(MessageRole.RECEIPTS) is None  # not ours
+    assert model.index(1, 0).data(MessageRole.RECEIPTS) == GroupReceipts(2, 1, 3)
+    assert receipts_text(GroupReceipts(2, 1, 3)) == "Delivered to 2 of 3\nRead by 1 of 3"
+
+    view = ChatView(model)
+    qtbot.addWidget(view)
+    view.resize(640, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    index = model.index(1, 0)
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.rect = view.visualRect(index)
+    ticks = view.delegate.meta_rect(option, index)
+    assert ticks is not None
+
+    def hover(pos: QPoint) -> str:
+        QToolTip.hideText()
+        event = QHelpEvent(QEvent.Type.ToolTip, pos, view.viewport().mapToGlobal(pos))
+        QApplication.sendEvent(view.viewport(), event)
+        return QToolTip.text() if QToolTip.isVisible() else ""
+
+    tip = hover(ticks.center().toPoint())
+    assert tip.endswith("Delivered to 2 of 3\nRead by 1 of 3")
+    elsewhere = hover(QPoint(int(ticks.left()) - 60, int(ticks.center().y())))
+    assert "of 3" not in elsewhere  # the bubble's text: only the time
+    QToolTip.hideText()

@@ -10,7 +10,9 @@ opens by reading a hundred rows, and the view only ever lays out what was loaded
 :class:`BubbleDelegate` paints each row: an optional header (day separator, "N new messages"),
 then the bubble with the sender's name (incoming group messages), the wrapped text with links,
 the time and, for one's own messages, the delivery ticks, or a red "Not sent" mark when the
-server refused the message for good. Sizes are cached per message and width.
+server refused the message for good. Sizes are cached per message and width. Hovering the
+time and ticks of one's own group message shows how far it got, as Telegram Desktop does
+("Delivered to 2 of 3", "Read by 1 of 3"), from the members' markers in the store.
 Double-clicking a bubble opens a read-only text browser over it, so part of a message
 can be selected.
 
@@ -61,6 +63,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QGuiApplication,
+    QHelpEvent,
     QKeyEvent,
     QKeySequence,
     QMouseEvent,
@@ -83,11 +86,12 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QTextBrowser,
     QToolButton,
+    QToolTip,
     QWidget,
 )
 
 from messenger_gui.connection import RequestError
-from messenger_gui.storage import ClientStore, MessageStatus, StoredMessage
+from messenger_gui.storage import ClientStore, GroupReceipts, MessageStatus, StoredMessage
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.dialogs.errors import describe_error
 from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
@@ -115,6 +119,19 @@ def failure_reason(code: str) -> str:
 
 
 URL_PATTERN: Final = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]", re.I)
+
+
+def receipts_text(receipts: GroupReceipts) -> str:
+    """ "Delivered to k of n" and "Read by k of n" (translated), one per line."""
+    members = str(receipts.members)
+    delivered = QCoreApplication.translate("ChatView", "Delivered to %1 of %2")
+    read = QCoreApplication.translate("ChatView", "Read by %1 of %2")
+    return "\n".join(
+        (
+            delivered.replace("%1", str(receipts.delivered)).replace("%2", members),
+            read.replace("%1", str(receipts.read)).replace("%2", members),
+        )
+    )
 
 
 def _order_key(message: StoredMessage) -> tuple[int, int]:
@@ -148,6 +165,9 @@ class MessageRole(IntEnum):
     LOCAL_ID = Qt.ItemDataRole.UserRole + 6
     LAST_IN_RUN = Qt.ItemDataRole.UserRole + 7
     """True when this row ends a run (the bubble gets a tail, group senders an avatar)."""
+    RECEIPTS = Qt.ItemDataRole.UserRole + 8
+    """For one's own sent group message, a :class:`GroupReceipts` (read from the store
+    when asked, so always current); ``None`` otherwise."""
 
 
 class MessageListModel(QAbstractListModel):
@@ -159,18 +179,26 @@ class MessageListModel(QAbstractListModel):
 
     Args:
         store: the profile's history.
-        page_size: messages per page (tests use small pages).
         parent: Qt parent.
+        page_size: messages per page (tests use small pages).
+        own_id: this client's ID, which is not counted among a group's recipients
+            (:attr:`MessageRole.RECEIPTS`); ``None`` gives no group receipts.
     """
 
     older_loaded = Signal(int)
     """Rows were prepended by :meth:`fetch_older` (their number)."""
 
     def __init__(
-        self, store: ClientStore, parent: QObject | None = None, *, page_size: int = PAGE_SIZE
+        self,
+        store: ClientStore,
+        parent: QObject | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        own_id: str | None = None,
     ) -> None:
         super().__init__(parent)
         self._store = store
+        self._own_id = own_id
         self._page_size = page_size
         self._conversation: str | None = None
         self._is_group = False
@@ -605,6 +633,15 @@ class MessageListModel(QAbstractListModel):
             return following is None or self._starts_run(message, following)
         if role == MessageRole.HIGHLIGHTED:
             return message.local_id == self._highlight
+        if role == MessageRole.RECEIPTS:
+            if (
+                self._own_id is None
+                or not message.is_group
+                or message.direction != "out"
+                or message.seq is None
+            ):
+                return None
+            return self._store.group_receipts(message.conversation, message.seq, me=self._own_id)
         if role == Qt.ItemDataRole.ToolTipRole:
             if message.failure is not None:
                 return "\n".join(
@@ -857,6 +894,38 @@ class BubbleDelegate(QStyledItemDelegate):
         if built is None:
             return None
         return built.meta.adjusted(-4, -4, 4, 4).translated(QPointF(option.rect.topLeft()))
+
+    def meta_rect(self, option: QStyleOptionViewItem, index: _Index) -> QRectF | None:
+        """Where the time (and ticks) are, in view coordinates (``option.rect`` is the row),
+        a little enlarged for the mouse; ``None`` for an invalid index."""
+        built = self.layout(option, index)
+        if built is None:
+            return None
+        return built.meta.adjusted(-4, -4, 4, 4).translated(QPointF(option.rect.topLeft()))
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: _Index,
+    ) -> bool:
+        """The tooltip. Over the time and ticks of one's own group message it says how
+        many members have it and have read it; elsewhere, the message's date and time."""
+        if event.type() == QEvent.Type.ToolTip:
+            receipts = index.data(MessageRole.RECEIPTS)
+            area = self.meta_rect(option, index)
+            if (
+                isinstance(receipts, GroupReceipts)
+                and receipts.members
+                and area is not None
+                and area.contains(QPointF(event.pos()))
+            ):
+                message: StoredMessage = index.data(MessageRole.MESSAGE)
+                text = f"{full_time(message.ts)}\n{receipts_text(receipts)}"
+                QToolTip.showText(event.globalPos(), text, view, area.toAlignedRect())
+                return True
+        return super().helpEvent(event, view, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         key = self._key(option, index)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -109,6 +109,10 @@ class MainWindow(QMainWindow):
         self._read_sent: dict[str, int] = {}
         self._selecting = False
         self._composer_override: tuple[bool, str] | None = None
+        self._reload_soon = QTimer(self)
+        self._reload_soon.setSingleShot(True)
+        self._reload_soon.setInterval(0)
+        self._reload_soon.timeout.connect(self.reload_conversations)
 
         self.setWindowTitle(self.tr("Messenger"))
         self.setWindowIcon(app_icon())
@@ -357,7 +361,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.info_button)
         chat.addWidget(self.chat_header)
 
-        self.message_model = MessageListModel(self._store, self)
+        self.message_model = MessageListModel(self._store, self, own_id=self._own_id)
         self.chat_view = ChatView(self.message_model, self.chat_page)
         self.chat_view.setAccessibleName(self.tr("Messages"))
         self.chat_view.visible_range_changed.connect(self._report_read_position)
@@ -483,11 +487,12 @@ class MainWindow(QMainWindow):
     def message_status_changed(
         self, conversation: str, local_ids: Sequence[int], status: MessageStatus
     ) -> None:
-        """Delivery state changed (``MessageStatusChanged``, or ``PeerRead`` with empty
-        ``local_ids`` and ``"read"``): repaint ticks in the chat and the list."""
+        """Delivery state changed (``MessageStatusChanged``): repaint the ticks in the chat
+        now, and the list's once the current burst of changes is over (the receipts of
+        a login can touch hundreds of conversations at once)."""
         if self._current is not None and self._current[0] == conversation:
             self.message_model.update_status(local_ids, status)
-        self.reload_conversations()
+        self._reload_soon.start()
 
     def message_sent(self, message: StoredMessage) -> None:
         """A queued message was accepted by the server (``MessageSent``): it gets its tick

@@ -31,8 +31,8 @@ from messenger_gui.storage import ClientData, ClientStore, save_client_data
 from messenger_gui.ui import i18n
 from messenger_gui.ui.theme import Theme
 from messenger_server.config import load_settings
-from messenger_server.server import MessengerServer
 from messenger_server.repository import SQLiteRepository
+from messenger_server.server import MessengerServer
 
 log = logging.getLogger(__name__)
 

@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="312"/>
-        <location filename="../../messenger_gui/app.py" line="570"/>
+        <location filename="../../messenger_gui/app.py" line="311"/>
+        <location filename="../../messenger_gui/app.py" line="567"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="330"/>
+        <location filename="../../messenger_gui/app.py" line="329"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="378"/>
+        <location filename="../../messenger_gui/app.py" line="377"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="413"/>
+        <location filename="../../messenger_gui/app.py" line="412"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="423"/>
+        <location filename="../../messenger_gui/app.py" line="422"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="483"/>
+        <location filename="../../messenger_gui/app.py" line="482"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="511"/>
+        <location filename="../../messenger_gui/app.py" line="508"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="542"/>
+        <location filename="../../messenger_gui/app.py" line="539"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="544"/>
+        <location filename="../../messenger_gui/app.py" line="541"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="548"/>
+        <location filename="../../messenger_gui/app.py" line="545"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="549"/>
+        <location filename="../../messenger_gui/app.py" line="546"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,52 +126,52 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="553"/>
+        <location filename="../../messenger_gui/app.py" line="550"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="555"/>
+        <location filename="../../messenger_gui/app.py" line="552"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="557"/>
+        <location filename="../../messenger_gui/app.py" line="554"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="558"/>
+        <location filename="../../messenger_gui/app.py" line="555"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="560"/>
+        <location filename="../../messenger_gui/app.py" line="557"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="561"/>
+        <location filename="../../messenger_gui/app.py" line="558"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="566"/>
+        <location filename="../../messenger_gui/app.py" line="563"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="568"/>
+        <location filename="../../messenger_gui/app.py" line="565"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="596"/>
+        <location filename="../../messenger_gui/app.py" line="593"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="601"/>
+        <location filename="../../messenger_gui/app.py" line="598"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -179,32 +179,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="768"/>
+        <location filename="../../messenger_gui/app.py" line="765"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="775"/>
+        <location filename="../../messenger_gui/app.py" line="772"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="775"/>
+        <location filename="../../messenger_gui/app.py" line="772"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="795"/>
+        <location filename="../../messenger_gui/app.py" line="792"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="795"/>
+        <location filename="../../messenger_gui/app.py" line="792"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="798"/>
+        <location filename="../../messenger_gui/app.py" line="795"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -212,17 +212,17 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="847"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="884"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="998"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1067"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1000"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1069"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -230,53 +230,63 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="613"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="127"/>
+        <source>Delivered to %1 of %2</source>
+        <translation>Entregue a %1 de %2</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="128"/>
+        <source>Read by %1 of %2</source>
+        <translation>Lida por %1 de %2</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="650"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="616"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="653"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="624"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1380"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="661"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1449"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="630"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="667"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1171"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1240"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1402"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1471"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1406"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1475"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1410"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1479"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1423"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1492"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1426"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1495"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -555,137 +565,137 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="113"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="117"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="155"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="159"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="158"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="162"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="161"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="165"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="163"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="236"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="312"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="167"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="316"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="165"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="169"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="168"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="172"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="171"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="175"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="173"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="177"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="218"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="222"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="245"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="247"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="249"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="251"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="259"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="263"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="275"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="279"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="294"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="298"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="307"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="311"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="315"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="319"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="350"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="354"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="353"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="357"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="362"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="366"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="375"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="513"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="518"/>
         <source>Receiving messages: %1 of %2</source>
         <translation>Recebendo mensagens: %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="583"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="588"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="588"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="593"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="590"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="595"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="596"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="601"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="604"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="609"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
