@@ -125,7 +125,7 @@ class Party:
         text = payload.decode()
         if isinstance(frame, protocol.Welcome):
             if self.transcript.welcome_shown:
-                text = '{"type":"welcome","id":%d,...}' % frame.id
+                text = f'{{"type":"welcome","id":{frame.id},...}}'
             self.transcript.welcome_shown = True
         if record:
             self.transcript.line("Server", self.label, text)
@@ -326,7 +326,9 @@ async def run_flows() -> dict[str, list[str]]:
             await bruno.expect(protocol.Message)
             last = await bruno.expect(protocol.Message)
             await bruno.expect(protocol.Synced)
-            t.note("Bruno stores both messages, then acknowledges the last one: acks are cumulative")
+            t.note(
+                "Bruno stores both messages, then acknowledges the last one: acks are cumulative"
+            )
             bruno.send(protocol.Ack, ids=[last.message_id])
             t.note("Bruno opens the chat")
             bruno.send(protocol.MarkRead, up_to=last.seq, peer=NAMES["Ana"])
@@ -346,9 +348,7 @@ async def run_flows() -> dict[str, list[str]]:
 
         # 7.7 a group, and a group message
         with t.block("7.7a"):
-            ana.send(
-                protocol.CreateGroup, name="Família", members=[NAMES["Bruno"], NAMES["Carla"]]
-            )
+            ana.send(protocol.CreateGroup, name="Família", members=[NAMES["Bruno"], NAMES["Carla"]])
             update_bruno = await bruno.expect(protocol.GroupUpdate)
             update_ana = await ana.expect(protocol.GroupUpdate)
             await ana.expect(protocol.GroupReply)
@@ -384,6 +384,7 @@ async def run_flows() -> dict[str, list[str]]:
             ana.send(protocol.AddMember, group=GROUP, client_id=NAMES["Dora"])
             added = {p: await p.expect(protocol.GroupUpdate) for p in (bruno, carla, ana)}
             await ana.expect(protocol.GroupReply)
+            await bruno.expect(protocol.Receipts)
             for party in (ana, bruno, carla):
                 party.send(protocol.Ack, ids=[added[party].event_id])
         await settle(server, ana, bruno, carla)

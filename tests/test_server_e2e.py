@@ -230,6 +230,51 @@ async def test_group_receipts_tell_the_sender_where_each_member_stands(
     await bob.no_event(protocol.Receipts)
 
 
+async def test_a_new_members_starting_marker_reaches_a_sender_that_stored_a_later_version(
+    server: RunningServer,
+) -> None:
+    """A member added to a group starts with a marker at the end of the group's log, which
+    counts every earlier message as delivered to it: the senders hear of it, live, so that
+    their earlier messages stay "delivered to all" (found while porting the app)."""
+    alice, alice_identity = await server.user("Alice")
+    bruno, bruno_identity = await server.user("Bruno")
+    _dave, dave_identity = await server.user("Dave")
+    created = await alice.request(
+        protocol.CreateGroup, name="Trio", members=[bruno_identity.client_id]
+    )
+    assert isinstance(created, protocol.GroupReply)
+    group = created.group.group_id
+    sent = await alice.send("before Dave joined", group=group)
+    assert isinstance(sent, protocol.Sent)
+    [message] = await bruno.messages(1)  # acknowledged: Bruno's marker reaches Alice live
+
+    added = await alice.request(protocol.AddMember, group=group, client_id=dave_identity.client_id)
+    assert isinstance(added, protocol.GroupReply)
+    ok = await bruno.request(protocol.MarkRead, up_to=message.seq, group=group)
+    assert isinstance(ok, protocol.Ok)
+
+    # Every receipts event Alice gets live, until one carries Bruno's read marker.
+    heard: list[protocol.Receipt] = []
+    version = 0
+    while not any(r.by == bruno_identity.client_id and r.read >= sent.seq for r in heard):
+        event = await alice.next_event(protocol.Receipts)
+        heard += event.receipts
+        version = max(version, event.version)
+    await alice.close()
+
+    # Alice's app stored ``version``; it logs in again from there.
+    again = await server.connect()
+    await again.login(alice_identity, receipts_since=version)
+    while True:
+        event = await again.next_event((protocol.Receipts, protocol.Synced))
+        if isinstance(event, protocol.Synced):
+            break
+        heard += event.receipts
+
+    dave = [r for r in heard if r.by == dave_identity.client_id and r.group == group]
+    assert dave and dave[-1].delivered >= sent.seq, "Dave's starting marker never came"
+
+
 async def test_the_backlog_ends_with_synced(server: RunningServer) -> None:
     alice, _ = await server.user("Alice")
     bob_conn = await server.connect()

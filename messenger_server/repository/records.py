@@ -170,7 +170,8 @@ class InsertGroup:
 @dataclass(frozen=True, slots=True)
 class AddMember:
     """Make ``client_id`` a member of ``group_id``, with a marker at the current end of the
-    group's log (it receives only later messages). Result: None."""
+    group's log (it receives only later messages, and counts as having every earlier one).
+    Result: the new marker, as a :class:`MarkerMove` from nothing."""
 
     group_id: str
     client_id: str

@@ -686,7 +686,10 @@ class SQLiteRepository(Repository):
                 (op.group_id, op.client_id, start, start, version),
             )
             self._remember((op.group_id, op.client_id), (start, start, version))
-            return None
+            return MarkerMove(
+                Marker(op.group_id, op.client_id, 0, 0, 0),
+                Marker(op.group_id, op.client_id, start, start, version),
+            )
         if isinstance(op, RemoveMember):
             self._markers.pop((op.group_id, op.client_id), None)
             conn.execute(

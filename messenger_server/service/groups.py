@@ -207,6 +207,8 @@ class Groups:
             self.context.groups.forget(state.group_id)  # decided, not stored: reload it
             raise
         event_ids: dict[str, int] = results[-1]  # type: ignore[assignment]
+        for result in results:  # a new member's marker: the senders count it
+            self.receipts.moved(result)
         info = state.info()
         for recipient, event_id in event_ids.items():
             target = self.context.online.get(recipient)
