@@ -391,9 +391,13 @@ class ServerConnection:
         frames: list[protocol.ServerFrame] = []
         for item in events:
             if not isinstance(item, ReplyReceived):
-                if isinstance(item.event, protocol.Goodbye):
-                    log.info("server goodbye: %s: %s", item.event.code, item.event.message)
-                frames.append(item.event)
+                event = item.event
+                if isinstance(event, protocol.Goodbye):
+                    log.info("server goodbye: %s: %s", event.code, event.message)
+                elif isinstance(event, protocol.Error):  # about a frame it could not read
+                    log.warning("server error without id: %s: %s", event.code, event.message)
+                    continue
+                frames.append(event)
                 continue
             reply = item.reply
             frames.append(reply)
