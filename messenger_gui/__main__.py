@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from messenger_gui import config as app_config
 from messenger_gui import storage
 from messenger_server import __version__
-from messenger_server import config as server_config
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer, QTranslator
@@ -37,7 +37,7 @@ def parse_server(text: str) -> tuple[str, int]:
     """``HOST:PORT`` (or ``HOST``, or ``[v6]:PORT``) for ``--server``."""
     from messenger_gui.ui.dialogs.welcome import parse_server_address
 
-    address = parse_server_address(text, server_config.PORT)
+    address = parse_server_address(text, app_config.PORT)
     if address is None:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return address
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_server,
         help=(
             "the server to register with on the first run (default "
-            f"{server_config.HOST}:{server_config.PORT}); later, connect there instead "
+            f"{app_config.HOST}:{app_config.PORT}); later, connect there instead "
             "of the stored address"
         ),
     )

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from messenger_gui import config as app_config
 from messenger_gui import storage
 from messenger_gui.client import MessengerClient, RequestError, register_client
 from messenger_gui.events import (
@@ -61,7 +62,6 @@ from messenger_gui.ui.dialogs.search import SearchDialog
 from messenger_gui.ui.dialogs.welcome import WelcomeDialog
 from messenger_gui.ui.main_window import MainWindow
 from messenger_gui.ui.tray import Tray
-from messenger_server import config as server_config
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class AppController(QObject):
         """
         identity = storage.load_client_data(self.profile)
         if identity is None:
-            host, port = self._server_override or (server_config.HOST, server_config.PORT)
+            host, port = self._server_override or (app_config.HOST, app_config.PORT)
             self.welcome = WelcomeDialog(host, port, self._default_tls)
             self.welcome.register_requested.connect(self._register)
             self.welcome.accepted.connect(self._welcome_done)

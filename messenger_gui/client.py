@@ -22,6 +22,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from messenger_gui.client_ids import normalize_client_id
 from messenger_gui.connection import (
     CERTIFICATE_MISMATCH,
     CERTIFICATE_UNTRUSTED,
@@ -99,24 +100,6 @@ MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
 SEND_RETRY_DELAY: Final = 1.0
 """Seconds before sending again after ``rate_limited``."""
-
-_ID_TRANSLATION: Final = str.maketrans("OIL", "011")
-
-
-def normalize_client_id(text: str) -> str:
-    """A client ID as the server spells it, from what a user typed or pasted: spaces and
-    hyphens removed, upper case, ``O`` read as ``0`` and ``I``/``L`` as ``1`` (Crockford),
-    hyphen after the fourth character (``"k7qm 4xpa"`` → ``"K7QM-4XPA"``).
-
-    Raises:
-        ValueError: it is not a client ID even so.
-    """
-    raw = re.sub(r"[\s\-]", "", text).upper().translate(_ID_TRANSLATION)
-    candidate = f"{raw[:4]}-{raw[4:]}"
-    if not re.fullmatch(protocol.CLIENT_ID_PATTERN, candidate):
-        raise ValueError(f"{text!r} is not a client ID (like K7QM-4XPA)")
-    return candidate
-
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
     """Seconds to wait before the next attempt after ``failures`` failed ones in a row:

@@ -90,10 +90,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from messenger_gui.connection import RequestError
 from messenger_gui.storage import ClientStore, GroupReceipts, MessageStatus, StoredMessage
 from messenger_gui.ui.avatars import paint_avatar
-from messenger_gui.ui.dialogs.errors import describe_error
+from messenger_gui.ui.dialogs.errors import describe_code
 from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
@@ -115,7 +114,10 @@ _RUN_GAP_MS: Final = 5 * 60 * 1000
 
 def failure_reason(code: str) -> str:
     """One translated sentence saying why the server refused a message (``code``)."""
-    return describe_error(RequestError(code, ""))
+    described = describe_code(code)
+    if described is not None:
+        return described
+    return QCoreApplication.translate("Errors", "Something went wrong: %1").replace("%1", code)
 
 
 URL_PATTERN: Final = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]", re.I)

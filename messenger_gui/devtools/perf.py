@@ -1,4 +1,5 @@
-"""Measure the chat with a 100,000-message conversation (run ``python -m messenger_gui.perf``).
+"""Measure the chat with a 100,000-message conversation
+(``python -m messenger_gui.devtools.perf``).
 
 Builds a temporary profile through the real store API, opens the conversation in the real
 :class:`~messenger_gui.ui.main_window.MainWindow` (offscreen unless a platform is set) and
@@ -15,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from messenger_gui.demo import ANA, OWN_ID, OWN_NAME, long_conversation
+from messenger_gui.devtools.demo import ANA, OWN_ID, OWN_NAME, long_conversation
 from messenger_gui.storage import ClientStore
 
 
@@ -47,7 +48,9 @@ def fill(store: ClientStore, count: int, *, unread: int = 0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m messenger_gui.perf", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m messenger_gui.devtools.perf", description=__doc__
+    )
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=20, help="older pages to scroll back")
     parser.add_argument(
@@ -121,3 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         store.close()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
