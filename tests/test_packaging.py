@@ -223,6 +223,7 @@ def test_wheel_ships_resources_inside_messenger_gui(tmp_path: Path) -> None:
             assert member in names, member
     assert not any(name.startswith("resources/") for name in names)
     assert not any(name.startswith("messenger_gui/devtools/") for name in names)
+    assert "messenger_gui/storage/__init__.py" in names
 
 
 # --- the built bundles and installers -------------------------------------------------------
