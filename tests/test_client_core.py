@@ -72,13 +72,16 @@ async def test_message_goes_sent_then_delivered_then_read(
     assert received.conversation == alice.id and received.local_id > 0
     assert bruno.log.of(MessagesReceived)[0].backlog is False
 
-    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "delivered")
-    assert MessageStatusChanged(bruno.id, (queued.local_id,), "delivered") in alice.log.events
+    # Each event follows the commit of what it reports.
+    delivered = MessageStatusChanged(bruno.id, (queued.local_id,), "delivered")
+    await alice.log.wait(lambda: delivered in alice.log.events)
+    assert status_of(alice.store, queued.local_id) == "delivered"
 
     await bruno.client.confirm_read(alice.id, False, received.seq)
     assert bruno.store.unconfirmed_read_markers() == []
-    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "read")
-    assert MessageStatusChanged(bruno.id, (queued.local_id,), "read") in alice.log.events
+    read = MessageStatusChanged(bruno.id, (queued.local_id,), "read")
+    await alice.log.wait(lambda: read in alice.log.events)
+    assert status_of(alice.store, queued.local_id) == "read"
 
 
 async def test_message_to_an_offline_peer_arrives_when_its_client_starts(

@@ -27,6 +27,8 @@ from messenger_gui.storage.identity import (
     save_client_id,
 )
 from messenger_gui.storage.records import (
+    Chunk,
+    ChunkSaved,
     Contact,
     ConversationSummary,
     Direction,
@@ -61,6 +63,8 @@ __all__ = [
     "PROFILE_NAME_PATTERN",
     "RECEIPTS_VERSION",
     "SCHEMA_VERSION",
+    "Chunk",
+    "ChunkSaved",
     "ClientData",
     "ClientStore",
     "Contact",

@@ -42,9 +42,11 @@ class ConversationsMixin(StoreBase):
                 "display_name = excluded.display_name, alias = COALESCE(excluded.alias, alias)",
                 (client_id, display_name, alias, now_ms()),
             )
-        contact = self.contact(client_id)
-        assert contact is not None
-        return contact
+            row = conn.execute(
+                "SELECT client_id, display_name, alias, added_at FROM contacts WHERE client_id = ?",
+                (client_id,),
+            ).fetchone()
+        return Contact(*row)
 
     def save_client_contacts(self, contacts: Iterable[Contact]) -> None:
         """Insert or update every contact in one transaction (others are left alone).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from messenger_gui.storage.records import GroupReceipts, PeerMarker, StatusChange
 from messenger_gui.storage.schema import RECEIPTS_VERSION, StoreBase
@@ -35,23 +35,9 @@ class MarkersMixin(StoreBase):
         batch = list(events)
         if not batch:
             return []
-        rows = [(r.group or r.by, r.by, r.delivered, r.read) for e in batch for r in e.receipts]
-        touched = list(dict.fromkeys(row[0] for row in rows))
-        version = max(e.version for e in batch)
         with self._write() as conn:
-            conn.executemany(
-                "INSERT INTO peer_markers (conversation, member, delivered, read) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (conversation, member) DO UPDATE SET "
-                "delivered = max(delivered, excluded.delivered), read = max(read, excluded.read)",
-                rows,
-            )
-            changes = [c for conv in touched for c in _update_statuses(conn, conv, me)]
-            conn.execute(
-                "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
-                "SET value = max(value, excluded.value)",
-                (RECEIPTS_VERSION, version),
-            )
-        return changes
+            touched = _store_receipts(conn, batch)
+            return [c for conv in touched for c in _update_statuses(conn, conv, me)]
 
     def update_group_statuses(self, group_ids: Iterable[str], *, me: str) -> list[StatusChange]:
         """Move the ticks of our messages in these groups after their member lists changed
@@ -188,3 +174,22 @@ def _update_statuses(conn: sqlite3.Connection, conversation: str, me: str) -> li
         if ids:
             changes.append(StatusChange(conversation, status, ids))
     return changes
+
+
+def _store_receipts(conn: sqlite3.Connection, batch: Sequence[protocol.Receipts]) -> list[str]:
+    """Store the markers of ``batch`` and its highest ``version`` in the caller's
+    transaction; returns the conversations whose markers were given (for
+    ``_update_statuses``)."""
+    rows = [(r.group or r.by, r.by, r.delivered, r.read) for e in batch for r in e.receipts]
+    conn.executemany(
+        "INSERT INTO peer_markers (conversation, member, delivered, read) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (conversation, member) DO UPDATE SET "
+        "delivered = max(delivered, excluded.delivered), read = max(read, excluded.read)",
+        rows,
+    )
+    conn.execute(
+        "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+        "SET value = max(value, excluded.value)",
+        (RECEIPTS_VERSION, max(e.version for e in batch)),
+    )
+    return list(dict.fromkeys(row[0] for row in rows))

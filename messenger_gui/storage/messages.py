@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from messenger_gui.storage.markers import _update_statuses
 from messenger_gui.storage.records import OutgoingMessage, SendFailure, StoredMessage, now_ms
@@ -36,62 +37,17 @@ class MessagesMixin(StoreBase):
         stored (a redelivery: do not show it again, but acknowledge it again)."""
         return bool(self.save_messages_to_history([message]))
 
-    def save_messages_to_history(
-        self, messages: Iterable[protocol.Message]
-    ) -> list[protocol.Message]:
+    def save_messages_to_history(self, messages: Iterable[protocol.Message]) -> list[StoredMessage]:
         """Store a batch of incoming messages (a backlog page) in one transaction.
 
-        Returns the messages that were new, in the given order; acknowledge all of them
-        (new or not) once this returns.
+        Returns the messages that were new, as stored (with their ``local_id``), in the
+        given order; acknowledge all of them (new or not) once this returns.
         """
         batch = list(messages)
         if not batch:
             return []
-        ids = [m.message_id for m in batch]
         with self._write() as conn:
-            known = {
-                row[0]
-                for row in conn.execute(
-                    "SELECT message_id FROM messages WHERE message_id IN "
-                    "(SELECT value FROM json_each(?))",
-                    (json.dumps(ids),),
-                )
-            }
-            fresh: list[protocol.Message] = []
-            for message in batch:
-                if message.message_id not in known:
-                    known.add(message.message_id)
-                    fresh.append(message)
-            rows = []
-            for m in fresh:
-                conversation, is_group = _conversation_of(m)
-                rows.append(
-                    (
-                        conversation,
-                        int(is_group),
-                        m.sender,
-                        m.sender_name,
-                        m.text,
-                        _search_text(m.text),
-                        m.ts,
-                        m.seq,
-                        m.message_id,
-                    )
-                )
-            # Staged in a temporary table, then one INSERT for the whole batch: FTS5 flushes
-            # its pending index at every statement boundary, so executemany straight into
-            # ``messages`` would cost ~15 µs per row.
-            conn.executemany(
-                "INSERT INTO temp.incoming_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-            )
-            conn.execute(
-                "INSERT INTO messages (conversation, is_group, direction, sender, "
-                "sender_name, text, search_text, ts, seq, message_id, status) "
-                "SELECT conversation, is_group, 'in', sender, sender_name, text, search_text, "
-                "ts, seq, message_id, 'received' FROM temp.incoming_batch ORDER BY rowid"
-            )
-            conn.execute("DELETE FROM temp.incoming_batch")
-        return fresh
+            return _store_incoming(conn, batch)
 
     # --- outbox and outgoing status ---
 
@@ -123,12 +79,15 @@ class MessagesMixin(StoreBase):
         assert cursor.lastrowid is not None
         return OutgoingMessage(cursor.lastrowid, conversation, is_group, text, key, ts, "queued")
 
-    def outbox(self) -> list[OutgoingMessage]:
+    def outbox(self, *, after_local_id: int = 0, limit: int = -1) -> list[OutgoingMessage]:
         """Queued messages still to send, oldest first: send them in this order. Messages
-        the server refused for good (:meth:`mark_failed`) are left out until retried."""
+        the server refused for good (:meth:`mark_failed`) are left out until retried.
+        Page with ``after_local_id`` (the last one returned) and ``limit`` (-1: all)."""
         rows = self._conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE status = 'queued' "
-            "AND local_id NOT IN (SELECT local_id FROM send_failures) ORDER BY local_id"
+            "AND local_id > ? AND local_id NOT IN (SELECT local_id FROM send_failures) "
+            "ORDER BY local_id LIMIT ?",
+            (after_local_id, limit),
         ).fetchall()
         return [_outgoing(row) for row in rows]
 
@@ -202,26 +161,10 @@ class MessagesMixin(StoreBase):
         Returns False for an unknown key or one already marked (a duplicate ``sent``).
         """
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT local_id, conversation, message_id FROM messages "
-                "WHERE key = ? AND direction = 'out'",
-                (key,),
-            ).fetchone()
-            if row is None or row[2] is not None:
+            marked = _mark_sent(conn, key, message_id, seq, ts)
+            if marked is None:
                 return False
-            local_id, conversation, _ = row
-            # Our own message pushed back to us (another session) before this reply.
-            conn.execute(
-                "DELETE FROM messages WHERE message_id = ? AND direction = 'in'", (message_id,)
-            )
-            conn.execute(
-                "UPDATE messages SET message_id = ?, seq = ?, ts = ?, status = 'sent' "
-                "WHERE local_id = ?",
-                (message_id, seq, ts, local_id),
-            )
-            # Stored after all (a retry with the same key raced a refusal): not failed.
-            conn.execute("DELETE FROM send_failures WHERE local_id = ?", (local_id,))
-            _update_statuses(conn, conversation, me)
+            _update_statuses(conn, marked[1], me)
         return True
 
     def latest_seq(self, conversation: str) -> int | None:
@@ -344,3 +287,100 @@ class MessagesMixin(StoreBase):
         before = self.messages_page(conversation, local_id, n) if n > 0 else []
         after = self.messages_after(conversation, local_id, n) if n > 0 else []
         return [*before, target, *after]
+
+
+def _store_incoming(
+    conn: sqlite3.Connection, batch: Sequence[protocol.Message]
+) -> list[StoredMessage]:
+    """Insert the messages of ``batch`` not stored yet (by ``message_id``), in one statement,
+    in the caller's transaction; returns them as stored rows, in order."""
+    ids = [m.message_id for m in batch]
+    known = {
+        row[0]
+        for row in conn.execute(
+            "SELECT message_id FROM messages WHERE message_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+        )
+    }
+    fresh: list[protocol.Message] = []
+    for message in batch:
+        if message.message_id not in known:
+            known.add(message.message_id)
+            fresh.append(message)
+    if not fresh:
+        return []
+    rows = []
+    for m in fresh:
+        conversation, is_group = _conversation_of(m)
+        rows.append(
+            (
+                conversation,
+                int(is_group),
+                m.sender,
+                m.sender_name,
+                m.text,
+                _search_text(m.text),
+                m.ts,
+                m.seq,
+                m.message_id,
+            )
+        )
+    # Staged in a temporary table, then one INSERT for the whole batch: FTS5 flushes its
+    # pending index at every statement boundary, so executemany straight into ``messages``
+    # would cost ~15 µs per row.
+    conn.executemany("INSERT INTO temp.incoming_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    cursor = conn.execute(
+        "INSERT INTO messages (conversation, is_group, direction, sender, "
+        "sender_name, text, search_text, ts, seq, message_id, status) "
+        "SELECT conversation, is_group, 'in', sender, sender_name, text, search_text, "
+        "ts, seq, message_id, 'received' FROM temp.incoming_batch ORDER BY rowid"
+    )
+    conn.execute("DELETE FROM temp.incoming_batch")
+    # One statement under the write lock: AUTOINCREMENT numbered the rows consecutively,
+    # in the order given, ending at the last rowid. No reading back.
+    last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+    if cursor.rowcount != len(fresh):  # pragma: no cover - SQLite guarantees it
+        raise RuntimeError(f"{cursor.rowcount} rows inserted, {len(fresh)} expected")
+    first = last - len(fresh) + 1
+    return [
+        StoredMessage(
+            local_id=first + n,
+            conversation=row[0],
+            is_group=bool(row[1]),
+            direction="in",
+            sender=row[2],
+            sender_name=row[3],
+            text=row[4],
+            ts=row[6],
+            seq=row[7],
+            message_id=row[8],
+            key=None,
+            status="received",
+        )
+        for n, row in enumerate(rows)
+    ]
+
+
+def _mark_sent(
+    conn: sqlite3.Connection, key: str, message_id: int, seq: int, ts: int
+) -> tuple[int, str] | None:
+    """Record the ``sent`` reply for ``key`` in the caller's transaction (the ticks are
+    then moved by ``_update_statuses``); ``(local_id, conversation)``, or ``None`` for an
+    unknown key or one already marked."""
+    row = conn.execute(
+        "SELECT local_id, conversation, message_id FROM messages "
+        "WHERE key = ? AND direction = 'out'",
+        (key,),
+    ).fetchone()
+    if row is None or row[2] is not None:
+        return None
+    local_id, conversation, _ = row
+    # Our own message pushed back to us (another session) before this reply.
+    conn.execute("DELETE FROM messages WHERE message_id = ? AND direction = 'in'", (message_id,))
+    conn.execute(
+        "UPDATE messages SET message_id = ?, seq = ?, ts = ?, status = 'sent' WHERE local_id = ?",
+        (message_id, seq, ts, local_id),
+    )
+    # Stored after all (a retry with the same key raced a refusal): not failed.
+    conn.execute("DELETE FROM send_failures WHERE local_id = ?", (local_id,))
+    return local_id, conversation

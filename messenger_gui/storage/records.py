@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal
+
+from messenger_server import protocol
 
 Direction = Literal["in", "out"]
 MessageStatus = Literal["queued", "sent", "delivered", "read", "received"]
@@ -170,3 +173,30 @@ class StatusChange:
     conversation: str
     status: MessageStatus
     local_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """What one read from the server brought, for :meth:`ClientStore.save_chunk` to store
+    in one transaction: incoming messages, ``receipts`` events, group states (each with
+    whether we have left it) and the ``sent`` replies to our messages."""
+
+    messages: Sequence[protocol.Message] = ()
+    receipts: Sequence[protocol.Receipts] = ()
+    groups: Sequence[tuple[protocol.GroupInfo, bool]] = ()
+    sent: Sequence[protocol.Sent] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.messages or self.receipts or self.groups or self.sent)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSaved:
+    """What :meth:`ClientStore.save_chunk` changed, to report without reading it back."""
+
+    received: list[StoredMessage] = field(default_factory=list)
+    """The incoming messages that were new, as stored, in the order they came."""
+    sent: list[StoredMessage] = field(default_factory=list)
+    """Our messages now stored by the server, with the status the markers give them."""
+    changes: list[StatusChange] = field(default_factory=list)
+    """Ticks moved by the chunk's receipts and group changes."""

@@ -9,19 +9,27 @@ after the ack) or a message the user saw enter the outbox.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import copy
+import functools
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, ParamSpec, Self, TypeVar
 
 from messenger_gui.storage.identity import _make_private_dir
 from messenger_gui.storage.records import OutgoingMessage, StoredMessage
 from messenger_server import protocol
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 DATABASE_FILE: Final = "history.sqlite3"
 
@@ -221,7 +229,22 @@ def _conversation_of(message: protocol.Message) -> tuple[str, bool]:
 
 
 class StoreBase:
-    """One SQLite connection to a profile's history, migrated and with its search index."""
+    """A profile's history database, migrated and with its search index, and the threads
+    that keep slow work off the caller's thread.
+
+    Three connections (one for an in-memory store, where everything runs inline on the
+    caller's thread):
+
+    * the **writer**, used by every write method under a lock; :meth:`run` calls a write
+      method on the writer thread, so that the event loop (the GUI thread) never waits for
+      an fsync;
+    * the caller's **reading** connection (``PRAGMA query_only``), for short reads on the
+      thread that created the store: a page of messages, one row;
+    * the **reader** thread's, for reads that may take longer than a frame (the
+      conversation list over a large history, search, export): :meth:`read`.
+
+    WAL lets the two readers run while the writer writes; each sees the last commit.
+    """
 
     def __init__(self, directory: Path | None) -> None:
         self.path: Path | None = None
@@ -234,29 +257,61 @@ class StoreBase:
             os.close(fd)
             os.chmod(self.path, 0o600)  # SQLite gives -wal and -shm the same mode
             target = str(self.path)
-        self._conn = sqlite3.connect(target, isolation_level=None, timeout=5.0)
+        self._lock = threading.RLock()
+        """Serialises the writer connection between the writer thread and direct callers."""
+        self._writer = sqlite3.connect(
+            target, isolation_level=None, timeout=5.0, check_same_thread=False
+        )
+        self._conn = self._writer
+        self._writer_thread: ThreadPoolExecutor | None = None
+        self._reader_thread: ThreadPoolExecutor | None = None
+        self._reader_view: Self | None = None
+        """A copy of this store reading through the reader thread's own connection."""
         try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._writer.execute("PRAGMA journal_mode = WAL")
+            self._writer.execute("PRAGMA synchronous = FULL")
+            self._writer.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-            self._conn.execute(
+            self._writer.execute(
                 "CREATE TEMP TABLE incoming_batch (conversation, is_group, sender, "
                 "sender_name, text, search_text, ts, seq, message_id)"
             )
             self._fts = self._ensure_search_index()
+            if self.path is not None:
+                self._conn = self._reading_connection()
+                self._writer_thread = ThreadPoolExecutor(1, "messenger-store-writer")
+                self._reader_thread = ThreadPoolExecutor(1, "messenger-store-reader")
         except BaseException:
-            self._conn.close()
+            if self._conn is not self._writer:
+                self._conn.close()
+            self._writer.close()
             raise
         self._restrict_sidecar_files()
+
+    def _reading_connection(self, *, any_thread: bool = False) -> sqlite3.Connection:
+        assert self.path is not None
+        conn = sqlite3.connect(
+            str(self.path), isolation_level=None, timeout=5.0, check_same_thread=not any_thread
+        )
+        conn.execute("PRAGMA query_only = ON")
+        return conn
 
     # --- lifecycle ---
 
     def close(self) -> None:
-        """Close the database. The store cannot be used afterwards."""
-        with contextlib.suppress(sqlite3.Error):
-            self._conn.execute("PRAGMA optimize")
-        self._conn.close()
+        """Finish the writes under way, then close the database. The store cannot be used
+        afterwards."""
+        for thread in (self._writer_thread, self._reader_thread):
+            if thread is not None:
+                thread.shutdown(wait=True)
+        if self._reader_view is not None:
+            self._reader_view._conn.close()
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._writer.execute("PRAGMA optimize")
+            if self._conn is not self._writer:
+                self._conn.close()
+            self._writer.close()
 
     @property
     def schema_version(self) -> int:
@@ -267,16 +322,58 @@ class StoreBase:
         """False when this SQLite lacks FTS5 trigram: search then scans with LIKE."""
         return self._fts
 
+    # --- off the caller's thread ---
+
+    def run(
+        self, method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> asyncio.Future[T]:
+        """Call the write method ``method`` (a bound method of this store) with ``args`` on
+        the writer thread; returns a future of its result, resolved on the running loop.
+
+        Writes are done in the order they were asked for. The caller's loop goes on while
+        the write commits (an fsync); reads made after the future resolved see it. An
+        in-memory store runs ``method`` at once, on this thread.
+        """
+        loop = asyncio.get_running_loop()
+        call = functools.partial(method, *args, **kwargs)
+        if self._writer_thread is None:
+            return _done(loop, call)
+        return loop.run_in_executor(self._writer_thread, call)
+
+    def read(self, query: Callable[[Self], T], /) -> asyncio.Future[T]:
+        """``query(store)`` on the reader thread, with a read-only view of this store (call
+        its read methods only); returns a future of the result, resolved on the running
+        loop. For reads that may take longer than a frame. An in-memory store runs
+        ``query(self)`` at once, on this thread."""
+        loop = asyncio.get_running_loop()
+        if self._reader_thread is None:
+            return _done(loop, functools.partial(query, self))
+        return loop.run_in_executor(self._reader_thread, self._on_reader_thread, query)
+
+    def _on_reader_thread(self, query: Callable[[Self], T]) -> T:
+        if self._reader_view is None:
+            view = copy.copy(self)
+            view._conn = self._reading_connection(any_thread=True)
+            view._writer_thread = view._reader_thread = None
+            view._reader_view = None
+            self._reader_view = view
+        return query(self._reader_view)
+
+    # --- transactions ---
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed (durably) on exit, rolled back on error."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        """One write transaction on the writer connection, committed (durably) on exit,
+        rolled back on error. Read what the transaction needs through the connection it
+        yields, not through :attr:`_conn`."""
+        with self._lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -304,16 +401,16 @@ class StoreBase:
             log.info("client history migrated to schema version %d", version + 1)
 
     def _ensure_search_index(self) -> bool:
-        exists = self._conn.execute(
+        exists = self._writer.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'"
         ).fetchone()
         if exists:
             return True
         try:
-            self._conn.execute(
+            self._writer.execute(
                 "CREATE VIRTUAL TABLE temp.trigram_probe USING fts5(x, tokenize='trigram')"
             )
-            self._conn.execute("DROP TABLE temp.trigram_probe")
+            self._writer.execute("DROP TABLE temp.trigram_probe")
         except sqlite3.OperationalError:
             log.warning(
                 "SQLite %s has no FTS5 trigram tokenizer; history search will be slow",
@@ -334,3 +431,13 @@ class StoreBase:
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(self.path.with_name(self.path.name + suffix), 0o600)
+
+
+def _done(loop: asyncio.AbstractEventLoop, call: Callable[[], T]) -> asyncio.Future[T]:
+    """A future already resolved with ``call()``'s result or exception."""
+    future: asyncio.Future[T] = loop.create_future()
+    try:
+        future.set_result(call())
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
