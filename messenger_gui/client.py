@@ -932,8 +932,19 @@ class MessengerClient:
             raise ValueError("that is your own ID")
         found = await self.lookup(client_id)
         contact = await self.store.run(self.store.add_contact, found.client_id, found.display_name)
+        await self.store.run(self.store.unblock, contact.client_id)  # wanted after all
         self.events.emit(ConversationsChanged((contact.client_id,)))
         return contact
+
+    async def block(self, client_id: str) -> None:
+        """The user blocked ``client_id`` (a stranger's chat: "Block"). Local only (the
+        protocol has no blocking): their messages are still received, stored and
+        acknowledged, but their chat leaves the list and nothing notifies, until they
+        are added as a contact (:meth:`add_contact` unblocks). Emits
+        :class:`ConversationsChanged`."""
+        if await self.store.run(self.store.block, client_id):
+            log.info("%s blocked", client_id)
+        self.events.emit(ConversationsChanged((client_id,)))
 
     async def create_group(self, name: str, member_ids: Sequence[str]) -> StoredGroup:
         """Create a group with us as admin and ``member_ids``; it is stored on return.

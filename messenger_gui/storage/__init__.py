@@ -26,6 +26,7 @@ from messenger_gui.storage.identity import (
     save_client_data,
     save_client_id,
 )
+from messenger_gui.storage.reader import HistoryReader
 from messenger_gui.storage.records import (
     Chunk,
     ChunkSaved,
@@ -73,6 +74,7 @@ __all__ = [
     "ExportFormat",
     "GroupMember",
     "GroupReceipts",
+    "HistoryReader",
     "MessageStatus",
     "OutgoingMessage",
     "PeerMarker",

@@ -189,12 +189,13 @@ class ConversationsMixin(StoreBase):
         return int(row[0])
 
     def total_unread(self) -> int:
-        """Unread messages over every conversation (for the tray badge)."""
+        """Unread messages over every listed conversation (for the tray badge)."""
         row = self._conn.execute(
             f"""
             WITH RECURSIVE {_CONVERSATIONS_WITH_MESSAGES}
             SELECT COUNT(*) FROM with_messages c JOIN messages m
             ON m.conversation = c.conversation AND m.direction = 'in'
+            AND c.conversation NOT IN (SELECT client_id FROM blocked)
             AND m.seq > COALESCE((SELECT r.read_up_to_seq FROM read_markers r
                                   WHERE r.conversation = c.conversation), -1)
             """
@@ -211,6 +212,7 @@ class ConversationsMixin(StoreBase):
                 SELECT conversation FROM with_messages
                 UNION SELECT client_id FROM contacts
                 UNION SELECT group_id FROM groups
+                EXCEPT SELECT client_id FROM blocked
             ),
             lasts AS (
                 SELECT c.conversation,
@@ -230,12 +232,15 @@ class ConversationsMixin(StoreBase):
                 g.group_id IS NOT NULL OR COALESCE(m.is_group, 0),
                 COALESCE(g.name, ct.alias, ct.display_name, l.peer_name, l.conversation),
                 substr(m.text, 1, {_PREVIEW_CHARS}), m.ts, m.direction, m.status, l.unread,
-                COALESCE(m.ts, g.created_at, ct.added_at, 0) AS activity,
-                (SELECT f.code FROM send_failures f WHERE f.local_id = l.last_id)
+                max(COALESCE(m.ts, g.created_at, ct.added_at, 0), COALESCE(d.updated_at, 0))
+                    AS activity,
+                (SELECT f.code FROM send_failures f WHERE f.local_id = l.last_id),
+                substr(d.text, 1, {_PREVIEW_CHARS}), ct.client_id IS NOT NULL
             FROM lasts l
             LEFT JOIN messages m ON m.local_id = l.last_id
             LEFT JOIN groups g ON g.group_id = l.conversation
             LEFT JOIN contacts ct ON ct.client_id = l.conversation
+            LEFT JOIN drafts d ON d.conversation = l.conversation
             ORDER BY activity DESC, l.conversation
             """
         ).fetchall()
@@ -251,9 +256,61 @@ class ConversationsMixin(StoreBase):
                 unread=row[7],
                 activity_ts=row[8],
                 last_failure=row[9],
+                draft=row[10],
+                is_contact=bool(row[11]),
             )
             for row in rows
         ]
+
+    # --- drafts ---
+
+    def save_draft(self, conversation: str, text: str) -> bool:
+        """Keep ``text`` as the draft of ``conversation`` (blank text removes it): it is
+        shown again when the chat is opened, also after a restart. Returns False when
+        nothing changed."""
+        with self._write() as conn:
+            if not text.strip():
+                cursor = conn.execute("DELETE FROM drafts WHERE conversation = ?", (conversation,))
+            else:
+                cursor = conn.execute(
+                    "INSERT INTO drafts (conversation, text, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (conversation) DO UPDATE SET text = excluded.text, "
+                    "updated_at = excluded.updated_at WHERE text != excluded.text",
+                    (conversation, text, now_ms()),
+                )
+        return cursor.rowcount > 0
+
+    def draft(self, conversation: str) -> str:
+        """The draft of ``conversation`` ("" when there is none)."""
+        row = self._conn.execute(
+            "SELECT text FROM drafts WHERE conversation = ?", (conversation,)
+        ).fetchone()
+        return "" if row is None else str(row[0])
+
+    # --- blocking ---
+
+    def block(self, client_id: str) -> bool:
+        """Block ``client_id``: their chat leaves the list and their messages notify no
+        more (they are still stored, and shown again once unblocked). False when they
+        were blocked already."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO blocked (client_id, blocked_at) VALUES (?, ?)",
+                (client_id, now_ms()),
+            )
+        return cursor.rowcount > 0
+
+    def unblock(self, client_id: str) -> bool:
+        """Undo :meth:`block`; False when ``client_id`` was not blocked."""
+        with self._write() as conn:
+            cursor = conn.execute("DELETE FROM blocked WHERE client_id = ?", (client_id,))
+        return cursor.rowcount > 0
+
+    def is_blocked(self, client_id: str) -> bool:
+        return (
+            self._conn.execute("SELECT 1 FROM blocked WHERE client_id = ?", (client_id,)).fetchone()
+            is not None
+        )
 
     def conversation_title(self, conversation: str) -> str:
         """The group name, contact alias or name, the peer's last display name, or the ID."""

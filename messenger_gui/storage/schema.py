@@ -131,6 +131,19 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "WHERE direction = 'out' AND status IN ('sent', 'delivered')",
         "DROP TABLE early_deliveries",
     ),
+    # 4: a draft per conversation (what was typed and not sent), and the people the user
+    # blocked (their messages are stored, their chat is not listed, nothing notifies).
+    (
+        """CREATE TABLE drafts (
+            conversation TEXT PRIMARY KEY,
+            text TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE blocked (
+            client_id TEXT PRIMARY KEY,
+            blocked_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.
 Append only; never edit a released step. The search index is not a migration: it is
