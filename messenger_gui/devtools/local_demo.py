@@ -189,11 +189,12 @@ def run_demo(data: Path, host: str, port: int, lang: str | None) -> int:
             print(f"The server did not start on {host}:{port} (port in use?).", file=sys.stderr)
             return 1
         identities = asyncio.run(prepare_profiles(host, port, data))
-        for (folder, _), identity, geometry in zip(
-            PEOPLE, identities, WINDOW_GEOMETRY, strict=True
+        for (folder, _), identity, other, geometry in zip(
+            PEOPLE, identities, reversed(identities), WINDOW_GEOMETRY, strict=True
         ):
             command = [sys.executable, "-m", "messenger_gui", "--server", f"{host}:{port}"]
             command += ["--data-dir", str(data / f"demo-{folder}"), "--geometry", geometry]
+            command += ["--open-chat", other.client_id]  # ready to type, as the README says
             if lang is not None:
                 command += ["--lang", lang]
             apps.append(subprocess.Popen(command))
