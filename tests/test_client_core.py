@@ -32,7 +32,7 @@ from messenger_gui.events import (
 )
 from messenger_gui.storage import ClientStore
 from messenger_server import protocol
-from tests.client_support import Desktops, EventLog, TcpProxy, eventually
+from tests.client_support import Desktops, EventLog, TcpProxy, eventually, settle
 from tests.conftest import RunningServer
 
 
@@ -118,7 +118,7 @@ async def test_message_queued_while_the_server_is_down_is_sent_once_it_returns(
     await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["sent while the server was down"])
     assert alice.store.outbox() == []
-    await asyncio.sleep(0.2)  # nothing else comes
+    await settle(alice, bruno)  # nothing else comes
     assert bruno.texts(alice.id) == ["sent while the server was down"]
     assert len(alice.log.of(MessageSent)) == 1
 
@@ -160,7 +160,7 @@ async def test_resend_after_a_lost_sent_reply_creates_no_duplicate(
         await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
         assert alice.log.of(MessageSent)[0].message.local_id == queued.local_id
         await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "delivered")
-        await asyncio.sleep(0.2)
+        await settle(alice, bruno)  # a second copy would have been delivered by now
         assert bruno.texts(alice.id) == ["only once, please"]
         assert len([m for e in bruno.log.of(MessagesReceived) for m in e.messages]) == 1
         assert alice.store.message_count(bruno.id) == 1
@@ -230,7 +230,7 @@ async def test_a_backlog_of_2000_messages_arrives_in_order_with_progress(
     await eventually(lambda: bruno.client.state == ConnectionState.OFFLINE)
     bruno.client.start()
     await bruno.wait_online()
-    await asyncio.sleep(0.2)
+    await settle(bruno)  # the login's backlog, if any, is in
     assert bruno.store.message_count(alice_id) == 2000
     assert len([m for e in bruno.log.of(MessagesReceived) for m in e.messages]) == 2000
 
@@ -250,16 +250,16 @@ async def test_a_read_confirmation_reaches_an_offline_sender_later(
     await bruno.client.confirm_read(alice.id, False, seq)
 
     alice.client.start()
-    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "read")
     read = MessageStatusChanged(bruno.id, (queued.local_id,), "read")
-    assert read in alice.log.events
+    await alice.log.wait(lambda: read in alice.log.events)  # it follows the commit
+    assert status_of(alice.store, queued.local_id) == "read"
 
     # Receipts are not pending events: the next login has no backlog, changes nothing.
     await alice.client.stop()
     backlogs = len(alice.log.of(BacklogProgress))
     alice.client.start()
     await alice.wait_online()
-    await asyncio.sleep(0.2)
+    await settle(alice)  # the login's receipts and backlog, if any, are in
     assert len(alice.log.of(BacklogProgress)) == backlogs  # logged_in said pending=0
     assert alice.log.of(MessageStatusChanged)[-1] == read
 
