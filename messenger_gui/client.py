@@ -97,6 +97,8 @@ connection); any other error code marks it failed in the store
 (:meth:`~messenger_gui.storage.ClientStore.mark_failed`,
 :class:`~messenger_gui.events.MessageFailed`) until the user retries it."""
 
+SEARCH_INDEX_BATCH: Final = 5000
+"""Messages put in the search index per transaction after a backlog."""
 MAX_MERGED_CHUNKS: Final = 16
 """Chunks stored in one transaction when they queued up behind a slow disk."""
 _STORED_FRAMES: Final = (
@@ -295,6 +297,7 @@ class MessengerClient:
         self._chunks_done = 0
         self._chunk_stored = asyncio.Event()
         self._store_tasks: set[asyncio.Task[None]] = set()
+        self._indexer: asyncio.Task[None] | None = None
         """Writes that must finish even when the connection ends (a send refused)."""
         self._outbox_changed = asyncio.Event()
         self._send_window = asyncio.Event()
@@ -359,6 +362,9 @@ class MessengerClient:
         await self._drop_connection()
         if self._store_tasks:
             await asyncio.wait(list(self._store_tasks), timeout=10)
+        if self._indexer is not None and not self._indexer.done():
+            self._indexer.cancel()  # the batch under way finishes; the rest after next login
+            await asyncio.wait([self._indexer], timeout=10)
         self._set_state(ConnectionState.OFFLINE)
 
     def reconnect_now(self) -> None:
@@ -778,6 +784,15 @@ class MessengerClient:
             if ending:
                 return
 
+    async def _index_for_search(self) -> None:
+        """Put the messages a backlog brought into the search index, a batch at a time
+        on the writer thread (live messages are indexed as they are stored)."""
+        try:
+            while await self.store.run(self.store.index_pending, SEARCH_INDEX_BATCH):
+                pass
+        except Exception:
+            log.exception("indexing the history for search failed; it is retried after login")
+
     async def receive_messages(self, frames: Sequence[protocol.ServerFrame]) -> list[int]:
         """Store what a chunk of server frames brings and report it; returns the ids to
         acknowledge.
@@ -811,7 +826,12 @@ class MessengerClient:
             ],
             sent=[f for f in frames if isinstance(f, protocol.Sent)],
         )
-        saved = await self.store.run(self.store.save_chunk, chunk, me=me) if chunk else None
+        # A backlog's messages join the search index once it is over (_index_for_search):
+        # the catch-up stores them at twice the speed.
+        live = not self._syncing
+        saved = (
+            await self.store.run(self.store.save_chunk, chunk, me=me, index=live) if chunk else None
+        )
         for reply in chunk.sent:
             self._settled(reply.key)
 
@@ -848,6 +868,8 @@ class MessengerClient:
         if synced_at is not None:
             self._syncing = False
             log.info("backlog received (%d announced)", self._backlog_total)
+            if self._indexer is None or self._indexer.done():
+                self._indexer = asyncio.get_running_loop().create_task(self._index_for_search())
         for event in events:
             self.events.emit(event)
         return acks
@@ -904,6 +926,9 @@ class MessengerClient:
         while self._chunks_done < target and self._receiver is not None:
             self._chunk_stored.clear()
             await self._chunk_stored.wait()
+        writes = list(self._store_tasks)  # refusals of our sends being recorded
+        if writes:
+            await asyncio.wait(writes)
 
     async def lookup(self, client_id: str) -> Contact:
         """Whether ``client_id`` exists and its display name; stores nothing.

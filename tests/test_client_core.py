@@ -95,6 +95,7 @@ async def test_message_to_an_offline_peer_arrives_when_its_client_starts(
 
     bruno.client.start()
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["one", "two", "three"])
+    await settle(bruno)  # the events follow the commits
     received = [m for e in bruno.log.of(MessagesReceived) for m in e.messages]
     assert [m.text for m in received] == ["one", "two", "three"]
     assert all(e.backlog for e in bruno.log.of(MessagesReceived))
@@ -215,6 +216,7 @@ async def test_a_backlog_of_2000_messages_arrives_in_order_with_progress(
 
     bruno.client.start()
     await bruno.log.wait(lambda: bruno.store.message_count(alice_id) == 2000, timeout=30)
+    await settle(bruno)  # the events follow the commits
     assert bruno.texts(alice_id) == [f"m{n}" for n in range(2000)]
     received = [m for e in bruno.log.of(MessagesReceived) for m in e.messages]
     assert [m.text for m in received] == [f"m{n}" for n in range(2000)]
@@ -297,12 +299,14 @@ async def test_a_group_of_three_with_one_member_offline(
 
     await alice.client.send_message(group.group_id, True, "Oi família!")
     await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
-    await bruno.log.wait(lambda: bruno.texts(group.group_id) == ["Oi família!"])
+    await bruno.log.wait(lambda: bool(bruno.log.of(MessagesReceived)))  # after the commit
+    assert bruno.texts(group.group_id) == ["Oi família!"]
     [received] = bruno.log.of(MessagesReceived)[0].messages
     assert received.is_group and received.sender == alice.id
 
     carla.client.start()
-    await carla.log.wait(lambda: carla.texts(group.group_id) == ["Oi família!"])
+    await carla.log.wait(lambda: bool(carla.log.of(MessagesReceived)))  # after the commit
+    assert carla.texts(group.group_id) == ["Oi família!"]
     stored = carla.store.group(group.group_id)
     assert stored is not None and not stored.left and stored.name == "Família"
     assert any(group.group_id in e.conversations for e in carla.log.of(ConversationsChanged))
@@ -361,6 +365,7 @@ async def test_a_refused_message_is_marked_failed_and_does_not_jam_the_outbox(
     assert {m.local_id: m.failure for m in shown if m is not None} == failed
     await alice.client.send_message(bruno.id, False, "and the next")
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["this one goes", "and the next"])
+    await settle(alice)  # the refusals are recorded and reported
     assert len(alice.log.of(MessageFailed)) == 2
 
 
@@ -410,6 +415,7 @@ async def test_a_message_refused_after_removal_stays_failed_until_retried(
     assert alice.client.failed_messages() == {}
     await alice.client.send_message(group.group_id, True, "and once more")
     await carla.log.wait(lambda: "and once more" in carla.texts(group.group_id))
+    await settle(alice)
     assert carla.texts(group.group_id) == ["am I still here?", "and once more"]
     assert [e.message.local_id for e in alice.log.of(MessageSent)].count(refused.local_id) == 1
 

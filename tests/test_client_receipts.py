@@ -227,6 +227,7 @@ async def test_synced_ends_the_backlog_and_later_messages_are_live(
 
     await send_all(alice, bruno.id, False, "live")
     await bruno.log.wait(lambda: bruno.store.message_count(alice.id) == 4)
+    await bruno.client.ping()  # the events follow the commits
     assert bruno.log.of(MessagesReceived)[-1].backlog is False
     assert bruno.log.of(BacklogProgress)[-1] == BacklogProgress(3, 3)
 

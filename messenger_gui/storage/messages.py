@@ -18,6 +18,7 @@ from messenger_gui.storage.schema import (
     _QUEUED_LAST,
     StoreBase,
     _conversation_of,
+    _index_for_search,
     _message,
     _outgoing,
 )
@@ -47,7 +48,7 @@ class MessagesMixin(StoreBase):
         if not batch:
             return []
         with self._write() as conn:
-            return _store_incoming(conn, batch)
+            return _store_incoming(conn, batch, index=True if self._fts else None)
 
     # --- outbox and outgoing status ---
 
@@ -76,7 +77,9 @@ class MessagesMixin(StoreBase):
                 "ts, key, status) VALUES (?, ?, 'out', ?, ?, ?, ?, 'queued')",
                 (conversation, int(is_group), text, _search_text(text), ts, key),
             )
-        assert cursor.lastrowid is not None
+            assert cursor.lastrowid is not None
+            if self._fts:
+                _index_for_search(conn, cursor.lastrowid, cursor.lastrowid, now=True)
         return OutgoingMessage(cursor.lastrowid, conversation, is_group, text, key, ts, "queued")
 
     def outbox(self, *, after_local_id: int = 0, limit: int = -1) -> list[OutgoingMessage]:
@@ -290,10 +293,15 @@ class MessagesMixin(StoreBase):
 
 
 def _store_incoming(
-    conn: sqlite3.Connection, batch: Sequence[protocol.Message]
+    conn: sqlite3.Connection,
+    batch: Sequence[protocol.Message],
+    *,
+    index: bool | None,
 ) -> list[StoredMessage]:
     """Insert the messages of ``batch`` not stored yet (by ``message_id``), in one statement,
-    in the caller's transaction; returns them as stored rows, in order."""
+    in the caller's transaction; returns them as stored rows, in order. ``index``: put them
+    in the search index now (True), later (False: ``search_pending``), or not at all
+    (``None``: this SQLite has no search index)."""
     ids = [m.message_id for m in batch]
     known = {
         row[0]
@@ -342,6 +350,8 @@ def _store_incoming(
     if cursor.rowcount != len(fresh):  # pragma: no cover - SQLite guarantees it
         raise RuntimeError(f"{cursor.rowcount} rows inserted, {len(fresh)} expected")
     first = last - len(fresh) + 1
+    if index is not None:
+        _index_for_search(conn, first, last, now=index)
     return [
         StoredMessage(
             local_id=first + n,

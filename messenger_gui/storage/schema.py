@@ -143,6 +143,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             client_id TEXT PRIMARY KEY,
             blocked_at INTEGER NOT NULL
         ) WITHOUT ROWID""",
+        # Messages stored and not in the search index yet (a backlog is indexed after it
+        # has been stored, see ClientStore.index_pending); search scans these.
+        "CREATE TABLE search_pending (local_id INTEGER PRIMARY KEY)",
     ),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.
@@ -151,25 +154,34 @@ derived data, created (and filled) by :meth:`ClientStore._ensure_search_index`."
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
+_SEARCH_TRIGGERS: Final = (
+    # Rows are indexed by the code that stores them (at once, or later for a backlog:
+    # search_pending), not by an insert trigger. Only a row that is in the index may be
+    # deleted from it: a contentless FTS5 table must be given exactly what it holds.
+    "DROP TRIGGER IF EXISTS messages_fts_insert",
+    "DROP TRIGGER IF EXISTS messages_fts_delete",
+    "DROP TRIGGER IF EXISTS messages_fts_update",
+    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body)
+        SELECT 'delete', old.local_id, COALESCE(old.search_text, old.text)
+        WHERE old.local_id NOT IN (SELECT local_id FROM search_pending);
+        DELETE FROM search_pending WHERE local_id = old.local_id;
+    END""",
+    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, search_text ON messages
+    WHEN old.local_id NOT IN (SELECT local_id FROM search_pending) BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, body)
+        VALUES ('delete', old.local_id, COALESCE(old.search_text, old.text));
+        INSERT INTO messages_fts (rowid, body)
+        VALUES (new.local_id, COALESCE(new.search_text, new.text));
+    END""",
+)
 _SEARCH_INDEX: Final = (
     "CREATE VIRTUAL TABLE messages_fts USING fts5"
     "(body, content='', columnsize=0, tokenize='trigram')",
-    """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts (rowid, body)
-        VALUES (new.local_id, COALESCE(new.search_text, new.text));
-    END""",
-    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, body)
-        VALUES ('delete', old.local_id, COALESCE(old.search_text, old.text));
-    END""",
-    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, search_text ON messages BEGIN
-        INSERT INTO messages_fts (messages_fts, rowid, body)
-        VALUES ('delete', old.local_id, COALESCE(old.search_text, old.text));
-        INSERT INTO messages_fts (rowid, body)
-        VALUES (new.local_id, COALESCE(new.search_text, new.text));
-    END""",
+    *_SEARCH_TRIGGERS,
     "INSERT INTO messages_fts (rowid, body) "
-    "SELECT local_id, COALESCE(search_text, text) FROM messages",
+    "SELECT local_id, COALESCE(search_text, text) FROM messages "
+    "WHERE local_id NOT IN (SELECT local_id FROM search_pending)",
 )
 
 
@@ -418,6 +430,12 @@ class StoreBase:
             "SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'"
         ).fetchone()
         if exists:
+            if self._writer.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'messages_fts_insert'"
+            ).fetchone():  # an index made before search_pending: today's triggers
+                with self._write() as conn:
+                    for statement in _SEARCH_TRIGGERS:
+                        conn.execute(statement)
             return True
         try:
             self._writer.execute(
@@ -454,3 +472,20 @@ def _done(loop: asyncio.AbstractEventLoop, call: Callable[[], T]) -> asyncio.Fut
     except Exception as exc:
         future.set_exception(exc)
     return future
+
+
+def _index_for_search(conn: sqlite3.Connection, first: int, last: int, *, now: bool) -> None:
+    """Put the messages ``first..last`` (local ids) in the search index, or, unless
+    ``now``, among those to index later (a backlog: see ``ClientStore.index_pending``)."""
+    if now:
+        conn.execute(
+            "INSERT INTO messages_fts (rowid, body) SELECT local_id, "
+            "COALESCE(search_text, text) FROM messages WHERE local_id BETWEEN ? AND ?",
+            (first, last),
+        )
+    else:
+        conn.execute(
+            "INSERT OR IGNORE INTO search_pending (local_id) "
+            "SELECT local_id FROM messages WHERE local_id BETWEEN ? AND ?",
+            (first, last),
+        )

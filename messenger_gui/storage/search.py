@@ -13,6 +13,7 @@ import functools
 import logging
 import unicodedata
 from bisect import bisect_right
+from typing import Any
 
 from messenger_gui.storage.records import SearchHit
 from messenger_gui.storage.schema import _M_MESSAGE_COLUMNS, StoreBase, _message
@@ -90,27 +91,12 @@ class SearchMixin(StoreBase):
             return []
         indexed = [w for w in words if len(w) >= 3] if self._fts else []
         scanned = [w for w in words if w not in indexed]
-        params: list[object] = []
-        where: list[str] = []
+        rows = self._search_rows(indexed, scanned, conversation, limit)
         if indexed:
-            source = "messages_fts f JOIN messages m ON m.local_id = f.rowid"
-            where.append("messages_fts MATCH ?")
-            params.append(" AND ".join(_fts_phrase(w) for w in indexed))
-            order = "f.rowid DESC"
-        else:
-            source = "messages m"
-            order = "m.local_id DESC"
-        for word in scanned:
-            where.append("COALESCE(m.search_text, m.text) LIKE ? ESCAPE '\\'")
-            params.append(_like_pattern(word))
-        if conversation is not None:
-            where.append("m.conversation = ?")
-            params.append(conversation)
-        rows = self._conn.execute(
-            f"SELECT {_M_MESSAGE_COLUMNS} FROM {source} WHERE {' AND '.join(where)} "
-            f"ORDER BY {order} LIMIT ?",
-            (*params, limit),
-        ).fetchall()
+            # Messages of a backlog not in the index yet (index_pending): a scan of those.
+            rows += self._search_rows([], words, conversation, limit, pending=True)
+            rows.sort(key=lambda row: row[0], reverse=True)
+            del rows[limit:]
         needle = max(words, key=len)
         hits = []
         for row in rows:
@@ -132,3 +118,61 @@ class SearchMixin(StoreBase):
                 )
             )
         return hits
+
+    def _search_rows(
+        self,
+        indexed: list[str],
+        scanned: list[str],
+        conversation: str | None,
+        limit: int,
+        *,
+        pending: bool = False,
+    ) -> list[Any]:
+        """Rows of messages matching every word: ``indexed`` ones through the trigram
+        index, ``scanned`` ones with ``LIKE``; with ``pending``, among the messages not in
+        the index yet only."""
+        params: list[object] = []
+        where: list[str] = []
+        if indexed:
+            source = "messages_fts f JOIN messages m ON m.local_id = f.rowid"
+            where.append("messages_fts MATCH ?")
+            params.append(" AND ".join(_fts_phrase(w) for w in indexed))
+            order = "f.rowid DESC"
+        else:
+            source = "messages m"
+            order = "m.local_id DESC"
+        if pending:
+            where.append("m.local_id IN (SELECT local_id FROM search_pending)")
+        for word in scanned:
+            where.append("COALESCE(m.search_text, m.text) LIKE ? ESCAPE '\\'")
+            params.append(_like_pattern(word))
+        if conversation is not None:
+            where.append("m.conversation = ?")
+            params.append(conversation)
+        return self._conn.execute(
+            f"SELECT {_M_MESSAGE_COLUMNS} FROM {source} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+
+    def index_pending(self, limit: int = 5000) -> int:
+        """Put up to ``limit`` messages stored without being indexed (a backlog, see
+        :meth:`~messenger_gui.storage.ClientStore.save_chunk`) in the search index, oldest
+        first, in one transaction; returns how many are still waiting (0: all done)."""
+        if not self._fts:
+            return 0
+        with self._write() as conn:
+            last = conn.execute(
+                "SELECT local_id FROM search_pending ORDER BY local_id LIMIT 1 OFFSET ?",
+                (max(0, limit - 1),),
+            ).fetchone()
+            bound = "" if last is None else "WHERE local_id <= ?"
+            params: tuple[int, ...] = () if last is None else (int(last[0]),)
+            conn.execute(
+                "INSERT INTO messages_fts (rowid, body) SELECT local_id, "
+                "COALESCE(search_text, text) FROM messages WHERE local_id IN "
+                f"(SELECT local_id FROM search_pending {bound})",
+                params,
+            )
+            conn.execute(f"DELETE FROM search_pending {bound}", params)
+            return int(conn.execute("SELECT COUNT(*) FROM search_pending").fetchone()[0])

@@ -37,15 +37,17 @@ class ClientStore(ConversationsMixin, MessagesMixin, MarkersMixin, SearchMixin, 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def save_chunk(self, chunk: Chunk, *, me: str) -> ChunkSaved:
+    def save_chunk(self, chunk: Chunk, *, me: str, index: bool = True) -> ChunkSaved:
         """Store everything one read from the server brought in **one** transaction:
         incoming messages (new ones only), receipts (markers and their version), group
         states, and the ``sent`` replies to our messages; then move the ticks of every
         conversation they touch, once. Acknowledge the chunk when this returns. ``me`` is
-        this client's ID.
+        this client's ID. Without ``index`` (a backlog), the new messages join the search
+        index later, through :meth:`index_pending` (search finds them meanwhile, by a scan).
         """
         with self._write() as conn:
-            received = _store_incoming(conn, chunk.messages) if chunk.messages else []
+            mode = (index if self._fts else None) if chunk.messages else None
+            received = _store_incoming(conn, chunk.messages, index=mode) if chunk.messages else []
             touched = _store_receipts(conn, chunk.receipts) if chunk.receipts else []
             for group, left in chunk.groups:
                 self._save_group(conn, group, left)
