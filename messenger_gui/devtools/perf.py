@@ -11,8 +11,8 @@ two people who are offline, and times the real client catching up, each run in a
 its own (so its memory is its own):
 
 * Marina, headless (the client core, no Qt): login → every message stored and acknowledged;
-* Bruno, with the real app's window open (his chat with the sender open as the first
-  message arrives): the same, plus the longest stall of the event loop and the memory;
+* Bruno, with the real app's window open on his chat with the sender (a contact whose chat
+  is empty yet): the same, plus the longest stall of the event loop and the memory;
 * Ana, the sender, headless and then with her window open (her chat with Marina open): login
   → the ticks of every one of her messages delivered (the receipts catch-up).
 
@@ -127,102 +127,152 @@ def fill(store: ClientStore, count: int, *, unread: int = 0) -> None:
 
 
 def chat(args: argparse.Namespace) -> int:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    """Build the history in a child process (so that its memory is not counted), then
+    open it here in the real window, on a qasync loop as in the app."""
+    with tempfile.TemporaryDirectory() as tmp:
+        profile = Path(tmp) / "profile"
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "messenger_gui.devtools.perf", "chat-fill"]
+        command += [str(profile), str(args.messages), str(args.unread)]
+        subprocess.run(command, check=True)
+        fill_s = time.perf_counter() - started
+        return _chat_in_window(args, profile, fill_s)
 
+
+def chat_fill(args: argparse.Namespace) -> int:
+    with ClientStore(Path(args.profile)) as store:
+        fill(store, args.messages, unread=args.unread)
+    return 0
+
+
+def _chat_in_window(args: argparse.Namespace, profile: Path, fill_s: float) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import qasync
     from PySide6.QtCore import QElapsedTimer, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from messenger_gui.ui.chat import MAX_ROWS
     from messenger_gui.ui.main_window import MainWindow
     from messenger_gui.ui.theme import Theme
 
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        store = ClientStore(Path(tmp) / "profile")
-        fill(store, args.messages, unread=args.unread)
-        fill_s = time.perf_counter() - started
-        rss_before = peak_rss_mib()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    Theme(app, Qt.ColorScheme.Light)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    store = ClientStore(profile)
+    rss_before = rss_mib()
+    window = MainWindow(store, OWN_ID, OWN_NAME)
+    window.resize(1100, 720)
+    window.show()
+    view = window.chat_view
+    model = window.message_model
+    stalls: list[float] = []
+    clock = QElapsedTimer()
+    tick = QTimer()
+    tick.setInterval(5)
+    last_turn = [0]
 
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-        assert isinstance(app, QApplication)
-        Theme(app, Qt.ColorScheme.Light)
-        window = MainWindow(store, OWN_ID, OWN_NAME)
-        window.resize(1100, 720)
-        window.show()
-        app.processEvents()
-        view = window.chat_view
-        model = window.message_model
+    def turn() -> None:
+        now = clock.nsecsElapsed()
+        stalls.append((now - last_turn[0]) / 1e6)
+        last_turn[0] = now
 
-        def timed(action: Callable[[], object]) -> float:
-            """Milliseconds for ``action``, the events it posts and a repaint."""
-            begun = time.perf_counter()
-            action()
-            app.processEvents()
-            view.viewport().repaint()
-            return (time.perf_counter() - begun) * 1000
+    tick.timeout.connect(turn)
 
-        open_ms = timed(lambda: window.open_conversation(ANA[0], False))
+    async def settle() -> None:
+        await asyncio.sleep(0.05)
+
+    async def timed(action: Callable[[], object]) -> float:
+        """Milliseconds for ``action`` and the repaint it causes."""
+        begun = time.perf_counter()
+        action()
+        view.viewport().repaint()
+        took = (time.perf_counter() - begun) * 1000
+        await settle()
+        return took
+
+    async def scenario() -> dict[str, Any]:
+        await settle()
+        baseline = min([await timed(lambda: None) for _ in range(10)])
+        open_ms = await timed(lambda: window.open_conversation(ANA[0], False))
         rows_at_open = model.rowCount()
         last = model.message(model.rowCount() - 1)
         shown_last = last is not None and last.text.startswith(f"{args.messages}:")
-        baseline_ms = min(timed(lambda: None) for _ in range(10))
+        repaint_ms = min([await timed(lambda: None) for _ in range(10)])
 
-        # Scroll back page by page as a wheel would (a page of pixels at a time), with the
-        # event loop running between steps; record the longest gap between its turns.
-        stalls: list[float] = []
-        clock = QElapsedTimer()
-        clock.start()
-        tick = QTimer()
-        tick.setInterval(5)
-        last_turn = [clock.nsecsElapsed()]
+        # Scroll back as a wheel does, half a screen every 30 ms, with the event loop
+        # running in between; record the longest gap between two of its turns.
+        prepended = 0
 
-        def turn() -> None:
-            now = clock.nsecsElapsed()
-            stalls.append((now - last_turn[0]) / 1e6)
-            last_turn[0] = now
+        def counted(added: int) -> None:
+            nonlocal prepended
+            prepended += 1
 
-        tick.timeout.connect(turn)
+        model.older_loaded.connect(counted)
+        sync_reads = model.pages_read
         bar = view.verticalScrollBar()
-        steps = 0
-        scroll_started = time.perf_counter()
-        tick.start()
+        clock.start()
         last_turn[0] = clock.nsecsElapsed()
-        page_height = max(1, view.viewport().height())
-        while model.rowCount() < rows_at_open + args.pages * 100 and steps < args.pages * 40:
-            bar.setValue(max(0, bar.value() - page_height // 2))
-            deadline = time.perf_counter() + 0.03  # a frame or two between wheel steps
-            while time.perf_counter() < deadline:
-                app.processEvents()
+        tick.start()
+        scroll_started = time.perf_counter()
+        steps = 0
+        while prepended < args.pages and steps < 400:
+            bar.setValue(max(0, bar.value() - max(1, view.viewport().height()) // 2))
             steps += 1
-            if not model.can_fetch_older() and bar.value() == 0:
-                break
+            await asyncio.sleep(0.03)
         tick.stop()
         scroll_s = time.perf_counter() - scroll_started
+        sync_reads = model.pages_read - sync_reads
+        page_ms = await timed(lambda: bar.setValue(0))
         loaded = model.rowCount()
-        pages_loaded = max(0, loaded - rows_at_open) / 100
-        page_ms = timed(lambda: view.verticalScrollBar().setValue(0))
-
         target = store.messages_slice(ANA[0], 10, 1)[0]
-        jump_ms = timed(lambda: window.show_message(target.local_id))
-        rss = peak_rss_mib()
+        jump_ms = await timed(lambda: window.show_message(target.local_id))
+        return {
+            "baseline": baseline,
+            "open": open_ms,
+            "rows_at_open": rows_at_open,
+            "shown_last": shown_last,
+            "repaint": repaint_ms,
+            "steps": steps,
+            "scroll_s": scroll_s,
+            "prepended": prepended,
+            "sync_reads": sync_reads,
+            "max_stall": max(stalls, default=0.0),
+            "over_50": sum(stall > 50 for stall in stalls),
+            "page": page_ms,
+            "loaded": loaded,
+            "jump": jump_ms,
+        }
 
-        print(f"messages in the conversation:        {args.messages:,}")
-        print(f"building the store (not the app):    {fill_s:.1f} s")
-        print(f"baseline: repaint a loaded page:     {baseline_ms:.0f} ms")
-        print(
-            f"open + show the last page:           {open_ms:.0f} ms "
-            f"(rows loaded: {rows_at_open}, last shown: {shown_last})"
-        )
-        print(
-            f"scroll back by half screens:         {steps} steps in {scroll_s:.1f} s, "
-            f"{pages_loaded:.0f} pages loaded; longest stall of the event loop "
-            f"{max(stalls, default=0):.0f} ms, stalls > 50 ms: {sum(s > 50 for s in stalls)}"
-        )
-        print(f"scroll to the top of what is loaded: {page_ms:.0f} ms (rows loaded: {loaded:,})")
-        print(f"jump to message #11 (search hit):     {jump_ms:.0f} ms")
-        print(f"peak RSS of the process:             {rss:.0f} MiB (before the window: "
-              f"{rss_before:.0f} MiB)")
-        window.close()
-        store.close()
+    with loop:
+        r = loop.run_until_complete(scenario())
+    rss = rss_mib()
+    print(f"messages in the conversation:        {args.messages:,}")
+    print(f"building the store (not measured):   {fill_s:.1f} s")
+    print(f"baseline: repaint the window:        {r['baseline']:.0f} ms (no chat open)")
+    print(
+        f"open + paint the last page:          {r['open']:.0f} ms "
+        f"(rows loaded: {r['rows_at_open']}, last shown: {r['shown_last']}; "
+        f"repainting it again: {r['repaint']:.0f} ms)"
+    )
+    print(
+        f"scroll back, half a screen per 30 ms: {r['steps']} steps in {r['scroll_s']:.1f} s, "
+        f"{r['prepended']} older pages prepended, {r['sync_reads']} of them read on the GUI "
+        f"thread (the rest read ahead); longest stall of the event loop "
+        f"{r['max_stall']:.0f} ms (a turn every 5 ms asked), stalls > 50 ms: {r['over_50']}"
+    )
+    print(
+        f"scroll to the top of what is loaded:  {r['page']:.0f} ms "
+        f"(rows loaded: {r['loaded']:,}, at most {MAX_ROWS})"
+    )
+    print(f"jump to message #11 (search hit):     {r['jump']:.0f} ms")
+    print(
+        f"RSS of the process:                  {rss:.0f} MiB (before the window: "
+        f"{rss_before:.0f} MiB; peak {peak_rss_mib():.0f} MiB)"
+    )
+    window.close()
+    store.close()
     return 0
 
 
@@ -309,6 +359,9 @@ async def prepare(data: Path, port: int, count: int) -> dict[str, ClientData]:
         identity = await register_client("127.0.0.1", port, name)
         save_client_data(data / name.lower(), identity)
         people[name.lower()] = identity
+    for name in ("marina", "bruno"):  # they know Ana: her chat is there, empty, to open
+        with ClientStore(data / name) as theirs:
+            theirs.add_contact(people["ana"].client_id, "Ana")
     store = ClientStore(data / "ana")
     # The fill is not what is measured: no fsync per queued message (the store's own
     # connection is used for this one pragma; the app never does this).
@@ -426,11 +479,8 @@ class Progress:
         self.kind = kind
         self.count = count
         self.done = 0
-        self.ticked: set[int] = set()
-        """Ana's messages that got their second tick (delivered, or read at once)."""
         self.synced = False
         self.finished = asyncio.Event()
-        self.first_message = asyncio.Event()
         self.state: ConnectionState = ConnectionState.OFFLINE
 
     def __call__(self, event: Event) -> None:
@@ -438,19 +488,16 @@ class Progress:
             self.state = event.state
         elif isinstance(event, MessagesReceived):
             self.done += len(event.messages)
-            self.first_message.set()
         elif isinstance(event, MessageStatusChanged) and self.kind == "receipts":
-            self.ticked.update(event.local_ids)  # delivered, or read straight away
-            self.done = len(self.ticked)
+            # Delivered, or read straight away: a login's markers move each message once.
+            self.done += len(event.local_ids)
         elif isinstance(event, BacklogProgress) and event.received >= event.total:
             self.synced = True
         if self.done >= self.count and (self.synced or self.kind == "receipts"):
             self.finished.set()
 
 
-async def measured(
-    client: MessengerClient, progress: Progress, started: float
-) -> dict[str, Any]:
+async def measured(client: MessengerClient, progress: Progress, started: float) -> dict[str, Any]:
     await asyncio.wait_for(progress.finished.wait(), RUN_TIMEOUT)
     if progress.kind == "messages":
         await client.ping()  # the last ack has reached the server
@@ -526,19 +573,17 @@ def _run_with_window(args: argparse.Namespace, profile: Path) -> dict[str, Any]:
         tick.start()
         sampler.start()
         started = time.perf_counter()
-        controller = AppController(profile)
-        controller.start()  # opens the window and starts connecting
+        # The window opens on the chat with the peer (the receiver's with Ana, empty yet,
+        # or Ana's with Marina), as ``messenger --open-chat`` does, and starts connecting.
+        controller = AppController(profile, open_chat=args.peer)
+        controller.start()
+        stalls.clear()  # from here on the window is open: the catch-up is measured
+        last_turn[0] = clock.nsecsElapsed()
         window = controller.window
         client = controller.client
         assert window is not None and client is not None
         progress = Progress(args.kind, args.count)
         client.events.connect(progress)
-        if args.kind == "receipts":
-            window.open_conversation(args.peer, False)
-
-        async def open_when_it_arrives() -> None:
-            await progress.first_message.wait()
-            window.open_conversation(args.peer, False)
 
         async def watch_progress() -> None:
             while not progress.finished.is_set():
@@ -548,12 +593,10 @@ def _run_with_window(args: argparse.Namespace, profile: Path) -> dict[str, Any]:
                 await asyncio.sleep(0.25)
 
         tasks = [asyncio.ensure_future(watch_progress())]
-        if args.kind == "messages":
-            tasks.append(asyncio.ensure_future(open_when_it_arrives()))
         try:
             result = await measured(client, progress, started)
+            busy = list(stalls)  # before stopping the sampler (joining it waits)
             memory = sampler.stop()
-            busy = list(stalls)
             # The baseline: the same loop with the same window, idle, for a second.
             stalls.clear()
             await asyncio.sleep(1.0)
@@ -599,6 +642,10 @@ def main(argv: list[str] | None = None) -> int:
     catchup_parser.add_argument(
         "--runs", metavar="NAMES", help="only these, e.g. marina,ana (marina,bruno,ana,ana-window)"
     )
+    fill_parser = commands.add_parser("chat-fill", help=argparse.SUPPRESS)
+    fill_parser.add_argument("profile")
+    fill_parser.add_argument("messages", type=int)
+    fill_parser.add_argument("unread", type=int)
     run_parser = commands.add_parser("catchup-run", help=argparse.SUPPRESS)
     run_parser.add_argument("--profile", required=True)
     run_parser.add_argument("--kind", choices=["messages", "receipts"], required=True)
@@ -611,6 +658,8 @@ def main(argv: list[str] | None = None) -> int:
         return catchup(args)
     if args.command == "catchup-run":
         return catchup_run(args)
+    if args.command == "chat-fill":
+        return chat_fill(args)
     if args.command is None:
         args = chat_parser.parse_args([])
     return chat(args)

@@ -163,17 +163,19 @@ def _update_statuses(conn: sqlite3.Connection, conversation: str, me: str) -> li
         "AND (seq <= :read OR status = 'sent')"
     )
     new_status = "CASE WHEN seq <= :read THEN 'read' ELSE 'delivered' END"
-    rows = conn.execute(
-        f"SELECT local_id, seq, {new_status} FROM messages {where}", params
-    ).fetchall()
-    if rows:
+    # One id per row, in seq order (the index's): a login's receipts may name 100,000.
+    ids: dict[str, list[int]] = {"delivered": [], "read": []}
+    for local_id, status in conn.execute(
+        f"SELECT local_id, {new_status} FROM messages {where} ORDER BY seq", params
+    ):
+        ids[status].append(local_id)
+    if ids["delivered"] or ids["read"]:
         conn.execute(f"UPDATE messages SET status = {new_status} {where}", params)
-    changes = []
-    for status in ("delivered", "read"):
-        ids = tuple(row[0] for row in sorted(rows, key=lambda r: r[1]) if row[2] == status)
-        if ids:
-            changes.append(StatusChange(conversation, status, ids))
-    return changes
+    return [
+        StatusChange(conversation, status, tuple(found))  # type: ignore[arg-type]
+        for status, found in ids.items()
+        if found
+    ]
 
 
 def _store_receipts(conn: sqlite3.Connection, batch: Sequence[protocol.Receipts]) -> list[str]:

@@ -253,6 +253,17 @@ class MessagesMixin(StoreBase):
         ).fetchall()
         return [_message(row) for row in rows]
 
+    def first_unread(self, conversation: str) -> StoredMessage | None:
+        """The oldest incoming message after the read marker (where "N new messages"
+        goes), or ``None`` when everything is read."""
+        row = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation = ? "
+            "AND direction = 'in' AND seq > COALESCE((SELECT read_up_to_seq FROM read_markers "
+            "WHERE conversation = ?), -1) ORDER BY seq LIMIT 1",
+            (conversation, conversation),
+        ).fetchone()
+        return None if row is None else _message(row)
+
     def messages_slice(self, conversation: str, offset: int, limit: int) -> list[StoredMessage]:
         """Messages at display rows ``offset`` to ``offset + limit - 1`` (for a lazy model
         that addresses rows by number; see :meth:`message_position`)."""

@@ -16,6 +16,7 @@ import functools
 import logging
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -304,8 +305,12 @@ class StoreBase:
             self._fts = self._ensure_search_index()
             if self.path is not None:
                 self._conn = self._reading_connection()
-                self._writer_thread = ThreadPoolExecutor(1, "messenger-store-writer")
-                self._reader_thread = ThreadPoolExecutor(1, "messenger-store-reader")
+                self._writer_thread = ThreadPoolExecutor(
+                    1, "messenger-store-writer", initializer=_yield_to_the_gui
+                )
+                self._reader_thread = ThreadPoolExecutor(
+                    1, "messenger-store-reader", initializer=_yield_to_the_gui
+                )
         except BaseException:
             if self._conn is not self._writer:
                 self._conn.close()
@@ -489,3 +494,16 @@ def _index_for_search(conn: sqlite3.Connection, first: int, last: int, *, now: b
             "SELECT local_id FROM messages WHERE local_id BETWEEN ? AND ?",
             (first, last),
         )
+
+
+BACKGROUND_NICENESS: Final = 5
+"""How much lower than the rest of the app the store's threads run (Linux): when the CPU is
+short, the GUI thread paints first and the disk work waits a little."""
+
+
+def _yield_to_the_gui() -> None:
+    """Lower the calling thread's scheduling priority, where the OS can do that per thread
+    (Linux: ``setpriority`` with a thread ID); elsewhere nothing changes."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)

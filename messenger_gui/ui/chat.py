@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 from PySide6.QtCore import (
@@ -173,9 +173,21 @@ class MessageRole(IntEnum):
     LOCAL_ID = Qt.ItemDataRole.UserRole + 6
     LAST_IN_RUN = Qt.ItemDataRole.UserRole + 7
     """True when this row ends a run (the bubble gets a tail, group senders an avatar)."""
+    SHAPE = Qt.ItemDataRole.UserRole + 9
+    """A :class:`RowShape`: the neighbour-dependent parts of the row, in one call (the
+    delegate asks for them for every row at every layout)."""
     RECEIPTS = Qt.ItemDataRole.UserRole + 8
     """For one's own sent group message, a :class:`GroupReceipts` (read from the store
     when asked, so always current); ``None`` otherwise."""
+
+
+class RowShape(NamedTuple):
+    """What a row's look depends on besides its message (see :attr:`MessageRole.SHAPE`)."""
+
+    day_break: bool
+    unread_marker: int
+    first_in_run: bool
+    last_in_run: bool
 
 
 class MessageListModel(QAbstractListModel):
@@ -283,38 +295,20 @@ class MessageListModel(QAbstractListModel):
     # --- opening ---
 
     def open(self, conversation: str, is_group: bool) -> None:
-        """Show ``conversation``: its newest page, extended back to the first unread message
-        (up to a few thousand messages) so the "N new messages" marker can be placed."""
+        """Show ``conversation``: its newest page or, with unread messages (up to
+        ``_UNREAD_SEARCH_LIMIT``), the page where the first of them is, so the "N new
+        messages" marker can be placed; a page either way, however far back that is."""
         self.beginResetModel()
         self._reset_state(conversation, is_group)
         self._total = self._reader.message_count(conversation)
         self._load_newest()
         unread = self._reader.unread_count(conversation)
         if 0 < unread <= _UNREAD_SEARCH_LIMIT:
-            read_up_to = self._reader.read_marker(conversation)
-            floor = -1 if read_up_to is None else read_up_to
-            while True:
-                first_unread = next(
-                    (
-                        m
-                        for m in self._rows
-                        if m.direction == "in" and m.seq is not None and m.seq > floor
-                    ),
-                    None,
-                )
-                unread_loaded = sum(
-                    1
-                    for m in self._rows
-                    if m.direction == "in" and m.seq is not None and m.seq > floor
-                )
-                if unread_loaded >= unread or self._at_start:
-                    break
-                if len(self._rows) >= _UNREAD_SEARCH_LIMIT:
-                    first_unread = None
-                    break
-                self._prepend(self._read_older())
-            if first_unread is not None:
-                self._marker_local_id = first_unread.local_id
+            first = self._reader.first_unread(conversation)
+            if first is not None and first.local_id not in self._key_of:
+                self._load_around(first.local_id, above=min(10, self._page_size // 2))
+            if first is not None and first.local_id in self._key_of:
+                self._marker_local_id = first.local_id
                 self._marker_count = unread
         self.endResetModel()
         log.debug("opened %s: %d of %d messages loaded", conversation, len(self._rows), self._total)
@@ -543,20 +537,31 @@ class MessageListModel(QAbstractListModel):
         target = self._reader.message(local_id)
         if target is None or target.conversation != self._conversation:
             return None
-        around = self._reader.messages_around(local_id, self._page_size // 2)
         self.beginResetModel()
         marker = (self._marker_local_id, self._marker_count)
-        self._set_rows(around)
-        self._prefetch = None
-        self._pages_read += 1
-        first = around[0]
-        previous = self._reader.messages_page(self._conversation, first.local_id, 1)
-        self._before = previous[0] if previous else None
-        self._at_start = not previous
-        self._at_end = not self._reader.messages_after(self._conversation, around[-1].local_id, 1)
+        self._load_around(local_id, above=self._page_size // 2)
         self._marker_local_id, self._marker_count = marker
         self.endResetModel()
         return self.row_of(local_id)
+
+    def _load_around(self, local_id: int, *, above: int) -> None:
+        """The window becomes ``above`` messages before ``local_id``, it, and the rest of a
+        page after it (inside a model reset)."""
+        assert self._conversation is not None
+        target = self._reader.message(local_id)
+        assert target is not None
+        before = self._reader.messages_page(self._conversation, local_id, above + 1)
+        after = self._reader.messages_after(
+            self._conversation, local_id, self._page_size - min(above, len(before)) + 1
+        )
+        self._pages_read += 1
+        self._at_start = len(before) <= above
+        self._before = None if self._at_start else before[0]
+        self._at_end = len(after) <= self._page_size - min(above, len(before))
+        if not self._at_end:
+            after = after[:-1]
+        self._set_rows([*(before if self._at_start else before[1:]), target, *after])
+        self._prefetch = None
 
     # --- live updates ---
 
@@ -813,6 +818,15 @@ class MessageListModel(QAbstractListModel):
             return message.text
         if role == MessageRole.LOCAL_ID:
             return message.local_id
+        if role == MessageRole.SHAPE:
+            previous = self._previous(row)
+            following = self._rows[row + 1] if row + 1 < len(self._rows) else None
+            return RowShape(
+                previous is None or local_date(previous.ts) != local_date(message.ts),
+                self._marker_count if message.local_id == self._marker_local_id else 0,
+                self._starts_run(previous, message),
+                following is None or self._starts_run(message, following),
+            )
         if role == MessageRole.DAY_BREAK:
             previous = self._previous(row)
             return previous is None or local_date(previous.ts) != local_date(message.ts)
@@ -923,12 +937,16 @@ class BubbleDelegate(QStyledItemDelegate):
         self.fallback_width = 640
         """Row width when the delegate is used without a view (tests)."""
         self._layouts: OrderedDict[tuple[Any, ...], BubbleLayout] = OrderedDict()
-        self._sizes: dict[tuple[Any, ...], QSize] = {}
+        self._sizes: OrderedDict[tuple[Any, ...], QSize] = OrderedDict()
+        """Row sizes by layout key, kept longer than the layouts (they are small), but not
+        for ever: a catch-up lays out 100,000 rows one after the other."""
+        self._font_cache: dict[str, tuple[QFont, QFont, QFont]] = {}
 
     def clear_caches(self) -> None:
         """Forget cached layouts and sizes (after a font or theme change)."""
         self._layouts.clear()
         self._sizes.clear()
+        self._font_cache.clear()
 
     # --- geometry ---
 
@@ -939,8 +957,16 @@ class BubbleDelegate(QStyledItemDelegate):
         width = option.rect.width()
         return width if width > 0 else self.fallback_width
 
+    def _fonts(self, base: QFont) -> tuple[QFont, QFont, QFont]:
+        """The text, small (time) and name fonts for ``base`` (made once per font)."""
+        key = base.key()
+        fonts = self._font_cache.get(key)
+        if fonts is None:
+            fonts = self._font_cache[key] = self._make_fonts(base)
+        return fonts
+
     @staticmethod
-    def _fonts(base: QFont) -> tuple[QFont, QFont, QFont]:
+    def _make_fonts(base: QFont) -> tuple[QFont, QFont, QFont]:
         text = QFont(base)
         text.setPointSizeF(base.pointSizeF() * 1.02)
         small = QFont(base)
@@ -965,9 +991,7 @@ class BubbleDelegate(QStyledItemDelegate):
             message.direction,
             message.failure is not None,
             limit,
-            bool(index.data(MessageRole.DAY_BREAK)),
-            int(index.data(MessageRole.UNREAD_MARKER) or 0),
-            bool(index.data(MessageRole.FIRST_IN_RUN)),
+            *index.data(MessageRole.SHAPE)[:3],
             dark,
             font.key(),
         )
@@ -984,9 +1008,11 @@ class BubbleDelegate(QStyledItemDelegate):
         message: StoredMessage = index.data(MessageRole.MESSAGE)
         built = self._build(option, index, message)
         self._layouts[key] = built
-        if len(self._layouts) > 600:
+        if len(self._layouts) > MAX_ROWS:
             self._layouts.popitem(last=False)
         self._sizes[key] = built.size
+        if len(self._sizes) > 4 * MAX_ROWS:
+            self._sizes.popitem(last=False)
         return built
 
     def _build(
@@ -998,11 +1024,12 @@ class BubbleDelegate(QStyledItemDelegate):
         out = message.direction == "out"
         indent = AVATAR_SPACE if message.is_group and not out else 0
         limit = _text_width_limit(row_width - indent)
-        first_in_run = bool(index.data(MessageRole.FIRST_IN_RUN))
+        shape: RowShape = index.data(MessageRole.SHAPE)
+        first_in_run = shape.first_in_run
         header = 0.0
-        if index.data(MessageRole.DAY_BREAK):
+        if shape.day_break:
             header += DAY_HEADER
-        if index.data(MessageRole.UNREAD_MARKER):
+        if shape.unread_marker:
             header += MARKER_HEADER
         top_gap = GAP_NEW_RUN if first_in_run and not header else GAP_IN_RUN
         if header:
@@ -1169,16 +1196,17 @@ class BubbleDelegate(QStyledItemDelegate):
             )
 
         y = 0.0
-        if index.data(MessageRole.DAY_BREAK):
+        shape: RowShape = index.data(MessageRole.SHAPE)
+        if shape.day_break:
             self._paint_day(painter, c, small_font, width, y, local_date(message.ts))
             y += DAY_HEADER
-        marker = int(index.data(MessageRole.UNREAD_MARKER) or 0)
+        marker = shape.unread_marker
         if marker:
             self._paint_marker(painter, c, small_font, width, y, marker)
 
         # Bubble (with a tail at the end of a run) and a soft shadow in light mode.
         bubble = built.bubble
-        last_in_run = bool(index.data(MessageRole.LAST_IN_RUN))
+        last_in_run = shape.last_in_run
         path = bubble_path(bubble, out=out, tail=last_in_run)
         if not c.dark:
             painter.fillPath(path.translated(0, 1), QColor(0, 0, 0, 22))
