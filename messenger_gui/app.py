@@ -697,6 +697,14 @@ class AppController(QObject):
 
     # --- dialogs ---
 
+    @staticmethod
+    def _show_dialog(dialog: QDialog) -> None:
+        """Show a dialog in front, with the keyboard focus: what is typed next goes there
+        (without a window manager, or with a strict one, a new window is not focused)."""
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
     def _raise_existing(self, dialog: QDialog | None) -> bool:
         if dialog is not None and dialog.isVisible():
             dialog.raise_()
@@ -721,7 +729,7 @@ class AppController(QObject):
             lambda client_id: self._run(dialog, self._add_contact(dialog, client_id), "add")
         )
         dialog.finished.connect(lambda _result: self._forget(dialog))
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     async def _lookup(self, dialog: AddContactDialog, client_id: str) -> None:
@@ -749,7 +757,7 @@ class AppController(QObject):
             )
         )
         dialog.finished.connect(lambda _result: self._forget(dialog))
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     async def _create_group(self, dialog: NewGroupDialog, name: str, members: list[str]) -> None:
@@ -782,7 +790,7 @@ class AppController(QObject):
             lambda gid: self._run(dialog, self._change_members(dialog, "leave", gid, ""), "leave")
         )
         dialog.finished.connect(lambda _result: self._forget(dialog))
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     async def _change_members(
@@ -822,7 +830,7 @@ class AppController(QObject):
         self.search_dialog = dialog
         dialog.result_activated.connect(self._jump_to)
         dialog.finished.connect(lambda _result: self._forget(dialog))
-        dialog.show()
+        self._show_dialog(dialog)
         dialog.query_edit.setFocus()
         return dialog
 
@@ -905,3 +913,5 @@ class AppController(QObject):
             if getattr(self, attribute) is dialog:
                 setattr(self, attribute, None)
         dialog.deleteLater()
+        if self.window is not None and self.window.isVisible():
+            self.window.activateWindow()  # typing goes back to the chat

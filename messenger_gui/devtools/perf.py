@@ -13,8 +13,9 @@ its own (so its memory is its own):
 * Marina, headless (the client core, no Qt): login → every message stored and acknowledged;
 * Bruno, with the real app's window open on his chat with the sender (a contact whose chat
   is empty yet): the same, plus the longest stall of the event loop and the memory;
-* Ana, the sender, headless and then with her window open (her chat with Marina open): login
-  → the ticks of every one of her messages delivered (the receipts catch-up).
+* Ana, the sender, after Marina and before Bruno, headless and then with her window open
+  (her chat with Marina open): login → the ticks of her ``--messages`` messages to Marina
+  delivered (the receipts catch-up).
 
 A measurement, not a test: nothing is asserted; the figures are printed.
 """
@@ -404,11 +405,13 @@ def catchup(args: argparse.Namespace) -> int:
     try:
         people = asyncio.run(prepare(base, server.port, count))
         shutil.copytree(base / "ana", base / "ana-window")
+        # Ana's two runs come after Marina's and before Bruno's: each applies the receipts
+        # of the messages one person stored, ``--messages`` of them, as in the issue.
         runs = [
             ("marina", "messages", False, "Marina: messages, headless (client core)"),
-            ("bruno", "messages", True, "Bruno: messages, window open"),
             ("ana", "receipts", False, "Ana: receipts, headless (client core)"),
             ("ana-window", "receipts", True, "Ana: receipts, window open"),
+            ("bruno", "messages", True, "Bruno: messages, window open"),
         ]
         if args.runs:
             runs = [run for run in runs if run[0] in args.runs.split(",")]

@@ -232,8 +232,7 @@ class ConversationsMixin(StoreBase):
                 g.group_id IS NOT NULL OR COALESCE(m.is_group, 0),
                 COALESCE(g.name, ct.alias, ct.display_name, l.peer_name, l.conversation),
                 substr(m.text, 1, {_PREVIEW_CHARS}), m.ts, m.direction, m.status, l.unread,
-                max(COALESCE(m.ts, g.created_at, ct.added_at, 0), COALESCE(d.updated_at, 0))
-                    AS activity,
+                COALESCE(m.ts, g.created_at, ct.added_at, 0) AS activity,
                 (SELECT f.code FROM send_failures f WHERE f.local_id = l.last_id),
                 substr(d.text, 1, {_PREVIEW_CHARS}), ct.client_id IS NOT NULL
             FROM lasts l
