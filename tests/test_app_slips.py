@@ -201,14 +201,18 @@ def test_enter_after_copy_id_continues(qtbot: QtBot) -> None:
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=2000)
     dialog.registration_succeeded("K7QM-4XPA", "Ana")
     before = dialog.copy_button.geometry()
+    dialog.copy_button.setFocus()  # as the click does in a real session
     qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == "K7QM-4XPA"
     assert dialog.copied_label.text() == "Copied"
     assert dialog.copy_button.geometry() == before  # (8) it no longer jumps aside
+    assert focused() is dialog.copy_button
     with qtbot.waitSignal(dialog.accepted, timeout=1000):
-        qtbot.keyClick(dialog.copy_button, Qt.Key.Key_Return)
+        qtbot.keyClick(focused(), Qt.Key.Key_Return)
 
 
 # --- 5. someone who writes to you becomes a contact --------------------------------------------
@@ -306,7 +310,7 @@ def ink(status: str, colour: QColor, background: QColor) -> int:
     image = QImage(40, 24, QImage.Format.Format_ARGB32)
     image.fill(background)
     painter = QPainter(image)
-    paint_ticks(painter, QRectF(10, 6, 18, 12), status, colour, background)  # type: ignore[arg-type]
+    paint_ticks(painter, QRectF(10, 6, 18, 12), status, colour)  # type: ignore[arg-type]
     painter.end()
     return sum(
         image.pixelColor(x, y) != background for x in range(image.width()) for y in range(24)
