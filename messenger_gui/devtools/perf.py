@@ -547,12 +547,14 @@ def _run_with_window(args: argparse.Namespace, profile: Path) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     from messenger_gui.app import AppController
+    from messenger_gui.ui import i18n
     from messenger_gui.ui.theme import Theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
     Theme(app, Qt.ColorScheme.Light)
+    i18n.install_translators(app, "en")  # as the app does: "Receiving 12,400 of 100,000…"
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     sampler = Sampler()
@@ -590,9 +592,8 @@ def _run_with_window(args: argparse.Namespace, profile: Path) -> dict[str, Any]:
 
         async def watch_progress() -> None:
             while not progress.finished.is_set():
-                text = window.connection_label.text()
-                if "of" in text or "de" in text:
-                    progress_texts.append(re.sub(r"<[^>]+>", "", text).strip())
+                if window.backlog_label.isVisible():
+                    progress_texts.append(window.backlog_label.text())
                 await asyncio.sleep(0.25)
 
         tasks = [asyncio.ensure_future(watch_progress())]

@@ -109,6 +109,9 @@ PAGE_SIZE: Final = 100
 """Messages read from the history per page."""
 MAX_ROWS: Final = 600
 """The most rows a chat keeps loaded (six pages): bounds its memory and the view's layout."""
+FOLLOW_PAGES: Final = 2
+"""While the view follows the newest message, the window keeps this many pages (older ones
+are read again, ahead, if the user scrolls up): every row added lays the window out again."""
 _UNREAD_SEARCH_LIMIT: Final = 1000
 """How far back opening a chat looks for the first unread message; with more unread than
 that, the chat opens at the newest message without the "N new messages" marker."""
@@ -228,6 +231,7 @@ class MessageListModel(QAbstractListModel):
         self._own_id = own_id
         self._page_size = page_size
         self._max_rows = max(max_rows, 2 * page_size)
+        self._follow_rows = min(self._max_rows, FOLLOW_PAGES * page_size)
         self._conversation: str | None = None
         self._is_group = False
         self._rows: list[StoredMessage] = []
@@ -474,9 +478,9 @@ class MessageListModel(QAbstractListModel):
         self._remove_rows(first, len(self._rows) - 1)
         self._at_end = False
 
-    def _trim_oldest(self) -> None:
-        """Drop the oldest rows beyond the window's size (the user follows the newest)."""
-        excess = len(self._rows) - self._max_rows
+    def _trim_oldest(self, keep: int | None = None) -> None:
+        """Drop the oldest rows beyond ``keep`` (the window's size by default)."""
+        excess = len(self._rows) - (self._max_rows if keep is None else keep)
         if excess <= 0:
             return
         self._before = self._rows[excess - 1]
@@ -571,11 +575,11 @@ class MessageListModel(QAbstractListModel):
         Messages of other conversations and ones already shown are ignored. They are
         inserted at their place in display order when the newest messages are loaded;
         otherwise only :attr:`total` grows and they come with the next ``fetchMore``.
-        With ``follow`` (the view shows the newest message and keeps doing so) the oldest
-        rows beyond the window's size are dropped, and a flood of more than a window
-        replaces the window by its newest page; without it, rows are added only up to the
-        window's size (the rest is read when the user scrolls down). Returns how many rows
-        were inserted.
+        With ``follow`` (the view shows the newest message and keeps doing so) the window
+        keeps :data:`FOLLOW_PAGES` pages, the oldest rows dropped, and a flood of a page or
+        more replaces it by the newest half page (laid out once); without it, rows are added
+        only up to the window's size (the rest is read when the user scrolls down). Returns
+        how many rows were inserted.
         """
         fresh = {
             m.local_id: m
@@ -590,9 +594,9 @@ class MessageListModel(QAbstractListModel):
         new = sorted(fresh.values(), key=_order_key)
         last_key = self._keys[-1] if self._keys else None
         if last_key is None or _order_key(new[0]) > last_key:
-            if follow and len(new) >= self._max_rows:
-                self._show_newest(new)
-                return self._page_size
+            if follow and len(new) >= self._page_size:
+                self._show_newest(new)  # a flood: the newest half page, laid out once
+                return self.rowCount()
             if not follow:
                 room = self._max_rows - len(self._rows)
                 if room < len(new):
@@ -602,7 +606,7 @@ class MessageListModel(QAbstractListModel):
                         return 0
             self._append(new)
             if follow:
-                self._trim_oldest()
+                self._trim_oldest(self._follow_rows)
             return len(new)
         inserted = 0
         for message in new:  # in the middle (rare: a message sent meanwhile moved up)
@@ -620,18 +624,17 @@ class MessageListModel(QAbstractListModel):
             self.dataChanged.emit(self.index(low, 0), self.index(high, 0))
             inserted += 1
         if follow:
-            self._trim_oldest()
+            self._trim_oldest(self._follow_rows)
         return inserted
 
     def _show_newest(self, newest: list[StoredMessage]) -> None:
-        """The window becomes the newest page of ``newest`` (sorted, all newer than what
+        """The window becomes the newest half page of ``newest`` (sorted, all newer than what
         was loaded): no reading back from the history."""
         self.beginResetModel()
-        page = newest[-self._page_size :]
+        size = max(1, self._page_size // 2)
+        page = newest[-size:]
         self._before = (
-            newest[-self._page_size - 1]
-            if len(newest) > self._page_size
-            else (self._rows[-1] if self._rows else None)
+            newest[-size - 1] if len(newest) > size else (self._rows[-1] if self._rows else None)
         )
         self._at_start = self._before is None
         self._set_rows(page)
@@ -1686,8 +1689,8 @@ class ChatView(QListView):
             self._adjusting = False
 
     def _after_reset(self) -> None:
+        # The delegate's caches stay: they are keyed by message and width, and bounded.
         self._stick_to_bottom = True
-        self._delegate.clear_caches()
         self.highlight_fade.stop()
 
     def _follow_bottom(self) -> None:
