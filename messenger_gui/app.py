@@ -245,6 +245,7 @@ class AppController(QObject):
             self.tray.hide()
         if self.window is not None:
             self._save_geometry(self.window)
+            self.window.shut_down()
             self.window.close()
         if self.store is not None:
             try:

@@ -74,6 +74,10 @@ from messenger_gui.ui.theme import colours, ensure_theme
 
 log = logging.getLogger(__name__)
 
+FLOOD_ROWS = 100
+"""Messages of the open chat arriving at once from which they are shown in frames."""
+FLOOD_FRAME_MS = 100
+"""How often a flood of messages into the open chat is shown."""
 DRAFT_SAVE_MS = 1500
 """A draft is stored this long after the user stops typing (and on leaving the chat)."""
 
@@ -162,7 +166,17 @@ class MainWindow(QMainWindow):
         self._reload_soon.setSingleShot(True)
         self._reload_soon.setInterval(0)
         self._reload_soon.timeout.connect(self._fetch_conversations)
+        self._refetch_timer = QTimer(self)
+        self._refetch_timer.setSingleShot(True)
+        self._refetch_timer.setInterval(FLOOD_FRAME_MS)
+        self._refetch_timer.timeout.connect(self._fetch_conversations)
+        self._flood: list[StoredMessage] = []
+        self._flood_timer = QTimer(self)
+        self._flood_timer.setSingleShot(True)
+        self._flood_timer.setInterval(FLOOD_FRAME_MS)
+        self._flood_timer.timeout.connect(self._show_flood)
         self._fetching: asyncio.Future[list[ConversationSummary]] | None = None
+        self._shut_down = False
         self._refetch = False
         self.unread_total = 0
         """The unread total of the last refresh (see :attr:`unread_changed`)."""
@@ -589,28 +603,38 @@ class MainWindow(QMainWindow):
         self._reload_soon.start()
 
     def _fetch_conversations(self) -> None:
+        if self._shut_down:
+            return
         if self._fetching is not None:
             self._refetch = True  # one more when this one is in
             return
         try:
-            self._fetching = self._store.read(lambda history: history.conversations_summary())
+            asyncio.get_running_loop()
         except RuntimeError:  # no running event loop (the window driven synchronously)
             self.reload_conversations()
             return
+        self._fetching = self._store.read(lambda history: history.conversations_summary())
         self._fetching.add_done_callback(self._conversations_fetched)
+
+    def shut_down(self) -> None:
+        """The history is about to close: read nothing more from it (timers stopped,
+        answers still on their way ignored). Call before closing the store."""
+        self._shut_down = True
+        for timer in (self._reload_soon, self._refetch_timer, self._flood_timer, self._draft_timer):
+            timer.stop()
 
     def _conversations_fetched(self, future: asyncio.Future[list[ConversationSummary]]) -> None:
         self._fetching = None
-        if future.cancelled():
+        if future.cancelled() or self._shut_down:
             return
         error = future.exception()
         if error is not None:
             log.error("reading the conversation list failed", exc_info=error)
         else:
             self._apply_conversations(future.result())
-        if self._refetch:
-            self._refetch = False
-            self._fetch_conversations()
+        if self._refetch:  # changed meanwhile: once more, after a breath (a catch-up asks
+            self._refetch = False  # many times a second)
+            self._refetch_timer.start()
 
     def _apply_conversations(self, rows: list[ConversationSummary]) -> None:
         self._selecting = True
@@ -686,13 +710,26 @@ class MainWindow(QMainWindow):
 
     def messages_received(self, messages: Sequence[StoredMessage]) -> None:
         """New messages were stored (received, or queued by :attr:`send_requested`): add
-        those of the open chat and refresh the list's previews and unread badges."""
+        those of the open chat and refresh the list's previews and unread badges.
+
+        A few are shown at once; a flood (a backlog streaming into the open chat) is
+        gathered and shown :data:`FLOOD_FRAME_MS` at a time, so the chat is laid out ten
+        times a second rather than once per chunk."""
         if self._current is not None:
-            self.message_model.add_messages(
-                (m for m in messages if m.conversation == self._current[0]),
-                follow=self.chat_view.following_bottom(),
-            )
+            conversation = self._current[0]
+            mine = [m for m in messages if m.conversation == conversation]
+            if self._flood or len(mine) >= FLOOD_ROWS:
+                self._flood += mine
+                if not self._flood_timer.isActive():
+                    self._flood_timer.start()
+            elif mine:
+                self.message_model.add_messages(mine, follow=self.chat_view.following_bottom())
         self.schedule_reload()
+
+    def _show_flood(self) -> None:
+        flood, self._flood = self._flood, []
+        if flood and self._current is not None and not self._shut_down:
+            self.message_model.add_messages(flood, follow=self.chat_view.following_bottom())
 
     def message_status_changed(
         self, conversation: str, local_ids: Sequence[int], status: MessageStatus
@@ -781,6 +818,7 @@ class MainWindow(QMainWindow):
 
     def _show_conversation(self, conversation: str, is_group: bool) -> None:
         self.flush_draft()
+        self._flood = []  # the chat is read afresh
         self._current = (conversation, is_group)
         self._composer_override = None
         self.message_model.open(conversation, is_group)
