@@ -100,8 +100,10 @@ class Sampler:
         if self._thread is not None:
             self._thread.join()
         self.samples.append(rss_mib())
+        quarter = self.samples[len(self.samples) // 4]
         return {
             "rss_start_mib": round(self.samples[0], 1),
+            "rss_quarter_mib": round(quarter, 1),
             "rss_max_mib": round(max(self.samples), 1),
             "rss_end_mib": round(self.samples[-1], 1),
         }
@@ -464,8 +466,9 @@ def describe(result: dict[str, Any]) -> str:
             f"{result['idle_stall_ms']:.0f} ms)"
         )
     parts.append(
-        f"RSS {result['rss_start_mib']:.0f} → max {result['rss_max_mib']:.0f} → "
-        f"{result['rss_end_mib']:.0f} MiB"
+        f"RSS {result['rss_start_mib']:.0f} at the start, {result['rss_quarter_mib']:.0f} a "
+        f"quarter of the way, max {result['rss_max_mib']:.0f}, {result['rss_end_mib']:.0f} "
+        "at the end (MiB)"
     )
     if result.get("progress"):
         parts.append(f"progress shown: {result['progress']!r}")

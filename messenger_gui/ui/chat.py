@@ -109,6 +109,9 @@ PAGE_SIZE: Final = 100
 """Messages read from the history per page."""
 MAX_ROWS: Final = 600
 """The most rows a chat keeps loaded (six pages): bounds its memory and the view's layout."""
+LAYOUT_CACHE: Final = 250
+"""Bubble layouts kept (a screen needs a few dozen; sizes are kept longer, see
+``BubbleDelegate._sizes``)."""
 FOLLOW_PAGES: Final = 2
 """While the view follows the newest message, the window keeps this many pages (older ones
 are read again, ahead, if the user scrolls up): every row added lays the window out again."""
@@ -1011,7 +1014,7 @@ class BubbleDelegate(QStyledItemDelegate):
         message: StoredMessage = index.data(MessageRole.MESSAGE)
         built = self._build(option, index, message)
         self._layouts[key] = built
-        if len(self._layouts) > MAX_ROWS:
+        if len(self._layouts) > LAYOUT_CACHE:
             self._layouts.popitem(last=False)
         self._sizes[key] = built.size
         if len(self._sizes) > 4 * MAX_ROWS:
