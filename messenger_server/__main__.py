@@ -6,6 +6,9 @@ messenger-server [--host H] [--port P] [--data-dir D] [--config F]
 messenger-server users list
 messenger-server users disable ID
 messenger-server users enable ID
+messenger-server invite create [--uses N] [--expires 7d]
+messenger-server invite list
+messenger-server invite revoke CODE
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import asyncio
 import datetime
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -23,6 +27,7 @@ from messenger_server import __version__
 from messenger_server.config import ConfigError, Settings, load_settings
 from messenger_server.repository import SQLiteRepository
 from messenger_server.server import MessengerServer
+from messenger_server.service.core import generate_unique_id, now_ms
 
 log = logging.getLogger("messenger_server")
 
@@ -40,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain: enables TLS")
     parser.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     parser.add_argument(
-        "--registration", choices=("open", "closed"), help="whether new clients may register"
+        "--registration",
+        choices=("open", "invite", "closed"),
+        help="who may register: anyone, holders of an invite code, nobody",
     )
     parser.add_argument(
         "--log-level", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR")
@@ -52,7 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
     for action in ("disable", "enable"):
         sub = user_commands.add_parser(action, help=f"{action} a user by ID")
         sub.add_argument("client_id", metavar="ID")
+    invites = commands.add_parser("invite", help="invite codes for registration = invite")
+    invite_commands = invites.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = invite_commands.add_parser("create", help="make an invite code and print it")
+    create.add_argument("--uses", type=int, default=1, help="registrations it allows (1)")
+    create.add_argument(
+        "--expires", type=_duration, default=_duration("7d"), help="valid for, e.g. 12h, 7d"
+    )
+    invite_commands.add_parser("list", help="list the invite codes")
+    revoke = invite_commands.add_parser("revoke", help="delete an invite code")
+    revoke.add_argument("code", metavar="CODE")
     return parser
+
+
+def _duration(text: str) -> int:
+    """Milliseconds of ``30m``, ``12h``, ``7d`` (or bare seconds)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (like 12h or 7d)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the duration must be positive")
+    return int(value * units[unit] * 1000)
 
 
 def _on_shutdown_signals(callback: Callable[[], None]) -> None:
@@ -89,6 +119,42 @@ async def serve(settings: Settings) -> int:
     return 0
 
 
+async def manage_invites(settings: Settings, args: argparse.Namespace) -> int:
+    storage = SQLiteRepository(settings.database_path)
+    await storage.open()
+    try:
+        if args.action == "create":
+            if args.uses < 1:
+                print("messenger-server: --uses must be at least 1", file=sys.stderr)
+                return 2
+            now = now_ms()
+            while True:  # 60 random bits: a clash is next to impossible, but cheap to retry
+                code = generate_unique_id() + "-" + generate_unique_id()[:4]
+                if await storage.create_invite(code, args.uses, now + args.expires, now):
+                    break
+            print(code)
+            if settings.registration != "invite":
+                print(
+                    "messenger-server: note: registration is not 'invite' in this"
+                    f" configuration ({settings.registration})",
+                    file=sys.stderr,
+                )
+            return 0
+        if args.action == "list":
+            print(f"{'CODE':<15} {'USES LEFT':>9}  EXPIRES")
+            for invite in await storage.list_invites():
+                expires = datetime.datetime.fromtimestamp(invite.expires_at / 1000)
+                print(f"{invite.code:<15} {invite.uses_left:>9}  {expires:%Y-%m-%d %H:%M}")
+            return 0
+        if not await storage.revoke_invite(args.code.upper()):
+            print(f"messenger-server: no invite {args.code}", file=sys.stderr)
+            return 1
+        print(f"{args.code.upper()} revoked")
+        return 0
+    finally:
+        await storage.close()
+
+
 async def administer(settings: Settings, action: str, client_id: str | None) -> int:
     storage = SQLiteRepository(settings.database_path)
     await storage.open()
@@ -115,6 +181,9 @@ async def administer(settings: Settings, action: str, client_id: str | None) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Whatever the service manager's umask: the database holds everyone's waiting
+    # messages, and only the server's user may read it.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(
@@ -139,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "users":
         return asyncio.run(administer(settings, args.action, getattr(args, "client_id", None)))
+    if args.command == "invite":
+        return asyncio.run(manage_invites(settings, args))
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         return runner.run(serve(settings))
 

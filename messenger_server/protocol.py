@@ -41,6 +41,8 @@ MAX_GROUP_MEMBERS: Final = 256
 """Largest group, its creator included."""
 MAX_ACK_IDS: Final = 1024
 """Most ids one ``ack`` frame may carry."""
+MAX_GROUPS_PAGE: Final = 50
+"""Most groups one ``groups`` reply carries (``list_groups`` pages through the rest)."""
 MAX_SAFE_INTEGER: Final = 2**53 - 1
 """Largest integer in any frame: exact in every JSON implementation (JavaScript's
 ``Number.MAX_SAFE_INTEGER``). Larger values are refused with ``invalid_field``."""
@@ -55,6 +57,9 @@ GROUP_ID_PATTERN: Final = r"^G-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\Z"
 KEY_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}\Z"
 """Idempotency keys chosen by the sender (a UUID's hex works well)."""
 CREDENTIAL_PATTERN: Final = r"^[A-Za-z0-9_-]{16,128}\Z"
+INVITE_PATTERN: Final = r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\Z"
+"""Invite codes made by an administrator: three groups of four Crockford base32 characters,
+e.g. ``7KQM-4XPA-B8NZ``."""
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -69,6 +74,7 @@ Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INTEGER)]
 """Milliseconds since the Unix epoch, UTC, assigned by the server."""
 IdempotencyKey = Annotated[str, msgspec.Meta(pattern=KEY_PATTERN)]
 Credential = Annotated[str, msgspec.Meta(pattern=CREDENTIAL_PATTERN)]
+InviteCode = Annotated[str, msgspec.Meta(pattern=INVITE_PATTERN)]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_DISPLAY_NAME_CHARS)]
 GroupName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_GROUP_NAME_CHARS)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_BYTES)]
@@ -86,6 +92,9 @@ class ErrorCode:
     NOT_AUTHENTICATED: Final = "not_authenticated"
     ALREADY_AUTHENTICATED: Final = "already_authenticated"
     REGISTRATION_CLOSED: Final = "registration_closed"
+    INVITE_REQUIRED: Final = "invite_required"
+    INVALID_INVITE: Final = "invalid_invite"
+    TOO_MANY_CONNECTIONS: Final = "too_many_connections"
     INVALID_CREDENTIALS: Final = "invalid_credentials"
     CLIENT_DISABLED: Final = "client_disabled"
     UNKNOWN_CLIENT: Final = "unknown_client"
@@ -94,6 +103,11 @@ class ErrorCode:
     NOT_ADMIN: Final = "not_admin"
     ALREADY_A_MEMBER: Final = "already_a_member"
     GROUP_FULL: Final = "group_full"
+    TOO_MANY_GROUPS: Final = "too_many_groups"
+    NOT_A_CONTACT: Final = "not_a_contact"
+    RECIPIENT_FULL: Final = "recipient_full"
+    QUOTA_EXCEEDED: Final = "quota_exceeded"
+    STORAGE_FULL: Final = "storage_full"
     TEXT_TOO_LARGE: Final = "text_too_large"
     NAME_TOO_LONG: Final = "name_too_long"
     INVALID_FIELD: Final = "invalid_field"
@@ -147,10 +161,12 @@ class Hello(_Frame, frozen=True, tag="hello"):
 
 
 class Register(_Frame, frozen=True, tag="register"):
-    """Ask for a new identity. Answered by :class:`Registered`; does not log in."""
+    """Ask for a new identity. Answered by :class:`Registered`; does not log in.
+    ``invite`` is needed when the server's registration is ``"invite"``."""
 
     id: RequestId
     display_name: DisplayName
+    invite: InviteCode | None = None
 
     def __post_init__(self) -> None:
         _check_name(self.display_name, "display_name")
@@ -248,9 +264,27 @@ class LeaveGroup(_Frame, frozen=True, tag="leave_group"):
 
 
 class ListGroups(_Frame, frozen=True, tag="list_groups"):
-    """Every group the caller belongs to. Answered by :class:`Groups`."""
+    """The groups the caller belongs to, by group ID, after ``after`` (from the start when
+    null), at most ``MAX_GROUPS_PAGE``. Answered by :class:`Groups`; ask again with its
+    ``next`` until that is null."""
 
     id: RequestId
+    after: GroupId | None = None
+
+
+class AddContact(_Frame, frozen=True, tag="add_contact"):
+    """``client_id`` is a contact of the caller: it may add the caller to groups. Answered
+    by :class:`Contact` (as ``lookup``)."""
+
+    id: RequestId
+    client_id: ClientId
+
+
+class RemoveContact(_Frame, frozen=True, tag="remove_contact"):
+    """``client_id`` is no longer a contact of the caller. Answered by :class:`Ok`."""
+
+    id: RequestId
+    client_id: ClientId
 
 
 class Ping(_Frame, frozen=True, tag="ping"):
@@ -285,6 +319,8 @@ Request = (
     | RemoveMember
     | LeaveGroup
     | ListGroups
+    | AddContact
+    | RemoveContact
     | Ping
 )
 ClientFrame = Request | Ack
@@ -324,7 +360,7 @@ class Welcome(_Frame, frozen=True, tag="welcome"):
     id: RequestId
     protocol: int
     server: str
-    registration: Literal["open", "closed"]
+    registration: Literal["open", "invite", "closed"]
     limits: Limits
 
 
@@ -372,6 +408,8 @@ class GroupReply(_Frame, frozen=True, tag="group"):
 class Groups(_Frame, frozen=True, tag="groups"):
     id: RequestId
     groups: list[GroupInfo]
+    next: GroupId | None = None
+    """Where the next page starts (``list_groups`` with ``after`` = this); null: done."""
 
 
 class Ok(_Frame, frozen=True, tag="ok"):
@@ -616,14 +654,39 @@ class FrameReader:
     the stream cannot be resynchronised: close the connection.
     """
 
-    __slots__ = ("_buffer", "_max_frame_bytes")
+    __slots__ = ("_buffer", "max_frame_bytes")
 
     def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self._buffer = bytearray()
-        self._max_frame_bytes = max_frame_bytes
+        self.max_frame_bytes = max_frame_bytes
+        """The largest payload accepted; it may change between frames (a server accepts
+        only small frames before login)."""
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
+
+    def next_frame(self) -> bytes | None:
+        """The next complete payload, or ``None`` until more bytes are fed.
+
+        Raises:
+            ProtocolError: ``frame_too_large`` when the next header announces more than
+                :attr:`max_frame_bytes` (before its body arrives).
+        """
+        buffer = self._buffer
+        if len(buffer) < HEADER.size:
+            return None
+        (length,) = HEADER.unpack_from(buffer)
+        if length > self.max_frame_bytes:
+            raise ProtocolError(
+                ErrorCode.FRAME_TOO_LARGE,
+                f"frame of {length} bytes exceeds the limit of {self.max_frame_bytes}",
+            )
+        end = HEADER.size + length
+        if len(buffer) < end:
+            return None
+        payload = bytes(buffer[HEADER.size : end])
+        del buffer[:end]  # O(1) amortised: CPython moves a bytearray's start instead
+        return payload
 
     @property
     def buffered(self) -> int:
@@ -640,19 +703,7 @@ class FrameReader:
             ProtocolError: ``frame_too_large`` when a header announces more than the
                 limit (raised before the body arrives, so nothing is buffered for it).
         """
-        buffer = self._buffer
-        while len(buffer) >= HEADER.size:
-            (length,) = HEADER.unpack_from(buffer)
-            if length > self._max_frame_bytes:
-                raise ProtocolError(
-                    ErrorCode.FRAME_TOO_LARGE,
-                    f"frame of {length} bytes exceeds the limit of {self._max_frame_bytes}",
-                )
-            end = HEADER.size + length
-            if len(buffer) < end:
-                return
-            payload = bytes(buffer[HEADER.size : end])
-            del buffer[:end]  # O(1) amortised: CPython moves a bytearray's start instead
+        while (payload := self.next_frame()) is not None:
             yield payload
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from messenger_server.config import Settings, load_settings
 from messenger_server.repository import SQLiteRepository
@@ -94,6 +95,14 @@ class RunningServer:
         assert reply.__class__.__name__ == "LoggedIn", reply
         return client, identity
 
+    async def introduce(self, identity: Identity, *others: Identity) -> None:
+        """``identity`` (offline) adds ``others`` as contacts, on a connection of its own:
+        they may then add it to groups."""
+        client = await WireClient.connect(self.port)
+        await client.login(identity)
+        await client.add_contacts(*(other.client_id for other in others))
+        await client.close()
+
     async def pending(self, client_id: str) -> int:
         """Messages and group updates stored for ``client_id`` and not acknowledged."""
         assert self.storage is not None and self.server is not None
@@ -136,3 +145,14 @@ async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
     yield running
     await running.close_clients()
     await running.stop()
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[trustme.CA, Path, Path]:
+    """A test CA, and a certificate it issued for localhost and 127.0.0.1."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    return ca, cert_path, key_path

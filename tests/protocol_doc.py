@@ -235,13 +235,16 @@ async def run_flows() -> dict[str, list[str]]:
             )
             await login(ana)
             await ana.expect(protocol.Synced)
-        others = {}
         for name in ("Bruno", "Carla", "Dora"):
             party = await connect(name, record=False)
             party.send(protocol.Register, record=False, display_name=name)
             await party.expect(protocol.Registered, record=False)
+            if name != "Bruno":  # Bruno adds Ana in 7.3
+                await login(party, record=False)
+                await party.expect(protocol.Synced, record=False)
+                party.send(protocol.AddContact, record=False, client_id=NAMES["Ana"])
+                await party.expect(protocol.Contact, record=False)
             await party.close()
-            others[name] = party
         clock.advance(60_000)
 
         # 7.2 connect
@@ -277,9 +280,12 @@ async def run_flows() -> dict[str, list[str]]:
         await settle(server, ana, bruno)
 
         # 7.3 lookup
-        with t.block("7.3"):
-            ana.send(protocol.Lookup, client_id=NAMES["Bruno"])
+        with t.block("7.3a"):
+            ana.send(protocol.AddContact, client_id=NAMES["Bruno"])
             await ana.expect(protocol.Contact)
+            bruno.send(protocol.AddContact, client_id=NAMES["Ana"])
+            await bruno.expect(protocol.Contact)
+        with t.block("7.3b"):
             ana.send(protocol.Lookup, client_id="ZZZZ-ZZZZ")
             await ana.expect(protocol.Error)
         clock.advance(7_500)

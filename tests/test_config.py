@@ -206,7 +206,7 @@ def test_text_limit_may_shrink_with_the_frame_limit(tmp_path: Path) -> None:
         ({"MESSENGER_HOST": " "}, "MESSENGER_HOST: must not be empty"),
         (
             {"MESSENGER_REGISTRATION": "maybe"},
-            "MESSENGER_REGISTRATION: expected one of 'open', 'closed', got 'maybe'",
+            "MESSENGER_REGISTRATION: expected one of 'open', 'invite', 'closed', got 'maybe'",
         ),
         (
             {"MESSENGER_LOG_LEVEL": "verbose"},
@@ -333,6 +333,7 @@ def test_missing_tls_file_is_refused(tmp_path: Path) -> None:
 
 def test_docstring_documents_every_setting() -> None:
     doc = config.__doc__ or ""
+    assert "environment variable is ``MESSENGER_`` and its name in capitals" in doc
     for item in dataclasses.fields(Settings):
         assert item.name in doc
-        assert config.env_name(item.name) in doc
+        assert config.env_name(item.name) == "MESSENGER_" + item.name.upper()

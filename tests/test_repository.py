@@ -270,7 +270,7 @@ async def test_expired_keys_are_forgotten_and_undelivered_messages_kept(
     await send(repo, AB, B, "waiting", "not delivered yet")
     await repo.commit([MoveMarkers(AB, B, delivered=delivered.seq)])
     await repo.forget_delivered([AB])
-    assert await repo.expire(before_ts=2000) == 1
+    assert await repo.expire(before_ts=2000, undelivered_before_ts=0) == 1
     assert not (await send(repo, AB, A, "old", "new message")).duplicate
     assert await pending_texts(repo, A) == ["not delivered yet"]
 
@@ -306,7 +306,7 @@ async def test_ids_never_repeat_after_reopening_even_when_everything_expired(
     first = await send(repo, AB, A, "k")
     await repo.commit([MoveMarkers(AB, B, delivered=first.seq)])
     await repo.forget_delivered([AB])
-    await repo.expire(before_ts=10**15)
+    await repo.expire(before_ts=10**15, undelivered_before_ts=10**15)
     await repo.close()
     repo = await opener(tmp_path)
     try:

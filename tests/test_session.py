@@ -11,6 +11,7 @@ from messenger_server.protocol import ErrorCode as Code
 from messenger_server.ratelimit import TokenBucket
 from messenger_server.session import (
     MAX_BAD_FRAMES,
+    PRELOGIN_MAX_FRAME_BYTES,
     ClientSession,
     EventReceived,
     Inflight,
@@ -157,23 +158,44 @@ def test_invalid_frames_after_login_are_answered_then_end_the_session() -> None:
     assert session.state is State.CLOSED
 
 
-def test_requests_over_the_rate_limit_are_refused_one_by_one() -> None:
-    session = logged_in(bucket=TokenBucket(rate=0.001, burst=3))  # hello took one
+def test_over_the_rate_limit_the_session_says_how_long_to_wait() -> None:
+    session = logged_in(bucket=TokenBucket(rate=10, burst=3))  # hello took one
     pings = [protocol.Ping(id=i) for i in range(5)]
-    assert feed(session, *pings, protocol.Ack(ids=[1])) == [*pings[:2], protocol.Ack(ids=[1])]
-    assert [(e.code, e.id) for e in sent_by(session)] == [  # type: ignore[union-attr]
-        (Code.RATE_LIMITED, 2),
-        (Code.RATE_LIMITED, 3),
-        (Code.RATE_LIMITED, 4),
-    ]
+    assert feed(session, *pings) == pings[:2]
+    assert 0 < session.throttled_for <= 0.1
+    assert sent_by(session) == []  # nothing refused: the rest waits, in order
+    assert session.next_request() is None and session.throttled_for > 0
+
+
+def test_acks_have_a_bucket_of_their_own() -> None:
+    session = logged_in(
+        bucket=TokenBucket(rate=0.001, burst=1), ack_bucket=TokenBucket(rate=0.001, burst=2)
+    )
+    acks = [protocol.Ack(ids=[i]) for i in range(1, 4)]
+    assert feed(session, *acks) == acks[:2]
+    assert session.throttled_for > 0
+
+
+def test_before_login_only_small_frames_are_accepted() -> None:
+    session = ServerSession(max_frame_bytes=protocol.MAX_FRAME_BYTES)
+    session.receive_data(protocol.HEADER.pack(PRELOGIN_MAX_FRAME_BYTES + 1))
+    assert session.next_request() is None
+    [goodbye] = sent_by(session)
+    assert isinstance(goodbye, protocol.Goodbye) and goodbye.code == Code.FRAME_TOO_LARGE
+
+
+def test_after_login_frames_up_to_the_server_limit_are_accepted() -> None:
+    session = logged_in(max_frame_bytes=protocol.MAX_FRAME_BYTES)
+    big = protocol.Send(id=7, key="k", text="x" * 60_000, to=BOB)
+    assert feed(session, big) == [big]
 
 
 def test_an_oversize_header_closes_before_the_body() -> None:
-    session = logged_in(max_frame_bytes=4096)
-    session.receive_data(protocol.HEADER.pack(4097) + b"{")
+    session = logged_in(max_frame_bytes=8192)
+    session.receive_data(protocol.HEADER.pack(8193) + b"{")
+    assert session.next_request() is None
     [goodbye] = sent_by(session)
     assert isinstance(goodbye, protocol.Goodbye) and goodbye.code == Code.FRAME_TOO_LARGE
-    assert session.next_request() is None
 
 
 def test_frames_wait_in_order_while_the_server_is_busy() -> None:
@@ -181,9 +203,9 @@ def test_frames_wait_in_order_while_the_server_is_busy() -> None:
     first, second = protocol.Ping(id=1), protocol.Ping(id=2)
     session.receive_data(protocol.encode(first) + protocol.encode(second)[:5])
     assert session.next_request() == first  # the server handles it, and waits
-    assert session.has_input is False
+    assert session.buffered_bytes == 5
     session.receive_data(protocol.encode(second)[5:])
-    assert session.has_input and session.next_request() == second
+    assert session.next_request() == second
 
 
 # --- the server's side: the backlog ----------------------------------------------------------
@@ -218,10 +240,10 @@ def test_an_ack_covers_the_earlier_messages_of_its_conversation() -> None:
     inflight = Inflight()
     for message_id, conversation, seq in [(1, "a", 1), (2, "b", 2), (3, "a", 3), (4, "a", 4)]:
         inflight.add(message_id, conversation, seq)
-    moved, others = inflight.acknowledge([3, 77])
+    moved, others, _ = inflight.acknowledge([3, 77])
     assert moved == {"a": 3} and others == [77]
     assert len(inflight) == 2  # 2 (in b) and 4 (after 3 in a)
-    moved, others = inflight.acknowledge([1, 2, 4])
+    moved, others, _ = inflight.acknowledge([1, 2, 4])
     assert moved == {"b": 2, "a": 4} and others == [1]
     assert len(inflight) == 0
 
@@ -231,10 +253,19 @@ def test_messages_added_out_of_order_are_still_covered_in_seq_order() -> None:
     inflight.add(9, "a", 9)  # a live message held back behind the backlog
     inflight.add(5, "a", 5)
     inflight.add(9, "a", 9)  # the backlog carried it too: once
-    moved, _ = inflight.acknowledge([5])
+    moved, _, _ = inflight.acknowledge([5])
     assert moved == {"a": 5} and len(inflight) == 1
-    moved, _ = inflight.acknowledge([9])
+    moved, _, _ = inflight.acknowledge([9])
     assert moved == {"a": 9} and len(inflight) == 0
+
+
+def test_an_ack_says_whose_counted_messages_it_covered() -> None:
+    inflight = Inflight()
+    inflight.add(1, "a", 1, counted="S1")
+    inflight.add(2, "a", 2, counted="S2")
+    inflight.add(3, "g", 3)
+    _, _, counted = inflight.acknowledge([2, 3])
+    assert sorted(counted) == ["S1", "S2"]
 
 
 # --- the client's side -----------------------------------------------------------------------

@@ -136,6 +136,12 @@ class WireClient:
             self.client_id = reply.client_id
         return reply
 
+    async def add_contacts(self, *client_ids: str) -> None:
+        """Add each as a contact: they may then add this client to groups."""
+        for client_id in client_ids:
+            reply = await self.request(protocol.AddContact, client_id=client_id)
+            assert isinstance(reply, protocol.Contact), reply
+
     async def send(
         self, text: str, *, to: str | None = None, group: str | None = None, key: str | None = None
     ) -> protocol.ServerFrame:

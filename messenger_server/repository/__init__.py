@@ -12,6 +12,7 @@ from messenger_server.repository.records import (
     InsertGroup,
     InsertMessage,
     InsertNotices,
+    InviteRecord,
     Marker,
     MarkerMove,
     MemberRecord,
@@ -22,8 +23,10 @@ from messenger_server.repository.records import (
     OperationResult,
     RemoveMember,
     SetAdmin,
+    SetContact,
     StoredMessage,
     StoredNotice,
+    UseInvite,
 )
 from messenger_server.repository.sqlite import SQLiteRepository
 
@@ -37,6 +40,7 @@ __all__ = [
     "InsertGroup",
     "InsertMessage",
     "InsertNotices",
+    "InviteRecord",
     "Marker",
     "MarkerMove",
     "MemberRecord",
@@ -49,7 +53,9 @@ __all__ = [
     "Repository",
     "SQLiteRepository",
     "SetAdmin",
+    "SetContact",
     "StorageError",
     "StoredMessage",
     "StoredNotice",
+    "UseInvite",
 ]

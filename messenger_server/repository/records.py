@@ -218,6 +218,33 @@ class AckNotices:
     event_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class SetContact:
+    """``owner`` has (``present``) or no longer has ``contact`` among its contacts: whether
+    ``contact`` may add ``owner`` to groups. Result: None."""
+
+    owner: str
+    contact: str
+    present: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UseInvite:
+    """Spend one use of an invite code. Result: True when the code existed, had a use left
+    and had not expired at ``now`` (ms); False otherwise (nothing changes)."""
+
+    code: str
+    now: int
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRecord:
+    code: str
+    uses_left: int
+    expires_at: int
+    created_at: int
+
+
 Operation = (
     InsertClient
     | InsertMessage
@@ -229,5 +256,7 @@ Operation = (
     | SetAdmin
     | InsertNotices
     | AckNotices
+    | SetContact
+    | UseInvite
 )
 OperationResult = bool | MessageSaved | MarkerMove | dict[str, int] | None

@@ -35,6 +35,7 @@ from messenger_server.repository.records import (
     InsertGroup,
     InsertMessage,
     InsertNotices,
+    InviteRecord,
     Marker,
     MarkerMove,
     MemberRecord,
@@ -45,8 +46,10 @@ from messenger_server.repository.records import (
     OperationResult,
     RemoveMember,
     SetAdmin,
+    SetContact,
     StoredMessage,
     StoredNotice,
+    UseInvite,
 )
 
 log = logging.getLogger(__name__)
@@ -231,7 +234,22 @@ DROP TABLE conversations;
 DROP TABLE counters;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+# 4: contacts (who may add whom to groups) and invite codes for registration.
+_SCHEMA_4 = """
+CREATE TABLE contacts (
+    owner TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    PRIMARY KEY (contact, owner)
+) WITHOUT ROWID;
+CREATE TABLE invites (
+    code TEXT PRIMARY KEY,
+    uses_left INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
 """``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1. Append only."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -729,6 +747,24 @@ class SQLiteRepository(Repository):
                 notices.items(),
             )
             return notices
+        if isinstance(op, SetContact):
+            if op.present:
+                conn.execute(
+                    "INSERT OR IGNORE INTO contacts (owner, contact) VALUES (?, ?)",
+                    (op.owner, op.contact),
+                )
+            else:
+                conn.execute(
+                    "DELETE FROM contacts WHERE owner = ? AND contact = ?", (op.owner, op.contact)
+                )
+            return None
+        if isinstance(op, UseInvite):
+            cursor = conn.execute(
+                "UPDATE invites SET uses_left = uses_left - 1"
+                " WHERE code = ? AND uses_left > 0 AND expires_at > ?",
+                (op.code, op.now),
+            )
+            return cursor.rowcount == 1
         if isinstance(op, AckNotices):
             taken = [
                 event_id
@@ -898,17 +934,54 @@ class SQLiteRepository(Repository):
         )
         return dropped
 
-    async def expire(self, before_ts: int) -> int:
+    async def expire(self, before_ts: int, undelivered_before_ts: int) -> int:
         def delete(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "SELECT id FROM messages WHERE ts >= ? ORDER BY id LIMIT 1", (before_ts,)
-            ).fetchone()
-            limit = row[0] if row is not None else self._next_id
-            return conn.execute(
-                "DELETE FROM messages WHERE id < ? AND text IS NULL", (limit,)
-            ).rowcount
+            def first_id_from(ts: int) -> int:
+                row = conn.execute(
+                    "SELECT id FROM messages WHERE ts >= ? ORDER BY id LIMIT 1", (ts,)
+                ).fetchone()
+                return int(row[0]) if row is not None else self._next_id
+
+            before = conn.total_changes
+            conn.execute(
+                "DELETE FROM messages WHERE id < ? AND text IS NULL", (first_id_from(before_ts),)
+            )
+            conn.execute(
+                "DELETE FROM messages WHERE id < ?", (first_id_from(undelivered_before_ts),)
+            )
+            return conn.total_changes - before
 
         return await self._write(delete)
+
+    # -- invites --
+
+    async def create_invite(self, code: str, uses: int, expires_at: int, created_at: int) -> bool:
+        def insert(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO invites (code, uses_left, expires_at, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (code, uses, expires_at, created_at),
+            )
+            return cursor.rowcount == 1
+
+        return await self._write(insert)
+
+    async def list_invites(self) -> list[InviteRecord]:
+        def select(conn: sqlite3.Connection) -> list[InviteRecord]:
+            return [
+                InviteRecord(*row)
+                for row in conn.execute(
+                    "SELECT code, uses_left, expires_at, created_at FROM invites"
+                    " ORDER BY created_at DESC, code"
+                )
+            ]
+
+        return await self._read(select)
+
+    async def revoke_invite(self, code: str) -> bool:
+        return await self._write(
+            lambda conn: conn.execute("DELETE FROM invites WHERE code = ?", (code,)).rowcount == 1
+        )
 
     # -- reads --
 
@@ -1054,6 +1127,104 @@ class SQLiteRepository(Repository):
                 "SELECT count(*) FROM pending_notices WHERE recipient = ?", (member,)
             ).fetchone()
             return int(count)
+
+        return await self._read(select)
+
+    async def contacts_among(self, contact: str, owners: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(owners))
+
+        def select(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for chunk in _chunks(wanted):
+                found.update(
+                    owner
+                    for (owner,) in conn.execute(
+                        "SELECT owner FROM contacts WHERE contact = ?"
+                        f" AND owner IN ({','.join('?' * len(chunk))})",
+                        (contact, *chunk),
+                    )
+                )
+            return found
+
+        return await self._read(select) if wanted else set()
+
+    async def group_counts(self, client_ids: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(client_ids))
+
+        def select(conn: sqlite3.Connection) -> dict[str, int]:
+            counts = dict.fromkeys(wanted, 0)
+            for chunk in _chunks(wanted):
+                for client_id, count in conn.execute(
+                    "SELECT client_id, count(*) FROM members"
+                    f" WHERE client_id IN ({','.join('?' * len(chunk))}) GROUP BY client_id",
+                    chunk,
+                ):
+                    counts[client_id] = count
+            return counts
+
+        return await self._read(select) if wanted else {}
+
+    async def groups_page(self, client_id: str, after: str | None, limit: int) -> list[GroupRecord]:
+        def select(conn: sqlite3.Connection) -> list[GroupRecord]:
+            ids = [
+                group_id
+                for (group_id,) in conn.execute(
+                    "SELECT group_id FROM members WHERE client_id = ? AND group_id > ?"
+                    " ORDER BY group_id LIMIT ?",
+                    (client_id, after or "", limit),
+                )
+            ]
+            groups = self._load_groups(conn, ids)
+            return [groups[group_id] for group_id in ids if group_id in groups]
+
+        return await self._read(select)
+
+    async def pending_by_sender(self, member: str, self_conversation: str) -> dict[str, int]:
+        def select(conn: sqlite3.Connection) -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for conversation, after, left_at in conn.execute(
+                "SELECT conversation, delivered, left_at FROM markers WHERE member = ?",
+                (member,),
+            ).fetchall():
+                for sender, count in conn.execute(
+                    "SELECT sender, count(*) FROM messages WHERE conversation = ? AND id > ?"
+                    " AND id <= ? AND (sender != ? OR ?) AND text IS NOT NULL GROUP BY sender",
+                    (
+                        conversation,
+                        after,
+                        left_at or 2**62,
+                        member,
+                        conversation == self_conversation,
+                    ),
+                ):
+                    counts[sender] = counts.get(sender, 0) + count
+            return counts
+
+        return await self._read(select)
+
+    async def direct_backlog(self, client_id: str) -> tuple[int, int]:
+        def select(conn: sqlite3.Connection) -> tuple[int, int]:
+            waiting_for = waiting_from = 0
+            for conversation, mine, theirs in conn.execute(
+                "SELECT me.conversation, me.delivered, other.delivered FROM markers me"
+                " JOIN markers other ON other.conversation = me.conversation"
+                " AND other.member != me.member"
+                " WHERE me.member = ? AND me.conversation NOT LIKE 'G-%'",
+                (client_id,),
+            ).fetchall():
+                ((count_for,),) = conn.execute(
+                    "SELECT count(*) FROM messages WHERE conversation = ? AND id > ?"
+                    " AND sender != ? AND text IS NOT NULL",
+                    (conversation, mine, client_id),
+                ).fetchall()
+                ((count_from,),) = conn.execute(
+                    "SELECT count(*) FROM messages WHERE conversation = ? AND id > ?"
+                    " AND sender = ? AND text IS NOT NULL",
+                    (conversation, theirs, client_id),
+                ).fetchall()
+                waiting_for += count_for
+                waiting_from += count_from
+            return waiting_for, waiting_from
 
         return await self._read(select)
 

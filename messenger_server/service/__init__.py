@@ -16,9 +16,9 @@ from typing import Any
 from messenger_server import protocol
 from messenger_server.config import Settings
 from messenger_server.repository import Repository
+from messenger_server.service.contacts import Contacts
 from messenger_server.service.core import Context, Handled, Peer, now_ms
 from messenger_server.service.groups import Groups
-from messenger_server.service.lookup import Lookup
 from messenger_server.service.messaging import Messaging
 from messenger_server.service.receipts import Receipts
 from messenger_server.service.registration import Registration
@@ -32,18 +32,20 @@ class Service:
     """Every feature, wired together, and :attr:`handlers`: frame type → handler."""
 
     def __init__(self, settings: Settings, repository: Repository) -> None:
-        self.context = Context.create(repository)
+        self.context = Context.create(repository, settings)
         self.receipts = Receipts(self.context)
         self.groups = Groups(self.context, settings, self.receipts)
         self.messaging = Messaging(self.context, settings, self.receipts, self.groups)
         self.registration = Registration(self.context, settings, self.messaging)
-        self.lookup = Lookup(self.context)
+        self.contacts = Contacts(self.context)
         self.handlers: dict[type, Handler] = {
             protocol.Send: self.messaging.send,
             protocol.Ack: self.messaging.acknowledge,
             protocol.MarkRead: self.receipts.mark_read,
             protocol.Ping: self.ping,
-            protocol.Lookup: self.lookup.handle_lookup,
+            protocol.Lookup: self.contacts.handle_lookup,
+            protocol.AddContact: self.contacts.add_contact,
+            protocol.RemoveContact: self.contacts.remove_contact,
             protocol.CreateGroup: self.groups.handle_group_creation,
             protocol.AddMember: self.groups.add_member,
             protocol.RemoveMember: self.groups.remove_member,

@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import shutil
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 from messenger_server import protocol
+from messenger_server.config import Settings
 from messenger_server.repository import (
     ClientRecord,
     GroupRecord,
@@ -62,6 +65,10 @@ class Peer(Protocol):
 
     @property
     def session(self) -> ServerSession: ...
+
+    @property
+    def address(self) -> str | None:
+        """The client's IP address (for limits per address)."""
 
     def reply(self, frame: protocol.ServerFrame) -> None:
         """Queue a reply (or a frame that is never held back, such as ``synced``)."""
@@ -314,6 +321,39 @@ class GroupCache:
         return state
 
 
+class DiskGuard:
+    """Whether the disk holding the data is too full to accept more: new messages,
+    registrations and groups are then refused (``storage_full``) while acknowledgements,
+    reads and logins go on, so that what fills the disk can drain. Checked at most once a
+    second."""
+
+    def __init__(self, path: Path, min_free_bytes: int) -> None:
+        self._path = path
+        self._min_free = min_free_bytes
+        self._checked_at = -1.0
+        self._full = False
+
+    def full(self) -> bool:
+        if self._min_free <= 0:
+            return False
+        now = time.monotonic()
+        if now - self._checked_at >= 1.0:
+            self._checked_at = now
+            try:
+                free = shutil.disk_usage(self._path).free
+            except OSError:
+                free = self._min_free  # cannot tell: do not refuse
+            if (free < self._min_free) != self._full:
+                self._full = free < self._min_free
+                log.warning(
+                    "free disk space %s the threshold (%d MiB free): sends %s",
+                    "below" if self._full else "back above",
+                    free // (1024 * 1024),
+                    "refused" if self._full else "accepted again",
+                )
+        return self._full
+
+
 @dataclass(slots=True)
 class Context:
     """The shared pieces, built once per server."""
@@ -322,12 +362,19 @@ class Context:
     pipeline: Pipeline
     directory: Directory
     groups: GroupCache
+    disk: DiskGuard
     online: dict[str, Peer] = field(default_factory=dict)
     """The logged-in connection of each online client."""
 
     @classmethod
-    def create(cls, repository: Repository) -> Context:
-        return cls(repository, Pipeline(repository), Directory(repository), GroupCache(repository))
+    def create(cls, repository: Repository, settings: Settings) -> Context:
+        return cls(
+            repository,
+            Pipeline(repository),
+            Directory(repository),
+            GroupCache(repository),
+            DiskGuard(settings.data_dir, settings.min_free_disk_mb * 1024 * 1024),
+        )
 
     def error(self, peer: Peer, request_id: int | None, code: str, message: str) -> None:
         peer.reply(protocol.Error(code, message, request_id))

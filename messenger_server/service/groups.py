@@ -2,7 +2,9 @@
 
 Rules: the creator is the first admin; only admins add or remove members; any member
 may leave; a group never stays without an admin (the longest-standing member takes
-over); at most ``max_group_members`` members, every one an existing, enabled client.
+over); at most ``max_group_members`` members, every one an existing, enabled client who
+has the one adding it among its contacts (nobody is put in a group by a stranger) and is in
+fewer than ``max_groups_per_client`` groups.
 Every change is announced with a stored ``group_update`` to each member concerned (after
 the change for additions, before it for removals), acknowledged by its event id.
 """
@@ -53,6 +55,7 @@ class Groups:
         self.context = context
         self.receipts = receipts
         self.max_members = settings.max_group_members
+        self.max_groups = settings.max_groups_per_client
 
     # -- requests --
 
@@ -82,15 +85,18 @@ class Groups:
         return self._list(peer, request)
 
     async def _list(self, peer: Peer, request: protocol.ListGroups) -> None:
+        """One page of the caller's groups: however many groups, no reply is large."""
         client_id = peer.session.client_id
         assert client_id is not None
         await self.context.pipeline.barrier()  # changes decided before are stored
-        records = await self.context.repository.groups_of(client_id)
+        page = protocol.MAX_GROUPS_PAGE
+        records = await self.context.repository.groups_page(client_id, request.after, page + 1)
         infos = []
-        for record in records:
+        for record in records[:page]:
             state = self.context.groups.cached(record.group_id)
             infos.append(state.info() if state is not None else GroupState.of(record).info())
-        peer.reply(protocol.Groups(request.id, infos))
+        following = records[page - 1].group_id if len(records) > page else None
+        peer.reply(protocol.Groups(request.id, infos, following))
 
     async def _guarded(
         self,
@@ -119,7 +125,11 @@ class Groups:
         everyone = list(dict.fromkeys([creator, *request.members]))
         if len(everyone) > self.max_members:
             raise Refused(Code.GROUP_FULL, f"a group has at most {self.max_members} members")
+        if self.context.disk.full():
+            raise Refused(Code.STORAGE_FULL, "the server is out of space")
         names = await self._active_clients(everyone)
+        await self._willing(creator, everyone[1:])
+        await self._room_for(everyone)
         while True:
             group_id = generate_unique_id("G-")
             if (
@@ -147,6 +157,10 @@ class Groups:
         state = await self._admin_of(request.group, actor)
         names = await self._active_clients([request.client_id])
         if request.client_id in state.members:
+            raise Refused(Code.ALREADY_A_MEMBER, f"{request.client_id} is in the group already")
+        await self._willing(actor, [request.client_id])
+        await self._room_for([request.client_id])
+        if request.client_id in state.members:  # added meanwhile by another request
             raise Refused(Code.ALREADY_A_MEMBER, f"{request.client_id} is in the group already")
         if len(state.members) >= self.max_members:
             raise Refused(Code.GROUP_FULL, f"a group has at most {self.max_members} members")
@@ -232,6 +246,23 @@ class Groups:
         if not state.members[client_id].admin:
             raise Refused(Code.NOT_ADMIN, "only the group's admins change its members")
         return state
+
+    async def _willing(self, actor: str, members: list[str]) -> None:
+        """Every one of ``members`` has ``actor`` among its contacts, or refused."""
+        others = [member for member in members if member != actor]
+        willing = await self.context.repository.contacts_among(actor, others)
+        for member in others:
+            if member not in willing:
+                raise Refused(Code.NOT_A_CONTACT, f"{member} has not added you as a contact")
+
+    async def _room_for(self, client_ids: list[str]) -> None:
+        """Every one of ``client_ids`` is in fewer than ``max_groups_per_client`` groups."""
+        counts = await self.context.repository.group_counts(client_ids)
+        for client_id in client_ids:
+            if counts.get(client_id, 0) >= self.max_groups:
+                raise Refused(
+                    Code.TOO_MANY_GROUPS, f"{client_id} is in {self.max_groups} groups already"
+                )
 
     async def _active_clients(self, client_ids: list[str]) -> dict[str, str]:
         """Display names of ``client_ids``, all existing and enabled, or refused."""

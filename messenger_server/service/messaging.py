@@ -26,6 +26,7 @@ from typing import Final
 
 from messenger_server import protocol
 from messenger_server.config import Settings
+from messenger_server.logs import limit_repeats
 from messenger_server.protocol import ErrorCode as Code
 from messenger_server.repository import (
     AckNotices,
@@ -40,6 +41,7 @@ from messenger_server.service.groups import Groups
 from messenger_server.service.receipts import Receipts, is_group
 
 log = logging.getLogger(__name__)
+limit_repeats(log)
 
 PAGE: Final = 1000
 """Messages read per query while sending a backlog."""
@@ -57,6 +59,49 @@ def self_conversation(client_id: str) -> str:
     return protocol.direct_conversation(client_id, client_id)
 
 
+class Backlogs:
+    """How many direct messages wait for each client, and how many each client sent that
+    wait for their recipients: the quotas a stranger cannot get past (group messages only
+    come from groups one agreed to be in, and expire like every message).
+
+    Counted here as messages are stored and acknowledged; read from storage the first
+    time a client is concerned after the server starts (and after an expiry)."""
+
+    def __init__(self, context: Context) -> None:
+        self._repository = context.repository
+        self.waiting_for: dict[str, int] = {}
+        self.waiting_from: dict[str, int] = {}
+
+    def known(self, *client_ids: str) -> bool:
+        return all(c in self.waiting_for for c in client_ids)
+
+    async def load(self, *client_ids: str) -> None:
+        for client_id in client_ids:
+            if client_id not in self.waiting_for:
+                waiting_for, waiting_from = await self._repository.direct_backlog(client_id)
+                if client_id not in self.waiting_for:  # counted meanwhile
+                    self.waiting_for[client_id] = waiting_for
+                    self.waiting_from[client_id] = waiting_from
+
+    def stored(self, sender: str, recipient: str) -> None:
+        if recipient in self.waiting_for:
+            self.waiting_for[recipient] += 1
+        if sender in self.waiting_from:
+            self.waiting_from[sender] += 1
+
+    def delivered(self, recipient: str, senders: list[str]) -> None:
+        if recipient in self.waiting_for:
+            self.waiting_for[recipient] = max(0, self.waiting_for[recipient] - len(senders))
+        for sender in senders:
+            if sender in self.waiting_from:
+                self.waiting_from[sender] = max(0, self.waiting_from[sender] - 1)
+
+    def forget(self) -> None:
+        """Messages expired: count again."""
+        self.waiting_for.clear()
+        self.waiting_from.clear()
+
+
 class Messaging:
     def __init__(
         self, context: Context, settings: Settings, receipts: Receipts, groups: Groups
@@ -71,6 +116,7 @@ class Messaging:
         self._backlogs: dict[Peer, asyncio.Task[None]] = {}
         self.touched: set[str] = set()
         """Conversations whose markers moved since the last clean-up (see ``forget``)."""
+        self.backlogs = Backlogs(context)
 
     # -- send --
 
@@ -82,6 +128,9 @@ class Messaging:
         limit = self.settings.max_text_bytes
         if limit < protocol.MAX_TEXT_BYTES and len(request.text.encode()) > limit:
             self.context.error(peer, request.id, Code.TEXT_TOO_LARGE, f"text exceeds {limit} bytes")
+            return None
+        if self.context.disk.full():
+            self.context.error(peer, request.id, Code.STORAGE_FULL, "the server is out of space")
             return None
         if request.group is not None:
             group = self.context.groups.cached(request.group)
@@ -101,6 +150,23 @@ class Messaging:
         if recipient.disabled:
             self.context.error(peer, request.id, Code.UNKNOWN_CLIENT, f"no client {request.to}")
             return None
+        if request.to != sender:
+            backlogs = self.backlogs
+            if not backlogs.known(sender, request.to):
+                return self._load_then_send(peer, request)
+            if backlogs.waiting_for[request.to] >= self.settings.max_pending_per_client:
+                self.context.error(
+                    peer, request.id, Code.RECIPIENT_FULL, "too much is waiting for this client"
+                )
+                return None
+            if backlogs.waiting_from[sender] >= self.settings.max_pending_per_sender:
+                self.context.error(
+                    peer,
+                    request.id,
+                    Code.QUOTA_EXCEEDED,
+                    "too many of your messages wait for their recipients",
+                )
+                return None
         conversation = protocol.direct_conversation(sender, request.to)
         if conversation not in self._opened:
             self.context.pipeline.add(OpenConversation(conversation, (sender, request.to)))
@@ -122,6 +188,9 @@ class Messaging:
             if not await self.context.directory.load([request.to]):
                 self.context.error(peer, request.id, Code.UNKNOWN_CLIENT, f"no client {request.to}")
                 return
+            sender = peer.session.client_id
+            assert sender is not None
+            await self.backlogs.load(sender, request.to)
         self.send(peer, request)
 
     def _store(self, peer: Peer, request: protocol.Send, conversation: str, to: str | None) -> None:
@@ -155,9 +224,14 @@ class Messaging:
                 )
             )
             if to is not None:
+                counted = sender if to != sender else None
+                if counted is not None:
+                    self.backlogs.stored(sender, to)
                 target = self.context.online.get(to)
                 if target is not None:
-                    self._deliver(target, data, result.message_id, conversation, result.seq)
+                    self._deliver(
+                        target, data, result.message_id, conversation, result.seq, counted
+                    )
                 return
             group = self.context.groups.cached(conversation)
             if group is None:
@@ -172,7 +246,14 @@ class Messaging:
         )
 
     @staticmethod
-    def _deliver(target: Peer, data: bytes, message_id: int, conversation: str, seq: int) -> None:
+    def _deliver(
+        target: Peer,
+        data: bytes,
+        message_id: int,
+        conversation: str,
+        seq: int,
+        counted: str | None = None,
+    ) -> None:
         session = target.session
         if session.behind:
             return  # read from storage once the client has caught up
@@ -181,7 +262,7 @@ class Messaging:
             log.info("%s: %d messages unacknowledged: pausing", session.client_id, len(inflight))
             session.behind = True
             return
-        inflight.add(message_id, conversation, seq)
+        inflight.add(message_id, conversation, seq, counted)
         target.push(data, conversation, seq)
 
     # -- ack --
@@ -192,7 +273,9 @@ class Messaging:
         session = peer.session
         member = session.client_id
         assert member is not None
-        moved, others = session.delivering.acknowledge(ack.ids)
+        moved, others, counted = session.delivering.acknowledge(ack.ids)
+        if counted:
+            self.backlogs.delivered(member, counted)
         pipeline = self.context.pipeline
         for conversation, seq in moved.items():
             pipeline.add(MoveMarkers(conversation, member, delivered=seq), self.receipts.moved)
@@ -287,7 +370,8 @@ class Messaging:
                 data: list[bytes] = []
                 size = 0
                 for message in page:
-                    inflight.add(message.message_id, conversation, message.seq)
+                    counted = None if group or message.sender == member else message.sender
+                    inflight.add(message.message_id, conversation, message.seq, counted)
                     frame = protocol.encode(
                         protocol.Message(
                             message_id=message.message_id,
