@@ -200,11 +200,6 @@ class ServerSession:
         if self.state is not State.CLOSED:
             self._reader.feed(data)
 
-    @property
-    def buffered_bytes(self) -> int:
-        """Bytes received and not yet taken as frames."""
-        return self._reader.buffered
-
     def next_request(self) -> protocol.ClientFrame | None:
         """The next frame to handle, or ``None`` when no complete frame is waiting, a rate
         limit says to wait (:attr:`throttled_for`), or the session is closed. ``hello``

@@ -245,8 +245,9 @@ async def test_groups_keep_their_members_in_joining_order(repo: Repository) -> N
     group = await repo.get_group(G)
     assert group is not None
     assert [(m.client_id, m.admin) for m in group.members] == [(B, True), (C, True)]
-    assert [g.group_id for g in await repo.groups_of(C)] == [G]
-    assert await repo.groups_of(A) == []
+    assert [g.group_id for g in await repo.groups_page(C, None, 10)] == [G]
+    assert await repo.groups_page(C, G, 10) == []
+    assert await repo.groups_page(A, None, 10) == []
 
 
 # --- forgetting --------------------------------------------------------------------------------

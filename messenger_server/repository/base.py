@@ -121,10 +121,6 @@ class Repository(abc.ABC):
         return (await self.get_groups([group_id])).get(group_id)
 
     @abc.abstractmethod
-    async def groups_of(self, client_id: str) -> list[GroupRecord]:
-        """Every group ``client_id`` belongs to, ordered by group ID."""
-
-    @abc.abstractmethod
     async def pending_conversations(
         self, member: str, self_conversation: str
     ) -> list[tuple[str, int, int]]:

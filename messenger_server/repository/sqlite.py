@@ -1049,20 +1049,6 @@ class SQLiteRepository(Repository):
         wanted = list(dict.fromkeys(group_ids))
         return await self._read(lambda conn: self._load_groups(conn, wanted)) if wanted else {}
 
-    async def groups_of(self, client_id: str) -> list[GroupRecord]:
-        def select(conn: sqlite3.Connection) -> list[GroupRecord]:
-            ids = [
-                group_id
-                for (group_id,) in conn.execute(
-                    "SELECT group_id FROM members WHERE client_id = ? ORDER BY group_id",
-                    (client_id,),
-                )
-            ]
-            groups = self._load_groups(conn, ids)
-            return [groups[group_id] for group_id in ids if group_id in groups]
-
-        return await self._read(select)
-
     async def pending_conversations(
         self, member: str, self_conversation: str
     ) -> list[tuple[str, int, int]]:
