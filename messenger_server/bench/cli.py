@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
@@ -24,7 +25,7 @@ from typing import Any
 
 from messenger_server.bench import scenarios
 from messenger_server.bench.report import ScenarioResult, print_result
-from messenger_server.bench.scenarios import Measurement, Options
+from messenger_server.bench.scenarios import Measurement, Options, combine
 from messenger_server.bench.target import (
     SERVER_COMMAND,
     Cores,
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--no-pin", action="store_true", help="do not pin the target and generator to cores")
     add("--stall", type=float, default=defaults.stall, help="seconds without progress = lost")
     add("--timeout", type=float, default=defaults.timeout, help="seconds per scenario run")
+    add("--repeat", type=int, default=1, help="runs of each scenario (medians printed)")
     add("--json", type=Path, help="also write the results to this file")
     return parser
 
@@ -201,19 +203,25 @@ class Bench:
         )
 
     def run(self, runner: asyncio.Runner, name: str) -> ScenarioResult:
+        """``--repeat`` times: the scenario against each target in turn (so that a noisy
+        neighbour disturbs both alike); each figure is the median of the runs."""
         result = ScenarioResult(name, describe(name, self.options))
-        paced_rate = self.options.rate
-        for kind in self.targets():
-            print(f"-- {name}: {kind}…", file=sys.stderr, flush=True)
-            try:
-                with self.launch(kind) as target:
-                    measurement = runner.run(self._measure(name, target, paced_rate))
-            except RuntimeError as exc:  # the process did not start
-                measurement = Measurement(kind, failures=[str(exc)])
-            result.measurements.append(measurement)
-            if name == "direct" and kind == "server" and paced_rate is None:
-                # the relay is paced at the server's rate: latency compared at equal load
-                paced_rate = measurement.figures.get("paced rate msg/s")
+        runs: dict[str, list[Measurement]] = {kind: [] for kind in self.targets()}
+        for repetition in range(self.args.repeat):
+            paced_rate = self.options.rate
+            for kind in self.targets():
+                counter = f" ({repetition + 1}/{self.args.repeat})" if self.args.repeat > 1 else ""
+                print(f"-- {name}: {kind}{counter}…", file=sys.stderr, flush=True)
+                try:
+                    with self.launch(kind) as target:
+                        measurement = runner.run(self._measure(name, target, paced_rate))
+                except RuntimeError as exc:  # the process did not start
+                    measurement = Measurement(kind, failures=[str(exc)])
+                runs[kind].append(measurement)
+                if name == "direct" and kind == "server" and paced_rate is None:
+                    # the relay is paced at the server's rate: latency compared at equal load
+                    paced_rate = measurement.figures.get("paced rate msg/s")
+        result.measurements = [combine(measurements) for measurements in runs.values()]
         return result
 
     async def _measure(self, name: str, target: Target, paced_rate: float | None) -> Measurement:
@@ -242,6 +250,17 @@ class _stopping(AbstractContextManager[Target]):
         self.target.stop()
 
 
+def _allow_many_connections() -> None:
+    """Raise the open-file limit to its maximum (the server started here inherits it)."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     try:
         import uvloop
@@ -260,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parse_addresses(args.server) if args.server else None
     except ValueError as exc:
         parser.error(str(exc))
+    _allow_many_connections()
     cores = Cores.choose(not args.no_pin)
     cores.pin_generator()
     command = shlex.join(["messenger-bench", *(sys.argv[1:] if argv is None else argv)])

@@ -11,6 +11,8 @@ from messenger_server.bench.scenarios import Measurement
 
 BUSY_WARNING: Final = 0.9
 """A generator busier than this may be the limit instead of the target."""
+NOISE_WARNING: Final = 0.2
+"""Other processes busier than this (in cores) disturb wall-clock figures."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class ScenarioResult:
                     "failures": m.failures,
                     "notes": m.notes,
                     "checked": m.checked,
+                    "runs": m.runs or [m.figures],
                 }
                 for m in self.measurements
             },
@@ -101,6 +104,8 @@ def number(value: float | None, figure: str = "") -> str:
         return "n/a"
     if "busy" in figure:
         return f"{value * 100:.0f} %"
+    if isinstance(value, int):
+        return f"{value:,}"
     magnitude = abs(value)
     if magnitude >= 100:
         return f"{value:,.0f}"
@@ -134,6 +139,8 @@ def print_result(result: ScenarioResult, out: TextIO) -> None:
         if ratio:
             server, relay = values
             quotient = f"{server / relay:.2f}x" if server is not None and relay else "n/a"
+            if "busy" in figure or figure.startswith("paced rate"):
+                quotient = ""  # not a property of the server
             line += f"{quotient:>14}"
             goal = goals.get(figure)
             if goal is not None:
@@ -146,9 +153,16 @@ def print_result(result: ScenarioResult, out: TextIO) -> None:
         for note in measurement.notes:
             write(f"  {measurement.target}: {note}")
         for figure, value in measurement.figures.items():
+            during = figure.split("busy", 1)[-1]
             if figure.startswith("generator busy") and value is not None and value > BUSY_WARNING:
                 write(
                     f"  {measurement.target}: warning: the load generator was"
-                    f" {value * 100:.0f} % busy{figure.removeprefix('generator busy')}:"
-                    " that figure may be its limit, not the target's"
+                    f" {value * 100:.0f} % busy{during}: its rates may be the generator's"
+                    " limit, not the target's"
+                )
+            if figure.startswith("others busy") and value is not None and value > NOISE_WARNING:
+                write(
+                    f"  {measurement.target}: warning: other processes kept"
+                    f" {value * 100:.0f} % of a core busy{during}: rates and latencies are"
+                    " disturbed (CPU per message much less)"
                 )

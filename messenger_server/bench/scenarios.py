@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from messenger_server.bench.client import (
     connect,
     register,
 )
-from messenger_server.bench.target import Target
+from messenger_server.bench.target import Target, machine_cpu_seconds
 from messenger_server.bench.verify import Verifier
 
 SETTLE_QUIET: Final = 0.1
@@ -78,10 +79,31 @@ class Measurement:
     notes: list[str] = field(default_factory=list)
     checked: str = ""
     """What was verified, for people (when valid)."""
+    runs: list[dict[str, float | None]] = field(default_factory=list)
+    """Every run's figures, when :attr:`figures` are the medians of several."""
 
     @property
     def valid(self) -> bool:
         return not self.failures
+
+
+def combine(measurements: Sequence[Measurement]) -> Measurement:
+    """Several runs against one target as one: the median of each figure; invalid when
+    any run is."""
+    if len(measurements) == 1:
+        return measurements[0]
+    first = measurements[0]
+    combined = Measurement(first.target, notes=first.notes)
+    for index, measurement in enumerate(measurements, 1):
+        combined.failures += [f"run {index}: {failure}" for failure in measurement.failures]
+        combined.runs.append(measurement.figures)
+    names = dict.fromkeys(name for m in measurements for name in m.figures)
+    for name in names:
+        values = [v for m in measurements if (v := m.figures.get(name)) is not None]
+        combined.figures[name] = statistics.median(values) if values else None
+    if combined.valid:
+        combined.checked = f"{first.checked} (each of {len(measurements)} runs)"
+    return combined
 
 
 class Invalid(Exception):
@@ -97,11 +119,14 @@ class Span:
     target_cpu: float | None
     generator_cpu: float
     frames: int
+    others_cpu: float | None
+    """CPU time the rest of the machine used meanwhile (other processes, the hypervisor's
+    steal): what makes wall-clock figures noisy. ``None`` when the target is not ours."""
 
 
 class Meter:
-    """Wall time, the target's and the generator's CPU time, and the frames both ways,
-    since :meth:`start`."""
+    """Wall time, the target's and the generator's CPU time, the rest of the machine's,
+    and the frames both ways, since :meth:`start`."""
 
     def __init__(self, target: Target, clients: Sequence[BenchClient]) -> None:
         self.target = target
@@ -109,6 +134,7 @@ class Meter:
         self._wall = 0.0
         self._cpu: float | None = None
         self._generator = 0.0
+        self._machine: float | None = None
         self._frames = 0
 
     def frames(self) -> int:
@@ -117,6 +143,7 @@ class Meter:
     def start(self) -> None:
         self._frames = self.frames()
         self._cpu = self.target.cpu_seconds()
+        self._machine = machine_cpu_seconds()
         self._generator = time.process_time()
         self._wall = time.perf_counter()
 
@@ -125,8 +152,12 @@ class Meter:
         wall = time.perf_counter() - self._wall
         generator = time.process_time() - self._generator
         cpu = self.target.cpu_seconds()
+        machine = machine_cpu_seconds()
         target_cpu = None if cpu is None or self._cpu is None else cpu - self._cpu
-        return Span(wall, target_cpu, generator, self.frames() - self._frames)
+        others = None
+        if target_cpu is not None and machine is not None and self._machine is not None:
+            others = max(0.0, machine - self._machine - target_cpu - generator)
+        return Span(wall, target_cpu, generator, self.frames() - self._frames, others)
 
 
 def _per(amount: float | None, count: int, scale: float = 1e6) -> float | None:
@@ -214,6 +245,7 @@ class Pass:
     busy: float | None
     """The target's CPU time over the pass's wall time (1.0 = one core saturated)."""
     generator_busy: float
+    others_busy: float | None
 
 
 async def _pass(
@@ -252,6 +284,7 @@ async def _pass(
         list(verifier.latencies),
         None if load.target_cpu is None else load.target_cpu / load.seconds,
         load.generator_cpu / load.seconds,
+        None if load.others_cpu is None else load.others_cpu / load.seconds,
     )
 
 
@@ -305,6 +338,14 @@ def _pass_figures(
     )
     figures[f"generator µs/message{suffix}"] = _per(result.span.generator_cpu, result.completed)
     figures[f"generator busy{suffix}"] = result.generator_busy
+    figures[f"others busy{suffix}"] = result.others_busy
+
+
+def _busy_figures(figures: dict[str, float | None], span: Span) -> None:
+    """How busy the target and the generator were (1.0: a whole core)."""
+    figures["CPU busy"] = None if span.target_cpu is None else span.target_cpu / span.seconds
+    figures["generator busy"] = span.generator_cpu / span.seconds
+    figures["others busy"] = None if span.others_cpu is None else span.others_cpu / span.seconds
 
 
 # --- scenarios ------------------------------------------------------------------------------
@@ -477,6 +518,7 @@ async def backlog(target: Target, options: Options) -> Measurement:
         figures["CPU µs/message"] = _per(span.target_cpu, options.backlog)
         figures["frames/message"] = span.frames / options.backlog
         figures["generator µs/message"] = _per(span.generator_cpu, options.backlog)
+        _busy_figures(figures, span)
     except (Invalid, Refused, OSError) as exc:
         verifier.fail(str(exc))
     finally:
@@ -553,6 +595,7 @@ async def logins(target: Target, options: Options) -> Measurement:
         figures["logins/s"] = done[0] / span.seconds
         figures["CPU µs/login"] = _per(span.target_cpu, done[0])
         figures["generator µs/login"] = _per(span.generator_cpu, done[0])
+        _busy_figures(figures, span)
     except (Invalid, Refused, OSError) as exc:
         verifier.fail(str(exc))
     return _finish(

@@ -120,6 +120,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_seconds() -> float | None:
+    """CPU time the whole machine has been busy so far, every core (Linux ``/proc/stat``:
+    user, nice, system, irq, softirq and steal), or ``None`` where there is no such file."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in first[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     """Resident memory of process ``pid`` in KiB (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
