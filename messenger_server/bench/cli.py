@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from messenger_server.bench import scenarios
-from messenger_server.bench.report import ScenarioResult, print_result
+from messenger_server.bench.report import ScenarioResult, markdown, print_result
 from messenger_server.bench.scenarios import Measurement, Options, combine
 from messenger_server.bench.target import (
     SERVER_COMMAND,
@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--timeout", type=float, default=defaults.timeout, help="seconds per scenario run")
     add("--repeat", type=int, default=1, help="runs of each scenario (medians printed)")
     add("--json", type=Path, help="also write the results to this file")
+    add("--markdown", type=Path, help="also write the results as Markdown tables")
     return parser
 
 
@@ -305,6 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "scenarios": [r.as_json() for r in results],
         }
         args.json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    if args.markdown is not None:
+        with args.markdown.open("w") as out:
+            print(f"{when:%Y-%m-%d}, {machine()}, {cores.describe()}:", file=out)
+            print(f"`{command}`", file=out)
+            markdown(results, out)
     if not valid:
         print("\nINVALID: verification failed (see above); no figure of that run counts.")
         return 1

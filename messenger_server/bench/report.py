@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, TextIO
 
@@ -115,7 +114,9 @@ def number(value: float | None, figure: str = "") -> str:
 
 
 def print_result(result: ScenarioResult, out: TextIO) -> None:
-    write: Callable[[str], object] = lambda line: print(line, file=out)  # noqa: E731
+    def write(line: str) -> None:
+        print(line, file=out)
+
     write(f"\n== {result.name}: {result.description}")
     names = [m.target for m in result.measurements]
     for measurement in result.measurements:
@@ -166,3 +167,38 @@ def print_result(result: ScenarioResult, out: TextIO) -> None:
                     f" {value * 100:.0f} % of a core busy{during}: rates and latencies are"
                     " disturbed (CPU per message much less)"
                 )
+
+
+def markdown(results: list[ScenarioResult], out: TextIO) -> None:
+    """The results as Markdown tables (for docs/benchmarks.md): one per scenario, every
+    figure, the server next to the relay with the ratio and the issue's targets."""
+
+    def write(line: str) -> None:
+        print(line, file=out)
+
+    for result in results:
+        write(f"\n**{result.name}** — {result.description}\n")
+        server, relay = result.by_target("server"), result.by_target("relay")
+        invalid = [m for m in result.measurements if not m.valid]
+        for measurement in invalid:
+            write(f"{measurement.target}: **invalid**: " + "; ".join(measurement.failures))
+        if server is None or not server.valid:
+            continue
+        goals = {g.figure: g for g in GOALS.get(result.name, [])}
+        write("| figure | server | relay | server / relay | target |")
+        write("|---|--:|--:|--:|---|")
+        for figure, value in server.figures.items():
+            other = relay.figures.get(figure) if relay is not None and relay.valid else None
+            ratio = ""
+            if "busy" not in figure and not figure.startswith("paced rate"):
+                ratio = f"{value / other:.2f}x" if value is not None and other else ""
+            goal = goals.get(figure)
+            verdict = ""
+            if goal is not None:
+                met = result._goal_met(goal)
+                state = "n/a" if met is None else ("met" if met else "**missed**")
+                verdict = f"{goal.describe()}: {state}"
+            write(
+                f"| {figure} | {number(value, figure)} | {number(other, figure)}"
+                f" | {ratio} | {verdict} |"
+            )
