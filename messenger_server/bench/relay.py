@@ -10,7 +10,7 @@ idempotency, no coalescing:
 * ``send`` → ``sent``, and the ``message`` (encoded once) to the recipient or every other
   member of the group (queued in memory when offline);
 * ``ack`` → one ``receipts`` event to the sender of each acknowledged message;
-* ``ping`` → ``pong``; ``create_group`` → ``group``.
+* ``ping`` → ``pong``; ``create_group`` → ``group``; ``add_contact`` → ``contact``.
 
 ``messenger-bench`` runs it as a child process, on the same core as it runs the server,
 and prints every figure as a ratio to it. ``--fault`` makes it misbehave on purpose, to
@@ -94,7 +94,7 @@ class RelayConnection(asyncio.Protocol):
                         )
                     )
                     continue
-                handlers[type(frame)](self, frame)
+                handlers.get(type(frame), self.relay.unsupported)(self, frame)
         except protocol.ProtocolError as exc:
             self.goodbye(exc.code, exc.message)
 
@@ -134,6 +134,7 @@ class Relay:
         self._flush_scheduled = False
         self._server: asyncio.Server | None = None
         self.handlers: dict[type, Callable[[RelayConnection, Any], None]] = {
+            # anything else is answered by unsupported()
             protocol.Hello: self.hello,
             protocol.Register: self.register,
             protocol.Login: self.login,
@@ -141,12 +142,7 @@ class Relay:
             protocol.Ack: self.ack,
             protocol.Ping: self.ping,
             protocol.CreateGroup: self.create_group,
-            protocol.MarkRead: self.unsupported,
-            protocol.Lookup: self.unsupported,
-            protocol.AddMember: self.unsupported,
-            protocol.RemoveMember: self.unsupported,
-            protocol.LeaveGroup: self.unsupported,
-            protocol.ListGroups: self.unsupported,
+            protocol.AddContact: self.add_contact,
         }
         self.open_handlers = frozenset({protocol.Hello, protocol.Register, protocol.Login})
 
@@ -322,6 +318,15 @@ class Relay:
         )
         self.groups[group_id] = info
         connection.reply(protocol.GroupReply(request.id, info))
+
+    def add_contact(self, connection: RelayConnection, request: protocol.AddContact) -> None:
+        """Answered as the server does; nothing is kept (the relay lets anyone add anyone
+        to a group)."""
+        name = self.names.get(request.client_id)
+        if name is None:
+            connection.reply(protocol.Error(Code.UNKNOWN_CLIENT, "no such client", request.id))
+            return
+        connection.reply(protocol.Contact(request.id, request.client_id, name))
 
     def unsupported(self, connection: RelayConnection, request: protocol.Request) -> None:
         kind = type(request).__name__

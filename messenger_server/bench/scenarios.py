@@ -410,6 +410,13 @@ async def group(target: Target, options: Options) -> Measurement:
     try:
         identities, clients = await _setup(verifier, target, size, options, "member")
         creator = clients[0]
+        # only a contact may put someone in a group
+        await asyncio.gather(
+            *(
+                c.request(protocol.AddContact(id=0, client_id=creator.client_id))
+                for c in clients[1:]
+            )
+        )
         reply = await creator.request(
             protocol.CreateGroup(id=0, name="bench", members=[i.client_id for i in identities[1:]])
         )
