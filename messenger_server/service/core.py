@@ -98,7 +98,17 @@ class Pipeline:
 
     Operations are stored in the order they were added. :meth:`add` takes a callback
     (for the hot paths: no future per operation); :meth:`run` awaits.
+
+    Commits start at most every :attr:`INTERVAL` (unless :attr:`FULL` operations wait):
+    below saturation a commit is quick, and without the pause every few messages would
+    cost a commit of their own, with its fsync and its thread hand-offs (measured: a third
+    less CPU per message at 1,500 msg/s, for at most 2 ms more latency).
     """
+
+    INTERVAL: Final = 0.002
+    """Seconds between the starts of two commits, at the least."""
+    FULL: Final = 512
+    """Operations waiting that start a commit at once."""
 
     def __init__(self, repository: Repository) -> None:
         self._repository = repository
@@ -109,6 +119,7 @@ class Pipeline:
         self._in_flight: asyncio.Task[None] | None = None
         self._in_flight_waiters: list[asyncio.Future[None]] = []
         self._scheduled = False
+        self._last_start = -1.0
         self.batches = 0
 
     def add(self, op: Operation, done: Done | None = None) -> None:
@@ -117,7 +128,14 @@ class Pipeline:
         self._ops.append(op)
         self._callbacks.append(done)
         if not self._scheduled and self._in_flight is None:
-            self._scheduled = True
+            self._schedule()
+
+    def _schedule(self) -> None:
+        self._scheduled = True
+        wait = self._last_start + self.INTERVAL - self._loop.time()
+        if wait > 0 and len(self._ops) < self.FULL:
+            self._loop.call_later(wait, self._flush)
+        else:
             self._loop.call_soon(self._flush)
 
     async def run(self, ops: Sequence[Operation]) -> list[OperationResult]:
@@ -171,6 +189,7 @@ class Pipeline:
         ops, callbacks, waiters = self._ops, self._callbacks, self._waiters
         self._ops, self._callbacks, self._waiters = [], [], []
         self._in_flight_waiters = waiters
+        self._last_start = self._loop.time()
         self._in_flight = self._loop.create_task(self._commit(ops, callbacks))
 
     async def _commit(self, ops: list[Operation], callbacks: list[Done | None]) -> None:
@@ -193,8 +212,8 @@ class Pipeline:
             if not waiter.done():
                 waiter.set_result(None)
         self._in_flight_waiters = []
-        if self._ops:
-            self._flush()
+        if self._ops and not self._scheduled:
+            self._schedule()
 
     async def drain(self) -> None:
         """Wait until everything added so far is stored (shutdown)."""
