@@ -776,3 +776,30 @@ async def test_a_backlog_larger_than_the_write_buffer_arrives_whole(
     received = await bob_again.messages(300)
     assert [m.text.split(" ", 1)[0] for m in received] == [str(i) for i in range(300)]
     assert bob_again.close_error is None
+
+
+async def test_receipts_reach_a_group_sender_after_a_server_restart(server: RunningServer) -> None:
+    """After a restart nothing is cached: the group is loaded when a member's ack moves its
+    marker, so that the senders online hear of it at once."""
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    await bob.add_contacts(alice_id.client_id)
+    group = await alice.request(protocol.CreateGroup, name="g", members=[bob_id.client_id])
+    assert isinstance(group, protocol.GroupReply)
+    for member in (alice, bob):  # nothing left to load the group at the next logins
+        member.ack([(await member.next_event(protocol.GroupUpdate)).event_id])
+        await member.request(protocol.Ping)
+    await bob.close()
+    sent = await alice.send("before the restart", group=group.group.group_id)
+    assert isinstance(sent, protocol.Sent)
+    await server.close_clients()
+    await server.stop()
+    await server.start()
+    alice = await server.connect()
+    await alice.login(alice_id, receipts_since=2**52)
+    await alice.next_event(protocol.Synced)
+    bob = await server.connect()
+    await bob.login(bob_id)
+    await bob.messages(1)
+    receipts = await alice.next_event(protocol.Receipts)
+    assert [(r.by, r.delivered) for r in receipts.receipts] == [(bob_id.client_id, sent.seq)]

@@ -269,13 +269,30 @@ class Messaging:
 
     def acknowledge(self, peer: Peer, ack: protocol.Ack) -> Handled:
         """``ack``: move the delivered markers (one write per conversation acknowledged),
-        and drop acknowledged group updates."""
+        and drop acknowledged group updates. A group's senders are found from its cached
+        state: a group not cached yet is loaded first."""
         session = peer.session
         member = session.client_id
         assert member is not None
         moved, others, counted = session.delivering.acknowledge(ack.ids)
         if counted:
             self.backlogs.delivered(member, counted)
+        groups = self.context.groups
+        if any(is_group(c) and groups.cached(c) is None for c in moved):
+            return self._load_then_move(peer, member, moved, others)
+        self._move(peer, member, moved, others)
+        return None
+
+    async def _load_then_move(
+        self, peer: Peer, member: str, moved: dict[str, int], others: list[int]
+    ) -> None:
+        for conversation in moved:
+            if is_group(conversation):
+                await self.context.groups.load(conversation)
+        self._move(peer, member, moved, others)
+
+    def _move(self, peer: Peer, member: str, moved: dict[str, int], others: list[int]) -> None:
+        session = peer.session
         pipeline = self.context.pipeline
         for conversation, seq in moved.items():
             pipeline.add(MoveMarkers(conversation, member, delivered=seq), self.receipts.moved)
@@ -290,7 +307,6 @@ class Messaging:
         if inflight == 0 and session.behind and peer not in self._backlogs:
             session.behind = False
             self.start_backlog(peer, catching_up=True)
-        return None
 
     async def _wait_for_acks(self, peer: Peer) -> None:
         while len(peer.session.delivering) > BACKLOG_INFLIGHT and not peer.closed:
