@@ -27,6 +27,7 @@ from messenger_server.protocol import ErrorCode as Code
 from messenger_server.ratelimit import TokenBucket
 from messenger_server.repository import Repository, StorageError
 from messenger_server.service import Service
+from messenger_server.service.bus import Bus
 from messenger_server.service.core import now_ms
 from messenger_server.session import ServerSession, State
 
@@ -265,11 +266,12 @@ class MessengerServer:
     repository is the caller's to open before and close after.
     """
 
-    def __init__(self, settings: Settings, repository: Repository) -> None:
+    def __init__(self, settings: Settings, repository: Repository, bus: Bus | None = None) -> None:
         self.settings = settings
         self.repository = repository
         self.loop = asyncio.get_running_loop()
-        self.service = Service(settings, repository)
+        self.service = Service(settings, repository, bus)
+        self.bus = self.service.context.bus
         self.connections: set[Connection] = set()
         self.per_address: dict[str, int] = {}
         """Open connections per client IP address."""
@@ -307,8 +309,10 @@ class MessengerServer:
             ssl=ssl_context,
             ssl_handshake_timeout=self.settings.handshake_timeout if ssl_context else None,
         )
+        await self.bus.start(self.service.cluster.handle)
         self.spawn(self._sweep())
         self.spawn(self._clean_up())
+        self.spawn(self.service.cluster.recount())
         addresses = [sock.getsockname()[:2] for sock in self._server.sockets]
         for host, port in addresses:
             log.info(
@@ -350,6 +354,7 @@ class MessengerServer:
         if self._server is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=5)
+        await self.bus.close()
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run ``coro`` in the background, keeping a reference until it ends."""

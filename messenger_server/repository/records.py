@@ -133,6 +133,9 @@ class MessageSaved:
     seq: int
     ts: int
     duplicate: bool
+    previous: int | None = None
+    """The seq of the conversation's message stored before this one (0: none), when the
+    repository knows it cheaply; a repository that several nodes share must say."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from typing import Any
 from messenger_server import protocol
 from messenger_server.config import Settings
 from messenger_server.repository import Repository
+from messenger_server.service.bus import Bus
+from messenger_server.service.cluster import Cluster
 from messenger_server.service.contacts import Contacts
 from messenger_server.service.core import Context, Handled, Peer, now_ms
 from messenger_server.service.groups import Groups
@@ -31,12 +33,13 @@ __all__ = ["Handler", "Peer", "Service"]
 class Service:
     """Every feature, wired together, and :attr:`handlers`: frame type → handler."""
 
-    def __init__(self, settings: Settings, repository: Repository) -> None:
-        self.context = Context.create(repository, settings)
+    def __init__(self, settings: Settings, repository: Repository, bus: Bus | None = None) -> None:
+        self.context = Context.create(repository, settings, bus)
         self.receipts = Receipts(self.context)
         self.groups = Groups(self.context, settings, self.receipts)
         self.messaging = Messaging(self.context, settings, self.receipts, self.groups)
-        self.registration = Registration(self.context, settings, self.messaging)
+        self.cluster = Cluster(self.context, self.messaging, self.receipts, self.groups)
+        self.registration = Registration(self.context, settings, self.messaging, self.cluster)
         self.contacts = Contacts(self.context)
         self.handlers: dict[type, Handler] = {
             protocol.Send: self.messaging.send,
@@ -66,4 +69,6 @@ class Service:
         client_id = peer.session.client_id
         if client_id is not None and self.context.online.get(client_id) is peer:
             del self.context.online[client_id]
+        if client_id is not None:
+            self.cluster.release(peer, client_id)
         self.messaging.forget(peer)

@@ -29,6 +29,7 @@ from messenger_server.repository import (
     Repository,
     StorageError,
 )
+from messenger_server.service.bus import Bus, LocalBus
 from messenger_server.session import ServerSession
 
 log = logging.getLogger(__name__)
@@ -320,6 +321,7 @@ class GroupCache:
     def __init__(self, repository: Repository) -> None:
         self._repository = repository
         self._groups: dict[str, GroupState] = {}
+        self._reads: dict[str, int] = {}
 
     def cached(self, group_id: str) -> GroupState | None:
         return self._groups.get(group_id)
@@ -329,6 +331,29 @@ class GroupCache:
 
     def forget(self, group_id: str) -> None:
         self._groups.pop(group_id, None)
+
+    async def refresh(self, group_id: str) -> GroupState | None:
+        """Read the group again (with several nodes: it changed, maybe elsewhere). A
+        cached state is updated in place, for whoever holds it; of reads that overlap,
+        the one started last is kept."""
+        started = self._reads[group_id] = self._reads.get(group_id, 0) + 1
+        record = await self._repository.get_group(group_id)
+        if self._reads.get(group_id) != started:
+            return self._groups.get(group_id)  # a later read decides
+        del self._reads[group_id]
+        if record is None:
+            self._groups.pop(group_id, None)
+            return None
+        fresh = GroupState.of(record)
+        state = self._groups.get(group_id)
+        if state is None:
+            self._groups[group_id] = fresh
+            return fresh
+        for name in ("name", "created_by", "created_at"):
+            setattr(state, name, getattr(fresh, name))
+        state.members.clear()
+        state.members.update(fresh.members)
+        return state
 
     async def load(self, group_id: str) -> GroupState | None:
         state = self._groups.get(group_id)
@@ -382,17 +407,20 @@ class Context:
     directory: Directory
     groups: GroupCache
     disk: DiskGuard
+    bus: Bus
+    """How this node tells the others (a :class:`LocalBus` when it is alone)."""
     online: dict[str, Peer] = field(default_factory=dict)
-    """The logged-in connection of each online client."""
+    """The logged-in connection of each online client (on this node)."""
 
     @classmethod
-    def create(cls, repository: Repository, settings: Settings) -> Context:
+    def create(cls, repository: Repository, settings: Settings, bus: Bus | None = None) -> Context:
         return cls(
             repository,
             Pipeline(repository),
             Directory(repository),
             GroupCache(repository),
             DiskGuard(settings.data_dir, settings.min_free_disk_mb * 1024 * 1024),
+            bus if bus is not None else LocalBus(),
         )
 
     def error(self, peer: Peer, request_id: int | None, code: str, message: str) -> None:

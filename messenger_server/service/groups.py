@@ -30,6 +30,7 @@ from messenger_server.repository import (
     StorageError,
     StoredNotice,
 )
+from messenger_server.service.bus import GroupChanged
 from messenger_server.service.core import (
     Context,
     GroupState,
@@ -223,15 +224,24 @@ class Groups:
         event_ids: dict[str, int] = results[-1]  # type: ignore[assignment]
         for result in results:  # a new member's marker: the senders count it
             self.receipts.moved(result)
+        bus = self.context.bus
+        if bus.clustered:  # what the others changed meanwhile, too
+            await self.context.groups.refresh(state.group_id)
         info = state.info()
+        elsewhere: dict[str, tuple[int, bytes]] = {}
         for recipient, event_id in event_ids.items():
+            frame = protocol.encode(protocol.GroupUpdate(event_id, change, actor, info, subject))
             target = self.context.online.get(recipient)
             if target is not None:
-                target.push(
-                    protocol.encode(protocol.GroupUpdate(event_id, change, actor, info, subject)),
-                    "notices",
-                    event_id,
-                )
+                target.push(frame, "notices", event_id)
+            elif bus.clustered:
+                elsewhere[recipient] = (event_id, frame)
+        if bus.clustered:
+            bus.publish(GroupChanged(state.group_id, elsewhere))
+
+    async def refresh(self, group_id: str) -> None:
+        """Another node changed the group: read it again."""
+        await self.context.groups.refresh(group_id)
 
     async def _member_of(self, group_id: str, client_id: str) -> GroupState:
         state = await self.context.groups.load(group_id)

@@ -22,6 +22,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Final
 
 from messenger_server import protocol
@@ -36,6 +37,7 @@ from messenger_server.repository import (
     OpenConversation,
     StorageError,
 )
+from messenger_server.service.bus import Deliver
 from messenger_server.service.core import Context, Handled, Peer, now_ms
 from messenger_server.service.groups import Groups
 from messenger_server.service.receipts import Receipts, is_group
@@ -102,6 +104,18 @@ class Backlogs:
         self.waiting_from.clear()
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """Where a stored message is: what delivering it in order needs."""
+
+    conversation: str
+    sender: str
+    message_id: int
+    seq: int
+    previous: int | None
+    """The seq of the conversation's message before it (None: not known)."""
+
+
 class Messaging:
     def __init__(
         self, context: Context, settings: Settings, receipts: Receipts, groups: Groups
@@ -117,6 +131,11 @@ class Messaging:
         self.touched: set[str] = set()
         """Conversations whose markers moved since the last clean-up (see ``forget``)."""
         self.backlogs = Backlogs(context)
+        self._positions: dict[Peer, dict[str, int]] = {}
+        """With several nodes: per connection and conversation, the seq up to which every
+        message for the client is known to have been pushed (see :meth:`_deliver`)."""
+        self._dirty: dict[Peer, set[str]] = {}
+        """With several nodes: conversations to read from storage for a connection."""
 
     # -- send --
 
@@ -224,46 +243,103 @@ class Messaging:
                 )
             )
             if to is not None:
-                counted = sender if to != sender else None
-                if counted is not None:
+                recipients = [to]
+                if to != sender:
                     self.backlogs.stored(sender, to)
-                target = self.context.online.get(to)
-                if target is not None:
-                    self._deliver(
-                        target, data, result.message_id, conversation, result.seq, counted
-                    )
-                return
-            group = self.context.groups.cached(conversation)
-            if group is None:
-                return
-            online = self.context.online
-            for member in group.members:
-                if member != sender and (target := online.get(member)) is not None:
-                    self._deliver(target, data, result.message_id, conversation, result.seq)
+            else:
+                group = self.context.groups.cached(conversation)
+                recipients = [] if group is None else [m for m in group.members if m != sender]
+            message = Stored(conversation, sender, result.message_id, result.seq, result.previous)
+            self.route(message, recipients, data)
+            self._own(peer, conversation, result.seq, result.previous)
+            bus = self.context.bus
+            if bus.clustered:
+                online = self.context.online
+                elsewhere = [r for r in recipients if r not in online]
+                if elsewhere:
+                    bus.publish(
+                        Deliver(
+                            conversation, sender, result.message_id, result.seq,
+                            result.previous, elsewhere, data,
+                        )
+                    )  # fmt: skip
 
         self.context.pipeline.add(
             InsertMessage(conversation, sender, request.key, request.text, now_ms()), saved
         )
 
-    @staticmethod
+    def route(self, message: Stored, recipients: list[str], data: bytes) -> None:
+        """Push a stored message to those of ``recipients`` connected here."""
+        online = self.context.online
+        direct = not is_group(message.conversation)
+        for recipient in recipients:
+            target = online.get(recipient)
+            if target is not None:
+                counted = message.sender if direct and recipient != message.sender else None
+                self._deliver(target, data, message, counted)
+
+    def deliver_remote(self, event: Deliver) -> None:
+        """A message another node stored, for clients that may be connected here."""
+        self.receipts.note_sent(event.conversation, event.sender, event.seq)
+        message = Stored(
+            event.conversation, event.sender, event.message_id, event.seq, event.previous
+        )
+        self.route(message, event.recipients, event.frame)
+
     def _deliver(
-        target: Peer,
-        data: bytes,
-        message_id: int,
-        conversation: str,
-        seq: int,
-        counted: str | None = None,
+        self, target: Peer, data: bytes, message: Stored, counted: str | None = None
     ) -> None:
+        """Push one message, unless the connection is catching up from storage anyway.
+
+        One node stores and pushes a conversation's messages in seq order. Several nodes
+        each push the messages they stored, and those stored by the others as they hear of
+        them: in an order of their own. So with several nodes a message is pushed at once
+        only when everything before it in its conversation is known to have been pushed on
+        the connection (``previous`` is at most the connection's position there); otherwise
+        the conversation is read from storage (:meth:`_pull`), where it is in order."""
         session = target.session
         if session.behind:
             return  # read from storage once the client has caught up
+        conversation = message.conversation
+        if self.context.bus.clustered:
+            if session.syncing or target in self._backlogs:
+                self._dirty.setdefault(target, set()).add(conversation)
+                return  # the end of the backlog reads it
+            positions = self._positions.setdefault(target, {})
+            position = positions.get(conversation)
+            if position is not None and position >= message.seq:
+                return  # pushed already (read from storage)
+            if position is None or message.previous is None or position < message.previous:
+                self._dirty.setdefault(target, set()).add(conversation)
+                self._pull(target)
+                return
         inflight = session.delivering
         if len(inflight) >= MAX_INFLIGHT:
             log.info("%s: %d messages unacknowledged: pausing", session.client_id, len(inflight))
             session.behind = True
             return
-        inflight.add(message_id, conversation, seq, counted)
-        target.push(data, conversation, seq)
+        if self.context.bus.clustered:
+            self._positions[target][conversation] = message.seq
+        inflight.add(message.message_id, conversation, message.seq, counted)
+        target.push(data, conversation, message.seq)
+
+    def _own(self, peer: Peer, conversation: str, seq: int, previous: int | None) -> None:
+        """The peer's client stored a message: its position in the conversation moves
+        past it when nothing before it was missing (see :meth:`_deliver`)."""
+        positions = self._positions.get(peer)
+        if positions is None:
+            return
+        position = positions.get(conversation)
+        if position is not None and previous is not None and position >= previous:
+            positions[conversation] = max(position, seq)
+
+    def _pull(self, peer: Peer) -> None:
+        """Read the conversations marked for ``peer`` from storage (with several nodes)."""
+        if peer in self._backlogs or peer.closed or peer.session.behind:
+            return  # the end of the backlog pulls again
+        conversations = self._dirty.pop(peer, None)
+        if conversations:
+            self.start_backlog(peer, catching_up=True, only=conversations)
 
     # -- ack --
 
@@ -324,18 +400,24 @@ class Messaging:
         plan: list[tuple[str, int, int]] | None = None,
         receipts_since: int | None = None,
         catching_up: bool = False,
+        only: set[str] | None = None,
     ) -> None:
         """Send what is pending for the peer's client in the background: receipts that
         changed after ``receipts_since`` (at login), group updates, then messages, then
         ``synced``; live events wait behind it (the session must be syncing already, or
-        ``catching_up``)."""
+        ``catching_up``: then only messages, of the conversations in ``only`` if given)."""
         if catching_up:
             peer.session.start_backlog()
         task = asyncio.get_running_loop().create_task(
-            self._run_backlog(peer, plan, receipts_since, catching_up)
+            self._run_backlog(peer, plan, receipts_since, catching_up, only)
         )
         self._backlogs[peer] = task
-        task.add_done_callback(lambda _: self._backlogs.pop(peer, None))
+        task.add_done_callback(lambda _: self._backlog_done(peer))
+
+    def _backlog_done(self, peer: Peer) -> None:
+        self._backlogs.pop(peer, None)
+        if peer in self._dirty:
+            self._pull(peer)
 
     async def _run_backlog(
         self,
@@ -343,9 +425,10 @@ class Messaging:
         plan: list[tuple[str, int, int]] | None,
         receipts_since: int | None,
         catching_up: bool,
+        only: set[str] | None,
     ) -> None:
         try:
-            await self.send_pending_messages(peer, plan, receipts_since, catching_up)
+            await self.send_pending_messages(peer, plan, receipts_since, catching_up, only)
         except (ConnectionError, asyncio.CancelledError):
             pass
         except Exception:
@@ -358,6 +441,7 @@ class Messaging:
         plan: list[tuple[str, int, int]] | None,
         receipts_since: int | None,
         catching_up: bool = False,
+        only: set[str] | None = None,
     ) -> None:
         """Send every stored event for the peer's client, paced by its reading and
         acknowledging; then the live events held back meanwhile."""
@@ -372,8 +456,14 @@ class Messaging:
             covered["notices"] = await self._send_notices(peer, member)
         if plan is None:
             plan = await repository.pending_conversations(member, self_conversation(member))
+        positions = self._positions.get(peer) if self.context.bus.clustered else None
+        if only is not None:
+            plan = [entry for entry in plan if entry[0] in only]
+        if positions is not None:  # what was pushed since is not sent again
+            plan = [(c, max(after, positions.get(c, after)), n) for c, after, n in plan]
         own = self_conversation(member)
         for conversation, after, _ in plan:
+            covered[conversation] = after
             while not peer.closed:
                 page = await repository.pending_messages(
                     member, conversation, after, PAGE, own=conversation == own
@@ -418,6 +508,10 @@ class Messaging:
             return
         if not catching_up:
             peer.reply(protocol.Synced())
+        if self.context.bus.clustered:
+            positions = self._positions.setdefault(peer, {})
+            for conversation, _, _ in plan:
+                positions[conversation] = max(covered[conversation], positions.get(conversation, 0))
         session.finish_backlog(lambda key, position: position <= covered.get(key, -1))
 
     async def _send_notices(self, peer: Peer, member: str) -> int:
@@ -441,6 +535,8 @@ class Messaging:
         task = self._backlogs.pop(peer, None)
         if task is not None:
             task.cancel()
+        self._positions.pop(peer, None)
+        self._dirty.pop(peer, None)
         waiter = self._ack_waiters.pop(peer, None)
         if waiter is not None and not waiter.done():
             waiter.cancel()

@@ -22,6 +22,7 @@ from typing import Final
 from messenger_server import protocol
 from messenger_server.protocol import ErrorCode as Code
 from messenger_server.repository import Marker, MarkerMove, MoveMarkers, StorageError
+from messenger_server.service.bus import Moved
 from messenger_server.service.core import Context, Handled, Peer
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,13 @@ def as_receipt(marker: Marker) -> protocol.Receipt:
     return protocol.Receipt(marker.member, marker.delivered, marker.read, group)
 
 
+MarkerFields = tuple[str, str, int, int, int]
+
+
+def _fields(marker: Marker) -> MarkerFields:
+    return marker.conversation, marker.member, marker.delivered, marker.read, marker.version
+
+
 class _Senders:
     """Who sent what in one group since the server started: the last seq each member
     sent, and the first seq seen (before it, nothing is known)."""
@@ -63,6 +71,7 @@ class Receipts:
         self._senders: OrderedDict[str, _Senders] = OrderedDict()
         self._outgoing: dict[str, dict[tuple[str, str], Marker]] = {}
         self._flush_scheduled = False
+        self._published: list[tuple[MarkerFields, MarkerFields]] = []
 
     # -- what the others need to know --
 
@@ -89,13 +98,25 @@ class Receipts:
         should hear of it; the events go out once this commit's callbacks are done."""
         if not isinstance(result, MarkerMove):
             return
-        for target in self._targets(result):
+        if self.context.bus.clustered:
+            self._published.append((_fields(result.before), _fields(result.after)))
+            self._schedule_flush()
+        self.queue(result)
+
+    def queue(self, move: MarkerMove) -> None:
+        """Queue a marker that moved (here or on another node) for those online here who
+        should hear of it."""
+        for target in self._targets(move):
             peer = self.context.online.get(target)
             if peer is None:
                 continue  # it gets the marker at its next login
-            after = result.after
+            after = move.after
             self._outgoing.setdefault(target, {})[(after.conversation, after.member)] = after
-        if self._outgoing and not self._flush_scheduled:
+        if self._outgoing:
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
 
@@ -122,6 +143,9 @@ class Receipts:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        if self._published:  # the other nodes' clients may need to hear of them too
+            self.context.bus.publish(Moved(self._published))
+            self._published = []
         outgoing, self._outgoing = self._outgoing, {}
         for target, markers in outgoing.items():
             peer = self.context.online.get(target)

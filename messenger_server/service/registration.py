@@ -21,6 +21,7 @@ from messenger_server.config import Settings
 from messenger_server.logs import limit_repeats
 from messenger_server.protocol import ErrorCode as Code
 from messenger_server.repository import ClientRecord, InsertClient, StorageError, UseInvite
+from messenger_server.service.cluster import Cluster
 from messenger_server.service.core import Context, Handled, Peer, generate_unique_id, now_ms
 from messenger_server.service.messaging import Messaging, self_conversation
 
@@ -92,10 +93,13 @@ class LoginThrottle:
 
 
 class Registration:
-    def __init__(self, context: Context, settings: Settings, messaging: Messaging) -> None:
+    def __init__(
+        self, context: Context, settings: Settings, messaging: Messaging, cluster: Cluster
+    ) -> None:
         self.context = context
         self.settings = settings
         self.messaging = messaging
+        self.cluster = cluster
         self.registrations = AddressWindow(3600.0)
         self.throttle = LoginThrottle()
 
@@ -200,6 +204,7 @@ class Registration:
         session.authenticated(client.client_id, client.display_name)
         session.start_backlog()
         self.context.online[client.client_id] = peer
+        await self.cluster.claim(peer, client.client_id)
         # Acks the previous connection sent just before it ended may still be on their way
         # to disk: let them land, or their messages would come again.
         await self.context.pipeline.barrier()
