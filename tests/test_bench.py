@@ -298,6 +298,7 @@ def test_tiny_scenarios_run_valid_against_the_server_and_the_relay(tmp_path: Pat
             "--clients", "10", "--messages", "5", "--rate", "200",
             "--group-size", "5", "--backlog", "200", "--backlog-senders", "2",
             "--idle", "20", "--logins", "20", "--logins-parallel", "5",
+            "--prelogin", "20", "--flood", "5", "--flood-rate", "100",
             "--strict", "--stall", "5", "--timeout", "60", "--json", str(results),
         ],
         capture_output=True,
@@ -308,7 +309,7 @@ def test_tiny_scenarios_run_valid_against_the_server_and_the_relay(tmp_path: Pat
     document = json.loads(results.read_text())
     assert document["valid"]
     assert [s["scenario"] for s in document["scenarios"]] == [
-        "direct", "group", "backlog", "idle", "logins",
+        "direct", "group", "backlog", "idle", "logins", "prelogin", "flood",
     ]  # fmt: skip
     for scenario in document["scenarios"]:
         assert set(scenario["results"]) == {"server", "relay"}
@@ -318,5 +319,8 @@ def test_tiny_scenarios_run_valid_against_the_server_and_the_relay(tmp_path: Pat
     direct = document["scenarios"][0]["results"]
     assert direct["server"]["figures"]["frames/message"] >= 4  # send, sent, message, ack
     assert direct["server"]["figures"]["CPU µs/message"] is not None
+    flood = document["scenarios"][6]["results"]["server"]["figures"]
+    assert flood["flood pings answered/s"] > 0  # it flooded, and the users' messages all came
+    assert flood["latency p99 ms (flood)"] is not None
     assert "server/relay" in completed.stdout
     assert "INVALID" not in completed.stdout

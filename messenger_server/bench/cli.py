@@ -35,7 +35,7 @@ from messenger_server.bench.target import (
     start_server,
 )
 
-SCENARIOS = ("direct", "group", "backlog", "idle", "logins")
+SCENARIOS = ("direct", "group", "backlog", "idle", "logins", "prelogin", "flood")
 
 EPILOG = """\
 scenarios (several may be given; none means --clients):
@@ -46,6 +46,9 @@ scenarios (several may be given; none means --clients):
   --backlog B    B messages for an offline client: login until all received and acked
   --idle N       N clients logged in and idle: the target's memory per connection
   --logins N     N logins (connect, hello, login, synced, close), --logins-parallel at once
+  --prelogin N   N connections that only said hello: the target's memory per connection
+  --flood N      N users sending paced (--flood-rate msg/s in all), quiet and while one
+                 connection floods pings: their p99 latency, flood over quiet
   --all          every scenario at the issue's sizes (the table in docs/benchmarks.md)
 
 exit status: 0 when every run verified, 1 when any did not (what failed is printed), 2 for
@@ -75,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--idle", type=int, help="idle scenario: connections")
     add("--logins", type=int, help="logins scenario: logins")
     add("--logins-parallel", type=int, default=defaults.logins_parallel)
+    add("--prelogin", type=int, help="prelogin scenario: connections")
+    add("--flood", type=int, help="flood scenario: users sending beside the flood")
+    add("--flood-rate", type=float, default=defaults.flood_rate, help="flood: msg/s in all")
     add("--all", action="store_true", help="every scenario at the issue's sizes")
     add("--baseline", choices=("relay", "none"), default="relay")
     add(
@@ -112,6 +118,8 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         "backlog": args.backlog,
         "idle": args.idle,
         "logins": args.logins,
+        "prelogin": args.prelogin,
+        "flood": args.flood,
     }
     names = list(SCENARIOS) if args.all else [n for n, v in chosen.items() if v is not None]
     if not names:
@@ -129,6 +137,9 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         idle=args.idle or defaults.idle,
         logins=args.logins or defaults.logins,
         logins_parallel=args.logins_parallel,
+        prelogin=args.prelogin or defaults.prelogin,
+        flood=args.flood or defaults.flood,
+        flood_rate=args.flood_rate,
         text_bytes=args.text_bytes,
         strict=args.strict,
         stall=args.stall,
@@ -158,6 +169,13 @@ def describe(name: str, options: Options) -> str:
         return f"{o.backlog:,} messages from {o.backlog_senders} sender(s) for an offline client"
     if name == "idle":
         return f"{o.idle:,} clients logged in and idle"
+    if name == "prelogin":
+        return f"{o.prelogin:,} connections that said hello and nothing more"
+    if name == "flood":
+        return (
+            f"{o.flood} users x {o.messages:,} direct messages paced at {o.flood_rate:,.0f}"
+            " msg/s, quiet, then beside one connection flooding pings (default rate limit)"
+        )
     return f"{o.logins:,} logins, {o.logins_parallel} in parallel, a new connection each"
 
 
@@ -194,13 +212,18 @@ class Bench:
     def targets(self) -> list[str]:
         return ["server"] if self.args.baseline == "none" else ["server", "relay"]
 
-    def launch(self, kind: str) -> AbstractContextManager[Target]:
+    def launch(self, kind: str, name: str) -> AbstractContextManager[Target]:
         if kind == "relay":
             return _stopping(start_relay(self.cores))
         if self.external is not None:
             return nullcontext(Target("server", self.external, self.args.server_pid))
         return _stopping(
-            start_server(self.cores, self.args.server_log_level, self.args.server_command)
+            start_server(
+                self.cores,
+                self.args.server_log_level,
+                self.args.server_command,
+                keep_rate_limit=name == "flood",
+            )
         )
 
     def run(self, runner: asyncio.Runner, name: str) -> ScenarioResult:
@@ -214,7 +237,7 @@ class Bench:
                 counter = f" ({repetition + 1}/{self.args.repeat})" if self.args.repeat > 1 else ""
                 print(f"-- {name}: {kind}{counter}…", file=sys.stderr, flush=True)
                 try:
-                    with self.launch(kind) as target:
+                    with self.launch(kind, name) as target:
                         measurement = runner.run(self._measure(name, target, paced_rate))
                 except RuntimeError as exc:  # the process did not start
                     measurement = Measurement(kind, failures=[str(exc)])

@@ -32,6 +32,8 @@ REPLY_TYPES: Final = frozenset(
     {"welcome", "registered", "logged_in", "sent", "contact", "group", "groups", "ok", "pong"}
 )
 Address = tuple[str, int]
+FLOOD_ID_BASE: Final = 1 << 40
+"""Request ids of a flood's pings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,11 @@ class BenchClient(asyncio.Protocol):
         """While a chunk is handled, what to write at its end (one write per chunk)."""
         self._templates: list[bytes] = []
         self._conversations: list[str] = []
+        # flooding (the abuse scenario): pings as fast as the server takes them
+        self.pongs = 0
+        self._flooding = False
+        self._writable = asyncio.Event()
+        self._writable.set()
 
     # -- connecting --
 
@@ -183,6 +190,26 @@ class BenchClient(asyncio.Protocol):
             return
         assert self.transport is not None
         self.transport.write(len(payload).to_bytes(4, "big") + payload)
+
+    # -- flooding --
+
+    async def flood(self, batch: int = 256) -> None:
+        """Write ``ping``s without pause, as fast as the connection takes them (the
+        server's rate limit is back-pressure: it stops reading). Until cancelled."""
+        self._flooding = True
+        frames = b"".join(wire.request(protocol.Ping(id=FLOOD_ID_BASE + n)) for n in range(batch))
+        assert self.transport is not None
+        while not self.transport.is_closing():
+            await self._writable.wait()
+            self.transport.write(frames)
+            self.frames_out += batch
+            await asyncio.sleep(0)
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
 
     # -- asyncio.Protocol --
 
@@ -293,6 +320,8 @@ class BenchClient(asyncio.Protocol):
             future = self._waiting.pop(frame.id, None) if frame.id is not None else None
             if future is not None and not future.done():
                 future.set_result(frame)
+        elif kind == "pong" and self._flooding and (frame.id or 0) >= FLOOD_ID_BASE:
+            self.pongs += 1
         elif kind == "goodbye":
             self.fail(f"goodbye {frame.code}: {frame.message}")
         elif kind in REPLY_TYPES and frame.id is not None and frame.id in self._waiting:

@@ -201,16 +201,21 @@ def start(
 SERVER_COMMAND: Final = "{python} -m messenger_server"
 
 
-def start_server(cores: Cores, log_level: str, command: str = SERVER_COMMAND) -> Target:
+def start_server(
+    cores: Cores, log_level: str, command: str = SERVER_COMMAND, *, keep_rate_limit: bool = False
+) -> Target:
     """``messenger-server`` on a fresh data directory. ``command`` is how to start it
     (``{python}`` is this interpreter); the host, data directory, log level and port are
-    appended."""
+    appended. ``keep_rate_limit``: the server's default rate limit stays in force."""
     args = [arg.replace("{python}", sys.executable) for arg in shlex.split(command)]
+    environment = dict(SERVER_ENVIRONMENT)
+    if keep_rate_limit:
+        del environment["MESSENGER_RATE_LIMIT"], environment["MESSENGER_RATE_BURST"]
     return start(
         "server",
         [*args, "--host", "127.0.0.1", "--data-dir", "{workdir}/data", "--log-level", log_level],
         cores,
-        SERVER_ENVIRONMENT,
+        environment,
     )
 
 
