@@ -1,8 +1,11 @@
 """The repository contract: what any store behind the service layer must do.
 
-Every test takes the ``repo`` fixture, parametrized over the implementations (SQLite
-today; a PostgreSQL repository runs the same tests). The SQLite-specific tests (schema
-migrations, files) are at the end.
+Every test takes the ``repo`` fixture (or ``opener``), parametrized over the
+implementations: SQLite, and PostgreSQL on a throwaway server of the session's own (each
+test gets a database of its own). Then come what only a store shared by several server
+processes must do, on PostgreSQL: two repositories on one database, committing at once.
+The SQLite-specific tests (schema migrations, files) are at the end; PostgreSQL's own are
+in ``test_postgresql.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from messenger_server.repository import (
     StorageError,
 )
 from messenger_server.repository.sqlite import MIGRATIONS, SCHEMA_VERSION, connect, migrate
+from tests.engines import PostgreSQLServer
 
 A, B, C = "AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC"
 AB = f"{A}:{B}"
@@ -47,9 +51,28 @@ async def open_sqlite(path: Path) -> Repository:
     return repository
 
 
-@pytest.fixture(params=[open_sqlite], ids=["sqlite"])
-def opener(request: pytest.FixtureRequest) -> Opener:
-    return request.param  # type: ignore[no-any-return]
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def opener(request: pytest.FixtureRequest) -> AsyncIterator[Opener]:
+    """Opens the store of a test's folder: the same store each time for the same folder
+    (a PostgreSQL database made and migrated the first time, dropped after the test)."""
+    if request.param == "sqlite":
+        yield open_sqlite
+        return
+    postgresql = pytest.importorskip("messenger_server.repository.postgresql")
+    server: PostgreSQLServer = request.getfixturevalue("postgresql_server")
+    databases: dict[Path, str] = {}
+
+    async def open_postgresql(path: Path) -> Repository:
+        if path not in databases:
+            databases[path] = await server.create_database()
+            await postgresql.migrate(databases[path])
+        repository = postgresql.PostgreSQLRepository(databases[path])
+        await repository.open()
+        return repository
+
+    yield open_postgresql
+    for dsn in databases.values():
+        await server.drop_database(dsn)
 
 
 @pytest.fixture
