@@ -221,6 +221,53 @@ async def test_operations_take_effect_in_their_order_within_a_commit(repo: Repos
     assert await pending_texts(repo, B) == ["after"]
 
 
+async def test_a_member_removed_in_a_commit_gets_what_came_before_it_there(
+    repo: Repository,
+) -> None:
+    await group_of(repo, A, B, C)
+    await repo.commit(
+        [
+            InsertMessage(G, A, "k1", "before", 1),
+            RemoveMember(G, B),
+            InsertMessage(G, A, "k2", "after", 1),
+        ]
+    )
+    assert await pending_texts(repo, B) == ["before"]
+    assert await pending_texts(repo, C) == ["before", "after"]
+
+
+async def test_a_marker_cannot_pass_a_message_stored_after_it_in_the_same_commit(
+    repo: Repository,
+) -> None:
+    await repo.commit([OpenConversation(AB, (A, B))])
+    first = await send(repo, AB, A, "k1")
+    moved, later = await repo.commit(
+        [MoveMarkers(AB, B, delivered=2**52, read=2**52), InsertMessage(AB, A, "k2", "t", 1)]
+    )
+    assert isinstance(moved, MarkerMove) and isinstance(later, MessageSaved)
+    assert moved.after.delivered == moved.after.read == first.seq < later.seq
+    assert await pending_texts(repo, B) == ["t"]
+
+
+async def test_previous_is_the_seq_stored_just_before_when_the_store_says(
+    repo: Repository,
+) -> None:
+    await repo.commit([OpenConversation(AB, (A, B))])
+    saved = [await send(repo, AB, A, "k0")]
+    saved += await repo.commit([InsertMessage(AB, B, f"k{i}", "t", 1) for i in (1, 2)])  # type: ignore[arg-type]
+    for before, message in zip([None, *saved], saved, strict=False):
+        assert isinstance(message, MessageSaved)
+        assert message.previous in (None, before.seq if before else 0)
+
+
+async def test_messages_and_group_updates_share_one_id_space(repo: Repository) -> None:
+    await group_of(repo, A, B)
+    message = await send(repo, G, A, "k")
+    [ids] = await repo.commit([InsertNotices(G, "created", A, None, 5, (A, B))])
+    assert isinstance(ids, dict) and message.message_id not in ids.values()
+    assert len(set(ids.values())) == 2
+
+
 async def test_markers_only_move_forward_and_not_past_the_log(repo: Repository) -> None:
     await repo.commit([OpenConversation(AB, (A, B))])
     saved = await send(repo, AB, A, "k")
