@@ -95,8 +95,8 @@ class RedisServer:
 
 class PostgreSQLServer:
     """A PostgreSQL cluster of its own (``initdb``), listening on a Unix socket only in a
-    fresh temporary folder, for the whole test session; each test gets a database of its
-    own (:meth:`create_database`).
+    fresh temporary folder, for the whole test session; each test gets a schema of its
+    own (:meth:`create_schema`).
 
     It trades durability for speed (``fsync = off``): a test never survives a crash of the
     machine, and the repository's own settings (``synchronous_commit``) stay as in
@@ -164,28 +164,32 @@ class PostgreSQLServer:
             self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def dsn(self, database: str = "postgres") -> str:
-        return f"postgresql://{self.USER}@/{database}?host={self.folder}&port={self.port}"
+    def dsn(self, schema: str | None = None) -> str:
+        """The DSN of the cluster's database; with ``schema``, of that schema alone (its
+        tables are found first: the repository names no schema)."""
+        dsn = f"postgresql://{self.USER}@/postgres?host={self.folder}&port={self.port}"
+        return dsn if schema is None else f"{dsn}&search_path={schema}"
 
-    async def create_database(self) -> str:
-        """A new, empty database; returns its DSN."""
+    async def create_schema(self) -> str:
+        """A new, empty schema — as good as a database of its own for one test, and ten
+        times quicker to make; returns its DSN."""
         import asyncpg
 
         name = f"test_{next(self._names)}"
         conn = await asyncpg.connect(self.dsn())
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(f"CREATE SCHEMA {name}")
         finally:
             await conn.close()
         return self.dsn(name)
 
-    async def drop_database(self, dsn: str) -> None:
+    async def drop_schema(self, dsn: str) -> None:
         import asyncpg
 
-        match = re.search(r"@/(\w+)\?", dsn)
+        match = re.search(r"search_path=(\w+)$", dsn)
         assert match is not None
         conn = await asyncpg.connect(self.dsn())
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{match.group(1)}" WITH (FORCE)')
+            await conn.execute(f"DROP SCHEMA IF EXISTS {match.group(1)} CASCADE")
         finally:
             await conn.close()
