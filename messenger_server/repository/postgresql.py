@@ -57,7 +57,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeAlias
 
@@ -219,6 +219,8 @@ async def migrate(dsn: str, target: int = SCHEMA_VERSION) -> int:
     """
     conn = await _connect(dsn)
     try:
+        if "synchronous_commit" in await _durable_settings(conn):
+            await conn.execute("SET synchronous_commit = on")
         found = None
         for version in range(1, target + 1):
             async with conn.transaction():
@@ -246,26 +248,31 @@ async def migrate(dsn: str, target: int = SCHEMA_VERSION) -> int:
         await conn.close()
 
 
-async def _connect(dsn: str) -> Connection:
-    """A connection as every part of this module expects it: never ``synchronous_commit =
-    off`` (a commit returns once it is on disk, or on a synchronous standby when the
-    administrator set that up).
+APPLICATION: Final = {"application_name": "messenger"}
+
+
+async def _connect(dsn: str, server_settings: Mapping[str, str] = APPLICATION) -> Connection:
+    """A new connection to ``dsn``.
 
     Raises:
         StorageError: the database cannot be reached.
     """
     try:
-        conn = await asyncpg.connect(dsn, server_settings={"application_name": "messenger"})
+        return await asyncpg.connect(dsn, server_settings=dict(server_settings))
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise StorageError(f"cannot connect to PostgreSQL: {exc}") from exc
-    await _durable(conn)
-    return conn
 
 
-async def _durable(conn: Connection) -> None:
+async def _durable_settings(conn: Connection) -> dict[str, str]:
+    """The settings every connection of the repository starts with: ``synchronous_commit``
+    is never ``off`` there, whatever the database's default (a commit returns once it is on
+    disk, or on a synchronous standby where the administrator set one up). Given when the
+    connection starts, they outlive the pool's ``RESET ALL``."""
+    settings = dict(APPLICATION)
     if await conn.fetchval("SHOW synchronous_commit") == "off":
-        log.warning("synchronous_commit is off in the database: setting it on for the server")
-        await conn.execute("SET synchronous_commit = on")
+        log.warning("synchronous_commit is off in the database: the server sets it on")
+        settings["synchronous_commit"] = "on"
+    return settings
 
 
 @contextlib.contextmanager
@@ -713,6 +720,8 @@ class PostgreSQLRepository(Repository):
         self._listener: Connection | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._epoch = 0
+        self._settings: dict[str, str] = dict(APPLICATION)
+        """The server settings of every connection (see :func:`_durable_settings`)."""
         self._forgotten: dict[str, int] = {}
         """Per conversation, the seq up to which this node dropped the texts."""
         self.retries = 0
@@ -729,6 +738,10 @@ class PostgreSQLRepository(Repository):
             StorageError: the database cannot be reached.
         """
         writer = await _connect(self.dsn)
+        self._settings = await _durable_settings(writer)
+        if "synchronous_commit" in self._settings:
+            await writer.close()
+            writer = await _connect(self.dsn, self._settings)
         try:
             found = await schema_version(writer)
             if found < SCHEMA_VERSION:
@@ -746,8 +759,7 @@ class PostgreSQLRepository(Repository):
                     self.dsn,
                     min_size=1,
                     max_size=self.pool_size,
-                    init=_durable,
-                    server_settings={"application_name": "messenger"},
+                    server_settings=self._settings,
                 )
             self._writer = writer
             await self._listen()
@@ -828,7 +840,7 @@ class PostgreSQLRepository(Repository):
 
     async def _writer_connection(self) -> Connection:
         if self._writer is None or self._writer.is_closed():
-            self._writer = await _connect(self.dsn)
+            self._writer = await _connect(self.dsn, self._settings)
         return self._writer
 
     async def _drop_writer(self) -> None:
@@ -995,7 +1007,7 @@ class PostgreSQLRepository(Repository):
         if self._listener is not None and not self._listener.is_closed():
             return
         self._listener = None
-        listener = await _connect(self.dsn)
+        listener = await _connect(self.dsn, self._settings)
         with _storage_errors("listening for directory changes"):
             await listener.add_listener(DIRECTORY_CHANNEL, self._on_directory_notice)
         self._listener = listener
