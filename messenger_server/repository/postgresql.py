@@ -38,10 +38,15 @@ every reader reasoning about transactions in progress: not needed at this scale.
 statement and in id order; the version row last, after which nothing waits (the marker rows
 written then belong to conversations already locked, and every writer of markers holds its
 conversation's lock). What remains are waits on rows that two commits insert with the same
-unique key (a sender resending through two nodes at once). PostgreSQL detects a deadlock
-among those and aborts one commit, which is retried from the start; so is a commit that
-finds that a message key it meant to store was stored meanwhile by another node — the
-retry returns the original (``duplicate=True``) and leaves no seq unused.
+unique key (one message key sent to two conversations at once through two nodes, say).
+PostgreSQL detects a deadlock among those and aborts one commit, which runs again from the
+start.
+
+**Idempotency.** A message whose key was stored before (a resend, here or on another node,
+earlier or by a commit that was waited for) is not inserted (``ON CONFLICT DO NOTHING``);
+the commit then runs again from the start after looking its keys up, so that the original
+is returned (``duplicate=True``) and no seq is left unused. A batch with a resend thus
+costs two attempts; a batch without one no look-up at all.
 
 **directory epoch.** :meth:`~PostgreSQLRepository.set_client_disabled` increments
 ``counters('directory_epoch')`` and ``NOTIFY``\\s the new value on :data:`DIRECTORY_CHANNEL`
@@ -699,7 +704,9 @@ class PostgreSQLRepository(Repository):
     """The shared store: a PostgreSQL database that several server nodes may use at once.
 
     Commits of one repository run one after the other, in the order they were called, on
-    a connection of their own; reads and the administrator's writes use a pool.
+    a connection of their own. Reads, the administrator's writes and the clean-ups
+    (:meth:`forget_delivered`, :meth:`expire`) use a pool, beside the commits: they are
+    not ordered with them (they could as well come from another node).
 
     Args:
         dsn: ``postgresql://user:password@host:port/database`` (libpq's URL form).
@@ -725,7 +732,7 @@ class PostgreSQLRepository(Repository):
         self._forgotten: dict[str, int] = {}
         """Per conversation, the seq up to which this node dropped the texts."""
         self.retries = 0
-        """Commits tried again (deadlocks, keys stored meanwhile): for tests and benchmarks."""
+        """How many commits ran again (a resent key, a deadlock PostgreSQL broke)."""
 
     # -- lifecycle --
 
@@ -738,12 +745,13 @@ class PostgreSQLRepository(Repository):
             StorageError: the database cannot be reached.
         """
         writer = await _connect(self.dsn)
-        self._settings = await _durable_settings(writer)
-        if "synchronous_commit" in self._settings:
-            await writer.close()
-            writer = await _connect(self.dsn, self._settings)
         try:
-            found = await schema_version(writer)
+            with _storage_errors("cannot read the database"):
+                self._settings = await _durable_settings(writer)
+                if "synchronous_commit" in self._settings:
+                    await writer.close()
+                    writer = await _connect(self.dsn, self._settings)
+                found = await schema_version(writer)
             if found < SCHEMA_VERSION:
                 raise SchemaVersionError(
                     f"database schema {found} is older than this server's ({SCHEMA_VERSION}):"
@@ -765,8 +773,8 @@ class PostgreSQLRepository(Repository):
             await self._listen()
             self._epoch = await self._read_epoch()
         except BaseException:
-            await writer.close()
-            await self._close_pool()
+            self._writer = writer
+            await self._disconnect()
             raise
         self._watcher = asyncio.get_running_loop().create_task(self._watch_directory())
 
@@ -778,14 +786,14 @@ class PostgreSQLRepository(Repository):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
         for conn in (self._listener, self._writer):
             if conn is not None and not conn.is_closed():
                 with contextlib.suppress(Exception):
                     await conn.close()
         self._listener = self._writer = None
-        await self._close_pool()
-
-    async def _close_pool(self) -> None:
         if self._pool is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._pool.close(), timeout=10)
