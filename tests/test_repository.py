@@ -498,6 +498,38 @@ async def test_a_message_resent_through_two_nodes_at_once_is_stored_once(
     assert [m.seq for m in stored] == list(range(1, 26))  # no seq left unused
 
 
+async def test_keys_crossing_between_two_nodes_are_each_stored_once_without_gaps(
+    nodes: list[Repository],
+) -> None:
+    """One node stores keys a then b in one conversation while the other stores b then a
+    in another: each key once, both nodes answer the same original, each conversation's
+    seqs stay contiguous (whatever waited, deadlocked or ran again)."""
+    one, two = nodes
+    own_a, own_b = f"{A}:{A}", f"{B}:{B}"
+    for i in range(20):
+        first, second = await asyncio.gather(
+            one.commit(
+                [InsertMessage(own_a, C, f"a{i}", "t", 1), InsertMessage(own_a, C, f"b{i}", "t", 1)]
+            ),
+            two.commit(
+                [InsertMessage(own_b, C, f"b{i}", "t", 1), InsertMessage(own_b, C, f"a{i}", "t", 1)]
+            ),
+        )
+        by_key = {"a": (first[0], second[1]), "b": (first[1], second[0])}
+        for mine, theirs in by_key.values():
+            assert isinstance(mine, MessageSaved) and isinstance(theirs, MessageSaved)
+            assert (mine.message_id, mine.seq) == (theirs.message_id, theirs.seq)
+            assert mine.duplicate != theirs.duplicate
+    for conversation in (own_a, own_b):
+        seqs = [m.seq for m in await one.pending_messages(A, conversation, 0, 100)]
+        assert seqs == list(range(1, len(seqs) + 1))
+    assert (
+        len(await one.pending_messages(A, own_a, 0, 100))
+        + len(await one.pending_messages(A, own_b, 0, 100))
+        == 40
+    )
+
+
 async def test_markers_moved_on_two_nodes_at_once_only_grow(nodes: list[Repository]) -> None:
     one, two = nodes
     await one.commit([OpenConversation(AB, (A, B))])
