@@ -31,6 +31,7 @@ from messenger_server import __version__
 from messenger_server.config import ConfigError, Settings, load_settings
 from messenger_server.repository import Repository, SQLiteRepository, StorageError
 from messenger_server.server import MessengerServer
+from messenger_server.service.bus import RedisBus
 from messenger_server.service.core import generate_unique_id, now_ms
 
 log = logging.getLogger("messenger_server")
@@ -177,11 +178,13 @@ async def serve(settings: Settings) -> int:
     storage = await open_repository(settings)
     if storage is None:
         return 1
-    server = MessengerServer(settings, storage)
+    bus = RedisBus(settings.bus_url) if settings.bus == "redis" else None
+    server = MessengerServer(settings, storage, bus)
     try:
         await server.start()
     except OSError as exc:
-        log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
+        log.error("cannot start: %s", exc)
+        await server.bus.close()
         await storage.close()
         return 1
     stop = asyncio.Event()

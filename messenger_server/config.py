@@ -34,6 +34,8 @@ registrations_per_ip_hour  20                  >= 1 (open registration)
 max_pending_per_client     100000              >= 1 direct messages waiting
 max_pending_per_sender     10000               >= 1 a sender's, waiting
 min_free_disk_mb           512                 >= 0 MiB (0: no check)
+bus                        none                none, redis [3]_
+bus_url                    redis://localhost/  redis://, rediss://, unix://
 =========================  ==================  =============================
 
 Every setting's environment variable is ``MESSENGER_`` and its name in capitals.
@@ -42,6 +44,9 @@ Every setting's environment variable is ``MESSENGER_`` and its name in capitals.
 .. [2] ``sqlite``: one file in ``data_dir``, one server process. ``postgresql``: the
    database named by ``database_url`` (required then, and only then), which several server
    processes may share; ``messenger-server migrate`` creates or updates its schema.
+.. [3] ``redis``: this server is one node of several, sharing one PostgreSQL database;
+   they tell each other through the Redis server at ``bus_url`` what their clients must
+   hear live (docs/admin.md, "Several nodes").
 
 Call :func:`load_settings` to get a validated, immutable :class:`Settings`; every problem
 raises :class:`ConfigError` naming the setting and where its value came from.
@@ -75,6 +80,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Registration = Literal["open", "invite", "closed"]
 Storage = Literal["sqlite", "postgresql"]
 DATABASE_URL_SCHEMES: Final = ("postgresql://", "postgres://")
+BusKind = Literal["none", "redis"]
+BUS_URL_SCHEMES: Final = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(Exception):
@@ -116,6 +123,8 @@ class Settings:
     max_pending_per_client: int = 100_000
     max_pending_per_sender: int = 10_000
     min_free_disk_mb: int = 512
+    bus: BusKind = "none"
+    bus_url: str = "redis://localhost/"
 
     @property
     def database_path(self) -> Path:
@@ -306,6 +315,16 @@ def _validate_storage(s: Settings, source: Mapping[str, str]) -> None:
         raise ConfigError(
             f"{where}: database_url is set but storage is {s.storage!r}"
             f" (set storage = 'postgresql' to use it, or remove it)"
+        )
+    if not s.bus_url.startswith(BUS_URL_SCHEMES):
+        raise ConfigError(
+            f"{source.get('bus_url', 'bus_url')}: expected a redis://, rediss:// or unix://"
+            f" URL, got {redact_url(s.bus_url)!r}"
+        )
+    if s.bus != "none" and s.storage != "postgresql":
+        raise ConfigError(
+            f"{source.get('bus', 'bus')}: bus is {s.bus!r} but storage is {s.storage!r}:"
+            " several nodes share one PostgreSQL database (storage = 'postgresql')"
         )
 
 
