@@ -40,9 +40,10 @@ QT_TEST_PACKAGES = (
     "fonts-dejavu-core",
 )
 
-# The database engines the server's tests start throwaway instances of (tests/engines.py
-# finds Debian's binaries off the PATH, in /usr/lib/postgresql/<version>/bin).
-TEST_ENGINES = ("postgresql",)
+# The engines the server's tests start throwaway instances of (tests/engines.py finds
+# Debian's binaries off the PATH, in /usr/lib/postgresql/<version>/bin): the database and
+# the bus of several server nodes.
+TEST_ENGINES = ("postgresql", "redis-server")
 
 TEST_PACKAGES = (*QT_TEST_PACKAGES, *TEST_ENGINES)
 

@@ -195,9 +195,10 @@ def test_without_dpkg_it_names_the_packages_and_lets_the_build_try(tmp_path: Pat
 def test_each_set_holds_the_one_before_it_but_the_build_needs_no_database() -> None:
     sets = build_deps.PACKAGE_SETS
     qt = set(build_deps.QT_TEST_PACKAGES)
-    assert set(sets["test"]) == qt | {"postgresql"}
+    assert set(sets["test"]) == qt | {"postgresql", "redis-server"}
     assert qt < set(sets["build"]) < set(sets["test-packaging"])
-    assert "postgresql" not in sets["build"] and "postgresql" not in sets["test-packaging"]
+    for engine in ("postgresql", "redis-server"):
+        assert engine not in sets["build"] and engine not in sets["test-packaging"]
     assert set(build_deps.LIBRARY_PACKAGES.values()) <= set(sets["build"])
 
 

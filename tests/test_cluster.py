@@ -222,7 +222,7 @@ async def test_a_group_change_on_one_node_holds_on_the_others_at_once(
 async def test_a_recipient_who_was_offline_gets_everything_at_login_on_any_node(
     nodes: list[Node],
 ) -> None:
-    ana, ana_id = await nodes[0].user("Ana")
+    ana, _ = await nodes[0].user("Ana")
     bia_client, bia = await nodes[1].user("Bia")
     await bia_client.close()
     keys = [f"m{n}" for n in range(30)]
@@ -325,9 +325,12 @@ async def test_a_node_killed_under_load_loses_nothing_acknowledged(
 
             def answered(future: asyncio.Future[protocol.ServerFrame], key: str) -> None:
                 window.release()
-                if not future.cancelled() and isinstance(future.exception(), type(None)):
-                    if isinstance(future.result(), protocol.Sent):
-                        acknowledged[identity.client_id].append(key)
+                if (
+                    not future.cancelled()
+                    and future.exception() is None
+                    and isinstance(future.result(), protocol.Sent)
+                ):
+                    acknowledged[identity.client_id].append(key)
 
             try:
                 for n in range(100_000):

@@ -388,3 +388,43 @@ def test_docstring_documents_every_setting() -> None:
     for item in dataclasses.fields(Settings):
         assert item.name in doc
         assert config.env_name(item.name) == "MESSENGER_" + item.name.upper()
+
+
+def test_several_nodes_take_a_redis_bus_and_a_shared_database(tmp_path: Path) -> None:
+    default = load_settings(environ={}, overrides={"data_dir": tmp_path})
+    assert default.bus == "none"
+    node = load_settings(
+        environ={
+            "MESSENGER_STORAGE": "postgresql",
+            "MESSENGER_DATABASE_URL": "postgresql://h/db",
+            "MESSENGER_BUS": "redis",
+            "MESSENGER_BUS_URL": "redis://:secret@cache.example.org:6379/2",
+        },
+        overrides={"data_dir": tmp_path},
+    )
+    assert (node.bus, node.bus_url) == ("redis", "redis://:secret@cache.example.org:6379/2")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"MESSENGER_BUS": "redis"},
+            "MESSENGER_BUS: bus is 'redis' but storage is 'sqlite': several nodes share one"
+            " PostgreSQL database",
+        ),
+        (
+            {"MESSENGER_BUS_URL": "http://u:pw@h/"},
+            "MESSENGER_BUS_URL: expected a redis://, rediss:// or unix:// URL,"
+            " got 'http://u:***@h/'",
+        ),
+        ({"MESSENGER_BUS": "nats"}, "MESSENGER_BUS: expected one of 'none', 'redis'"),
+    ],
+)
+def test_a_bus_needs_a_shared_database_and_a_redis_url(
+    tmp_path: Path, environ: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ, overrides={"data_dir": tmp_path})
+    assert expected in str(raised.value)
+    assert "pw@" not in str(raised.value)
