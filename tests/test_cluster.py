@@ -18,7 +18,7 @@ import pytest
 from messenger_server import protocol
 from messenger_server.config import Settings, load_settings
 from messenger_server.protocol import ErrorCode as Code
-from messenger_server.repository import postgresql
+from messenger_server.repository import MarkerMove, postgresql
 from messenger_server.repository.postgresql import PostgreSQLRepository
 from messenger_server.server import MessengerServer
 from messenger_server.service.bus import RedisBus
@@ -394,3 +394,41 @@ async def test_a_node_killed_under_load_loses_nothing_acknowledged(
     finally:
         for process in processes:
             await process.stop()
+
+
+async def test_a_receipt_lost_on_the_bus_comes_late_and_no_version_runs_ahead_of_it(
+    nodes: list[Node], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana, _ = await nodes[2].user("Ana")
+    bia, bia_id = await nodes[0].user("Bia")
+    caio, caio_id = await nodes[1].user("Caio")
+    warm_up = await ana.send("oi", to=bia_id.client_id)  # a first change, heard as usual
+    assert isinstance(warm_up, protocol.Sent)
+    await bia.messages(1)
+    assert (await ana.next_event(protocol.Receipts)).version >= 1
+    receipts = nodes[2].server.service.receipts  # type: ignore[union-attr]
+    queue = receipts.queue
+    dropped: list[MarkerMove] = []
+
+    def lossy(move: MarkerMove) -> None:
+        if move.after.member == bia_id.client_id and not dropped:
+            dropped.append(move)  # as if Redis had lost it on the way to node 2
+            return
+        queue(move)
+
+    monkeypatch.setattr(receipts, "queue", lossy)
+    to_bia = await ana.send("para a Bia", to=bia_id.client_id)
+    to_caio = await ana.send("para o Caio", to=caio_id.client_id)
+    assert isinstance(to_bia, protocol.Sent) and isinstance(to_caio, protocol.Sent)
+    await bia.messages(1)  # node 0 moves Bia's marker again: node 2 never hears of it
+    async with asyncio.timeout(10):
+        while not dropped:
+            await asyncio.sleep(0.01)
+    lost = dropped[0].after.version
+    await caio.messages(1)  # node 1 moves Caio's: node 2 hears of that one
+    first = await ana.next_event(protocol.Receipts)
+    assert [r.by for r in first.receipts] == [caio_id.client_id]
+    assert first.version < lost, "a version told ahead of a change not sent"
+    late = await ana.next_event(protocol.Receipts, timeout=10)  # read back from the database
+    assert (bia_id.client_id, to_bia.seq) in [(r.by, r.delivered) for r in late.receipts]
+    assert late.version >= lost

@@ -295,6 +295,26 @@ async def test_receipts_since_gives_the_others_markers_in_version_order(repo: Re
     assert everyone == {(AB, B), (G, B), (G, C)}  # never A's own
 
 
+async def test_markers_changed_lists_every_marker_by_the_version_of_its_last_change(
+    repo: Repository,
+) -> None:
+    await repo.commit([OpenConversation(AB, (A, B))])
+    saved = await send(repo, AB, A, "k1")
+    [first] = await repo.commit([MoveMarkers(AB, B, delivered=saved.seq)])
+    [second] = await repo.commit([MoveMarkers(AB, A, read=saved.seq)])
+    [third] = await repo.commit([MoveMarkers(AB, B, read=saved.seq)])  # B's changes again
+    assert isinstance(first, MarkerMove) and isinstance(third, MarkerMove)
+    assert isinstance(second, MarkerMove)
+    assert await repo.marker_version() == third.after.version
+    changed = await repo.markers_changed(first.before.version, third.after.version, 10)
+    assert [(m.member, m.read, m.version) for m in changed] == [
+        (A, saved.seq, second.after.version),
+        (B, saved.seq, third.after.version),  # its first change is gone: superseded
+    ]
+    assert await repo.markers_changed(third.after.version, 10**12, 10) == []
+    assert len(await repo.markers_changed(0, third.after.version, 1)) == 1
+
+
 # --- group updates -----------------------------------------------------------------------------
 
 

@@ -171,3 +171,12 @@ class Repository(abc.ABC):
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         """The markers of other participants in ``member``'s conversations that changed
         after ``version``, in version order."""
+
+    @abc.abstractmethod
+    async def marker_version(self) -> int:
+        """The version of the latest marker change committed (0: none yet)."""
+
+    @abc.abstractmethod
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        """Every marker whose latest change has a version in (``after``, ``upto``], in
+        version order (a node of several catching up with changes it did not hear of)."""

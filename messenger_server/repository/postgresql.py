@@ -166,6 +166,7 @@ CREATE TABLE markers (
     PRIMARY KEY (conversation, member)
 );
 CREATE INDEX markers_by_member ON markers (member, conversation);
+CREATE INDEX markers_by_version ON markers (version);
 CREATE TABLE notices (
     recipient text COLLATE "C" NOT NULL,
     id bigint NOT NULL,
@@ -1233,6 +1234,24 @@ class PostgreSQLRepository(Repository):
             )
         assert row is not None
         return int(row["waiting_for"]), int(row["waiting_from"])
+
+    async def marker_version(self) -> int:
+        with _storage_errors("reading the marker version"):
+            value = await self.pool.fetchval(
+                "SELECT value FROM counters WHERE name = 'marker_version'"
+            )
+        return int(value)
+
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        with _storage_errors("reading markers"):
+            rows = await self.pool.fetch(
+                "SELECT conversation, member, delivered, read, version FROM markers"
+                " WHERE version > $1 AND version <= $2 ORDER BY version LIMIT $3",
+                after,
+                upto,
+                limit,
+            )
+        return [Marker(*row) for row in rows]
 
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         with _storage_errors("reading receipts"):

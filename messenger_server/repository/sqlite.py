@@ -1230,6 +1230,26 @@ class SQLiteRepository(Repository):
 
         return await self._read(select)
 
+    async def marker_version(self) -> int:
+        def select(conn: sqlite3.Connection) -> int:
+            (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM markers").fetchone()
+            return int(version)
+
+        return await self._read(select)
+
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        def select(conn: sqlite3.Connection) -> list[Marker]:
+            return [
+                Marker(*row)
+                for row in conn.execute(
+                    "SELECT conversation, member, delivered, read, version FROM markers"
+                    " WHERE version > ? AND version <= ? ORDER BY version LIMIT ?",
+                    (after, upto, limit),
+                )
+            ]
+
+        return await self._read(select)
+
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         def select(conn: sqlite3.Connection) -> list[Marker]:
             return [
