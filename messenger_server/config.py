@@ -32,6 +32,7 @@ registrations_per_ip_hour  20                  >= 1 (open registration)
 max_pending_per_client     100000              >= 1 direct messages waiting
 max_pending_per_sender     10000               >= 1 a sender's, waiting
 min_free_disk_mb           512                 >= 0 MiB (0: no check)
+edit_window_hours          48                  >= 1 hours a message may be edited
 =========================  ==================  =============================
 
 Every setting's environment variable is ``MESSENGER_`` and its name in capitals.
@@ -107,6 +108,7 @@ class Settings:
     max_pending_per_client: int = 100_000
     max_pending_per_sender: int = 10_000
     min_free_disk_mb: int = 512
+    edit_window_hours: int = 48
 
     @property
     def database_path(self) -> Path:
@@ -263,6 +265,7 @@ def _validate(s: Settings, source: Mapping[str, str]) -> None:
         "max_groups_per_client",
         "max_pending_per_client",
         "max_pending_per_sender",
+        "edit_window_hours",
     ):
         need(getattr(s, name) >= 1, name, "must be at least 1")
     need(s.min_free_disk_mb >= 0, "min_free_disk_mb", "must not be negative")
