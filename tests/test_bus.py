@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from messenger_server.service.bus import BusEvent, Deliver, Push, RedisBus, Replace
+from messenger_server.service.bus import BusEvent, Deliver, Push, RedisBus, Replace, Resync
 from tests.engines import RedisServer
 
 pytestmark = pytest.mark.timeout(30)
@@ -110,3 +110,20 @@ async def test_an_unreachable_bus_fails_the_start_clearly(tmp_path: Path) -> Non
     bus = RedisBus(f"unix://{tmp_path / 'nothing.sock'}")
     with pytest.raises(OSError, match="cannot reach the bus"):
         await bus.start(lambda event: asyncio.sleep(0))
+
+
+async def test_after_redis_comes_back_every_node_resyncs_and_events_flow_again(
+    redis: RedisServer, nodes: list[Node], caplog: pytest.LogCaptureFixture
+) -> None:
+    a, b, _ = nodes
+    redis.stop()
+    a.bus.publish(Push(["X"], b"lost"))  # nobody can hear this one
+    async with asyncio.timeout(10):
+        while "publishing to the bus failed" not in caplog.text:
+            await asyncio.sleep(0.05)
+    redis.start()
+    # b's subscription broke: once subscribed again it reads from storage what it missed
+    assert await b.until(1) == [Resync()]
+    a.bus.publish(Push(["X"], b"after"))
+    # a could not publish: its next event comes after a Resync of its own
+    assert await b.until(3) == [Resync(), Resync(), Push(["X"], b"after")]

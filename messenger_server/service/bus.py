@@ -79,7 +79,12 @@ class Replace(msgspec.Struct, tag="replace", frozen=True):
     token: str
 
 
-BusEvent = Deliver | Moved | GroupChanged | Push | Replace
+class Resync(msgspec.Struct, tag="resync", frozen=True):
+    """Events may have been lost (a node could not publish, or its subscription broke):
+    every node reads from storage what its connected clients may have missed."""
+
+
+BusEvent = Deliver | Moved | GroupChanged | Push | Replace | Resync
 Handler = Callable[[BusEvent], Awaitable[None]]
 
 _encoder = msgspec.msgpack.Encoder()
@@ -193,19 +198,27 @@ class RedisBus(Bus):
         self._outbox.put_nowait(_encoder.encode((self.node, event)))
 
     async def _publishing(self, client: object) -> None:
-        """One writer, so that this node's events keep their order."""
+        """One writer, so that this node's events keep their order. Events that could
+        not be published are dropped (the database has everything), and a
+        :class:`Resync` goes first once publishing works again."""
+        lost = False
         while True:
             data = await self._outbox.get()
             batch = [data]
             while not self._outbox.empty() and len(batch) < 256:
                 batch.append(self._outbox.get_nowait())
+            if lost:
+                batch.insert(0, _encoder.encode((self.node, Resync())))
             try:
                 async with client.pipeline(transaction=False) as pipe:  # type: ignore[attr-defined]
                     for item in batch:
                         pipe.publish(CHANNEL, item)
                     await pipe.execute()
-            except Exception:  # the others miss live events; logins catch them up
-                log.exception("publishing %d events to the bus failed", len(batch))
+                lost = False
+            except Exception as exc:
+                if not lost:
+                    log.error("publishing to the bus failed: %s (the others catch up later)", exc)
+                lost = True
                 await asyncio.sleep(0.5)
 
     async def _receiving(self, pubsub: object, handler: Handler) -> None:
@@ -223,11 +236,20 @@ class RedisBus(Bus):
                         log.exception("handling a bus event failed")
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("the bus connection failed; resubscribing")
-                await asyncio.sleep(1.0)
-                with contextlib.suppress(Exception):
-                    await pubsub.subscribe(CHANNEL)  # type: ignore[attr-defined]
+            except Exception as exc:
+                log.error("the bus connection failed: %s; resubscribing", exc)
+                while True:
+                    await asyncio.sleep(1.0)
+                    try:
+                        await pubsub.subscribe(CHANNEL)  # type: ignore[attr-defined]
+                        break
+                    except Exception:
+                        continue
+                log.info("subscribed to the bus again")
+                try:
+                    await handler(Resync())  # what was published meanwhile is lost
+                except Exception:
+                    log.exception("handling a bus event failed")
 
     async def _heartbeat(self, client: object) -> None:
         while True:

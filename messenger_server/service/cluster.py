@@ -23,6 +23,7 @@ from messenger_server.service.bus import (
     Moved,
     Push,
     Replace,
+    Resync,
 )
 from messenger_server.service.core import Context, Peer
 from messenger_server.service.groups import Groups
@@ -103,6 +104,9 @@ class Cluster:
                 target = online.get(recipient)
                 if target is not None:
                     target.push(event.frame)
+        elif isinstance(event, Resync):
+            for peer in list(self.context.online.values()):
+                self.messaging.resync(peer)
         elif isinstance(event, Replace):
             if event.node != self.context.bus.node:
                 return

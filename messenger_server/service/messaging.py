@@ -159,8 +159,9 @@ class Messaging:
         self._positions: dict[Peer, dict[str, int]] = {}
         """With several nodes: per connection and conversation, the seq up to which every
         message for the client is known to have been pushed (see :meth:`_deliver`)."""
-        self._dirty: dict[Peer, set[str]] = {}
-        """With several nodes: conversations to read from storage for a connection."""
+        self._dirty: dict[Peer, set[str] | None] = {}
+        """With several nodes: conversations to read from storage for a connection
+        (``None``: every one)."""
 
     # -- send --
 
@@ -394,14 +395,14 @@ class Messaging:
         conversation = message.conversation
         if self.context.bus.clustered:
             if session.syncing or target in self._backlogs:
-                self._dirty.setdefault(target, set()).add(conversation)
+                self._mark(target, conversation)
                 return  # the end of the backlog reads it
             positions = self._positions.setdefault(target, {})
             position = positions.get(conversation)
             if position is not None and position >= message.seq:
                 return  # pushed already (read from storage)
             if position is None or message.previous is None or position < message.previous:
-                self._dirty.setdefault(target, set()).add(conversation)
+                self._mark(target, conversation)
                 self._pull(target)
                 return
         inflight = session.delivering
@@ -424,13 +425,30 @@ class Messaging:
         if position is not None and previous is not None and position >= previous:
             positions[conversation] = max(position, seq)
 
+    def _mark(self, peer: Peer, conversation: str | None) -> None:
+        """``conversation`` is to be read from storage for ``peer`` (None: every one)."""
+        if peer in self._dirty:
+            marked = self._dirty[peer]
+            if marked is not None and conversation is not None:
+                marked.add(conversation)
+            else:
+                self._dirty[peer] = None
+        else:
+            self._dirty[peer] = None if conversation is None else {conversation}
+
     def _pull(self, peer: Peer) -> None:
         """Read the conversations marked for ``peer`` from storage (with several nodes)."""
         if peer in self._backlogs or peer.closed or peer.session.behind:
             return  # the end of the backlog pulls again
-        conversations = self._dirty.pop(peer, None)
-        if conversations:
-            self.start_backlog(peer, catching_up=True, only=conversations)
+        if peer in self._dirty:
+            self.start_backlog(peer, catching_up=True, only=self._dirty.pop(peer))
+
+    def resync(self, peer: Peer) -> None:
+        """Live messages may have been lost on their way from other nodes: read every
+        conversation of ``peer``'s client from storage."""
+        if peer.session.client_id is not None:
+            self._mark(peer, None)
+            self._pull(peer)
 
     # -- ack --
 
