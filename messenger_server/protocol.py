@@ -343,7 +343,7 @@ TYPING_REFRESH_SECONDS: Final = 4.0
 than :data:`TYPING_THROTTLE_SECONDS`)."""
 TYPING_THROTTLE_SECONDS: Final = 3.0
 """The server forwards at most one ``typing`` ``on`` per sender and conversation in this
-time (the rest are dropped)."""
+time, whatever came in between (the rest are dropped)."""
 TYPING_EXPIRY_SECONDS: Final = 6.0
 """A receiver stops showing "typing" this long after the last ``on`` it got."""
 

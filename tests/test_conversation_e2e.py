@@ -403,6 +403,8 @@ async def test_typing_reaches_online_members_at_most_every_few_seconds_and_is_ne
     off = await bruno.next_event(protocol.PeerTyping)
     assert not off.on
     ana.typing(group=group, on=False)  # nothing to end: dropped
+    ana.typing(group=group)  # within 3 s of the last "on", an "off" between or not: dropped
+    await bruno.no_event(protocol.PeerTyping)
     monkeypatch.setattr(protocol, "TYPING_THROTTLE_SECONDS", 0.0)
     ana.typing(group=group)
     assert (await bruno.next_event(protocol.PeerTyping)).on

@@ -7,9 +7,10 @@ sender. Participants offline, or still receiving their backlog, do not get it: i
 be stale.
 
 Throttled per sender and conversation: at most one ``on`` per
-:data:`~messenger_server.protocol.TYPING_THROTTLE_SECONDS`; an ``off`` only after an
-``on`` (it ends what the receivers show; they also forget an ``on`` by themselves after
-:data:`~messenger_server.protocol.TYPING_EXPIRY_SECONDS`). The rest is dropped before
+:data:`~messenger_server.protocol.TYPING_THROTTLE_SECONDS`, whatever came in between, and
+an ``off`` only after an ``on`` (it ends what the receivers show; they also forget an
+``on`` by themselves after :data:`~messenger_server.protocol.TYPING_EXPIRY_SECONDS`): at
+most two notices forwarded per sender, conversation and 3 s. The rest is dropped before
 anything else is looked at, so that a flood costs a dictionary lookup per notice.
 """
 
@@ -38,7 +39,8 @@ class TypingIndicator:
         self.messaging = messaging
         self._loop = asyncio.get_running_loop()
         self._forwarded: OrderedDict[tuple[str, str], tuple[float, bool]] = OrderedDict()
-        """(sender, conversation) → when its last notice was forwarded, and whether on."""
+        """(sender, conversation) → when its last ``on`` was forwarded, and whether it is
+        still shown (no ``off`` forwarded since)."""
         self._direct: OrderedDict[str, float] = OrderedDict()
         """Direct conversations looked up: → 0 when it exists, else when to look again."""
         self.forwarded = 0
@@ -60,8 +62,8 @@ class TypingIndicator:
         now = self._loop.time()
         last = self._forwarded.get(key)
         if notice.on:
-            if last is not None and last[1] and now - last[0] < protocol.TYPING_THROTTLE_SECONDS:
-                return None
+            if last is not None and now - last[0] < protocol.TYPING_THROTTLE_SECONDS:
+                return None  # an "off" in between does not reset the clock
         elif last is None or not last[1]:
             return None  # nothing shown to end
         if notice.group is not None:
@@ -79,7 +81,7 @@ class TypingIndicator:
             if not shared:
                 return None
             recipients = [notice.to]
-        self._forwarded[key] = (now, notice.on)
+        self._forwarded[key] = (now, True) if notice.on else (last[0] if last else now, False)
         self._forwarded.move_to_end(key)
         if len(self._forwarded) > MAX_TRACKED:
             self._forwarded.popitem(last=False)
