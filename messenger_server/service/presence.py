@@ -7,7 +7,8 @@ group (:meth:`Repository.chat_partners`). A client that shows nobody its presenc
 nobody's either. A stranger never sees anything, nor learns whether an ID exists.
 
 Only two things are stored: the setting, and "last seen" (when the client's connection
-ended). Events are never stored: ``presence`` goes to the partners online when a client
+ended, for a client that shows its presence: who hides it costs nothing when it comes and
+goes). Events are never stored: ``presence`` goes to the partners online when a client
 logs in, when its connection ends, and when it hides itself; a client asks for the
 current state with ``get_presence`` after it has logged in.
 
@@ -107,13 +108,13 @@ class Presence:
 
     def logged_in(self, client_id: str) -> None:
         """``client_id`` logged in: its partners online hear it (unless it hides)."""
-        if not self._quiet:
+        if not self._quiet and self._may_show(client_id):
             self._spawn(self._announce(client_id))
 
     def disconnected(self, client_id: str) -> None:
         """The connection of ``client_id`` ended: store when it was last seen, and tell
-        its partners online."""
-        if self._quiet:
+        its partners online (unless it hides: then nobody may see either)."""
+        if self._quiet or not self._may_show(client_id):
             return
         self._store_last_seen([client_id])
         self._spawn(self._announce(client_id))
@@ -121,9 +122,16 @@ class Presence:
     def stopping(self) -> None:
         """The server stops: every client online was last seen now; nobody is told."""
         self._quiet = True
-        self._store_last_seen(list(self.context.online))
+        self._store_last_seen([c for c in self.context.online if self._may_show(c)])
         for task in self._tasks:
             task.cancel()
+
+    def _may_show(self, client_id: str) -> bool:
+        """False when ``client_id`` is known to show nobody its presence: its comings and
+        goings cost nothing (its last seen matters from when it shows it, which it does
+        while connected: it is stored when that connection ends)."""
+        record = self._records.get(client_id)
+        return record is None or self._visible(record)
 
     def _store_last_seen(self, client_ids: list[str]) -> None:
         now = now_ms()
