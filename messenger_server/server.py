@@ -21,7 +21,7 @@ from collections.abc import Coroutine, Hashable
 from typing import Any, Final
 
 from messenger_server import __version__, protocol
-from messenger_server.config import Settings
+from messenger_server.config import Settings, redact_url
 from messenger_server.logs import limit_repeats, shown
 from messenger_server.protocol import ErrorCode as Code
 from messenger_server.ratelimit import TokenBucket
@@ -314,6 +314,10 @@ class MessengerServer:
         self.spawn(self._clean_up())
         self.spawn(self.service.cluster.recount())
         addresses = [sock.getsockname()[:2] for sock in self._server.sockets]
+        if self.bus.clustered:
+            log.info(
+                "node %s of several: bus at %s", self.bus.node, redact_url(self.settings.bus_url)
+            )
         for host, port in addresses:
             log.info(
                 "listening on %s:%d%s (registration %s)",

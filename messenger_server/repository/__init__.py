@@ -1,5 +1,7 @@
 """Where the server's state is stored: the :class:`Repository` interface, its records and
-operations, and the embedded SQLite implementation."""
+operations, and the embedded SQLite implementation. The PostgreSQL one, for several server
+nodes sharing a database, is :mod:`messenger_server.repository.postgresql`: imported only
+where it is chosen, since its driver (asyncpg) is an optional dependency."""
 
 from messenger_server.repository.base import Repository, StorageError
 from messenger_server.repository.records import (

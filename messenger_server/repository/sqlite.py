@@ -659,6 +659,8 @@ class SQLiteRepository(Repository):
         withdrawn: list[WithdrawMessage] = []
         batch_keys: dict[tuple[str, str], MessageSaved] = {}
         moves: dict[tuple[str, str], list[int]] = {}
+        ends: dict[int, int] = {}
+        """The last id allocated when each marker move comes: it may not go further."""
         for index, op in enumerate(operations):
             kind = type(op)
             if kind is InsertMessage:
@@ -682,6 +684,10 @@ class SQLiteRepository(Repository):
             elif kind is MoveMarkers:
                 assert isinstance(op, MoveMarkers)
                 moves.setdefault((op.conversation, op.member), []).append(index)
+                ends[index] = self._next_id - 1
+            elif kind is RemoveMember:
+                assert isinstance(op, RemoveMember)
+                self._remove_member(conn, op, rows)
             elif kind is WithdrawMessage:
                 assert isinstance(op, WithdrawMessage)
                 withdrawn.append(op)
@@ -696,8 +702,36 @@ class SQLiteRepository(Repository):
                 [(op.conversation, op.seq, op.seq) for op in withdrawn],
             )
         if moves:
-            self._move_markers(conn, operations, moves, results)
+            self._move_markers(conn, operations, moves, ends, results)
         return results
+
+    def _remove_member(
+        self,
+        conn: sqlite3.Connection,
+        op: RemoveMember,
+        rows: list[MessageRow],
+    ) -> None:
+        """``rows``: the messages stored so far in this commit (not written yet)."""
+        self._markers.pop((op.group_id, op.client_id), None)
+        conn.execute(
+            "DELETE FROM members WHERE group_id = ? AND client_id = ?",
+            (op.group_id, op.client_id),
+        )
+        # What was sent while it was a member still reaches it; nothing later does.
+        conn.execute(
+            "UPDATE markers SET left_at = ? WHERE conversation = ? AND member = ?",
+            (self._next_id - 1, op.group_id, op.client_id),
+        )
+        owed_here = max(
+            (row[0] for row in rows if row[1] == op.group_id and row[2] != op.client_id),
+            default=0,
+        )
+        conn.execute(
+            "DELETE FROM markers WHERE conversation = ? AND member = ? AND delivered >="
+            " max(?, coalesce((SELECT max(id) FROM messages WHERE conversation = ?"
+            " AND id <= markers.left_at AND sender != ?), 0))",
+            (op.group_id, op.client_id, owed_here, op.group_id, op.client_id),
+        )
 
     def _apply_one(self, conn: sqlite3.Connection, op: Operation) -> OperationResult:
         if isinstance(op, InsertClient):
@@ -746,24 +780,6 @@ class SQLiteRepository(Repository):
                 Marker(op.group_id, op.client_id, 0, 0, 0),
                 Marker(op.group_id, op.client_id, start, start, version),
             )
-        if isinstance(op, RemoveMember):
-            self._markers.pop((op.group_id, op.client_id), None)
-            conn.execute(
-                "DELETE FROM members WHERE group_id = ? AND client_id = ?",
-                (op.group_id, op.client_id),
-            )
-            # What was sent while it was a member still reaches it; nothing later does.
-            conn.execute(
-                "UPDATE markers SET left_at = ? WHERE conversation = ? AND member = ?",
-                (self._next_id - 1, op.group_id, op.client_id),
-            )
-            conn.execute(
-                "DELETE FROM markers WHERE conversation = ? AND member = ? AND delivered >="
-                " coalesce((SELECT max(id) FROM messages WHERE conversation = ?"
-                " AND id <= markers.left_at AND sender != ?), 0)",
-                (op.group_id, op.client_id, op.group_id, op.client_id),
-            )
-            return None
         if isinstance(op, SetAdmin):
             conn.execute(
                 "UPDATE members SET admin = ? WHERE group_id = ? AND client_id = ?",
@@ -884,10 +900,12 @@ class SQLiteRepository(Repository):
         conn: sqlite3.Connection,
         operations: Sequence[Operation],
         moves: dict[tuple[str, str], list[int]],
+        ends: dict[int, int],
         results: list[Any],
     ) -> None:
+        """``ends[i]``: how far the move ``operations[i]`` may go (a client cannot claim
+        what was not stored before its move)."""
         updates: list[tuple[int, int, int, str, str]] = []
-        end = self._next_id - 1  # a client cannot claim what does not exist yet
         for pair, indices in moves.items():
             found = self._marker(conn, pair)
             if found is None:
@@ -897,10 +915,8 @@ class SQLiteRepository(Repository):
             for index in indices:
                 op = operations[index]
                 assert isinstance(op, MoveMarkers)
-                if op.delivered > new_delivered:
-                    new_delivered = min(op.delivered, end)
-                if op.read > new_read:
-                    new_read = min(op.read, end)
+                new_delivered = max(new_delivered, min(op.delivered, ends[index]))
+                new_read = max(new_read, min(op.read, ends[index]))
             if new_delivered == delivered and new_read == read:
                 continue
             new_version = self._allocate()

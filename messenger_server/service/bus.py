@@ -25,6 +25,8 @@ from typing import Final
 
 import msgspec
 
+from messenger_server.config import redact_url
+
 log = logging.getLogger(__name__)
 
 SESSION_TTL: Final = 30
@@ -183,7 +185,7 @@ class RedisBus(Bus):
             await client.ping()
         except Exception as exc:
             await client.aclose()
-            raise OSError(f"cannot reach the bus at {self._url}: {exc}") from exc
+            raise OSError(f"cannot reach the bus at {redact_url(self._url)}: {exc}") from exc
         self._redis = client
         pubsub = client.pubsub()
         await pubsub.subscribe(CHANNEL)

@@ -92,7 +92,7 @@ class Conversation:
             target.deleted = True
             self.context.pipeline.add(WithdrawMessage(conversation, request.target))
             if admitted.to is not None:
-                self.messaging.backlogs.recount(sender, admitted.to)
+                self.messaging.backlogs.withdrawn(sender, admitted.to)
         return None
 
     async def _load_then_add(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -75,10 +76,14 @@ class Backlogs:
     Counted here as messages are stored and acknowledged; read from storage the first
     time a client is concerned after the server starts (and after an expiry)."""
 
+    RECOUNT_AFTER: Final = 1.0
+    """With several nodes, seconds before a count that reached a limit is read again."""
+
     def __init__(self, context: Context) -> None:
         self._repository = context.repository
         self.waiting_for: dict[str, int] = {}
         self.waiting_from: dict[str, int] = {}
+        self._loaded_at: dict[str, float] = {}
 
     def known(self, *client_ids: str) -> bool:
         return all(c in self.waiting_for for c in client_ids)
@@ -90,6 +95,17 @@ class Backlogs:
                 if client_id not in self.waiting_for:  # counted meanwhile
                     self.waiting_for[client_id] = waiting_for
                     self.waiting_from[client_id] = waiting_from
+                    self._loaded_at[client_id] = time.monotonic()
+
+    def recount(self, *client_ids: str) -> bool:
+        """Forget the counts of ``client_ids`` that were read more than
+        :attr:`RECOUNT_AFTER` ago; returns whether any was (load them again)."""
+        now = time.monotonic()
+        stale = [c for c in client_ids if now - self._loaded_at.get(c, 0.0) > self.RECOUNT_AFTER]
+        for client_id in stale:
+            self.waiting_for.pop(client_id, None)
+            self.waiting_from.pop(client_id, None)
+        return bool(stale)
 
     def stored(self, sender: str, recipient: str) -> None:
         if recipient in self.waiting_for:
@@ -108,9 +124,10 @@ class Backlogs:
         """Messages expired: count again."""
         self.waiting_for.clear()
         self.waiting_from.clear()
+        self._loaded_at.clear()
 
-    def recount(self, *client_ids: str) -> None:
-        """Messages of these clients were withdrawn (deleted before delivery): count
+    def withdrawn(self, *client_ids: str) -> None:
+        """Messages between these clients were withdrawn (deleted before delivery): count
         theirs again."""
         for client_id in client_ids:
             self.waiting_for.pop(client_id, None)
@@ -258,6 +275,13 @@ class Messaging:
         if request.to != sender:
             backlogs = self.backlogs
             if not backlogs.known(sender, request.to):
+                return self._load_then(peer, request, retry)
+            full = (
+                backlogs.waiting_for[request.to] >= self.settings.max_pending_per_client
+                or backlogs.waiting_from[sender] >= self.settings.max_pending_per_sender
+            )
+            if full and self.context.bus.clustered and backlogs.recount(sender, request.to):
+                # other nodes see the deliveries: count again before refusing
                 return self._load_then(peer, request, retry)
             if backlogs.waiting_for[request.to] >= self.settings.max_pending_per_client:
                 self.context.error(
