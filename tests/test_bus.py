@@ -127,3 +127,13 @@ async def test_after_redis_comes_back_every_node_resyncs_and_events_flow_again(
     a.bus.publish(Push(["X"], b"after"))
     # a could not publish: its next event comes after a Resync of its own
     assert await b.until(3) == [Resync(), Resync(), Push(["X"], b"after")]
+
+
+async def test_who_is_online_anywhere_is_who_holds_a_session_claim(nodes: list[Node]) -> None:
+    a, b, _ = nodes
+    assert await a.bus.claimed(["K7QM-4XPA", "B8NZ-2FHC"]) == set()
+    await b.bus.claim("K7QM-4XPA", "t1")
+    assert await a.bus.claimed(["K7QM-4XPA", "B8NZ-2FHC"]) == {"K7QM-4XPA"}
+    await b.bus.release("K7QM-4XPA", "t1")
+    assert await a.bus.claimed(["K7QM-4XPA"]) == set()
+    assert await a.bus.claimed([]) == set()

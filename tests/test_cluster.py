@@ -274,6 +274,29 @@ async def test_edits_reactions_deletions_and_typing_cross_nodes(nodes: list[Node
     assert [e.seq for e in backlog] == sorted(e.seq for e in backlog)
 
 
+async def test_presence_across_nodes(nodes: list[Node]) -> None:
+    ana_client, ana = await nodes[0].user("Ana")
+    bia_client, bia = await nodes[1].user("Bia")
+    await contacts((ana_client, ana), (bia_client, bia))
+    for client in (ana_client, bia_client):
+        privacy = await client.request(protocol.SetPrivacy, presence="chats")
+        assert isinstance(privacy, protocol.Privacy)
+    shown = await ana_client.next_event(protocol.Presence)  # Bia started showing hers
+    assert (shown.client_id, shown.online) == (bia.client_id, True)
+    reply = await ana_client.request(protocol.GetPresence, client_ids=[bia.client_id])
+    assert isinstance(reply, protocol.Presences)
+    assert reply.presences == [protocol.PresenceInfo(bia.client_id, True, None)]
+
+    again = await nodes[2].connect()  # Bia moves to node 2: nobody sees her go offline
+    assert isinstance(await again.login(bia), protocol.LoggedIn)
+    back = await ana_client.next_event(protocol.Presence)
+    assert (back.client_id, back.online) == (bia.client_id, True)
+    await again.close()
+    gone = await ana_client.next_event(protocol.Presence)
+    assert (gone.client_id, gone.online) == (bia.client_id, False)
+    assert gone.last_seen is not None
+
+
 # --- a node killed under load -------------------------------------------------------------------
 
 LISTENING = re.compile(rb"listening on [^ ]+:(\d+)")

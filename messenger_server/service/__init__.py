@@ -90,7 +90,8 @@ class Service:
         client_id = peer.session.client_id
         if client_id is not None and self.context.online.get(client_id) is peer:
             del self.context.online[client_id]
-            self.presence.disconnected(client_id)
+            if peer.session.close_reason != protocol.ErrorCode.SESSION_REPLACED:
+                self.presence.disconnected(client_id)  # replaced: online on another node
         if client_id is not None:
             self.cluster.release(peer, client_id)
         self.messaging.forget(peer)

@@ -68,10 +68,16 @@ class Presence:
             partners = await self.context.repository.chat_partners(asker)
             wanted = [c for c in dict.fromkeys(request.client_ids) if c in partners]
             records = await self._load(wanted)
+            online = {c for c in wanted if c in self.context.online}
+            bus = self.context.bus
+            if bus.clustered:  # connected to another node
+                online |= await bus.claimed([c for c in wanted if c not in online])
         except StorageError:
             self.context.error(peer, request.id, Code.INTERNAL_ERROR, "internal server error")
             return
-        online = self.context.online
+        except Exception:  # the bus: say what this node knows
+            log.exception("presence: asking the bus who is online failed")
+            online = {c for c in wanted if c in self.context.online}
         peer.reply(
             protocol.Presences(
                 request.id,
