@@ -18,6 +18,7 @@ from messenger_server.bench.relay import Relay
 from messenger_server.bench.scenarios import Options
 from messenger_server.bench.target import Target
 from messenger_server.bench.verify import Verifier
+from tests.engines import need
 
 StartRelay = Callable[[str | None], Awaitable[Target]]
 """Starts a relay in the test's loop (with a ``--fault``, or faithful with ``None``)."""
@@ -356,3 +357,27 @@ def test_tiny_scenarios_run_valid_against_the_server_and_the_relay(tmp_path: Pat
     assert reactions["CPU µs/reaction"] and reactions["frames/reaction"] >= 4
     assert "server/relay" in completed.stdout
     assert "INVALID" not in completed.stdout
+
+
+def test_a_cluster_of_nodes_runs_valid_and_compares_with_one_node(tmp_path: Path) -> None:
+    need("initdb")
+    need("redis-server")
+    results = tmp_path / "bench.json"
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "messenger_server.bench", "--cluster", "2,1",
+            "--clients", "10", "--messages", "5", "--group-size", "4",
+            "--baseline", "none", "--stall", "10", "--timeout", "60", "--json", str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    document = json.loads(results.read_text())
+    for scenario in document["scenarios"]:
+        assert set(scenario["results"]) == {"2 nodes", "1 node"}
+        for name, result in scenario["results"].items():
+            assert result["valid"], (scenario["scenario"], name, result["failures"])
+            assert result["figures"]["CPU µs/message"] is not None  # nodes, PostgreSQL, Redis
+    assert "2 nodes/1 node" in completed.stdout

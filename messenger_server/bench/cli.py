@@ -31,6 +31,7 @@ from messenger_server.bench.target import (
     Cores,
     Target,
     parse_addresses,
+    start_cluster,
     start_relay,
     start_server,
 )
@@ -112,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure running servers (clients spread round-robin) instead of starting one",
     )
     add("--server-pid", type=int, help="with --server: its process, for CPU and memory")
+    add(
+        "--cluster",
+        metavar="N[,N…]",
+        help="instead of one server on SQLite: N nodes on a throwaway PostgreSQL and Redis"
+        " (e.g. 3,1: three nodes, then one, each figure as a ratio of the first)",
+    )
     add("--server-log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     add(
         "--server-command",
@@ -173,6 +180,16 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         timeout=args.timeout,
     )
     return options, names
+
+
+def parse_cluster(text: str) -> list[int]:
+    """``N[,N…]``: node counts, each at least 1."""
+    counts = []
+    for item in text.split(","):
+        if not item.strip().isdigit() or int(item) < 1:
+            raise ValueError(f"not a number of nodes: {item!r}")
+        counts.append(int(item))
+    return counts
 
 
 def describe(name: str, options: Options) -> str:
@@ -245,13 +262,24 @@ class Bench:
         self.options = options
         self.cores = cores
         self.external = parse_addresses(args.server) if args.server else None
+        self.clusters = parse_cluster(args.cluster) if args.cluster else []
 
     def targets(self) -> list[str]:
-        return ["server"] if self.args.baseline == "none" else ["server", "relay"]
+        measured = [f"cluster:{n}" for n in self.clusters] or ["server"]
+        return measured if self.args.baseline == "none" else [*measured, "relay"]
 
     def launch(self, kind: str, name: str) -> AbstractContextManager[Target]:
         if kind == "relay":
             return _stopping(start_relay(self.cores))
+        if kind.startswith("cluster:"):
+            return _stopping(
+                start_cluster(
+                    self.cores,
+                    int(kind.partition(":")[2]),
+                    self.args.server_log_level,
+                    self.args.server_command,
+                )
+            )
         if self.external is not None:
             return nullcontext(Target("server", self.external, self.args.server_pid))
         return _stopping(
@@ -279,8 +307,8 @@ class Bench:
                 except RuntimeError as exc:  # the process did not start
                     measurement = Measurement(kind, failures=[str(exc)])
                 runs[kind].append(measurement)
-                if name == "direct" and kind == "server" and paced_rate is None:
-                    # the relay is paced at the server's rate: latency compared at equal load
+                if name == "direct" and paced_rate is None:
+                    # the others are paced at the first's rate: latency compared at equal load
                     paced_rate = measurement.figures.get("paced rate msg/s")
         result.measurements = [combine(measurements) for measurements in runs.values()]
         return result
@@ -338,8 +366,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--server-pid goes with --server")
     try:
         parse_addresses(args.server) if args.server else None
+        parse_cluster(args.cluster) if args.cluster else None
     except ValueError as exc:
         parser.error(str(exc))
+    if args.cluster and args.server:
+        parser.error("--cluster starts its nodes: it does not go with --server")
     _allow_many_connections()
     cores = Cores.choose(not args.no_pin)
     cores.pin_generator()
