@@ -346,6 +346,7 @@ class MessengerServer:
             return
         self.stopping = True
         log.info("shutting down: %d connections", len(self.connections))
+        self.service.stopping()
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):

@@ -143,3 +143,13 @@ def test_the_horizon_vouches_only_for_versions_without_a_gap() -> None:
     horizon.seen(14, now=2.0)
     horizon.filled(14)  # 13 read back (or superseded): 15 follows on
     assert horizon.upto == 15 and horizon.gap(older_than=99.0) is None
+
+
+async def test_who_is_online_anywhere_is_who_holds_a_session_claim(nodes: list[Node]) -> None:
+    a, b, _ = nodes
+    assert await a.bus.claimed(["K7QM-4XPA", "B8NZ-2FHC"]) == set()
+    await b.bus.claim("K7QM-4XPA", "t1")
+    assert await a.bus.claimed(["K7QM-4XPA", "B8NZ-2FHC"]) == {"K7QM-4XPA"}
+    await b.bus.release("K7QM-4XPA", "t1")
+    assert await a.bus.claimed(["K7QM-4XPA"]) == set()
+    assert await a.bus.claimed([]) == set()
