@@ -535,6 +535,7 @@ class MessengerClient:
         except RequestError as exc:
             log.warning("could not refresh the groups: %s", exc)
         self._spawn(self._outbox_pump(connection))
+        self._spawn(self._share_contacts(connection))
         markers = self.store.unconfirmed_read_markers()
         try:
             futures = [
@@ -553,6 +554,21 @@ class MessengerClient:
                 if exc.code == Code.TIMEOUT:
                     return
             await self.store.run(self.store.confirm_read_marker, conversation, up_to)
+
+    async def _share_contacts(self, connection: ServerConnection) -> None:
+        """Tell the server our contacts (they may add us to groups): after every login,
+        since contacts added while offline, or by an older version of the app, are only
+        stored here. The server ignores a contact it knows already."""
+        try:
+            futures = [
+                connection.send_request(functools.partial(_add_contact_frame, contact.client_id))
+                for contact in self.store.contacts()
+            ]
+        except NotConnectedError:
+            return
+        for future in futures:
+            with contextlib.suppress(RequestError):
+                await future
 
     @staticmethod
     def _send_read(
@@ -945,7 +961,8 @@ class MessengerClient:
         return Contact(reply.client_id, reply.display_name)
 
     async def add_contact(self, client_id: str) -> Contact:
-        """Look ``client_id`` up and store it as a contact (refreshing its name when known).
+        """Look ``client_id`` up and store it as a contact (refreshing its name when known);
+        the server records it too, so that the contact may add us to groups.
 
         Raises:
             ValueError: one's own ID, or not a client ID.
@@ -955,8 +972,10 @@ class MessengerClient:
         client_id = normalize_client_id(client_id)
         if client_id == self.identity.client_id:
             raise ValueError("that is your own ID")
-        found = await self.lookup(client_id)
-        contact = await self.store.run(self.store.add_contact, found.client_id, found.display_name)
+        reply = await self._online().request(
+            lambda rid: protocol.AddContact(id=rid, client_id=client_id), protocol.Contact
+        )
+        contact = await self.store.run(self.store.add_contact, reply.client_id, reply.display_name)
         await self.store.run(self.store.unblock, contact.client_id)  # wanted after all
         self.events.emit(ConversationsChanged((contact.client_id,)))
         return contact
@@ -1031,13 +1050,21 @@ class MessengerClient:
         Raises:
             NotConnectedError: offline.
         """
-        reply = await self._online().request(
-            lambda rid: protocol.ListGroups(id=rid), protocol.Groups
-        )
-        await self.store.run(self.store.save_client_groups, reply.groups, complete=True)
+        connection = self._online()
+        found: list[protocol.GroupInfo] = []
+        after: str | None = None
+        while True:  # the server sends a page at a time
+            reply = await connection.request(
+                functools.partial(_list_groups_frame, after), protocol.Groups
+            )
+            found += reply.groups
+            if reply.next is None:
+                break
+            after = reply.next
+        await self.store.run(self.store.save_client_groups, found, complete=True)
         changes = await self.store.run(
             self.store.update_group_statuses,
-            [g.group_id for g in reply.groups],
+            [g.group_id for g in found],
             me=self.identity.client_id,
         )
         for event in _status_events(changes):
@@ -1062,6 +1089,14 @@ class MessengerClient:
 
 def _status_events(changes: Sequence[StatusChange]) -> list[MessageStatusChanged]:
     return [MessageStatusChanged(c.conversation, c.local_ids, c.status) for c in changes]
+
+
+def _list_groups_frame(after: str | None, request_id: int) -> protocol.ListGroups:
+    return protocol.ListGroups(id=request_id, after=after)
+
+
+def _add_contact_frame(client_id: str, request_id: int) -> protocol.AddContact:
+    return protocol.AddContact(id=request_id, client_id=client_id)
 
 
 def _send_frame(item: OutgoingMessage, request_id: int) -> protocol.Send:

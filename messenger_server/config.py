@@ -5,29 +5,49 @@ Settings come from, in increasing order of precedence: the defaults below, a TOM
 environment (``MESSENGER_<NAME>``, e.g. ``MESSENGER_PORT``; empty variables are ignored) and
 command-line flags. Relative paths in the TOML file are relative to the file's folder.
 
-=================  ===========================  ===================  ===========================
-setting            environment                  default              allowed
-=================  ===========================  ===================  ===========================
-host               MESSENGER_HOST               127.0.0.1 (HOST)     address to listen on
-port               MESSENGER_PORT               7850 (PORT)          0..65535; 0 = any free port
-data_dir           MESSENGER_DATA_DIR           user data dir [1]_   folder holding messenger.db
-tls_cert           MESSENGER_TLS_CERT           none                 PEM file; needs tls_key
-tls_key            MESSENGER_TLS_KEY            none                 PEM file; needs tls_cert
-log_level          MESSENGER_LOG_LEVEL          INFO                 DEBUG, INFO, WARNING, ERROR
-registration       MESSENGER_REGISTRATION       open                 open, closed
-max_frame_bytes    MESSENGER_MAX_FRAME_BYTES    1048576 (1 MiB)      4096..16 MiB
-max_text_bytes     MESSENGER_MAX_TEXT_BYTES     65536 (64 KiB)       1..64 KiB, < frame - 1024
-max_group_members  MESSENGER_MAX_GROUP_MEMBERS  256                  2..256
-rate_limit         MESSENGER_RATE_LIMIT         1000.0               > 0 frames/s per connection
-rate_burst         MESSENGER_RATE_BURST         2000                 >= 1 frames
-handshake_timeout  MESSENGER_HANDSHAKE_TIMEOUT  10.0                 > 0 seconds
-idle_timeout       MESSENGER_IDLE_TIMEOUT       300.0                > 0 seconds
-max_write_buffer   MESSENGER_MAX_WRITE_BUFFER   8388608 (8 MiB)      >= 2 * max_frame_bytes
-dedupe_days        MESSENGER_DEDUPE_DAYS        30                   >= 1 days idempotency keys
-max_connections    MESSENGER_MAX_CONNECTIONS    10000                >= 1
-=================  ===========================  ===================  ===========================
+=========================  ==================  =============================
+setting                    default             allowed
+=========================  ==================  =============================
+host                       127.0.0.1 (HOST)    address to listen on
+port                       7850 (PORT)         0..65535; 0 = any free port
+data_dir                   user data dir [1]_  folder holding messenger.db
+storage                    sqlite              sqlite, postgresql [2]_
+database_url               none                postgresql://user:pw@host/db
+tls_cert                   none                PEM file; needs tls_key
+tls_key                    none                PEM file; needs tls_cert
+log_level                  INFO                DEBUG, INFO, WARNING, ERROR
+registration               open                open, invite, closed
+max_frame_bytes            1048576 (1 MiB)     4096..16 MiB
+max_text_bytes             65536 (64 KiB)      1..64 KiB, < frame - 1024
+max_group_members          256                 2..256
+max_groups_per_client      500                 >= 1 groups a client is in
+rate_limit                 1000.0              > 0 requests/s per connection
+rate_burst                 2000                >= 1 requests
+handshake_timeout          10.0                > 0 seconds
+idle_timeout               300.0               > 0 seconds
+max_write_buffer           8388608 (8 MiB)     >= 2 * max_frame_bytes
+dedupe_days                30                  >= 1 days of idempotency keys
+message_ttl_days           30                  >= 1 days a message may wait
+max_connections            10000               >= 1
+max_connections_per_ip     64                  >= 1
+registrations_per_ip_hour  20                  >= 1 (open registration)
+max_pending_per_client     100000              >= 1 direct messages waiting
+max_pending_per_sender     10000               >= 1 a sender's, waiting
+min_free_disk_mb           512                 >= 0 MiB (0: no check)
+edit_window_hours          48                  >= 1 hours a message may be edited
+bus                        none                none, redis [3]_
+bus_url                    redis://localhost/  redis://, rediss://, unix://
+=========================  ==================  =============================
+
+Every setting's environment variable is ``MESSENGER_`` and its name in capitals.
 
 .. [1] ``platformdirs.user_data_dir("messenger-server")``, see :func:`default_data_dir`.
+.. [2] ``sqlite``: one file in ``data_dir``, one server process. ``postgresql``: the
+   database named by ``database_url`` (required then, and only then), which several server
+   processes may share; ``messenger-server migrate`` creates or updates its schema.
+.. [3] ``redis``: this server is one node of several, sharing one PostgreSQL database;
+   they tell each other through the Redis server at ``bus_url`` what their clients must
+   hear live (docs/admin.md, "Several nodes").
 
 Call :func:`load_settings` to get a validated, immutable :class:`Settings`; every problem
 raises :class:`ConfigError` naming the setting and where its value came from.
@@ -58,7 +78,11 @@ MAX_FRAME_BYTES_LIMIT: Final = 16 * 1024 * 1024
 FRAME_OVERHEAD_BYTES: Final = 1024
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-Registration = Literal["open", "closed"]
+Registration = Literal["open", "invite", "closed"]
+Storage = Literal["sqlite", "postgresql"]
+DATABASE_URL_SCHEMES: Final = ("postgresql://", "postgres://")
+BusKind = Literal["none", "redis"]
+BUS_URL_SCHEMES: Final = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(Exception):
@@ -81,16 +105,28 @@ class Settings:
     tls_key: Path | None = None
     log_level: LogLevel = "INFO"
     registration: Registration = "open"
+    storage: Storage = "sqlite"
+    database_url: str | None = None
     max_frame_bytes: int = protocol.MAX_FRAME_BYTES
     max_text_bytes: int = protocol.MAX_TEXT_BYTES
     max_group_members: int = protocol.MAX_GROUP_MEMBERS
+    max_groups_per_client: int = 500
     rate_limit: float = 1000.0
     rate_burst: int = 2000
     handshake_timeout: float = 10.0
     idle_timeout: float = 300.0
     max_write_buffer: int = 8 * 1024 * 1024
     dedupe_days: int = 30
+    message_ttl_days: int = 30
     max_connections: int = 10_000
+    max_connections_per_ip: int = 64
+    registrations_per_ip_hour: int = 20
+    max_pending_per_client: int = 100_000
+    max_pending_per_sender: int = 10_000
+    min_free_disk_mb: int = 512
+    edit_window_hours: int = 48
+    bus: BusKind = "none"
+    bus_url: str = "redis://localhost/"
 
     @property
     def database_path(self) -> Path:
@@ -154,7 +190,7 @@ def _parser_for(hint: object) -> Callable[[object], object]:
         return _to_int
     if hint is float:
         return _to_float
-    if hint is str:
+    if hint in (str, str | None):
         return _to_str
     if hint in (Path, Path | None):
         return _to_path
@@ -239,7 +275,60 @@ def _validate(s: Settings, source: Mapping[str, str]) -> None:
         f"must be at least 2 * max_frame_bytes = {2 * s.max_frame_bytes}",
     )
     need(s.dedupe_days >= 1, "dedupe_days", "must be at least 1")
-    need(s.max_connections >= 1, "max_connections", "must be at least 1")
+    need(s.message_ttl_days >= 1, "message_ttl_days", "must be at least 1")
+    for name in (
+        "max_connections",
+        "max_connections_per_ip",
+        "registrations_per_ip_hour",
+        "max_groups_per_client",
+        "max_pending_per_client",
+        "max_pending_per_sender",
+        "edit_window_hours",
+    ):
+        need(getattr(s, name) >= 1, name, "must be at least 1")
+    need(s.min_free_disk_mb >= 0, "min_free_disk_mb", "must not be negative")
+    _validate_storage(s, source)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``: fit for messages and logs."""
+    scheme, separator, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not separator or not at or ":" not in credentials:
+        return url
+    user = credentials.partition(":")[0]
+    return f"{scheme}://{user}:***@{location}"
+
+
+def _validate_storage(s: Settings, source: Mapping[str, str]) -> None:
+    """``database_url`` goes with ``storage = "postgresql"``, and only with it: a node
+    meant to share a database must never fall back to a file of its own."""
+    where = source.get("database_url", "database_url")
+    if s.storage == "postgresql":
+        if s.database_url is None:
+            raise ConfigError(
+                f"{source.get('storage', 'storage')}: storage is 'postgresql' but database_url"
+                f" is not set (e.g. {env_name('database_url')}=postgresql://user:password@host/db)"
+            )
+        if not s.database_url.startswith(DATABASE_URL_SCHEMES):
+            raise ConfigError(
+                f"{where}: expected a postgresql:// URL, got {redact_url(s.database_url)!r}"
+            )
+    elif s.database_url is not None:
+        raise ConfigError(
+            f"{where}: database_url is set but storage is {s.storage!r}"
+            f" (set storage = 'postgresql' to use it, or remove it)"
+        )
+    if not s.bus_url.startswith(BUS_URL_SCHEMES):
+        raise ConfigError(
+            f"{source.get('bus_url', 'bus_url')}: expected a redis://, rediss:// or unix://"
+            f" URL, got {redact_url(s.bus_url)!r}"
+        )
+    if s.bus != "none" and s.storage != "postgresql":
+        raise ConfigError(
+            f"{source.get('bus', 'bus')}: bus is {s.bus!r} but storage is {s.storage!r}:"
+            " several nodes share one PostgreSQL database (storage = 'postgresql')"
+        )
 
 
 def load_settings(

@@ -21,20 +21,26 @@ from collections.abc import Coroutine, Hashable
 from typing import Any, Final
 
 from messenger_server import __version__, protocol
-from messenger_server.config import Settings
+from messenger_server.config import Settings, redact_url
+from messenger_server.logs import limit_repeats, shown
 from messenger_server.protocol import ErrorCode as Code
 from messenger_server.ratelimit import TokenBucket
 from messenger_server.repository import Repository, StorageError
 from messenger_server.service import Service
+from messenger_server.service.bus import Bus
 from messenger_server.service.core import now_ms
 from messenger_server.session import ServerSession, State
 
 log = logging.getLogger(__name__)
+limit_repeats(log)
 
 HIGH_WATER: Final = 256 * 1024
 """Output buffered for a connection before a backlog waits for the client to read."""
-MAX_PAUSED_INPUT: Final = 256 * 1024
-"""Input queued while a handler waits, before reading from that connection pauses."""
+CLOSE_GRACE: Final = 5.0
+"""Seconds a closed connection may take to flush its last frames before it is aborted (a
+client that stopped reading cannot hold a closed connection's memory)."""
+ACK_RATE_FACTOR: Final = 4
+"""``ack`` frames have a token bucket of their own, this many times the requests' one."""
 SWEEP_INTERVAL: Final = 1.0
 CLEANUP_INTERVAL: Final = 5.0
 EXPIRE_INTERVAL: Final = 3600.0
@@ -48,14 +54,21 @@ class Connection(asyncio.Protocol):
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        settings = server.settings
         self.session = ServerSession(
-            max_frame_bytes=server.settings.max_frame_bytes,
-            bucket=TokenBucket(server.settings.rate_limit, server.settings.rate_burst),
-            max_deferred_bytes=server.settings.max_write_buffer,
+            max_frame_bytes=settings.max_frame_bytes,
+            bucket=TokenBucket(settings.rate_limit, settings.rate_burst),
+            ack_bucket=TokenBucket(
+                settings.rate_limit * ACK_RATE_FACTOR, settings.rate_burst * ACK_RATE_FACTOR
+            ),
+            max_deferred_bytes=settings.max_write_buffer,
         )
         self.connected_at = self.last_seen = server.loop.time()
+        self.address: str | None = None
+        """The client's IP address, once counted against ``max_connections_per_ip``."""
         self._busy = False
-        self._paused = False
+        self._throttle: asyncio.TimerHandle | None = None
+        self._reading = True
         self._writable: asyncio.Future[None] | None = None
 
     # -- asyncio.Protocol --
@@ -71,21 +84,22 @@ class Connection(asyncio.Protocol):
             self.session.fail(Code.SHUTTING_DOWN, "the server is not accepting")
             self._write_now()
             return
+        address = peername[0] if peername else "?"
+        if server.per_address.get(address, 0) >= server.settings.max_connections_per_ip:
+            log.warning("%s: too many connections from this address", self.peer)
+            self.session.fail(Code.TOO_MANY_CONNECTIONS, "too many connections from your address")
+            self._write_now()
+            return
+        server.per_address[address] = server.per_address.get(address, 0) + 1
+        self.address = address
         transport.set_write_buffer_limits(high=HIGH_WATER)
         server.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
         self.last_seen = self.server.loop.time()
         self.session.receive_data(data)
-        if not self._busy:
+        if not self._busy and self._throttle is None:
             self._process()
-            return
-        if self.session.state is State.CLOSED:  # an oversize frame announced
-            self._write_now()
-        elif self.session.buffered_bytes > MAX_PAUSED_INPUT and not self._paused:
-            assert self.transport is not None
-            self.transport.pause_reading()
-            self._paused = True
 
     def eof_received(self) -> bool | None:
         return None  # close: replies to what was received are still written first
@@ -95,7 +109,14 @@ class Connection(asyncio.Protocol):
             log.debug("%s: connection lost: %s", self.peer, exc)
         self.session.connection_lost("connection lost")
         self.server.connections.discard(self)
+        if self.address is not None:
+            left = self.server.per_address.pop(self.address) - 1
+            if left:
+                self.server.per_address[self.address] = left
+            self.address = None
         self.server.service.disconnected(self)
+        if self._throttle is not None:
+            self._throttle.cancel()
         if self.session.client_id is not None:
             log.info("%s: %s went offline", self.peer, self.session.client_id)
         if self._writable is not None and not self._writable.done():
@@ -112,11 +133,18 @@ class Connection(asyncio.Protocol):
     # -- handling frames --
 
     def _process(self) -> None:
+        """Handle the frames received, until one needs storage first (the connection is
+        then busy) or a rate limit says to wait: in both cases reading pauses, and the
+        client's own frames wait in its socket (back-pressure), nobody else's."""
         session = self.session
         handlers = self.server.service.handlers
         while not self._busy:
             frame = session.next_request()
             if frame is None:
+                if session.throttled_for > 0:
+                    self._throttle = self.server.loop.call_later(
+                        session.throttled_for, self._unthrottle
+                    )
                 break
             if type(frame) is protocol.Hello:
                 self.server.welcome(self, frame)
@@ -130,7 +158,23 @@ class Connection(asyncio.Protocol):
             if result is not None:
                 self._busy = True
                 self.server.spawn(self._finish(result))
+        self._read(not self._busy and self._throttle is None)
         self._queued()
+
+    def _unthrottle(self) -> None:
+        self._throttle = None
+        if not self._busy:
+            self._process()
+
+    def _read(self, wanted: bool) -> None:
+        transport = self.transport
+        if wanted == self._reading or transport is None or transport.is_closing():
+            return
+        self._reading = wanted
+        if wanted:
+            transport.resume_reading()
+        else:
+            transport.pause_reading()
 
     async def _finish(self, handling: Coroutine[Any, Any, None]) -> None:
         try:
@@ -142,10 +186,8 @@ class Connection(asyncio.Protocol):
             self.close(Code.INTERNAL_ERROR, "internal server error")
         finally:
             self._busy = False
-        if self._paused and self.transport is not None and not self.closed:
-            self._paused = False
-            self.transport.resume_reading()
-        self._process()
+        if self._throttle is None:
+            self._process()
 
     # -- output (the service's Peer) --
 
@@ -170,7 +212,6 @@ class Connection(asyncio.Protocol):
     def close(self, code: str, message: str) -> None:
         """Say ``goodbye`` and close once it is written."""
         if self.session.state is not State.CLOSED:
-            log.info("%s: closing (%s: %s)", self.peer, code, message)
             self.session.fail(code, message)
         self._write_now()
 
@@ -203,7 +244,16 @@ class Connection(asyncio.Protocol):
         if data and not transport.is_closing():
             transport.write(data)
         if self.session.state is State.CLOSED:
-            transport.close()
+            if not transport.is_closing():
+                log.info(
+                    "%s: closing %s (%s)",
+                    self.peer,
+                    self.session.client_id or "",
+                    shown(self.session.close_reason),
+                )
+                transport.close()
+                if transport.get_write_buffer_size():
+                    self.server.loop.call_later(CLOSE_GRACE, transport.abort)
         elif transport.get_write_buffer_size() > self.server.settings.max_write_buffer:
             # Whatever it has not acknowledged stays stored for its next connection.
             self.abort("not reading fast enough")
@@ -216,12 +266,15 @@ class MessengerServer:
     repository is the caller's to open before and close after.
     """
 
-    def __init__(self, settings: Settings, repository: Repository) -> None:
+    def __init__(self, settings: Settings, repository: Repository, bus: Bus | None = None) -> None:
         self.settings = settings
         self.repository = repository
         self.loop = asyncio.get_running_loop()
-        self.service = Service(settings, repository)
+        self.service = Service(settings, repository, bus)
+        self.bus = self.service.context.bus
         self.connections: set[Connection] = set()
+        self.per_address: dict[str, int] = {}
+        """Open connections per client IP address."""
         self.dirty: set[Connection] = set()
         self.stopping = False
         self._flush_scheduled = False
@@ -245,6 +298,9 @@ class MessengerServer:
         ssl_context = None
         if self.settings.tls_cert is not None and self.settings.tls_key is not None:
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
+            # Authenticated encryption only (TLS 1.3's suites all are): no CBC.
+            ssl_context.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20")
             ssl_context.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
         self._server = await self.loop.create_server(
             lambda: Connection(self),
@@ -253,9 +309,16 @@ class MessengerServer:
             ssl=ssl_context,
             ssl_handshake_timeout=self.settings.handshake_timeout if ssl_context else None,
         )
+        await self.service.receipts.start_horizon()
+        await self.bus.start(self.service.cluster.handle)
         self.spawn(self._sweep())
         self.spawn(self._clean_up())
+        self.spawn(self.service.cluster.run())
         addresses = [sock.getsockname()[:2] for sock in self._server.sockets]
+        if self.bus.clustered:
+            log.info(
+                "node %s of several: bus at %s", self.bus.node, redact_url(self.settings.bus_url)
+            )
         for host, port in addresses:
             log.info(
                 "listening on %s:%d%s (registration %s)",
@@ -283,6 +346,7 @@ class MessengerServer:
             return
         self.stopping = True
         log.info("shutting down: %d connections", len(self.connections))
+        self.service.stopping()
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):
@@ -296,6 +360,7 @@ class MessengerServer:
         if self._server is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=5)
+        await self.bus.close()
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run ``coro`` in the background, keeping a reference until it ends."""
@@ -350,9 +415,13 @@ class MessengerServer:
                 await messaging.forget_delivered()
                 if self.loop.time() >= next_expiry:
                     next_expiry = self.loop.time() + EXPIRE_INTERVAL
-                    cutoff = now_ms() - self.settings.dedupe_days * 86_400_000
-                    expired = await self.repository.expire(cutoff)
+                    now = now_ms()
+                    expired = await self.repository.expire(
+                        now - self.settings.dedupe_days * 86_400_000,
+                        now - self.settings.message_ttl_days * 86_400_000,
+                    )
                     if expired:
-                        log.info("forgot %d expired idempotency keys", expired)
+                        log.info("forgot %d expired messages and idempotency keys", expired)
+                        messaging.backlogs.forget()
             except Exception:
                 log.exception("clean-up failed")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import enum
 import heapq
-from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Final, TypeVar
@@ -31,6 +30,9 @@ from messenger_server.ratelimit import TokenBucket
 
 MAX_BAD_FRAMES: Final = 10
 """Invalid frames tolerated from a logged-in client; the next one ends the connection."""
+PRELOGIN_MAX_FRAME_BYTES: Final = 4096
+"""The largest frame accepted before login (a ``login`` or ``register`` is a few hundred
+bytes): what a connection that never logs in can make the server hold."""
 
 
 class State(enum.Enum):
@@ -60,28 +62,32 @@ class Inflight:
 
     def __init__(self) -> None:
         self._conversation_of: dict[int, tuple[str, int]] = {}
-        self._by_conversation: dict[str, list[tuple[int, int]]] = {}
+        self._by_conversation: dict[str, list[tuple[int, int, str | None]]] = {}
 
     def __len__(self) -> int:
         return len(self._conversation_of)
 
-    def add(self, message_id: int, conversation: str, seq: int) -> None:
+    def add(self, message_id: int, conversation: str, seq: int, counted: str | None = None) -> None:
         """``message_id`` (at ``seq`` of ``conversation``) was pushed (or is about to be:
-        a live message held back behind the backlog). Adding it twice is harmless."""
+        a live message held back behind the backlog). Adding it twice is harmless.
+        ``counted`` names a sender whose quota the message counts against."""
         if message_id in self._conversation_of:
             return
         self._conversation_of[message_id] = (conversation, seq)
+        entry = (seq, message_id, counted)
         heap = self._by_conversation.get(conversation)
         if heap is None:
-            self._by_conversation[conversation] = [(seq, message_id)]
+            self._by_conversation[conversation] = [entry]
         else:
-            heapq.heappush(heap, (seq, message_id))
+            heapq.heappush(heap, entry)
 
-    def acknowledge(self, ids: Iterable[int]) -> tuple[dict[str, int], list[int]]:
-        """Returns the highest acknowledged seq per conversation, and the ids that are not
-        messages pushed here (group updates, or messages acknowledged already)."""
+    def acknowledge(self, ids: Iterable[int]) -> tuple[dict[str, int], list[int], list[str]]:
+        """Returns the highest acknowledged seq per conversation, the ids that are not
+        messages pushed here (group updates, or messages acknowledged already), and the
+        ``counted`` sender of each message the acknowledgement covered."""
         moved: dict[str, int] = {}
         others: list[int] = []
+        counted: list[str] = []
         conversation_of = self._conversation_of
         for message_id in ids:
             found = conversation_of.get(message_id)
@@ -94,10 +100,13 @@ class Inflight:
         for conversation, seq in moved.items():
             heap = self._by_conversation[conversation]
             while heap and heap[0][0] <= seq:
-                del conversation_of[heapq.heappop(heap)[1]]
+                _, message_id, sender = heapq.heappop(heap)
+                del conversation_of[message_id]
+                if sender is not None:
+                    counted.append(sender)
             if not heap:
                 del self._by_conversation[conversation]
-        return moved, others
+        return moved, others, counted
 
     def clear(self) -> None:
         self._conversation_of.clear()
@@ -109,28 +118,35 @@ class ServerSession:
 
     Feed received bytes to :meth:`receive_data`, then call :meth:`next_request` until it
     returns ``None``, handling each frame it gives: it gives only frames the current state
-    allows, within the rate limit, in the order they were received; everything else it
-    answers itself (an ``error``, or a ``goodbye`` that closes the session). A handler
-    that must wait (for storage) may stop calling :meth:`next_request` until it is done:
-    frames stay queued, in order.
+    allows, in the order they were received; everything else it answers itself (an
+    ``error``, or a ``goodbye`` that closes the session). Frames are taken from the input
+    one at a time, so the limits in force when a frame is taken apply to it (before login,
+    only small frames: :data:`PRELOGIN_MAX_FRAME_BYTES`). A handler that must wait (for
+    storage) may stop calling :meth:`next_request` until it is done: the input waits.
+
+    Rate limits are back-pressure, not refusals: when a request (or an ``ack``) finds its
+    token bucket empty, :meth:`next_request` returns ``None`` and :attr:`throttled_for`
+    says how many seconds to stop reading the connection before asking again.
 
     After handling, write :meth:`data_to_send` to the transport; when :attr:`state` is
     ``CLOSED`` write it, then close the transport.
 
-    Call :meth:`greeted` after accepting ``hello``'s version (done here) and answering it,
-    :meth:`authenticated` once a ``login`` is accepted, and :meth:`fail` to end the
-    session with a ``goodbye``.
+    Call :meth:`authenticated` once a ``login`` is accepted (``hello``'s version is
+    checked here), :meth:`refuse_login` to refuse one, and :meth:`fail` to end the session
+    with a ``goodbye``.
     """
 
     __slots__ = (
+        "_ack_bucket",
         "_bad_frames",
         "_bucket",
         "_deferred",
         "_deferred_bytes",
+        "_held",
         "_max_deferred_bytes",
+        "_max_frame_bytes",
         "_output",
         "_output_bytes",
-        "_queue",
         "_reader",
         "behind",
         "client_id",
@@ -139,6 +155,7 @@ class ServerSession:
         "display_name",
         "state",
         "syncing",
+        "throttled_for",
     )
 
     def __init__(
@@ -146,11 +163,14 @@ class ServerSession:
         *,
         max_frame_bytes: int = protocol.MAX_FRAME_BYTES,
         bucket: TokenBucket | None = None,
+        ack_bucket: TokenBucket | None = None,
         max_deferred_bytes: int = 8 * 1024 * 1024,
     ) -> None:
-        self._reader = protocol.FrameReader(max_frame_bytes)
+        self._reader = protocol.FrameReader(min(max_frame_bytes, PRELOGIN_MAX_FRAME_BYTES))
+        self._max_frame_bytes = max_frame_bytes
         self._bucket = bucket
-        self._queue: deque[bytes] = deque()
+        self._ack_bucket = ack_bucket
+        self._held: protocol.ClientFrame | None = None
         self._output: list[bytes] = []
         self._output_bytes = 0
         self._bad_frames = 0
@@ -169,55 +189,60 @@ class ServerSession:
         self.behind = False
         """Live messages are not pushed (too many unacknowledged): they are read from
         storage once the client has acknowledged what it has."""
+        self.throttled_for = 0.0
+        """After :meth:`next_request` returned ``None``: seconds to wait before reading on
+        (a rate limit), or 0."""
 
     # -- input --
 
     def receive_data(self, data: bytes) -> None:
-        """Take bytes received from the transport. Complete frames are queued for
-        :meth:`next_request`; a header announcing an oversize frame closes the session
-        (``frame_too_large``) at once, before its body is read."""
-        if self.state is State.CLOSED:
-            return
-        self._reader.feed(data)
-        try:
-            self._queue.extend(self._reader.frames())
-        except protocol.ProtocolError as exc:
-            self._queue.clear()
-            self.fail(exc.code, exc.message)
-
-    @property
-    def has_input(self) -> bool:
-        """Whether frames are queued (for an adapter that paused reading)."""
-        return bool(self._queue) and self.state is not State.CLOSED
-
-    @property
-    def buffered_bytes(self) -> int:
-        """Bytes received and not yet handled (partial frame included)."""
-        return self._reader.buffered + sum(len(p) for p in self._queue)
+        """Take bytes received from the transport; :meth:`next_request` takes the frames."""
+        if self.state is not State.CLOSED:
+            self._reader.feed(data)
 
     def next_request(self) -> protocol.ClientFrame | None:
-        """The next frame to handle, or ``None`` when none is queued or the session is
-        closed. ``hello`` (of the right version), ``register``, ``login``, the requests
-        of a logged-in session and ``ack`` are given; the rest is answered here."""
-        while self._queue and self.state is not State.CLOSED:
-            payload = self._queue.popleft()
-            try:
-                frame = protocol.decode_client_frame(payload)
-            except protocol.ProtocolError as exc:
-                self._invalid(exc)
-                continue
-            if isinstance(frame, protocol.Ack):
+        """The next frame to handle, or ``None`` when no complete frame is waiting, a rate
+        limit says to wait (:attr:`throttled_for`), or the session is closed. ``hello``
+        (of the right version), ``register``, ``login``, the requests of a logged-in
+        session, ``ack`` and ``typing`` are given; the rest is answered here."""
+        self.throttled_for = 0.0
+        while self.state is not State.CLOSED:
+            frame = self._held
+            self._held = None
+            if frame is None:
+                frame = self._take()
+                if frame is None:
+                    return None
+            bucket = self._ack_bucket if isinstance(frame, protocol.Ack) else self._bucket
+            if bucket is not None:
+                wait = bucket.wait()
+                if wait > 0:
+                    self._held = frame
+                    self.throttled_for = wait
+                    return None
+                bucket.take()
+            if isinstance(frame, protocol.Ack | protocol.Typing):  # no id, never answered
                 if self.state is State.LOGGED_IN:
                     return frame
                 self.fail(Code.NOT_AUTHENTICATED, "log in first")
                 return None
-            if self._bucket is not None and not self._bucket.take():
-                self.send(
-                    protocol.Error(Code.RATE_LIMITED, "too many requests; slow down", frame.id)
-                )
-                continue
             if self._allowed(frame):
                 return frame
+        return None
+
+    def _take(self) -> protocol.ClientFrame | None:
+        """The next well-formed frame of the input; invalid ones are answered here."""
+        while self.state is not State.CLOSED:
+            try:
+                payload = self._reader.next_frame()
+                if payload is None:
+                    return None
+                return protocol.decode_client_frame(payload)
+            except protocol.ProtocolError as exc:
+                if exc.code == Code.FRAME_TOO_LARGE:
+                    self.fail(exc.code, exc.message)
+                else:
+                    self._invalid(exc)
         return None
 
     def _allowed(self, frame: protocol.Request) -> bool:
@@ -258,10 +283,12 @@ class ServerSession:
     # -- state changes the server decides --
 
     def authenticated(self, client_id: str, display_name: str) -> None:
-        """A ``login`` was accepted: from now on the session is ``client_id``'s."""
+        """A ``login`` was accepted: from now on the session is ``client_id``'s, and frames
+        up to the server's ``max_frame_bytes`` are accepted."""
         self.state = State.LOGGED_IN
         self.client_id = client_id
         self.display_name = display_name
+        self._reader.max_frame_bytes = self._max_frame_bytes
 
     def refuse_login(self, request_id: int, code: str, message: str) -> None:
         """Answer a refused ``login`` with an ``error`` and close, without ``goodbye``."""
@@ -279,7 +306,7 @@ class ServerSession:
     def _close(self, reason: str) -> None:
         self.state = State.CLOSED
         self.close_reason = reason
-        self._queue.clear()
+        self._held = None
         self._deferred.clear()
         self.delivering.clear()
 
@@ -395,6 +422,13 @@ KNOWN_SERVER_TYPES: Final = frozenset(
         protocol.Synced,
         protocol.GroupUpdate,
         protocol.Goodbye,
+        protocol.Presences,
+        protocol.Privacy,
+        protocol.Edited,
+        protocol.Deleted,
+        protocol.Reacted,
+        protocol.PeerTyping,
+        protocol.Presence,
     )
 )
 """The ``type`` of every server frame this code understands."""
@@ -465,6 +499,11 @@ class ClientSession:
         for start in range(0, len(ids), step):
             self._output.append(protocol.encode(protocol.Ack(ids=ids[start : start + step])))
 
+    def send_typing(self, *, to: str | None = None, group: str | None = None, on: bool) -> None:
+        """Queue a ``typing`` notice for the conversation with ``to`` or ``group`` (no id,
+        no reply). :class:`TypingNotices` says when to send one."""
+        self._output.append(protocol.encode(protocol.Typing(to=to, group=group, on=on)))
+
     def forget(self, request_id: int) -> protocol.Request | None:
         """Stop waiting for a reply to ``request_id`` (a late reply is then skipped)."""
         return self.pending.pop(request_id, None)
@@ -527,3 +566,87 @@ class ClientSession:
             self.state = State.LOGGED_IN
             self.client_id = reply.client_id
         self._events.append(ReplyReceived(request, reply))
+
+
+# --- typing, on either side ----------------------------------------------------------------
+
+
+class TypingNotices:
+    """When a client should send ``typing``: tell it every time the user edits the draft
+    of a conversation (:meth:`edited`), sends it or empties it (:meth:`stopped`); each
+    returns the notice to send now (``True``: on, ``False``: off) or ``None``.
+
+    ``on`` goes at the first keystroke and again at most every
+    :data:`~messenger_server.protocol.TYPING_REFRESH_SECONDS` while typing goes on;
+    ``off`` when the user stops (or :meth:`idle` finds no keystroke for that long).
+    ``now`` is any monotonic clock, in seconds.
+    """
+
+    __slots__ = ("_typing",)
+
+    def __init__(self) -> None:
+        self._typing: dict[str, tuple[float, float]] = {}
+        """conversation → when ``on`` was last sent, and the last keystroke."""
+
+    def edited(self, conversation: str, now: float) -> bool | None:
+        state = self._typing.get(conversation)
+        if state is None or now - state[0] >= protocol.TYPING_REFRESH_SECONDS:
+            self._typing[conversation] = (now, now)
+            return True
+        self._typing[conversation] = (state[0], now)
+        return None
+
+    def stopped(self, conversation: str) -> bool | None:
+        return False if self._typing.pop(conversation, None) is not None else None
+
+    def idle(self, now: float) -> list[str]:
+        """The conversations where the user stopped typing a while ago: send ``off`` to
+        each (they are forgotten here). Call it every second or so."""
+        quiet = [
+            conversation
+            for conversation, (_, last) in self._typing.items()
+            if now - last >= protocol.TYPING_REFRESH_SECONDS
+        ]
+        for conversation in quiet:
+            del self._typing[conversation]
+        return quiet
+
+
+class TypingIndicators:
+    """Who is typing where, from the ``typing`` events received: feed each event to
+    :meth:`received`, and a message to :meth:`message_received` (its sender has stopped),
+    then ask :meth:`typing_in`. An ``on`` lasts
+    :data:`~messenger_server.protocol.TYPING_EXPIRY_SECONDS` unless renewed. ``now`` is any
+    monotonic clock, in seconds. A conversation is the group ID, or the other client's ID
+    for a direct one."""
+
+    __slots__ = ("_until",)
+
+    def __init__(self) -> None:
+        self._until: dict[str, dict[str, float]] = {}
+        """conversation → sender → when its ``on`` runs out."""
+
+    def received(self, event: protocol.PeerTyping, now: float) -> str:
+        """Apply a ``typing`` event; returns the conversation it is about."""
+        conversation = event.group or event.sender
+        senders = self._until.setdefault(conversation, {})
+        if event.on:
+            senders[event.sender] = now + protocol.TYPING_EXPIRY_SECONDS
+        else:
+            senders.pop(event.sender, None)
+        return conversation
+
+    def message_received(self, conversation: str, sender: str) -> None:
+        """A message from ``sender`` arrived in ``conversation``: it is no longer typing."""
+        senders = self._until.get(conversation)
+        if senders is not None:
+            senders.pop(sender, None)
+
+    def typing_in(self, conversation: str, now: float) -> list[str]:
+        """Who is typing in ``conversation`` now, in the order they started."""
+        senders = self._until.get(conversation)
+        if not senders:
+            return []
+        for sender in [s for s, until in senders.items() if until <= now]:
+            del senders[sender]
+        return list(senders)

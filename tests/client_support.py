@@ -15,6 +15,7 @@ from messenger_gui.client import MessengerClient, register_client
 from messenger_gui.events import ConnectionState, Event, StateChanged
 from messenger_gui.storage import ClientData, ClientStore
 from messenger_server import protocol
+from tests.wire import Identity, WireClient
 
 E = TypeVar("E")
 WAIT = 10.0
@@ -218,6 +219,21 @@ class User:
 
     async def wait_online(self) -> None:
         await self.log.wait(lambda: self.client.state == ConnectionState.ONLINE)
+
+    async def add_contacts(self, port: int, *others: User) -> None:
+        """Add ``others`` as contacts (they may then add this user to groups): through the
+        app when it runs, else on a short connection of its own, as the app would at its
+        next login."""
+        if self.client.running:
+            for other in others:
+                await self.client.add_contact(other.id)
+            return
+        for other in others:
+            self.store.add_contact(other.id, other.identity.display_name)
+        wire = await WireClient.connect(port)
+        await wire.login(Identity(self.id, self.identity.credential, self.identity.display_name))
+        await wire.add_contacts(*(other.id for other in others))
+        await wire.close()
 
     def texts(self, conversation: str) -> list[str]:
         return [m.text for m in self.store.messages_slice(conversation, 0, 100_000)]

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from messenger_server.config import Settings, load_settings
 from messenger_server.repository import SQLiteRepository
 from messenger_server.server import MessengerServer
+from tests.engines import PostgreSQLServer
 from tests.wire import Identity, WireClient
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,7 +25,7 @@ try:
 except ImportError:  # not installed on this platform: asyncio's loop only
     uvloop = None  # type: ignore[assignment]
 
-BOTH_LOOPS = frozenset({"test_server_e2e.py", "test_tls_and_cli.py"})
+BOTH_LOOPS = frozenset({"test_server_e2e.py", "test_tls_and_cli.py", "test_conversation_e2e.py"})
 """Test files run on asyncio's loop and on uvloop (the server's default on Linux)."""
 
 
@@ -39,6 +41,18 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return load_settings(
         environ={}, overrides={"host": "127.0.0.1", "port": 0, "data_dir": data_dir, **overrides}
     )
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgreSQLServer]:
+    """A throwaway PostgreSQL for the whole session, started by the first test that needs
+    it; a test that asks for it is skipped when PostgreSQL is not installed."""
+    server = PostgreSQLServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -94,6 +108,14 @@ class RunningServer:
         assert reply.__class__.__name__ == "LoggedIn", reply
         return client, identity
 
+    async def introduce(self, identity: Identity, *others: Identity) -> None:
+        """``identity`` (offline) adds ``others`` as contacts, on a connection of its own:
+        they may then add it to groups."""
+        client = await WireClient.connect(self.port)
+        await client.login(identity)
+        await client.add_contacts(*(other.client_id for other in others))
+        await client.close()
+
     async def pending(self, client_id: str) -> int:
         """Messages and group updates stored for ``client_id`` and not acknowledged."""
         assert self.storage is not None and self.server is not None
@@ -136,3 +158,14 @@ async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
     yield running
     await running.close_clients()
     await running.stop()
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[trustme.CA, Path, Path]:
+    """A test CA, and a certificate it issued for localhost and 127.0.0.1."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    return ca, cert_path, key_path

@@ -290,6 +290,8 @@ async def test_a_group_of_three_with_one_member_offline(
     alice = await desktops.user(server.port, "Alice")
     bruno = await desktops.user(server.port, "Bruno")
     carla = await desktops.user(server.port, "Carla", start=False)
+    await bruno.add_contacts(server.port, alice)
+    await carla.add_contacts(server.port, alice)
 
     group = await alice.client.create_group("Família", [bruno.id, carla.id])
     assert group.name == "Família" and not group.left
@@ -318,6 +320,8 @@ async def test_group_membership_changes_are_stored(
     alice = await desktops.user(server.port, "Alice")
     bruno = await desktops.user(server.port, "Bruno")
     carla = await desktops.user(server.port, "Carla")
+    for member in (bruno, carla):
+        await member.add_contacts(server.port, alice)
     group = await alice.client.create_group("Trio", [bruno.id])
 
     added = await alice.client.add_member(group.group_id, carla.id)
@@ -345,6 +349,7 @@ async def test_a_refused_message_is_marked_failed_and_does_not_jam_the_outbox(
     alice = await desktops.user(server.port, "Alice")
     bruno = await desktops.user(server.port, "Bruno")
     carla = await desktops.user(server.port, "Carla")
+    await carla.add_contacts(server.port, bruno)
     group = await bruno.client.create_group("Not Alice's", [carla.id])
 
     nobody = await alice.client.send_message("ZZZZ-ZZZZ", False, "to nobody")
@@ -377,6 +382,8 @@ async def test_a_message_refused_after_removal_stays_failed_until_retried(
     identity = await desktops.register(server.port, "Alice")
     alice = desktops.open(identity, "alice")
     await alice.wait_online()
+    await alice.add_contacts(server.port, bruno)
+    await carla.add_contacts(server.port, bruno)
     group = await bruno.client.create_group("Trio", [alice.id, carla.id])
     await alice.log.wait(lambda: alice.store.group(group.group_id) is not None)
     await bruno.client.remove_member(group.group_id, alice.id)

@@ -96,6 +96,8 @@ async def test_group_ticks_need_every_member_and_count_k_of_n(
     alice = await desktops.user(server.port, "Alice")
     bruno = await desktops.user(server.port, "Bruno")
     carla = await desktops.user(server.port, "Carla", start=False)  # not received yet
+    await bruno.add_contacts(server.port, alice)
+    await carla.add_contacts(server.port, alice)
     group = (await alice.client.create_group("Trio", [bruno.id, carla.id])).group_id
     first, second = await send_all(alice, group, True, "Oi!", "Tudo bem?")
     one, two = seq_of(alice.store, first), seq_of(alice.store, second)
@@ -243,6 +245,7 @@ async def test_acks_are_cumulative_and_nothing_comes_again_after_a_reconnect(
     bruno = desktops.open(dataclasses.replace(identity, server_port=proxy.port), "bruno")
     try:
         await bruno.wait_online()
+        await bruno.add_contacts(server.port, alice)
         await bruno.client.stop()
         group = (await alice.client.create_group("Trio", [identity.client_id])).group_id
         await send_all(alice, identity.client_id, False, *(f"a{n}" for n in range(300)))

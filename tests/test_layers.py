@@ -6,6 +6,8 @@ lazy import inside a function counts too."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,17 @@ def test_the_check_sees_every_kind_of_import(tmp_path: Path) -> None:
     assert len(qt_free_sources()) >= 10  # the walk found the packages
     assert len(product_sources()) >= 20
     assert not [p for p in product_sources() if "devtools" in p.parts]
+
+
+def test_the_server_imports_the_postgresql_driver_only_when_it_is_chosen() -> None:
+    """asyncpg is optional: a server on SQLite starts where it is not installed."""
+    code = (
+        "import sys, messenger_server.__main__, messenger_server.server,"
+        " messenger_server.repository, messenger_server.service;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] == 'asyncpg'"
+        " or m.endswith('repository.postgresql')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "[]"

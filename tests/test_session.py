@@ -11,12 +11,15 @@ from messenger_server.protocol import ErrorCode as Code
 from messenger_server.ratelimit import TokenBucket
 from messenger_server.session import (
     MAX_BAD_FRAMES,
+    PRELOGIN_MAX_FRAME_BYTES,
     ClientSession,
     EventReceived,
     Inflight,
     ReplyReceived,
     ServerSession,
     State,
+    TypingIndicators,
+    TypingNotices,
 )
 
 ALICE = "K7QM-4XPA"
@@ -115,6 +118,17 @@ def test_an_ack_before_login_ends_the_session() -> None:
     assert isinstance(goodbye, protocol.Goodbye) and goodbye.code == Code.NOT_AUTHENTICATED
 
 
+def test_typing_is_taken_without_an_id_after_login_and_ends_the_session_before() -> None:
+    session = logged_in()
+    notice = protocol.Typing(to=BOB, on=True)
+    assert feed(session, notice) == [notice]
+    assert sent_by(session) == []
+    greeted = ServerSession()
+    feed(greeted, protocol.Hello(id=1, protocol=protocol.PROTOCOL_VERSION), notice)
+    assert sent_by(greeted)[-1] == protocol.Goodbye(Code.NOT_AUTHENTICATED, "log in first")
+    assert greeted.state is State.CLOSED
+
+
 def test_logged_in_refuses_hello_register_and_login_again() -> None:
     session = logged_in()
     ping = protocol.Ping(id=9)
@@ -157,23 +171,44 @@ def test_invalid_frames_after_login_are_answered_then_end_the_session() -> None:
     assert session.state is State.CLOSED
 
 
-def test_requests_over_the_rate_limit_are_refused_one_by_one() -> None:
-    session = logged_in(bucket=TokenBucket(rate=0.001, burst=3))  # hello took one
+def test_over_the_rate_limit_the_session_says_how_long_to_wait() -> None:
+    session = logged_in(bucket=TokenBucket(rate=10, burst=3))  # hello took one
     pings = [protocol.Ping(id=i) for i in range(5)]
-    assert feed(session, *pings, protocol.Ack(ids=[1])) == [*pings[:2], protocol.Ack(ids=[1])]
-    assert [(e.code, e.id) for e in sent_by(session)] == [  # type: ignore[union-attr]
-        (Code.RATE_LIMITED, 2),
-        (Code.RATE_LIMITED, 3),
-        (Code.RATE_LIMITED, 4),
-    ]
+    assert feed(session, *pings) == pings[:2]
+    assert 0 < session.throttled_for <= 0.1
+    assert sent_by(session) == []  # nothing refused: the rest waits, in order
+    assert session.next_request() is None and session.throttled_for > 0
+
+
+def test_acks_have_a_bucket_of_their_own() -> None:
+    session = logged_in(
+        bucket=TokenBucket(rate=0.001, burst=1), ack_bucket=TokenBucket(rate=0.001, burst=2)
+    )
+    acks = [protocol.Ack(ids=[i]) for i in range(1, 4)]
+    assert feed(session, *acks) == acks[:2]
+    assert session.throttled_for > 0
+
+
+def test_before_login_only_small_frames_are_accepted() -> None:
+    session = ServerSession(max_frame_bytes=protocol.MAX_FRAME_BYTES)
+    session.receive_data(protocol.HEADER.pack(PRELOGIN_MAX_FRAME_BYTES + 1))
+    assert session.next_request() is None
+    [goodbye] = sent_by(session)
+    assert isinstance(goodbye, protocol.Goodbye) and goodbye.code == Code.FRAME_TOO_LARGE
+
+
+def test_after_login_frames_up_to_the_server_limit_are_accepted() -> None:
+    session = logged_in(max_frame_bytes=protocol.MAX_FRAME_BYTES)
+    big = protocol.Send(id=7, key="k", text="x" * 60_000, to=BOB)
+    assert feed(session, big) == [big]
 
 
 def test_an_oversize_header_closes_before_the_body() -> None:
-    session = logged_in(max_frame_bytes=4096)
-    session.receive_data(protocol.HEADER.pack(4097) + b"{")
+    session = logged_in(max_frame_bytes=8192)
+    session.receive_data(protocol.HEADER.pack(8193) + b"{")
+    assert session.next_request() is None
     [goodbye] = sent_by(session)
     assert isinstance(goodbye, protocol.Goodbye) and goodbye.code == Code.FRAME_TOO_LARGE
-    assert session.next_request() is None
 
 
 def test_frames_wait_in_order_while_the_server_is_busy() -> None:
@@ -181,9 +216,9 @@ def test_frames_wait_in_order_while_the_server_is_busy() -> None:
     first, second = protocol.Ping(id=1), protocol.Ping(id=2)
     session.receive_data(protocol.encode(first) + protocol.encode(second)[:5])
     assert session.next_request() == first  # the server handles it, and waits
-    assert session.has_input is False
+    assert session.next_request() is None  # the second is not complete yet
     session.receive_data(protocol.encode(second)[5:])
-    assert session.has_input and session.next_request() == second
+    assert session.next_request() == second
 
 
 # --- the server's side: the backlog ----------------------------------------------------------
@@ -218,10 +253,10 @@ def test_an_ack_covers_the_earlier_messages_of_its_conversation() -> None:
     inflight = Inflight()
     for message_id, conversation, seq in [(1, "a", 1), (2, "b", 2), (3, "a", 3), (4, "a", 4)]:
         inflight.add(message_id, conversation, seq)
-    moved, others = inflight.acknowledge([3, 77])
+    moved, others, _ = inflight.acknowledge([3, 77])
     assert moved == {"a": 3} and others == [77]
     assert len(inflight) == 2  # 2 (in b) and 4 (after 3 in a)
-    moved, others = inflight.acknowledge([1, 2, 4])
+    moved, others, _ = inflight.acknowledge([1, 2, 4])
     assert moved == {"b": 2, "a": 4} and others == [1]
     assert len(inflight) == 0
 
@@ -231,10 +266,19 @@ def test_messages_added_out_of_order_are_still_covered_in_seq_order() -> None:
     inflight.add(9, "a", 9)  # a live message held back behind the backlog
     inflight.add(5, "a", 5)
     inflight.add(9, "a", 9)  # the backlog carried it too: once
-    moved, _ = inflight.acknowledge([5])
+    moved, _, _ = inflight.acknowledge([5])
     assert moved == {"a": 5} and len(inflight) == 1
-    moved, _ = inflight.acknowledge([9])
+    moved, _, _ = inflight.acknowledge([9])
     assert moved == {"a": 9} and len(inflight) == 0
+
+
+def test_an_ack_says_whose_counted_messages_it_covered() -> None:
+    inflight = Inflight()
+    inflight.add(1, "a", 1, counted="S1")
+    inflight.add(2, "a", 2, counted="S2")
+    inflight.add(3, "g", 3)
+    _, _, counted = inflight.acknowledge([2, 3])
+    assert sorted(counted) == ["S1", "S2"]
 
 
 # --- the client's side -----------------------------------------------------------------------
@@ -286,7 +330,7 @@ def test_an_unknown_event_is_skipped_and_an_unknown_reply_fails_its_request() ->
     client = ClientSession()
     ping = client.send_request(lambda i: protocol.Ping(id=i))
     client.receive_data(
-        protocol.frame_bytes(b'{"type":"typing","by":"K7QM-4XPA"}')
+        protocol.frame_bytes(b'{"type":"sticker","by":"K7QM-4XPA"}')
         + protocol.frame_bytes(b'{"type":"pong2","id":%d}' % ping.id)
     )
     [failed] = client.events_received()
@@ -315,6 +359,62 @@ def test_acks_are_split_into_frames_of_the_largest_size() -> None:
     assert [len(a.ids) for a in acks] == [protocol.MAX_ACK_IDS, 2]  # type: ignore[union-attr]
     client.send_ack([])
     assert client.data_to_send() == b""
+
+
+def test_a_typing_notice_is_written_without_id_and_waits_for_no_reply() -> None:
+    client = ClientSession()
+    client.send_typing(group="G-Q2RT-8HVB", on=True)
+    client.send_typing(to=BOB, on=False)
+    notices = [protocol.decode_client_frame(p) for p in _payloads(client.data_to_send())]
+    assert notices == [
+        protocol.Typing(group="G-Q2RT-8HVB", on=True),
+        protocol.Typing(to=BOB, on=False),
+    ]
+    assert client.pending == {}
+
+
+def test_the_new_events_and_replies_reach_the_client() -> None:
+    client = ClientSession()
+    presence = client.send_request(lambda i: protocol.GetPresence(id=i, client_ids=[BOB]))
+    edited = protocol.Edited(9, 9, 1, BOB, "Bob", 3, "fixed", to=ALICE)
+    reply = protocol.Presences(id=presence.id, presences=[protocol.PresenceInfo(BOB, True)])
+    client.receive_data(
+        server_says(edited, reply, protocol.PeerTyping(BOB, True), protocol.Presence(BOB, False))
+    )
+    assert client.events_received() == [
+        EventReceived(edited),
+        ReplyReceived(presence, reply),
+        EventReceived(protocol.PeerTyping(BOB, True)),
+        EventReceived(protocol.Presence(BOB, False)),
+    ]
+
+
+def test_typing_notices_start_at_once_repeat_every_few_seconds_and_stop() -> None:
+    notices = TypingNotices()
+    assert notices.edited(BOB, 100.0) is True
+    assert notices.edited(BOB, 101.0) is None
+    assert notices.edited(BOB, 100.0 + protocol.TYPING_REFRESH_SECONDS) is True
+    assert notices.stopped(BOB) is False
+    assert notices.stopped(BOB) is None  # nothing was shown
+    assert notices.edited(BOB, 200.0) is True
+    assert notices.idle(201.0) == []
+    assert notices.idle(200.0 + protocol.TYPING_REFRESH_SECONDS) == [BOB]
+    assert notices.stopped(BOB) is None
+
+
+def test_typing_indicators_expire_stop_and_end_with_a_message() -> None:
+    shown = TypingIndicators()
+    group = "G-Q2RT-8HVB"
+    assert shown.received(protocol.PeerTyping(BOB, True, group), 10.0) == group
+    shown.received(protocol.PeerTyping(ALICE, True, group), 11.0)
+    shown.received(protocol.PeerTyping(ALICE, True), 11.0)
+    assert shown.typing_in(group, 12.0) == [BOB, ALICE]
+    assert shown.typing_in(ALICE, 12.0) == [ALICE]
+    assert shown.typing_in(group, 10.0 + protocol.TYPING_EXPIRY_SECONDS) == [ALICE]
+    shown.received(protocol.PeerTyping(ALICE, False, group), 13.0)
+    assert shown.typing_in(group, 13.0) == []
+    shown.message_received(ALICE, ALICE)
+    assert shown.typing_in(ALICE, 13.0) == []
 
 
 def _payloads(data: bytes) -> list[bytes]:

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import ssl
-from pathlib import Path
 
 import pytest
-import trustme
 
 from messenger_server import __version__, protocol
 from messenger_server.__main__ import main
 from tests.conftest import RunningServer
 from tests.wire import WireClient
-
-
-@pytest.fixture
-def certificate(tmp_path: Path) -> tuple[trustme.CA, Path, Path]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("localhost", "127.0.0.1")
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    cert.private_key_pem.write_to_path(str(key_path))
-    return ca, cert_path, key_path
 
 
 async def test_tls_connection_carries_the_protocol(server_factory, certificate) -> None:  # type: ignore[no-untyped-def]

@@ -136,6 +136,12 @@ class WireClient:
             self.client_id = reply.client_id
         return reply
 
+    async def add_contacts(self, *client_ids: str) -> None:
+        """Add each as a contact: they may then add this client to groups."""
+        for client_id in client_ids:
+            reply = await self.request(protocol.AddContact, client_id=client_id)
+            assert isinstance(reply, protocol.Contact), reply
+
     async def send(
         self, text: str, *, to: str | None = None, group: str | None = None, key: str | None = None
     ) -> protocol.ServerFrame:
@@ -165,6 +171,28 @@ class WireClient:
                     if ack:
                         self.ack([event.message_id])
         return received
+
+    async def entries(
+        self, count: int, *, ack: bool = True, timeout: float = TIMEOUT
+    ) -> list[protocol.Message | protocol.Edited | protocol.Deleted | protocol.Reacted]:
+        """Wait for ``count`` events of conversations' logs (messages, edits, deletions,
+        reactions), acknowledging each; other events are dropped."""
+        kinds = (protocol.Message, protocol.Edited, protocol.Deleted, protocol.Reacted)
+        received: list[protocol.Message | protocol.Edited | protocol.Deleted | protocol.Reacted]
+        received = []
+        async with asyncio.timeout(timeout):
+            while len(received) < count:
+                event = await self.events.get()
+                if isinstance(event, kinds):
+                    received.append(event)
+                    if ack:
+                        self.ack([event.message_id])
+        return received
+
+    def typing(self, *, to: str | None = None, group: str | None = None, on: bool = True) -> None:
+        """Write a ``typing`` notice (no reply comes)."""
+        self.session.send_typing(to=to, group=group, on=on)
+        self.flush()
 
     async def messages_within(self, seconds: float) -> list[protocol.Message]:
         """Every message event arriving within ``seconds`` (acknowledged)."""

@@ -1,17 +1,21 @@
 """Where the server's state is stored: the :class:`Repository` interface, its records and
-operations, and the embedded SQLite implementation."""
+operations, and the embedded SQLite implementation. The PostgreSQL one, for several server
+nodes sharing a database, is :mod:`messenger_server.repository.postgresql`: imported only
+where it is chosen, since its driver (asyncpg) is an optional dependency."""
 
 from messenger_server.repository.base import Repository, StorageError
 from messenger_server.repository.records import (
     AckNotices,
     AddMember,
     ClientRecord,
+    EntryRecord,
     GroupChangeKind,
     GroupRecord,
     InsertClient,
     InsertGroup,
     InsertMessage,
     InsertNotices,
+    InviteRecord,
     Marker,
     MarkerMove,
     MemberRecord,
@@ -20,10 +24,16 @@ from messenger_server.repository.records import (
     OpenConversation,
     Operation,
     OperationResult,
+    PresenceRecord,
     RemoveMember,
     SetAdmin,
+    SetContact,
+    SetPresence,
     StoredMessage,
     StoredNotice,
+    UpdateGroup,
+    UseInvite,
+    WithdrawMessage,
 )
 from messenger_server.repository.sqlite import SQLiteRepository
 
@@ -31,12 +41,14 @@ __all__ = [
     "AckNotices",
     "AddMember",
     "ClientRecord",
+    "EntryRecord",
     "GroupChangeKind",
     "GroupRecord",
     "InsertClient",
     "InsertGroup",
     "InsertMessage",
     "InsertNotices",
+    "InviteRecord",
     "Marker",
     "MarkerMove",
     "MemberRecord",
@@ -45,11 +57,17 @@ __all__ = [
     "OpenConversation",
     "Operation",
     "OperationResult",
+    "PresenceRecord",
     "RemoveMember",
     "Repository",
     "SQLiteRepository",
     "SetAdmin",
+    "SetContact",
+    "SetPresence",
     "StorageError",
     "StoredMessage",
     "StoredNotice",
+    "UpdateGroup",
+    "UseInvite",
+    "WithdrawMessage",
 ]

@@ -19,10 +19,13 @@ from collections.abc import Iterable, Sequence
 
 from messenger_server.repository.records import (
     ClientRecord,
+    EntryRecord,
     GroupRecord,
+    InviteRecord,
     Marker,
     Operation,
     OperationResult,
+    PresenceRecord,
     StoredMessage,
     StoredNotice,
 )
@@ -74,9 +77,24 @@ class Repository(abc.ABC):
         :meth:`expire`). Returns how many texts were dropped."""
 
     @abc.abstractmethod
-    async def expire(self, before_ts: int) -> int:
+    async def expire(self, before_ts: int, undelivered_before_ts: int) -> int:
         """Delete delivered messages stored before ``before_ts`` (ms): their idempotency
-        keys are forgotten. Returns how many."""
+        keys are forgotten; and every message stored before ``undelivered_before_ts``,
+        delivered or not (it will not be delivered any more). Returns how many."""
+
+    # -- invites (an administrator's, possibly from another process) --
+
+    @abc.abstractmethod
+    async def create_invite(self, code: str, uses: int, expires_at: int, created_at: int) -> bool:
+        """Store a new invite code; False when the code exists already."""
+
+    @abc.abstractmethod
+    async def list_invites(self) -> list[InviteRecord]:
+        """Every invite code, newest first."""
+
+    @abc.abstractmethod
+    async def revoke_invite(self, code: str) -> bool:
+        """Delete an invite code; False when there was none."""
 
     # -- reads --
 
@@ -105,10 +123,6 @@ class Repository(abc.ABC):
         return (await self.get_groups([group_id])).get(group_id)
 
     @abc.abstractmethod
-    async def groups_of(self, client_id: str) -> list[GroupRecord]:
-        """Every group ``client_id`` belongs to, ordered by group ID."""
-
-    @abc.abstractmethod
     async def pending_conversations(
         self, member: str, self_conversation: str
     ) -> list[tuple[str, int, int]]:
@@ -134,6 +148,58 @@ class Repository(abc.ABC):
     async def count_notices(self, member: str) -> int: ...
 
     @abc.abstractmethod
+    async def contacts_among(self, contact: str, owners: Iterable[str]) -> set[str]:
+        """The clients among ``owners`` that have ``contact`` among their contacts."""
+
+    @abc.abstractmethod
+    async def group_counts(self, client_ids: Iterable[str]) -> dict[str, int]:
+        """How many groups each of ``client_ids`` belongs to (0 for none)."""
+
+    @abc.abstractmethod
+    async def groups_page(self, client_id: str, after: str | None, limit: int) -> list[GroupRecord]:
+        """Up to ``limit`` groups ``client_id`` belongs to, by group ID, after ``after``."""
+
+    @abc.abstractmethod
+    async def pending_by_sender(self, member: str, self_conversation: str) -> dict[str, int]:
+        """How many messages wait for ``member``, by sender (as
+        :meth:`pending_conversations` counts them)."""
+
+    @abc.abstractmethod
+    async def direct_backlog(self, client_id: str) -> tuple[int, int]:
+        """Direct messages not yet delivered: (waiting for ``client_id``, sent by
+        ``client_id`` and waiting for their recipients). Notes to self do not count."""
+
+    @abc.abstractmethod
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         """The markers of other participants in ``member``'s conversations that changed
         after ``version``, in version order."""
+
+    @abc.abstractmethod
+    async def marker_version(self) -> int:
+        """The version of the latest marker change committed (0: none yet)."""
+
+    @abc.abstractmethod
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        """Every marker whose latest change has a version in (``after``, ``upto``], in
+        version order (a node of several catching up with changes it did not hear of)."""
+
+    # -- conversation features (edits, deletions, reactions; presence) --
+
+    @abc.abstractmethod
+    async def get_entry(self, conversation: str, seq: int) -> EntryRecord | None:
+        """What is still known of entry ``seq`` of ``conversation`` (None: no such entry,
+        or it expired)."""
+
+    @abc.abstractmethod
+    async def conversation_exists(self, conversation: str) -> bool:
+        """Whether anyone has a marker in ``conversation`` (for a direct conversation: a
+        message was sent in it)."""
+
+    @abc.abstractmethod
+    async def get_presence(self, client_ids: Iterable[str]) -> dict[str, PresenceRecord]:
+        """The stored presence of those of ``client_ids`` that have one."""
+
+    @abc.abstractmethod
+    async def chat_partners(self, client_id: str) -> set[str]:
+        """The clients that share a chat with ``client_id``: those it has among its
+        contacts and that have it among theirs, and its fellow members of every group."""

@@ -30,11 +30,13 @@ from messenger_server.repository.records import (
     AckNotices,
     AddMember,
     ClientRecord,
+    EntryRecord,
     GroupRecord,
     InsertClient,
     InsertGroup,
     InsertMessage,
     InsertNotices,
+    InviteRecord,
     Marker,
     MarkerMove,
     MemberRecord,
@@ -43,15 +45,23 @@ from messenger_server.repository.records import (
     OpenConversation,
     Operation,
     OperationResult,
+    PresenceRecord,
     RemoveMember,
     SetAdmin,
+    SetContact,
+    SetPresence,
     StoredMessage,
     StoredNotice,
+    UpdateGroup,
+    UseInvite,
+    WithdrawMessage,
 )
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+MessageRow = tuple[int, str, str, str, int, str, str | None, int | None, bytes | None]
+"""A row of ``messages``: id, conversation, sender, key, ts, text, kind, target, extra."""
 
 ID_BLOCK: Final = 1_000_000
 """Ids reserved on disk at a time: after a crash, allocation resumes past the block."""
@@ -231,7 +241,38 @@ DROP TABLE conversations;
 DROP TABLE counters;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+# 4: contacts (who may add whom to groups) and invite codes for registration.
+_SCHEMA_4 = """
+CREATE TABLE contacts (
+    owner TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    PRIMARY KEY (contact, owner)
+) WITHOUT ROWID;
+CREATE TABLE invites (
+    code TEXT PRIMARY KEY,
+    uses_left INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+# 5: conversation features: entries that refer to a message (edits, deletions, reactions)
+# and a message's extras; group descriptions; presence (visibility, last seen).
+_SCHEMA_5 = """
+ALTER TABLE messages ADD COLUMN kind TEXT;
+ALTER TABLE messages ADD COLUMN target INTEGER;
+ALTER TABLE messages ADD COLUMN extra BLOB;
+CREATE INDEX messages_by_target ON messages (conversation, target) WHERE target IS NOT NULL;
+ALTER TABLE groups ADD COLUMN description TEXT NOT NULL DEFAULT '';
+CREATE TABLE presence (
+    client_id TEXT PRIMARY KEY,
+    visibility TEXT,
+    last_seen INTEGER
+) WITHOUT ROWID;
+CREATE INDEX contacts_by_owner ON contacts (owner, contact);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
 """``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1. Append only."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -613,10 +654,13 @@ class SQLiteRepository(Repository):
         in order first; then each kind runs as one batched statement (messages, markers)
         or one after the other (the rare kinds), membership before messages and markers."""
         results: list[Any] = [None] * len(operations)
-        rows: list[tuple[int, str, str, str, int, str]] = []
+        rows: list[MessageRow] = []
         messages: list[tuple[int, InsertMessage]] = []
+        withdrawn: list[WithdrawMessage] = []
         batch_keys: dict[tuple[str, str], MessageSaved] = {}
         moves: dict[tuple[str, str], list[int]] = {}
+        ends: dict[int, int] = {}
+        """The last id allocated when each marker move comes: it may not go further."""
         for index, op in enumerate(operations):
             kind = type(op)
             if kind is InsertMessage:
@@ -631,17 +675,63 @@ class SQLiteRepository(Repository):
                     message_id, message_id, op.ts, False
                 )
                 results[index] = saved
-                rows.append((message_id, op.conversation, op.sender, op.key, op.ts, op.text))
+                rows.append(
+                    (
+                        message_id, op.conversation, op.sender, op.key, op.ts, op.text,
+                        op.kind, op.target, op.extra,
+                    )
+                )  # fmt: skip
             elif kind is MoveMarkers:
                 assert isinstance(op, MoveMarkers)
                 moves.setdefault((op.conversation, op.member), []).append(index)
+                ends[index] = self._next_id - 1
+            elif kind is RemoveMember:
+                assert isinstance(op, RemoveMember)
+                self._remove_member(conn, op, rows)
+            elif kind is WithdrawMessage:
+                assert isinstance(op, WithdrawMessage)
+                withdrawn.append(op)
             else:
                 results[index] = self._apply_one(conn, op)
         if rows:
             self._insert_messages(conn, rows, messages, results)
+        if withdrawn:  # after the inserts: an edit stored in this commit goes too
+            conn.executemany(
+                "UPDATE messages SET text = NULL, extra = NULL WHERE conversation = ?"
+                " AND (id = ? OR (target = ? AND kind != 'delete')) AND text IS NOT NULL",
+                [(op.conversation, op.seq, op.seq) for op in withdrawn],
+            )
         if moves:
-            self._move_markers(conn, operations, moves, results)
+            self._move_markers(conn, operations, moves, ends, results)
         return results
+
+    def _remove_member(
+        self,
+        conn: sqlite3.Connection,
+        op: RemoveMember,
+        rows: list[MessageRow],
+    ) -> None:
+        """``rows``: the messages stored so far in this commit (not written yet)."""
+        self._markers.pop((op.group_id, op.client_id), None)
+        conn.execute(
+            "DELETE FROM members WHERE group_id = ? AND client_id = ?",
+            (op.group_id, op.client_id),
+        )
+        # What was sent while it was a member still reaches it; nothing later does.
+        conn.execute(
+            "UPDATE markers SET left_at = ? WHERE conversation = ? AND member = ?",
+            (self._next_id - 1, op.group_id, op.client_id),
+        )
+        owed_here = max(
+            (row[0] for row in rows if row[1] == op.group_id and row[2] != op.client_id),
+            default=0,
+        )
+        conn.execute(
+            "DELETE FROM markers WHERE conversation = ? AND member = ? AND delivered >="
+            " max(?, coalesce((SELECT max(id) FROM messages WHERE conversation = ?"
+            " AND id <= markers.left_at AND sender != ?), 0))",
+            (op.group_id, op.client_id, owed_here, op.group_id, op.client_id),
+        )
 
     def _apply_one(self, conn: sqlite3.Connection, op: Operation) -> OperationResult:
         if isinstance(op, InsertClient):
@@ -690,28 +780,26 @@ class SQLiteRepository(Repository):
                 Marker(op.group_id, op.client_id, 0, 0, 0),
                 Marker(op.group_id, op.client_id, start, start, version),
             )
-        if isinstance(op, RemoveMember):
-            self._markers.pop((op.group_id, op.client_id), None)
-            conn.execute(
-                "DELETE FROM members WHERE group_id = ? AND client_id = ?",
-                (op.group_id, op.client_id),
-            )
-            # What was sent while it was a member still reaches it; nothing later does.
-            conn.execute(
-                "UPDATE markers SET left_at = ? WHERE conversation = ? AND member = ?",
-                (self._next_id - 1, op.group_id, op.client_id),
-            )
-            conn.execute(
-                "DELETE FROM markers WHERE conversation = ? AND member = ? AND delivered >="
-                " coalesce((SELECT max(id) FROM messages WHERE conversation = ?"
-                " AND id <= markers.left_at AND sender != ?), 0)",
-                (op.group_id, op.client_id, op.group_id, op.client_id),
-            )
-            return None
         if isinstance(op, SetAdmin):
             conn.execute(
                 "UPDATE members SET admin = ? WHERE group_id = ? AND client_id = ?",
                 (int(op.admin), op.group_id, op.client_id),
+            )
+            return None
+        if isinstance(op, UpdateGroup):
+            conn.execute(
+                "UPDATE groups SET name = coalesce(?, name),"
+                " description = coalesce(?, description) WHERE id = ?",
+                (op.name, op.description, op.group_id),
+            )
+            return None
+        if isinstance(op, SetPresence):
+            conn.execute(
+                "INSERT INTO presence (client_id, visibility, last_seen) VALUES (?, ?, ?)"
+                " ON CONFLICT (client_id) DO UPDATE SET"
+                " visibility = coalesce(excluded.visibility, visibility),"
+                " last_seen = coalesce(excluded.last_seen, last_seen)",
+                (op.client_id, op.visibility, op.last_seen),
             )
             return None
         if isinstance(op, InsertNotices):
@@ -729,6 +817,24 @@ class SQLiteRepository(Repository):
                 notices.items(),
             )
             return notices
+        if isinstance(op, SetContact):
+            if op.present:
+                conn.execute(
+                    "INSERT OR IGNORE INTO contacts (owner, contact) VALUES (?, ?)",
+                    (op.owner, op.contact),
+                )
+            else:
+                conn.execute(
+                    "DELETE FROM contacts WHERE owner = ? AND contact = ?", (op.owner, op.contact)
+                )
+            return None
+        if isinstance(op, UseInvite):
+            cursor = conn.execute(
+                "UPDATE invites SET uses_left = uses_left - 1"
+                " WHERE code = ? AND uses_left > 0 AND expires_at > ?",
+                (op.code, op.now),
+            )
+            return cursor.rowcount == 1
         if isinstance(op, AckNotices):
             taken = [
                 event_id
@@ -751,13 +857,13 @@ class SQLiteRepository(Repository):
     def _insert_messages(
         self,
         conn: sqlite3.Connection,
-        rows: list[tuple[int, str, str, str, int, str]],
+        rows: list[MessageRow],
         messages: list[tuple[int, InsertMessage]],
         results: list[Any],
     ) -> None:
         insert = (
-            "INSERT INTO messages (id, conversation, sender, key, ts, text)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO messages (id, conversation, sender, key, ts, text, kind, target, extra)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         conn.execute("SAVEPOINT messages")
         try:
@@ -794,10 +900,12 @@ class SQLiteRepository(Repository):
         conn: sqlite3.Connection,
         operations: Sequence[Operation],
         moves: dict[tuple[str, str], list[int]],
+        ends: dict[int, int],
         results: list[Any],
     ) -> None:
+        """``ends[i]``: how far the move ``operations[i]`` may go (a client cannot claim
+        what was not stored before its move)."""
         updates: list[tuple[int, int, int, str, str]] = []
-        end = self._next_id - 1  # a client cannot claim what does not exist yet
         for pair, indices in moves.items():
             found = self._marker(conn, pair)
             if found is None:
@@ -807,10 +915,8 @@ class SQLiteRepository(Repository):
             for index in indices:
                 op = operations[index]
                 assert isinstance(op, MoveMarkers)
-                if op.delivered > new_delivered:
-                    new_delivered = min(op.delivered, end)
-                if op.read > new_read:
-                    new_read = min(op.read, end)
+                new_delivered = max(new_delivered, min(op.delivered, ends[index]))
+                new_read = max(new_read, min(op.read, ends[index]))
             if new_delivered == delivered and new_read == read:
                 continue
             new_version = self._allocate()
@@ -880,13 +986,13 @@ class SQLiteRepository(Repository):
                 own_only.append((conversation, low, second, laggard))
         before = conn.total_changes
         conn.executemany(
-            "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
-            " AND text IS NOT NULL",
+            "UPDATE messages SET text = NULL, extra = NULL"
+            " WHERE conversation = ? AND id > ? AND id <= ? AND text IS NOT NULL",
             everything,
         )
         conn.executemany(
-            "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
-            " AND sender = ? AND text IS NOT NULL",
+            "UPDATE messages SET text = NULL, extra = NULL"
+            " WHERE conversation = ? AND id > ? AND id <= ? AND sender = ? AND text IS NOT NULL",
             own_only,
         )
         dropped = conn.total_changes - before
@@ -898,17 +1004,54 @@ class SQLiteRepository(Repository):
         )
         return dropped
 
-    async def expire(self, before_ts: int) -> int:
+    async def expire(self, before_ts: int, undelivered_before_ts: int) -> int:
         def delete(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "SELECT id FROM messages WHERE ts >= ? ORDER BY id LIMIT 1", (before_ts,)
-            ).fetchone()
-            limit = row[0] if row is not None else self._next_id
-            return conn.execute(
-                "DELETE FROM messages WHERE id < ? AND text IS NULL", (limit,)
-            ).rowcount
+            def first_id_from(ts: int) -> int:
+                row = conn.execute(
+                    "SELECT id FROM messages WHERE ts >= ? ORDER BY id LIMIT 1", (ts,)
+                ).fetchone()
+                return int(row[0]) if row is not None else self._next_id
+
+            before = conn.total_changes
+            conn.execute(
+                "DELETE FROM messages WHERE id < ? AND text IS NULL", (first_id_from(before_ts),)
+            )
+            conn.execute(
+                "DELETE FROM messages WHERE id < ?", (first_id_from(undelivered_before_ts),)
+            )
+            return conn.total_changes - before
 
         return await self._write(delete)
+
+    # -- invites --
+
+    async def create_invite(self, code: str, uses: int, expires_at: int, created_at: int) -> bool:
+        def insert(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO invites (code, uses_left, expires_at, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (code, uses, expires_at, created_at),
+            )
+            return cursor.rowcount == 1
+
+        return await self._write(insert)
+
+    async def list_invites(self) -> list[InviteRecord]:
+        def select(conn: sqlite3.Connection) -> list[InviteRecord]:
+            return [
+                InviteRecord(*row)
+                for row in conn.execute(
+                    "SELECT code, uses_left, expires_at, created_at FROM invites"
+                    " ORDER BY created_at DESC, code"
+                )
+            ]
+
+        return await self._read(select)
+
+    async def revoke_invite(self, code: str) -> bool:
+        return await self._write(
+            lambda conn: conn.execute("DELETE FROM invites WHERE code = ?", (code,)).rowcount == 1
+        )
 
     # -- reads --
 
@@ -948,15 +1091,16 @@ class SQLiteRepository(Repository):
 
     @staticmethod
     def _load_groups(conn: sqlite3.Connection, group_ids: Sequence[str]) -> dict[str, GroupRecord]:
-        heads: dict[str, tuple[str, str, int]] = {}
+        heads: dict[str, tuple[str, str, int, str]] = {}
         members: dict[str, list[MemberRecord]] = {}
         for chunk in _chunks(group_ids):
             marks = ",".join("?" * len(chunk))
-            for group_id, name, created_by, created_at in conn.execute(
-                f"SELECT id, name, created_by, created_at FROM groups WHERE id IN ({marks})",
+            for group_id, name, created_by, created_at, description in conn.execute(
+                "SELECT id, name, created_by, created_at, description FROM groups"
+                f" WHERE id IN ({marks})",
                 chunk,
             ):
-                heads[group_id] = (name, created_by, created_at)
+                heads[group_id] = (name, created_by, created_at, description)
                 members[group_id] = []
             for group_id, client_id, name, admin, joined_at in conn.execute(
                 "SELECT m.group_id, m.client_id, c.display_name, m.admin, m.joined_at"
@@ -968,27 +1112,15 @@ class SQLiteRepository(Repository):
                     MemberRecord(client_id, name or "", bool(admin), joined_at)
                 )
         return {
-            group_id: GroupRecord(group_id, name, created_by, created_at, tuple(members[group_id]))
-            for group_id, (name, created_by, created_at) in heads.items()
+            group_id: GroupRecord(
+                group_id, name, created_by, created_at, tuple(members[group_id]), description
+            )
+            for group_id, (name, created_by, created_at, description) in heads.items()
         }
 
     async def get_groups(self, group_ids: Iterable[str]) -> dict[str, GroupRecord]:
         wanted = list(dict.fromkeys(group_ids))
         return await self._read(lambda conn: self._load_groups(conn, wanted)) if wanted else {}
-
-    async def groups_of(self, client_id: str) -> list[GroupRecord]:
-        def select(conn: sqlite3.Connection) -> list[GroupRecord]:
-            ids = [
-                group_id
-                for (group_id,) in conn.execute(
-                    "SELECT group_id FROM members WHERE client_id = ? ORDER BY group_id",
-                    (client_id,),
-                )
-            ]
-            groups = self._load_groups(conn, ids)
-            return [groups[group_id] for group_id in ids if group_id in groups]
-
-        return await self._read(select)
 
     async def pending_conversations(
         self, member: str, self_conversation: str
@@ -1021,15 +1153,16 @@ class SQLiteRepository(Repository):
                 (conversation, member),
             ).fetchone()
             until = row[0] if row is not None and row[0] is not None else 2**62
+            rows = conn.execute(
+                "SELECT m.id, m.ts, m.sender, c.display_name, m.text, m.kind, m.target,"
+                " m.extra FROM messages m LEFT JOIN clients c ON c.id = m.sender"
+                " WHERE m.conversation = ? AND m.id > ? AND m.id <= ?"
+                " AND (m.sender != ? OR ?) AND m.text IS NOT NULL ORDER BY m.id LIMIT ?",
+                (conversation, after, until, member, own, limit),
+            )
             return [
-                StoredMessage(message_id, message_id, ts, conversation, sender, name or "", text)
-                for message_id, ts, sender, name, text in conn.execute(
-                    "SELECT m.id, m.ts, m.sender, c.display_name, m.text FROM messages m"
-                    " LEFT JOIN clients c ON c.id = m.sender"
-                    " WHERE m.conversation = ? AND m.id > ? AND m.id <= ?"
-                    " AND (m.sender != ? OR ?) AND m.text IS NOT NULL ORDER BY m.id LIMIT ?",
-                    (conversation, after, until, member, own, limit),
-                )
+                StoredMessage(message_id, message_id, ts, conversation, sender, name or "", *entry)
+                for message_id, ts, sender, name, *entry in rows
             ]
 
         return await self._read(select)
@@ -1057,6 +1190,124 @@ class SQLiteRepository(Repository):
 
         return await self._read(select)
 
+    async def contacts_among(self, contact: str, owners: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(owners))
+
+        def select(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for chunk in _chunks(wanted):
+                found.update(
+                    owner
+                    for (owner,) in conn.execute(
+                        "SELECT owner FROM contacts WHERE contact = ?"
+                        f" AND owner IN ({','.join('?' * len(chunk))})",
+                        (contact, *chunk),
+                    )
+                )
+            return found
+
+        return await self._read(select) if wanted else set()
+
+    async def group_counts(self, client_ids: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(client_ids))
+
+        def select(conn: sqlite3.Connection) -> dict[str, int]:
+            counts = dict.fromkeys(wanted, 0)
+            for chunk in _chunks(wanted):
+                for client_id, count in conn.execute(
+                    "SELECT client_id, count(*) FROM members"
+                    f" WHERE client_id IN ({','.join('?' * len(chunk))}) GROUP BY client_id",
+                    chunk,
+                ):
+                    counts[client_id] = count
+            return counts
+
+        return await self._read(select) if wanted else {}
+
+    async def groups_page(self, client_id: str, after: str | None, limit: int) -> list[GroupRecord]:
+        def select(conn: sqlite3.Connection) -> list[GroupRecord]:
+            ids = [
+                group_id
+                for (group_id,) in conn.execute(
+                    "SELECT group_id FROM members WHERE client_id = ? AND group_id > ?"
+                    " ORDER BY group_id LIMIT ?",
+                    (client_id, after or "", limit),
+                )
+            ]
+            groups = self._load_groups(conn, ids)
+            return [groups[group_id] for group_id in ids if group_id in groups]
+
+        return await self._read(select)
+
+    async def pending_by_sender(self, member: str, self_conversation: str) -> dict[str, int]:
+        def select(conn: sqlite3.Connection) -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for conversation, after, left_at in conn.execute(
+                "SELECT conversation, delivered, left_at FROM markers WHERE member = ?",
+                (member,),
+            ).fetchall():
+                for sender, count in conn.execute(
+                    "SELECT sender, count(*) FROM messages WHERE conversation = ? AND id > ?"
+                    " AND id <= ? AND (sender != ? OR ?) AND text IS NOT NULL GROUP BY sender",
+                    (
+                        conversation,
+                        after,
+                        left_at or 2**62,
+                        member,
+                        conversation == self_conversation,
+                    ),
+                ):
+                    counts[sender] = counts.get(sender, 0) + count
+            return counts
+
+        return await self._read(select)
+
+    async def direct_backlog(self, client_id: str) -> tuple[int, int]:
+        def select(conn: sqlite3.Connection) -> tuple[int, int]:
+            waiting_for = waiting_from = 0
+            for conversation, mine, theirs in conn.execute(
+                "SELECT me.conversation, me.delivered, other.delivered FROM markers me"
+                " JOIN markers other ON other.conversation = me.conversation"
+                " AND other.member != me.member"
+                " WHERE me.member = ? AND me.conversation NOT LIKE 'G-%'",
+                (client_id,),
+            ).fetchall():
+                ((count_for,),) = conn.execute(
+                    "SELECT count(*) FROM messages WHERE conversation = ? AND id > ?"
+                    " AND sender != ? AND text IS NOT NULL",
+                    (conversation, mine, client_id),
+                ).fetchall()
+                ((count_from,),) = conn.execute(
+                    "SELECT count(*) FROM messages WHERE conversation = ? AND id > ?"
+                    " AND sender = ? AND text IS NOT NULL",
+                    (conversation, theirs, client_id),
+                ).fetchall()
+                waiting_for += count_for
+                waiting_from += count_from
+            return waiting_for, waiting_from
+
+        return await self._read(select)
+
+    async def marker_version(self) -> int:
+        def select(conn: sqlite3.Connection) -> int:
+            (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM markers").fetchone()
+            return int(version)
+
+        return await self._read(select)
+
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        def select(conn: sqlite3.Connection) -> list[Marker]:
+            return [
+                Marker(*row)
+                for row in conn.execute(
+                    "SELECT conversation, member, delivered, read, version FROM markers"
+                    " WHERE version > ? AND version <= ? ORDER BY version LIMIT ?",
+                    (after, upto, limit),
+                )
+            ]
+
+        return await self._read(select)
+
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         def select(conn: sqlite3.Connection) -> list[Marker]:
             return [
@@ -1069,5 +1320,62 @@ class SQLiteRepository(Repository):
                     (member, version, limit),
                 )
             ]
+
+        return await self._read(select)
+
+    # -- conversation features --
+
+    async def get_entry(self, conversation: str, seq: int) -> EntryRecord | None:
+        def select(conn: sqlite3.Connection) -> EntryRecord | None:
+            row = conn.execute(
+                "SELECT m.sender, m.ts, m.kind, m.target, EXISTS (SELECT 1 FROM messages d"
+                " WHERE d.conversation = m.conversation AND d.target = m.id"
+                " AND d.kind = 'delete') FROM messages m WHERE m.conversation = ? AND m.id = ?",
+                (conversation, seq),
+            ).fetchone()
+            if row is None:
+                return None
+            sender, ts, kind, target, deleted = row
+            return EntryRecord(conversation, seq, sender, ts, kind, target, bool(deleted))
+
+        return await self._read(select)
+
+    async def conversation_exists(self, conversation: str) -> bool:
+        def select(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT 1 FROM markers WHERE conversation = ? LIMIT 1", (conversation,)
+            ).fetchone()
+            return row is not None
+
+        return await self._read(select)
+
+    async def get_presence(self, client_ids: Iterable[str]) -> dict[str, PresenceRecord]:
+        wanted = list(dict.fromkeys(client_ids))
+
+        def select(conn: sqlite3.Connection) -> dict[str, PresenceRecord]:
+            found: dict[str, PresenceRecord] = {}
+            for chunk in _chunks(wanted):
+                for client_id, visibility, last_seen in conn.execute(
+                    "SELECT client_id, visibility, last_seen FROM presence"
+                    f" WHERE client_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    found[client_id] = PresenceRecord(client_id, visibility, last_seen)
+            return found
+
+        return await self._read(select) if wanted else {}
+
+    async def chat_partners(self, client_id: str) -> set[str]:
+        def select(conn: sqlite3.Connection) -> set[str]:
+            return {
+                partner
+                for (partner,) in conn.execute(
+                    "SELECT a.contact FROM contacts a JOIN contacts b"
+                    " ON b.contact = a.owner AND b.owner = a.contact WHERE a.owner = ?"
+                    " UNION SELECT o.client_id FROM members m JOIN members o"
+                    " ON o.group_id = m.group_id WHERE m.client_id = ? AND o.client_id != ?",
+                    (client_id, client_id, client_id),
+                )
+            }
 
         return await self._read(select)

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import shutil
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Protocol
 
+import msgspec
+
 from messenger_server import protocol
+from messenger_server.config import Settings
 from messenger_server.repository import (
     ClientRecord,
     GroupRecord,
@@ -26,6 +31,7 @@ from messenger_server.repository import (
     Repository,
     StorageError,
 )
+from messenger_server.service.bus import Bus, LocalBus
 from messenger_server.session import ServerSession
 
 log = logging.getLogger(__name__)
@@ -63,6 +69,10 @@ class Peer(Protocol):
     @property
     def session(self) -> ServerSession: ...
 
+    @property
+    def address(self) -> str | None:
+        """The client's IP address (for limits per address)."""
+
     def reply(self, frame: protocol.ServerFrame) -> None:
         """Queue a reply (or a frame that is never held back, such as ``synced``)."""
 
@@ -91,7 +101,17 @@ class Pipeline:
 
     Operations are stored in the order they were added. :meth:`add` takes a callback
     (for the hot paths: no future per operation); :meth:`run` awaits.
+
+    Commits start at most every :attr:`INTERVAL` (unless :attr:`FULL` operations wait):
+    below saturation a commit is quick, and without the pause every few messages would
+    cost a commit of their own, with its fsync and its thread hand-offs (measured: a third
+    less CPU per message at 1,500 msg/s, for at most 2 ms more latency).
     """
+
+    INTERVAL: Final = 0.002
+    """Seconds between the starts of two commits, at the least."""
+    FULL: Final = 512
+    """Operations waiting that start a commit at once."""
 
     def __init__(self, repository: Repository) -> None:
         self._repository = repository
@@ -102,6 +122,7 @@ class Pipeline:
         self._in_flight: asyncio.Task[None] | None = None
         self._in_flight_waiters: list[asyncio.Future[None]] = []
         self._scheduled = False
+        self._last_start = -1.0
         self.batches = 0
 
     def add(self, op: Operation, done: Done | None = None) -> None:
@@ -110,7 +131,14 @@ class Pipeline:
         self._ops.append(op)
         self._callbacks.append(done)
         if not self._scheduled and self._in_flight is None:
-            self._scheduled = True
+            self._schedule()
+
+    def _schedule(self) -> None:
+        self._scheduled = True
+        wait = self._last_start + self.INTERVAL - self._loop.time()
+        if wait > 0 and len(self._ops) < self.FULL:
+            self._loop.call_later(wait, self._flush)
+        else:
             self._loop.call_soon(self._flush)
 
     async def run(self, ops: Sequence[Operation]) -> list[OperationResult]:
@@ -164,6 +192,7 @@ class Pipeline:
         ops, callbacks, waiters = self._ops, self._callbacks, self._waiters
         self._ops, self._callbacks, self._waiters = [], [], []
         self._in_flight_waiters = waiters
+        self._last_start = self._loop.time()
         self._in_flight = self._loop.create_task(self._commit(ops, callbacks))
 
     async def _commit(self, ops: list[Operation], callbacks: list[Done | None]) -> None:
@@ -186,8 +215,8 @@ class Pipeline:
             if not waiter.done():
                 waiter.set_result(None)
         self._in_flight_waiters = []
-        if self._ops:
-            self._flush()
+        if self._ops and not self._scheduled:
+            self._schedule()
 
     async def drain(self) -> None:
         """Wait until everything added so far is stored (shutdown)."""
@@ -264,6 +293,7 @@ class GroupState:
     created_at: int
     members: dict[str, MemberRecord] = field(default_factory=dict)
     """By client ID, in the order they joined."""
+    description: str = ""
 
     @classmethod
     def of(cls, record: GroupRecord) -> GroupState:
@@ -273,6 +303,7 @@ class GroupState:
             record.created_by,
             record.created_at,
             {m.client_id: m for m in record.members},
+            record.description,
         )
 
     def info(self) -> protocol.GroupInfo:
@@ -284,6 +315,7 @@ class GroupState:
             ],
             created_by=self.created_by,
             created_at=self.created_at,
+            description=self.description or msgspec.UNSET,
         )
 
 
@@ -294,6 +326,7 @@ class GroupCache:
     def __init__(self, repository: Repository) -> None:
         self._repository = repository
         self._groups: dict[str, GroupState] = {}
+        self._reads: dict[str, int] = {}
 
     def cached(self, group_id: str) -> GroupState | None:
         return self._groups.get(group_id)
@@ -303,6 +336,29 @@ class GroupCache:
 
     def forget(self, group_id: str) -> None:
         self._groups.pop(group_id, None)
+
+    async def refresh(self, group_id: str) -> GroupState | None:
+        """Read the group again (with several nodes: it changed, maybe elsewhere). A
+        cached state is updated in place, for whoever holds it; of reads that overlap,
+        the one started last is kept."""
+        started = self._reads[group_id] = self._reads.get(group_id, 0) + 1
+        record = await self._repository.get_group(group_id)
+        if self._reads.get(group_id) != started:
+            return self._groups.get(group_id)  # a later read decides
+        del self._reads[group_id]
+        if record is None:
+            self._groups.pop(group_id, None)
+            return None
+        fresh = GroupState.of(record)
+        state = self._groups.get(group_id)
+        if state is None:
+            self._groups[group_id] = fresh
+            return fresh
+        for name in ("name", "created_by", "created_at", "description"):
+            setattr(state, name, getattr(fresh, name))
+        state.members.clear()
+        state.members.update(fresh.members)
+        return state
 
     async def load(self, group_id: str) -> GroupState | None:
         state = self._groups.get(group_id)
@@ -315,6 +371,88 @@ class GroupCache:
 
 
 @dataclass(slots=True)
+class MessageState:
+    """What the rules need of a message (or entry) of a conversation: its author, its
+    server time, its kind (None: a message; else an entry's, see ``entries``), and
+    whether it was deleted for everyone."""
+
+    sender: str
+    ts: int
+    kind: str | None
+    deleted: bool = False
+
+
+class MessageCache:
+    """Recently stored messages and entries, by (conversation, seq), and those loaded to
+    decide on an edit, a deletion, a reaction or a reply. The rules mark a deletion here
+    when they decide it, before it is stored, so that requests handled meanwhile see it.
+    The server keeps no history: what storage no longer has (after ``dedupe_days``) is
+    unknown here too."""
+
+    MAX_CACHED: Final = 50_000
+    """About 10 MiB; a reaction or an edit to an older message reads storage once."""
+
+    def __init__(self, repository: Repository) -> None:
+        self._repository = repository
+        self._states: OrderedDict[tuple[str, int], MessageState] = OrderedDict()
+
+    def cached(self, conversation: str, seq: int) -> MessageState | None:
+        """The state if it is cached (``None`` says nothing: load it)."""
+        return self._states.get((conversation, seq))
+
+    def put(self, conversation: str, seq: int, state: MessageState) -> None:
+        self._states[(conversation, seq)] = state
+        if len(self._states) > self.MAX_CACHED:
+            self._states.popitem(last=False)
+
+    async def load(self, conversation: str, seq: int) -> MessageState | None:
+        """The state of entry ``seq`` of ``conversation``, or None when storage does not
+        know it (never stored, or expired)."""
+        state = self._states.get((conversation, seq))
+        if state is not None:
+            return state
+        record = await self._repository.get_entry(conversation, seq)
+        state = self._states.get((conversation, seq))  # loaded meanwhile
+        if state is None and record is not None:
+            state = MessageState(record.sender, record.ts, record.kind, record.deleted)
+            self.put(conversation, seq, state)
+        return state
+
+
+class DiskGuard:
+    """Whether the disk holding the data is too full to accept more: new messages,
+    registrations and groups are then refused (``storage_full``) while acknowledgements,
+    reads and logins go on, so that what fills the disk can drain. Checked at most once a
+    second."""
+
+    def __init__(self, path: Path, min_free_bytes: int) -> None:
+        self._path = path
+        self._min_free = min_free_bytes
+        self._checked_at = -1.0
+        self._full = False
+
+    def full(self) -> bool:
+        if self._min_free <= 0:
+            return False
+        now = time.monotonic()
+        if now - self._checked_at >= 1.0:
+            self._checked_at = now
+            try:
+                free = shutil.disk_usage(self._path).free
+            except OSError:
+                free = self._min_free  # cannot tell: do not refuse
+            if (free < self._min_free) != self._full:
+                self._full = free < self._min_free
+                log.warning(
+                    "free disk space %s the threshold (%d MiB free): sends %s",
+                    "below" if self._full else "back above",
+                    free // (1024 * 1024),
+                    "refused" if self._full else "accepted again",
+                )
+        return self._full
+
+
+@dataclass(slots=True)
 class Context:
     """The shared pieces, built once per server."""
 
@@ -322,12 +460,24 @@ class Context:
     pipeline: Pipeline
     directory: Directory
     groups: GroupCache
+    messages: MessageCache
+    disk: DiskGuard
+    bus: Bus
+    """How this node tells the others (a :class:`LocalBus` when it is alone)."""
     online: dict[str, Peer] = field(default_factory=dict)
-    """The logged-in connection of each online client."""
+    """The logged-in connection of each online client (on this node)."""
 
     @classmethod
-    def create(cls, repository: Repository) -> Context:
-        return cls(repository, Pipeline(repository), Directory(repository), GroupCache(repository))
+    def create(cls, repository: Repository, settings: Settings, bus: Bus | None = None) -> Context:
+        return cls(
+            repository,
+            Pipeline(repository),
+            Directory(repository),
+            GroupCache(repository),
+            MessageCache(repository),
+            DiskGuard(settings.data_dir, settings.min_free_disk_mb * 1024 * 1024),
+            bus if bus is not None else LocalBus(),
+        )
 
     def error(self, peer: Peer, request_id: int | None, code: str, message: str) -> None:
         peer.reply(protocol.Error(code, message, request_id))
