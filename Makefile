@@ -29,13 +29,13 @@ run: $(STAMP)
 	@$(BIN)/messenger-server --host $(HOST) --port $(PORT) --data-dir $(DATA)/server & \
 	server=$$!; \
 	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python -m messenger_gui.local_demo --wait-for $(HOST):$(PORT) --pid $$server || exit 1; \
+	$(BIN)/python -m messenger_gui.devtools.local_demo --wait-for $(HOST):$(PORT) --pid $$server || exit 1; \
 	echo "Starting the app (profile in $(DATA)/app)"; \
 	$(BIN)/messenger --server $(HOST):$(PORT) --data-dir $(DATA)/app
 
 ## demo: a server and two app windows, Alice and Bob, who already know each other
 demo: $(STAMP)
-	$(BIN)/python -m messenger_gui.local_demo --data $(DATA) --host $(HOST) --port $(DEMO_PORT)
+	$(BIN)/python -m messenger_gui.devtools.local_demo --data $(DATA) --host $(HOST) --port $(DEMO_PORT)
 
 ## translations: collect the app's strings into the .ts files and compile them to .qm
 ##               (messenger_en.ts holds only the English plural forms)

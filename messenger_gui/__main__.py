@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from messenger_gui import config as app_config
 from messenger_gui import storage
 from messenger_server import __version__
-from messenger_server import config as server_config
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer, QTranslator
@@ -37,7 +37,7 @@ def parse_server(text: str) -> tuple[str, int]:
     """``HOST:PORT`` (or ``HOST``, or ``[v6]:PORT``) for ``--server``."""
     from messenger_gui.ui.dialogs.welcome import parse_server_address
 
-    address = parse_server_address(text, server_config.PORT)
+    address = parse_server_address(text, app_config.PORT)
     if address is None:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return address
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_server,
         help=(
             "the server to register with on the first run (default "
-            f"{server_config.HOST}:{server_config.PORT}); later, connect there instead "
+            f"{app_config.HOST}:{app_config.PORT}); later, connect there instead "
             "of the stored address"
         ),
     )
@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WxH+X+Y",
         type=parse_geometry,
         help="initial size and position of the window, e.g. 960x680+40+60",
+    )
+    parser.add_argument(
+        "--open-chat",
+        metavar="ID",
+        help="open the chat with this contact or group ID at start",
     )
     parser.add_argument(
         "--log-level",
@@ -128,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"messenger: {exc}", file=sys.stderr)
         return 2
-    return run_app(profile.resolve(), args.server, args.tls, args.lang, args.geometry)
+    return run_app(
+        profile.resolve(), args.server, args.tls, args.lang, args.geometry, args.open_chat
+    )
 
 
 def _create_application(lang: str | None) -> tuple[QApplication, list[QTranslator]]:
@@ -151,6 +158,9 @@ def _create_application(lang: str | None) -> tuple[QApplication, list[QTranslato
     translators = i18n.install_translators(app, language)
     log.info("language %s", language)
     Theme(app)  # parented to the app: lives as long as it, follows the system's scheme
+    from messenger_gui.ui.fonts import warn_without_emoji_font
+
+    warn_without_emoji_font()
     return app, translators
 
 
@@ -160,6 +170,7 @@ def run_app(
     use_tls: bool,
     lang: str | None,
     geometry: tuple[int, int, int, int] | None = None,
+    open_chat: str | None = None,
 ) -> int:
     """Create the Qt application and run the app on ``profile`` until it quits."""
     import qasync
@@ -195,7 +206,9 @@ def run_app(
             else:
                 print(f"messenger: already running with the profile {profile}", file=sys.stderr)
             return 0
-        controller = AppController(profile, server=server, use_tls=use_tls, geometry=geometry)
+        controller = AppController(
+            profile, server=server, use_tls=use_tls, geometry=geometry, open_chat=open_chat
+        )
         _signal_timer = _quit_on_signals(controller)
         try:
             loop.run_until_complete(lock.serve(controller.show_window))
@@ -264,10 +277,15 @@ def self_test(lang: str | None) -> int:
     qm = Path(i18n.translation_file("pt_BR"))
     if not qm.is_file():
         problems.append(f"translation missing: {qm}")
+    from messenger_gui.ui.fonts import INSTALL_HINT, emoji_font_family
+
+    emoji = emoji_font_family()
     print(
         f"messenger {__version__} self-test: platform {app.platformName()}, "
         f"{len(translators)} translator(s) installed"
     )
+    # Not a failure (the app works), but emoji would be empty boxes: say what to install.
+    print(f"emoji: {emoji}" if emoji else f"emoji: no font has them ({INSTALL_HINT})")
     for problem in problems:
         print(f"FAILED: {problem}")
     if problems:

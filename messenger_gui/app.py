@@ -30,12 +30,14 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
+    QHBoxLayout,
     QMessageBox,
     QPushButton,
     QSplitter,
     QWidget,
 )
 
+from messenger_gui import config as app_config
 from messenger_gui import storage
 from messenger_gui.client import MessengerClient, RequestError, register_client
 from messenger_gui.events import (
@@ -61,7 +63,6 @@ from messenger_gui.ui.dialogs.search import SearchDialog
 from messenger_gui.ui.dialogs.welcome import WelcomeDialog
 from messenger_gui.ui.main_window import MainWindow
 from messenger_gui.ui.tray import Tray
-from messenger_server import config as server_config
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ class AppController(QObject):
         use_tls: the welcome dialog's default for the TLS toggle.
         geometry: ``(x, y, width, height)`` of the main window, instead of where it was
             last time.
+        open_chat: the ID of a chat to open at start (``make demo``: each window shows
+            the other person's chat, ready for typing).
 
     Call :meth:`start`, then wait for :attr:`finished` (or ``await`` :meth:`run`). Tests
     drive the widgets it exposes (:attr:`welcome`, :attr:`window`, the dialogs).
@@ -112,9 +115,11 @@ class AppController(QObject):
         server: tuple[str, int] | None = None,
         use_tls: bool = False,
         geometry: tuple[int, int, int, int] | None = None,
+        open_chat: str | None = None,
     ) -> None:
         super().__init__()
         self._geometry = geometry
+        self._open_chat = open_chat
         self.profile = profile
         self._server_override = server
         self._default_tls = use_tls
@@ -136,6 +141,7 @@ class AppController(QObject):
         self.search_dialog: SearchDialog | None = None
         self.export_dialog: QFileDialog | None = None
         self.last_error_box: QMessageBox | None = None
+        self.block_box: QMessageBox | None = None
         self.retry_button: QPushButton | None = None
         self.close_to_tray_action: QAction | None = None
         self.state: ConnectionState = ConnectionState.OFFLINE
@@ -185,7 +191,7 @@ class AppController(QObject):
         """
         identity = storage.load_client_data(self.profile)
         if identity is None:
-            host, port = self._server_override or (server_config.HOST, server_config.PORT)
+            host, port = self._server_override or (app_config.HOST, app_config.PORT)
             self.welcome = WelcomeDialog(host, port, self._default_tls)
             self.welcome.register_requested.connect(self._register)
             self.welcome.accepted.connect(self._welcome_done)
@@ -214,6 +220,11 @@ class AppController(QObject):
     async def _shutdown(self, code: int) -> None:
         """Every step runs even if an earlier one fails: quitting must always end."""
         self._retry_timer.stop()
+        if self.window is not None:
+            self.window.flush_draft()  # what was typed and not sent survives the restart
+        drafts = [task for task in self._tasks if task.get_name() == "draft"]
+        if drafts:
+            await asyncio.wait(drafts, timeout=10)
         if self.client is not None:
             try:
                 await self.client.stop()
@@ -234,6 +245,7 @@ class AppController(QObject):
             self.tray.hide()
         if self.window is not None:
             self._save_geometry(self.window)
+            self.window.shut_down()
             self.window.close()
         if self.store is not None:
             try:
@@ -301,9 +313,14 @@ class AppController(QObject):
         window.group_info_requested.connect(self.open_group_info)
         window.export_requested.connect(self.open_export)
         window.copy_id_requested.connect(self.copy_id)
+        window.unread_changed.connect(self._show_unread)
         window.chat_view.retry_requested.connect(self.retry_message)
         window.chat_view.delete_requested.connect(self.delete_message)
         window.quit_requested.connect(lambda: self.quit(0))
+        window.draft_changed.connect(self._save_draft)
+        window.add_to_contacts_requested.connect(self._add_stranger)
+        window.block_requested.connect(self.confirm_block)
+
         retry = getattr(window, "retry_requested", None)
         if retry is not None:
             retry.connect(self.reconnect_now)
@@ -312,7 +329,12 @@ class AppController(QObject):
         self.retry_button.setFlat(True)
         self.retry_button.hide()
         self.retry_button.clicked.connect(self.reconnect_now)
-        window.statusBar().addPermanentWidget(self.retry_button)
+        # Not flush with the window's corner: as far from the edge as the state is.
+        holder = QWidget(window)
+        holder_layout = QHBoxLayout(holder)
+        holder_layout.setContentsMargins(0, 2, 12, 2)
+        holder_layout.addWidget(self.retry_button)
+        window.statusBar().addPermanentWidget(holder)
         self._restore_geometry(window)
         if self._geometry is not None:
             window.setGeometry(fit_to_screen(QRect(*self._geometry)))
@@ -321,6 +343,13 @@ class AppController(QObject):
         window.show()
         window.raise_()
         window.activateWindow()
+        if self._open_chat is not None:
+            summary = window.conversation_model.summary(
+                window.conversation_model.row_of(self._open_chat) or 0
+            )
+            if summary is not None and summary.conversation == self._open_chat:
+                window.open_conversation(summary.conversation, summary.is_group)
+        window.focus_typing()  # the open chat's field, else the filter (never ☰)
         self.client.start()
         self.window_opened.emit()
 
@@ -467,15 +496,15 @@ class AppController(QObject):
         assert self.client is not None
         await self.client.confirm_read(conversation, is_group, up_to_seq)
         if self.window is not None:
-            self.window.reload_conversations()
-        self._update_unread()
+            self.window.schedule_reload()  # the badge and the total follow
 
     def _update_unread(self) -> None:
+        if self.window is not None:
+            self._show_unread(self.window.unread_total)
+
+    def _show_unread(self, total: int) -> None:
         """The unread total in the tray and the window title ("Messenger (3)"), which the
-        taskbar shows even without a tray."""
-        if self.store is None:
-            return
-        total = self.store.total_unread()
+        taskbar shows even without a tray; the main window counts it at each refresh."""
         if self.tray is not None:
             self.tray.set_unread(total)
         if self.window is not None:
@@ -493,7 +522,6 @@ class AppController(QObject):
                 self._state_changed(event)
             case MessagesReceived(messages=messages, backlog=backlog):
                 window.messages_received(messages)
-                self._update_unread()
                 if not backlog:
                     self._notify(messages)
             case MessageStatusChanged(conversation=conversation, local_ids=ids, status=status):
@@ -503,18 +531,18 @@ class AppController(QObject):
             case MessageFailed(local_id=local_id, code=code):
                 # The bubble shows the failure (and offers Retry/Delete); no modal box.
                 window.message_model.refresh_messages([local_id])
-                window.reload_conversations()
+                window.schedule_reload()
                 self._status_message(
                     self.tr("Message not sent: %1").replace("%1", failure_reason(code)), 10_000
                 )
             case MessageRetried(message=message):
                 window.message_model.refresh_messages([message.local_id])
-                window.reload_conversations()
+                window.schedule_reload()
             case MessageDeleted(conversation=conversation, local_id=local_id):
                 window.message_model.remove_message(conversation, local_id)
-                window.reload_conversations()
+                window.schedule_reload()
             case ConversationsChanged():
-                window.reload_conversations()
+                window.schedule_reload()
                 self._refresh_group_info()
             case BacklogProgress(received=received, total=total):
                 window.set_backlog_progress(received, total)
@@ -574,6 +602,59 @@ class AppController(QObject):
                 self.state_text(), online=self.state == ConnectionState.ONLINE
             )
 
+    def _save_draft(self, conversation: str, text: str) -> None:
+        if self.store is not None:
+            self.spawn(self._save_draft_async(conversation, text), name="draft")
+
+    async def _save_draft_async(self, conversation: str, text: str) -> None:
+        assert self.store is not None
+        if await self.store.run(self.store.save_draft, conversation, text) and self.window:
+            self.window.schedule_reload()  # "Draft: ..." in the list
+
+    def _add_stranger(self, client_id: str) -> None:
+        """The chat's "Add to contacts": someone who wrote first becomes a contact."""
+        self.spawn(self._add_stranger_async(client_id), name="add")
+
+    async def _add_stranger_async(self, client_id: str) -> None:
+        assert self.client is not None
+        try:
+            contact = await self.client.add_contact(client_id)
+        except (RequestError, ValueError) as exc:
+            log.info("adding %s failed: %s", client_id, exc)
+            self._status_message(describe_error(exc), 8000)
+            return
+        self._status_message(self.tr("%1 is now a contact.").replace("%1", contact.name))
+
+    def confirm_block(self, client_id: str) -> QMessageBox | None:
+        """Ask before blocking ``client_id`` (the chat's "Block"); blocks on "Block"."""
+        if self.window is None or self.store is None:
+            return None
+        name = self.store.conversation_title(client_id)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Block %1?").replace("%1", name),
+            self.tr(
+                "%1 will not be in your chats and their messages will not notify you. "
+                "Adding them as a contact later unblocks them."
+            ).replace("%1", name),
+            QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        block = box.addButton(self.tr("Block"), QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        block.clicked.connect(lambda: self.spawn(self._block(client_id), name="block"))
+        box.setModal(True)
+        self.block_box = box
+        box.open()
+        return box
+
+    async def _block(self, client_id: str) -> None:
+        assert self.client is not None and self.window is not None
+        current = self.window.current_conversation()
+        await self.client.block(client_id)
+        if current is not None and current[0] == client_id:
+            self.window.close_conversation()
+
     def _notify(self, messages: tuple[StoredMessage, ...]) -> None:
         """A notification per conversation with new messages the user is not looking at."""
         if self.tray is None or self.store is None or self.window is None:
@@ -585,6 +666,8 @@ class AppController(QObject):
                 by_conversation.setdefault(message.conversation, []).append(message)
         for conversation, new in by_conversation.items():
             if self._attentive() and conversation == current:
+                continue
+            if self.store.is_blocked(conversation):
                 continue
             last = new[-1]
             title = self.store.conversation_title(conversation)
@@ -615,6 +698,14 @@ class AppController(QObject):
 
     # --- dialogs ---
 
+    @staticmethod
+    def _show_dialog(dialog: QDialog) -> None:
+        """Show a dialog in front, with the keyboard focus: what is typed next goes there
+        (without a window manager, or with a strict one, a new window is not focused)."""
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
     def _raise_existing(self, dialog: QDialog | None) -> bool:
         if dialog is not None and dialog.isVisible():
             dialog.raise_()
@@ -639,7 +730,7 @@ class AppController(QObject):
             lambda client_id: self._run(dialog, self._add_contact(dialog, client_id), "add")
         )
         dialog.finished.connect(lambda _result: self._forget(dialog))
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     async def _lookup(self, dialog: AddContactDialog, client_id: str) -> None:
@@ -651,8 +742,7 @@ class AppController(QObject):
         assert self.client is not None and self.window is not None
         contact = await self.client.add_contact(client_id)
         dialog.accept()
-        self.window.reload_conversations()
-        self.window.open_conversation(contact.client_id, False)
+        self.window.open_conversation(contact.client_id, False)  # reads the list if need be
 
     def open_new_group(self) -> NewGroupDialog | None:
         """Show the new-group dialog (or bring it forward)."""
@@ -668,15 +758,14 @@ class AppController(QObject):
             )
         )
         dialog.finished.connect(lambda _result: self._forget(dialog))
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     async def _create_group(self, dialog: NewGroupDialog, name: str, members: list[str]) -> None:
         assert self.client is not None and self.window is not None
         group = await self.client.create_group(name, members)
         dialog.accept()
-        self.window.reload_conversations()
-        self.window.open_conversation(group.group_id, True)
+        self.window.open_conversation(group.group_id, True)  # reads the list if need be
 
     def open_group_info(self, group_id: str) -> GroupInfoDialog | None:
         """Show the members of ``group_id``."""
@@ -702,7 +791,7 @@ class AppController(QObject):
             lambda gid: self._run(dialog, self._change_members(dialog, "leave", gid, ""), "leave")
         )
         dialog.finished.connect(lambda _result: self._forget(dialog))
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     async def _change_members(
@@ -715,7 +804,6 @@ class AppController(QObject):
             await self.client.remove_member(group_id, client_id)
         else:
             await self.client.leave_group(group_id)
-        self.window.reload_conversations()
         if action == "leave":
             dialog.accept()
         else:
@@ -743,7 +831,7 @@ class AppController(QObject):
         self.search_dialog = dialog
         dialog.result_activated.connect(self._jump_to)
         dialog.finished.connect(lambda _result: self._forget(dialog))
-        dialog.show()
+        self._show_dialog(dialog)
         dialog.query_edit.setFocus()
         return dialog
 
@@ -771,22 +859,28 @@ class AppController(QObject):
         dialog.setNameFilter(
             self.tr("Web page (*.html)") if fmt == "html" else self.tr("JSON (*.json)")
         )
-        dialog.fileSelected.connect(lambda path: self._export(conversation, fmt, path))
+        dialog.fileSelected.connect(
+            lambda path: self.spawn(self._export(conversation, fmt, path), name="export")
+        )
         dialog.finished.connect(lambda _result: self._forget(dialog))
         self.export_dialog = dialog
         dialog.open()
         return dialog
 
-    def _export(self, conversation: str, fmt: str, path: str) -> None:
+    async def _export(self, conversation: str, fmt: str, path: str) -> None:
+        """Write the whole conversation to ``path``, on the history's reader thread (a
+        long chat takes seconds)."""
         if self.store is None or self.identity is None:
             return
-        try:
-            text = self.store.export_conversation(
-                conversation,
-                "html" if fmt == "html" else "json",
-                own_name=self.identity.display_name,
-            )
+        own_name = self.identity.display_name
+        kind: storage.ExportFormat = "html" if fmt == "html" else "json"
+
+        def export(history: ClientStore) -> None:
+            text = history.export_conversation(conversation, kind, own_name=own_name)
             Path(path).write_text(text, encoding="utf-8")
+
+        try:
+            await self.store.read(export)
         except OSError as exc:
             log.warning("export to %s failed: %s", path, exc)
             self._warn(self.tr("Export failed"), self.tr("Could not write %1.").replace("%1", path))
@@ -820,3 +914,5 @@ class AppController(QObject):
             if getattr(self, attribute) is dialog:
                 setattr(self, attribute, None)
         dialog.deleteLater()
+        if self.window is not None and self.window.isVisible():
+            self.window.activateWindow()  # typing goes back to the chat

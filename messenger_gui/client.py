@@ -18,10 +18,11 @@ import functools
 import logging
 import random
 import re
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from messenger_gui.client_ids import normalize_client_id
 from messenger_gui.connection import (
     CERTIFICATE_MISMATCH,
     CERTIFICATE_UNTRUSTED,
@@ -47,6 +48,7 @@ from messenger_gui.events import (
     StateChanged,
 )
 from messenger_gui.storage import (
+    Chunk,
     ClientData,
     ClientStore,
     Contact,
@@ -95,27 +97,22 @@ connection); any other error code marks it failed in the store
 (:meth:`~messenger_gui.storage.ClientStore.mark_failed`,
 :class:`~messenger_gui.events.MessageFailed`) until the user retries it."""
 
+SEARCH_INDEX_BATCH: Final = 5000
+"""Messages put in the search index per transaction after a backlog."""
+MAX_MERGED_CHUNKS: Final = 16
+"""Chunks stored in one transaction when they queued up behind a slow disk."""
+_STORED_FRAMES: Final = (
+    protocol.Message,
+    protocol.Receipts,
+    protocol.GroupUpdate,
+    protocol.Sent,
+    protocol.Synced,
+)
+"""Frames :meth:`MessengerClient.receive_messages` stores or acts on."""
 MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
 SEND_RETRY_DELAY: Final = 1.0
 """Seconds before sending again after ``rate_limited``."""
-
-_ID_TRANSLATION: Final = str.maketrans("OIL", "011")
-
-
-def normalize_client_id(text: str) -> str:
-    """A client ID as the server spells it, from what a user typed or pasted: spaces and
-    hyphens removed, upper case, ``O`` read as ``0`` and ``I``/``L`` as ``1`` (Crockford),
-    hyphen after the fourth character (``"k7qm 4xpa"`` → ``"K7QM-4XPA"``).
-
-    Raises:
-        ValueError: it is not a client ID even so.
-    """
-    raw = re.sub(r"[\s\-]", "", text).upper().translate(_ID_TRANSLATION)
-    candidate = f"{raw[:4]}-{raw[4:]}"
-    if not re.fullmatch(protocol.CLIENT_ID_PATTERN, candidate):
-        raise ValueError(f"{text!r} is not a client ID (like K7QM-4XPA)")
-    return candidate
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -293,6 +290,15 @@ class MessengerClient:
         self._connection: ServerConnection | None = None
         """The logged-in connection, ``None`` when not ``ONLINE``."""
         self._connection_tasks: set[asyncio.Task[None]] = set()
+        self._receiving: asyncio.Queue[Sequence[protocol.ServerFrame] | None] | None = None
+        """Chunks read and not stored yet, in order (see :meth:`_receive_loop`)."""
+        self._receiver: asyncio.Task[None] | None = None
+        self._chunks_queued = 0
+        self._chunks_done = 0
+        self._chunk_stored = asyncio.Event()
+        self._store_tasks: set[asyncio.Task[None]] = set()
+        self._indexer: asyncio.Task[None] | None = None
+        """Writes that must finish even when the connection ends (a send refused)."""
         self._outbox_changed = asyncio.Event()
         self._send_window = asyncio.Event()
         self._in_flight: set[str] = set()
@@ -354,6 +360,11 @@ class MessengerClient:
             task.cancel()
             await asyncio.wait([task], timeout=10)
         await self._drop_connection()
+        if self._store_tasks:
+            await asyncio.wait(list(self._store_tasks), timeout=10)
+        if self._indexer is not None and not self._indexer.done():
+            self._indexer.cancel()  # the batch under way finishes; the rest after next login
+            await asyncio.wait([self._indexer], timeout=10)
         self._set_state(ConnectionState.OFFLINE)
 
     def reconnect_now(self) -> None:
@@ -470,6 +481,13 @@ class MessengerClient:
             await asyncio.wait(tasks, timeout=5)
         if connection is not None:
             await connection.close()
+        # What was read is stored and reported (not acknowledged: it comes again, and is
+        # then recognised): the user sees what arrived before the connection ended.
+        receiver, queue = self._receiver, self._receiving
+        self._receiver = self._receiving = None
+        if receiver is not None and queue is not None:
+            queue.put_nowait(None)
+            await asyncio.wait([receiver], timeout=30)
         self._in_flight.clear()
         self._syncing = False
         self._backlog_total = self._backlog_received = 0
@@ -478,6 +496,12 @@ class MessengerClient:
         task = asyncio.get_running_loop().create_task(coro)
         self._connection_tasks.add(task)
         task.add_done_callback(self._connection_tasks.discard)
+
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a write and its event to the end, whatever happens to the connection."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._store_tasks.add(task)
+        task.add_done_callback(self._store_tasks.discard)
 
     def _online(self) -> ServerConnection:
         connection = self._connection
@@ -490,6 +514,10 @@ class MessengerClient:
     def _on_logged_in(self, connection: ServerConnection, reply: protocol.LoggedIn) -> None:
         self._connection = connection
         self._in_flight.clear()
+        self._receiving = asyncio.Queue()
+        self._receiver = asyncio.get_running_loop().create_task(
+            self._receive_loop(connection, self._receiving)
+        )
         self._syncing = True
         self._backlog_total = reply.pending
         self._backlog_received = 0
@@ -525,7 +553,7 @@ class MessengerClient:
                 log.warning("read marker for %s refused: %s", conversation, exc)
                 if exc.code == Code.TIMEOUT:
                     return
-            self.store.confirm_read_marker(conversation, up_to)
+            await self.store.run(self.store.confirm_read_marker, conversation, up_to)
 
     async def _share_contacts(self, connection: ServerConnection) -> None:
         """Tell the server our contacts (they may add us to groups): after every login,
@@ -569,11 +597,22 @@ class MessengerClient:
         """
         if len(text.encode("utf-8")) > self.limits.max_text_bytes:
             raise ValueError(f"message text is longer than {self.limits.max_text_bytes} bytes")
-        queued = self.store.queue_outgoing(conversation, is_group, text)
+        queued = await self.store.run(self.store.queue_outgoing, conversation, is_group, text)
         self._outbox_changed.set()
-        stored = self.store.message(queued.local_id)
-        assert stored is not None
-        return stored
+        return StoredMessage(
+            local_id=queued.local_id,
+            conversation=conversation,
+            is_group=is_group,
+            direction="out",
+            sender=None,
+            sender_name=None,
+            text=text,
+            ts=queued.ts,
+            seq=None,
+            message_id=None,
+            key=queued.key,
+            status="queued",
+        )
 
     async def _outbox_pump(self, connection: ServerConnection) -> None:
         """Send every queued message, oldest first, with its own key; then wait for more.
@@ -581,7 +620,7 @@ class MessengerClient:
         sent = 0
         while not connection.closed:
             self._outbox_changed.clear()
-            for item in self.store.outbox():
+            for item in self._outbox_items():
                 if item.key in self._in_flight:
                     continue
                 if len(self._in_flight) >= MAX_SENDS_IN_FLIGHT:
@@ -605,44 +644,47 @@ class MessengerClient:
             await connection.drain()
             await self._outbox_changed.wait()
 
+    def _outbox_items(self) -> Iterator[OutgoingMessage]:
+        """The outbox, oldest first, read a page at a time (it may hold thousands)."""
+        after = 0
+        while True:
+            page = self.store.outbox(after_local_id=after, limit=MAX_SENDS_IN_FLIGHT)
+            yield from page
+            if len(page) < MAX_SENDS_IN_FLIGHT:
+                return
+            after = page[-1].local_id
+
     def _on_send_done(
         self, item: OutgoingMessage, future: asyncio.Future[protocol.ServerFrame]
     ) -> None:
-        self._in_flight.discard(item.key)
-        self._send_window.set()
         if future.cancelled():
+            self._settled(item.key)
             return
         error = future.exception()
         if error is None:
-            reply = future.result()
-            if isinstance(reply, protocol.Sent):
-                self._on_sent(item, reply)
-            else:
-                log.error("unexpected reply to send: %r", reply)
+            # Recorded with the chunk it came in (receive_messages), which settles it.
+            if not isinstance(future.result(), protocol.Sent):
+                log.error("unexpected reply to send: %r", future.result())
+                self._settled(item.key)
             return
         if not isinstance(error, RequestError) or isinstance(error, NotConnectedError):
+            self._settled(item.key)
             return  # sent again, same key, after the next login
         if error.code == Code.TIMEOUT:
+            self._settled(item.key)
             return  # the connection is being closed: same as above
         if error.code in RETRYABLE_SEND_CODES:
+            self._settled(item.key)
             log.info("send of %d refused for now (%s); retrying", item.local_id, error.code)
             asyncio.get_running_loop().call_later(SEND_RETRY_DELAY, self._outbox_changed.set)
             return
         self._fail(item, error)
 
-    def _on_sent(self, item: OutgoingMessage, reply: protocol.Sent) -> None:
-        try:
-            changed = self.store.mark_sent(
-                item.key, reply.message_id, reply.seq, reply.ts, me=self.identity.client_id
-            )
-        except Exception:
-            log.exception("could not record message %d as sent", item.local_id)
-            return
-        if not changed:
-            return  # a second ``sent`` for the same key: shown once already
-        stored = self.store.message(item.local_id)
-        if stored is not None:
-            self.events.emit(MessageSent(stored))
+    def _settled(self, key: str) -> None:
+        """The send of ``key`` is over (stored as sent, refused, or lost): it no longer
+        counts against the window and may be sent again if it is still queued."""
+        self._in_flight.discard(key)
+        self._send_window.set()
 
     def _still_to_send(self, item: OutgoingMessage) -> bool:
         stored = self.store.message(item.local_id)
@@ -650,11 +692,18 @@ class MessengerClient:
 
     def _fail(self, item: OutgoingMessage, error: RequestError) -> None:
         log.warning("message %d refused by the server: %s", item.local_id, error)
+        self._background(self._record_failure(item, error))
+
+    async def _record_failure(self, item: OutgoingMessage, error: RequestError) -> None:
         try:
-            marked = self.store.mark_failed(item.local_id, error.code, error.message)
+            marked = await self.store.run(
+                self.store.mark_failed, item.local_id, error.code, error.message
+            )
         except Exception:
             log.exception("could not record message %d as failed", item.local_id)
             return
+        finally:
+            self._settled(item.key)  # not before: the outbox would still list it
         if marked:
             self.events.emit(
                 MessageFailed(item.local_id, error.code, error.message, item.conversation)
@@ -668,7 +717,7 @@ class MessengerClient:
 
         Returns False (and emits nothing) when ``local_id`` is not a failed message.
         """
-        if not self.store.retry_failed(local_id):
+        if not await self.store.run(self.store.retry_failed, local_id):
             return False
         log.info("message %d will be sent again", local_id)
         stored = self.store.message(local_id)
@@ -688,7 +737,7 @@ class MessengerClient:
         stored = self.store.message(local_id)
         if stored is None or stored.key is None or stored.key in self._in_flight:
             return False
-        if not self.store.delete_outgoing(local_id):
+        if not await self.store.run(self.store.delete_outgoing, local_id):
             return False
         log.info("unsent message %d deleted", local_id)
         self.events.emit(MessageDeleted(stored.conversation, local_id))
@@ -702,65 +751,130 @@ class MessengerClient:
         for frame in frames:
             if isinstance(frame, protocol.LoggedIn):
                 self._on_logged_in(connection, frame)
-        if self._connection is not connection:
+        if self._connection is not connection or self._receiving is None:
             return  # not logged in (yet): only replies, already handled
-        connection.send_ack(self.receive_messages(frames))
+        if any(isinstance(frame, _STORED_FRAMES) for frame in frames):
+            self._receiving.put_nowait(frames)
+            self._chunks_queued += 1
 
-    def receive_messages(self, frames: Sequence[protocol.ServerFrame]) -> list[int]:
-        """Store what one chunk of server frames brings and report it; returns the ids to
+    async def _receive_loop(
+        self,
+        connection: ServerConnection,
+        queue: asyncio.Queue[Sequence[protocol.ServerFrame] | None],
+    ) -> None:
+        """Store the chunks read from ``connection`` in order, each (with whatever else
+        is waiting by then) in one transaction on the writer thread, and acknowledge them.
+
+        The socket is read meanwhile, so the next chunk arrives while this one commits.
+        After a failure to store, nothing more is acknowledged on this connection (an
+        acknowledgement would cover the earlier messages of its conversation): it is
+        closed, and what it brought comes again after the next login.
+        """
+        while True:
+            chunk = await queue.get()
+            if chunk is None:
+                return
+            frames = list(chunk)
+            merged = 1
+            ending = False
+            while not queue.empty() and merged < MAX_MERGED_CHUNKS:
+                more = queue.get_nowait()
+                if more is None:
+                    ending = True
+                    break
+                frames += more
+                merged += 1
+            try:
+                acks = await self.receive_messages(frames)
+            except Exception:
+                log.exception("storing what the server sent failed: reconnecting")
+                connection.abort("the local history could not be written")
+                self._chunks_done += merged
+                self._chunk_stored.set()
+                while (rest := await queue.get()) is not None:
+                    self._chunks_done += 1 if rest else 0
+                return
+            connection.send_ack(acks)
+            self._chunks_done += merged
+            self._chunk_stored.set()
+            if ending:
+                return
+
+    async def _index_for_search(self) -> None:
+        """Put the messages a backlog brought into the search index, a batch at a time
+        on the writer thread (live messages are indexed as they are stored)."""
+        try:
+            while await self.store.run(self.store.index_pending, SEARCH_INDEX_BATCH):
+                pass
+        except Exception:
+            log.exception("indexing the history for search failed; it is retried after login")
+
+    async def receive_messages(self, frames: Sequence[protocol.ServerFrame]) -> list[int]:
+        """Store what a chunk of server frames brings and report it; returns the ids to
         acknowledge.
 
-        Messages are stored in one transaction, and every ``receipts`` event of the chunk
-        (markers, ticks and the receipts version) in another, before this returns, so the
-        caller may acknowledge right after. Acknowledging a message acknowledges the earlier
-        ones of its conversation, so the ids are the last ``message_id`` of each
+        Incoming messages, ``receipts`` events, ``group_update``s and the ``sent`` replies
+        to our messages are stored in **one** transaction on the writer thread
+        (:meth:`~messenger_gui.storage.ClientStore.save_chunk`) before this returns, so
+        the caller may acknowledge right after. Acknowledging a message acknowledges the
+        earlier ones of its conversation, so the ids are the last ``message_id`` of each
         conversation in the chunk (new or redelivered) and every ``group_update``
-        ``event_id``. Redelivered messages are not reported again. ``synced`` ends the
-        backlog. Replies and unknown frames are ignored here.
+        ``event_id``. The events then name what changed (the stored messages, the
+        ``local_ids`` whose ticks moved), so nothing is read back; redelivered messages are
+        not reported again. ``synced`` ends the backlog. Other replies and unknown frames
+        are ignored here.
         """
         me = self.identity.client_id
         messages = [f for f in frames if isinstance(f, protocol.Message)]
-        fresh = self.store.save_messages_to_history(messages) if messages else []
         last: dict[str, protocol.Message] = {}
         for message in messages:
             conversation = message.group or message.sender
             if conversation not in last or last[conversation].seq < message.seq:
                 last[conversation] = message
         acks = [message.message_id for message in last.values()]
-        receipts = [f for f in frames if isinstance(f, protocol.Receipts)]
-        changes = self.store.apply_receipts(receipts, me=me) if receipts else []
-        updated: list[str] = []
-        for frame in frames:
-            if isinstance(frame, protocol.GroupUpdate):
-                group = frame.group
-                member = any(m.client_id == me for m in group.members)
-                self.store.save_group(group, left=not member)
-                updated.append(group.group_id)
-                acks.append(frame.event_id)
-        if updated:
-            changes += self.store.update_group_statuses(updated, me=me)
+        updates = [f for f in frames if isinstance(f, protocol.GroupUpdate)]
+        acks += [update.event_id for update in updates]
+        chunk = Chunk(
+            messages=messages,
+            receipts=[f for f in frames if isinstance(f, protocol.Receipts)],
+            groups=[
+                (u.group, not any(m.client_id == me for m in u.group.members)) for u in updates
+            ],
+            sent=[f for f in frames if isinstance(f, protocol.Sent)],
+        )
+        # A backlog's messages join the search index once it is over (_index_for_search):
+        # the catch-up stores them at twice the speed.
+        live = not self._syncing
+        saved = (
+            await self.store.run(self.store.save_chunk, chunk, me=me, index=live) if chunk else None
+        )
+        for reply in chunk.sent:
+            self._settled(reply.key)
 
         events: list[Event] = []
         synced_at = next((n for n, f in enumerate(frames) if isinstance(f, protocol.Synced)), None)
-        if fresh:
+        if saved is not None and saved.received:
+            fresh = saved.received
             if not self._syncing:
-                backlog: set[int] = set()
+                backlog: set[int | None] = set()
             elif synced_at is None:
                 backlog = {m.message_id for m in fresh}
             else:
                 backlog = {
                     f.message_id for f in frames[:synced_at] if isinstance(f, protocol.Message)
                 }
-            stored = self._stored(fresh)
             for in_backlog in (True, False):
-                part = tuple(m for m in stored if (m.message_id in backlog) == in_backlog)
+                part = tuple(m for m in fresh if (m.message_id in backlog) == in_backlog)
                 if part:
                     events.append(MessagesReceived(part, backlog=in_backlog))
-        events.extend(_status_events(changes))
-        if updated:
-            events.append(ConversationsChanged(tuple(dict.fromkeys(updated))))
+        if saved is not None:
+            events.extend(MessageSent(message) for message in saved.sent)
+            events.extend(_status_events(saved.changes))
+        if updates:
+            groups = tuple(dict.fromkeys(u.group.group_id for u in updates))
+            events.append(ConversationsChanged(groups))
         if self._syncing and self._backlog_total:
-            count = len(messages) + len(updated)
+            count = len(messages) + len(updates)
             if synced_at is not None:
                 count = self._backlog_total  # ``synced``: the backlog is over, whatever its size
             received = min(self._backlog_total, self._backlog_received + count)
@@ -770,29 +884,11 @@ class MessengerClient:
         if synced_at is not None:
             self._syncing = False
             log.info("backlog received (%d announced)", self._backlog_total)
+            if self._indexer is None or self._indexer.done():
+                self._indexer = asyncio.get_running_loop().create_task(self._index_for_search())
         for event in events:
             self.events.emit(event)
         return acks
-
-    def _stored(self, fresh: list[protocol.Message]) -> list[StoredMessage]:
-        """The stored rows of messages just saved (they are the newest of their
-        conversations, nearly always: look there first, then further back)."""
-        wanted: dict[str, set[int]] = {}
-        for message in fresh:
-            conversation = message.group or message.sender
-            wanted.setdefault(conversation, set()).add(message.message_id)
-        found: dict[int, StoredMessage] = {}
-        for conversation, ids in wanted.items():
-            window = len(ids) + 64
-            while True:
-                page = self.store.messages_page(conversation, None, window)
-                for row in page:
-                    if row.message_id in ids:
-                        found[row.message_id] = row
-                if ids <= found.keys() or len(page) < window:
-                    break
-                window *= 4
-        return [found[m.message_id] for m in fresh if m.message_id in found]
 
     # --- requests ---
 
@@ -804,7 +900,7 @@ class MessengerClient:
             RequestError: the server refused the ``read`` (e.g. ``not_a_member``); the
                 marker is then not sent again.
         """
-        moved = self.store.set_read_marker(conversation, up_to_seq)
+        moved = await self.store.run(self.store.set_read_marker, conversation, up_to_seq)
         pending = dict(self.store.unconfirmed_read_markers())
         if not moved and conversation not in pending:
             return
@@ -827,9 +923,28 @@ class MessengerClient:
         except RequestError as exc:
             if exc.code in (Code.TIMEOUT, Code.RATE_LIMITED):
                 return
-            self.store.confirm_read_marker(conversation, up_to)
+            await self.store.run(self.store.confirm_read_marker, conversation, up_to)
             raise
-        self.store.confirm_read_marker(conversation, up_to)
+        await self.store.run(self.store.confirm_read_marker, conversation, up_to)
+
+    async def ping(self) -> None:
+        """One round trip to the server (``ping``/``pong``). When it returns, every frame the
+        server sent before its ``pong`` has been handled: stored, acknowledged and reported.
+        Tests and tools use it as a barrier ("nothing more has arrived"), instead of sleeping.
+
+        Raises:
+            NotConnectedError: offline, or the connection broke before the ``pong``.
+            RequestError: ``timeout`` (the connection is then closed).
+        """
+        await self._online().request(lambda rid: protocol.Ping(id=rid), protocol.Pong)
+        # The pong's chunk was queued before this resumed: wait until it is stored.
+        target = self._chunks_queued
+        while self._chunks_done < target and self._receiver is not None:
+            self._chunk_stored.clear()
+            await self._chunk_stored.wait()
+        writes = list(self._store_tasks)  # refusals of our sends being recorded
+        if writes:
+            await asyncio.wait(writes)
 
     async def lookup(self, client_id: str) -> Contact:
         """Whether ``client_id`` exists and its display name; stores nothing.
@@ -860,9 +975,20 @@ class MessengerClient:
         reply = await self._online().request(
             lambda rid: protocol.AddContact(id=rid, client_id=client_id), protocol.Contact
         )
-        contact = self.store.add_contact(reply.client_id, reply.display_name)
+        contact = await self.store.run(self.store.add_contact, reply.client_id, reply.display_name)
+        await self.store.run(self.store.unblock, contact.client_id)  # wanted after all
         self.events.emit(ConversationsChanged((contact.client_id,)))
         return contact
+
+    async def block(self, client_id: str) -> None:
+        """The user blocked ``client_id`` (a stranger's chat: "Block"). Local only (the
+        protocol has no blocking): their messages are still received, stored and
+        acknowledged, but their chat leaves the list and nothing notifies, until they
+        are added as a contact (:meth:`add_contact` unblocks). Emits
+        :class:`ConversationsChanged`."""
+        if await self.store.run(self.store.block, client_id):
+            log.info("%s blocked", client_id)
+        self.events.emit(ConversationsChanged((client_id,)))
 
     async def create_group(self, name: str, member_ids: Sequence[str]) -> StoredGroup:
         """Create a group with us as admin and ``member_ids``; it is stored on return.
@@ -876,7 +1002,7 @@ class MessengerClient:
             lambda rid: protocol.CreateGroup(id=rid, name=name, members=members),
             protocol.GroupReply,
         )
-        return self._store_group(reply.group)
+        return await self._store_group(reply.group)
 
     async def add_member(self, group_id: str, client_id: str) -> StoredGroup:
         """Add ``client_id`` to the group (admins only); the new state is stored on return.
@@ -889,7 +1015,7 @@ class MessengerClient:
             lambda rid: protocol.AddMember(id=rid, group=group_id, client_id=client_id),
             protocol.GroupReply,
         )
-        return self._store_group(reply.group)
+        return await self._store_group(reply.group)
 
     async def remove_member(self, group_id: str, client_id: str) -> StoredGroup:
         """Remove ``client_id`` from the group (admins, or oneself); stored on return.
@@ -902,7 +1028,7 @@ class MessengerClient:
             lambda rid: protocol.RemoveMember(id=rid, group=group_id, client_id=client_id),
             protocol.GroupReply,
         )
-        return self._store_group(reply.group)
+        return await self._store_group(reply.group)
 
     async def leave_group(self, group_id: str) -> None:
         """Leave the group; it is marked left on return (its history stays).
@@ -914,7 +1040,7 @@ class MessengerClient:
         await self._online().request(
             lambda rid: protocol.LeaveGroup(id=rid, group=group_id), protocol.Ok
         )
-        self.store.mark_group_left(group_id)
+        await self.store.run(self.store.mark_group_left, group_id)
         self.events.emit(ConversationsChanged((group_id,)))
 
     async def refresh_groups(self) -> list[StoredGroup]:
@@ -935,9 +1061,11 @@ class MessengerClient:
             if reply.next is None:
                 break
             after = reply.next
-        self.store.save_client_groups(found, complete=True)
-        changes = self.store.update_group_statuses(
-            (g.group_id for g in found), me=self.identity.client_id
+        await self.store.run(self.store.save_client_groups, found, complete=True)
+        changes = await self.store.run(
+            self.store.update_group_statuses,
+            [g.group_id for g in found],
+            me=self.identity.client_id,
         )
         for event in _status_events(changes):
             self.events.emit(event)
@@ -946,11 +1074,11 @@ class MessengerClient:
             self.events.emit(ConversationsChanged(tuple(g.group_id for g in groups)))
         return groups
 
-    def _store_group(self, group: protocol.GroupInfo) -> StoredGroup:
+    async def _store_group(self, group: protocol.GroupInfo) -> StoredGroup:
         me = self.identity.client_id
         member = any(m.client_id == me for m in group.members)
-        self.store.save_group(group, left=not member)
-        changes = self.store.update_group_statuses([group.group_id], me=me)
+        await self.store.run(self.store.save_group, group, left=not member)
+        changes = await self.store.run(self.store.update_group_statuses, [group.group_id], me=me)
         for event in _status_events(changes):
             self.events.emit(event)
         self.events.emit(ConversationsChanged((group.group_id,)))

@@ -30,7 +30,9 @@ from messenger_server.session import ClientEvent, ClientSession, ReplyReceived
 
 log = logging.getLogger(__name__)
 
-READ_CHUNK: Final = 256 * 1024
+READ_CHUNK: Final = 64 * 1024
+"""Bytes read at once: each read's frames are decoded in one turn of the event loop (the
+GUI thread's), so a read is kept to a few milliseconds of work (~400 messages)."""
 MAX_SERVER_FRAME_BYTES: Final = 16 * 1024 * 1024
 """Frames the client accepts from the server (the protocol says at least 16 MiB)."""
 

@@ -56,11 +56,17 @@ async def wait_until(
 class AppUnderTest:
     """One person's app: an :class:`AppController` on its own profile directory."""
 
-    def __init__(self, qtbot: QtBot, profile: Path, server: tuple[str, int] | None) -> None:
+    def __init__(
+        self,
+        qtbot: QtBot,
+        profile: Path,
+        server: tuple[str, int] | None,
+        open_chat: str | None = None,
+    ) -> None:
         self.qtbot = qtbot
         self.profile = profile
         self.server = server
-        self.controller = AppController(profile, server=server)
+        self.controller = AppController(profile, server=server, open_chat=open_chat)
 
     # --- access ---
 
@@ -86,6 +92,11 @@ class AppUnderTest:
 
     def start(self) -> None:
         self.controller.start()
+
+    async def settle(self) -> None:
+        """A deterministic "nothing more arrives": a ``ping`` round trip through this app's
+        connection; what the server sent before the ``pong`` has been stored and shown."""
+        await self.client.ping()
 
     async def quit(self) -> None:
         """Quit as the user does (Quit action) and wait until it has stopped."""
@@ -185,11 +196,14 @@ class Scenario:
         self.servers.append(server)
         return server
 
-    def app(self, name: str, server: RunningServer | None = None) -> AppUnderTest:
+    def app(
+        self, name: str, server: RunningServer | None = None, *, open_chat: str | None = None
+    ) -> AppUnderTest:
         """A new app instance on the profile ``tmp_path/name`` (reused when the same name
-        is asked for again: that is restarting the app)."""
+        is asked for again: that is restarting the app); ``open_chat`` as
+        ``messenger --open-chat``."""
         address = None if server is None else ("127.0.0.1", server.port)
-        app = AppUnderTest(self.qtbot, self.tmp_path / name, address)
+        app = AppUnderTest(self.qtbot, self.tmp_path / name, address, open_chat)
         self.apps.append(app)
         return app
 

@@ -22,6 +22,14 @@ WAIT = 10.0
 """Upper bound of every wait in these tests (they normally take milliseconds)."""
 
 
+async def settle(*users: User) -> None:
+    """A deterministic "nothing more arrives": a ``ping`` round trip through each user's
+    connection, in order. Whatever the server had sent them before its ``pong`` has been
+    stored and reported when this returns (``MessengerClient.ping``)."""
+    for user in users:
+        await user.client.ping()
+
+
 async def eventually(condition: Callable[[], bool], timeout: float = WAIT) -> None:
     """Wait until ``condition()`` holds, checking every 20 ms; fail after ``timeout``."""
     async with asyncio.timeout(timeout):

@@ -1,4 +1,4 @@
-"""``make demo`` and ``make run`` helpers (``messenger_gui.local_demo``), against a real
+"""``make demo`` and ``make run`` helpers (``messenger_gui.devtools.local_demo``), against a real
 server on 127.0.0.1."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from messenger_gui.local_demo import (
+from messenger_gui.devtools.local_demo import (
     GREETING,
     prepare_profiles,
     set_aside_stale_profiles,

@@ -36,8 +36,12 @@ def test_register_add_contact_send_and_ticks_go_sent_delivered_read(scenario: Sc
         )
         await wait_until(lambda: bob.store.total_unread() == 1, 5, "bob's unread count")
 
+        shown = asyncio.Event()  # the view says what it shows (which would confirm reading)
+        bob.window.chat_view.visible_range_changed.connect(shown.set)
         bob.open_chat(alice_id)  # shown, but Alice's window has the focus: not read yet
-        await asyncio.sleep(0.3)
+        await asyncio.wait_for(shown.wait(), 5)
+        await bob.settle()
+        await alice.settle()
         assert alice.status_of(bob_id, "Hello Bob!") == "delivered"
         bob.activate()
         await wait_until(lambda: alice.status_of(bob_id, "Hello Bob!") == "read", 5, "read")
@@ -99,7 +103,8 @@ def test_message_typed_while_server_is_down_is_sent_once_it_returns(scenario: Sc
         await wait_until(
             lambda: alice.status_of(bob.own_id, "Written offline") == "delivered", 5, "ticks"
         )
-        await asyncio.sleep(0.3)  # a duplicate would have arrived by now
+        await alice.settle()  # every send of hers is answered, and each delivered...
+        await bob.settle()  # ... before bob's pong: a duplicate would be here by now
         assert [m.text for m in bob.messages(alice.own_id)] == ["Written offline"]
         assert not retry.isVisibleTo(alice.window)
 

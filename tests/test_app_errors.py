@@ -158,8 +158,11 @@ def test_export_chat_as_html_and_json(scenario: Scenario, tmp_path: Path) -> Non
             target = tmp_path / f"export.{fmt}"
             dialog.selectFile(str(target))
             dialog.accept()
-            await wait_until(target.exists, 3, f"the {fmt} export")
-        assert "export.json" in alice.window.statusBar().currentMessage()
+            await wait_until(
+                lambda name=f"export.{fmt}": name in alice.window.statusBar().currentMessage(),
+                5,
+                f"the {fmt} export",
+            )
         page = (tmp_path / "export.html").read_text(encoding="utf-8")
         assert "Fish &amp; chips &lt;tonight&gt;?" in page
         items = json.loads((tmp_path / "export.json").read_text(encoding="utf-8"))
@@ -182,7 +185,8 @@ def test_notification_only_when_the_chat_is_not_in_view(scenario: Scenario) -> N
         alice.type_and_send("Dinner at eight?")
         await wait_until(lambda: shown, 5, "a notification")
         assert shown == [("Alice", "Dinner at eight?")]
-        assert bob.window.windowTitle() == "Messenger (1)"  # the taskbar shows it too
+        # The taskbar shows it too, once the list has been read again.
+        await wait_until(lambda: bob.window.windowTitle() == "Messenger (1)", 5, "the title")
         bob.controller.tray.notification_clicked.emit()  # a click opens that chat
         assert bob.window.current_conversation() == (alice.own_id, False)
 

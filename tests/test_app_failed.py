@@ -4,8 +4,6 @@ real app instances driven through their widgets and a real server on 127.0.0.1 (
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from tests.app_harness import AppUnderTest, Scenario, registered, scenario, wait_until
@@ -108,7 +106,8 @@ def test_a_message_refused_after_removal_is_shown_failed_then_retried_or_deleted
         )
         assert shown_failure(alice, "Who brings the tent?") is None
         assert failure_of(alice, group.group_id, "Who brings the tent?") is None
-        await asyncio.sleep(0.3)  # a duplicate would have arrived by now
+        await alice.settle()  # a duplicate would have been delivered before bob's pong
+        await bob.settle()
         assert [m.text for m in bob.messages(group.group_id)] == ["Who brings the tent?"]
         assert warning_boxes(alice) == []
 

@@ -430,7 +430,10 @@ async def test_synced_ends_a_backlog_shorter_than_announced_at_once(desktops: De
         await user.log.wait(lambda: BacklogProgress(5, 5) in user.log.events, timeout=3)
         assert asyncio.get_running_loop().time() - started < 1  # no quiet spell awaited
         assert user.log.of(BacklogProgress)[0] == BacklogProgress(0, 5)
-        await user.log.wait(lambda: user.store.message_count("B8NZ-2FHC") == 3)
+        await user.log.wait(
+            lambda: sum(len(e.messages) for e in user.log.of(MessagesReceived)) == 3
+        )
+        assert user.store.message_count("B8NZ-2FHC") == 3
         received = [(m.text, e.backlog) for e in user.log.of(MessagesReceived) for m in e.messages]
         assert received == [("m1", True), ("m2", True), ("m3", False)]
     finally:

@@ -32,7 +32,7 @@ from messenger_gui.events import (
 )
 from messenger_gui.storage import ClientStore
 from messenger_server import protocol
-from tests.client_support import Desktops, EventLog, TcpProxy, eventually
+from tests.client_support import Desktops, EventLog, TcpProxy, eventually, settle
 from tests.conftest import RunningServer
 
 
@@ -72,13 +72,16 @@ async def test_message_goes_sent_then_delivered_then_read(
     assert received.conversation == alice.id and received.local_id > 0
     assert bruno.log.of(MessagesReceived)[0].backlog is False
 
-    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "delivered")
-    assert MessageStatusChanged(bruno.id, (queued.local_id,), "delivered") in alice.log.events
+    # Each event follows the commit of what it reports.
+    delivered = MessageStatusChanged(bruno.id, (queued.local_id,), "delivered")
+    await alice.log.wait(lambda: delivered in alice.log.events)
+    assert status_of(alice.store, queued.local_id) == "delivered"
 
     await bruno.client.confirm_read(alice.id, False, received.seq)
     assert bruno.store.unconfirmed_read_markers() == []
-    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "read")
-    assert MessageStatusChanged(bruno.id, (queued.local_id,), "read") in alice.log.events
+    read = MessageStatusChanged(bruno.id, (queued.local_id,), "read")
+    await alice.log.wait(lambda: read in alice.log.events)
+    assert status_of(alice.store, queued.local_id) == "read"
 
 
 async def test_message_to_an_offline_peer_arrives_when_its_client_starts(
@@ -92,6 +95,7 @@ async def test_message_to_an_offline_peer_arrives_when_its_client_starts(
 
     bruno.client.start()
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["one", "two", "three"])
+    await settle(bruno)  # the events follow the commits
     received = [m for e in bruno.log.of(MessagesReceived) for m in e.messages]
     assert [m.text for m in received] == ["one", "two", "three"]
     assert all(e.backlog for e in bruno.log.of(MessagesReceived))
@@ -115,7 +119,7 @@ async def test_message_queued_while_the_server_is_down_is_sent_once_it_returns(
     await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["sent while the server was down"])
     assert alice.store.outbox() == []
-    await asyncio.sleep(0.2)  # nothing else comes
+    await settle(alice, bruno)  # nothing else comes
     assert bruno.texts(alice.id) == ["sent while the server was down"]
     assert len(alice.log.of(MessageSent)) == 1
 
@@ -157,7 +161,7 @@ async def test_resend_after_a_lost_sent_reply_creates_no_duplicate(
         await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
         assert alice.log.of(MessageSent)[0].message.local_id == queued.local_id
         await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "delivered")
-        await asyncio.sleep(0.2)
+        await settle(alice, bruno)  # a second copy would have been delivered by now
         assert bruno.texts(alice.id) == ["only once, please"]
         assert len([m for e in bruno.log.of(MessagesReceived) for m in e.messages]) == 1
         assert alice.store.message_count(bruno.id) == 1
@@ -212,6 +216,7 @@ async def test_a_backlog_of_2000_messages_arrives_in_order_with_progress(
 
     bruno.client.start()
     await bruno.log.wait(lambda: bruno.store.message_count(alice_id) == 2000, timeout=30)
+    await settle(bruno)  # the events follow the commits
     assert bruno.texts(alice_id) == [f"m{n}" for n in range(2000)]
     received = [m for e in bruno.log.of(MessagesReceived) for m in e.messages]
     assert [m.text for m in received] == [f"m{n}" for n in range(2000)]
@@ -227,7 +232,7 @@ async def test_a_backlog_of_2000_messages_arrives_in_order_with_progress(
     await eventually(lambda: bruno.client.state == ConnectionState.OFFLINE)
     bruno.client.start()
     await bruno.wait_online()
-    await asyncio.sleep(0.2)
+    await settle(bruno)  # the login's backlog, if any, is in
     assert bruno.store.message_count(alice_id) == 2000
     assert len([m for e in bruno.log.of(MessagesReceived) for m in e.messages]) == 2000
 
@@ -247,16 +252,16 @@ async def test_a_read_confirmation_reaches_an_offline_sender_later(
     await bruno.client.confirm_read(alice.id, False, seq)
 
     alice.client.start()
-    await alice.log.wait(lambda: status_of(alice.store, queued.local_id) == "read")
     read = MessageStatusChanged(bruno.id, (queued.local_id,), "read")
-    assert read in alice.log.events
+    await alice.log.wait(lambda: read in alice.log.events)  # it follows the commit
+    assert status_of(alice.store, queued.local_id) == "read"
 
     # Receipts are not pending events: the next login has no backlog, changes nothing.
     await alice.client.stop()
     backlogs = len(alice.log.of(BacklogProgress))
     alice.client.start()
     await alice.wait_online()
-    await asyncio.sleep(0.2)
+    await settle(alice)  # the login's receipts and backlog, if any, are in
     assert len(alice.log.of(BacklogProgress)) == backlogs  # logged_in said pending=0
     assert alice.log.of(MessageStatusChanged)[-1] == read
 
@@ -296,12 +301,14 @@ async def test_a_group_of_three_with_one_member_offline(
 
     await alice.client.send_message(group.group_id, True, "Oi família!")
     await alice.log.wait(lambda: bool(alice.log.of(MessageSent)))
-    await bruno.log.wait(lambda: bruno.texts(group.group_id) == ["Oi família!"])
+    await bruno.log.wait(lambda: bool(bruno.log.of(MessagesReceived)))  # after the commit
+    assert bruno.texts(group.group_id) == ["Oi família!"]
     [received] = bruno.log.of(MessagesReceived)[0].messages
     assert received.is_group and received.sender == alice.id
 
     carla.client.start()
-    await carla.log.wait(lambda: carla.texts(group.group_id) == ["Oi família!"])
+    await carla.log.wait(lambda: bool(carla.log.of(MessagesReceived)))  # after the commit
+    assert carla.texts(group.group_id) == ["Oi família!"]
     stored = carla.store.group(group.group_id)
     assert stored is not None and not stored.left and stored.name == "Família"
     assert any(group.group_id in e.conversations for e in carla.log.of(ConversationsChanged))
@@ -363,6 +370,7 @@ async def test_a_refused_message_is_marked_failed_and_does_not_jam_the_outbox(
     assert {m.local_id: m.failure for m in shown if m is not None} == failed
     await alice.client.send_message(bruno.id, False, "and the next")
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["this one goes", "and the next"])
+    await settle(alice)  # the refusals are recorded and reported
     assert len(alice.log.of(MessageFailed)) == 2
 
 
@@ -414,6 +422,7 @@ async def test_a_message_refused_after_removal_stays_failed_until_retried(
     assert alice.client.failed_messages() == {}
     await alice.client.send_message(group.group_id, True, "and once more")
     await carla.log.wait(lambda: "and once more" in carla.texts(group.group_id))
+    await settle(alice)
     assert carla.texts(group.group_id) == ["am I still here?", "and once more"]
     assert [e.message.local_id for e in alice.log.of(MessageSent)].count(refused.local_id) == 1
 

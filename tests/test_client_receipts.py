@@ -4,7 +4,6 @@ backlog and acknowledgements are cumulative."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -64,22 +63,28 @@ async def test_direct_ticks_follow_the_peers_delivered_and_read_markers(
     alice = await desktops.user(server.port, "Alice")
     bruno = await desktops.user(server.port, "Bruno")
     first, second, third = await send_all(alice, bruno.id, False, "one", "two", "three")
-    await alice.log.wait(lambda: status_of(alice.store, third) == "delivered")
+
+    def delivered_ids() -> list[int]:
+        events = alice.log.of(MessageStatusChanged)
+        return sorted(i for e in events if e.status == "delivered" for i in e.local_ids)
+
+    await alice.log.wait(lambda: delivered_ids() == [first, second, third])  # after the commit
+    assert status_of(alice.store, third) == "delivered"
     delivered = [e for e in alice.log.of(MessageStatusChanged) if e.status == "delivered"]
-    assert sorted(i for e in delivered for i in e.local_ids) == [first, second, third]
     assert all(e.conversation == bruno.id for e in delivered)
 
     # Bruno has seen the first two only.
     await bruno.log.wait(lambda: bruno.store.message_count(alice.id) == 3)
     await bruno.client.confirm_read(alice.id, False, seq_of(alice.store, second))
-    await alice.log.wait(lambda: status_of(alice.store, second) == "read")
+    read = [MessageStatusChanged(bruno.id, (first, second), "read")]
+    await alice.log.wait(
+        lambda: [e for e in alice.log.of(MessageStatusChanged) if e.status == "read"] == read
+    )
     assert [status_of(alice.store, i) for i in (first, second, third)] == [
         "read",
         "read",
         "delivered",
     ]
-    read = [e for e in alice.log.of(MessageStatusChanged) if e.status == "read"]
-    assert read == [MessageStatusChanged(bruno.id, (first, second), "read")]
     assert alice.store.markers(bruno.id) == [
         PeerMarker(bruno.id, seq_of(alice.store, third), seq_of(alice.store, second))
     ]
@@ -109,7 +114,8 @@ async def test_group_ticks_need_every_member_and_count_k_of_n(
     assert alice.log.of(MessageStatusChanged) == []  # one member is not a group
 
     carla.client.start()
-    await alice.log.wait(lambda: status_of(alice.store, second) == "delivered")
+    await alice.log.wait(lambda: bool(alice.log.of(MessageStatusChanged)))  # after the commit
+    assert status_of(alice.store, second) == "delivered"
     assert receipts(two) == GroupReceipts(delivered=2, read=1, members=2)
     assert alice.log.of(MessageStatusChanged) == [
         MessageStatusChanged(group, (first, second), "delivered")
@@ -117,7 +123,9 @@ async def test_group_ticks_need_every_member_and_count_k_of_n(
 
     await carla.log.wait(lambda: carla.store.message_count(group) == 2)
     await carla.client.confirm_read(group, True, one)  # Carla has seen the first only
-    await alice.log.wait(lambda: status_of(alice.store, first) == "read")
+    read_first = MessageStatusChanged(group, (first,), "read")
+    await alice.log.wait(lambda: read_first in alice.log.events)
+    assert status_of(alice.store, first) == "read"
     assert status_of(alice.store, second) == "delivered"
     assert receipts(one) == GroupReceipts(delivered=2, read=2, members=2)
     assert receipts(two) == GroupReceipts(delivered=2, read=1, members=2)
@@ -194,7 +202,7 @@ async def test_receipts_since_carries_over_a_restart(
         await again.client.stop()
         again.client.start()
         await again.wait_online()
-        await asyncio.sleep(0.2)
+        await again.client.ping()  # the login's receipts, if any, are applied
         assert proxy.sent_by_client(protocol.Login)[-1].receipts_since == latest
         assert again.store.receipts_version() == latest
         assert len(again.log.of(MessageStatusChanged)) == 1
@@ -221,6 +229,7 @@ async def test_synced_ends_the_backlog_and_later_messages_are_live(
 
     await send_all(alice, bruno.id, False, "live")
     await bruno.log.wait(lambda: bruno.store.message_count(alice.id) == 4)
+    await bruno.client.ping()  # the events follow the commits
     assert bruno.log.of(MessagesReceived)[-1].backlog is False
     assert bruno.log.of(BacklogProgress)[-1] == BacklogProgress(3, 3)
 
@@ -271,7 +280,7 @@ async def test_acks_are_cumulative_and_nothing_comes_again_after_a_reconnect(
         backlogs = len(bruno.log.of(BacklogProgress))
         bruno.client.start()
         await bruno.wait_online()
-        await asyncio.sleep(0.3)
+        await bruno.client.ping()  # the login's backlog, if any, is in
         assert len(bruno.log.of(BacklogProgress)) == backlogs  # logged_in said pending=0
         assert len(bruno.log.of(MessagesReceived)) == received
         assert bruno.store.message_count(alice.id) == 300

@@ -20,6 +20,7 @@ from messenger_gui.storage import (
     IDENTITY_FILE,
     MIGRATIONS,
     SCHEMA_VERSION,
+    Chunk,
     ClientData,
     ClientStore,
     Contact,
@@ -358,7 +359,7 @@ def test_a_schema_1_history_is_migrated_with_its_data_and_outbox(profile: Path) 
     raw.close()
 
     with ClientStore(profile) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         page = store.messages_page(ANA, None, 10)
         assert [(m.text, m.failure) for m in page] == [
             ("olá", None),
@@ -794,3 +795,99 @@ def test_a_100000_message_conversation_pages_from_the_middle(store: ClientStore)
     assert store.unread_count(ANA) == total
     store.set_read_marker(ANA, 2 * 89_999 + 1)
     assert store.unread_count(ANA) == 10_000
+
+
+# --- one transaction per chunk, drafts, blocking, a backlog's search index (schema 4) --------
+
+
+def sent_reply(key: str, message_id: int, seq: int) -> protocol.Sent:
+    return protocol.Sent(id=1, key=key, message_id=message_id, seq=seq, ts=1_764_000_000_900)
+
+
+def test_a_chunk_is_stored_in_one_transaction_and_reports_what_changed(
+    store: ClientStore,
+) -> None:
+    """Messages, receipts, a group state and the sent reply to our message, together; the
+    result names the rows (with their local ids) so that nothing is read back."""
+    out = store.queue_outgoing(ANA, False, "Oi Ana")
+    group = protocol.GroupInfo(
+        group_id=FAMILY,
+        name="Família",
+        members=[protocol.Member(client_id=BRUNO, display_name="Bruno", admin=True)],
+        created_by=BRUNO,
+        created_at=1,
+    )
+    chunk = Chunk(
+        messages=[incoming(11, 1), incoming(12, 3), incoming(11, 1)],
+        receipts=[
+            protocol.Receipts(version=7, receipts=[protocol.Receipt(by=ANA, delivered=2, read=0)])
+        ],
+        groups=[(group, False)],
+        sent=[sent_reply(out.key, message_id=13, seq=2)],
+    )
+    saved = store.save_chunk(chunk, me=BRUNO)
+    assert [m.message_id for m in saved.received] == [11, 12]
+    assert [store.message(m.local_id) for m in saved.received] == saved.received
+    assert [(m.local_id, m.seq, m.status) for m in saved.sent] == [(out.local_id, 2, "delivered")]
+    assert saved.changes == []  # the only message whose tick moved is reported as sent
+    assert store.receipts_version() == 7 and store.group(FAMILY) is not None
+    again = store.save_chunk(Chunk(messages=[incoming(12, 3)]), me=BRUNO)
+    assert again.received == [] and again.sent == []
+
+
+def test_a_backlog_is_searchable_before_and_after_it_is_indexed(store: ClientStore) -> None:
+    store.save_message_to_history(incoming(1, 1, "the ferry leaves at nine"))
+    saved = store.save_chunk(
+        Chunk(messages=[incoming(2, 2, "ferry tickets bought"), incoming(3, 3, "see you")]),
+        me=BRUNO,
+        index=False,
+    )
+    assert len(saved.received) == 2
+    assert [h.text for h in store.search("ferry")] == [
+        "ferry tickets bought",
+        "the ferry leaves at nine",
+    ]
+    assert store.index_pending(limit=1) == 1
+    assert store.index_pending() == 0
+    assert [h.text for h in store.search("ferry")] == [
+        "ferry tickets bought",
+        "the ferry leaves at nine",
+    ]
+    assert [h.text for h in store.search("you")] == ["see you"]
+
+
+def test_deleting_a_message_not_indexed_yet_keeps_the_index_sound(store: ClientStore) -> None:
+    out = store.queue_outgoing(ANA, False, "pushed back to us")
+    store.save_chunk(
+        Chunk(messages=[incoming(5, 1, "pushed back to us", sender=BRUNO)]), me=BRUNO, index=False
+    )
+    store.mark_sent(out.key, message_id=5, seq=1, ts=1, me=BRUNO)  # drops the copy
+    assert store.index_pending() == 0
+    assert [h.local_id for h in store.search("pushed back")] == [out.local_id]
+
+
+def test_drafts_are_kept_per_chat_and_listed(store: ClientStore) -> None:
+    store.add_contact(ANA, "Ana Lima")
+    store.add_contact(CARLA, "Carla")
+    order = [s.conversation for s in store.conversations_summary()]
+    assert store.save_draft(ANA, "half a thought")
+    assert not store.save_draft(ANA, "half a thought")  # unchanged
+    assert store.draft(ANA) == "half a thought" and store.draft(CARLA) == ""
+    summary = {s.conversation: s for s in store.conversations_summary()}
+    assert summary[ANA].draft == "half a thought" and summary[CARLA].draft is None
+    # Typing does not move a chat in the list (a row would jump away from the mouse).
+    assert [s.conversation for s in store.conversations_summary()] == order
+    assert store.save_draft(ANA, "  ")
+    assert store.draft(ANA) == ""
+
+
+def test_a_blocked_person_is_not_listed_nor_counted_until_unblocked(store: ClientStore) -> None:
+    store.save_message_to_history(incoming(1, 1, "buy cheap watches", sender=DIEGO))
+    assert [s.is_contact for s in store.conversations_summary()] == [False]
+    assert store.block(DIEGO) and not store.block(DIEGO)
+    store.save_message_to_history(incoming(2, 2, "really cheap", sender=DIEGO))
+    assert store.message_count(DIEGO) == 2  # stored all the same
+    assert store.conversations_summary() == [] and store.total_unread() == 0
+    assert store.is_blocked(DIEGO)
+    assert store.unblock(DIEGO) and not store.is_blocked(DIEGO)
+    assert [s.unread for s in store.conversations_summary()] == [2]

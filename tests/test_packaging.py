@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGING = ROOT / "packaging"
 UNIT = PACKAGING / "systemd" / "messenger-server.service"
 DESKTOP = PACKAGING / "linux" / "messenger.desktop"
+DEVTOOLS = "messenger_gui.devtools"
+"""The developer tools' package: in the source tree, never in a wheel or bundle."""
 HICOLOR_SIZES = ("16x16", "22x22", "24x24", "32x32", "48x48", "64x64", "128x128", "256x256")
 
 
@@ -139,8 +141,20 @@ def test_every_package_and_resource_folder_ships_in_the_wheel() -> None:
         for folder in [resources, *resources.rglob("*")]
         if folder.is_dir() and "__pycache__" not in folder.parts
     }
-    assert on_disk - listed == set(), "add these to [tool.setuptools] packages"
+    assert on_disk - listed - {DEVTOOLS} == set(), "add these to [tool.setuptools] packages"
     assert setuptools["package-dir"]["messenger_gui.resources"] == "resources"
+
+
+def test_the_developer_tools_stay_out_of_the_wheel_and_the_bundle() -> None:
+    """Demo, screenshots and measurements are tools, not product: pyproject does not list
+    them (so the wheel leaves them out) and the app's PyInstaller spec excludes them."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        listed = tomllib.load(file)["tool"]["setuptools"]["packages"]
+    assert (ROOT / DEVTOOLS.replace(".", "/") / "__init__.py").is_file()
+    assert not [name for name in listed if name == DEVTOOLS or name.startswith(DEVTOOLS + ".")]
+    spec = (PACKAGING / "pyinstaller" / "messenger.spec").read_text()
+    assert re.search(r'^DEVTOOLS = \["messenger_gui\.devtools"\]$', spec, re.MULTILINE)
+    assert re.search(r"^EXCLUDES = .*\bDEVTOOLS\b", spec, re.MULTILINE)
 
 
 def test_installer_scripts_are_valid_shell() -> None:
@@ -209,6 +223,8 @@ def test_wheel_ships_resources_inside_messenger_gui(tmp_path: Path) -> None:
             member = "messenger_gui/resources/" + path.relative_to(ROOT / "resources").as_posix()
             assert member in names, member
     assert not any(name.startswith("resources/") for name in names)
+    assert not any(name.startswith("messenger_gui/devtools/") for name in names)
+    assert "messenger_gui/storage/__init__.py" in names
 
 
 # --- the built bundles and installers -------------------------------------------------------
@@ -370,6 +386,17 @@ def test_app_bundle_passes_its_self_test_offscreen(dist: Path, machine_env: dict
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "self-test" in result.stdout
+
+
+@pytest.mark.slow
+def test_app_bundle_has_no_developer_tools(dist: Path) -> None:
+    """The frozen app's module archive holds the product, not ``messenger_gui.devtools``."""
+    readers = pytest.importorskip("PyInstaller.archive.readers")
+    archive = readers.CArchiveReader(str(dist / "messenger" / "messenger"))
+    (pyz,) = [name for name in archive.toc if name.endswith(".pyz")]
+    modules = set(archive.open_embedded_archive(pyz).toc)
+    assert "messenger_gui.app" in modules and "messenger_gui.storage" in modules
+    assert not [m for m in modules if m == DEVTOOLS or m.startswith(DEVTOOLS + ".")]
 
 
 @pytest.fixture

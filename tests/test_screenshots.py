@@ -1,4 +1,4 @@
-"""The screenshot script (``python -m messenger_gui.screenshots``) shares one qasync loop
+"""The screenshot script (``python -m messenger_gui.devtools.screenshots``) shares one qasync loop
 with the in-process server and the clients: letting Qt settle before a shot must never
 stop them (it once did, and a contact lookup then hung forever, about 1 run in 4)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from messenger_gui.ui.screenshots import _Camera
+from messenger_gui.devtools.screenshots import _Camera
 from tests.app_harness import kill_loop_timers
 
 

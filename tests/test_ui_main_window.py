@@ -148,12 +148,14 @@ def test_sending_emits_the_open_conversation_and_shows_the_queued_message(
     window.message_sent(sent)
     last = model.message(model.rowCount() - 1)
     assert last is not None and last.status == "sent"
+    # The list follows once the burst of changes is over (one refresh, not one per event).
+    qtbot.waitUntil(lambda: window.conversation_model.summary(0).last_direction == "out")
     top = window.conversation_model.summary(0)
     assert top is not None and top.conversation == ANA and top.last_direction == "out"
 
 
 def test_received_message_updates_the_open_chat_and_the_sidebar(
-    store: ClientStore, history: History, window: MainWindow
+    qtbot: QtBot, store: ClientStore, history: History, window: MainWindow
 ) -> None:
     window.open_conversation(BRUNO, False)
     before = window.message_model.rowCount()
@@ -163,6 +165,8 @@ def test_received_message_updates_the_open_chat_and_the_sidebar(
     window.messages_received(fresh)
 
     assert window.message_model.rowCount() == before + 1
+    model = window.conversation_model
+    qtbot.waitUntil(lambda: model.summary(model.row_of(ANA) or 0).unread == 2)
     top = window.conversation_model.summary(0)
     assert top is not None and top.conversation == BRUNO
     ana_row = window.conversation_model.row_of(ANA)

@@ -807,3 +807,22 @@ def test_hovering_the_ticks_of_a_group_message_tells_how_far_it_got(
     elsewhere = hover(QPoint(int(ticks.left()) - 60, int(ticks.center().y())))
     assert "of 3" not in elsewhere  # the bubble's text: only the time
     QToolTip.hideText()
+
+
+def test_many_unread_open_at_the_first_of_them_loading_one_page(
+    store: ClientStore, history: History
+) -> None:
+    """900 unread of 5,000: the window is the page where "900 new messages" goes, not
+    the 900 rows down to the newest (laying those out froze the window)."""
+    history.receive_many(ANA, 5000, BASE_TS, read=False)
+    store.set_read_marker(ANA, 4100)  # seqs 1..5000: "message 0".."message 4999"
+    model = MessageListModel(store, page_size=100)
+    model.open(ANA, False)
+    assert model.rowCount() <= 101
+    marker = model.unread_marker
+    assert marker is not None and marker[1] == 900
+    row = model.row_of(marker[0])
+    assert row is not None and texts(model)[row] == "message 4100"
+    assert not model.at_end and model.can_fetch_older()
+    model.fetchMore(QModelIndex())  # scrolling down reads on
+    assert texts(model)[-1] == f"message {4100 + model.rowCount() - row - 1}"

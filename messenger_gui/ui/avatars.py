@@ -26,11 +26,13 @@ def paint_avatar(
     """Paint the avatar of ``identifier`` into ``rect`` (a square).
 
     Contacts are circles; groups are rounded squares with a small people mark, so the two
-    are told apart at a glance. The painter's state is restored afterwards.
+    are told apart at a glance. A contact's colour follows its ID; a group's follows its
+    name, so the New group dialog, which has no ID yet, shows the colour the group gets.
+    The painter's state is restored afterwards.
     """
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    top, bottom = avatar_colours(identifier)
+    top, bottom = avatar_colours(title if is_group else identifier)
     gradient = QLinearGradient(rect.topLeft(), rect.bottomLeft())
     gradient.setColorAt(0.0, top)
     gradient.setColorAt(1.0, bottom)

@@ -25,8 +25,8 @@ controller calls the client core, never the view.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
-import dataclasses
 import html
 import logging
 import re
@@ -35,12 +35,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
+import msgspec
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractListModel,
     QCoreApplication,
+    QEasingCurve,
     QEvent,
     QItemSelectionModel,
     QModelIndex,
@@ -54,6 +56,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
     QUrl,
+    QVariantAnimation,
     Signal,
 )
 from PySide6.QtGui import (
@@ -90,10 +93,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from messenger_gui.connection import RequestError
-from messenger_gui.storage import ClientStore, GroupReceipts, MessageStatus, StoredMessage
+from messenger_gui.storage import GroupReceipts, HistoryReader, MessageStatus, StoredMessage
 from messenger_gui.ui.avatars import paint_avatar
-from messenger_gui.ui.dialogs.errors import describe_error
+from messenger_gui.ui.dialogs.errors import describe_code
 from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
@@ -104,7 +106,15 @@ log = logging.getLogger(__name__)
 _Index = QModelIndex | QPersistentModelIndex
 
 PAGE_SIZE: Final = 100
-"""Messages read from the store per page."""
+"""Messages read from the history per page."""
+MAX_ROWS: Final = 600
+"""The most rows a chat keeps loaded (six pages): bounds its memory and the view's layout."""
+LAYOUT_CACHE: Final = 250
+"""Bubble layouts kept (a screen needs a few dozen; sizes are kept longer, see
+``BubbleDelegate._sizes``)."""
+FOLLOW_PAGES: Final = 2
+"""While the view follows the newest message, the window keeps this many pages (older ones
+are read again, ahead, if the user scrolls up): every row added lays the window out again."""
 _UNREAD_SEARCH_LIMIT: Final = 1000
 """How far back opening a chat looks for the first unread message; with more unread than
 that, the chat opens at the newest message without the "N new messages" marker."""
@@ -115,7 +125,10 @@ _RUN_GAP_MS: Final = 5 * 60 * 1000
 
 def failure_reason(code: str) -> str:
     """One translated sentence saying why the server refused a message (``code``)."""
-    return describe_error(RequestError(code, ""))
+    described = describe_code(code)
+    if described is not None:
+        return described
+    return QCoreApplication.translate("Errors", "Something went wrong: %1").replace("%1", code)
 
 
 URL_PATTERN: Final = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]", re.I)
@@ -162,48 +175,72 @@ class MessageRole(IntEnum):
     FIRST_IN_RUN = Qt.ItemDataRole.UserRole + 4
     """True when this row starts a run of one sender (wider gap, sender name)."""
     HIGHLIGHTED = Qt.ItemDataRole.UserRole + 5
+    """How strongly the row is flashed (a search hit): 1.0 at first, fading to 0.0."""
     LOCAL_ID = Qt.ItemDataRole.UserRole + 6
     LAST_IN_RUN = Qt.ItemDataRole.UserRole + 7
     """True when this row ends a run (the bubble gets a tail, group senders an avatar)."""
+    SHAPE = Qt.ItemDataRole.UserRole + 9
+    """A :class:`RowShape`: the neighbour-dependent parts of the row, in one call (the
+    delegate asks for them for every row at every layout)."""
     RECEIPTS = Qt.ItemDataRole.UserRole + 8
     """For one's own sent group message, a :class:`GroupReceipts` (read from the store
     when asked, so always current); ``None`` otherwise."""
 
 
-class MessageListModel(QAbstractListModel):
-    """A window of one conversation's messages, read lazily from the store.
+class RowShape(NamedTuple):
+    """What a row's look depends on besides its message (see :attr:`MessageRole.SHAPE`)."""
 
-    The model holds no database handle of its own: it calls the store it was given, one
-    page at a time. ``rowCount`` is the number of loaded rows, :attr:`total` the number of
-    messages in the conversation.
+    day_break: bool
+    unread_marker: int
+    first_in_run: bool
+    last_in_run: bool
+
+
+class MessageListModel(QAbstractListModel):
+    """A window of one conversation's messages, read lazily from the history.
+
+    The model holds no database handle of its own: it calls the reader it was given, one
+    page at a time, and keeps at most :data:`MAX_ROWS` rows, so that its memory and the
+    view's layout stay bounded however far the user scrolls or however much arrives.
+    ``rowCount`` is the number of loaded rows, :attr:`total` the number of messages in the
+    conversation. Older pages can be read ahead off the GUI thread
+    (:meth:`prefetch_older`), so paging back does not wait for the disk.
 
     Args:
-        store: the profile's history.
+        reader: the profile's history (:class:`~messenger_gui.storage.HistoryReader`).
         parent: Qt parent.
         page_size: messages per page (tests use small pages).
         own_id: this client's ID, which is not counted among a group's recipients
             (:attr:`MessageRole.RECEIPTS`); ``None`` gives no group receipts.
+        max_rows: the most rows kept loaded (:data:`MAX_ROWS`).
     """
 
     older_loaded = Signal(int)
     """Rows were prepended by :meth:`fetch_older` (their number)."""
+    older_prefetched = Signal()
+    """The page above the window was read ahead (:meth:`prefetch_older`)."""
 
     def __init__(
         self,
-        store: ClientStore,
+        reader: HistoryReader,
         parent: QObject | None = None,
         *,
         page_size: int = PAGE_SIZE,
         own_id: str | None = None,
+        max_rows: int = MAX_ROWS,
     ) -> None:
         super().__init__(parent)
-        self._store = store
+        self._reader = reader
         self._own_id = own_id
         self._page_size = page_size
+        self._max_rows = max(max_rows, 2 * page_size)
+        self._follow_rows = min(self._max_rows, FOLLOW_PAGES * page_size)
         self._conversation: str | None = None
         self._is_group = False
         self._rows: list[StoredMessage] = []
         self._keys: list[tuple[int, int]] = []
+        self._key_of: dict[int, tuple[int, int]] = {}
+        """``local_id`` → order key of every loaded row: finds a row by bisection."""
         self._before: StoredMessage | None = None
         """The message just above the window (for the first row's day separator)."""
         self._at_start = True
@@ -213,6 +250,9 @@ class MessageListModel(QAbstractListModel):
         self._marker_local_id: int | None = None
         self._marker_count = 0
         self._highlight: int | None = None
+        self._highlight_level = 0.0
+        self._prefetch: tuple[int, asyncio.Future[list[StoredMessage]]] | None = None
+        """``(anchor local_id, future page)`` of the page above the window, read ahead."""
 
     # --- state ---
 
@@ -231,8 +271,14 @@ class MessageListModel(QAbstractListModel):
 
     @property
     def pages_read(self) -> int:
-        """Pages read from the store since the conversation was opened (for tests)."""
+        """Pages read from the history on this thread since the conversation was opened
+        (for tests; a page read ahead on the reader thread is not counted)."""
         return self._pages_read
+
+    @property
+    def at_start(self) -> bool:
+        """Whether the oldest message is loaded."""
+        return self._at_start
 
     @property
     def at_end(self) -> bool:
@@ -246,41 +292,30 @@ class MessageListModel(QAbstractListModel):
             return None
         return self._marker_local_id, self._marker_count
 
+    @property
+    def highlighted(self) -> tuple[int, float] | None:
+        """``(local_id, level)`` of the message being flashed (level 1 → 0), or ``None``."""
+        if self._highlight is None:
+            return None
+        return self._highlight, self._highlight_level
+
     # --- opening ---
 
     def open(self, conversation: str, is_group: bool) -> None:
-        """Show ``conversation``: its newest page, extended back to the first unread message
-        (up to a few thousand messages) so the "N new messages" marker can be placed."""
+        """Show ``conversation``: its newest page or, with unread messages (up to
+        ``_UNREAD_SEARCH_LIMIT``), the page where the first of them is, so the "N new
+        messages" marker can be placed; a page either way, however far back that is."""
         self.beginResetModel()
         self._reset_state(conversation, is_group)
-        self._total = self._store.message_count(conversation)
+        self._total = self._reader.message_count(conversation)
         self._load_newest()
-        unread = self._store.unread_count(conversation)
+        unread = self._reader.unread_count(conversation)
         if 0 < unread <= _UNREAD_SEARCH_LIMIT:
-            read_up_to = self._store.read_marker(conversation)
-            floor = -1 if read_up_to is None else read_up_to
-            while True:
-                first_unread = next(
-                    (
-                        m
-                        for m in self._rows
-                        if m.direction == "in" and m.seq is not None and m.seq > floor
-                    ),
-                    None,
-                )
-                unread_loaded = sum(
-                    1
-                    for m in self._rows
-                    if m.direction == "in" and m.seq is not None and m.seq > floor
-                )
-                if unread_loaded >= unread or self._at_start:
-                    break
-                if len(self._rows) >= _UNREAD_SEARCH_LIMIT:
-                    first_unread = None
-                    break
-                self._prepend(self._read_older())
-            if first_unread is not None:
-                self._marker_local_id = first_unread.local_id
+            first = self._reader.first_unread(conversation)
+            if first is not None and first.local_id not in self._key_of:
+                self._load_around(first.local_id, above=min(10, self._page_size // 2))
+            if first is not None and first.local_id in self._key_of:
+                self._marker_local_id = first.local_id
                 self._marker_count = unread
         self.endResetModel()
         log.debug("opened %s: %d of %d messages loaded", conversation, len(self._rows), self._total)
@@ -299,8 +334,7 @@ class MessageListModel(QAbstractListModel):
     def _reset_state(self, conversation: str | None, is_group: bool) -> None:
         self._conversation = conversation
         self._is_group = is_group
-        self._rows = []
-        self._keys = []
+        self._set_rows([])
         self._before = None
         self._at_start = self._at_end = True
         self._total = 0
@@ -308,14 +342,17 @@ class MessageListModel(QAbstractListModel):
         self._marker_local_id = None
         self._marker_count = 0
         self._highlight = None
+        self._highlight_level = 0.0
+        self._prefetch = None
 
     def _set_rows(self, rows: list[StoredMessage]) -> None:
         self._rows = rows
         self._keys = [_order_key(m) for m in rows]
+        self._key_of = dict(zip((m.local_id for m in rows), self._keys, strict=True))
 
     def _load_newest(self) -> None:
         assert self._conversation is not None
-        page = self._store.messages_page(self._conversation, None, self._page_size + 1)
+        page = self._reader.messages_page(self._conversation, None, self._page_size + 1)
         self._pages_read += 1
         self._at_end = True
         self._at_start = len(page) <= self._page_size
@@ -323,11 +360,19 @@ class MessageListModel(QAbstractListModel):
         self._set_rows(page if self._at_start else page[1:])
 
     def _read_older(self) -> list[StoredMessage]:
-        """The page above the window (the window is not changed; see :meth:`_prepend`)."""
+        """The page above the window (the window is not changed; see :meth:`_prepend`):
+        the one read ahead when it is there, else read now."""
         assert self._conversation is not None
         if self._at_start or self._before is None:
             return []
-        page = self._store.messages_page(self._conversation, self._before.local_id, self._page_size)
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            anchor, future = prefetch
+            if anchor == self._before.local_id and future.done() and not future.exception():
+                return future.result()
+        page = self._reader.messages_page(
+            self._conversation, self._before.local_id, self._page_size
+        )
         self._pages_read += 1
         return page
 
@@ -341,7 +386,9 @@ class MessageListModel(QAbstractListModel):
             self._before = block[0]
             block = block[1:]
         self._rows[0:0] = block
-        self._keys[0:0] = [_order_key(m) for m in block]
+        keys = [_order_key(m) for m in block]
+        self._keys[0:0] = keys
+        self._key_of.update(zip((m.local_id for m in block), keys, strict=True))
 
     # --- paging ---
 
@@ -349,10 +396,55 @@ class MessageListModel(QAbstractListModel):
         """Whether older messages exist above the loaded window."""
         return self._conversation is not None and not self._at_start
 
+    def older_ready(self) -> bool:
+        """Whether the page above the window has been read ahead (prepending it will not
+        touch the disk)."""
+        prefetch = self._prefetch
+        return (
+            prefetch is not None
+            and self._before is not None
+            and prefetch[0] == self._before.local_id
+            and prefetch[1].done()
+        )
+
+    def prefetch_older(self) -> bool:
+        """Start reading the page above the window on the history's reader thread;
+        :attr:`older_prefetched` is emitted when it is there, and :meth:`fetch_older` then
+        uses it. Returns False when there is nothing to read ahead, it is under way
+        already, or no event loop runs (the page is then read when it is needed)."""
+        if not self.can_fetch_older() or self._before is None or self._conversation is None:
+            return False
+        anchor = self._before.local_id
+        if self._prefetch is not None and self._prefetch[0] == anchor:
+            return False
+        conversation, limit = self._conversation, self._page_size
+
+        def page(reader: HistoryReader) -> list[StoredMessage]:
+            return reader.messages_page(conversation, anchor, limit)
+
+        try:
+            future = self._reader.read(page)
+        except RuntimeError:  # no running loop (a model driven synchronously)
+            return False
+        self._prefetch = (anchor, future)
+        future.add_done_callback(lambda done: self._prefetched(anchor, done))
+        return True
+
+    def _prefetched(self, anchor: int, future: asyncio.Future[list[StoredMessage]]) -> None:
+        if self._prefetch is None or self._prefetch[1] is not future:
+            return  # another conversation or window since
+        if future.cancelled() or future.exception() is not None:
+            log.warning("reading older messages ahead failed", exc_info=future.exception())
+            self._prefetch = None
+            return
+        self.older_prefetched.emit()
+
     def fetch_older(self) -> int:
         """Prepend the previous page; returns how many rows were added (0 at the start).
 
-        The view keeps its scroll position by offsetting it by the new rows' height.
+        The view keeps its scroll position by offsetting it by the new rows' height. When
+        the window would exceed its size, the newest rows are dropped (they are read again
+        when the user scrolls back down).
         """
         if not self.can_fetch_older():
             return 0
@@ -367,37 +459,80 @@ class MessageListModel(QAbstractListModel):
         self._at_start = at_start
         self._before = None if at_start else page[0]
         self._rows[0:0] = block
-        self._keys[0:0] = [_order_key(m) for m in block]
+        keys = [_order_key(m) for m in block]
+        self._keys[0:0] = keys
+        self._key_of.update(zip((m.local_id for m in block), keys, strict=True))
         self.endInsertRows()
         added = len(self._rows) - before_len
         if added < len(self._rows):
             # The former first row may gain or lose its day separator / run start.
             first_old = self.index(added, 0)
             self.dataChanged.emit(first_old, first_old)
+        self._trim_newest()
         self.older_loaded.emit(added)
         return added
 
+    def _trim_newest(self) -> None:
+        """Drop the newest rows beyond the window's size (the user is reading far above)."""
+        excess = len(self._rows) - self._max_rows
+        if excess <= 0:
+            return
+        first = len(self._rows) - excess
+        self._remove_rows(first, len(self._rows) - 1)
+        self._at_end = False
+
+    def _trim_oldest(self, keep: int | None = None) -> None:
+        """Drop the oldest rows beyond ``keep`` (the window's size by default)."""
+        excess = len(self._rows) - (self._max_rows if keep is None else keep)
+        if excess <= 0:
+            return
+        self._before = self._rows[excess - 1]
+        self._remove_rows(0, excess - 1)
+        self._at_start = False
+        self._prefetch = None
+        if self._rows:
+            first = self.index(0, 0)
+            self.dataChanged.emit(first, first)
+
+    def _remove_rows(self, first: int, last: int) -> None:
+        self.beginRemoveRows(QModelIndex(), first, last)
+        for message in self._rows[first : last + 1]:
+            self._key_of.pop(message.local_id, None)
+        del self._rows[first : last + 1]
+        del self._keys[first : last + 1]
+        self.endRemoveRows()
+
     def canFetchMore(self, parent: _Index) -> bool:
-        """Newer messages exist below the window (only after jumping into the middle)."""
+        """Newer messages exist below the window (after a jump, or paging far back)."""
         return not parent.isValid() and self._conversation is not None and not self._at_end
 
     def fetchMore(self, parent: _Index) -> None:
-        """Append the next newer page."""
+        """Append the next newer page (dropping the oldest rows beyond the window's size;
+        the view keeps what it shows in place)."""
         if not self.canFetchMore(parent) or not self._rows:
             return
         assert self._conversation is not None
-        page = self._store.messages_after(
+        page = self._reader.messages_after(
             self._conversation, self._rows[-1].local_id, self._page_size
         )
         self._pages_read += 1
         if len(page) < self._page_size:
             self._at_end = True
         if page:
-            start = len(self._rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-            self._rows.extend(page)
-            self._keys.extend(_order_key(m) for m in page)
-            self.endInsertRows()
+            self._append(page)
+            self._trim_oldest()
+
+    def _append(self, block: Sequence[StoredMessage]) -> None:
+        start = len(self._rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(block) - 1)
+        keys = [_order_key(m) for m in block]
+        self._rows.extend(block)
+        self._keys.extend(keys)
+        self._key_of.update(zip((m.local_id for m in block), keys, strict=True))
+        self.endInsertRows()
+        if start > 0:  # the former last row may lose its tail (run end)
+            previous = self.index(start - 1, 0)
+            self.dataChanged.emit(previous, previous)
 
     def load_around(self, local_id: int) -> int | None:
         """Make sure message ``local_id`` is loaded and return its row (``None`` when it is
@@ -406,44 +541,78 @@ class MessageListModel(QAbstractListModel):
         row = self.row_of(local_id)
         if row is not None or self._conversation is None:
             return row
-        target = self._store.message(local_id)
+        target = self._reader.message(local_id)
         if target is None or target.conversation != self._conversation:
             return None
-        around = self._store.messages_around(local_id, self._page_size // 2)
         self.beginResetModel()
         marker = (self._marker_local_id, self._marker_count)
-        self._set_rows(around)
-        self._pages_read += 1
-        first = around[0]
-        previous = self._store.messages_page(self._conversation, first.local_id, 1)
-        self._before = previous[0] if previous else None
-        self._at_start = not previous
-        self._at_end = not self._store.messages_after(self._conversation, around[-1].local_id, 1)
+        self._load_around(local_id, above=self._page_size // 2)
         self._marker_local_id, self._marker_count = marker
         self.endResetModel()
         return self.row_of(local_id)
 
+    def _load_around(self, local_id: int, *, above: int) -> None:
+        """The window becomes ``above`` messages before ``local_id``, it, and the rest of a
+        page after it (inside a model reset)."""
+        assert self._conversation is not None
+        target = self._reader.message(local_id)
+        assert target is not None
+        before = self._reader.messages_page(self._conversation, local_id, above + 1)
+        after = self._reader.messages_after(
+            self._conversation, local_id, self._page_size - min(above, len(before)) + 1
+        )
+        self._pages_read += 1
+        self._at_start = len(before) <= above
+        self._before = None if self._at_start else before[0]
+        self._at_end = len(after) <= self._page_size - min(above, len(before))
+        if not self._at_end:
+            after = after[:-1]
+        self._set_rows([*(before if self._at_start else before[1:]), target, *after])
+        self._prefetch = None
+
     # --- live updates ---
 
-    def add_messages(self, messages: Iterable[StoredMessage]) -> int:
+    def add_messages(self, messages: Iterable[StoredMessage], *, follow: bool = True) -> int:
         """Show new messages (received, or queued by this user) of the open conversation.
 
         Messages of other conversations and ones already shown are ignored. They are
         inserted at their place in display order when the newest messages are loaded;
         otherwise only :attr:`total` grows and they come with the next ``fetchMore``.
-        Returns how many rows were inserted.
+        With ``follow`` (the view shows the newest message and keeps doing so) the window
+        keeps :data:`FOLLOW_PAGES` pages, the oldest rows dropped, and a flood of a page or
+        more replaces it by the newest half page (laid out once); without it, rows are added
+        only up to the window's size (the rest is read when the user scrolls down). Returns
+        how many rows were inserted.
         """
+        fresh = {
+            m.local_id: m
+            for m in messages
+            if m.conversation == self._conversation and m.local_id not in self._key_of
+        }
+        if not fresh:
+            return 0
+        self._total += len(fresh)
+        if not self._at_end:
+            return 0
+        new = sorted(fresh.values(), key=_order_key)
+        last_key = self._keys[-1] if self._keys else None
+        if last_key is None or _order_key(new[0]) > last_key:
+            if follow and len(new) >= self._page_size:
+                self._show_newest(new)  # a flood: the newest half page, laid out once
+                return self.rowCount()
+            if not follow:
+                room = self._max_rows - len(self._rows)
+                if room < len(new):
+                    self._at_end = False
+                    new = new[: max(0, room)]
+                    if not new:
+                        return 0
+            self._append(new)
+            if follow:
+                self._trim_oldest(self._follow_rows)
+            return len(new)
         inserted = 0
-        known = {m.local_id for m in self._rows[-200:]}
-        for message in messages:
-            if message.conversation != self._conversation or message.local_id in known:
-                continue
-            if self.row_of(message.local_id) is not None:
-                continue
-            known.add(message.local_id)
-            self._total += 1
-            if not self._at_end:
-                continue
+        for message in new:  # in the middle (rare: a message sent meanwhile moved up)
             key = _order_key(message)
             row = bisect.bisect_left(self._keys, key)
             if row == 0 and not self._at_start and self._rows:
@@ -451,23 +620,43 @@ class MessageListModel(QAbstractListModel):
             self.beginInsertRows(QModelIndex(), row, row)
             self._rows.insert(row, message)
             self._keys.insert(row, key)
+            self._key_of[message.local_id] = key
             self.endInsertRows()
             # Neighbours may gain or lose a run start/end (tail, name, avatar).
             low, high = max(0, row - 1), min(row + 1, len(self._rows) - 1)
             self.dataChanged.emit(self.index(low, 0), self.index(high, 0))
             inserted += 1
+        if follow:
+            self._trim_oldest(self._follow_rows)
         return inserted
 
+    def _show_newest(self, newest: list[StoredMessage]) -> None:
+        """The window becomes the newest half page of ``newest`` (sorted, all newer than what
+        was loaded): no reading back from the history."""
+        self.beginResetModel()
+        size = max(1, self._page_size // 2)
+        page = newest[-size:]
+        self._before = (
+            newest[-size - 1] if len(newest) > size else (self._rows[-1] if self._rows else None)
+        )
+        self._at_start = self._before is None
+        self._set_rows(page)
+        self._prefetch = None
+        if self._marker_local_id is not None and self._marker_local_id not in self._key_of:
+            self._marker_local_id, self._marker_count = None, 0
+        self.endResetModel()
+
     def update_status(self, local_ids: Sequence[int], status: MessageStatus) -> None:
-        """Repaint the ticks of loaded messages. An empty ``local_ids`` means "possibly
-        all": the loaded outgoing messages are read again from the store."""
+        """Repaint the ticks of the loaded messages among ``local_ids`` (looked up, not
+        scanned). An empty ``local_ids`` means "possibly all": the loaded outgoing
+        messages are read again from the history."""
         if not self._rows:
             return
         if not local_ids:
             for row, message in enumerate(self._rows):
                 if message.direction != "out":
                     continue
-                fresh = self._store.message(message.local_id)
+                fresh = self._reader.message(message.local_id)
                 if fresh is not None and (fresh.status, fresh.failure) != (
                     message.status,
                     message.failure,
@@ -476,21 +665,32 @@ class MessageListModel(QAbstractListModel):
                     index = self.index(row, 0)
                     self.dataChanged.emit(index, index)
             return
-        wanted = set(local_ids)
-        for row, message in enumerate(self._rows):
-            if message.local_id in wanted and message.status != status:
-                self._rows[row] = dataclasses.replace(message, status=status)
-                index = self.index(row, 0)
-                self.dataChanged.emit(index, index)
+        if len(local_ids) > len(self._rows):  # a login's receipts: many ids, few rows
+            wanted = set(local_ids)
+            rows = [
+                row
+                for row, message in enumerate(self._rows)
+                if message.local_id in wanted and message.status != status
+            ]
+        else:
+            rows = sorted(
+                row
+                for row in (self.row_of(local_id) for local_id in local_ids)
+                if row is not None and self._rows[row].status != status
+            )
+        for row in rows:
+            self._rows[row] = msgspec.structs.replace(self._rows[row], status=status)
+        if rows:
+            self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], 0))
 
     def refresh_messages(self, local_ids: Iterable[int]) -> None:
-        """Read loaded messages again from the store and repaint them: one was refused
+        """Read loaded messages again from the history and repaint them: one was refused
         (``MessageFailed``: it gets the "Not sent" mark) or retried (the clock again)."""
         for local_id in set(local_ids):
             row = self.row_of(local_id)
             if row is None:
                 continue
-            fresh = self._store.message(local_id)
+            fresh = self._reader.message(local_id)
             if fresh is None:
                 self.remove_message(self._rows[row].conversation, local_id)
                 continue
@@ -506,10 +706,7 @@ class MessageListModel(QAbstractListModel):
         row = self.row_of(local_id)
         if row is None:
             return
-        self.beginRemoveRows(QModelIndex(), row, row)
-        del self._rows[row]
-        del self._keys[row]
-        self.endRemoveRows()
+        self._remove_rows(row, row)
         if self._highlight == local_id:
             self._highlight = None
         if self._rows:
@@ -539,6 +736,7 @@ class MessageListModel(QAbstractListModel):
             self._rows.insert(new, message)
             self._keys.insert(new, key)
             self.endMoveRows()
+        self._key_of[message.local_id] = key
         low, high = max(0, min(old, new) - 1), min(max(old, new) + 1, len(self._rows) - 1)
         self.dataChanged.emit(self.index(low, 0), self.index(high, 0))
 
@@ -551,10 +749,12 @@ class MessageListModel(QAbstractListModel):
             index = self.index(row, 0)
             self.dataChanged.emit(index, index)
 
-    def set_highlight(self, local_id: int | None) -> None:
-        """Flash a message (a search hit); ``None`` clears it."""
+    def set_highlight(self, local_id: int | None, level: float = 1.0) -> None:
+        """Flash a message (a search hit) at ``level`` (1 full, fading to 0); ``None``
+        clears it."""
         rows = [self.row_of(x) for x in (self._highlight, local_id) if x is not None]
         self._highlight = local_id
+        self._highlight_level = level if local_id is not None else 0.0
         for row in rows:
             if row is not None:
                 index = self.index(row, 0)
@@ -567,9 +767,12 @@ class MessageListModel(QAbstractListModel):
 
     def row_of(self, local_id: int) -> int | None:
         """The loaded row showing message ``local_id``, or ``None``."""
-        for row in range(len(self._rows) - 1, -1, -1):
-            if self._rows[row].local_id == local_id:
-                return row
+        key = self._key_of.get(local_id)
+        if key is None:
+            return None
+        row = bisect.bisect_left(self._keys, key)
+        if row < len(self._rows) and self._rows[row].local_id == local_id:
+            return row
         return None
 
     def newest_incoming_seq(self, first_row: int, last_row: int) -> int | None:
@@ -621,6 +824,15 @@ class MessageListModel(QAbstractListModel):
             return message.text
         if role == MessageRole.LOCAL_ID:
             return message.local_id
+        if role == MessageRole.SHAPE:
+            previous = self._previous(row)
+            following = self._rows[row + 1] if row + 1 < len(self._rows) else None
+            return RowShape(
+                previous is None or local_date(previous.ts) != local_date(message.ts),
+                self._marker_count if message.local_id == self._marker_local_id else 0,
+                self._starts_run(previous, message),
+                following is None or self._starts_run(message, following),
+            )
         if role == MessageRole.DAY_BREAK:
             previous = self._previous(row)
             return previous is None or local_date(previous.ts) != local_date(message.ts)
@@ -632,7 +844,7 @@ class MessageListModel(QAbstractListModel):
             following = self._rows[row + 1] if row + 1 < len(self._rows) else None
             return following is None or self._starts_run(message, following)
         if role == MessageRole.HIGHLIGHTED:
-            return message.local_id == self._highlight
+            return self._highlight_level if message.local_id == self._highlight else 0.0
         if role == MessageRole.RECEIPTS:
             if (
                 self._own_id is None
@@ -641,7 +853,7 @@ class MessageListModel(QAbstractListModel):
                 or message.seq is None
             ):
                 return None
-            return self._store.group_receipts(message.conversation, message.seq, me=self._own_id)
+            return self._reader.group_receipts(message.conversation, message.seq, me=self._own_id)
         if role == Qt.ItemDataRole.ToolTipRole:
             if message.failure is not None:
                 return "\n".join(
@@ -671,6 +883,12 @@ class MessageListModel(QAbstractListModel):
 
 # --- painting --------------------------------------------------------------------------------
 
+PREFETCH_SCREENS: Final = 3
+"""The older page is read ahead when the top of what is loaded is this many screens away."""
+HIGHLIGHT_MS: Final = 2000
+"""How long a message jumped to (a search hit) is flashed, fading out at the end."""
+HIGHLIGHT_HOLD: Final = 0.35
+"""Part of :data:`HIGHLIGHT_MS` the flash stays at full strength before it fades."""
 MARGIN_X: Final = 16
 """Space between the view's edge and a bubble."""
 PAD_X: Final = 11
@@ -725,12 +943,16 @@ class BubbleDelegate(QStyledItemDelegate):
         self.fallback_width = 640
         """Row width when the delegate is used without a view (tests)."""
         self._layouts: OrderedDict[tuple[Any, ...], BubbleLayout] = OrderedDict()
-        self._sizes: dict[tuple[Any, ...], QSize] = {}
+        self._sizes: OrderedDict[tuple[Any, ...], QSize] = OrderedDict()
+        """Row sizes by layout key, kept longer than the layouts (they are small), but not
+        for ever: a catch-up lays out 100,000 rows one after the other."""
+        self._font_cache: dict[str, tuple[QFont, QFont, QFont]] = {}
 
     def clear_caches(self) -> None:
         """Forget cached layouts and sizes (after a font or theme change)."""
         self._layouts.clear()
         self._sizes.clear()
+        self._font_cache.clear()
 
     # --- geometry ---
 
@@ -741,8 +963,16 @@ class BubbleDelegate(QStyledItemDelegate):
         width = option.rect.width()
         return width if width > 0 else self.fallback_width
 
+    def _fonts(self, base: QFont) -> tuple[QFont, QFont, QFont]:
+        """The text, small (time) and name fonts for ``base`` (made once per font)."""
+        key = base.key()
+        fonts = self._font_cache.get(key)
+        if fonts is None:
+            fonts = self._font_cache[key] = self._make_fonts(base)
+        return fonts
+
     @staticmethod
-    def _fonts(base: QFont) -> tuple[QFont, QFont, QFont]:
+    def _make_fonts(base: QFont) -> tuple[QFont, QFont, QFont]:
         text = QFont(base)
         text.setPointSizeF(base.pointSizeF() * 1.02)
         small = QFont(base)
@@ -767,9 +997,7 @@ class BubbleDelegate(QStyledItemDelegate):
             message.direction,
             message.failure is not None,
             limit,
-            bool(index.data(MessageRole.DAY_BREAK)),
-            int(index.data(MessageRole.UNREAD_MARKER) or 0),
-            bool(index.data(MessageRole.FIRST_IN_RUN)),
+            *index.data(MessageRole.SHAPE)[:3],
             dark,
             font.key(),
         )
@@ -786,9 +1014,11 @@ class BubbleDelegate(QStyledItemDelegate):
         message: StoredMessage = index.data(MessageRole.MESSAGE)
         built = self._build(option, index, message)
         self._layouts[key] = built
-        if len(self._layouts) > 600:
+        if len(self._layouts) > LAYOUT_CACHE:
             self._layouts.popitem(last=False)
         self._sizes[key] = built.size
+        if len(self._sizes) > 4 * MAX_ROWS:
+            self._sizes.popitem(last=False)
         return built
 
     def _build(
@@ -800,11 +1030,12 @@ class BubbleDelegate(QStyledItemDelegate):
         out = message.direction == "out"
         indent = AVATAR_SPACE if message.is_group and not out else 0
         limit = _text_width_limit(row_width - indent)
-        first_in_run = bool(index.data(MessageRole.FIRST_IN_RUN))
+        shape: RowShape = index.data(MessageRole.SHAPE)
+        first_in_run = shape.first_in_run
         header = 0.0
-        if index.data(MessageRole.DAY_BREAK):
+        if shape.day_break:
             header += DAY_HEADER
-        if index.data(MessageRole.UNREAD_MARKER):
+        if shape.unread_marker:
             header += MARKER_HEADER
         top_gap = GAP_NEW_RUN if first_in_run and not header else GAP_IN_RUN
         if header:
@@ -961,23 +1192,27 @@ class BubbleDelegate(QStyledItemDelegate):
                 QRectF(0, built.header_height, width, rect.height() - built.header_height),
                 c.selection,
             )
-        if index.data(MessageRole.HIGHLIGHTED):
+        level = float(index.data(MessageRole.HIGHLIGHTED) or 0.0)
+        if level > 0:
+            flash = QColor(c.highlight)
+            flash.setAlphaF(flash.alphaF() * min(1.0, level))
             painter.fillRect(
                 QRectF(0, built.header_height, width, rect.height() - built.header_height),
-                c.highlight,
+                flash,
             )
 
         y = 0.0
-        if index.data(MessageRole.DAY_BREAK):
+        shape: RowShape = index.data(MessageRole.SHAPE)
+        if shape.day_break:
             self._paint_day(painter, c, small_font, width, y, local_date(message.ts))
             y += DAY_HEADER
-        marker = int(index.data(MessageRole.UNREAD_MARKER) or 0)
+        marker = shape.unread_marker
         if marker:
             self._paint_marker(painter, c, small_font, width, y, marker)
 
         # Bubble (with a tail at the end of a run) and a soft shadow in light mode.
         bubble = built.bubble
-        last_in_run = bool(index.data(MessageRole.LAST_IN_RUN))
+        last_in_run = shape.last_in_run
         path = bubble_path(bubble, out=out, tail=last_in_run)
         if not c.dark:
             painter.fillPath(path.translated(0, 1), QColor(0, 0, 0, 22))
@@ -1021,6 +1256,7 @@ class BubbleDelegate(QStyledItemDelegate):
                     tick_rect,
                     message.status,
                     c.tick_read if message.status == "read" else meta_colour,
+                    c.bubble_out,
                 )
         painter.drawText(
             time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, time_text
@@ -1225,10 +1461,18 @@ class ChatView(QListView):
         self.setAutoScroll(False)
         self._stick_to_bottom = True
         self._adjusting = False
-        self._highlight_timer = QTimer(self)
-        self._highlight_timer.setSingleShot(True)
-        self._highlight_timer.setInterval(1800)
-        self._highlight_timer.timeout.connect(lambda: self._model.set_highlight(None))
+        self._placeholder = ("", "")
+        self._removal_anchor: tuple[int, int] | None = None
+        self._highlighted: int | None = None
+        self.highlight_fade = QVariantAnimation(self)
+        """Fades the flash of a message jumped to: full for a moment, then gone."""
+        self.highlight_fade.setStartValue(1.0)
+        self.highlight_fade.setKeyValueAt(HIGHLIGHT_HOLD, 1.0)
+        self.highlight_fade.setEndValue(0.0)
+        self.highlight_fade.setDuration(HIGHLIGHT_MS)
+        self.highlight_fade.setEasingCurve(QEasingCurve.Type.InOutQuad)
+        self.highlight_fade.valueChanged.connect(self._fade_step)
+        self.highlight_fade.finished.connect(self._fade_done)
         self._visible_timer = QTimer(self)
         self._visible_timer.setSingleShot(True)
         self._visible_timer.setInterval(250)
@@ -1246,7 +1490,10 @@ class ChatView(QListView):
         self._style_bottom_button()
         model.rowsAboutToBeInserted.connect(self._before_insert)
         model.rowsInserted.connect(self._after_insert)
+        model.rowsAboutToBeRemoved.connect(self._before_remove)
+        model.rowsRemoved.connect(self._after_remove)
         model.modelReset.connect(self._after_reset)
+        model.older_prefetched.connect(self._older_prefetched)
 
     @property
     def message_model(self) -> MessageListModel:
@@ -1259,9 +1506,47 @@ class ChatView(QListView):
     def paintEvent(self, event: QPaintEvent) -> None:
         """Fill the chat background (a palette-derived colour, light or dark), then the rows."""
         painter = QPainter(self.viewport())
-        painter.fillRect(event.rect(), colours(self.palette()).chat_background)
+        c = colours(self.palette())
+        painter.fillRect(event.rect(), c.chat_background)
+        if self._model.rowCount() == 0 and self._model.conversation is not None:
+            self._paint_placeholder(painter, c)
         painter.end()
         super().paintEvent(event)
+
+    def set_placeholder(self, title: str, hint: str) -> None:
+        """What an empty chat says (a newly added contact: "Say hi to Ana!")."""
+        self._placeholder = (title, hint)
+        self.viewport().update()
+
+    def placeholder(self) -> tuple[str, str]:
+        """The title and hint shown while the open chat has no messages (else blank)."""
+        if self._model.rowCount() or self._model.conversation is None:
+            return ("", "")
+        return self._placeholder
+
+    def _paint_placeholder(self, painter: QPainter, c: Colours) -> None:
+        title, hint = self._placeholder
+        if not title and not hint:
+            return
+        bold = QFont(self.font())
+        bold.setBold(True)
+        fm_title, fm_hint = QFontMetricsF(bold), QFontMetricsF(self.font())
+        width = max(fm_title.horizontalAdvance(title), fm_hint.horizontalAdvance(hint)) + 36
+        height = fm_title.height() + fm_hint.height() + 22
+        area = QRectF(self.viewport().rect())
+        card = QRectF(0, 0, min(width, area.width() - 20), height)
+        card.moveCenter(area.center())
+        path = QPainterPath()
+        path.addRoundedRect(card, 14, 14)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillPath(path, c.separator)
+        painter.setPen(c.separator_text)
+        painter.setFont(bold)
+        top = QRectF(card.left(), card.top() + 10, card.width(), fm_title.height())
+        painter.drawText(top, Qt.AlignmentFlag.AlignCenter, title)
+        painter.setFont(self.font())
+        below = QRectF(card.left(), top.bottom() + 2, card.width(), fm_hint.height())
+        painter.drawText(below, Qt.AlignmentFlag.AlignCenter, hint)
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
@@ -1324,14 +1609,33 @@ class ChatView(QListView):
         bar = self.verticalScrollBar()
         return bar.value() >= bar.maximum() - 4
 
+    def following_bottom(self) -> bool:
+        """Whether the view shows the newest message and keeps showing new ones."""
+        return self._stick_to_bottom
+
     def _scrolled(self, value: int) -> None:
         if self._adjusting:
             return
         self._stick_to_bottom = self.is_at_bottom() and self._model.at_end
         self._place_bottom_button()
-        if value <= self.viewport().height() // 2 and self._model.can_fetch_older():
-            QTimer.singleShot(0, self, self._load_older_keeping_position)
+        self._page_older_if_near(value)
         self._visible_timer.start()
+
+    def _page_older_if_near(self, value: int) -> None:
+        """Read the older page ahead (off the GUI thread) while the top is still
+        :data:`PREFETCH_SCREENS` screens away, and prepend it once it is one screen away,
+        so the top of the loaded history is never reached while scrolling."""
+        if not self._model.can_fetch_older():
+            return
+        screen = max(1, self.viewport().height())
+        if value <= PREFETCH_SCREENS * screen:
+            self._model.prefetch_older()
+        if value <= screen:
+            QTimer.singleShot(0, self, self._load_older_keeping_position)
+
+    def _older_prefetched(self) -> None:
+        if not self._adjusting:
+            self._page_older_if_near(self.verticalScrollBar().value())
 
     def _range_changed(self, _minimum: int, _maximum: int) -> None:
         if self._stick_to_bottom and not self._adjusting:
@@ -1340,7 +1644,7 @@ class ChatView(QListView):
 
     def _load_older_keeping_position(self) -> None:
         bar = self.verticalScrollBar()
-        if bar.value() > self.viewport().height() // 2 or not self._model.can_fetch_older():
+        if bar.value() > self.viewport().height() or not self._model.can_fetch_older():
             return
         anchor = self.indexAt(QPoint(10, 1))
         anchor_row = anchor.row() if anchor.isValid() else 0
@@ -1364,9 +1668,33 @@ class ChatView(QListView):
             QTimer.singleShot(0, self, self._follow_bottom)
         self._visible_timer.start()
 
+    def _before_remove(self, _parent: QModelIndex, first: int, last: int) -> None:
+        """Rows above what is shown are dropped (the window moves down): remember the
+        first row shown below them, to keep it where it is."""
+        self._removal_anchor = None
+        if first != 0 or self._stick_to_bottom:
+            return
+        anchor = self.indexAt(QPoint(10, 1))
+        if anchor.isValid() and anchor.row() > last:
+            self._removal_anchor = (anchor.row() - (last + 1), self.visualRect(anchor).top())
+
+    def _after_remove(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        anchor, self._removal_anchor = self._removal_anchor, None
+        if anchor is None:
+            return
+        row, top = anchor
+        self._adjusting = True
+        try:
+            self.doItemsLayout()
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + self.visualRect(self._model.index(row, 0)).top() - top)
+        finally:
+            self._adjusting = False
+
     def _after_reset(self) -> None:
+        # The delegate's caches stay: they are keyed by message and width, and bounded.
         self._stick_to_bottom = True
-        self._delegate.clear_caches()
+        self.highlight_fade.stop()
 
     def _follow_bottom(self) -> None:
         """Deferred scroll for new rows or a resize, skipped if the user scrolled away."""
@@ -1403,11 +1731,23 @@ class ChatView(QListView):
         index = self._model.index(row, 0)
         self._stick_to_bottom = False
         self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
-        self.setCurrentIndex(index)
-        self._model.set_highlight(local_id)
-        self._highlight_timer.start()
+        # The current row for the keyboard, but not selected: a selection band would stay.
+        self.selectionModel().clearSelection()
+        self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        self._highlighted = local_id
+        self._model.set_highlight(local_id, 1.0)
+        self.highlight_fade.stop()
+        self.highlight_fade.start()
         self._visible_timer.start()
         return True
+
+    def _fade_step(self, value: object) -> None:
+        if self._highlighted is not None and isinstance(value, float):
+            self._model.set_highlight(self._highlighted, value)
+
+    def _fade_done(self) -> None:
+        self._highlighted = None
+        self._model.set_highlight(None)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         at_bottom = self._stick_to_bottom

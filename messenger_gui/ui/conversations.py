@@ -87,7 +87,11 @@ class ConversationListModel(QAbstractListModel):
         updated), so a view's selection and current row stay on the same conversation, as
         does whatever a proxy model maps. Vanished rows are removed, new ones inserted.
         """
-        rows = self._source()
+        self.set_rows(self._source())
+
+    def set_rows(self, rows: list[ConversationSummary]) -> None:
+        """Show ``rows`` (read elsewhere, e.g. on the history's reader thread), as
+        :meth:`reload` does."""
         new_ids = {r.conversation for r in rows}
         for row in reversed(range(len(self._rows))):
             if self._rows[row].conversation not in new_ids:
@@ -162,6 +166,8 @@ class ConversationListModel(QAbstractListModel):
             return f"{row.title}\n{row.conversation}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             parts = [row.title]
+            if row.draft:
+                parts.append(_draft_prefix() + row.draft)
             if row.unread:
                 parts.append(
                     QCoreApplication.translate("ConversationDelegate", "%1 unread").replace(
@@ -209,6 +215,10 @@ PADDING = 10
 
 def _you_prefix() -> str:
     return QCoreApplication.translate("ConversationDelegate", "You: ")
+
+
+def _draft_prefix() -> str:
+    return QCoreApplication.translate("ConversationDelegate", "Draft: ")
 
 
 def _preview(summary: ConversationSummary) -> str:
@@ -297,7 +307,9 @@ class ConversationDelegate(QStyledItemDelegate):
             if summary.last_failure is not None:  # refused by the server: "not sent"
                 paint_failed(painter, tick_rect, failed_colour(c.dark))
             else:
-                self._paint_status(painter, tick_rect, summary.last_status, c, selected)
+                self._paint_status(
+                    painter, tick_rect, summary.last_status, c, selected, background
+                )
             title_right = int(tick_rect.left()) - 6
 
         # Title, elided.
@@ -335,8 +347,13 @@ class ConversationDelegate(QStyledItemDelegate):
         x = text_left
         preview = _preview(summary)
         prefix = _you_prefix() if summary.last_direction == "out" else ""
+        prefix_colour = c.sidebar_selected_text if selected else c.accent
+        if summary.draft and not selected:  # the open chat shows its draft in the field
+            preview = " ".join(summary.draft.split())
+            prefix = _draft_prefix()
+            prefix_colour = failed_colour(c.dark)
         if prefix:
-            painter.setPen(c.sidebar_selected_text if selected else c.accent)
+            painter.setPen(prefix_colour)
             prefix_w = min(fm_base.horizontalAdvance(prefix), available)
             painter.drawText(
                 QRect(x, line2_y, prefix_w, fm_base.height()),
@@ -356,7 +373,12 @@ class ConversationDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _paint_status(
-        painter: QPainter, rect: QRectF, status: MessageStatus, c: Colours, selected: bool
+        painter: QPainter,
+        rect: QRectF,
+        status: MessageStatus,
+        c: Colours,
+        selected: bool,
+        background: QColor,
     ) -> None:
         if selected:
             colour = c.sidebar_selected_text
@@ -364,7 +386,7 @@ class ConversationDelegate(QStyledItemDelegate):
             colour = c.tick_read
         else:
             colour = c.muted
-        paint_ticks(painter, rect, status, colour)
+        paint_ticks(painter, rect, status, colour, background)
 
 
 __all__ = [

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QLocale, QTime
 
 
 def _local(ts_ms: int) -> datetime:
-    return datetime.fromtimestamp(ts_ms / 1000).astimezone()
+    """The local time of a timestamp, to the minute (what every label here shows):
+    cached, since a chat asks for the same few minutes many times while it lays out."""
+    return _local_minute(ts_ms // 60_000)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _local_minute(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60).astimezone()
 
 
 def local_date(ts_ms: int) -> date:

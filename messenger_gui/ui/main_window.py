@@ -8,11 +8,33 @@ and the splitter are the controller's to save and restore).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QModelIndex, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPaintEvent, QPixmap
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QLocale,
+    QModelIndex,
+    QObject,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+    QShowEvent,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -32,7 +54,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from messenger_gui.storage import ClientStore, MessageStatus, StoredMessage
+from messenger_gui.storage import (
+    ConversationSummary,
+    HistoryReader,
+    MessageStatus,
+    StoredMessage,
+)
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.chat import ChatView, MessageListModel
 from messenger_gui.ui.composer import Composer
@@ -46,6 +73,13 @@ from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours, ensure_theme
 
 log = logging.getLogger(__name__)
+
+FLOOD_ROWS = 100
+"""Messages of the open chat arriving at once from which they are shown in frames."""
+FLOOD_FRAME_MS = 100
+"""How often a flood of messages into the open chat is shown."""
+DRAFT_SAVE_MS = 1500
+"""A draft is stored this long after the user stops typing (and on leaving the chat)."""
 
 
 def avatar_pixmap(
@@ -74,7 +108,8 @@ class MainWindow(QMainWindow):
     """The app's main window. See the module docstring for the division of work.
 
     Args:
-        store: the profile's history, read (never written) by the models.
+        history: the profile's history, read (never written) by the window and its models
+            (:class:`~messenger_gui.storage.HistoryReader`).
         own_id: this client's ID (header, "Copy my ID", empty state).
         own_name: this client's display name.
         parent: Qt parent.
@@ -96,23 +131,55 @@ class MainWindow(QMainWindow):
     read_position_changed = Signal(str, bool, int)
     """``(conversation, is_group, up_to_seq)``: the newest incoming ``seq`` the user has
     seen while the window was active (only ever grows per conversation)."""
+    draft_changed = Signal(str, str)
+    """``(conversation, text)``: what the user typed in a chat and did not send (blank:
+    none); emitted when the user leaves the chat, after a pause in typing, and by
+    :meth:`flush_draft`. Store it; :class:`HistoryReader.draft` gives it back."""
+    add_to_contacts_requested = Signal(str)
+    """The user wants the peer of the open direct chat among the contacts."""
+    block_requested = Signal(str)
+    """The user blocks the peer of the open direct chat (a stranger)."""
+    unread_changed = Signal(int)
+    """The unread total over every conversation, after each refresh of the list (for the
+    tray and the window title)."""
 
     def __init__(
-        self, store: ClientStore, own_id: str, own_name: str, parent: QWidget | None = None
+        self, history: HistoryReader, own_id: str, own_name: str, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         ensure_theme()
-        self._store = store
+        self._store = history
         self._own_id = own_id
         self._own_name = own_name
         self._current: tuple[str, bool] | None = None
+        self._draft_shown = ""
         self._read_sent: dict[str, int] = {}
         self._selecting = False
         self._composer_override: tuple[bool, str] | None = None
+        self._drafts: dict[str, str] = {}
+        """Drafts set in this session (the history may not have them yet)."""
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_SAVE_MS)
+        self._draft_timer.timeout.connect(self.flush_draft)
         self._reload_soon = QTimer(self)
         self._reload_soon.setSingleShot(True)
         self._reload_soon.setInterval(0)
-        self._reload_soon.timeout.connect(self.reload_conversations)
+        self._reload_soon.timeout.connect(self._fetch_conversations)
+        self._refetch_timer = QTimer(self)
+        self._refetch_timer.setSingleShot(True)
+        self._refetch_timer.setInterval(FLOOD_FRAME_MS)
+        self._refetch_timer.timeout.connect(self._fetch_conversations)
+        self._flood: list[StoredMessage] = []
+        self._flood_timer = QTimer(self)
+        self._flood_timer.setSingleShot(True)
+        self._flood_timer.setInterval(FLOOD_FRAME_MS)
+        self._flood_timer.timeout.connect(self._show_flood)
+        self._fetching: asyncio.Future[list[ConversationSummary]] | None = None
+        self._shut_down = False
+        self._refetch = False
+        self.unread_total = 0
+        """The unread total of the last refresh (see :attr:`unread_changed`)."""
 
         self.setWindowTitle(self.tr("Messenger"))
         self.setWindowIcon(app_icon())
@@ -174,6 +241,10 @@ class MainWindow(QMainWindow):
         self.action_group_info = self._action(
             self.tr("Group info…"), None, self._request_group_info
         )
+        self.action_add_to_contacts = self._action(
+            self.tr("Add to contacts"), None, self._request_add_to_contacts
+        )
+        self.action_block = self._action(self.tr("Block…"), None, self._request_block)
         self.action_quit = self._action(self.tr("Quit"), "Ctrl+Q", self.quit_requested)
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
         for action in (self.action_export_html, self.action_export_json, self.action_group_info):
@@ -190,10 +261,15 @@ class MainWindow(QMainWindow):
 
         self.chat_menu = QMenu(self)
         self.chat_menu.addAction(self.action_group_info)
+        self.chat_menu.addAction(self.action_add_to_contacts)
         self.chat_menu.addAction(self.action_search)
         self.chat_menu.addSeparator()
         self.chat_menu.addAction(self.action_export_html)
         self.chat_menu.addAction(self.action_export_json)
+        self.chat_menu.addSeparator()
+        self.chat_menu.addAction(self.action_block)
+        for action in (self.action_group_info, self.action_add_to_contacts, self.action_block):
+            action.setVisible(False)  # shown for the chats they apply to
 
     def _tool_button(self, parent: QWidget, tooltip: str) -> QToolButton:
         button = QToolButton(parent)
@@ -202,6 +278,9 @@ class MainWindow(QMainWindow):
         button.setAccessibleName(tooltip)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         button.setAutoRaise(True)
+        # Reached with Tab, but a click leaves the focus where typing goes: a key typed
+        # after clicking ☰ must not open the menu again.
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         return button
 
     def _build_sidebar(self) -> None:
@@ -271,6 +350,9 @@ class MainWindow(QMainWindow):
         self.conversation_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.conversation_list.setFrameShape(QFrame.Shape.NoFrame)
         self.conversation_list.selectionModel().currentChanged.connect(self._current_row_changed)
+        self.conversation_list.clicked.connect(self._row_chosen)
+        self.conversation_list.activated.connect(self._row_chosen)
+        self.conversation_list.installEventFilter(self)
         self.filter_box.textChanged.connect(self.conversation_filter.set_filter)
         self.filter_box.returnPressed.connect(self._open_first_filtered)
         layout.addWidget(self.conversation_list, 1)
@@ -365,10 +447,32 @@ class MainWindow(QMainWindow):
         self.chat_view = ChatView(self.message_model, self.chat_page)
         self.chat_view.setAccessibleName(self.tr("Messages"))
         self.chat_view.visible_range_changed.connect(self._report_read_position)
+        self.chat_view.installEventFilter(self)
         chat.addWidget(self.chat_view, 1)
+
+        self.contact_banner = QFrame(self.chat_page)
+        self.contact_banner.setObjectName("contactBanner")
+        banner = QHBoxLayout(self.contact_banner)
+        banner.setContentsMargins(16, 8, 12, 8)
+        banner.setSpacing(8)
+        self.contact_banner_label = QLabel(self.contact_banner)
+        self.contact_banner_label.setWordWrap(True)
+        banner.addWidget(self.contact_banner_label, 1)
+        self.banner_block_button = QPushButton(self.tr("Block"), self.contact_banner)
+        self.banner_block_button.setObjectName("secondaryButton")
+        self.banner_block_button.clicked.connect(self._request_block)
+        self.banner_add_button = QPushButton(self.tr("Add to contacts"), self.contact_banner)
+        self.banner_add_button.setObjectName("emptyStateButton")
+        self.banner_add_button.clicked.connect(self._request_add_to_contacts)
+        for button in (self.banner_block_button, self.banner_add_button):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            banner.addWidget(button)
+        self.contact_banner.hide()
+        chat.addWidget(self.contact_banner)
 
         self.composer = Composer(self.chat_page)
         self.composer.send_requested.connect(self._send)
+        self.composer.input.textChanged.connect(self._draft_typed)
         chat.addWidget(self.composer)
         self._right.addWidget(self.chat_page)
         self._right.setCurrentWidget(self.empty_state)
@@ -380,6 +484,10 @@ class MainWindow(QMainWindow):
         self.connection_label.setObjectName("muted")
         self.connection_label.setContentsMargins(12, 3, 0, 4)  # not flush with the window edge
         bar.addWidget(self.connection_label, 1)
+        self.backlog_label = QLabel(self)
+        self.backlog_label.setObjectName("muted")
+        self.backlog_label.hide()
+        bar.addPermanentWidget(self.backlog_label)
         self.backlog_progress = QProgressBar(self)
         self.backlog_progress.setMaximumWidth(160)
         self.backlog_progress.setMaximumHeight(12)
@@ -422,6 +530,55 @@ class MainWindow(QMainWindow):
             )
         )
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        focused = self.focusWidget()
+        if focused is None or focused is self.menu_button:
+            self.focus_typing()
+
+    def focus_typing(self) -> None:
+        """Put the keyboard focus where typing belongs: the open chat's message field, or
+        the chat filter when no chat is open."""
+        if self._current is not None and self.composer.is_enabled():
+            self.composer.focus_input()
+        else:
+            self.filter_box.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Typing while the chat list or the messages have the focus goes to the message
+        field, as in Telegram: a letter never picks another chat by its name."""
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and watched in (self.conversation_list, self.chat_view)
+            and isinstance(event, QKeyEvent)
+            and self._forward_typing(event)
+        ):
+            return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._forward_typing(event):
+            super().keyPressEvent(event)
+
+    def _forward_typing(self, event: QKeyEvent) -> bool:
+        """Send a typed character to the message field (or, with no chat open, to the
+        filter); True when it was one. Shortcuts and navigation keys are left alone."""
+        text = event.text()
+        modifiers = event.modifiers() & ~(
+            Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
+        )
+        if not text or not text.isprintable() or modifiers != Qt.KeyboardModifier.NoModifier:
+            return False
+        target: QWidget = self.filter_box
+        if self._current is not None and self.composer.is_enabled():
+            target = self.composer.input
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        copy = QKeyEvent(
+            QEvent.Type.KeyPress, event.key(), event.modifiers(), text, event.isAutoRepeat()
+        )
+        QCoreApplication.sendEvent(target, copy)
+        return True
+
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if not getattr(self, "_ready", False):  # events sent while __init__ runs
@@ -434,13 +591,61 @@ class MainWindow(QMainWindow):
     # --- public API for the controller ---
 
     def reload_conversations(self) -> None:
-        """Read the conversation list again (new message, contact or group, read
-        markers changed). The selected conversation stays selected."""
+        """Read the conversation list again, now, on this thread (a contact or group the
+        user just added, which is opened next). The selected conversation stays selected.
+        For what the client core reports, :meth:`schedule_reload` is the cheaper way."""
+        self._apply_conversations(self._store.conversations_summary())
+
+    def schedule_reload(self) -> None:
+        """Refresh the conversation list soon, once however often this is called before
+        (a chunk of events asks many times), reading it on the history's reader thread.
+        Without a running event loop it is read at once."""
+        self._reload_soon.start()
+
+    def _fetch_conversations(self) -> None:
+        if self._shut_down:
+            return
+        if self._fetching is not None:
+            self._refetch = True  # one more when this one is in
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no running event loop (the window driven synchronously)
+            self.reload_conversations()
+            return
+        self._fetching = self._store.read(lambda history: history.conversations_summary())
+        self._fetching.add_done_callback(self._conversations_fetched)
+
+    def shut_down(self) -> None:
+        """The history is about to close: read nothing more from it (timers stopped,
+        answers still on their way ignored). Call before closing the store."""
+        self._shut_down = True
+        for timer in (self._reload_soon, self._refetch_timer, self._flood_timer, self._draft_timer):
+            timer.stop()
+
+    def _conversations_fetched(self, future: asyncio.Future[list[ConversationSummary]]) -> None:
+        self._fetching = None
+        if future.cancelled() or self._shut_down:
+            return
+        error = future.exception()
+        if error is not None:
+            log.error("reading the conversation list failed", exc_info=error)
+        else:
+            self._apply_conversations(future.result())
+        if self._refetch:  # changed meanwhile: once more, after a breath (a catch-up asks
+            self._refetch = False  # many times a second)
+            self._refetch_timer.start()
+
+    def _apply_conversations(self, rows: list[ConversationSummary]) -> None:
         self._selecting = True
         try:
-            self.conversation_model.reload()
+            self.conversation_model.set_rows(rows)
         finally:
             self._selecting = False
+        total = sum(row.unread for row in rows)
+        if total != self.unread_total:
+            self.unread_total = total
+            self.unread_changed.emit(total)
         empty = self.conversation_model.rowCount() == 0
         self.conversation_list.setVisible(not empty)
         self.no_conversations.setVisible(empty)
@@ -471,18 +676,60 @@ class MainWindow(QMainWindow):
         if self._current != (conversation, is_group):
             self._show_conversation(conversation, is_group)
 
+    def close_conversation(self) -> None:
+        """Show no chat (the one shown was blocked, for example)."""
+        self.flush_draft()
+        self._current = None
+        self.message_model.close()
+        self._right.setCurrentWidget(self.empty_state)
+        self.conversation_list.clearSelection()
+        self.focus_typing()
+
+    def flush_draft(self) -> None:
+        """Emit :attr:`draft_changed` for the open chat when its draft changed since it
+        was last emitted (the controller stores it). Called on leaving a chat, after a
+        pause in typing, and before quitting."""
+        self._draft_timer.stop()
+        if self._current is None:
+            return
+        conversation = self._current[0]
+        text = self.composer.text()
+        if text == self._draft_shown:
+            return
+        self._draft_shown = text
+        self._drafts[conversation] = text
+        self.draft_changed.emit(conversation, text)
+
+    def _draft_typed(self) -> None:
+        if self._current is not None and self.composer.text() != self._draft_shown:
+            self._draft_timer.start()
+
     def current_conversation(self) -> tuple[str, bool] | None:
         """``(conversation, is_group)`` shown now, or ``None``."""
         return self._current
 
     def messages_received(self, messages: Sequence[StoredMessage]) -> None:
         """New messages were stored (received, or queued by :attr:`send_requested`): add
-        those of the open chat and refresh the list's previews and unread badges."""
+        those of the open chat and refresh the list's previews and unread badges.
+
+        A few are shown at once; a flood (a backlog streaming into the open chat) is
+        gathered and shown :data:`FLOOD_FRAME_MS` at a time, so the chat is laid out ten
+        times a second rather than once per chunk."""
         if self._current is not None:
-            self.message_model.add_messages(
-                m for m in messages if m.conversation == self._current[0]
-            )
-        self.reload_conversations()
+            conversation = self._current[0]
+            mine = [m for m in messages if m.conversation == conversation]
+            if self._flood or len(mine) >= FLOOD_ROWS:
+                self._flood += mine
+                if not self._flood_timer.isActive():
+                    self._flood_timer.start()
+            elif mine:
+                self.message_model.add_messages(mine, follow=self.chat_view.following_bottom())
+        self.schedule_reload()
+
+    def _show_flood(self) -> None:
+        flood, self._flood = self._flood, []
+        if flood and self._current is not None and not self._shut_down:
+            self.message_model.add_messages(flood, follow=self.chat_view.following_bottom())
 
     def message_status_changed(
         self, conversation: str, local_ids: Sequence[int], status: MessageStatus
@@ -492,14 +739,14 @@ class MainWindow(QMainWindow):
         a login can touch hundreds of conversations at once)."""
         if self._current is not None and self._current[0] == conversation:
             self.message_model.update_status(local_ids, status)
-        self._reload_soon.start()
+        self.schedule_reload()
 
     def message_sent(self, message: StoredMessage) -> None:
         """A queued message was accepted by the server (``MessageSent``): it gets its tick
         and maybe moves to its final place."""
         if self._current is not None and self._current[0] == message.conversation:
             self.message_model.message_sent(message)
-        self.reload_conversations()
+        self.schedule_reload()
 
     def set_connection_state(self, text: str, *, online: bool) -> None:
         """Show the connection state (translated by the caller) in the status bar."""
@@ -508,17 +755,23 @@ class MainWindow(QMainWindow):
         self.connection_label.setProperty("online", online)
 
     def set_backlog_progress(self, received: int, total: int) -> None:
-        """Progress of the backlog after login; hidden once ``received >= total``."""
+        """Progress of the backlog after login ("Receiving 12,400 of 100,000…", as Telegram
+        does); hidden once ``received >= total``."""
         if total <= 0 or received >= total:
             self.backlog_progress.hide()
+            self.backlog_label.hide()
             return
+        locale = QLocale()
+        text = (
+            self.tr("Receiving %1 of %2…")
+            .replace("%1", locale.toString(received))
+            .replace("%2", locale.toString(total))
+        )
         self.backlog_progress.setRange(0, total)
         self.backlog_progress.setValue(received)
-        self.backlog_progress.setToolTip(
-            self.tr("Receiving messages: %1 of %2")
-            .replace("%1", str(received))
-            .replace("%2", str(total))
-        )
+        self.backlog_progress.setToolTip(text)
+        self.backlog_label.setText(text)
+        self.backlog_label.show()
         self.backlog_progress.show()
 
     def show_message(self, local_id: int) -> bool:
@@ -552,12 +805,20 @@ class MainWindow(QMainWindow):
         if isinstance(conversation, str) and self._current != (conversation, is_group):
             self._show_conversation(conversation, is_group)
 
+    def _row_chosen(self, index: QModelIndex) -> None:
+        """A click (or Enter) on a row, the open chat's own included: show it and go
+        back to typing."""
+        self._current_row_changed(index, QModelIndex())
+        self.focus_typing()
+
     def _open_first_filtered(self) -> None:
         if self.conversation_filter.rowCount() > 0:
             self.conversation_list.setCurrentIndex(self.conversation_filter.index(0, 0))
             self.composer.focus_input()
 
     def _show_conversation(self, conversation: str, is_group: bool) -> None:
+        self.flush_draft()
+        self._flood = []  # the chat is read afresh
         self._current = (conversation, is_group)
         self._composer_override = None
         self.message_model.open(conversation, is_group)
@@ -566,6 +827,21 @@ class MainWindow(QMainWindow):
         for action in (self.action_export_html, self.action_export_json):
             action.setEnabled(True)
         self.action_group_info.setEnabled(is_group)
+        self.action_group_info.setVisible(is_group)
+        draft = self._drafts.get(conversation)
+        if draft is None:
+            draft = self._store.draft(conversation)
+        self._draft_shown = draft
+        self.composer.set_text(draft)
+        self._draft_timer.stop()
+        self.composer.input.moveCursor(QTextCursor.MoveOperation.End)
+        title = self.header_title.text()
+        self.chat_view.set_placeholder(
+            self.tr("No messages here yet"),
+            self.tr("Say hi to the group!")
+            if is_group
+            else self.tr("Say hi to %1!").replace("%1", title),
+        )
         self.chat_view.scroll_to_open_position()
         self.composer.focus_input()
         log.debug("conversation %s opened", conversation)
@@ -608,6 +884,17 @@ class MainWindow(QMainWindow):
         else:
             self.header_subtitle.setText(self.tr("ID %1").replace("%1", conversation))
             self.header_subtitle.setToolTip("")
+        stranger = (
+            not is_group
+            and conversation != self._own_id
+            and self._store.contact(conversation) is None
+        )
+        self.contact_banner.setVisible(stranger)
+        self.contact_banner_label.setText(
+            self.tr("%1 is not in your contacts.").replace("%1", title) if stranger else ""
+        )
+        self.action_add_to_contacts.setVisible(stranger)
+        self.action_block.setVisible(stranger)
         if self._composer_override is not None:
             enabled, reason = self._composer_override
         self.composer.set_enabled(enabled, reason)
@@ -616,6 +903,7 @@ class MainWindow(QMainWindow):
         if self._current is None:
             return
         conversation, is_group = self._current
+        self.flush_draft()  # the field is empty now: no draft any more
         self.message_model.clear_unread_marker()
         self.chat_view.scroll_to_bottom()
         if not self.message_model.at_end:
@@ -626,6 +914,14 @@ class MainWindow(QMainWindow):
     def _export(self, fmt: str) -> None:
         if self._current is not None:
             self.export_requested.emit(self._current[0], fmt)
+
+    def _request_add_to_contacts(self) -> None:
+        if self._current is not None and not self._current[1]:
+            self.add_to_contacts_requested.emit(self._current[0])
+
+    def _request_block(self) -> None:
+        if self._current is not None and not self._current[1]:
+            self.block_requested.emit(self._current[0])
 
     def _request_group_info(self) -> None:
         if self._current is not None and self._current[1]:

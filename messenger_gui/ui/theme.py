@@ -134,9 +134,9 @@ AVATAR_COLOURS: tuple[tuple[QColor, QColor], ...] = (
     (QColor("#53edd6"), QColor("#28c9b7")),  # cyan
     (QColor("#72d5fd"), QColor("#2a9ef1")),  # blue
     (QColor("#e0a2f3"), QColor("#d669ed")),  # pink
-    (QColor("#f5b76a"), QColor("#d98a3a")),  # amber
 )
-"""Pleasant avatar colours; an ID always maps to the same one (:func:`avatar_index`)."""
+"""Pleasant avatar colours, each of its own hue (Telegram's seven: an amber beside the orange
+made two people look alike); an ID always maps to the same one (:func:`avatar_index`)."""
 
 _NAME_COLOURS_LIGHT = (
     "#e3524a",
@@ -146,7 +146,6 @@ _NAME_COLOURS_LIGHT = (
     "#1ea394",
     "#2a8ee0",
     "#bd56d8",
-    "#b36b16",
 )
 _NAME_COLOURS_DARK = (
     "#ff8a7a",
@@ -156,7 +155,6 @@ _NAME_COLOURS_DARK = (
     "#5fe0cd",
     "#71c4ff",
     "#e59bf5",
-    "#f0b474",
 )
 
 

@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="546"/>
+        <location filename="../../messenger_gui/app.py" line="573"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="598"/>
+        <location filename="../../messenger_gui/app.py" line="680"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -34,7 +34,7 @@
 <context>
     <name>NewGroupDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="163"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="158"/>
         <source>%n member(s) selected</source>
         <translation>
             <numerusform>%n member selected</numerusform>

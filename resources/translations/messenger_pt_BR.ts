@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="311"/>
-        <location filename="../../messenger_gui/app.py" line="567"/>
+        <location filename="../../messenger_gui/app.py" line="327"/>
+        <location filename="../../messenger_gui/app.py" line="594"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="329"/>
+        <location filename="../../messenger_gui/app.py" line="357"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="377"/>
+        <location filename="../../messenger_gui/app.py" line="405"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="412"/>
+        <location filename="../../messenger_gui/app.py" line="440"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="422"/>
+        <location filename="../../messenger_gui/app.py" line="450"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="482"/>
+        <location filename="../../messenger_gui/app.py" line="510"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="508"/>
+        <location filename="../../messenger_gui/app.py" line="535"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="539"/>
+        <location filename="../../messenger_gui/app.py" line="566"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="541"/>
+        <location filename="../../messenger_gui/app.py" line="568"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="545"/>
+        <location filename="../../messenger_gui/app.py" line="572"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="546"/>
+        <location filename="../../messenger_gui/app.py" line="573"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,52 +126,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="550"/>
+        <location filename="../../messenger_gui/app.py" line="577"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="552"/>
+        <location filename="../../messenger_gui/app.py" line="579"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="554"/>
+        <location filename="../../messenger_gui/app.py" line="581"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="555"/>
+        <location filename="../../messenger_gui/app.py" line="582"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="557"/>
+        <location filename="../../messenger_gui/app.py" line="584"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="558"/>
+        <location filename="../../messenger_gui/app.py" line="585"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="563"/>
+        <location filename="../../messenger_gui/app.py" line="590"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="565"/>
+        <location filename="../../messenger_gui/app.py" line="592"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="593"/>
+        <location filename="../../messenger_gui/app.py" line="625"/>
+        <source>%1 is now a contact.</source>
+        <translation>%1 agora é um contato.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="634"/>
+        <source>Block %1?</source>
+        <translation>Bloquear %1?</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="636"/>
+        <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
+        <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="642"/>
+        <source>Block</source>
+        <translation>Bloquear</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="675"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="598"/>
+        <location filename="../../messenger_gui/app.py" line="680"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -179,32 +199,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="765"/>
+        <location filename="../../messenger_gui/app.py" line="844"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="772"/>
+        <location filename="../../messenger_gui/app.py" line="851"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="772"/>
+        <location filename="../../messenger_gui/app.py" line="851"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="792"/>
+        <location filename="../../messenger_gui/app.py" line="877"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="792"/>
+        <location filename="../../messenger_gui/app.py" line="877"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="795"/>
+        <location filename="../../messenger_gui/app.py" line="880"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -212,17 +232,17 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="884"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1109"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1067"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1297"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1069"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1299"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -230,63 +250,63 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="127"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="134"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="128"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="135"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="650"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="856"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="653"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="859"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="661"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1449"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="867"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1783"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="667"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="873"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1240"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1478"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1471"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1805"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1475"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1809"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1479"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1813"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1492"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1826"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1495"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1829"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -328,22 +348,27 @@
 <context>
     <name>ConversationDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="167"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="173"/>
         <source>%1 unread</source>
         <translation>%1 não lidas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="211"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="217"/>
         <source>You: </source>
         <translation>Você: </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="218"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="221"/>
+        <source>Draft: </source>
+        <translation>Rascunho: </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/conversations.py" line="228"/>
         <source>Group created</source>
         <translation>Grupo criado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="219"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="229"/>
         <source>No messages yet</source>
         <translation>Nenhuma mensagem ainda</translation>
     </message>
@@ -351,109 +376,110 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="22"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="91"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="83"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="99"/>
         <source>Cannot reach the server. Check the address and that the server is running.</source>
         <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="27"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="17"/>
         <source>You are offline. Try again when Messenger is connected.</source>
         <translation>Você está sem conexão. Tente de novo quando o Messenger estiver conectado.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="30"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="20"/>
         <source>There is no one with this ID on the server.</source>
         <translation>Não há ninguém com esse ID no servidor.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="33"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="23"/>
         <source>This server does not accept new registrations.</source>
         <translation>Este servidor não aceita novos cadastros.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="36"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="26"/>
         <source>The name is too long.</source>
         <translation>O nome é longo demais.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="37"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="27"/>
         <source>The message is longer than this server accepts.</source>
         <translation>A mensagem é mais longa do que este servidor aceita.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="40"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="30"/>
         <source>The server did not accept this value.</source>
         <translation>O servidor não aceitou esse valor.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="33"/>
         <source>Only group admins can do this.</source>
         <translation>Só administradores do grupo podem fazer isso.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="36"/>
         <source>You are not a member of this group any more.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="39"/>
         <source>This person is already in the group.</source>
         <translation>Essa pessoa já está no grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="42"/>
         <source>The group is full.</source>
         <translation>O grupo está cheio.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="53"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
         <source>This group does not exist any more.</source>
         <translation>Este grupo não existe mais.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="56"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
         <source>Too many requests. Wait a moment and try again.</source>
         <translation>Muitas solicitações. Espere um pouco e tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="59"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="89"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="97"/>
         <source>The server did not answer in time.</source>
         <translation>O servidor não respondeu a tempo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="62"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
         <source>The server is restarting. Try again in a moment.</source>
         <translation>O servidor está reiniciando. Tente de novo daqui a pouco.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="65"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="55"/>
         <source>The server refused this identity.</source>
         <translation>O servidor recusou esta identidade.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="68"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="58"/>
         <source>This identity was disabled by the administrator.</source>
         <translation>Esta identidade foi desativada pelo administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="71"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="61"/>
         <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
         <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="74"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
         <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
         <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="83"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="91"/>
         <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="96"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="125"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="104"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
     </message>
@@ -461,22 +487,22 @@
 <context>
     <name>Formatting</name>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="46"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="54"/>
         <source>Today</source>
         <translation>Hoje</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="48"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="56"/>
         <source>Yesterday</source>
         <translation>Ontem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="51"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="59"/>
         <source>dddd, d MMMM</source>
         <translation>dddd, d &apos;de&apos; MMMM</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="52"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="60"/>
         <source>d MMMM yyyy</source>
         <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
     </message>
@@ -565,137 +591,173 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="117"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="170"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="159"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="212"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="162"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="215"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="165"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="218"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="167"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="316"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="220"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="305"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="384"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="169"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="222"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="172"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="225"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="175"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="228"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="177"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="231"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="450"/>
+        <source>Add to contacts</source>
+        <translation>Adicionar aos contatos</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="233"/>
+        <source>Block…</source>
+        <translation>Bloquear…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="234"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="222"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="287"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="249"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="251"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="314"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="316"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="263"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="328"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="279"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="347"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="298"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="366"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="311"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="319"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="387"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="354"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="422"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="357"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="425"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="366"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="434"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="447"/>
+        <source>Block</source>
+        <translation>Bloquear</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="469"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="518"/>
-        <source>Receiving messages: %1 of %2</source>
-        <translation>Recebendo mensagens: %1 de %2</translation>
+        <location filename="../../messenger_gui/ui/main_window.py" line="729"/>
+        <source>Receiving %1 of %2…</source>
+        <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="588"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="802"/>
+        <source>No messages here yet</source>
+        <translation>Ainda não há mensagens aqui</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="803"/>
+        <source>Say hi to the group!</source>
+        <translation>Diga oi ao grupo!</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="805"/>
+        <source>Say hi to %1!</source>
+        <translation>Diga oi para %1!</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="856"/>
+        <source>%1 is not in your contacts.</source>
+        <translation>%1 não está nos seus contatos.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="826"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="593"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="831"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="595"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="833"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="601"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="839"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="609"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="847"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -703,47 +765,47 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>NewGroupDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="39"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="38"/>
         <source>New group</source>
         <translation>Novo grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="46"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="45"/>
         <source>e.g. Family</source>
         <translation>ex.: Família</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="47"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="46"/>
         <source>Group name:</source>
         <translation>Nome do grupo:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="59"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="58"/>
         <source>Search contacts</source>
         <translation>Pesquisar contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="78"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="77"/>
         <source>You have no contacts yet. Add a contact first, then create a group.</source>
         <translation>Você ainda não tem contatos. Adicione um contato primeiro e depois crie o grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="93"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="92"/>
         <source>Create</source>
         <translation>Criar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="96"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="95"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="104"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="103"/>
         <source>Members:</source>
         <translation>Participantes:</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="163"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="158"/>
         <source>%n member(s) selected</source>
         <translation>
             <numerusform>%n participante selecionado</numerusform>
@@ -751,17 +813,17 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="163"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="158"/>
         <source>No one selected</source>
         <translation>Ninguém selecionado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="175"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="170"/>
         <source>Give the group a name.</source>
         <translation>Dê um nome ao grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="178"/>
+        <location filename="../../messenger_gui/ui/dialogs/new_group.py" line="173"/>
         <source>Choose at least one member.</source>
         <translation>Escolha pelo menos um participante.</translation>
     </message>
@@ -853,94 +915,95 @@ Adicione um contato com Ctrl+N para começar.</translation>
     <name>WelcomeDialog</name>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="92"/>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="111"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="114"/>
         <source>Welcome to Messenger</source>
         <translation>Boas-vindas ao Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="118"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="121"/>
         <source>Choose the name others will see. You get an ID that friends use to add you as a contact.</source>
         <translation>Escolha o nome que os outros vão ver. Você recebe um ID que seus amigos usam para adicionar você como contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="137"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="140"/>
         <source>e.g. Maria Silva</source>
         <translation>ex.: Maria Silva</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="139"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="142"/>
         <source>host:port</source>
         <translation>servidor:porta</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="140"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="143"/>
         <source>Use a secure connection (TLS)</source>
         <translation>Usar conexão segura (TLS)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="146"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="149"/>
         <source>Your name:</source>
         <translation>Seu nome:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="147"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="150"/>
         <source>Server:</source>
         <translation>Servidor:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="158"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="161"/>
         <source>Register</source>
         <translation>Cadastrar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="161"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="163"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="202"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="204"/>
         <source>Enter a name of 1 to %1 characters.</source>
         <translation>Digite um nome de 1 a %1 caracteres.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="206"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="208"/>
         <source>Enter the server as host:port, e.g. chat.example.org:7850.</source>
         <translation>Digite o servidor como endereço:porta, ex.: chat.exemplo.com.br:7850.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="209"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="211"/>
         <source>Registering with %1…</source>
         <translation>Cadastrando em %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="258"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="260"/>
         <source>This is your ID. Share it with the people you want to chat with:</source>
         <translation>Este é o seu ID. Compartilhe com as pessoas com quem você quer conversar:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="272"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="274"/>
         <source>Copy ID</source>
         <translation>Copiar ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="294"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="301"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="331"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="337"/>
         <source>The server&apos;s certificate was pinned. Its SHA-256 fingerprint, to compare with your administrator&apos;s:
 %1</source>
         <translation>O certificado do servidor foi fixado. A impressão digital SHA-256 dele, para comparar com a do seu administrador:
 %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="337"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="343"/>
         <source>You&apos;re all set, %1!</source>
         <translation>Tudo pronto, %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="350"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="281"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="359"/>
         <source>Copied</source>
         <translation>Copiado</translation>
     </message>
@@ -948,12 +1011,12 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>main</name>
     <message>
-        <location filename="../../messenger_gui/__main__.py" line="180"/>
+        <location filename="../../messenger_gui/__main__.py" line="191"/>
         <source>Messenger cannot start</source>
         <translation>O Messenger não pode iniciar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/__main__.py" line="181"/>
+        <location filename="../../messenger_gui/__main__.py" line="192"/>
         <source>The profile in %1 cannot be opened:
 %2</source>
         <translation>O perfil em %1 não pode ser aberto:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from messenger_gui import client
+from messenger_gui import client_ids
 from messenger_gui.ui.avatars import avatar_pixmap
 
 _AVATAR = 44
@@ -28,11 +28,11 @@ def normalize_client_id(text: str) -> str | None:
     """``text`` as a canonical client ID (``K7QM-4XPA``), or ``None`` if it cannot be one.
 
     Forgiving the way people read IDs aloud and paste them (see
-    :func:`messenger_gui.client.normalize_client_id`): case, spaces and dashes do not
+    :func:`messenger_gui.client_ids.normalize_client_id`): case, spaces and dashes do not
     matter, and O, I and L stand for 0, 1 and 1.
     """
     try:
-        return client.normalize_client_id(text)
+        return client_ids.normalize_client_id(text)
     except ValueError:
         return None
 

@@ -9,6 +9,67 @@ from PySide6.QtCore import QCoreApplication
 from messenger_server.protocol import ErrorCode
 
 
+def describe_code(code: str) -> str | None:
+    """One translated sentence for a protocol error ``code`` (or one of the client core's
+    own codes: ``not_connected``, ``certificate_untrusted``, ``certificate_mismatch``), or
+    ``None`` when there is no wording for it."""
+    known = {
+        "not_connected": QCoreApplication.translate(
+            "Errors", "You are offline. Try again when Messenger is connected."
+        ),
+        ErrorCode.UNKNOWN_CLIENT: QCoreApplication.translate(
+            "Errors", "There is no one with this ID on the server."
+        ),
+        ErrorCode.REGISTRATION_CLOSED: QCoreApplication.translate(
+            "Errors", "This server does not accept new registrations."
+        ),
+        ErrorCode.NAME_TOO_LONG: QCoreApplication.translate("Errors", "The name is too long."),
+        ErrorCode.TEXT_TOO_LARGE: QCoreApplication.translate(
+            "Errors", "The message is longer than this server accepts."
+        ),
+        ErrorCode.INVALID_FIELD: QCoreApplication.translate(
+            "Errors", "The server did not accept this value."
+        ),
+        ErrorCode.NOT_ADMIN: QCoreApplication.translate(
+            "Errors", "Only group admins can do this."
+        ),
+        ErrorCode.NOT_A_MEMBER: QCoreApplication.translate(
+            "Errors", "You are not a member of this group any more."
+        ),
+        ErrorCode.ALREADY_A_MEMBER: QCoreApplication.translate(
+            "Errors", "This person is already in the group."
+        ),
+        ErrorCode.GROUP_FULL: QCoreApplication.translate("Errors", "The group is full."),
+        ErrorCode.UNKNOWN_GROUP: QCoreApplication.translate(
+            "Errors", "This group does not exist any more."
+        ),
+        ErrorCode.RATE_LIMITED: QCoreApplication.translate(
+            "Errors", "Too many requests. Wait a moment and try again."
+        ),
+        ErrorCode.TIMEOUT: QCoreApplication.translate(
+            "Errors", "The server did not answer in time."
+        ),
+        ErrorCode.SHUTTING_DOWN: QCoreApplication.translate(
+            "Errors", "The server is restarting. Try again in a moment."
+        ),
+        ErrorCode.INVALID_CREDENTIALS: QCoreApplication.translate(
+            "Errors", "The server refused this identity."
+        ),
+        ErrorCode.CLIENT_DISABLED: QCoreApplication.translate(
+            "Errors", "This identity was disabled by the administrator."
+        ),
+        "certificate_untrusted": QCoreApplication.translate(
+            "Errors", "The server's certificate is not trusted. Ask its administrator."
+        ),
+        "certificate_mismatch": QCoreApplication.translate(
+            "Errors",
+            "The server's certificate changed since the first connection. Ask its "
+            "administrator before connecting again.",
+        ),
+    }
+    return known.get(code)
+
+
 def describe_error(error: BaseException, *, connecting: bool = False) -> str:
     """One translated sentence for ``error``, fit for a dialog's error line.
 
@@ -23,62 +84,9 @@ def describe_error(error: BaseException, *, connecting: bool = False) -> str:
             "Errors", "Cannot reach the server. Check the address and that the server is running."
         )
     if isinstance(code, str):
-        known = {
-            "not_connected": QCoreApplication.translate(
-                "Errors", "You are offline. Try again when Messenger is connected."
-            ),
-            ErrorCode.UNKNOWN_CLIENT: QCoreApplication.translate(
-                "Errors", "There is no one with this ID on the server."
-            ),
-            ErrorCode.REGISTRATION_CLOSED: QCoreApplication.translate(
-                "Errors", "This server does not accept new registrations."
-            ),
-            ErrorCode.NAME_TOO_LONG: QCoreApplication.translate("Errors", "The name is too long."),
-            ErrorCode.TEXT_TOO_LARGE: QCoreApplication.translate(
-                "Errors", "The message is longer than this server accepts."
-            ),
-            ErrorCode.INVALID_FIELD: QCoreApplication.translate(
-                "Errors", "The server did not accept this value."
-            ),
-            ErrorCode.NOT_ADMIN: QCoreApplication.translate(
-                "Errors", "Only group admins can do this."
-            ),
-            ErrorCode.NOT_A_MEMBER: QCoreApplication.translate(
-                "Errors", "You are not a member of this group any more."
-            ),
-            ErrorCode.ALREADY_A_MEMBER: QCoreApplication.translate(
-                "Errors", "This person is already in the group."
-            ),
-            ErrorCode.GROUP_FULL: QCoreApplication.translate("Errors", "The group is full."),
-            ErrorCode.UNKNOWN_GROUP: QCoreApplication.translate(
-                "Errors", "This group does not exist any more."
-            ),
-            ErrorCode.RATE_LIMITED: QCoreApplication.translate(
-                "Errors", "Too many requests. Wait a moment and try again."
-            ),
-            ErrorCode.TIMEOUT: QCoreApplication.translate(
-                "Errors", "The server did not answer in time."
-            ),
-            ErrorCode.SHUTTING_DOWN: QCoreApplication.translate(
-                "Errors", "The server is restarting. Try again in a moment."
-            ),
-            ErrorCode.INVALID_CREDENTIALS: QCoreApplication.translate(
-                "Errors", "The server refused this identity."
-            ),
-            ErrorCode.CLIENT_DISABLED: QCoreApplication.translate(
-                "Errors", "This identity was disabled by the administrator."
-            ),
-            "certificate_untrusted": QCoreApplication.translate(
-                "Errors", "The server's certificate is not trusted. Ask its administrator."
-            ),
-            "certificate_mismatch": QCoreApplication.translate(
-                "Errors",
-                "The server's certificate changed since the first connection. Ask its "
-                "administrator before connecting again.",
-            ),
-        }
-        if code in known:
-            return known[code]
+        described = describe_code(code)
+        if described is not None:
+            return described
     if isinstance(error, ssl.SSLError | ssl.CertificateError):
         return QCoreApplication.translate(
             "Errors",

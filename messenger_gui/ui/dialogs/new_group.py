@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -121,7 +120,7 @@ class NewGroupDialog(QDialog):
         self.name_edit.textChanged.connect(self._update)
         self.filter_edit.textChanged.connect(self._filter)
         self.member_list.itemChanged.connect(self._update)
-        self.member_list.itemActivated.connect(self._toggle)
+        # A click or Space ticks a contact (PersonDelegate); Enter is the dialog's: Create.
         self.create_button.clicked.connect(self._create)
         self.cancel_button.clicked.connect(self.reject)
         self._update()
@@ -140,10 +139,6 @@ class NewGroupDialog(QDialog):
             item = self.member_list.item(i)
             if item.data(_ID_ROLE) == client_id:
                 item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-
-    def _toggle(self, item: QListWidgetItem) -> None:
-        checked = item.checkState() == Qt.CheckState.Checked
-        item.setCheckState(Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked)
 
     def _filter(self, text: str) -> None:
         needle = text.strip().casefold()

@@ -102,6 +102,9 @@ class WelcomeDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 22, 22, 18)
         layout.addWidget(self.pages)
+        # Only now is the button inside the dialog: setDefault makes it the dialog's main
+        # default, the one Enter presses again after the focus visited another button.
+        self.register_button.setDefault(True)
         self._update_register_button()
 
     # --- page 1: the form ---
@@ -157,7 +160,6 @@ class WelcomeDialog(QDialog):
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.register_button = QPushButton(self.tr("Register"))
         self.register_button.setProperty("variant", "primary")
-        self.register_button.setDefault(True)
         self.quit_button = QPushButton(self.tr("Quit"))
         self.quit_button.setAutoDefault(False)
         buttons = QHBoxLayout()
@@ -274,6 +276,10 @@ class WelcomeDialog(QDialog):
         self.copy_button.setAutoDefault(False)
         self.copied_label = QLabel()
         self.copied_label.setObjectName("successLabel")
+        # Room for "Copied" from the start, and as much on the other side: the button
+        # stays where it is when the word appears.
+        copied_width = self.copied_label.fontMetrics().horizontalAdvance(self.tr("Copied")) + 8
+        self.copied_label.setFixedWidth(copied_width)
         card = QFrame()
         card.setObjectName("card")
         card_layout = QVBoxLayout(card)
@@ -282,6 +288,7 @@ class WelcomeDialog(QDialog):
         card_layout.addWidget(self.id_label)
         copy_row = QHBoxLayout()
         copy_row.addStretch(1)
+        copy_row.addSpacing(copied_width + copy_row.spacing())
         copy_row.addWidget(self.copy_button)
         copy_row.addWidget(self.copied_label)
         copy_row.addStretch(1)
@@ -293,7 +300,6 @@ class WelcomeDialog(QDialog):
         self.fingerprint_label.hide()
         self.continue_button = QPushButton(self.tr("Continue"))
         self.continue_button.setProperty("variant", "primary")
-        self.continue_button.setDefault(True)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.continue_button)
@@ -342,6 +348,9 @@ class WelcomeDialog(QDialog):
         if self.pages.indexOf(self._done_page) < 0:
             self.pages.addWidget(self._done_page)
         self.pages.setCurrentWidget(self._done_page)
+        # Enter means Continue, also after "Copy ID" took the focus (see __init__).
+        self.register_button.setDefault(False)
+        self.continue_button.setDefault(True)
         self.adjustSize()  # to the new page (and the fingerprint, if shown)
         self.continue_button.setFocus()
 

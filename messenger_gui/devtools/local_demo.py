@@ -4,8 +4,8 @@ On the first run it registers both profiles, makes each the other's contact and 
 say hello, so a newcomer can chat with themselves at once. Later runs reuse the profiles
 and the server's data. Closing both windows stops the server.
 
-``python -m messenger_gui.local_demo --wait-for HOST:PORT`` only waits until a server listens
-there (``make run`` uses it before starting the app).
+``python -m messenger_gui.devtools.local_demo --wait-for HOST:PORT`` only waits until a
+server listens there (``make run`` uses it before starting the app).
 
 No Qt here: the windows are separate ``messenger`` processes.
 """
@@ -35,7 +35,7 @@ from messenger_gui.storage import (
     save_client_data,
 )
 
-log = logging.getLogger("messenger_gui.local_demo")
+log = logging.getLogger("messenger_gui.devtools.local_demo")
 
 DEMO_PORT: Final = 7851
 PEOPLE: Final = (("alice", "Alice"), ("bob", "Bob"))
@@ -139,7 +139,7 @@ def _parse_address(text: str) -> tuple[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m messenger_gui.local_demo",
+        prog="python -m messenger_gui.devtools.local_demo",
         description="A local server and two app windows (Alice and Bob) to try Messenger.",
     )
     parser.add_argument("--data", type=Path, default=Path("data"), help="base data folder")
@@ -189,11 +189,12 @@ def run_demo(data: Path, host: str, port: int, lang: str | None) -> int:
             print(f"The server did not start on {host}:{port} (port in use?).", file=sys.stderr)
             return 1
         identities = asyncio.run(prepare_profiles(host, port, data))
-        for (folder, _), identity, geometry in zip(
-            PEOPLE, identities, WINDOW_GEOMETRY, strict=True
+        for (folder, _), identity, other, geometry in zip(
+            PEOPLE, identities, reversed(identities), WINDOW_GEOMETRY, strict=True
         ):
             command = [sys.executable, "-m", "messenger_gui", "--server", f"{host}:{port}"]
             command += ["--data-dir", str(data / f"demo-{folder}"), "--geometry", geometry]
+            command += ["--open-chat", other.client_id]  # ready to type, as the README says
             if lang is not None:
                 command += ["--lang", lang]
             apps.append(subprocess.Popen(command))

@@ -1,4 +1,4 @@
-"""Screenshots of the real app for the README: ``python -m messenger_gui.screenshots``.
+"""Screenshots of the real app for the README: ``python -m messenger_gui.devtools.screenshots``.
 
 Nothing is faked: a real server runs in this process on 127.0.0.1 (a free port), four real
 profiles register with it and talk through real clients (so ticks, unread counts and group
@@ -374,7 +374,7 @@ async def take_screenshots(out: Path, languages: Sequence[str]) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Render the screenshots; offscreen unless ``QT_QPA_PLATFORM`` says otherwise."""
     parser = argparse.ArgumentParser(
-        prog="python -m messenger_gui.screenshots",
+        prog="python -m messenger_gui.devtools.screenshots",
         description="Render the app's screenshots (real server, real profiles, offscreen).",
     )
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -396,3 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in written:
         print(path)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

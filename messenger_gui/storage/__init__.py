@@ -1,0 +1,93 @@
+"""The desktop client's local storage: identity file and message history, no Qt.
+
+A profile directory (:func:`profile_dir`) holds two files, both readable by the user only:
+
+* ``identity.json``: the server address, this client's ID and credential (:class:`ClientData`),
+  read with :func:`load_client_data` and replaced atomically by :func:`save_client_data`
+  (:mod:`.identity`);
+* ``history.sqlite3``: contacts, groups, the message history, the outbox (with the messages
+  the server refused for good), our read markers and the other participants' delivery and
+  read markers (with the ``version`` of the last ``receipts`` applied), behind
+  :class:`ClientStore` (:mod:`.store`).
+
+The store is split by job: :mod:`.schema` (opening, migrations, the base class),
+:mod:`.messages` (incoming messages, outbox, paging), :mod:`.markers` (receipts, ticks, read
+markers), :mod:`.conversations` (contacts, groups, the conversation list), :mod:`.search`
+and :mod:`.export`; the rows it returns are in :mod:`.records`. Import from this package.
+"""
+
+from messenger_gui.storage.identity import (
+    APP_NAME,
+    IDENTITY_FILE,
+    PROFILE_NAME_PATTERN,
+    ClientData,
+    load_client_data,
+    profile_dir,
+    save_client_data,
+    save_client_id,
+)
+from messenger_gui.storage.reader import HistoryReader
+from messenger_gui.storage.records import (
+    Chunk,
+    ChunkSaved,
+    Contact,
+    ConversationSummary,
+    Direction,
+    ExportFormat,
+    GroupMember,
+    GroupReceipts,
+    MessageStatus,
+    OutgoingMessage,
+    PeerMarker,
+    SearchHit,
+    SendFailure,
+    StatusChange,
+    StoredGroup,
+    StoredMessage,
+    now_ms,
+)
+from messenger_gui.storage.schema import (
+    DATABASE_FILE,
+    MIGRATIONS,
+    RECEIPTS_VERSION,
+    SCHEMA_VERSION,
+    SchemaTooNewError,
+)
+from messenger_gui.storage.search import fold_accents
+from messenger_gui.storage.store import ClientStore
+
+__all__ = [
+    "APP_NAME",
+    "DATABASE_FILE",
+    "IDENTITY_FILE",
+    "MIGRATIONS",
+    "PROFILE_NAME_PATTERN",
+    "RECEIPTS_VERSION",
+    "SCHEMA_VERSION",
+    "Chunk",
+    "ChunkSaved",
+    "ClientData",
+    "ClientStore",
+    "Contact",
+    "ConversationSummary",
+    "Direction",
+    "ExportFormat",
+    "GroupMember",
+    "GroupReceipts",
+    "HistoryReader",
+    "MessageStatus",
+    "OutgoingMessage",
+    "PeerMarker",
+    "SchemaTooNewError",
+    "SearchHit",
+    "SendFailure",
+    "StatusChange",
+    "StoredGroup",
+    "StoredMessage",
+    "fold_accents",
+    "load_client_data",
+    "now_ms",
+    "profile_dir",
+    "save_client_data",
+    "save_client_id",
+]

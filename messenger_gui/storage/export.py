@@ -1,0 +1,97 @@
+"""Exporting a conversation as JSON or as a standalone HTML page."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from messenger_gui.storage.conversations import _conversation_title
+from messenger_gui.storage.records import ExportFormat, StoredMessage
+from messenger_gui.storage.schema import _MESSAGE_COLUMNS, _ORDER_KEY, StoreBase, _message
+
+log = logging.getLogger(__name__)
+
+
+class ExportMixin(StoreBase):
+    """The export of :class:`~messenger_gui.storage.ClientStore`."""
+
+    def _iter_conversation(self, conversation: str) -> Iterator[StoredMessage]:
+        cursor = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation = ? "
+            f"ORDER BY {_ORDER_KEY}, local_id",
+            (conversation,),
+        )
+        for row in cursor:
+            yield _message(row)
+
+    def export_conversation(
+        self, conversation: str, fmt: ExportFormat, *, own_name: str = "Me"
+    ) -> str:
+        """The whole conversation as a JSON array of objects, or as a standalone HTML page
+        (every text escaped, no scripts). ``own_name`` labels this client's messages.
+
+        Raises:
+            ValueError: unknown ``fmt``.
+        """
+        if fmt == "json":
+            return self._export_json(conversation)
+        if fmt == "html":
+            return self._export_html(conversation, own_name)
+        raise ValueError(f"unknown export format {fmt!r}")
+
+    def _export_json(self, conversation: str) -> str:
+        items = [
+            {
+                "local_id": m.local_id,
+                "conversation": m.conversation,
+                "direction": m.direction,
+                "sender": m.sender,
+                "sender_name": m.sender_name,
+                "text": m.text,
+                "ts": m.ts,
+                "time": datetime.fromtimestamp(m.ts / 1000, tz=UTC).isoformat(
+                    timespec="milliseconds"
+                ),
+                "seq": m.seq,
+                "message_id": m.message_id,
+                "status": m.status,
+            }
+            for m in self._iter_conversation(conversation)
+        ]
+        return json.dumps(items, ensure_ascii=False, indent=2)
+
+    def _export_html(self, conversation: str, own_name: str) -> str:
+        title = html.escape(_conversation_title(self._conn, conversation))
+        parts = [
+            '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
+            '<meta http-equiv="Content-Security-Policy" '
+            "content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n<style>\n"
+            "body{font-family:system-ui,sans-serif;max-width:48em;margin:2em auto;"
+            "padding:0 1em;color:#222;background:#fff}\n"
+            "@media (prefers-color-scheme:dark){body{color:#ddd;background:#181818}"
+            ".msg{background:#2a2a2a}.out{background:#1f3b2c}}\n"
+            "ol{list-style:none;padding:0}\n"
+            ".msg{background:#f0f0f0;border-radius:.6em;padding:.4em .7em;margin:.4em 0;"
+            "max-width:80%}\n"
+            ".out{background:#dcf8c6;margin-left:auto}\n"
+            ".meta{font-size:.8em;opacity:.7}\n"
+            ".text{white-space:pre-wrap;overflow-wrap:anywhere}\n"
+            f"</style>\n</head>\n<body>\n<h1>{title}</h1>\n<ol>\n"
+        ]
+        for m in self._iter_conversation(conversation):
+            sender = own_name if m.direction == "out" else (m.sender_name or m.sender or "")
+            moment = datetime.fromtimestamp(m.ts / 1000, tz=UTC)
+            local = moment.astimezone().strftime("%Y-%m-%d %H:%M")
+            parts.append(
+                f'<li class="msg {m.direction}"><div class="meta">'
+                f'<span class="sender">{html.escape(sender)}</span> '
+                f'<time datetime="{moment.isoformat()}">{local}</time></div>'
+                f'<div class="text">{html.escape(m.text)}</div></li>\n'
+            )
+        parts.append("</ol>\n</body>\n</html>\n")
+        return "".join(parts)

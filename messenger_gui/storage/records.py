@@ -1,0 +1,213 @@
+"""The rows the store returns: frozen dataclasses, no behaviour beyond a name or two."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import msgspec
+
+from messenger_server import protocol
+
+Direction = Literal["in", "out"]
+MessageStatus = Literal["queued", "sent", "delivered", "read", "received"]
+ExportFormat = Literal["json", "html"]
+
+
+def now_ms() -> int:
+    """Milliseconds since the Unix epoch."""
+    return time.time_ns() // 1_000_000
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    client_id: str
+    display_name: str
+    alias: str | None = None
+    """A name the user chose; shown instead of ``display_name`` when set."""
+    added_at: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.alias or self.display_name
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember:
+    client_id: str
+    display_name: str
+    admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredGroup:
+    group_id: str
+    name: str
+    created_by: str
+    created_at: int
+    left: bool
+    """True once this client left or was removed: history stays, sending does not."""
+    members: tuple[GroupMember, ...]
+
+
+class StoredMessage(msgspec.Struct, frozen=True):
+    """One message of the history, either direction.
+
+    ``sender`` is ``None`` for outgoing messages (this client). ``seq``, ``message_id``
+    are ``None`` while an outgoing message is queued; ``key`` is ``None`` for incoming ones.
+
+    A frozen ``msgspec.Struct`` rather than a frozen dataclass: a backlog builds 100,000 of
+    them, and a frozen dataclass costs 15 times as much to create (change one with
+    ``msgspec.structs.replace``).
+    """
+
+    local_id: int
+    conversation: str
+    is_group: bool
+    direction: Direction
+    sender: str | None
+    sender_name: str | None
+    text: str
+    ts: int
+    seq: int | None
+    message_id: int | None
+    key: str | None
+    status: MessageStatus
+    failure: str | None = None
+    """The error code (``protocol.ErrorCode`` value, e.g. ``not_a_member``) with which the
+    server refused this queued message for good, or ``None``. A failed message stays
+    ``queued`` but is left out of :meth:`ClientStore.outbox` until
+    :meth:`ClientStore.retry_failed`; show it as "not sent"."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailure:
+    """Why the server refused an outgoing message for good (:meth:`ClientStore.mark_failed`)."""
+
+    local_id: int
+    code: str
+    message: str
+    failed_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """An outgoing message as the client core needs it to (re)send it: same ``key`` on
+    every attempt, ``to=conversation`` or ``group=conversation`` by ``is_group``."""
+
+    local_id: int
+    conversation: str
+    is_group: bool
+    text: str
+    key: str
+    ts: int
+    status: MessageStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    """A row of the conversation list. ``last_*`` are ``None`` when nothing was said yet;
+    ``last_text`` is cut to a preview of 200 characters."""
+
+    conversation: str
+    is_group: bool
+    title: str
+    last_text: str | None
+    last_ts: int | None
+    last_direction: Direction | None
+    last_status: MessageStatus | None
+    unread: int
+    activity_ts: int
+    """Sort key of the list: last message time, else when the contact or group appeared."""
+    last_failure: str | None = None
+    """The error code when the last message is ours and the server refused it for good
+    (show "not sent" rather than the clock)."""
+    draft: str | None = None
+    """What the user typed in this chat and did not send (shown as "Draft: ..."), cut to a
+    preview like ``last_text``; ``None`` when there is none."""
+    is_contact: bool = False
+    """For a direct conversation: the peer is among the contacts (else the chat offers
+    "Add to contacts")."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A message matching a search; ``match_start``/``match_end`` index ``text`` (for
+    highlighting) and are ``None`` when the match could not be located exactly."""
+
+    local_id: int
+    conversation: str
+    is_group: bool
+    direction: Direction
+    sender: str | None
+    sender_name: str | None
+    text: str
+    ts: int
+    seq: int | None
+    match_start: int | None
+    match_end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PeerMarker:
+    """Where another participant (``member``) stands in a conversation, as the server last
+    said (a ``receipts`` event): it has stored every message up to seq ``delivered`` and
+    read every one up to seq ``read``. Positions only grow."""
+
+    member: str
+    delivered: int
+    read: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReceipts:
+    """How far one of our group messages got, among the group's current members other
+    than us (``members`` of them): ``delivered`` have it (read ones included), ``read``
+    have read it. What "Delivered to 2 of 3" and "Read by 1 of 3" say."""
+
+    delivered: int
+    read: int
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """Our messages of ``conversation`` (``local_ids``, in display order) that now have
+    ``status``; returned by the methods that apply markers, for
+    :class:`~messenger_gui.events.MessageStatusChanged`."""
+
+    conversation: str
+    status: MessageStatus
+    local_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """What one read from the server brought, for :meth:`ClientStore.save_chunk` to store
+    in one transaction: incoming messages, ``receipts`` events, group states (each with
+    whether we have left it) and the ``sent`` replies to our messages."""
+
+    messages: Sequence[protocol.Message] = ()
+    receipts: Sequence[protocol.Receipts] = ()
+    groups: Sequence[tuple[protocol.GroupInfo, bool]] = ()
+    sent: Sequence[protocol.Sent] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.messages or self.receipts or self.groups or self.sent)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSaved:
+    """What :meth:`ClientStore.save_chunk` changed, to report without reading it back."""
+
+    received: list[StoredMessage] = field(default_factory=list)
+    """The incoming messages that were new, as stored, in the order they came."""
+    sent: list[StoredMessage] = field(default_factory=list)
+    """Our messages now stored by the server, with the status the markers give them."""
+    changes: list[StatusChange] = field(default_factory=list)
+    """Ticks moved by the chunk's receipts and group changes."""
