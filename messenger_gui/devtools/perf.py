@@ -52,6 +52,7 @@ from messenger_gui.events import (
 )
 from messenger_gui.storage import ClientData, ClientStore, load_client_data, save_client_data
 from messenger_server import protocol
+from messenger_server.bench.target import SERVER_ENVIRONMENT
 from messenger_server.session import ClientSession
 
 LISTENING = re.compile(r"listening on [^ ]+:(\d+)")
@@ -284,15 +285,11 @@ def _chat_in_window(args: argparse.Namespace, profile: Path, fill_s: float) -> i
 
 class Server:
     """``messenger-server`` as a child process on a temporary data directory, with the
-    per-connection rate limit lifted (filling it sends 200,000 messages from one client)."""
+    defences against abuse out of the way as for ``messenger-bench`` (filling it sends
+    200,000 messages from one client, far more than a sender may leave waiting)."""
 
     def __init__(self, data: Path) -> None:
-        env = {
-            **os.environ,
-            "MESSENGER_RATE_LIMIT": "1000000",
-            "MESSENGER_RATE_BURST": "1000000",
-            "MESSENGER_LOG_LEVEL": "INFO",
-        }
+        env = {**os.environ, **SERVER_ENVIRONMENT, "MESSENGER_LOG_LEVEL": "INFO"}
         self.process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "messenger_server", "--host", "127.0.0.1"),
