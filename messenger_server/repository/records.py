@@ -61,6 +61,8 @@ class StoredMessage:
     sender: str
     sender_name: str
     text: str
+    files: str | None = None
+    """The files attached, as the service stored them (see :class:`InsertMessage`)."""
 
 
 GroupChangeKind = Literal["created", "member_added", "member_removed", "member_left"]
@@ -118,6 +120,11 @@ class InsertMessage:
 
     The pair (``sender``, ``key``) is unique: when it was used before, nothing is stored
     and the result is the original (``duplicate=True``). Result: :class:`MessageSaved`.
+
+    ``files`` is the description of the attached files, opaque here (it goes with the
+    text, and is dropped with it once delivered); ``file_ids`` are those files, and each
+    of ``recipients`` becomes a recipient of each of them, at the message's seq in
+    ``conversation`` (see :class:`FileRecipient`).
     """
 
     conversation: str
@@ -125,6 +132,9 @@ class InsertMessage:
     key: str
     text: str
     ts: int
+    files: str | None = None
+    file_ids: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +258,88 @@ class InviteRecord:
     created_at: int
 
 
+# --- files (docs/protocol.md section 11) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    """An unfinished upload: its bytes are in the blob store's partial ``upload_id``."""
+
+    upload_id: int
+    uploader: str
+    sha256: str
+    size: int
+    name: str
+    mime: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A stored file: the blob ``sha256`` as ``uploader`` uploaded it. Several files (of
+    several uploaders) may share one blob."""
+
+    file_id: str
+    uploader: str
+    sha256: str
+    size: int
+    name: str
+    mime: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsertUpload:
+    """Result: False when ``upload_id`` is taken (choose another)."""
+
+    upload_id: int
+    uploader: str
+    sha256: str
+    size: int
+    name: str
+    mime: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteUploads:
+    """Forget these unfinished uploads (unknown ids are ignored). Result: None."""
+
+    upload_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InsertFile:
+    """Store a finished file; the upload ``upload_id`` (if any) it came from is forgotten
+    in the same transaction. Result: False when ``file_id`` is taken (nothing changes)."""
+
+    file_id: str
+    uploader: str
+    sha256: str
+    size: int
+    name: str
+    mime: str
+    created_at: int
+    upload_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkDownloaded:
+    """``recipient`` has the whole file (nothing happens when it is not a recipient).
+    Result: None."""
+
+    file_id: str
+    recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFiles:
+    """Forget these files and their recipients. Result: the ``sha256`` of every blob that
+    no file refers to any more (for the caller to delete)."""
+
+    file_ids: tuple[str, ...]
+
+
 Operation = (
     InsertClient
     | InsertMessage
@@ -261,5 +353,10 @@ Operation = (
     | AckNotices
     | SetContact
     | UseInvite
+    | InsertUpload
+    | DeleteUploads
+    | InsertFile
+    | MarkDownloaded
+    | DeleteFiles
 )
-OperationResult = bool | MessageSaved | MarkerMove | dict[str, int] | None
+OperationResult = bool | MessageSaved | MarkerMove | dict[str, int] | list[str] | None
