@@ -32,6 +32,12 @@ registrations_per_ip_hour  20                  >= 1 (open registration)
 max_pending_per_client     100000              >= 1 direct messages waiting
 max_pending_per_sender     10000               >= 1 a sender's, waiting
 min_free_disk_mb           512                 >= 0 MiB (0: no check)
+blob_dir                   <data_dir>/blobs    folder holding the files' bytes
+max_file_bytes             104857600 (100 MiB) >= 1 bytes in one file
+file_quota_mb              1024                >= 1 MiB of files per uploader
+max_uploads_per_client     4                   >= 1 unfinished uploads at once
+upload_ttl_hours           24                  >= 1 hours an upload may take
+file_ttl_days              30                  >= 1 days a file may wait
 =========================  ==================  =============================
 
 Every setting's environment variable is ``MESSENGER_`` and its name in capitals.
@@ -107,10 +113,21 @@ class Settings:
     max_pending_per_client: int = 100_000
     max_pending_per_sender: int = 10_000
     min_free_disk_mb: int = 512
+    blob_dir: Path | None = None
+    max_file_bytes: int = protocol.MAX_FILE_BYTES
+    file_quota_mb: int = 1024
+    max_uploads_per_client: int = 4
+    upload_ttl_hours: int = 24
+    file_ttl_days: int = 30
 
     @property
     def database_path(self) -> Path:
         return self.data_dir / "messenger.db"
+
+    @property
+    def blobs_path(self) -> Path:
+        """The folder holding the bytes of files (``blob_dir``, else inside ``data_dir``)."""
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
 
 def env_name(setting: str) -> str:
@@ -263,8 +280,18 @@ def _validate(s: Settings, source: Mapping[str, str]) -> None:
         "max_groups_per_client",
         "max_pending_per_client",
         "max_pending_per_sender",
+        "max_file_bytes",
+        "file_quota_mb",
+        "max_uploads_per_client",
+        "upload_ttl_hours",
+        "file_ttl_days",
     ):
         need(getattr(s, name) >= 1, name, "must be at least 1")
+    need(
+        s.max_file_bytes <= protocol.MAX_SAFE_INTEGER,
+        "max_file_bytes",
+        f"must be at most {protocol.MAX_SAFE_INTEGER}",
+    )
     need(s.min_free_disk_mb >= 0, "min_free_disk_mb", "must not be negative")
 
 

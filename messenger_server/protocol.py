@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Final, Literal
 
 import msgspec
@@ -77,7 +78,8 @@ Credential = Annotated[str, msgspec.Meta(pattern=CREDENTIAL_PATTERN)]
 InviteCode = Annotated[str, msgspec.Meta(pattern=INVITE_PATTERN)]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_DISPLAY_NAME_CHARS)]
 GroupName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_GROUP_NAME_CHARS)]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_BYTES)]
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_BYTES)]
+"""A message's text; empty only as the caption of a message with files."""
 ShortText = Annotated[str, msgspec.Meta(max_length=64)]
 
 
@@ -109,6 +111,11 @@ class ErrorCode:
     QUOTA_EXCEEDED: Final = "quota_exceeded"
     STORAGE_FULL: Final = "storage_full"
     TEXT_TOO_LARGE: Final = "text_too_large"
+    FILE_TOO_LARGE: Final = "file_too_large"
+    TOO_MANY_TRANSFERS: Final = "too_many_transfers"
+    HASH_MISMATCH: Final = "hash_mismatch"
+    UPLOAD_INCOMPLETE: Final = "upload_incomplete"
+    NOT_FOUND: Final = "not_found"
     NAME_TOO_LONG: Final = "name_too_long"
     INVALID_FIELD: Final = "invalid_field"
     RATE_LIMITED: Final = "rate_limited"
@@ -191,18 +198,24 @@ class Send(_Frame, frozen=True, tag="send"):
 
     ``key`` is chosen by the sender and must be reused when resending the same
     message: the server answers a repeated key with the original :class:`Sent`
-    and does not deliver the message again.
+    and does not deliver the message again. ``files`` attaches files the sender
+    uploaded (see :class:`Upload`); ``text`` is then their caption and may be empty.
     """
 
     id: RequestId
     key: IdempotencyKey
-    text: Text
+    text: Text = ""
     to: ClientId | None = None
     group: GroupId | None = None
+    files: Attachments | None = None
 
     def __post_init__(self) -> None:
         if (self.to is None) == (self.group is None):
             raise ValueError("exactly one of 'to' and 'group' must be given")
+        if not self.text and not self.files:
+            raise ValueError("text must not be empty (unless files are attached)")
+        if self.files and len({f.file_id for f in self.files}) != len(self.files):
+            raise ValueError("a file is attached twice")
         if len(self.text.encode("utf-8")) > MAX_TEXT_BYTES:
             raise ValueError(f"text is longer than {MAX_TEXT_BYTES} bytes")
 
@@ -307,6 +320,223 @@ class Ack(_Frame, frozen=True, tag="ack"):
     ids: Annotated[list[EventId], msgspec.Meta(min_length=1, max_length=MAX_ACK_IDS)]
 
 
+# ---------------------------------------------------------------------------
+# Files (docs/protocol.md section 11): uploading, downloading, attaching.
+#
+# A file travels in binary chunk frames (:class:`Chunk`) on the same connection as every
+# other frame: a payload whose first byte is 0x00 (which no JSON text starts with) instead
+# of a JSON object. The JSON frames below start, resume, finish and cancel transfers.
+# ---------------------------------------------------------------------------
+
+MAX_FILE_BYTES: Final = 100 * 1024 * 1024
+"""Largest file accepted by default (100 MiB); a server announces its own in ``welcome``."""
+FILE_CHUNK_BYTES: Final = 256 * 1024
+"""Most file bytes in one chunk frame, both ways (announced in ``welcome``). Bounded so that
+a text frame never waits behind more than about one chunk."""
+MAX_FILES_PER_MESSAGE: Final = 10
+MAX_THUMBNAIL_CHARS: Final = 16 * 1024
+"""Longest inline thumbnail: base64 text of a small JPEG or PNG (checked for length only)."""
+MAX_FILE_NAME_CHARS: Final = 255
+SHA256_PATTERN: Final = r"^[0-9a-f]{64}\Z"
+"""A SHA-256 digest in lower-case hexadecimal."""
+FILE_ID_PATTERN: Final = r"^F(-[0-9A-HJKMNP-TV-Z]{4}){4}\Z"
+"""File IDs: ``F-`` and four groups of four Crockford base32 characters (80 random bits)."""
+_MIME_TOKEN: Final = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+MIME_PATTERN: Final = rf"^{_MIME_TOKEN}/{_MIME_TOKEN}\Z"
+"""A media type without parameters, such as ``image/jpeg``."""
+
+FileId = Annotated[str, msgspec.Meta(pattern=FILE_ID_PATTERN)]
+Sha256 = Annotated[str, msgspec.Meta(pattern=SHA256_PATTERN)]
+MimeType = Annotated[str, msgspec.Meta(pattern=MIME_PATTERN)]
+FileName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_FILE_NAME_CHARS)]
+FileSize = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INTEGER)]
+"""A size or a position in a file, in bytes."""
+Length = Annotated[int, msgspec.Meta(ge=1, le=MAX_SAFE_INTEGER)]
+UploadId = Annotated[int, msgspec.Meta(ge=1, le=MAX_SAFE_INTEGER)]
+Thumbnail = Annotated[str, msgspec.Meta(max_length=MAX_THUMBNAIL_CHARS)]
+
+
+class FileInfo(msgspec.Struct, frozen=True):
+    """A stored file: what a message carries for each file attached, and what an upload
+    produces (without ``thumbnail``)."""
+
+    file_id: FileId
+    name: str
+    size: FileSize
+    mime: str
+    sha256: Sha256
+    thumbnail: str | None = None
+    """Base64 of a small JPEG or PNG made by the sender, shown until the file is
+    downloaded; null when the sender gave none."""
+
+
+class Attachment(msgspec.Struct, frozen=True):
+    """A file attached to a ``send``: one the sender uploaded, with an optional inline
+    thumbnail (at most :data:`MAX_THUMBNAIL_CHARS` characters of base64)."""
+
+    file_id: FileId
+    thumbnail: Thumbnail | None = None
+
+
+Attachments = Annotated[list[Attachment], msgspec.Meta(max_length=MAX_FILES_PER_MESSAGE)]
+
+
+class Upload(_Frame, frozen=True, tag="upload"):
+    """Start uploading a file of ``size`` bytes whose SHA-256 is ``sha256``, or ask how far
+    an earlier upload of the same bytes got. Answered by :class:`UploadStatus`: send the
+    bytes from its ``offset`` in :class:`Chunk` frames, then :class:`FinishUpload`."""
+
+    id: RequestId
+    size: FileSize
+    sha256: Sha256
+    name: FileName
+    mime: MimeType = "application/octet-stream"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name, "name")
+
+
+class FinishUpload(_Frame, frozen=True, tag="finish_upload"):
+    """Every byte of the upload was sent: check its hash and store it. Answered by
+    :class:`FileReply`."""
+
+    id: RequestId
+    upload_id: UploadId
+
+
+class CancelUpload(_Frame, frozen=True, tag="cancel_upload"):
+    """Give up an unfinished upload (its bytes are deleted). Answered by :class:`Ok`."""
+
+    id: RequestId
+    upload_id: UploadId
+
+
+class Download(_Frame, frozen=True, tag="download"):
+    """Send ``length`` bytes of a file from ``offset`` (to the end when ``length`` is
+    null), in :class:`Chunk` frames carrying this request's ``id``; then the reply
+    :class:`DownloadEnd` (or an ``error``)."""
+
+    id: RequestId
+    file_id: FileId
+    offset: FileSize = 0
+    length: Length | None = None
+
+
+class CancelDownload(_Frame, frozen=True, tag="cancel_download"):
+    """Stop the download whose request id is ``download``; it ends with its
+    :class:`DownloadEnd` at once. Answered by :class:`Ok`."""
+
+    id: RequestId
+    download: RequestId
+
+
+class Downloaded(_Frame, frozen=True, tag="downloaded"):
+    """The client has the whole file, hash checked: the server may forget it for this
+    client (it deletes a file once everyone it was sent to has it). Answered by
+    :class:`Ok`."""
+
+    id: RequestId
+    file_id: FileId
+
+
+class UploadStatus(_Frame, frozen=True, tag="upload_status"):
+    """Reply to :class:`Upload`: send the file's bytes from ``offset`` with chunks for
+    ``upload_id``. When ``file`` is set the server has the file already (this client
+    uploaded the same bytes before): there is nothing to send and ``upload_id`` is null."""
+
+    id: RequestId
+    upload_id: UploadId | None
+    offset: FileSize
+    file: FileInfo | None = None
+
+
+class FileReply(_Frame, frozen=True, tag="file"):
+    """Reply to :class:`FinishUpload`: the file is stored; attach it with ``send``."""
+
+    id: RequestId
+    file: FileInfo
+
+
+class DownloadEnd(_Frame, frozen=True, tag="download_end"):
+    """Reply to :class:`Download`, after its last chunk: ``length`` bytes from ``offset``
+    were sent (fewer than asked when the download was cancelled)."""
+
+    id: RequestId
+    file_id: FileId
+    offset: FileSize
+    length: FileSize
+
+
+CHUNK_MARKER: Final = 0x00
+"""The first byte of a chunk frame's payload (a JSON payload starts with ``{`` or white
+space)."""
+CHUNK_KIND: Final = 0x01
+CHUNK_HEADER = struct.Struct(">BBQQ")
+"""Marker, kind, transfer id, offset: the 18 bytes before a chunk's data."""
+CHUNK_PREFIX = struct.Struct(">IBBQQ")
+"""The frame's length header followed by the chunk header (22 bytes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Bytes of a file, in a binary frame of their own.
+
+    ``id`` is the transfer: an ``upload_id`` from client to server, the ``id`` of the
+    :class:`Download` request from server to client. ``offset`` is the position of
+    ``data[0]`` in the file. Chunks of one transfer come in order, without gaps.
+    """
+
+    id: int
+    offset: int
+    data: bytes | bytearray | memoryview
+
+
+def is_chunk(payload: bytes) -> bool:
+    """Whether a frame's payload is a binary chunk rather than JSON."""
+    return payload[:1] == b"\x00"
+
+
+def chunk_prefix(transfer_id: int, offset: int, size: int) -> bytes:
+    """Everything of a chunk frame before its ``size`` data bytes (length header included),
+    to write the data after it without copying it."""
+    return CHUNK_PREFIX.pack(
+        CHUNK_HEADER.size + size, CHUNK_MARKER, CHUNK_KIND, transfer_id, offset
+    )
+
+
+def encode_chunk(chunk: Chunk) -> bytes:
+    """``chunk`` as bytes ready for the wire."""
+    return chunk_prefix(chunk.id, chunk.offset, len(chunk.data)) + bytes(chunk.data)
+
+
+def decode_chunk(payload: bytes, max_data: int = FILE_CHUNK_BYTES) -> Chunk:
+    """Decode a chunk frame's payload (see :func:`is_chunk`); its data is a view of
+    ``payload``, not a copy.
+
+    Raises:
+        ProtocolError: ``bad_frame`` for an unknown binary kind, ``invalid_field`` for a
+            chunk without data, with more than ``max_data`` bytes, or an id or offset out
+            of range.
+    """
+    if len(payload) < CHUNK_HEADER.size or payload[1] != CHUNK_KIND:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "not a chunk frame")
+    _, _, transfer_id, offset = CHUNK_HEADER.unpack_from(payload)
+    size = len(payload) - CHUNK_HEADER.size
+    if not 1 <= size <= max_data:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, f"a chunk carries 1 to {max_data} bytes")
+    if not 1 <= transfer_id <= MAX_SAFE_INTEGER or offset + size > MAX_SAFE_INTEGER:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, "chunk id or offset out of range")
+    return Chunk(transfer_id, offset, memoryview(payload)[CHUNK_HEADER.size :])
+
+
+def message_text(text: str, files: list[FileInfo] | None) -> str:
+    """The ``text`` of a ``message`` event: the caption, or, for files without one, a line
+    per file (``📎 name``) that a client which does not know files shows instead."""
+    if text or not files:
+        return text
+    return "\n".join(f"\N{PAPERCLIP} {f.name}" for f in files)
+
+
 Request = (
     Hello
     | Register
@@ -322,6 +552,12 @@ Request = (
     | AddContact
     | RemoveContact
     | Ping
+    | Upload
+    | FinishUpload
+    | CancelUpload
+    | Download
+    | CancelDownload
+    | Downloaded
 )
 ClientFrame = Request | Ack
 
@@ -338,6 +574,8 @@ class Limits(msgspec.Struct, frozen=True):
     max_display_name_chars: int = MAX_DISPLAY_NAME_CHARS
     max_group_name_chars: int = MAX_GROUP_NAME_CHARS
     max_group_members: int = MAX_GROUP_MEMBERS
+    max_file_bytes: int = MAX_FILE_BYTES
+    file_chunk_bytes: int = FILE_CHUNK_BYTES
 
 
 class Member(msgspec.Struct, frozen=True):
@@ -430,7 +668,21 @@ class Error(_Frame, frozen=True, tag="error"):
     id: RequestId | None = None
 
 
-Reply = Welcome | Registered | LoggedIn | Sent | Contact | GroupReply | Groups | Ok | Pong | Error
+Reply = (
+    Welcome
+    | Registered
+    | LoggedIn
+    | Sent
+    | Contact
+    | GroupReply
+    | Groups
+    | Ok
+    | Pong
+    | Error
+    | UploadStatus
+    | FileReply
+    | DownloadEnd
+)
 
 # ---------------------------------------------------------------------------
 # Server -> client events, pushed without a request.
@@ -444,6 +696,9 @@ class Message(_Frame, frozen=True, tag="message"):
 
     ``to`` is set for a direct message (it is the receiver), ``group`` for a group
     message. ``seq`` orders the conversation; it grows strictly, possibly with gaps.
+    ``files`` lists attached files (null: none); ``text`` is then their caption, or, when
+    the sender wrote none, a line per file for clients that do not show files (see
+    :func:`message_text`).
     """
 
     message_id: EventId
@@ -454,6 +709,7 @@ class Message(_Frame, frozen=True, tag="message"):
     text: str
     to: ClientId | None = None
     group: GroupId | None = None
+    files: list[FileInfo] | None = None
 
 
 class Receipt(msgspec.Struct, frozen=True):

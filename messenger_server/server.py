@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import typing
 from collections.abc import Coroutine, Hashable
 from typing import Any, Final
 
 from messenger_server import __version__, protocol
+from messenger_server.blobs import BlobStore, FileBlobStore
 from messenger_server.config import Settings
 from messenger_server.logs import limit_repeats, shown
 from messenger_server.protocol import ErrorCode as Code
@@ -41,6 +43,11 @@ CLOSE_GRACE: Final = 5.0
 client that stopped reading cannot hold a closed connection's memory)."""
 ACK_RATE_FACTOR: Final = 4
 """``ack`` frames have a token bucket of their own, this many times the requests' one."""
+NOTSENT_LOWAT: Final = protocol.FILE_CHUNK_BYTES
+"""Unsent bytes the kernel may hold for a connection that downloads (``TCP_NOTSENT_LOWAT``,
+where the platform has it): the rest waits in the transport, behind which a reply or an
+event never queues, so that on a slow link too it waits behind about one chunk, not behind
+a socket buffer of several."""
 SWEEP_INTERVAL: Final = 1.0
 CLEANUP_INTERVAL: Final = 5.0
 EXPIRE_INTERVAL: Final = 3600.0
@@ -70,6 +77,7 @@ class Connection(asyncio.Protocol):
         self._throttle: asyncio.TimerHandle | None = None
         self._reading = True
         self._writable: asyncio.Future[None] | None = None
+        self._chunked = False
 
     # -- asyncio.Protocol --
 
@@ -227,6 +235,29 @@ class Connection(asyncio.Protocol):
         while self._writable is not None and not self._writable.done() and not self.closed:
             await self._writable
 
+    async def send_chunk(self, data: bytes | bytearray) -> None:
+        """Write a chunk frame once the transport is below its high-water mark: after
+        every frame queued before it, and never more than about one chunk ahead of the
+        frames queued after it (they are written at once, behind what the transport holds;
+        the chunks wait here)."""
+        self._write_now()
+        if not self._chunked:
+            self._chunked = True
+            self._small_kernel_buffer()
+        while self._writable is not None and not self._writable.done() and not self.closed:
+            await self._writable
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.session.state is State.CLOSED:
+            raise ConnectionError("connection closed")
+        transport.write(data)
+
+    def _small_kernel_buffer(self) -> None:
+        option = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if option is not None and sock is not None:
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                sock.setsockopt(socket.IPPROTO_TCP, option, NOTSENT_LOWAT)
+
     def _queued(self) -> None:
         """Something may be queued: write it at the end of this loop turn (or now, when the
         session has ended)."""
@@ -263,14 +294,23 @@ class MessengerServer:
     """Serves the Messenger protocol from ``repository`` according to ``settings``.
 
     Call :meth:`start`, then :meth:`serve_forever` or await :meth:`stop` later. The
-    repository is the caller's to open before and close after.
+    repository is the caller's to open before and close after; so is ``blobs`` when given
+    (by default the server opens and closes a :class:`FileBlobStore` in ``blob_dir``).
     """
 
-    def __init__(self, settings: Settings, repository: Repository, bus: Bus | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        repository: Repository,
+        bus: Bus | None = None,
+        blobs: BlobStore | None = None,
+    ) -> None:
         self.settings = settings
         self.repository = repository
         self.loop = asyncio.get_running_loop()
-        self.service = Service(settings, repository, bus)
+        self._own_blobs = blobs is None
+        self.blobs = blobs if blobs is not None else FileBlobStore(settings.blobs_path)
+        self.service = Service(settings, repository, self.blobs, bus)
         self.bus = self.service.context.bus
         self.connections: set[Connection] = set()
         self.per_address: dict[str, int] = {}
@@ -284,6 +324,7 @@ class MessengerServer:
             max_frame_bytes=settings.max_frame_bytes,
             max_text_bytes=settings.max_text_bytes,
             max_group_members=settings.max_group_members,
+            max_file_bytes=settings.max_file_bytes,
         )
 
     @property
@@ -302,6 +343,8 @@ class MessengerServer:
             # Authenticated encryption only (TLS 1.3's suites all are): no CBC.
             ssl_context.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20")
             ssl_context.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
+        if self._own_blobs:
+            await self.blobs.open()
         self._server = await self.loop.create_server(
             lambda: Connection(self),
             self.settings.host,
@@ -312,6 +355,7 @@ class MessengerServer:
         await self.bus.start(self.service.cluster.handle)
         self.spawn(self._sweep())
         self.spawn(self._clean_up())
+        self.spawn(self._reconcile_files())
         self.spawn(self.service.cluster.recount())
         addresses = [sock.getsockname()[:2] for sock in self._server.sockets]
         for host, port in addresses:
@@ -355,6 +399,9 @@ class MessengerServer:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=5)
         await self.bus.close()
+        await self.service.files.close()
+        if self._own_blobs:
+            await self.blobs.close()
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run ``coro`` in the background, keeping a reference until it ends."""
@@ -400,13 +447,16 @@ class MessengerServer:
                     connection.close(Code.TIMEOUT, "idle for too long")
 
     async def _clean_up(self) -> None:
-        """Drop delivered texts every few seconds; forget expired idempotency keys hourly."""
+        """Drop delivered texts and downloaded files every few seconds; forget expired
+        idempotency keys, messages, uploads and files hourly."""
         messaging = self.service.messaging
+        files = self.service.files
         next_expiry = self.loop.time()
         while True:
             await asyncio.sleep(CLEANUP_INTERVAL)
             try:
                 await messaging.forget_delivered()
+                await files.forget_downloaded()
                 if self.loop.time() >= next_expiry:
                     next_expiry = self.loop.time() + EXPIRE_INTERVAL
                     now = now_ms()
@@ -417,5 +467,14 @@ class MessengerServer:
                     if expired:
                         log.info("forgot %d expired messages and idempotency keys", expired)
                         messaging.backlogs.forget()
+                    uploads, deleted = await files.expire(now)
+                    if uploads or deleted:
+                        log.info("dropped %d expired uploads, %d files", uploads, deleted)
             except Exception:
                 log.exception("clean-up failed")
+
+    async def _reconcile_files(self) -> None:
+        try:
+            await self.service.files.reconcile()
+        except Exception:
+            log.exception("checking the blob store failed")

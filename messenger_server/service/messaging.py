@@ -4,7 +4,8 @@
 sender is a member of the group); the message is stored (one row, whatever the group's
 size) with the writes of this loop turn; once on disk, the sender gets ``sent`` and every
 online recipient the ``message``. The sender's idempotency key makes a resend return the
-original.
+original. Files attached are checked first (:meth:`Files.attach`); each recipient may
+then download them.
 
 ``ack``: moves the acknowledging member's delivered marker in each conversation to the
 highest message acknowledged (acks are cumulative), which is what the senders' receipts
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -39,6 +41,7 @@ from messenger_server.repository import (
 )
 from messenger_server.service.bus import Deliver
 from messenger_server.service.core import Context, Handled, Peer, now_ms
+from messenger_server.service.files import Attached, Files, decode_files
 from messenger_server.service.groups import Groups
 from messenger_server.service.receipts import Receipts, is_group
 
@@ -118,12 +121,18 @@ class Stored:
 
 class Messaging:
     def __init__(
-        self, context: Context, settings: Settings, receipts: Receipts, groups: Groups
+        self,
+        context: Context,
+        settings: Settings,
+        receipts: Receipts,
+        groups: Groups,
+        files: Files,
     ) -> None:
         self.context = context
         self.settings = settings
         self.receipts = receipts
         self.groups = groups
+        self.files = files
         self._opened: OrderedDict[str, None] = OrderedDict()
         """Direct conversations known to have both markers (saves a write per message)."""
         self._ack_waiters: dict[Peer, asyncio.Future[None]] = {}
@@ -141,9 +150,8 @@ class Messaging:
 
     def send(self, peer: Peer, request: protocol.Send) -> Handled:
         """``send``: decide, then store with this turn's writes; ``sent`` follows the
-        commit. Needs storage first only for a recipient or group not seen yet."""
-        sender = peer.session.client_id
-        assert sender is not None
+        commit. Needs storage first only for a recipient or group not seen yet, and for
+        the files attached."""
         limit = self.settings.max_text_bytes
         if limit < protocol.MAX_TEXT_BYTES and len(request.text.encode()) > limit:
             self.context.error(peer, request.id, Code.TEXT_TOO_LARGE, f"text exceeds {limit} bytes")
@@ -151,28 +159,42 @@ class Messaging:
         if self.context.disk.full():
             self.context.error(peer, request.id, Code.STORAGE_FULL, "the server is out of space")
             return None
+        if request.files:
+            return self._attach_then_send(peer, request)
+        return self._send(peer, request, None)
+
+    async def _attach_then_send(self, peer: Peer, request: protocol.Send) -> None:
+        attached = await self.files.attach(peer, request)
+        if attached is not None:
+            handled = self._send(peer, request, attached)
+            if handled is not None:
+                await handled
+
+    def _send(self, peer: Peer, request: protocol.Send, attached: Attached | None) -> Handled:
+        sender = peer.session.client_id
+        assert sender is not None
         if request.group is not None:
             group = self.context.groups.cached(request.group)
             if group is None:
-                return self._load_then_send(peer, request)
+                return self._load_then_send(peer, request, attached)
             if sender not in group.members:
                 self.context.error(
                     peer, request.id, Code.NOT_A_MEMBER, f"not a member of {request.group}"
                 )
                 return None
-            self._store(peer, request, request.group, None)
+            self._store(peer, request, request.group, None, attached)
             return None
         assert request.to is not None
         recipient = self.context.directory.cached(request.to)
         if recipient is None:
-            return self._load_then_send(peer, request)
+            return self._load_then_send(peer, request, attached)
         if recipient.disabled:
             self.context.error(peer, request.id, Code.UNKNOWN_CLIENT, f"no client {request.to}")
             return None
         if request.to != sender:
             backlogs = self.backlogs
             if not backlogs.known(sender, request.to):
-                return self._load_then_send(peer, request)
+                return self._load_then_send(peer, request, attached)
             if backlogs.waiting_for[request.to] >= self.settings.max_pending_per_client:
                 self.context.error(
                     peer, request.id, Code.RECIPIENT_FULL, "too much is waiting for this client"
@@ -192,10 +214,12 @@ class Messaging:
             self._opened[conversation] = None
             if len(self._opened) > MAX_OPENED:
                 self._opened.popitem(last=False)
-        self._store(peer, request, conversation, request.to)
+        self._store(peer, request, conversation, request.to, attached)
         return None
 
-    async def _load_then_send(self, peer: Peer, request: protocol.Send) -> None:
+    async def _load_then_send(
+        self, peer: Peer, request: protocol.Send, attached: Attached | None
+    ) -> None:
         if request.group is not None:
             if await self.context.groups.load(request.group) is None:
                 self.context.error(
@@ -210,12 +234,22 @@ class Messaging:
             sender = peer.session.client_id
             assert sender is not None
             await self.backlogs.load(sender, request.to)
-        self.send(peer, request)
+        handled = self._send(peer, request, attached)
+        if handled is not None:
+            await handled
 
-    def _store(self, peer: Peer, request: protocol.Send, conversation: str, to: str | None) -> None:
+    def _store(
+        self,
+        peer: Peer,
+        request: protocol.Send,
+        conversation: str,
+        to: str | None,
+        attached: Attached | None,
+    ) -> None:
         session = peer.session
         sender = session.client_id
         assert sender is not None
+        files = attached.files if attached is not None else None
 
         def saved(result: object) -> None:
             if not isinstance(result, MessageSaved):
@@ -237,9 +271,10 @@ class Messaging:
                     ts=result.ts,
                     sender=sender,
                     sender_name=session.display_name,
-                    text=request.text,
+                    text=protocol.message_text(request.text, files),
                     to=to,
                     group=request.group,
+                    files=files,
                 )
             )
             if to is not None:
@@ -264,9 +299,17 @@ class Messaging:
                         )
                     )  # fmt: skip
 
-        self.context.pipeline.add(
-            InsertMessage(conversation, sender, request.key, request.text, now_ms()), saved
-        )
+        insert = InsertMessage(conversation, sender, request.key, request.text, now_ms())
+        if attached is not None:  # every recipient may download the files
+            if to is not None:
+                recipients: tuple[str, ...] = (to,)
+            else:
+                group = self.context.groups.cached(conversation)
+                recipients = tuple(m for m in group.members if m != sender) if group else ()
+            insert = dataclasses.replace(
+                insert, files=attached.stored, file_ids=attached.file_ids, recipients=recipients
+            )
+        self.context.pipeline.add(insert, saved)
 
     def route(self, message: Stored, recipients: list[str], data: bytes) -> None:
         """Push a stored message to those of ``recipients`` connected here."""
@@ -478,6 +521,7 @@ class Messaging:
                 for message in page:
                     counted = None if group or message.sender == member else message.sender
                     inflight.add(message.message_id, conversation, message.seq, counted)
+                    files = decode_files(message.files)
                     frame = protocol.encode(
                         protocol.Message(
                             message_id=message.message_id,
@@ -485,9 +529,10 @@ class Messaging:
                             ts=message.ts,
                             sender=message.sender,
                             sender_name=message.sender_name,
-                            text=message.text,
+                            text=protocol.message_text(message.text, files),
                             to=to,
                             group=group,
+                            files=files,
                         )
                     )
                     data.append(frame)
