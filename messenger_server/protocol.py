@@ -29,6 +29,8 @@ PROTOCOL_VERSION: Final = 2
 spoken: a version-1 ``hello`` is answered with ``goodbye`` ``unsupported_version``."""
 
 HEADER = struct.Struct(">I")
+Payload = bytes | bytearray
+"""A frame's payload as :class:`FrameReader` gives it (a large one is a ``bytearray``)."""
 
 # --- limits (defaults; the server may lower or raise them and says so in ``welcome``) ---
 
@@ -333,6 +335,9 @@ MAX_FILE_BYTES: Final = 100 * 1024 * 1024
 FILE_CHUNK_BYTES: Final = 256 * 1024
 """Most file bytes in one chunk frame, both ways (announced in ``welcome``). Bounded so that
 a text frame never waits behind more than about one chunk."""
+UPLOAD_WINDOW_BYTES: Final = 4 * 1024 * 1024
+"""How far beyond the last offset the server confirmed (``upload_status``,
+``upload_progress``) a client may send an upload's chunks (announced in ``welcome``)."""
 MAX_FILES_PER_MESSAGE: Final = 10
 MAX_THUMBNAIL_CHARS: Final = 16 * 1024
 """Longest inline thumbnail: base64 text of a small JPEG or PNG (checked for length only)."""
@@ -450,6 +455,15 @@ class UploadStatus(_Frame, frozen=True, tag="upload_status"):
     file: FileInfo | None = None
 
 
+class UploadProgress(_Frame, frozen=True, tag="upload_progress"):
+    """Event: the server has written the upload's bytes up to ``offset`` to its disk. The
+    client may send chunks up to ``offset`` + ``upload_window_bytes``; it is also the
+    progress to show. Not stored, not acknowledged."""
+
+    upload_id: UploadId
+    offset: FileSize
+
+
 class FileReply(_Frame, frozen=True, tag="file"):
     """Reply to :class:`FinishUpload`: the file is stored; attach it with ``send``."""
 
@@ -491,7 +505,7 @@ class Chunk:
     data: bytes | bytearray | memoryview
 
 
-def is_chunk(payload: bytes) -> bool:
+def is_chunk(payload: Payload) -> bool:
     """Whether a frame's payload is a binary chunk rather than JSON."""
     return payload[:1] == b"\x00"
 
@@ -509,7 +523,7 @@ def encode_chunk(chunk: Chunk) -> bytes:
     return chunk_prefix(chunk.id, chunk.offset, len(chunk.data)) + bytes(chunk.data)
 
 
-def decode_chunk(payload: bytes, max_data: int = FILE_CHUNK_BYTES) -> Chunk:
+def decode_chunk(payload: Payload, max_data: int = FILE_CHUNK_BYTES) -> Chunk:
     """Decode a chunk frame's payload (see :func:`is_chunk`); its data is a view of
     ``payload``, not a copy.
 
@@ -576,6 +590,7 @@ class Limits(msgspec.Struct, frozen=True):
     max_group_members: int = MAX_GROUP_MEMBERS
     max_file_bytes: int = MAX_FILE_BYTES
     file_chunk_bytes: int = FILE_CHUNK_BYTES
+    upload_window_bytes: int = UPLOAD_WINDOW_BYTES
 
 
 class Member(msgspec.Struct, frozen=True):
@@ -769,7 +784,7 @@ class Goodbye(_Frame, frozen=True, tag="goodbye"):
     message: str
 
 
-Event = Message | Receipts | Synced | GroupUpdate | Goodbye
+Event = Message | Receipts | Synced | GroupUpdate | Goodbye | UploadProgress
 ServerFrame = Reply | Event
 
 
@@ -827,14 +842,14 @@ def frame_bytes(payload: bytes) -> bytes:
     return HEADER.pack(len(payload)) + payload
 
 
-def _check_utf8(payload: bytes) -> None:
+def _check_utf8(payload: Payload) -> None:
     """msgspec does not check the UTF-8 of fields it skips; the whole payload must be
     UTF-8 all the same. Nearly every frame is ASCII, which is checked without a copy."""
     if not payload.isascii():
         payload.decode("utf-8")
 
 
-def _is_json_object(payload: bytes) -> bool:
+def _is_json_object(payload: Payload) -> bool:
     try:
         _object_probe.decode(payload)
     except (msgspec.ValidationError, *_DECODE_ERRORS):
@@ -842,7 +857,7 @@ def _is_json_object(payload: bytes) -> bool:
     return True
 
 
-def _request_id_of(payload: bytes) -> int | None:
+def _request_id_of(payload: Payload) -> int | None:
     try:
         value = _id_probe.decode(payload).id
     except (msgspec.ValidationError, *_DECODE_ERRORS):
@@ -860,7 +875,7 @@ def _error_code(message: str) -> str:
     return ErrorCode.INVALID_FIELD
 
 
-def decode_client_frame(payload: bytes) -> ClientFrame:
+def decode_client_frame(payload: Payload) -> ClientFrame:
     """Decode one payload sent by a client.
 
     Raises:
@@ -887,7 +902,7 @@ def decode_client_frame(payload: bytes) -> ClientFrame:
         raise ProtocolError(ErrorCode.BAD_FRAME, f"not a JSON object: {exc}") from None
 
 
-def decode_server_frame(payload: bytes) -> ServerFrame:
+def decode_server_frame(payload: Payload) -> ServerFrame:
     """Decode one payload sent by the server.
 
     Raises:
@@ -901,6 +916,11 @@ def decode_server_frame(payload: bytes) -> ServerFrame:
         raise ProtocolError(ErrorCode.BAD_FRAME, str(exc)) from None
 
 
+LARGE_FRAME_BYTES: Final = 64 * 1024
+"""Payloads at least this large (file chunks) are copied once, straight into a buffer of
+their own, instead of through the reader's buffer."""
+
+
 class FrameReader:
     """Splits a byte stream into frame payloads.
 
@@ -908,26 +928,48 @@ class FrameReader:
     each complete payload; decode each with :func:`decode_client_frame` or
     :func:`decode_server_frame`. After a :class:`ProtocolError` from :meth:`frames`
     the stream cannot be resynchronised: close the connection.
+
+    A payload of :data:`LARGE_FRAME_BYTES` or more (a file chunk) is given as the
+    ``bytearray`` it was received into (no copy is made of it); the others as ``bytes``.
     """
 
-    __slots__ = ("_buffer", "max_frame_bytes")
+    __slots__ = ("_buffer", "_large", "_large_filled", "max_frame_bytes")
 
     def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self._buffer = bytearray()
+        self._large: bytearray | None = None
+        """A large payload being received, filled up to :attr:`_large_filled`."""
+        self._large_filled = 0
         self.max_frame_bytes = max_frame_bytes
         """The largest payload accepted; it may change between frames (a server accepts
         only small frames before login)."""
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
+        """Take received bytes (copied: ``data`` may be reused once this returns)."""
+        large = self._large
+        if large is not None and self._large_filled < len(large):
+            filled = self._large_filled
+            taken = min(len(data), len(large) - filled)
+            large[filled : filled + taken] = memoryview(data)[:taken]
+            self._large_filled = filled + taken
+            if taken == len(data):
+                return
+            data = memoryview(data)[taken:]
         self._buffer += data
 
-    def next_frame(self) -> bytes | None:
+    def next_frame(self) -> Payload | None:
         """The next complete payload, or ``None`` until more bytes are fed.
 
         Raises:
             ProtocolError: ``frame_too_large`` when the next header announces more than
                 :attr:`max_frame_bytes` (before its body arrives).
         """
+        large = self._large
+        if large is not None:
+            if self._large_filled < len(large):
+                return None
+            self._large = None
+            return large  # a bytearray: bytes-like, and not copied again
         buffer = self._buffer
         if len(buffer) < HEADER.size:
             return None
@@ -939,17 +981,24 @@ class FrameReader:
             )
         end = HEADER.size + length
         if len(buffer) < end:
+            if length >= LARGE_FRAME_BYTES:  # the rest goes straight where it belongs
+                large = self._large = bytearray(length)
+                self._large_filled = len(buffer) - HEADER.size
+                large[: self._large_filled] = memoryview(buffer)[HEADER.size :]
+                buffer.clear()
             return None
-        payload = bytes(buffer[HEADER.size : end])
+        with memoryview(buffer) as view:
+            payload = bytes(view[HEADER.size : end])
         del buffer[:end]  # O(1) amortised: CPython moves a bytearray's start instead
         return payload
 
     @property
     def buffered(self) -> int:
         """Bytes received but not yet taken as frames."""
-        return len(self._buffer)
+        large = HEADER.size + self._large_filled if self._large is not None else 0
+        return large + len(self._buffer)
 
-    def frames(self) -> Iterator[bytes]:
+    def frames(self) -> Iterator[Payload]:
         """Yield each complete payload buffered so far.
 
         Each payload leaves the buffer as it is yielded, so an iterator abandoned halfway
@@ -963,7 +1012,7 @@ class FrameReader:
             yield payload
 
 
-def type_and_id(payload: bytes) -> tuple[str | None, int | None]:
+def type_and_id(payload: Payload) -> tuple[str | None, int | None]:
     """``type`` and ``id`` of a payload that is a JSON object, else ``(None, None)``: what
     a receiver reads of a well-formed frame it cannot decode (a newer peer's type)."""
     try:

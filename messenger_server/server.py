@@ -38,6 +38,8 @@ limit_repeats(log)
 
 HIGH_WATER: Final = 256 * 1024
 """Output buffered for a connection before a backlog waits for the client to read."""
+READ_BUFFER: Final = 256 * 1024
+"""Bytes read from a connection at a time, at most (into the buffer all share)."""
 CLOSE_GRACE: Final = 5.0
 """Seconds a closed connection may take to flush its last frames before it is aborted (a
 client that stopped reading cannot hold a closed connection's memory)."""
@@ -53,9 +55,13 @@ CLEANUP_INTERVAL: Final = 5.0
 EXPIRE_INTERVAL: Final = 3600.0
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.BufferedProtocol):
     """One client connection: the I/O adapter of its session, and the service's
-    :class:`~messenger_server.service.core.Peer`."""
+    :class:`~messenger_server.service.core.Peer`.
+
+    The transport reads into the server's one read buffer (:meth:`get_buffer`), which the
+    session copies what it keeps out of before the next read: no bytes object is made per
+    read, and an idle connection holds no buffer."""
 
     def __init__(self, server: MessengerServer) -> None:
         self.server = server
@@ -103,7 +109,13 @@ class Connection(asyncio.Protocol):
         transport.set_write_buffer_limits(high=HIGH_WATER)
         server.connections.add(self)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.server.read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self.server.read_buffer[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         self.last_seen = self.server.loop.time()
         self.session.receive_data(data)
         if not self._busy and self._throttle is None:
@@ -316,6 +328,8 @@ class MessengerServer:
         self.per_address: dict[str, int] = {}
         """Open connections per client IP address."""
         self.dirty: set[Connection] = set()
+        self.read_buffer = memoryview(bytearray(READ_BUFFER))
+        """Where every connection's transport reads (see :class:`Connection`)."""
         self.stopping = False
         self._flush_scheduled = False
         self._server: asyncio.Server | None = None

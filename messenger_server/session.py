@@ -198,8 +198,9 @@ class ServerSession:
 
     # -- input --
 
-    def receive_data(self, data: bytes) -> None:
-        """Take bytes received from the transport; :meth:`next_request` takes the frames."""
+    def receive_data(self, data: bytes | memoryview) -> None:
+        """Take bytes received from the transport; :meth:`next_request` takes the frames.
+        ``data`` is copied: the caller may reuse its buffer as soon as this returns."""
         if self.state is not State.CLOSED:
             self._reader.feed(data)
 
@@ -455,6 +456,7 @@ KNOWN_SERVER_TYPES: Final = frozenset(
         protocol.UploadStatus,
         protocol.FileReply,
         protocol.DownloadEnd,
+        protocol.UploadProgress,
     )
 )
 """The ``type`` of every server frame this code understands."""
@@ -474,9 +476,10 @@ class ClientSession:
     ``internal_error``. A malformed frame raises :class:`protocol.ProtocolError` from
     :meth:`receive_data`: the stream cannot be trusted any more, close the connection.
 
-    Files: upload with :meth:`send_chunk` after the ``upload_status`` reply; chunks wait
-    behind every request and ack (:meth:`data_to_send` gives at most one chunk per call,
-    after them). The chunks of a ``download`` request come from :meth:`chunks_received`,
+    Files: upload with :meth:`send_chunk` after the ``upload_status`` reply, below
+    :meth:`upload_limit` (the server's window, moved by its ``upload_progress`` events);
+    chunks wait behind every request and ack (:meth:`data_to_send` gives at most one chunk
+    per call, after them). The chunks of a ``download`` request come from :meth:`chunks_received`,
     in order, before its ``download_end`` reply comes from :meth:`events_received`: after
     each :meth:`receive_data`, take the chunks first.
     """
@@ -489,6 +492,7 @@ class ClientSession:
         "_next_id",
         "_output",
         "_reader",
+        "_upload_limits",
         "client_id",
         "goodbye",
         "limits",
@@ -505,6 +509,7 @@ class ClientSession:
         self._chunk_output: collections.deque[bytes] = collections.deque()
         self._chunks: list[ChunkReceived] = []
         self._download_offsets: dict[int, int] = {}
+        self._upload_limits: dict[int, int] = {}
         self.pending: dict[int, protocol.Request] = {}
         """Requests sent and not answered yet, by ``id``."""
         self.state = State.CONNECTED
@@ -556,6 +561,12 @@ class ClientSession:
             raise ValueError(f"a chunk carries 1 to {self.limits.file_chunk_bytes} bytes")
         self._chunk_output.append(protocol.chunk_prefix(upload_id, offset, len(data)) + bytes(data))
 
+    def upload_limit(self, upload_id: int) -> int:
+        """The offset up to which the chunks of ``upload_id`` may be sent now: what the
+        server last confirmed (``upload_status``, ``upload_progress``) plus its
+        ``upload_window_bytes``; 0 before the server said anything about this upload."""
+        return self._upload_limits.get(upload_id, 0)
+
     @property
     def chunks_waiting(self) -> int:
         """Upload chunks queued and not yet taken by :meth:`data_to_send`."""
@@ -598,7 +609,7 @@ class ClientSession:
         chunks, self._chunks = self._chunks, []
         return chunks
 
-    def _receive_chunk(self, payload: bytes) -> None:
+    def _receive_chunk(self, payload: protocol.Payload) -> None:
         chunk = protocol.decode_chunk(payload, self._reader.max_frame_bytes)
         request = self.pending.get(chunk.id)
         if not isinstance(request, protocol.Download):
@@ -612,7 +623,7 @@ class ClientSession:
         assert isinstance(chunk.data, memoryview)
         self._chunks.append(ChunkReceived(request, chunk.offset, chunk.data))
 
-    def _receive_frame(self, payload: bytes) -> None:
+    def _receive_frame(self, payload: protocol.Payload) -> None:
         try:
             frame = protocol.decode_server_frame(payload)
         except protocol.ProtocolError:
@@ -630,6 +641,8 @@ class ClientSession:
             return
         request_id = getattr(frame, "id", None)
         if request_id is None:
+            if isinstance(frame, protocol.UploadProgress):
+                self._confirmed(frame.upload_id, frame.offset)
             if isinstance(frame, protocol.Goodbye):
                 self.goodbye = frame
                 self.state = State.CLOSED
@@ -647,4 +660,12 @@ class ClientSession:
         elif isinstance(reply, protocol.LoggedIn):
             self.state = State.LOGGED_IN
             self.client_id = reply.client_id
+        elif isinstance(reply, protocol.UploadStatus) and reply.upload_id is not None:
+            self._upload_limits.pop(reply.upload_id, None)  # a new connection's window
+            self._confirmed(reply.upload_id, reply.offset)
         self._events.append(ReplyReceived(request, reply))
+
+    def _confirmed(self, upload_id: int, offset: int) -> None:
+        limit = offset + self.limits.upload_window_bytes
+        if limit > self._upload_limits.get(upload_id, 0):
+            self._upload_limits[upload_id] = limit

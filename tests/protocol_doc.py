@@ -491,6 +491,7 @@ async def run_flows() -> dict[str, list[str]]:
             status = await ana.expect(protocol.UploadStatus)
             ana.send_chunk(status.upload_id, status.offset, PNG[status.offset :])
             ana.send(protocol.FinishUpload, upload_id=status.upload_id)
+            await ana.expect(protocol.UploadProgress)
             stored = await ana.expect(protocol.FileReply)
         await settle(server, ana, bruno)
         clock.advance(1_500)

@@ -9,10 +9,12 @@ import os
 import shutil
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from messenger_server import protocol
+from messenger_server.blobs import filesystem as filesystem_module
 from messenger_server.protocol import ErrorCode as Code
 from messenger_server.service import files as files_module
 from messenger_server.service.core import DiskGuard, now_ms
@@ -426,7 +428,7 @@ async def test_unfinished_uploads_per_client_are_bounded(server_factory: Factory
 
 async def test_downloads_at_once_per_connection_are_bounded(server: RunningServer) -> None:
     alice, alice_id = await server.user("Alice")
-    file_id = await stored(alice, PHOTO[:MIB])
+    file_id = await stored(alice, PHOTO[: 2 * MIB])  # more than what the buffers hold
     slow = await slow_connection(server, alice_id)
     running = [slow.start_download(file_id) for _ in range(files_module.MAX_DOWNLOADS + 1)]
     replies = await asyncio.gather(*(future for _, future in running))
@@ -547,6 +549,38 @@ async def test_a_text_sent_while_uploading_is_answered_at_once(server: RunningSe
     await upload
     finished = await alice.request(protocol.FinishUpload, upload_id=upload_id)
     assert isinstance(finished, protocol.FileReply)
+
+
+async def test_a_slow_disk_slows_the_upload_not_the_texts(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's disk takes 0.2 s per write: the upload goes at the pace of its window
+    (moved by upload_progress events), while the connection's other frames do not wait."""
+    real_write = filesystem_module._FileWriter._write
+
+    def slow_write(writer: Any, batch: Any) -> int:
+        time.sleep(0.2)
+        return real_write(writer, batch)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(filesystem_module._FileWriter, "_write", slow_write)
+    alice, _ = await server.user("Alice")
+    _, bob = await server.user("Bob")
+    big = os.urandom(8 * MIB)
+    upload = asyncio.ensure_future(alice.upload(big, "video.mp4"))
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    sent = await alice.send("is it there yet?", to=bob.client_id)
+    waited = time.monotonic() - started
+    assert isinstance(sent, protocol.Sent)
+    assert not upload.done()
+    assert waited < 0.25, f"the text took {waited:.2f} s"
+    assert isinstance(await upload, protocol.FileReply)
+    offsets = []
+    while not alice.events.empty():
+        event = alice.events.get_nowait()
+        if isinstance(event, protocol.UploadProgress):
+            offsets.append(event.offset)
+    assert offsets == sorted(offsets) and offsets[-1] == len(big)
 
 
 async def slow_connection(server: RunningServer, identity: Identity) -> WireClient:

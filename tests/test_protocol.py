@@ -120,6 +120,7 @@ CUSTOM_LIMITS = Limits(
     max_group_members=8,
     max_file_bytes=1000,
     file_chunk_bytes=100,
+    upload_window_bytes=400,
 )
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 FILE_ID = "F-7KQM-4XPA-B8NZ-R5TV"
@@ -222,6 +223,7 @@ SERVER_EXAMPLES: list[protocol.ServerFrame] = [
     protocol.UploadStatus(id=24, upload_id=None, offset=2_345_678, file=PHOTO),
     protocol.FileReply(id=25, file=REPORT),
     protocol.DownloadEnd(id=27, file_id=FILE_ID, offset=0, length=2_345_678),
+    protocol.UploadProgress(upload_id=7, offset=1_048_576),
 ]
 
 ALL_EXAMPLES: list[Any] = [*CLIENT_EXAMPLES, *SERVER_EXAMPLES]
@@ -1335,3 +1337,46 @@ def test_a_message_with_files_and_no_caption_reads_as_their_names() -> None:
     assert protocol.message_text("", [photo, photo]) == "📎 praia.jpg\n📎 praia.jpg"
     assert protocol.message_text("a caption", [photo]) == "a caption"
     assert protocol.message_text("text", None) == "text"
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.integers(protocol.LARGE_FRAME_BYTES - 1, 3 * protocol.LARGE_FRAME_BYTES).map(
+                lambda n: bytes([n % 251]) * n
+            ),
+        ),
+        max_size=5,
+    ),
+    st.lists(st.integers(0, 1_000_000), max_size=12),
+)
+def test_large_frames_split_anywhere_come_out_whole_and_in_order(
+    payloads: list[bytes], raw_cuts: list[int]
+) -> None:
+    """Large payloads (file chunks) take another path through the reader: the same
+    promises hold."""
+    stream = b"".join(frame_bytes(p) for p in payloads)
+    cuts = sorted(c % (len(stream) + 1) for c in raw_cuts)
+    ends = list(itertools.accumulate(HEADER.size + len(p) for p in payloads))
+    reader = FrameReader()
+    received: list[bytes] = []
+    fed = 0
+    for chunk in chunks_at(stream, cuts):
+        reader.feed(chunk)
+        fed += len(chunk)
+        received.extend(bytes(p) for p in reader.frames())
+        complete = sum(1 for end in ends if end <= fed)
+        assert received == payloads[:complete]
+        assert reader.buffered == fed - (ends[complete - 1] if complete else 0)
+    assert received == payloads
+    assert reader.buffered == 0
+
+
+def test_a_large_frame_over_the_limit_is_still_refused_at_its_header() -> None:
+    reader = FrameReader(max_frame_bytes=protocol.LARGE_FRAME_BYTES)
+    reader.feed(HEADER.pack(protocol.LARGE_FRAME_BYTES + 1) + b"x")
+    with pytest.raises(ProtocolError) as info:
+        reader.next_frame()
+    assert info.value.code == ErrorCode.FRAME_TOO_LARGE

@@ -480,3 +480,23 @@ def test_the_late_chunks_of_a_forgotten_download_are_skipped() -> None:
         + protocol.encode_chunk(protocol.Chunk(999, 0, b"never asked"))
     )
     assert client.chunks_received() == [] and client.events_received() == []
+
+
+def test_the_upload_window_moves_with_the_servers_progress() -> None:
+    client = ClientSession()
+    client.limits = protocol.Limits(upload_window_bytes=100)
+    upload = client.send_request(
+        lambda i: protocol.Upload(id=i, size=1000, sha256="a" * 64, name="f")
+    )
+    assert client.upload_limit(UPLOAD) == 0  # nothing may be sent before the reply
+    client.receive_data(server_says(protocol.UploadStatus(upload.id, UPLOAD, 30)))
+    assert client.upload_limit(UPLOAD) == 130
+    client.receive_data(server_says(protocol.UploadProgress(UPLOAD, 90)))
+    assert client.upload_limit(UPLOAD) == 190
+    client.receive_data(server_says(protocol.UploadProgress(UPLOAD, 50)))  # late: ignored
+    assert client.upload_limit(UPLOAD) == 190
+    again = client.send_request(
+        lambda i: protocol.Upload(id=i, size=1000, sha256="a" * 64, name="f")
+    )
+    client.receive_data(server_says(protocol.UploadStatus(again.id, UPLOAD, 60)))
+    assert client.upload_limit(UPLOAD) == 160  # a resumed upload starts a new window

@@ -48,6 +48,8 @@ class WireClient:
     read_pause: float = 0.0
     """Seconds to wait after each read of at most :attr:`read_size` bytes."""
     read_size: int = 65536
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set at each ``upload_progress`` (the upload window moved)."""
 
     @classmethod
     async def connect(
@@ -98,6 +100,8 @@ class WireClient:
                     elif isinstance(item.event, protocol.Goodbye):
                         self.close_error = item.event
                     else:
+                        if isinstance(item.event, protocol.UploadProgress):
+                            self.progress.set()
                         self.events.put_nowait(item.event)
                 if self.read_pause:
                     await asyncio.sleep(self.read_pause)
@@ -209,11 +213,17 @@ class WireClient:
     async def send_chunks(
         self, upload_id: int, data: bytes, start: int = 0, end: int | None = None
     ) -> None:
-        """Write the chunks of ``data[start:end]``, one at a time behind the requests."""
+        """Write the chunks of ``data[start:end]``, one at a time behind the requests, within
+        the upload window the server gives."""
         step = self.session.limits.file_chunk_bytes
         end = len(data) if end is None else end
         for offset in range(start, end, step):
-            self.session.send_chunk(upload_id, offset, data[offset : min(offset + step, end)])
+            stop = min(offset + step, end)
+            async with asyncio.timeout(TIMEOUT):
+                while self.session.upload_limit(upload_id) < stop:
+                    self.progress.clear()
+                    await self.progress.wait()
+            self.session.send_chunk(upload_id, offset, data[offset:stop])
             self.flush()
             await self.writer.drain()
 

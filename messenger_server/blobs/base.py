@@ -14,6 +14,7 @@ buffer it is given.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -35,7 +36,11 @@ class BlobWriter(abc.ABC):
     :meth:`append` queues bytes without waiting; they are written (and hashed) in the
     background, in order. The caller bounds what waits by awaiting :meth:`drained`. Once
     a write failed, every later append is dropped and :attr:`failed` says why.
+    :attr:`on_written`, when set, is called (on the event loop) with the bytes on disk
+    after each write.
     """
+
+    on_written: Callable[[int], None] | None = None
 
     @property
     @abc.abstractmethod

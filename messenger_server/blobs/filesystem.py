@@ -33,6 +33,13 @@ T = TypeVar("T")
 PARTIAL: Final = "partial"
 HASH_BLOCK: Final = 1024 * 1024
 """Bytes read at a time when a continued partial is hashed again."""
+BATCH_BYTES: Final = 1024 * 1024
+"""Bytes written (and hashed) in one hand-off to a thread, at most (one chunk more): what
+a writer reports as written at a time."""
+SYNC_STEP: Final = 8 * 1024 * 1024
+"""Bytes written between two flushes to the disk in the background while a partial grows,
+so that the flush at commit has little left to do."""
+_datasync: Final = getattr(os, "fdatasync", os.fsync)
 _BLOB_NAME: Final = re.compile(r"[0-9a-f]{64}\Z")
 
 
@@ -147,10 +154,10 @@ class FileBlobStore(BlobStore):
 
 
 class _FileWriter(BlobWriter):
-    """Appends on the store's threads, one batch at a time: whatever was appended while
-    the previous batch was written goes in the next one, so a fast sender costs one
-    hand-off per batch, not per chunk. The hash is updated as the bytes are written (a
-    continued partial is first hashed again from the disk)."""
+    """Appends on the store's threads, one batch at a time: what was appended while the
+    previous batch was written goes in the next one (up to :data:`BATCH_BYTES`), so a
+    fast sender costs one hand-off per batch, not per chunk. The hash is updated as the
+    bytes are written (a continued partial is first hashed again from the disk)."""
 
     def __init__(self, store: FileBlobStore, path: Path, fd: int, size: int) -> None:
         self._store = store
@@ -163,6 +170,8 @@ class _FileWriter(BlobWriter):
         self._hash = hashlib.sha256()
         self._hashed = 0
         self._job: asyncio.Future[int] | None = None
+        self._sync: asyncio.Future[None] | None = None
+        self._synced = size
         self._failed: OSError | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._loop = asyncio.get_running_loop()
@@ -191,7 +200,13 @@ class _FileWriter(BlobWriter):
             self._start()
 
     def _start(self) -> None:
-        batch, self._queue = self._queue, []
+        queue = self._queue
+        taken = size = 0
+        while taken < len(queue) and (size < BATCH_BYTES or not taken):
+            size += len(queue[taken])
+            taken += 1
+        batch = queue[:taken]
+        del queue[:taken]
         executor = self._store._executor
         if executor is None:
             self._fail(OSError("the blob store is closed"))
@@ -232,7 +247,24 @@ class _FileWriter(BlobWriter):
             self._queued -= job.result()
             if self._queue:
                 self._start()
+            if self.on_written is not None:
+                self.on_written(self._on_disk)
+            if self._on_disk - self._synced >= SYNC_STEP and self._sync is None:
+                self._flush_in_background()
         self._wake()
+
+    def _flush_in_background(self) -> None:
+        executor, fd = self._store._executor, self._fd
+        if executor is None or fd is None:
+            return
+        self._synced = self._on_disk
+        self._sync = self._loop.run_in_executor(executor, _datasync, fd)
+        self._sync.add_done_callback(self._flushed)
+
+    def _flushed(self, sync: asyncio.Future[None]) -> None:
+        self._sync = None
+        if not sync.cancelled() and (error := sync.exception()) is not None:
+            log.warning("flushing %s failed: %s", self._path.name, error)  # commit retries
 
     def _fail(self, error: OSError) -> None:
         log.warning("writing %s failed: %s", self._path.name, error)
@@ -262,8 +294,15 @@ class _FileWriter(BlobWriter):
         self._waiters.append((below, waiter))
         await waiter
 
-    async def commit(self, sha256: str) -> bool:
+    async def _settle(self) -> None:
+        """Everything queued written, and no background flush running (the descriptor is
+        then the caller's to close)."""
         await self.drained()
+        if self._sync is not None:
+            await asyncio.wait([self._sync])
+
+    async def commit(self, sha256: str) -> bool:
+        await self._settle()
         if self._failed is not None:
             raise self._failed
         fd = self._fd
@@ -292,7 +331,7 @@ class _FileWriter(BlobWriter):
         return matches
 
     async def close(self) -> None:
-        await self.drained()
+        await self._settle()
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)

@@ -26,6 +26,7 @@ file using it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import secrets
@@ -56,10 +57,18 @@ log = logging.getLogger(__name__)
 limit_repeats(log)
 
 MAX_DOWNLOADS: Final = 4
-"""Downloads running at once on one connection (each holds one chunk in memory)."""
-WRITE_BACKLOG: Final = 4 * protocol.FILE_CHUNK_BYTES
+"""Downloads running at once on one connection."""
+READ_AHEAD: Final = 2
+"""Chunks of a download read from disk ahead of the one being written (so that the next
+one is ready the moment the connection has room): with it, a download holds at most
+four chunks (1 MiB) in memory."""
+WRITE_BACKLOG: Final = protocol.UPLOAD_WINDOW_BYTES + 4 * protocol.FILE_CHUNK_BYTES
 """Bytes of an upload received and not written yet above which the connection stops
-reading until half of them are on disk."""
+reading until half of them are on disk: only a client that ignores the upload window gets
+there (the others never have more than the window in flight)."""
+PROGRESS_STEP: Final = protocol.UPLOAD_WINDOW_BYTES // 4
+"""Bytes written between two ``upload_progress`` events (at most; the last one says the
+whole file is written)."""
 MIB: Final = 1024 * 1024
 
 
@@ -119,6 +128,17 @@ class OpenUpload:
     record: UploadRecord
     writer: BlobWriter
     peer: Peer | None = None
+    reported: int = 0
+    """The offset of the last ``upload_progress`` (or ``upload_status``) sent."""
+
+    def written(self, offset: int) -> None:
+        """Bytes reached the disk: tell the client that sends them, every
+        :data:`PROGRESS_STEP` (this moves its window)."""
+        if self.peer is None:
+            return
+        if offset - self.reported >= PROGRESS_STEP or offset == self.record.size:
+            self.reported = offset
+            self.peer.reply(protocol.UploadProgress(self.record.upload_id, offset))
 
 
 @dataclass(eq=False)
@@ -240,6 +260,7 @@ class Files:
                         await self.blobs.discard(upload_id)
                         writer = await self.blobs.receive(upload_id)
                     upload = self._open[upload_id] = OpenUpload(record, writer)
+                    writer.on_written = upload.written
                     opening.set_result(upload)
                 except BaseException as exc:
                     opening.set_exception(exc)
@@ -251,6 +272,7 @@ class Files:
             self._uploading.get(upload.peer, {}).pop(upload_id, None)
         if not peer.closed:  # else forget() has run for it already
             upload.peer = peer
+            upload.reported = upload.writer.size
             self._uploading.setdefault(peer, {})[upload_id] = upload
         return upload
 
@@ -446,24 +468,22 @@ class Files:
     async def _stream(
         self, peer: Peer, transfer: Transfer, record: FileRecord, reader: BlobReader, length: int
     ) -> None:
-        """Read and write the chunks one at a time: the connection holds at most one."""
+        """Write the chunks one at a time as the connection takes them, reading ahead: the
+        next chunks are read from disk while one is written (:data:`READ_AHEAD` at most)."""
         request = transfer.request
         start = request.offset
         sent = 0
-        header = protocol.CHUNK_PREFIX
+        ready: asyncio.Queue[bytearray | None] = asyncio.Queue(READ_AHEAD)
+        reading = asyncio.get_running_loop().create_task(
+            self._read_ahead(reader, record, request.id, start, length, ready)
+        )
         try:
             while sent < length and not transfer.cancelled:
-                size = min(protocol.FILE_CHUNK_BYTES, length - sent)
-                frame = bytearray(header.size + size)
-                read = await reader.readinto(start + sent, memoryview(frame)[header.size :])
-                if read != size:
+                frame = await ready.get()
+                if frame is None:
                     raise OSError(f"blob {record.sha256} is shorter than file {record.file_id}")
-                header.pack_into(
-                    frame, 0, protocol.CHUNK_HEADER.size + size, protocol.CHUNK_MARKER,
-                    protocol.CHUNK_KIND, request.id, start + sent,
-                )  # fmt: skip
                 await peer.send_chunk(frame)
-                sent += size
+                sent += len(frame) - protocol.CHUNK_PREFIX.size
             peer.reply(protocol.DownloadEnd(request.id, record.file_id, start, sent))
         except (ConnectionError, asyncio.CancelledError):
             pass
@@ -471,12 +491,42 @@ class Files:
             log.error("reading file %s failed: %s", record.file_id, exc)
             self.context.error(peer, request.id, Code.INTERNAL_ERROR, "reading the file failed")
         finally:
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await reading
             await reader.close()
             running = self._downloads.get(peer)
             if running is not None and running.get(request.id) is transfer:
                 del running[request.id]
                 if not running:
                     del self._downloads[peer]
+
+    @staticmethod
+    async def _read_ahead(
+        reader: BlobReader,
+        record: FileRecord,
+        request_id: int,
+        start: int,
+        length: int,
+        ready: asyncio.Queue[bytearray | None],
+    ) -> None:
+        """Read the chunk frames of a download into ``ready`` (``None``: the blob ended
+        too soon)."""
+        header = protocol.CHUNK_PREFIX
+        done = 0
+        while done < length:
+            size = min(protocol.FILE_CHUNK_BYTES, length - done)
+            frame = bytearray(header.size + size)
+            read = await reader.readinto(start + done, memoryview(frame)[header.size :])
+            if read != size:
+                await ready.put(None)
+                return
+            header.pack_into(
+                frame, 0, protocol.CHUNK_HEADER.size + size, protocol.CHUNK_MARKER,
+                protocol.CHUNK_KIND, request_id, start + done,
+            )  # fmt: skip
+            await ready.put(frame)
+            done += size
 
     def cancel_download(self, peer: Peer, request: protocol.CancelDownload) -> Handled:
         """``cancel_download``: the download ends after the chunk being written (its
