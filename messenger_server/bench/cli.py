@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from messenger_server.bench import scenarios
+from messenger_server.bench import files, scenarios
 from messenger_server.bench.report import ScenarioResult, markdown, print_result
 from messenger_server.bench.scenarios import Measurement, Options, combine
 from messenger_server.bench.target import (
@@ -31,11 +31,12 @@ from messenger_server.bench.target import (
     Cores,
     Target,
     parse_addresses,
+    start_copy,
     start_relay,
     start_server,
 )
 
-SCENARIOS = ("direct", "group", "backlog", "idle", "logins")
+SCENARIOS = ("direct", "group", "backlog", "idle", "logins", "file")
 
 EPILOG = """\
 scenarios (several may be given; none means --clients):
@@ -46,6 +47,8 @@ scenarios (several may be given; none means --clients):
   --backlog B    B messages for an offline client: login until all received and acked
   --idle N       N clients logged in and idle: the target's memory per connection
   --logins N     N logins (connect, hello, login, synced, close), --logins-parallel at once
+  --file MIB     a file of MIB MiB uploaded then downloaded while texts flow, next to a
+                 plain socket copy of the same bytes (instead of the relay)
   --all          every scenario at the issue's sizes (the table in docs/benchmarks.md)
 
 exit status: 0 when every run verified, 1 when any did not (what failed is printed), 2 for
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--idle", type=int, help="idle scenario: connections")
     add("--logins", type=int, help="logins scenario: logins")
     add("--logins-parallel", type=int, default=defaults.logins_parallel)
+    add("--file", type=int, metavar="MIB", help="file scenario: the file's size in MiB")
     add("--all", action="store_true", help="every scenario at the issue's sizes")
     add("--baseline", choices=("relay", "none"), default="relay")
     add(
@@ -112,6 +116,7 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         "backlog": args.backlog,
         "idle": args.idle,
         "logins": args.logins,
+        "file": args.file,
     }
     names = list(SCENARIOS) if args.all else [n for n, v in chosen.items() if v is not None]
     if not names:
@@ -129,6 +134,7 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         idle=args.idle or defaults.idle,
         logins=args.logins or defaults.logins,
         logins_parallel=args.logins_parallel,
+        file_mib=args.file or defaults.file_mib,
         text_bytes=args.text_bytes,
         strict=args.strict,
         stall=args.stall,
@@ -158,6 +164,11 @@ def describe(name: str, options: Options) -> str:
         return f"{o.backlog:,} messages from {o.backlog_senders} sender(s) for an offline client"
     if name == "idle":
         return f"{o.idle:,} clients logged in and idle"
+    if name == "file":
+        return (
+            f"a {o.file_mib} MiB file uploaded, then downloaded, over loopback; a text every"
+            f" {files.TEXT_INTERVAL * 1000:g} ms on the same connections meanwhile"
+        )
     return f"{o.logins:,} logins, {o.logins_parallel} in parallel, a new connection each"
 
 
@@ -191,12 +202,18 @@ class Bench:
         self.cores = cores
         self.external = parse_addresses(args.server) if args.server else None
 
-    def targets(self) -> list[str]:
-        return ["server"] if self.args.baseline == "none" else ["server", "relay"]
+    def targets(self, name: str) -> list[str]:
+        """The server, and what it is compared with: the relay, or for files a plain
+        socket copy."""
+        if self.args.baseline == "none":
+            return ["server"]
+        return ["server", "copy" if name == "file" else "relay"]
 
     def launch(self, kind: str) -> AbstractContextManager[Target]:
         if kind == "relay":
             return _stopping(start_relay(self.cores))
+        if kind == "copy":
+            return _stopping(start_copy(self.cores))
         if self.external is not None:
             return nullcontext(Target("server", self.external, self.args.server_pid))
         return _stopping(
@@ -207,10 +224,10 @@ class Bench:
         """``--repeat`` times: the scenario against each target in turn (so that a noisy
         neighbour disturbs both alike); each figure is the median of the runs."""
         result = ScenarioResult(name, describe(name, self.options))
-        runs: dict[str, list[Measurement]] = {kind: [] for kind in self.targets()}
+        runs: dict[str, list[Measurement]] = {kind: [] for kind in self.targets(name)}
         for repetition in range(self.args.repeat):
             paced_rate = self.options.rate
-            for kind in self.targets():
+            for kind in self.targets(name):
                 counter = f" ({repetition + 1}/{self.args.repeat})" if self.args.repeat > 1 else ""
                 print(f"-- {name}: {kind}{counter}…", file=sys.stderr, flush=True)
                 try:
@@ -230,6 +247,8 @@ class Bench:
         work: Callable[[], Awaitable[Measurement]]
         if name == "direct":
             work = lambda: scenarios.direct(target, options, paced_rate)  # noqa: E731
+        elif name == "file":
+            work = lambda: files.file(target, options)  # noqa: E731
         else:
             function = getattr(scenarios, name)
             work = lambda: function(target, options)  # noqa: E731

@@ -14,6 +14,8 @@ that make them meaningless.
 * :func:`idle` — ``--idle`` clients log in and stay: memory per connection.
 * :func:`logins` — ``--logins`` logins, each on a new connection, ``--logins-parallel``
   at a time.
+
+The file scenario (``--file``) is in :mod:`.files`.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Options:
     idle: int = 1000
     logins: int = 20_000
     logins_parallel: int = 100
+    file_mib: int = 100
     text_bytes: int = 40
     strict: bool = False
     stall: float = 10.0

@@ -214,6 +214,12 @@ def start_server(cores: Cores, log_level: str, command: str = SERVER_COMMAND) ->
     )
 
 
+def start_copy(cores: Cores) -> Target:
+    """The plain socket copy of the file scenario (:mod:`.copy`)."""
+    command = [sys.executable, "-m", "messenger_server.bench.copy", "--dir", "{workdir}/copy"]
+    return start("copy", command, cores)
+
+
 def start_relay(cores: Cores, fault: str | None = None) -> Target:
     """The storage-free relay (:mod:`.relay`)."""
     command = [sys.executable, "-m", "messenger_server.bench.relay", "--host", "127.0.0.1"]
