@@ -9,6 +9,10 @@ messenger-server users enable ID
 messenger-server invite create [--uses N] [--expires 7d]
 messenger-server invite list
 messenger-server invite revoke CODE
+messenger-server migrate
+
+Which database: ``storage`` and ``database_url`` in the configuration (SQLite in
+``data_dir`` by default, or a PostgreSQL database that several server processes share).
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from pathlib import Path
 
 from messenger_server import __version__
 from messenger_server.config import ConfigError, Settings, load_settings
-from messenger_server.repository import SQLiteRepository
+from messenger_server.repository import Repository, SQLiteRepository, StorageError
 from messenger_server.server import MessengerServer
+from messenger_server.service.bus import RedisBus
 from messenger_server.service.core import generate_unique_id, now_ms
 
 log = logging.getLogger("messenger_server")
@@ -69,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     invite_commands.add_parser("list", help="list the invite codes")
     revoke = invite_commands.add_parser("revoke", help="delete an invite code")
     revoke.add_argument("code", metavar="CODE")
+    commands.add_parser(
+        "migrate",
+        help="create or update the database schema (needed with PostgreSQL after an"
+        " upgrade; SQLite does it at start)",
+    )
     return parser
 
 
@@ -99,15 +109,82 @@ def _on_shutdown_signals(callback: Callable[[], None]) -> None:
             signal.signal(signum, lambda *_: loop.call_soon_threadsafe(callback))
 
 
+def repository_for(settings: Settings) -> Repository:
+    """The store the settings name, not opened yet.
+
+    Raises:
+        StorageError: PostgreSQL is chosen but its driver is not installed.
+    """
+    if settings.storage == "postgresql":
+        assert settings.database_url is not None  # load_settings checks it
+        try:
+            from messenger_server.repository.postgresql import PostgreSQLRepository
+        except ImportError as exc:
+            raise StorageError(
+                f"storage = 'postgresql' needs the asyncpg package ({exc}):"
+                " pip install 'messenger[postgresql]'"
+            ) from None
+        return PostgreSQLRepository(settings.database_url)
+    return SQLiteRepository(settings.database_path)
+
+
+async def open_repository(settings: Settings, *, command: bool = False) -> Repository | None:
+    """The store, opened; None when it cannot be (unreachable, or its schema is not this
+    server's: ``messenger-server migrate``), the reason logged, or for a ``command`` printed."""
+    try:
+        storage = repository_for(settings)
+        await storage.open()
+    except (StorageError, RuntimeError) as exc:
+        if command:
+            print(f"messenger-server: cannot open the database: {exc}", file=sys.stderr)
+        else:
+            log.error("cannot open the database: %s", exc)
+        return None
+    return storage
+
+
+async def migrate_storage(settings: Settings) -> int:
+    """``messenger-server migrate``: bring the schema up to this server's version."""
+    try:
+        if settings.storage == "postgresql":
+            assert settings.database_url is not None
+            repository_for(settings)  # says when asyncpg is missing
+            from messenger_server.repository import postgresql
+
+            found = await postgresql.migrate(settings.database_url)
+            current = postgresql.SCHEMA_VERSION
+        else:
+            from messenger_server.repository import sqlite
+
+            settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite.connect(settings.database_path)
+            try:
+                found = sqlite.migrate(conn)
+            finally:
+                conn.close()
+            current = sqlite.SCHEMA_VERSION
+    except (StorageError, RuntimeError, OSError) as exc:
+        print(f"messenger-server: migrating the database failed: {exc}", file=sys.stderr)
+        return 1
+    if found == current:
+        print(f"database schema {current}: up to date")
+    else:
+        print(f"database schema {current} (was {found})")
+    return 0
+
+
 async def serve(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT, then shut down gracefully. Returns the exit code."""
-    storage = SQLiteRepository(settings.database_path)
-    await storage.open()
-    server = MessengerServer(settings, storage)
+    storage = await open_repository(settings)
+    if storage is None:
+        return 1
+    bus = RedisBus(settings.bus_url) if settings.bus == "redis" else None
+    server = MessengerServer(settings, storage, bus)
     try:
         await server.start()
     except OSError as exc:
-        log.error("cannot listen on %s:%d: %s", settings.host, settings.port, exc)
+        log.error("cannot start: %s", exc)
+        await server.bus.close()
         await storage.close()
         return 1
     stop = asyncio.Event()
@@ -120,8 +197,9 @@ async def serve(settings: Settings) -> int:
 
 
 async def manage_invites(settings: Settings, args: argparse.Namespace) -> int:
-    storage = SQLiteRepository(settings.database_path)
-    await storage.open()
+    storage = await open_repository(settings, command=True)
+    if storage is None:
+        return 1
     try:
         if args.action == "create":
             if args.uses < 1:
@@ -156,8 +234,9 @@ async def manage_invites(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def administer(settings: Settings, action: str, client_id: str | None) -> int:
-    storage = SQLiteRepository(settings.database_path)
-    await storage.open()
+    storage = await open_repository(settings, command=True)
+    if storage is None:
+        return 1
     try:
         if action == "list":
             clients = await storage.list_clients()
@@ -210,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(administer(settings, args.action, getattr(args, "client_id", None)))
     if args.command == "invite":
         return asyncio.run(manage_invites(settings, args))
+    if args.command == "migrate":
+        return asyncio.run(migrate_storage(settings))
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         return runner.run(serve(settings))
 

@@ -11,6 +11,8 @@ setting                    default             allowed
 host                       127.0.0.1 (HOST)    address to listen on
 port                       7850 (PORT)         0..65535; 0 = any free port
 data_dir                   user data dir [1]_  folder holding messenger.db
+storage                    sqlite              sqlite, postgresql [2]_
+database_url               none                postgresql://user:pw@host/db
 tls_cert                   none                PEM file; needs tls_key
 tls_key                    none                PEM file; needs tls_cert
 log_level                  INFO                DEBUG, INFO, WARNING, ERROR
@@ -38,11 +40,20 @@ file_quota_mb              1024                >= 1 MiB of files per uploader
 max_uploads_per_client     4                   >= 1 unfinished uploads at once
 upload_ttl_hours           24                  >= 1 hours an upload may take
 file_ttl_days              30                  >= 1 days a file may wait
+edit_window_hours          48                  >= 1 hours a message may be edited
+bus                        none                none, redis [3]_
+bus_url                    redis://localhost/  redis://, rediss://, unix://
 =========================  ==================  =============================
 
 Every setting's environment variable is ``MESSENGER_`` and its name in capitals.
 
 .. [1] ``platformdirs.user_data_dir("messenger-server")``, see :func:`default_data_dir`.
+.. [2] ``sqlite``: one file in ``data_dir``, one server process. ``postgresql``: the
+   database named by ``database_url`` (required then, and only then), which several server
+   processes may share; ``messenger-server migrate`` creates or updates its schema.
+.. [3] ``redis``: this server is one node of several, sharing one PostgreSQL database;
+   they tell each other through the Redis server at ``bus_url`` what their clients must
+   hear live (docs/admin.md, "Several nodes").
 
 Call :func:`load_settings` to get a validated, immutable :class:`Settings`; every problem
 raises :class:`ConfigError` naming the setting and where its value came from.
@@ -74,6 +85,10 @@ FRAME_OVERHEAD_BYTES: Final = 1024
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Registration = Literal["open", "invite", "closed"]
+Storage = Literal["sqlite", "postgresql"]
+DATABASE_URL_SCHEMES: Final = ("postgresql://", "postgres://")
+BusKind = Literal["none", "redis"]
+BUS_URL_SCHEMES: Final = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(Exception):
@@ -96,6 +111,8 @@ class Settings:
     tls_key: Path | None = None
     log_level: LogLevel = "INFO"
     registration: Registration = "open"
+    storage: Storage = "sqlite"
+    database_url: str | None = None
     max_frame_bytes: int = protocol.MAX_FRAME_BYTES
     max_text_bytes: int = protocol.MAX_TEXT_BYTES
     max_group_members: int = protocol.MAX_GROUP_MEMBERS
@@ -119,6 +136,9 @@ class Settings:
     max_uploads_per_client: int = 4
     upload_ttl_hours: int = 24
     file_ttl_days: int = 30
+    edit_window_hours: int = 48
+    bus: BusKind = "none"
+    bus_url: str = "redis://localhost/"
 
     @property
     def database_path(self) -> Path:
@@ -187,7 +207,7 @@ def _parser_for(hint: object) -> Callable[[object], object]:
         return _to_int
     if hint is float:
         return _to_float
-    if hint is str:
+    if hint in (str, str | None):
         return _to_str
     if hint in (Path, Path | None):
         return _to_path
@@ -285,6 +305,7 @@ def _validate(s: Settings, source: Mapping[str, str]) -> None:
         "max_uploads_per_client",
         "upload_ttl_hours",
         "file_ttl_days",
+        "edit_window_hours",
     ):
         need(getattr(s, name) >= 1, name, "must be at least 1")
     need(
@@ -293,6 +314,48 @@ def _validate(s: Settings, source: Mapping[str, str]) -> None:
         f"must be at most {protocol.MAX_SAFE_INTEGER}",
     )
     need(s.min_free_disk_mb >= 0, "min_free_disk_mb", "must not be negative")
+    _validate_storage(s, source)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``: fit for messages and logs."""
+    scheme, separator, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not separator or not at or ":" not in credentials:
+        return url
+    user = credentials.partition(":")[0]
+    return f"{scheme}://{user}:***@{location}"
+
+
+def _validate_storage(s: Settings, source: Mapping[str, str]) -> None:
+    """``database_url`` goes with ``storage = "postgresql"``, and only with it: a node
+    meant to share a database must never fall back to a file of its own."""
+    where = source.get("database_url", "database_url")
+    if s.storage == "postgresql":
+        if s.database_url is None:
+            raise ConfigError(
+                f"{source.get('storage', 'storage')}: storage is 'postgresql' but database_url"
+                f" is not set (e.g. {env_name('database_url')}=postgresql://user:password@host/db)"
+            )
+        if not s.database_url.startswith(DATABASE_URL_SCHEMES):
+            raise ConfigError(
+                f"{where}: expected a postgresql:// URL, got {redact_url(s.database_url)!r}"
+            )
+    elif s.database_url is not None:
+        raise ConfigError(
+            f"{where}: database_url is set but storage is {s.storage!r}"
+            f" (set storage = 'postgresql' to use it, or remove it)"
+        )
+    if not s.bus_url.startswith(BUS_URL_SCHEMES):
+        raise ConfigError(
+            f"{source.get('bus_url', 'bus_url')}: expected a redis://, rediss:// or unix://"
+            f" URL, got {redact_url(s.bus_url)!r}"
+        )
+    if s.bus != "none" and s.storage != "postgresql":
+        raise ConfigError(
+            f"{source.get('bus', 'bus')}: bus is {s.bus!r} but storage is {s.storage!r}:"
+            " several nodes share one PostgreSQL database (storage = 'postgresql')"
+        )
 
 
 def load_settings(

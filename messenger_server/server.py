@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from messenger_server import __version__, protocol
 from messenger_server.blobs import BlobStore, FileBlobStore
-from messenger_server.config import Settings
+from messenger_server.config import Settings, redact_url
 from messenger_server.logs import limit_repeats, shown
 from messenger_server.protocol import ErrorCode as Code
 from messenger_server.ratelimit import TokenBucket
@@ -366,12 +366,17 @@ class MessengerServer:
             ssl=ssl_context,
             ssl_handshake_timeout=self.settings.handshake_timeout if ssl_context else None,
         )
+        await self.service.receipts.start_horizon()
         await self.bus.start(self.service.cluster.handle)
         self.spawn(self._sweep())
         self.spawn(self._clean_up())
         self.spawn(self._reconcile_files())
-        self.spawn(self.service.cluster.recount())
+        self.spawn(self.service.cluster.run())
         addresses = [sock.getsockname()[:2] for sock in self._server.sockets]
+        if self.bus.clustered:
+            log.info(
+                "node %s of several: bus at %s", self.bus.node, redact_url(self.settings.bus_url)
+            )
         for host, port in addresses:
             log.info(
                 "listening on %s:%d%s (registration %s)",
@@ -399,6 +404,7 @@ class MessengerServer:
             return
         self.stopping = True
         log.info("shutting down: %d connections", len(self.connections))
+        self.service.stopping()
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 log = logging.getLogger("build-deps")
 
 # Qt's runtime libraries and a font: the tests run the app offscreen.
-TEST_PACKAGES = (
+QT_TEST_PACKAGES = (
     "libegl1",
     "libgl1",
     "libxkbcommon0",
@@ -39,6 +39,13 @@ TEST_PACKAGES = (
     "libdbus-1-3",
     "fonts-dejavu-core",
 )
+
+# The engines the server's tests start throwaway instances of (tests/engines.py finds
+# Debian's binaries off the PATH, in /usr/lib/postgresql/<version>/bin): the database and
+# the bus of several server nodes.
+TEST_ENGINES = ("postgresql", "redis-server")
+
+TEST_PACKAGES = (*QT_TEST_PACKAGES, *TEST_ENGINES)
 
 # soname -> Debian package of every system library that the Qt libraries and plugins in the
 # app bundle link against directly (glibc aside: every system has it). The build needs each
@@ -93,8 +100,9 @@ def _unique(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-# The build renders the icons with Qt offscreen, as the tests run it: the test set comes along.
-BUILD_PACKAGES = _unique([*TEST_PACKAGES, *LIBRARY_PACKAGES.values(), *BUILD_TOOLS])
+# The build renders the icons with Qt offscreen, as the tests run it: Qt's test set comes
+# along (the engines do not: a build needs no database).
+BUILD_PACKAGES = _unique([*QT_TEST_PACKAGES, *LIBRARY_PACKAGES.values(), *BUILD_TOOLS])
 
 PACKAGE_SETS = {
     "test": TEST_PACKAGES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import trustme
 from messenger_server.config import Settings, load_settings
 from messenger_server.repository import SQLiteRepository
 from messenger_server.server import MessengerServer
+from tests.engines import PostgreSQLServer
 from tests.wire import Identity, WireClient
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -24,7 +25,7 @@ try:
 except ImportError:  # not installed on this platform: asyncio's loop only
     uvloop = None  # type: ignore[assignment]
 
-BOTH_LOOPS = frozenset({"test_server_e2e.py", "test_tls_and_cli.py"})
+BOTH_LOOPS = frozenset({"test_server_e2e.py", "test_tls_and_cli.py", "test_conversation_e2e.py"})
 """Test files run on asyncio's loop and on uvloop (the server's default on Linux)."""
 
 
@@ -40,6 +41,18 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return load_settings(
         environ={}, overrides={"host": "127.0.0.1", "port": 0, "data_dir": data_dir, **overrides}
     )
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgreSQLServer]:
+    """A throwaway PostgreSQL for the whole session, started by the first test that needs
+    it; a test that asks for it is skipped when PostgreSQL is not installed."""
+    server = PostgreSQLServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -192,9 +192,13 @@ def test_without_dpkg_it_names_the_packages_and_lets_the_build_try(tmp_path: Pat
     assert "no dpkg-query" in result.stderr and "libwayland-egl1" in result.stderr
 
 
-def test_each_set_holds_the_one_before_it() -> None:
+def test_each_set_holds_the_one_before_it_but_the_build_needs_no_database() -> None:
     sets = build_deps.PACKAGE_SETS
-    assert set(sets["test"]) < set(sets["build"]) < set(sets["test-packaging"])
+    qt = set(build_deps.QT_TEST_PACKAGES)
+    assert set(sets["test"]) == qt | {"postgresql", "redis-server"}
+    assert qt < set(sets["build"]) < set(sets["test-packaging"])
+    for engine in ("postgresql", "redis-server"):
+        assert engine not in sets["build"] and engine not in sets["test-packaging"]
     assert set(build_deps.LIBRARY_PACKAGES.values()) <= set(sets["build"])
 
 

@@ -331,9 +331,100 @@ def test_missing_tls_file_is_refused(tmp_path: Path) -> None:
         )
 
 
+def test_storage_is_sqlite_unless_postgresql_is_chosen_with_its_url(tmp_path: Path) -> None:
+    default = load_settings(environ={}, overrides={"data_dir": tmp_path})
+    assert (default.storage, default.database_url) == ("sqlite", None)
+    url = "postgresql://messenger:secret@db.example.org:5432/messenger"
+    from_env = load_settings(
+        environ={"MESSENGER_STORAGE": "PostgreSQL", "MESSENGER_DATABASE_URL": url},
+        overrides={"data_dir": tmp_path},
+    )
+    assert (from_env.storage, from_env.database_url) == ("postgresql", url)
+    path = write_toml(tmp_path, 'storage = "postgresql"\ndatabase_url = "postgres://h/db"\n')
+    from_file = load_settings(config_file=path, environ={})
+    assert (from_file.storage, from_file.database_url) == ("postgresql", "postgres://h/db")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"MESSENGER_STORAGE": "postgresql"},
+            "MESSENGER_STORAGE: storage is 'postgresql' but database_url is not set",
+        ),
+        (
+            {"MESSENGER_STORAGE": "postgresql", "MESSENGER_DATABASE_URL": "mysql://u:pw@h/db"},
+            "MESSENGER_DATABASE_URL: expected a postgresql:// URL, got 'mysql://u:***@h/db'",
+        ),
+        (
+            {"MESSENGER_DATABASE_URL": "postgresql://h/db"},
+            "MESSENGER_DATABASE_URL: database_url is set but storage is 'sqlite'",
+        ),
+        (
+            {"MESSENGER_STORAGE": "redis"},
+            "MESSENGER_STORAGE: expected one of 'sqlite', 'postgresql', got 'redis'",
+        ),
+    ],
+)
+def test_a_database_url_goes_with_postgresql_and_only_with_it(
+    tmp_path: Path, environ: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ, overrides={"data_dir": tmp_path})
+    assert expected in str(raised.value)
+    assert "pw@" not in str(raised.value)
+
+
+def test_database_passwords_are_not_shown() -> None:
+    assert config.redact_url("postgresql://bob:s3cret@db/x") == "postgresql://bob:***@db/x"
+    assert config.redact_url("postgresql://bob:a@b@db/x") == "postgresql://bob:***@db/x"
+    assert config.redact_url("postgresql://bob@db/x") == "postgresql://bob@db/x"
+    assert config.redact_url("postgresql:///x?host=/run") == "postgresql:///x?host=/run"
+
+
 def test_docstring_documents_every_setting() -> None:
     doc = config.__doc__ or ""
     assert "environment variable is ``MESSENGER_`` and its name in capitals" in doc
     for item in dataclasses.fields(Settings):
         assert item.name in doc
         assert config.env_name(item.name) == "MESSENGER_" + item.name.upper()
+
+
+def test_several_nodes_take_a_redis_bus_and_a_shared_database(tmp_path: Path) -> None:
+    default = load_settings(environ={}, overrides={"data_dir": tmp_path})
+    assert default.bus == "none"
+    node = load_settings(
+        environ={
+            "MESSENGER_STORAGE": "postgresql",
+            "MESSENGER_DATABASE_URL": "postgresql://h/db",
+            "MESSENGER_BUS": "redis",
+            "MESSENGER_BUS_URL": "redis://:secret@cache.example.org:6379/2",
+        },
+        overrides={"data_dir": tmp_path},
+    )
+    assert (node.bus, node.bus_url) == ("redis", "redis://:secret@cache.example.org:6379/2")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"MESSENGER_BUS": "redis"},
+            "MESSENGER_BUS: bus is 'redis' but storage is 'sqlite': several nodes share one"
+            " PostgreSQL database",
+        ),
+        (
+            {"MESSENGER_BUS_URL": "http://u:pw@h/"},
+            "MESSENGER_BUS_URL: expected a redis://, rediss:// or unix:// URL,"
+            " got 'http://u:***@h/'",
+        ),
+        ({"MESSENGER_BUS": "nats"}, "MESSENGER_BUS: expected one of 'none', 'redis'"),
+    ],
+)
+def test_a_bus_needs_a_shared_database_and_a_redis_url(
+    tmp_path: Path, environ: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ, overrides={"data_dir": tmp_path})
+    assert expected in str(raised.value)
+    assert "pw@" not in str(raised.value)

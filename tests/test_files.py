@@ -598,3 +598,92 @@ async def _registered(server: RunningServer, name: str) -> Identity:
     identity = await client.register(name)
     await client.close()
     return identity
+
+
+# --- files and the conversation features (section 12) ------------------------------------------
+
+
+async def group_with(server: RunningServer, *names: str) -> tuple[Any, list[Any], str]:
+    alice, alice_id = await server.user("Alice")
+    members = [await server.user(name) for name in names]
+    for client, _ in members:
+        await client.add_contacts(alice_id.client_id)
+    group = await alice.request(
+        protocol.CreateGroup, name="G", members=[i.client_id for _, i in members]
+    )
+    assert isinstance(group, protocol.GroupReply)
+    return alice, members, group.group.group_id
+
+
+async def test_a_file_message_is_replied_to_and_its_caption_edited(server: RunningServer) -> None:
+    alice, alice_id = await server.user("Alice")
+    bob, bob_id = await server.user("Bob")
+    file_id = await stored(alice)
+    sent = await send_file(alice, file_id, to=bob_id.client_id, text="Olha a praia!")
+    assert isinstance(sent, protocol.Sent)
+    [photo] = await bob.messages(1)
+    reply = await bob.request(
+        protocol.Send,
+        key="re",
+        text="Que linda!",
+        to=alice_id.client_id,
+        reply_to=protocol.ReplyTo(photo.seq, alice_id.client_id),
+    )
+    assert isinstance(reply, protocol.Sent)
+    [answer] = await alice.messages(1)
+    assert answer.reply_to == protocol.ReplyTo(photo.seq, alice_id.client_id)
+    edit = await alice.request(
+        protocol.Edit, key="ed", target=photo.seq, text="Olha a praia de Búzios!",
+        to=bob_id.client_id,
+    )  # fmt: skip
+    assert isinstance(edit, protocol.Sent)
+    [edited] = await bob.entries(1)
+    assert isinstance(edited, protocol.Edited) and edited.text == "Olha a praia de Búzios!"
+    _, data = await bob.download(file_id)  # the file is as it was
+    assert data == PHOTO
+
+
+async def test_a_file_message_deleted_for_everyone_cannot_be_downloaded_any_more(
+    server: RunningServer,
+) -> None:
+    """Bruno downloaded the photo before the deletion; Carla had not: she never can."""
+    alice, [(bruno, _), (carla, carla_id)], group = await group_with(server, "Bruno", "Carla")
+    file_id = await stored(alice)
+    await send_file(alice, file_id, group=group, text="ops")
+    [photo] = await bruno.messages(1)
+    _, data = await bruno.download(file_id)
+    assert data == PHOTO
+    await carla.close()  # offline: the message waits for her
+
+    deleted = await alice.request(protocol.Delete, key="del", target=photo.seq, group=group)
+    assert isinstance(deleted, protocol.Sent)
+    [gone] = await bruno.entries(1)
+    assert isinstance(gone, protocol.Deleted) and gone.target == photo.seq
+    await files_of(server).settled()
+
+    reply, _ = await bruno.download(file_id)
+    assert error_code(reply) == Code.NOT_FOUND
+    assert not blob_exists(server, sha(PHOTO))
+    carla = await server.connect()
+    await carla.login(carla_id)
+    [entry] = await carla.entries(1)  # only the deletion: the message was withdrawn
+    assert isinstance(entry, protocol.Deleted)
+    reply, _ = await carla.download(file_id)
+    assert error_code(reply) == Code.NOT_FOUND
+    reply, _ = await alice.download(file_id)  # the uploader's own copy goes too
+    assert error_code(reply) == Code.NOT_FOUND
+
+
+async def test_a_file_also_sent_elsewhere_stays_for_that_message(server: RunningServer) -> None:
+    alice, [(bruno, bruno_id)], group = await group_with(server, "Bruno")
+    file_id = await stored(alice)
+    await send_file(alice, file_id, group=group)
+    await send_file(alice, file_id, to=bruno_id.client_id)
+    first, _ = await bruno.messages(2)
+    assert first.group == group
+    deleted = await alice.request(protocol.Delete, key="del", target=first.seq, group=group)
+    assert isinstance(deleted, protocol.Sent)
+    await bruno.entries(1)
+    await files_of(server).settled()
+    _, data = await bruno.download(file_id)  # the direct message still brings it
+    assert data == PHOTO

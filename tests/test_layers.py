@@ -5,6 +5,8 @@ function counts too."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,17 @@ def test_the_check_sees_every_kind_of_import(tmp_path: Path) -> None:
     assert uses(modules, "PySide6") and uses(modules, "qasync")
     assert "messenger_gui.storage" in modules and "messenger_gui.ui.widgets" in modules
     assert len(qt_free_sources()) >= 10  # the walk found the packages
+
+
+def test_the_server_imports_the_postgresql_driver_only_when_it_is_chosen() -> None:
+    """asyncpg is optional: a server on SQLite starts where it is not installed."""
+    code = (
+        "import sys, messenger_server.__main__, messenger_server.server,"
+        " messenger_server.repository, messenger_server.service;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] == 'asyncpg'"
+        " or m.endswith('repository.postgresql')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "[]"

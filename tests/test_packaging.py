@@ -30,6 +30,7 @@ from xml.etree import ElementTree
 import pytest
 
 from messenger_server.config import load_settings
+from tests.engines import PostgreSQLServer, RedisServer
 from tests.packaging_support import build, build_deps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -300,6 +301,48 @@ def test_server_bundle_accepts_a_registration_and_stops_cleanly_on_sigterm(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert (data / "messenger.db").is_file()
+
+
+@pytest.mark.slow
+def test_server_bundle_runs_as_a_node_of_several_on_postgresql_and_redis(
+    dist: Path, tmp_path: Path, machine_env: dict[str, str], postgresql_server: PostgreSQLServer
+) -> None:
+    from messenger_gui.client import register_client
+
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    dsn = asyncio.run(postgresql_server.create_schema())
+    server = str(dist / "messenger-server" / "messenger-server")
+    env = {
+        **machine_env,
+        "MESSENGER_STORAGE": "postgresql",
+        "MESSENGER_DATABASE_URL": dsn,
+        "MESSENGER_BUS": "redis",
+        "MESSENGER_BUS_URL": redis.url,
+    }
+    try:
+        migrated = subprocess.run(
+            [server, "migrate"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        process = subprocess.Popen(
+            [server, "--host", "127.0.0.1", "--port", "0", "--data-dir", str(tmp_path / "d")],
+            env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            port = read_port(process, time.monotonic() + 30)  # after "node … of several"
+            identity = asyncio.run(register_client("127.0.0.1", port, "Ana"))
+            assert identity.client_id
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    finally:
+        redis.stop()
+        asyncio.run(postgresql_server.drop_schema(dsn))
 
 
 @pytest.mark.slow

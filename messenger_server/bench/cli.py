@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from messenger_server.bench import files, scenarios
+from messenger_server.bench import conversation, files, scenarios
 from messenger_server.bench.report import ScenarioResult, markdown, print_result
 from messenger_server.bench.scenarios import Measurement, Options, combine
 from messenger_server.bench.target import (
@@ -31,12 +31,22 @@ from messenger_server.bench.target import (
     Cores,
     Target,
     parse_addresses,
+    start_cluster,
     start_copy,
     start_relay,
     start_server,
 )
 
-SCENARIOS = ("direct", "group", "backlog", "idle", "logins", "file")
+SCENARIOS = (
+    "direct", "group", "backlog", "idle", "logins", "prelogin", "flood", "typing", "reactions",
+    "file",
+)  # fmt: skip
+
+FEATURES: dict[str, Callable[[Target, Options], Awaitable[Measurement]]] = {
+    "typing": conversation.typing_notices,
+    "reactions": conversation.reactions,
+}
+"""The scenarios of the conversation features (``bench/conversation.py``)."""
 
 EPILOG = """\
 scenarios (several may be given; none means --clients):
@@ -49,6 +59,13 @@ scenarios (several may be given; none means --clients):
   --logins N     N logins (connect, hello, login, synced, close), --logins-parallel at once
   --file MIB     a file of MIB MiB uploaded then downloaded while texts flow, next to a
                  plain socket copy of the same bytes (instead of the relay)
+  --prelogin N   N connections that only said hello: the target's memory per connection
+  --flood N      N users sending paced (--flood-rate msg/s in all), quiet and while one
+                 connection floods pings: their p99 latency, flood over quiet
+  --typing N     N clients, each typing to --typing-peers others: server CPU per typing
+                 notice, forwarded, then repeated within the throttle (dropped)
+  --reactions N  N clients, each reacting to --messages messages of another: server CPU
+                 per reaction
   --all          every scenario at the issue's sizes (the table in docs/benchmarks.md)
 
 exit status: 0 when every run verified, 1 when any did not (what failed is printed), 2 for
@@ -79,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("--logins", type=int, help="logins scenario: logins")
     add("--logins-parallel", type=int, default=defaults.logins_parallel)
     add("--file", type=int, metavar="MIB", help="file scenario: the file's size in MiB")
+    add("--prelogin", type=int, help="prelogin scenario: connections")
+    add("--flood", type=int, help="flood scenario: users sending beside the flood")
+    add("--flood-rate", type=float, default=defaults.flood_rate, help="flood: msg/s in all")
+    add("--typing", type=int, help="typing scenario: clients")
+    add("--typing-peers", type=int, default=defaults.typing_peers, help="typing: peers each")
+    add(
+        "--typing-repeats",
+        type=int,
+        default=defaults.typing_repeats,
+        help="typing: repeated `on`s per peer in the throttled pass",
+    )
+    add("--reactions", type=int, help="reactions scenario: clients")
     add("--all", action="store_true", help="every scenario at the issue's sizes")
     add("--baseline", choices=("relay", "none"), default="relay")
     add(
@@ -89,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure running servers (clients spread round-robin) instead of starting one",
     )
     add("--server-pid", type=int, help="with --server: its process, for CPU and memory")
+    add(
+        "--cluster",
+        metavar="N[,N…]",
+        help="instead of one server on SQLite: N nodes on a throwaway PostgreSQL and Redis"
+        " (e.g. 3,1: three nodes, then one, each figure as a ratio of the first)",
+    )
     add("--server-log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     add(
         "--server-command",
@@ -117,6 +152,10 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         "idle": args.idle,
         "logins": args.logins,
         "file": args.file,
+        "prelogin": args.prelogin,
+        "flood": args.flood,
+        "typing": args.typing,
+        "reactions": args.reactions,
     }
     names = list(SCENARIOS) if args.all else [n for n, v in chosen.items() if v is not None]
     if not names:
@@ -135,12 +174,29 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         logins=args.logins or defaults.logins,
         logins_parallel=args.logins_parallel,
         file_mib=args.file or defaults.file_mib,
+        prelogin=args.prelogin or defaults.prelogin,
+        flood=args.flood or defaults.flood,
+        flood_rate=args.flood_rate,
+        typing=args.typing or defaults.typing,
+        typing_peers=args.typing_peers,
+        typing_repeats=args.typing_repeats,
+        reactions=args.reactions or defaults.reactions,
         text_bytes=args.text_bytes,
         strict=args.strict,
         stall=args.stall,
         timeout=args.timeout,
     )
     return options, names
+
+
+def parse_cluster(text: str) -> list[int]:
+    """``N[,N…]``: node counts, each at least 1."""
+    counts = []
+    for item in text.split(","):
+        if not item.strip().isdigit() or int(item) < 1:
+            raise ValueError(f"not a number of nodes: {item!r}")
+        counts.append(int(item))
+    return counts
 
 
 def describe(name: str, options: Options) -> str:
@@ -168,6 +224,23 @@ def describe(name: str, options: Options) -> str:
         return (
             f"a {o.file_mib} MiB file uploaded, then downloaded, over loopback; a text every"
             f" {files.TEXT_INTERVAL * 1000:g} ms on the same connections meanwhile"
+        )
+    if name == "prelogin":
+        return f"{o.prelogin:,} connections that said hello and nothing more"
+    if name == "typing":
+        return (
+            f"{o.typing:,} clients x {o.typing_peers} direct conversations: typing on and off"
+            f" to each (forwarded), then {o.typing_repeats} more `on`s each (throttled)"
+        )
+    if name == "reactions":
+        return (
+            f"{o.reactions:,} clients, each reacting to {o.messages:,} messages of another,"
+            f" window {o.window}"
+        )
+    if name == "flood":
+        return (
+            f"{o.flood} users x {o.messages:,} direct messages paced at {o.flood_rate:,.0f}"
+            " msg/s, quiet, then beside one connection flooding pings (default rate limit)"
         )
     return f"{o.logins:,} logins, {o.logins_parallel} in parallel, a new connection each"
 
@@ -201,23 +274,39 @@ class Bench:
         self.options = options
         self.cores = cores
         self.external = parse_addresses(args.server) if args.server else None
+        self.clusters = parse_cluster(args.cluster) if args.cluster else []
 
     def targets(self, name: str) -> list[str]:
-        """The server, and what it is compared with: the relay, or for files a plain
-        socket copy."""
+        """What is measured (the server, or clusters), and what it is compared with: the
+        relay, or for files a plain socket copy."""
+        measured = [f"cluster:{n}" for n in self.clusters] or ["server"]
         if self.args.baseline == "none":
-            return ["server"]
-        return ["server", "copy" if name == "file" else "relay"]
+            return measured
+        return [*measured, "copy" if name == "file" else "relay"]
 
-    def launch(self, kind: str) -> AbstractContextManager[Target]:
+    def launch(self, kind: str, name: str) -> AbstractContextManager[Target]:
         if kind == "relay":
             return _stopping(start_relay(self.cores))
         if kind == "copy":
             return _stopping(start_copy(self.cores))
+        if kind.startswith("cluster:"):
+            return _stopping(
+                start_cluster(
+                    self.cores,
+                    int(kind.partition(":")[2]),
+                    self.args.server_log_level,
+                    self.args.server_command,
+                )
+            )
         if self.external is not None:
             return nullcontext(Target("server", self.external, self.args.server_pid))
         return _stopping(
-            start_server(self.cores, self.args.server_log_level, self.args.server_command)
+            start_server(
+                self.cores,
+                self.args.server_log_level,
+                self.args.server_command,
+                keep_rate_limit=name == "flood",
+            )
         )
 
     def run(self, runner: asyncio.Runner, name: str) -> ScenarioResult:
@@ -231,13 +320,13 @@ class Bench:
                 counter = f" ({repetition + 1}/{self.args.repeat})" if self.args.repeat > 1 else ""
                 print(f"-- {name}: {kind}{counter}…", file=sys.stderr, flush=True)
                 try:
-                    with self.launch(kind) as target:
+                    with self.launch(kind, name) as target:
                         measurement = runner.run(self._measure(name, target, paced_rate))
                 except RuntimeError as exc:  # the process did not start
                     measurement = Measurement(kind, failures=[str(exc)])
                 runs[kind].append(measurement)
-                if name == "direct" and kind == "server" and paced_rate is None:
-                    # the relay is paced at the server's rate: latency compared at equal load
+                if name == "direct" and paced_rate is None:
+                    # the others are paced at the first's rate: latency compared at equal load
                     paced_rate = measurement.figures.get("paced rate msg/s")
         result.measurements = [combine(measurements) for measurements in runs.values()]
         return result
@@ -250,7 +339,7 @@ class Bench:
         elif name == "file":
             work = lambda: files.file(target, options)  # noqa: E731
         else:
-            function = getattr(scenarios, name)
+            function = FEATURES.get(name) or getattr(scenarios, name)
             work = lambda: function(target, options)  # noqa: E731
         try:
             async with asyncio.timeout(options.timeout):
@@ -297,8 +386,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--server-pid goes with --server")
     try:
         parse_addresses(args.server) if args.server else None
+        parse_cluster(args.cluster) if args.cluster else None
     except ValueError as exc:
         parser.error(str(exc))
+    if args.cluster and args.server:
+        parser.error("--cluster starts its nodes: it does not go with --server")
     _allow_many_connections()
     cores = Cores.choose(not args.no_pin)
     cores.pin_generator()

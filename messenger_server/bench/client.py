@@ -32,6 +32,8 @@ REPLY_TYPES: Final = frozenset(
     {"welcome", "registered", "logged_in", "sent", "contact", "group", "groups", "ok", "pong"}
 )
 Address = tuple[str, int]
+FLOOD_ID_BASE: Final = 1 << 40
+"""Request ids of a flood's pings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,13 @@ class BenchClient(asyncio.Protocol):
         self.pending_at_login = -1
         self.on_receipts: Callable[[BenchClient, wire.Frame], None] | None = None
         """Called with each ``receipts`` event (the backlog scenario waits on them)."""
+        self.on_typing: Callable[[BenchClient, wire.Frame], None] | None = None
+        """Called with each ``typing`` event (the typing scenario counts them)."""
+        self.sent_seqs: dict[int, int] | None = None
+        """When a dict: the ``seq`` of each message number's ``sent`` (what to react to)."""
+        self.react_numbers: dict[int, int] = {}
+        """For ``reacted`` events: the reactor's number of the reaction to each of this
+        client's messages, by the message's seq (see :meth:`prepare_reactions`)."""
         self.last_sent_seq = 0
         self.outbox: Outbox | None = None
         self.inbox: Inbox | None = None
@@ -86,6 +95,13 @@ class BenchClient(asyncio.Protocol):
         """While a chunk is handled, what to write at its end (one write per chunk)."""
         self._templates: list[bytes] = []
         self._conversations: list[str] = []
+        self._targets: list[int] | None = None
+        self._first_reaction = 0
+        # flooding (the abuse scenario): pings as fast as the server takes them
+        self.pongs = 0
+        self._flooding = False
+        self._writable = asyncio.Event()
+        self._writable.set()
 
     # -- connecting --
 
@@ -163,6 +179,22 @@ class BenchClient(asyncio.Protocol):
         self._conversations = list(conversations)
         self._templates = [wire.send_template(c, text_bytes) for c in conversations]
 
+    def prepare_reactions(self, peer: str, targets: Sequence[int], emoji: str) -> None:
+        """What is sent next are reactions ``emoji`` in the conversation with ``peer``, to
+        the messages at ``targets``, one each, in order (the peer's client maps each seq
+        back to the reaction's number with :attr:`react_numbers`)."""
+        assert self.outbox is not None
+        self._conversations = [peer]
+        self._templates = [wire.react_template(peer, emoji)]
+        self._targets = list(targets)
+        self._first_reaction = len(self.outbox.started)
+
+    def write_frames(self, data: bytes, count: int) -> None:
+        """Write ``count`` frames already framed in ``data`` (not requests: no reply)."""
+        assert self.transport is not None
+        self.transport.write(data)
+        self.frames_out += count
+
     def start_sending(self, count: int, window: int) -> None:
         """Closed loop: send ``count`` messages, ``window`` unanswered at most."""
         self._unsent = count
@@ -176,13 +208,38 @@ class BenchClient(asyncio.Protocol):
         assert outbox is not None
         turn = len(outbox.started) % len(self._conversations)
         n = self.verifier.sending(outbox, self._conversations[turn], started)
-        payload = self._templates[turn] % (SEND_ID_BASE + n, n, n)
+        targets = self._targets
+        payload = self._templates[turn] % (
+            SEND_ID_BASE + n,
+            n,
+            n if targets is None else targets[n - self._first_reaction],
+        )
         self.frames_out += 1
         if self._output is not None:  # inside data_received: one write at its end
             self._output.append(len(payload).to_bytes(4, "big") + payload)
             return
         assert self.transport is not None
         self.transport.write(len(payload).to_bytes(4, "big") + payload)
+
+    # -- flooding --
+
+    async def flood(self, batch: int = 256) -> None:
+        """Write ``ping``s without pause, as fast as the connection takes them (the
+        server's rate limit is back-pressure: it stops reading). Until cancelled."""
+        self._flooding = True
+        frames = b"".join(wire.request(protocol.Ping(id=FLOOD_ID_BASE + n)) for n in range(batch))
+        assert self.transport is not None
+        while not self.transport.is_closing():
+            await self._writable.wait()
+            self.transport.write(frames)
+            self.frames_out += batch
+            await asyncio.sleep(0)
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
 
     # -- asyncio.Protocol --
 
@@ -246,6 +303,8 @@ class BenchClient(asyncio.Protocol):
                 self.sent_replies += 1
                 if frame.seq > self.last_sent_seq:
                     self.last_sent_seq = frame.seq
+                if self.sent_seqs is not None:
+                    self.sent_seqs[frame.id - SEND_ID_BASE] = frame.seq
                 if self._unsent > 0:
                     self._unsent -= 1
                     self.send_one(now)
@@ -253,6 +312,15 @@ class BenchClient(asyncio.Protocol):
                 self.receipts_events += 1
                 if self.on_receipts is not None:
                     self.on_receipts(self, frame)
+            elif kind == "reacted":
+                verifier.delivered(
+                    self.inbox, frame.sender, None, self.react_numbers.get(frame.target, -1),  # type: ignore[arg-type]
+                    frame.message_id, frame.seq, now,
+                )  # fmt: skip
+                if acks is None:
+                    acks = {frame.sender: frame.message_id}
+                else:
+                    acks[frame.sender] = frame.message_id
             else:
                 acks = self._other(frame, acks)
         if position < size:
@@ -293,6 +361,10 @@ class BenchClient(asyncio.Protocol):
             future = self._waiting.pop(frame.id, None) if frame.id is not None else None
             if future is not None and not future.done():
                 future.set_result(frame)
+        elif kind == "pong" and self._flooding and (frame.id or 0) >= FLOOD_ID_BASE:
+            self.pongs += 1
+        elif kind == "typing" and self.on_typing is not None:
+            self.on_typing(self, frame)
         elif kind == "goodbye":
             self.fail(f"goodbye {frame.code}: {frame.message}")
         elif kind in REPLY_TYPES and frame.id is not None and frame.id in self._waiting:

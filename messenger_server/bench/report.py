@@ -58,6 +58,8 @@ GOALS: Final[dict[str, list[Goal]]] = {
         Goal("text latency p99 ms (upload)", False, 100.0),
         Goal("text latency p99 ms (download)", False, 100.0),
     ],
+    "prelogin": [Goal("KiB/connection", False, 16.0)],
+    "flood": [Goal("p99 flood/quiet", False, 2.0)],
 }
 
 
@@ -142,21 +144,22 @@ def print_result(result: ScenarioResult, out: TextIO) -> None:
     if not valid:
         return
     figures = list(dict.fromkeys(f for m in valid for f in m.figures))
-    ratio = len(valid) == 2 and names[0] == "server"
-    goals = {g.figure: g for g in GOALS.get(result.name, [])}
+    ratio = len(valid) >= 2  # the first measured against the second
+    goals = {g.figure: g for g in GOALS.get(result.name, [])} if names[0] == "server" else {}
     header = f"  {'':<30}" + "".join(f"{m.target:>12}" for m in valid)
     if ratio:
-        header += f"{'server/' + names[1]:>14}   target (issue)"
+        header += f"{valid[0].target + '/' + valid[1].target:>16}"
+        header += "   target (issue)" if goals else ""
     write(header)
     for figure in figures:
         values = [m.figures.get(figure) for m in valid]
         line = f"  {figure:<30}" + "".join(f"{number(v, figure):>12}" for v in values)
         if ratio:
-            server, relay = values
-            quotient = f"{server / relay:.2f}x" if server is not None and relay else "n/a"
+            first, second = values[0], values[1]
+            quotient = f"{first / second:.2f}x" if first is not None and second else "n/a"
             if "busy" in figure or figure.startswith("paced rate"):
-                quotient = ""  # not a property of the server
-            line += f"{quotient:>14}"
+                quotient = ""  # not a property of the target
+            line += f"{quotient:>16}"
             goal = goals.get(figure)
             if goal is not None:
                 met = result._goal_met(goal)
@@ -192,15 +195,22 @@ def markdown(results: list[ScenarioResult], out: TextIO) -> None:
 
     for result in results:
         write(f"\n**{result.name}** — {result.description}\n")
-        server, relay = result.by_target("server"), result.baseline
+        measured = result.measurements
+        server = measured[0] if measured else None
+        relay = measured[1] if len(measured) > 1 else None
         invalid = [m for m in result.measurements if not m.valid]
         for measurement in invalid:
             write(f"{measurement.target}: **invalid**: " + "; ".join(measurement.failures))
         if server is None or not server.valid:
             continue
         goals = {g.figure: g for g in GOALS.get(result.name, [])}
-        name = relay.target if relay is not None else "relay"
-        write(f"| figure | server | {name} | server / {name} | target |")
+        if server.target != "server":
+            goals = {}
+        other_name = relay.target if relay is not None else "relay"
+        write(
+            f"| figure | {server.target} | {other_name} | {server.target} / {other_name}"
+            " | target |"
+        )
         write("|---|--:|--:|--:|---|")
         for figure, value in server.figures.items():
             other = relay.figures.get(figure) if relay is not None and relay.valid else None

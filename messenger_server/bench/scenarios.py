@@ -14,6 +14,10 @@ that make them meaningless.
 * :func:`idle` — ``--idle`` clients log in and stay: memory per connection.
 * :func:`logins` — ``--logins`` logins, each on a new connection, ``--logins-parallel``
   at a time.
+* :func:`prelogin` — ``--prelogin`` connections that only said ``hello``: memory per
+  connection before login.
+* :func:`flood` — ``--flood`` users' latency, quiet and while one connection floods
+  ``ping``s (the server's default rate limit in force).
 
 The file scenario (``--file``) is in :mod:`.files`.
 """
@@ -65,6 +69,13 @@ class Options:
     logins: int = 20_000
     logins_parallel: int = 100
     file_mib: int = 100
+    prelogin: int = 1000
+    flood: int = 100
+    flood_rate: float = 200.0
+    typing: int = 1000
+    typing_peers: int = 10
+    typing_repeats: int = 9
+    reactions: int = 1000
     text_bytes: int = 40
     strict: bool = False
     stall: float = 10.0
@@ -612,4 +623,99 @@ async def logins(target: Target, options: Options) -> Measurement:
         measurement,
         verifier,
         f"{options.logins:,} logins: each welcome, logged_in (nothing pending), synced",
+    )
+
+
+async def prelogin(target: Target, options: Options) -> Measurement:
+    """``options.prelogin`` connections that said ``hello`` and nothing more: what a
+    stranger's connection costs before it has logged in (the target's memory)."""
+    verifier = Verifier()
+    measurement = Measurement(target.name)
+    clients: list[BenchClient] = []
+    try:
+        pause = min(1.0, max(0.05, options.prelogin / 2000))
+        await asyncio.sleep(pause)
+        before = target.rss_kib()
+        counter = itertools.count()
+        opened: list[BenchClient] = []
+
+        async def worker() -> None:
+            while (i := next(counter)) < options.prelogin:
+                address = target.addresses[i % len(target.addresses)]
+                opened.append(await BenchClient.open(verifier, None, address, options.strict))
+
+        await asyncio.gather(*(worker() for _ in range(min(100, options.prelogin))))
+        clients = opened
+        await asyncio.sleep(pause)
+        after = target.rss_kib()
+        # still there: the handshake timeout (10 s by default) has not closed them yet
+        if any(client.transport is None or client.transport.is_closing() for client in clients):
+            verifier.fail("a connection closed before it was measured")
+        figures = measurement.figures
+        figures["connections"] = len(clients)
+        figures["KiB/connection"] = (
+            None if before is None or after is None else (after - before) / len(clients)
+        )
+        figures["RSS MiB"] = None if after is None else after / 1024
+    except (Invalid, Refused, OSError) as exc:
+        verifier.fail(str(exc))
+    finally:
+        close_all(clients)
+    return _finish(
+        measurement, verifier, f"{options.prelogin:,} connections, each welcomed, none closed"
+    )
+
+
+async def flood(target: Target, options: Options) -> Measurement:
+    """Another user's latency while one connection floods ``ping``s: ``options.flood``
+    users in a ring send ``options.messages`` each, paced at ``options.flood_rate``
+    messages/s in all, once quietly and once beside a logged-in connection writing pings
+    as fast as the server takes them (the server keeps its default rate limit here)."""
+    verifier = Verifier()
+    measurement = Measurement(target.name)
+    clients: list[BenchClient] = []
+    flooder: BenchClient | None = None
+    try:
+        identities, clients = await _setup(verifier, target, options.flood, options, "user")
+        _, [flooder] = await _setup(verifier, target, 1, options, "flooder")
+        for client, peers in zip(clients, direct_conversations(identities, 1), strict=True):
+            client.prepare(peers, options.text_bytes)
+        total = len(clients) * options.messages
+        rate = options.flood_rate
+        quiet = await _pass(
+            target, clients, verifier, options, total, lambda: None,
+            lambda: _paced(clients, rate, total),
+        )  # fmt: skip
+        _pass_figures(measurement, quiet, " (quiet)")
+        flooding = asyncio.ensure_future(flooder.flood())
+        meter = Meter(target, [flooder])
+        meter.start()
+        pongs_before = flooder.pongs
+        try:
+            loud = await _pass(
+                target, clients, verifier, options, total, lambda: None,
+                lambda: _paced(clients, rate, total),
+            )  # fmt: skip
+        finally:
+            flooding.cancel()
+        span = meter.read()
+        _pass_figures(measurement, loud, " (flood)")
+        figures = measurement.figures
+        figures["flood pings answered/s"] = (flooder.pongs - pongs_before) / span.seconds
+        quiet_p99 = figures.get("latency p99 ms (quiet)")
+        loud_p99 = figures.get("latency p99 ms (flood)")
+        figures["p99 flood/quiet"] = (
+            loud_p99 / quiet_p99 if quiet_p99 and loud_p99 is not None else None
+        )
+    except (Invalid, Refused, OSError) as exc:
+        verifier.fail(str(exc))
+    finally:
+        close_all(clients)
+        if flooder is not None:
+            flooder.close()
+    sent = verifier.sent_count
+    return _finish(
+        measurement,
+        verifier,
+        f"{sent:,} messages beside a ping flood: each `sent` once, delivered once, in order",
     )

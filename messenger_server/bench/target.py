@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from messenger_server.bench.client import Address
 
@@ -201,16 +201,21 @@ def start(
 SERVER_COMMAND: Final = "{python} -m messenger_server"
 
 
-def start_server(cores: Cores, log_level: str, command: str = SERVER_COMMAND) -> Target:
+def start_server(
+    cores: Cores, log_level: str, command: str = SERVER_COMMAND, *, keep_rate_limit: bool = False
+) -> Target:
     """``messenger-server`` on a fresh data directory. ``command`` is how to start it
     (``{python}`` is this interpreter); the host, data directory, log level and port are
-    appended."""
+    appended. ``keep_rate_limit``: the server's default rate limit stays in force."""
     args = [arg.replace("{python}", sys.executable) for arg in shlex.split(command)]
+    environment = dict(SERVER_ENVIRONMENT)
+    if keep_rate_limit:
+        del environment["MESSENGER_RATE_LIMIT"], environment["MESSENGER_RATE_BURST"]
     return start(
         "server",
         [*args, "--host", "127.0.0.1", "--data-dir", "{workdir}/data", "--log-level", log_level],
         cores,
-        SERVER_ENVIRONMENT,
+        environment,
     )
 
 
@@ -226,3 +231,114 @@ def start_relay(cores: Cores, fault: str | None = None) -> Target:
     if fault is not None:
         command += ["--fault", fault]
     return start("relay", command, cores)
+
+
+def _children_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and of its children alive now (PostgreSQL: a process per
+    connection), plus what its exited children used (``cutime``/``cstime``)."""
+    total = 0.0
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+        total += cpu_seconds(pid)
+    for child in Path("/proc").iterdir():
+        if not child.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = (child / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[1]) == pid:
+                total += cpu_seconds(int(child.name))
+    return total
+
+
+@dataclass
+class ClusterTarget(Target):
+    """Several server nodes (children of their own) on a throwaway PostgreSQL and Redis,
+    measured together: CPU time of the nodes, PostgreSQL (all its processes) and Redis;
+    memory of the nodes."""
+
+    nodes: list[Target] = field(default_factory=list)
+    postgresql: Any = None
+    redis: Any = None
+
+    def cpu_seconds(self) -> float | None:
+        total = sum(cpu_seconds(node.pid) for node in self.nodes if node.pid is not None)
+        if self.postgresql is not None and (pid := self.postgresql.pid()) is not None:
+            total += _children_cpu_seconds(pid)
+        if self.redis is not None and (pid := self.redis.pid()) is not None:
+            total += cpu_seconds(pid)
+        return total
+
+    def rss_kib(self) -> int | None:
+        return sum(rss_kib(node.pid) for node in self.nodes if node.pid is not None)
+
+    def check_alive(self) -> str | None:
+        for node in self.nodes:
+            if (gone := node.check_alive()) is not None:
+                return gone
+        return None
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        if self.redis is not None:
+            self.redis.stop()
+        if self.postgresql is not None:
+            self.postgresql.stop()
+        super().stop()
+
+
+def start_cluster(
+    cores: Cores, count: int, log_level: str, command: str = SERVER_COMMAND
+) -> ClusterTarget:
+    """``count`` nodes of ``messenger-server`` on a fresh PostgreSQL (``fsync`` on) and
+    Redis, all on the target's core (so that one node and several compare on the same CPU).
+
+    Raises:
+        RuntimeError: something did not start (a missing engine says how to install it).
+    """
+    from messenger_server.bench import engines  # Linux, and only for --cluster
+
+    workdir = tempfile.TemporaryDirectory(prefix=f"messenger-bench-cluster{count}-")
+    cluster = ClusterTarget(f"{count} node{'s' * (count > 1)}", [], workdir=workdir)
+    try:
+        with cores.target_affinity():
+            cluster.postgresql = engines.PostgreSQLServer(durable=True)
+            cluster.postgresql.start()
+            cluster.redis = engines.RedisServer(Path(workdir.name) / "redis")
+            cluster.redis.start()
+        dsn = cluster.postgresql.dsn()
+        environment = {
+            **SERVER_ENVIRONMENT,
+            "MESSENGER_STORAGE": "postgresql",
+            "MESSENGER_DATABASE_URL": dsn,
+            "MESSENGER_BUS": "redis",
+            "MESSENGER_BUS_URL": cluster.redis.url,
+        }
+        args = [arg.replace("{python}", sys.executable) for arg in shlex.split(command)]
+        migrated = subprocess.run(
+            [*args, "migrate"],
+            env={**os.environ, **environment},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if migrated.returncode != 0:
+            raise RuntimeError(f"messenger-server migrate failed: {migrated.stderr}")
+        for index in range(count):
+            node = start(
+                f"node{index}",
+                [*args, "--host", "127.0.0.1", "--data-dir", "{workdir}/data",
+                 "--log-level", log_level],
+                cores,
+                environment,
+            )  # fmt: skip
+            cluster.nodes.append(node)
+            cluster.addresses += node.addresses
+    except (engines.MissingEngine, OSError, subprocess.SubprocessError) as exc:
+        cluster.stop()
+        raise RuntimeError(f"the cluster did not start: {exc}") from exc
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster

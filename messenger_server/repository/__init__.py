@@ -1,5 +1,7 @@
 """Where the server's state is stored: the :class:`Repository` interface, its records and
-operations, and the embedded SQLite implementation."""
+operations, and the embedded SQLite implementation. The PostgreSQL one, for several server
+nodes sharing a database, is :mod:`messenger_server.repository.postgresql`: imported only
+where it is chosen, since its driver (asyncpg) is an optional dependency."""
 
 from messenger_server.repository.base import Repository, StorageError
 from messenger_server.repository.records import (
@@ -8,6 +10,7 @@ from messenger_server.repository.records import (
     ClientRecord,
     DeleteFiles,
     DeleteUploads,
+    EntryRecord,
     FileRecord,
     GroupChangeKind,
     GroupRecord,
@@ -27,13 +30,17 @@ from messenger_server.repository.records import (
     OpenConversation,
     Operation,
     OperationResult,
+    PresenceRecord,
     RemoveMember,
     SetAdmin,
     SetContact,
+    SetPresence,
     StoredMessage,
     StoredNotice,
+    UpdateGroup,
     UploadRecord,
     UseInvite,
+    WithdrawMessage,
 )
 from messenger_server.repository.sqlite import SQLiteRepository
 
@@ -43,6 +50,7 @@ __all__ = [
     "ClientRecord",
     "DeleteFiles",
     "DeleteUploads",
+    "EntryRecord",
     "FileRecord",
     "GroupChangeKind",
     "GroupRecord",
@@ -62,14 +70,18 @@ __all__ = [
     "OpenConversation",
     "Operation",
     "OperationResult",
+    "PresenceRecord",
     "RemoveMember",
     "Repository",
     "SQLiteRepository",
     "SetAdmin",
     "SetContact",
+    "SetPresence",
     "StorageError",
     "StoredMessage",
     "StoredNotice",
+    "UpdateGroup",
     "UploadRecord",
     "UseInvite",
+    "WithdrawMessage",
 ]

@@ -32,6 +32,7 @@ from messenger_server.repository.records import (
     ClientRecord,
     DeleteFiles,
     DeleteUploads,
+    EntryRecord,
     FileRecord,
     GroupRecord,
     InsertClient,
@@ -50,18 +51,26 @@ from messenger_server.repository.records import (
     OpenConversation,
     Operation,
     OperationResult,
+    PresenceRecord,
     RemoveMember,
     SetAdmin,
     SetContact,
+    SetPresence,
     StoredMessage,
     StoredNotice,
+    UpdateGroup,
     UploadRecord,
     UseInvite,
+    WithdrawMessage,
 )
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+MessageRow = tuple[
+    int, str, str, str, int, str, str | None, int | None, bytes | None, str | None
+]
+"""A row of ``messages``: id, conversation, sender, key, ts, text, kind, target, extra."""
 
 ID_BLOCK: Final = 1_000_000
 """Ids reserved on disk at a time: after a crash, allocation resumes past the block."""
@@ -256,9 +265,25 @@ CREATE TABLE invites (
 ) WITHOUT ROWID;
 """
 
-# 5: files (docs/protocol.md section 11): unfinished uploads, stored files, who they were
-# sent to, and the files attached to each message.
+# 5: conversation features: entries that refer to a message (edits, deletions, reactions)
+# and a message's extras; group descriptions; presence (visibility, last seen).
 _SCHEMA_5 = """
+ALTER TABLE messages ADD COLUMN kind TEXT;
+ALTER TABLE messages ADD COLUMN target INTEGER;
+ALTER TABLE messages ADD COLUMN extra BLOB;
+CREATE INDEX messages_by_target ON messages (conversation, target) WHERE target IS NOT NULL;
+ALTER TABLE groups ADD COLUMN description TEXT NOT NULL DEFAULT '';
+CREATE TABLE presence (
+    client_id TEXT PRIMARY KEY,
+    visibility TEXT,
+    last_seen INTEGER
+) WITHOUT ROWID;
+CREATE INDEX contacts_by_owner ON contacts (owner, contact);
+"""
+
+# 6: files (docs/protocol.md section 11): unfinished uploads, stored files, who they were
+# sent to, and the files attached to each message.
+_SCHEMA_6 = """
 ALTER TABLE messages ADD COLUMN files TEXT;
 CREATE TABLE uploads (
     id INTEGER PRIMARY KEY,
@@ -288,11 +313,19 @@ CREATE TABLE file_recipients (
     conversation TEXT NOT NULL,
     seq INTEGER NOT NULL,
     downloaded INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (file_id, recipient)
+    PRIMARY KEY (file_id, recipient, conversation)
 ) WITHOUT ROWID;
+CREATE INDEX file_recipients_by_message ON file_recipients (conversation, seq);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
+MIGRATIONS: Final[tuple[str, ...]] = (
+    _SCHEMA_1,
+    _SCHEMA_2,
+    _SCHEMA_3,
+    _SCHEMA_4,
+    _SCHEMA_5,
+    _SCHEMA_6,
+)
 """``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1. Append only."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -674,10 +707,13 @@ class SQLiteRepository(Repository):
         in order first; then each kind runs as one batched statement (messages, markers)
         or one after the other (the rare kinds), membership before messages and markers."""
         results: list[Any] = [None] * len(operations)
-        rows: list[tuple[int, str, str, str, int, str, str | None]] = []
+        rows: list[MessageRow] = []
         messages: list[tuple[int, InsertMessage]] = []
+        withdrawn: list[tuple[int, WithdrawMessage]] = []
         batch_keys: dict[tuple[str, str], MessageSaved] = {}
         moves: dict[tuple[str, str], list[int]] = {}
+        ends: dict[int, int] = {}
+        """The last id allocated when each marker move comes: it may not go further."""
         for index, op in enumerate(operations):
             kind = type(op)
             if kind is InsertMessage:
@@ -693,19 +729,66 @@ class SQLiteRepository(Repository):
                 )
                 results[index] = saved
                 rows.append(
-                    (message_id, op.conversation, op.sender, op.key, op.ts, op.text, op.files)
-                )
+                    (
+                        message_id, op.conversation, op.sender, op.key, op.ts, op.text,
+                        op.kind, op.target, op.extra, op.files,
+                    )
+                )  # fmt: skip
             elif kind is MoveMarkers:
                 assert isinstance(op, MoveMarkers)
                 moves.setdefault((op.conversation, op.member), []).append(index)
+                ends[index] = self._next_id - 1
+            elif kind is RemoveMember:
+                assert isinstance(op, RemoveMember)
+                self._remove_member(conn, op, rows)
+            elif kind is WithdrawMessage:
+                assert isinstance(op, WithdrawMessage)
+                withdrawn.append((index, op))
             else:
                 results[index] = self._apply_one(conn, op)
         if rows:
             self._insert_messages(conn, rows, messages, results)
             self._add_file_recipients(conn, messages, results)
+        if withdrawn:  # after the inserts: an edit stored in this commit goes too
+            conn.executemany(
+                "UPDATE messages SET text = NULL, files = NULL, extra = NULL"
+                " WHERE conversation = ? AND (id = ? OR (target = ? AND kind != 'delete'))"
+                " AND text IS NOT NULL",
+                [(op.conversation, op.seq, op.seq) for _, op in withdrawn],
+            )
+            for index, op in withdrawn:
+                results[index] = self._withdraw_files(conn, op)
         if moves:
-            self._move_markers(conn, operations, moves, results)
+            self._move_markers(conn, operations, moves, ends, results)
         return results
+
+    def _remove_member(
+        self,
+        conn: sqlite3.Connection,
+        op: RemoveMember,
+        rows: list[MessageRow],
+    ) -> None:
+        """``rows``: the messages stored so far in this commit (not written yet)."""
+        self._markers.pop((op.group_id, op.client_id), None)
+        conn.execute(
+            "DELETE FROM members WHERE group_id = ? AND client_id = ?",
+            (op.group_id, op.client_id),
+        )
+        # What was sent while it was a member still reaches it; nothing later does.
+        conn.execute(
+            "UPDATE markers SET left_at = ? WHERE conversation = ? AND member = ?",
+            (self._next_id - 1, op.group_id, op.client_id),
+        )
+        owed_here = max(
+            (row[0] for row in rows if row[1] == op.group_id and row[2] != op.client_id),
+            default=0,
+        )
+        conn.execute(
+            "DELETE FROM markers WHERE conversation = ? AND member = ? AND delivered >="
+            " max(?, coalesce((SELECT max(id) FROM messages WHERE conversation = ?"
+            " AND id <= markers.left_at AND sender != ?), 0))",
+            (op.group_id, op.client_id, owed_here, op.group_id, op.client_id),
+        )
 
     def _apply_one(self, conn: sqlite3.Connection, op: Operation) -> OperationResult:
         if isinstance(op, InsertClient):
@@ -754,28 +837,26 @@ class SQLiteRepository(Repository):
                 Marker(op.group_id, op.client_id, 0, 0, 0),
                 Marker(op.group_id, op.client_id, start, start, version),
             )
-        if isinstance(op, RemoveMember):
-            self._markers.pop((op.group_id, op.client_id), None)
-            conn.execute(
-                "DELETE FROM members WHERE group_id = ? AND client_id = ?",
-                (op.group_id, op.client_id),
-            )
-            # What was sent while it was a member still reaches it; nothing later does.
-            conn.execute(
-                "UPDATE markers SET left_at = ? WHERE conversation = ? AND member = ?",
-                (self._next_id - 1, op.group_id, op.client_id),
-            )
-            conn.execute(
-                "DELETE FROM markers WHERE conversation = ? AND member = ? AND delivered >="
-                " coalesce((SELECT max(id) FROM messages WHERE conversation = ?"
-                " AND id <= markers.left_at AND sender != ?), 0)",
-                (op.group_id, op.client_id, op.group_id, op.client_id),
-            )
-            return None
         if isinstance(op, SetAdmin):
             conn.execute(
                 "UPDATE members SET admin = ? WHERE group_id = ? AND client_id = ?",
                 (int(op.admin), op.group_id, op.client_id),
+            )
+            return None
+        if isinstance(op, UpdateGroup):
+            conn.execute(
+                "UPDATE groups SET name = coalesce(?, name),"
+                " description = coalesce(?, description) WHERE id = ?",
+                (op.name, op.description, op.group_id),
+            )
+            return None
+        if isinstance(op, SetPresence):
+            conn.execute(
+                "INSERT INTO presence (client_id, visibility, last_seen) VALUES (?, ?, ?)"
+                " ON CONFLICT (client_id) DO UPDATE SET"
+                " visibility = coalesce(excluded.visibility, visibility),"
+                " last_seen = coalesce(excluded.last_seen, last_seen)",
+                (op.client_id, op.visibility, op.last_seen),
             )
             return None
         if isinstance(op, InsertNotices):
@@ -860,6 +941,32 @@ class SQLiteRepository(Repository):
         raise TypeError(f"not a repository operation: {op!r}")
 
     @staticmethod
+    def _withdraw_files(conn: sqlite3.Connection, op: WithdrawMessage) -> list[str]:
+        """Nobody may download the files of a deleted message any more: returns those
+        that no other message brought to anyone (for the caller to delete)."""
+        file_ids = [
+            file_id
+            for (file_id,) in conn.execute(
+                "SELECT DISTINCT file_id FROM file_recipients WHERE conversation = ? AND seq = ?",
+                (op.conversation, op.seq),
+            )
+        ]
+        if not file_ids:
+            return []
+        conn.execute(
+            "DELETE FROM file_recipients WHERE conversation = ? AND seq = ?",
+            (op.conversation, op.seq),
+        )
+        return [
+            file_id
+            for file_id in file_ids
+            if conn.execute(
+                "SELECT 1 FROM file_recipients WHERE file_id = ? LIMIT 1", (file_id,)
+            ).fetchone()
+            is None
+        ]
+
+    @staticmethod
     def _delete_files(conn: sqlite3.Connection, file_ids: Sequence[str]) -> list[str]:
         blobs: set[str] = set()
         for chunk in _chunks(file_ids):
@@ -881,13 +988,14 @@ class SQLiteRepository(Repository):
     def _insert_messages(
         self,
         conn: sqlite3.Connection,
-        rows: list[tuple[int, str, str, str, int, str, str | None]],
+        rows: list[MessageRow],
         messages: list[tuple[int, InsertMessage]],
         results: list[Any],
     ) -> None:
         insert = (
-            "INSERT INTO messages (id, conversation, sender, key, ts, text, files)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO messages"
+            " (id, conversation, sender, key, ts, text, kind, target, extra, files)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         conn.execute("SAVEPOINT messages")
         try:
@@ -908,7 +1016,7 @@ class SQLiteRepository(Repository):
         conn: sqlite3.Connection, messages: list[tuple[int, InsertMessage]], results: list[Any]
     ) -> None:
         """Each recipient of a message stored with files may download them; what it still
-        needs is the file at the latest message that brought it."""
+        needs is the file at the latest message of each conversation that brought it."""
         rows = [
             (file_id, recipient, op.conversation, results[index].seq)
             for index, op in messages
@@ -919,9 +1027,8 @@ class SQLiteRepository(Repository):
         if rows:
             conn.executemany(
                 "INSERT INTO file_recipients (file_id, recipient, conversation, seq)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (file_id, recipient) DO UPDATE SET"
-                " conversation = excluded.conversation, seq = excluded.seq"
-                " WHERE excluded.seq > file_recipients.seq",
+                " VALUES (?, ?, ?, ?) ON CONFLICT (file_id, recipient, conversation)"
+                " DO UPDATE SET seq = excluded.seq WHERE excluded.seq > file_recipients.seq",
                 rows,
             )
 
@@ -946,10 +1053,12 @@ class SQLiteRepository(Repository):
         conn: sqlite3.Connection,
         operations: Sequence[Operation],
         moves: dict[tuple[str, str], list[int]],
+        ends: dict[int, int],
         results: list[Any],
     ) -> None:
+        """``ends[i]``: how far the move ``operations[i]`` may go (a client cannot claim
+        what was not stored before its move)."""
         updates: list[tuple[int, int, int, str, str]] = []
-        end = self._next_id - 1  # a client cannot claim what does not exist yet
         for pair, indices in moves.items():
             found = self._marker(conn, pair)
             if found is None:
@@ -959,10 +1068,8 @@ class SQLiteRepository(Repository):
             for index in indices:
                 op = operations[index]
                 assert isinstance(op, MoveMarkers)
-                if op.delivered > new_delivered:
-                    new_delivered = min(op.delivered, end)
-                if op.read > new_read:
-                    new_read = min(op.read, end)
+                new_delivered = max(new_delivered, min(op.delivered, ends[index]))
+                new_read = max(new_read, min(op.read, ends[index]))
             if new_delivered == delivered and new_read == read:
                 continue
             new_version = self._allocate()
@@ -1032,13 +1139,13 @@ class SQLiteRepository(Repository):
                 own_only.append((conversation, low, second, laggard))
         before = conn.total_changes
         conn.executemany(
-            "UPDATE messages SET text = NULL, files = NULL WHERE conversation = ? AND id > ?"
-            " AND id <= ? AND text IS NOT NULL",
+            "UPDATE messages SET text = NULL, files = NULL, extra = NULL"
+            " WHERE conversation = ? AND id > ? AND id <= ? AND text IS NOT NULL",
             everything,
         )
         conn.executemany(
-            "UPDATE messages SET text = NULL, files = NULL WHERE conversation = ? AND id > ?"
-            " AND id <= ? AND sender = ? AND text IS NOT NULL",
+            "UPDATE messages SET text = NULL, files = NULL, extra = NULL WHERE conversation = ?"
+            " AND id > ? AND id <= ? AND sender = ? AND text IS NOT NULL",
             own_only,
         )
         dropped = conn.total_changes - before
@@ -1137,15 +1244,16 @@ class SQLiteRepository(Repository):
 
     @staticmethod
     def _load_groups(conn: sqlite3.Connection, group_ids: Sequence[str]) -> dict[str, GroupRecord]:
-        heads: dict[str, tuple[str, str, int]] = {}
+        heads: dict[str, tuple[str, str, int, str]] = {}
         members: dict[str, list[MemberRecord]] = {}
         for chunk in _chunks(group_ids):
             marks = ",".join("?" * len(chunk))
-            for group_id, name, created_by, created_at in conn.execute(
-                f"SELECT id, name, created_by, created_at FROM groups WHERE id IN ({marks})",
+            for group_id, name, created_by, created_at, description in conn.execute(
+                "SELECT id, name, created_by, created_at, description FROM groups"
+                f" WHERE id IN ({marks})",
                 chunk,
             ):
-                heads[group_id] = (name, created_by, created_at)
+                heads[group_id] = (name, created_by, created_at, description)
                 members[group_id] = []
             for group_id, client_id, name, admin, joined_at in conn.execute(
                 "SELECT m.group_id, m.client_id, c.display_name, m.admin, m.joined_at"
@@ -1157,8 +1265,10 @@ class SQLiteRepository(Repository):
                     MemberRecord(client_id, name or "", bool(admin), joined_at)
                 )
         return {
-            group_id: GroupRecord(group_id, name, created_by, created_at, tuple(members[group_id]))
-            for group_id, (name, created_by, created_at) in heads.items()
+            group_id: GroupRecord(
+                group_id, name, created_by, created_at, tuple(members[group_id]), description
+            )
+            for group_id, (name, created_by, created_at, description) in heads.items()
         }
 
     async def get_groups(self, group_ids: Iterable[str]) -> dict[str, GroupRecord]:
@@ -1196,17 +1306,16 @@ class SQLiteRepository(Repository):
                 (conversation, member),
             ).fetchone()
             until = row[0] if row is not None and row[0] is not None else 2**62
+            rows = conn.execute(
+                "SELECT m.id, m.ts, m.sender, c.display_name, m.text, m.kind, m.target,"
+                " m.extra, m.files FROM messages m LEFT JOIN clients c ON c.id = m.sender"
+                " WHERE m.conversation = ? AND m.id > ? AND m.id <= ?"
+                " AND (m.sender != ? OR ?) AND m.text IS NOT NULL ORDER BY m.id LIMIT ?",
+                (conversation, after, until, member, own, limit),
+            )
             return [
-                StoredMessage(
-                    message_id, message_id, ts, conversation, sender, name or "", text, files
-                )
-                for message_id, ts, sender, name, text, files in conn.execute(
-                    "SELECT m.id, m.ts, m.sender, c.display_name, m.text, m.files FROM messages m"
-                    " LEFT JOIN clients c ON c.id = m.sender"
-                    " WHERE m.conversation = ? AND m.id > ? AND m.id <= ?"
-                    " AND (m.sender != ? OR ?) AND m.text IS NOT NULL ORDER BY m.id LIMIT ?",
-                    (conversation, after, until, member, own, limit),
-                )
+                StoredMessage(message_id, message_id, ts, conversation, sender, name or "", *entry)
+                for message_id, ts, sender, name, *entry in rows
             ]
 
         return await self._read(select)
@@ -1332,6 +1441,26 @@ class SQLiteRepository(Repository):
 
         return await self._read(select)
 
+    async def marker_version(self) -> int:
+        def select(conn: sqlite3.Connection) -> int:
+            (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM markers").fetchone()
+            return int(version)
+
+        return await self._read(select)
+
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        def select(conn: sqlite3.Connection) -> list[Marker]:
+            return [
+                Marker(*row)
+                for row in conn.execute(
+                    "SELECT conversation, member, delivered, read, version FROM markers"
+                    " WHERE version > ? AND version <= ? ORDER BY version LIMIT ?",
+                    (after, upto, limit),
+                )
+            ]
+
+        return await self._read(select)
+
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         def select(conn: sqlite3.Connection) -> list[Marker]:
             return [
@@ -1435,6 +1564,32 @@ class SQLiteRepository(Repository):
 
         return await self._read(select)
 
+    # -- conversation features --
+
+    async def get_entry(self, conversation: str, seq: int) -> EntryRecord | None:
+        def select(conn: sqlite3.Connection) -> EntryRecord | None:
+            row = conn.execute(
+                "SELECT m.sender, m.ts, m.kind, m.target, EXISTS (SELECT 1 FROM messages d"
+                " WHERE d.conversation = m.conversation AND d.target = m.id"
+                " AND d.kind = 'delete') FROM messages m WHERE m.conversation = ? AND m.id = ?",
+                (conversation, seq),
+            ).fetchone()
+            if row is None:
+                return None
+            sender, ts, kind, target, deleted = row
+            return EntryRecord(conversation, seq, sender, ts, kind, target, bool(deleted))
+
+        return await self._read(select)
+
+    async def conversation_exists(self, conversation: str) -> bool:
+        def select(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT 1 FROM markers WHERE conversation = ? LIMIT 1", (conversation,)
+            ).fetchone()
+            return row is not None
+
+        return await self._read(select)
+
     _DONE: Final = (
         "EXISTS (SELECT 1 FROM file_recipients r WHERE r.file_id = f.id)"
         " AND NOT EXISTS (SELECT 1 FROM file_recipients r"
@@ -1492,3 +1647,33 @@ class SQLiteRepository(Repository):
             return found
 
         return await self._read(select) if wanted else set()
+    async def get_presence(self, client_ids: Iterable[str]) -> dict[str, PresenceRecord]:
+        wanted = list(dict.fromkeys(client_ids))
+
+        def select(conn: sqlite3.Connection) -> dict[str, PresenceRecord]:
+            found: dict[str, PresenceRecord] = {}
+            for chunk in _chunks(wanted):
+                for client_id, visibility, last_seen in conn.execute(
+                    "SELECT client_id, visibility, last_seen FROM presence"
+                    f" WHERE client_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    found[client_id] = PresenceRecord(client_id, visibility, last_seen)
+            return found
+
+        return await self._read(select) if wanted else {}
+
+    async def chat_partners(self, client_id: str) -> set[str]:
+        def select(conn: sqlite3.Connection) -> set[str]:
+            return {
+                partner
+                for (partner,) in conn.execute(
+                    "SELECT a.contact FROM contacts a JOIN contacts b"
+                    " ON b.contact = a.owner AND b.owner = a.contact WHERE a.owner = ?"
+                    " UNION SELECT o.client_id FROM members m JOIN members o"
+                    " ON o.group_id = m.group_id WHERE m.client_id = ? AND o.client_id != ?",
+                    (client_id, client_id, client_id),
+                )
+            }
+
+        return await self._read(select)

@@ -25,6 +25,8 @@ from typing import Final
 
 import msgspec
 
+from messenger_server.config import redact_url
+
 log = logging.getLogger(__name__)
 
 SESSION_TTL: Final = 30
@@ -79,7 +81,12 @@ class Replace(msgspec.Struct, tag="replace", frozen=True):
     token: str
 
 
-BusEvent = Deliver | Moved | GroupChanged | Push | Replace
+class Resync(msgspec.Struct, tag="resync", frozen=True):
+    """Events may have been lost (a node could not publish, or its subscription broke):
+    every node reads from storage what its connected clients may have missed."""
+
+
+BusEvent = Deliver | Moved | GroupChanged | Push | Replace | Resync
 Handler = Callable[[BusEvent], Awaitable[None]]
 
 _encoder = msgspec.msgpack.Encoder()
@@ -116,6 +123,11 @@ class Bus(abc.ABC):
         """The session ``token`` ended (its claim goes, unless another took over)."""
 
     @abc.abstractmethod
+    async def claimed(self, client_ids: list[str]) -> set[str]:
+        """Those of ``client_ids`` whose session some node holds (presence: who is
+        online anywhere)."""
+
+    @abc.abstractmethod
     async def close(self) -> None: ...
 
 
@@ -137,6 +149,9 @@ class LocalBus(Bus):
 
     async def release(self, client_id: str, token: str) -> None:
         pass
+
+    async def claimed(self, client_ids: list[str]) -> set[str]:
+        return set()
 
     async def close(self) -> None:
         pass
@@ -178,7 +193,7 @@ class RedisBus(Bus):
             await client.ping()
         except Exception as exc:
             await client.aclose()
-            raise OSError(f"cannot reach the bus at {self._url}: {exc}") from exc
+            raise OSError(f"cannot reach the bus at {redact_url(self._url)}: {exc}") from exc
         self._redis = client
         pubsub = client.pubsub()
         await pubsub.subscribe(CHANNEL)
@@ -193,19 +208,27 @@ class RedisBus(Bus):
         self._outbox.put_nowait(_encoder.encode((self.node, event)))
 
     async def _publishing(self, client: object) -> None:
-        """One writer, so that this node's events keep their order."""
+        """One writer, so that this node's events keep their order. Events that could
+        not be published are dropped (the database has everything), and a
+        :class:`Resync` goes first once publishing works again."""
+        lost = False
         while True:
             data = await self._outbox.get()
             batch = [data]
             while not self._outbox.empty() and len(batch) < 256:
                 batch.append(self._outbox.get_nowait())
+            if lost:
+                batch.insert(0, _encoder.encode((self.node, Resync())))
             try:
                 async with client.pipeline(transaction=False) as pipe:  # type: ignore[attr-defined]
                     for item in batch:
                         pipe.publish(CHANNEL, item)
                     await pipe.execute()
-            except Exception:  # the others miss live events; logins catch them up
-                log.exception("publishing %d events to the bus failed", len(batch))
+                lost = False
+            except Exception as exc:
+                if not lost:
+                    log.error("publishing to the bus failed: %s (the others catch up later)", exc)
+                lost = True
                 await asyncio.sleep(0.5)
 
     async def _receiving(self, pubsub: object, handler: Handler) -> None:
@@ -223,11 +246,20 @@ class RedisBus(Bus):
                         log.exception("handling a bus event failed")
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("the bus connection failed; resubscribing")
-                await asyncio.sleep(1.0)
-                with contextlib.suppress(Exception):
-                    await pubsub.subscribe(CHANNEL)  # type: ignore[attr-defined]
+            except Exception as exc:
+                log.error("the bus connection failed: %s; resubscribing", exc)
+                while True:
+                    await asyncio.sleep(1.0)
+                    try:
+                        await pubsub.subscribe(CHANNEL)  # type: ignore[attr-defined]
+                        break
+                    except Exception:
+                        continue
+                log.info("subscribed to the bus again")
+                try:
+                    await handler(Resync())  # what was published meanwhile is lost
+                except Exception:
+                    log.exception("handling a bus event failed")
 
     async def _heartbeat(self, client: object) -> None:
         while True:
@@ -253,6 +285,12 @@ class RedisBus(Bus):
             return None
         node, _, old_token = previous.decode().partition(":")
         return node, old_token
+
+    async def claimed(self, client_ids: list[str]) -> set[str]:
+        if not client_ids:
+            return set()
+        values = await self._redis.mget([SESSION_KEY + c for c in client_ids])  # type: ignore[attr-defined]
+        return {c for c, value in zip(client_ids, values, strict=True) if value is not None}
 
     async def release(self, client_id: str, token: str) -> None:
         if self._claims.get(client_id) == token:

@@ -168,6 +168,8 @@ class Files:
         must not be deleted under an upload of the same bytes that just finished."""
         self.touched: set[str] = set()
         """Files a recipient said it downloaded since the last clean-up."""
+        self._tasks: set[asyncio.Task[Any]] = set()
+        """Deletions running in the background (referenced until they end)."""
 
     # -- upload --
 
@@ -575,6 +577,7 @@ class Files:
     async def close(self) -> None:
         """The server stops: release every partial blob (their uploads stay, to be
         resumed after the restart)."""
+        await self.settled()
         for peer in list(self._downloads):
             self.forget(peer)
         uploads = list(self._open.values())
@@ -603,6 +606,21 @@ class Files:
         expired = await repository.expired_files(now - self.settings.file_ttl_days * 86_400_000)
         done = await repository.files_done()
         return len(uploads), await self._delete({*expired, *done})
+
+    def withdrawn(self, result: object) -> None:
+        """The callback of a stored ``WithdrawMessage`` (a message deleted for everyone):
+        its files that no other message brought to anyone are deleted, blobs included,
+        so that those who had not downloaded them never can."""
+        if isinstance(result, list) and result:
+            task = asyncio.get_running_loop().create_task(self._delete(result))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(_log_failure)
+
+    async def settled(self) -> None:
+        """Wait for the deletions running in the background (see :meth:`withdrawn`)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _delete(self, file_ids: Iterable[str]) -> int:
         wanted = tuple(sorted(file_ids))
@@ -660,6 +678,6 @@ def _storage_refusal(exc: OSError) -> Refused:
     return Refused(Code.INTERNAL_ERROR, "internal server error")
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
+def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and (exc := task.exception()) is not None:
-        log.error("releasing an upload failed: %s", exc)
+        log.error("releasing an upload or deleting files failed: %s", exc)

@@ -4,8 +4,13 @@
 sender is a member of the group); the message is stored (one row, whatever the group's
 size) with the writes of this loop turn; once on disk, the sender gets ``sent`` and every
 online recipient the ``message``. The sender's idempotency key makes a resend return the
-original. Files attached are checked first (:meth:`Files.attach`); each recipient may
-then download them.
+original. A reply names a message of the same conversation (checked when the server still
+knows it), mentions name members of the group; both are stored with the message. Files
+attached are checked first (:meth:`Files.attach`); each recipient may then download them.
+
+The entries of ``.conversation`` (edits, deletions, reactions) go through the same
+:meth:`Messaging.admit` and :meth:`Messaging.store`: to the log, to the recipients, into
+the backlog (see ``.entries``), acknowledged like messages.
 
 ``ack``: moves the acknowledging member's delivered marker in each conversation to the
 highest message acknowledged (acks are cumulative), which is what the senders' receipts
@@ -21,11 +26,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from messenger_server import protocol
 from messenger_server.config import Settings
@@ -39,8 +46,9 @@ from messenger_server.repository import (
     OpenConversation,
     StorageError,
 )
+from messenger_server.service import entries
 from messenger_server.service.bus import Deliver
-from messenger_server.service.core import Context, Handled, Peer, now_ms
+from messenger_server.service.core import Context, Handled, MessageState, Peer, now_ms
 from messenger_server.service.files import Attached, Files, decode_files
 from messenger_server.service.groups import Groups
 from messenger_server.service.receipts import Receipts, is_group
@@ -72,10 +80,14 @@ class Backlogs:
     Counted here as messages are stored and acknowledged; read from storage the first
     time a client is concerned after the server starts (and after an expiry)."""
 
+    RECOUNT_AFTER: Final = 1.0
+    """With several nodes, seconds before a count that reached a limit is read again."""
+
     def __init__(self, context: Context) -> None:
         self._repository = context.repository
         self.waiting_for: dict[str, int] = {}
         self.waiting_from: dict[str, int] = {}
+        self._loaded_at: dict[str, float] = {}
 
     def known(self, *client_ids: str) -> bool:
         return all(c in self.waiting_for for c in client_ids)
@@ -87,6 +99,17 @@ class Backlogs:
                 if client_id not in self.waiting_for:  # counted meanwhile
                     self.waiting_for[client_id] = waiting_for
                     self.waiting_from[client_id] = waiting_from
+                    self._loaded_at[client_id] = time.monotonic()
+
+    def recount(self, *client_ids: str) -> bool:
+        """Forget the counts of ``client_ids`` that were read more than
+        :attr:`RECOUNT_AFTER` ago; returns whether any was (load them again)."""
+        now = time.monotonic()
+        stale = [c for c in client_ids if now - self._loaded_at.get(c, 0.0) > self.RECOUNT_AFTER]
+        for client_id in stale:
+            self.waiting_for.pop(client_id, None)
+            self.waiting_from.pop(client_id, None)
+        return bool(stale)
 
     def stored(self, sender: str, recipient: str) -> None:
         if recipient in self.waiting_for:
@@ -105,6 +128,26 @@ class Backlogs:
         """Messages expired: count again."""
         self.waiting_for.clear()
         self.waiting_from.clear()
+        self._loaded_at.clear()
+
+    def withdrawn(self, *client_ids: str) -> None:
+        """Messages between these clients were withdrawn (deleted before delivery): count
+        theirs again."""
+        for client_id in client_ids:
+            self.waiting_for.pop(client_id, None)
+            self.waiting_from.pop(client_id, None)
+
+
+Posting = protocol.Send | protocol.Edit | protocol.Delete | protocol.React
+"""A request that adds a message or an entry to a conversation's log."""
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """Where a :data:`Posting` goes: its conversation, and the recipient of a direct one."""
+
+    conversation: str
+    to: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,58 +186,144 @@ class Messaging:
         self._positions: dict[Peer, dict[str, int]] = {}
         """With several nodes: per connection and conversation, the seq up to which every
         message for the client is known to have been pushed (see :meth:`_deliver`)."""
-        self._dirty: dict[Peer, set[str]] = {}
-        """With several nodes: conversations to read from storage for a connection."""
+        self._dirty: dict[Peer, set[str] | None] = {}
+        """With several nodes: conversations to read from storage for a connection
+        (``None``: every one)."""
 
     # -- send --
 
-    def send(self, peer: Peer, request: protocol.Send) -> Handled:
+    def send(
+        self,
+        peer: Peer,
+        request: protocol.Send,
+        *,
+        reply_checked: bool = False,
+        attached: Attached | None = None,
+    ) -> Handled:
         """``send``: decide, then store with this turn's writes; ``sent`` follows the
-        commit. Needs storage first only for a recipient or group not seen yet, and for
-        the files attached."""
-        limit = self.settings.max_text_bytes
-        if limit < protocol.MAX_TEXT_BYTES and len(request.text.encode()) > limit:
-            self.context.error(peer, request.id, Code.TEXT_TOO_LARGE, f"text exceeds {limit} bytes")
-            return None
-        if self.context.disk.full():
-            self.context.error(peer, request.id, Code.STORAGE_FULL, "the server is out of space")
-            return None
-        if request.files:
+        commit. Needs storage first only for a recipient, group or replied-to message not
+        seen yet, and for the files attached (``attached``: checked already)."""
+        if request.files and attached is None:
             return self._attach_then_send(peer, request)
-        return self._send(peer, request, None)
+        retry = self.send if attached is None else functools.partial(self.send, attached=attached)
+        admitted = self.admit(peer, request, retry)
+        if not isinstance(admitted, Admitted):
+            return admitted
+        conversation = admitted.conversation
+        mentions: list[str] = []
+        if isinstance(request.mentions, list) and request.mentions:
+            group = self.context.groups.cached(conversation)
+            assert group is not None  # admitted: cached
+            mentions = list(dict.fromkeys(request.mentions))
+            strangers = [m for m in mentions if m not in group.members]
+            if strangers:
+                self.context.error(
+                    peer, request.id, Code.NOT_A_MEMBER, f"{strangers[0]} is not in the group"
+                )
+                return None
+        reply = request.reply_to if isinstance(request.reply_to, protocol.ReplyTo) else None
+        if reply is not None:
+            target = self.context.messages.cached(conversation, reply.seq)
+            if target is None and not reply_checked:
+                return self._load_reply_then_send(
+                    peer, request, conversation, reply.seq, attached
+                )
+            if target is not None and (target.kind is not None or target.sender != reply.sender):
+                self.context.error(
+                    peer,
+                    request.id,
+                    Code.UNKNOWN_MESSAGE,
+                    f"no message {reply.seq} by {reply.sender} in this conversation",
+                )
+                return None
+        forwarded = request.forwarded_from
+        extra = entries.pack_extras(
+            reply, forwarded if isinstance(forwarded, protocol.Forwarded) else None, mentions
+        )
+        sender = peer.session.client_id
+        assert sender is not None
+        op = InsertMessage(conversation, sender, request.key, request.text, now_ms(), extra=extra)
+        if attached is not None:  # every recipient may download the files
+            if admitted.to is not None:
+                recipients: tuple[str, ...] = (admitted.to,)
+            else:
+                group = self.context.groups.cached(conversation)
+                recipients = tuple(m for m in group.members if m != sender) if group else ()
+            op = dataclasses.replace(
+                op, files=attached.stored, file_ids=attached.file_ids, recipients=recipients
+            )
+        self.store(peer, request, op, admitted.to)
+        return None
 
     async def _attach_then_send(self, peer: Peer, request: protocol.Send) -> None:
         attached = await self.files.attach(peer, request)
         if attached is not None:
-            handled = self._send(peer, request, attached)
+            handled = self.send(peer, request, attached=attached)
             if handled is not None:
                 await handled
 
-    def _send(self, peer: Peer, request: protocol.Send, attached: Attached | None) -> Handled:
+    async def _load_reply_then_send(
+        self,
+        peer: Peer,
+        request: protocol.Send,
+        conversation: str,
+        seq: int,
+        attached: Attached | None,
+    ) -> None:
+        await self.context.messages.load(conversation, seq)
+        handled = self.send(peer, request, reply_checked=True, attached=attached)
+        if handled is not None:
+            await handled
+
+    def admit(
+        self, peer: Peer, request: Posting, retry: Callable[[Peer, Any], Handled]
+    ) -> Admitted | Handled:
+        """May the peer's client write ``request`` into its conversation now? Returns
+        where (:class:`Admitted`); or None when refused (the ``error`` is queued); or a
+        coroutine that loads what the decision needs, then calls ``retry(peer, request)``
+        (the caller returns it: the connection's next frames wait for it)."""
+        sender = peer.session.client_id
+        assert sender is not None
+        if isinstance(request, protocol.Send | protocol.Edit):
+            limit = self.settings.max_text_bytes
+            if limit < protocol.MAX_TEXT_BYTES and len(request.text.encode()) > limit:
+                self.context.error(
+                    peer, request.id, Code.TEXT_TOO_LARGE, f"text exceeds {limit} bytes"
+                )
+                return None
+        if self.context.disk.full():
+            self.context.error(peer, request.id, Code.STORAGE_FULL, "the server is out of space")
+            return None
         sender = peer.session.client_id
         assert sender is not None
         if request.group is not None:
             group = self.context.groups.cached(request.group)
             if group is None:
-                return self._load_then_send(peer, request, attached)
+                return self._load_then(peer, request, retry)
             if sender not in group.members:
                 self.context.error(
                     peer, request.id, Code.NOT_A_MEMBER, f"not a member of {request.group}"
                 )
                 return None
-            self._store(peer, request, request.group, None, attached)
-            return None
+            return Admitted(request.group, None)
         assert request.to is not None
         recipient = self.context.directory.cached(request.to)
         if recipient is None:
-            return self._load_then_send(peer, request, attached)
+            return self._load_then(peer, request, retry)
         if recipient.disabled:
             self.context.error(peer, request.id, Code.UNKNOWN_CLIENT, f"no client {request.to}")
             return None
         if request.to != sender:
             backlogs = self.backlogs
             if not backlogs.known(sender, request.to):
-                return self._load_then_send(peer, request, attached)
+                return self._load_then(peer, request, retry)
+            full = (
+                backlogs.waiting_for[request.to] >= self.settings.max_pending_per_client
+                or backlogs.waiting_from[sender] >= self.settings.max_pending_per_sender
+            )
+            if full and self.context.bus.clustered and backlogs.recount(sender, request.to):
+                # other nodes see the deliveries: count again before refusing
+                return self._load_then(peer, request, retry)
             if backlogs.waiting_for[request.to] >= self.settings.max_pending_per_client:
                 self.context.error(
                     peer, request.id, Code.RECIPIENT_FULL, "too much is waiting for this client"
@@ -208,17 +337,10 @@ class Messaging:
                     "too many of your messages wait for their recipients",
                 )
                 return None
-        conversation = protocol.direct_conversation(sender, request.to)
-        if conversation not in self._opened:
-            self.context.pipeline.add(OpenConversation(conversation, (sender, request.to)))
-            self._opened[conversation] = None
-            if len(self._opened) > MAX_OPENED:
-                self._opened.popitem(last=False)
-        self._store(peer, request, conversation, request.to, attached)
-        return None
+        return Admitted(protocol.direct_conversation(sender, request.to), request.to)
 
-    async def _load_then_send(
-        self, peer: Peer, request: protocol.Send, attached: Attached | None
+    async def _load_then(
+        self, peer: Peer, request: Posting, retry: Callable[[Peer, Any], Handled]
     ) -> None:
         if request.group is not None:
             if await self.context.groups.load(request.group) is None:
@@ -234,22 +356,27 @@ class Messaging:
             sender = peer.session.client_id
             assert sender is not None
             await self.backlogs.load(sender, request.to)
-        handled = self._send(peer, request, attached)
+        handled = retry(peer, request)
         if handled is not None:
             await handled
 
-    def _store(
-        self,
-        peer: Peer,
-        request: protocol.Send,
-        conversation: str,
-        to: str | None,
-        attached: Attached | None,
-    ) -> None:
+    def opened(self, conversation: str) -> bool:
+        """Whether the direct ``conversation`` is known to have been opened (a message
+        was stored in it since the server started)."""
+        return conversation in self._opened
+
+    def store(self, peer: Peer, request: Posting, op: InsertMessage, to: str | None) -> None:
+        """Store ``op``, a message or an entry that ``request`` adds to its conversation,
+        with this turn's writes: once it is on disk, ``request`` is answered ``sent`` and
+        every recipient online gets its event (``to``: the recipient of a direct one)."""
         session = peer.session
-        sender = session.client_id
-        assert sender is not None
-        files = attached.files if attached is not None else None
+        sender = op.sender
+        conversation = op.conversation
+        if to is not None and conversation not in self._opened:
+            self.context.pipeline.add(OpenConversation(conversation, (sender, to)))
+            self._opened[conversation] = None
+            if len(self._opened) > MAX_OPENED:
+                self._opened.popitem(last=False)
 
         def saved(result: object) -> None:
             if not isinstance(result, MessageSaved):
@@ -263,20 +390,18 @@ class Messaging:
             )  # fmt: skip
             if result.duplicate:
                 return  # routed the first time
-            self.receipts.note_sent(conversation, sender, result.seq)
-            data = protocol.encode(
-                protocol.Message(
-                    message_id=result.message_id,
-                    seq=result.seq,
-                    ts=result.ts,
-                    sender=sender,
-                    sender_name=session.display_name,
-                    text=protocol.message_text(request.text, files),
-                    to=to,
-                    group=request.group,
-                    files=files,
-                )
+            if op.kind is None:
+                self.receipts.note_sent(conversation, sender, result.seq)
+            self.context.messages.put(
+                conversation, result.seq, MessageState(sender, result.ts, op.kind)
             )
+            data = protocol.encode(
+                entries.event(
+                    result.message_id, result.seq, result.ts, sender, session.display_name,
+                    op.text, op.kind, op.target, op.extra, to, request.group,
+                    decode_files(op.files),
+                )
+            )  # fmt: skip
             if to is not None:
                 recipients = [to]
                 if to != sender:
@@ -299,17 +424,7 @@ class Messaging:
                         )
                     )  # fmt: skip
 
-        insert = InsertMessage(conversation, sender, request.key, request.text, now_ms())
-        if attached is not None:  # every recipient may download the files
-            if to is not None:
-                recipients: tuple[str, ...] = (to,)
-            else:
-                group = self.context.groups.cached(conversation)
-                recipients = tuple(m for m in group.members if m != sender) if group else ()
-            insert = dataclasses.replace(
-                insert, files=attached.stored, file_ids=attached.file_ids, recipients=recipients
-            )
-        self.context.pipeline.add(insert, saved)
+        self.context.pipeline.add(op, saved)
 
     def route(self, message: Stored, recipients: list[str], data: bytes) -> None:
         """Push a stored message to those of ``recipients`` connected here."""
@@ -346,14 +461,14 @@ class Messaging:
         conversation = message.conversation
         if self.context.bus.clustered:
             if session.syncing or target in self._backlogs:
-                self._dirty.setdefault(target, set()).add(conversation)
+                self._mark(target, conversation)
                 return  # the end of the backlog reads it
             positions = self._positions.setdefault(target, {})
             position = positions.get(conversation)
             if position is not None and position >= message.seq:
                 return  # pushed already (read from storage)
             if position is None or message.previous is None or position < message.previous:
-                self._dirty.setdefault(target, set()).add(conversation)
+                self._mark(target, conversation)
                 self._pull(target)
                 return
         inflight = session.delivering
@@ -376,13 +491,30 @@ class Messaging:
         if position is not None and previous is not None and position >= previous:
             positions[conversation] = max(position, seq)
 
+    def _mark(self, peer: Peer, conversation: str | None) -> None:
+        """``conversation`` is to be read from storage for ``peer`` (None: every one)."""
+        if peer in self._dirty:
+            marked = self._dirty[peer]
+            if marked is not None and conversation is not None:
+                marked.add(conversation)
+            else:
+                self._dirty[peer] = None
+        else:
+            self._dirty[peer] = None if conversation is None else {conversation}
+
     def _pull(self, peer: Peer) -> None:
         """Read the conversations marked for ``peer`` from storage (with several nodes)."""
         if peer in self._backlogs or peer.closed or peer.session.behind:
             return  # the end of the backlog pulls again
-        conversations = self._dirty.pop(peer, None)
-        if conversations:
-            self.start_backlog(peer, catching_up=True, only=conversations)
+        if peer in self._dirty:
+            self.start_backlog(peer, catching_up=True, only=self._dirty.pop(peer))
+
+    def resync(self, peer: Peer) -> None:
+        """Live messages may have been lost on their way from other nodes: read every
+        conversation of ``peer``'s client from storage."""
+        if peer.session.client_id is not None:
+            self._mark(peer, None)
+            self._pull(peer)
 
     # -- ack --
 
@@ -523,18 +655,12 @@ class Messaging:
                     inflight.add(message.message_id, conversation, message.seq, counted)
                     files = decode_files(message.files)
                     frame = protocol.encode(
-                        protocol.Message(
-                            message_id=message.message_id,
-                            seq=message.seq,
-                            ts=message.ts,
-                            sender=message.sender,
-                            sender_name=message.sender_name,
-                            text=protocol.message_text(message.text, files),
-                            to=to,
-                            group=group,
-                            files=files,
+                        entries.event(
+                            message.message_id, message.seq, message.ts, message.sender,
+                            message.sender_name, message.text, message.kind, message.target,
+                            message.extra, to, group, files,
                         )
-                    )
+                    )  # fmt: skip
                     data.append(frame)
                     size += len(frame)
                     if size >= WRITE_CHUNK:  # paced by the client's reading
