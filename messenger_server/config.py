@@ -34,7 +34,7 @@ registrations_per_ip_hour  20                  >= 1 (open registration)
 max_pending_per_client     100000              >= 1 direct messages waiting
 max_pending_per_sender     10000               >= 1 a sender's, waiting
 min_free_disk_mb           512                 >= 0 MiB (0: no check)
-blob_dir                   <data_dir>/blobs    folder holding the files' bytes
+blob_dir                   <data_dir>/blobs    folder holding the files' bytes [4]_
 max_file_bytes             104857600 (100 MiB) >= 1 bytes in one file
 file_quota_mb              1024                >= 1 MiB of files per uploader
 max_uploads_per_client     4                   >= 1 unfinished uploads at once
@@ -54,6 +54,9 @@ Every setting's environment variable is ``MESSENGER_`` and its name in capitals.
 .. [3] ``redis``: this server is one node of several, sharing one PostgreSQL database;
    they tell each other through the Redis server at ``bus_url`` what their clients must
    hear live (docs/admin.md, "Several nodes").
+.. [4] With ``bus`` set, ``blob_dir`` must be given, and be one folder that every node
+   shares (a network file system): a file uploaded through one node is downloaded
+   through any other (docs/admin.md, "Files with several nodes").
 
 Call :func:`load_settings` to get a validated, immutable :class:`Settings`; every problem
 raises :class:`ConfigError` naming the setting and where its value came from.
@@ -355,6 +358,13 @@ def _validate_storage(s: Settings, source: Mapping[str, str]) -> None:
         raise ConfigError(
             f"{source.get('bus', 'bus')}: bus is {s.bus!r} but storage is {s.storage!r}:"
             " several nodes share one PostgreSQL database (storage = 'postgresql')"
+        )
+    if s.bus != "none" and s.blob_dir is None:
+        raise ConfigError(
+            f"{source.get('bus', 'bus')}: bus is {s.bus!r} but blob_dir is not set:"
+            " several nodes keep the files' bytes in one folder they all share (set"
+            f" {env_name('blob_dir')} to a directory on a network file system mounted on"
+            " every node)"
         )
 
 

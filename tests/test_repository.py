@@ -911,6 +911,18 @@ async def test_deleting_files_says_which_blobs_nothing_refers_to(repo: Repositor
     assert await repo.get_files([FILE, OTHER_FILE]) == {}
 
 
+async def test_an_unfinished_upload_of_the_same_bytes_keeps_their_blob(repo: Repository) -> None:
+    """With several nodes, one may be uploading the bytes whose last file another deletes:
+    the upload keeps the blob until it ends."""
+    await repo.commit(
+        [InsertFile(FILE, A, SHA, 3, "a", "x/y", 1), InsertUpload(7, B, SHA, 3, "b", "x/y", 2)]
+    )
+    assert await repo.commit([DeleteFiles((FILE,))]) == [[]]
+    assert await repo.referenced_blobs([SHA]) == {SHA}
+    await repo.commit([DeleteUploads((7,))])
+    assert await repo.referenced_blobs([SHA]) == set()
+
+
 async def test_the_files_of_a_message_go_with_its_text_once_delivered(repo: Repository) -> None:
     await repo.commit([OpenConversation(AB, (A, B))])
     [saved] = await repo.commit(

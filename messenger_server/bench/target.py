@@ -314,6 +314,7 @@ def start_cluster(
             "MESSENGER_DATABASE_URL": dsn,
             "MESSENGER_BUS": "redis",
             "MESSENGER_BUS_URL": cluster.redis.url,
+            "MESSENGER_BLOB_DIR": str(Path(workdir.name) / "blobs"),
         }
         args = [arg.replace("{python}", sys.executable) for arg in shlex.split(command)]
         migrated = subprocess.run(

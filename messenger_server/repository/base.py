@@ -217,7 +217,9 @@ class Repository(abc.ABC):
 
     @abc.abstractmethod
     async def referenced_blobs(self, sha256s: Iterable[str]) -> set[str]:
-        """The blobs among ``sha256s`` that a file refers to."""
+        """The blobs among ``sha256s`` that a file or an unfinished upload refers to (an
+        upload of bytes stored already keeps their blob: with several nodes, the one
+        that deletes the last file of a blob cannot hold a lock against the others)."""
     @abc.abstractmethod
     async def marker_version(self) -> int:
         """The version of the latest marker change committed (0: none yet)."""

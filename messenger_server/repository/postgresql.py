@@ -905,6 +905,7 @@ class _Commit:
                 " recipients AS (DELETE FROM file_recipients WHERE file_id = ANY($1::text[]))"
                 " SELECT DISTINCT g.sha256 FROM gone g WHERE NOT EXISTS (SELECT 1 FROM files f"
                 "     WHERE f.sha256 = g.sha256 AND f.id <> ALL($1::text[]))"
+                " AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.sha256 = g.sha256)"
                 " ORDER BY g.sha256",
                 list(op.file_ids),
             )
@@ -1647,7 +1648,9 @@ class PostgreSQLRepository(Repository):
             return set()
         with _storage_errors("reading files"):
             rows = await self.pool.fetch(
-                "SELECT DISTINCT sha256 FROM files WHERE sha256 = ANY($1::text[])", wanted
+                "SELECT sha256 FROM files WHERE sha256 = ANY($1::text[])"
+                " UNION SELECT sha256 FROM uploads WHERE sha256 = ANY($1::text[])",
+                wanted,
             )
         return {row["sha256"] for row in rows}
 

@@ -415,7 +415,7 @@ class MarkDownloaded:
 @dataclass(frozen=True, slots=True)
 class DeleteFiles:
     """Forget these files and their recipients. Result: the ``sha256`` of every blob that
-    no file refers to any more (for the caller to delete)."""
+    no file and no unfinished upload refers to any more (for the caller to delete)."""
 
     file_ids: tuple[str, ...]
 

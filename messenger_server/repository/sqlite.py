@@ -981,7 +981,11 @@ class SQLiteRepository(Repository):
         return sorted(
             sha256
             for sha256 in blobs
-            if conn.execute("SELECT 1 FROM files WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
+            if conn.execute(
+                "SELECT 1 FROM files WHERE sha256 = ? UNION ALL"
+                " SELECT 1 FROM uploads WHERE sha256 = ? LIMIT 1",
+                (sha256, sha256),
+            ).fetchone()
             is None
         )
 
@@ -1635,18 +1639,20 @@ class SQLiteRepository(Repository):
 
         def select(conn: sqlite3.Connection) -> set[str]:
             found: set[str] = set()
-            for chunk in _chunks(wanted):
+            for chunk in _chunks(wanted, MAX_VARIABLES // 2):
+                marks = ",".join("?" * len(chunk))
                 found.update(
                     row[0]
                     for row in conn.execute(
-                        "SELECT DISTINCT sha256 FROM files"
-                        f" WHERE sha256 IN ({','.join('?' * len(chunk))})",
-                        chunk,
+                        f"SELECT sha256 FROM files WHERE sha256 IN ({marks}) UNION"
+                        f" SELECT sha256 FROM uploads WHERE sha256 IN ({marks})",
+                        [*chunk, *chunk],
                     )
                 )
             return found
 
         return await self._read(select) if wanted else set()
+
     async def get_presence(self, client_ids: Iterable[str]) -> dict[str, PresenceRecord]:
         wanted = list(dict.fromkeys(client_ids))
 

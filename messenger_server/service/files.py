@@ -377,6 +377,11 @@ class Files:
             await upload.writer.close()
         await self.context.pipeline.run([DeleteUploads((record.upload_id,))])
         await self.blobs.discard(record.upload_id)
+        # An upload keeps the blob of its bytes, if there is one (see
+        # Repository.referenced_blobs): the last to go deletes it.
+        async with self._blob_lock:
+            if not await self.context.repository.referenced_blobs([record.sha256]):
+                await self.blobs.delete(record.sha256)
 
     def _close_upload(self, upload_id: int) -> OpenUpload | None:
         """Nobody may send chunks for the upload any more."""
