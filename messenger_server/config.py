@@ -34,6 +34,12 @@ registrations_per_ip_hour  20                  >= 1 (open registration)
 max_pending_per_client     100000              >= 1 direct messages waiting
 max_pending_per_sender     10000               >= 1 a sender's, waiting
 min_free_disk_mb           512                 >= 0 MiB (0: no check)
+blob_dir                   <data_dir>/blobs    folder holding the files' bytes [4]_
+max_file_bytes             104857600 (100 MiB) >= 1 bytes in one file
+file_quota_mb              1024                >= 1 MiB of files per uploader
+max_uploads_per_client     4                   >= 1 unfinished uploads at once
+upload_ttl_hours           24                  >= 1 hours an upload may take
+file_ttl_days              30                  >= 1 days a file may wait
 edit_window_hours          48                  >= 1 hours a message may be edited
 bus                        none                none, redis [3]_
 bus_url                    redis://localhost/  redis://, rediss://, unix://
@@ -48,6 +54,9 @@ Every setting's environment variable is ``MESSENGER_`` and its name in capitals.
 .. [3] ``redis``: this server is one node of several, sharing one PostgreSQL database;
    they tell each other through the Redis server at ``bus_url`` what their clients must
    hear live (docs/admin.md, "Several nodes").
+.. [4] With ``bus`` set, ``blob_dir`` must be given, and be one folder that every node
+   shares (a network file system): a file uploaded through one node is downloaded
+   through any other (docs/admin.md, "Files with several nodes").
 
 Call :func:`load_settings` to get a validated, immutable :class:`Settings`; every problem
 raises :class:`ConfigError` naming the setting and where its value came from.
@@ -124,6 +133,12 @@ class Settings:
     max_pending_per_client: int = 100_000
     max_pending_per_sender: int = 10_000
     min_free_disk_mb: int = 512
+    blob_dir: Path | None = None
+    max_file_bytes: int = protocol.MAX_FILE_BYTES
+    file_quota_mb: int = 1024
+    max_uploads_per_client: int = 4
+    upload_ttl_hours: int = 24
+    file_ttl_days: int = 30
     edit_window_hours: int = 48
     bus: BusKind = "none"
     bus_url: str = "redis://localhost/"
@@ -131,6 +146,11 @@ class Settings:
     @property
     def database_path(self) -> Path:
         return self.data_dir / "messenger.db"
+
+    @property
+    def blobs_path(self) -> Path:
+        """The folder holding the bytes of files (``blob_dir``, else inside ``data_dir``)."""
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
 
 def env_name(setting: str) -> str:
@@ -283,9 +303,19 @@ def _validate(s: Settings, source: Mapping[str, str]) -> None:
         "max_groups_per_client",
         "max_pending_per_client",
         "max_pending_per_sender",
+        "max_file_bytes",
+        "file_quota_mb",
+        "max_uploads_per_client",
+        "upload_ttl_hours",
+        "file_ttl_days",
         "edit_window_hours",
     ):
         need(getattr(s, name) >= 1, name, "must be at least 1")
+    need(
+        s.max_file_bytes <= protocol.MAX_SAFE_INTEGER,
+        "max_file_bytes",
+        f"must be at most {protocol.MAX_SAFE_INTEGER}",
+    )
     need(s.min_free_disk_mb >= 0, "min_free_disk_mb", "must not be negative")
     _validate_storage(s, source)
 
@@ -328,6 +358,13 @@ def _validate_storage(s: Settings, source: Mapping[str, str]) -> None:
         raise ConfigError(
             f"{source.get('bus', 'bus')}: bus is {s.bus!r} but storage is {s.storage!r}:"
             " several nodes share one PostgreSQL database (storage = 'postgresql')"
+        )
+    if s.bus != "none" and s.blob_dir is None:
+        raise ConfigError(
+            f"{source.get('bus', 'bus')}: bus is {s.bus!r} but blob_dir is not set:"
+            " several nodes keep the files' bytes in one folder they all share (set"
+            f" {env_name('blob_dir')} to a directory on a network file system mounted on"
+            " every node)"
         )
 
 

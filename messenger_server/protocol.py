@@ -19,6 +19,7 @@ import re
 import struct
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Final, Literal
 
 import msgspec
@@ -30,6 +31,8 @@ PROTOCOL_VERSION: Final = 2
 spoken: a version-1 ``hello`` is answered with ``goodbye`` ``unsupported_version``."""
 
 HEADER = struct.Struct(">I")
+Payload = bytes | bytearray
+"""A frame's payload as :class:`FrameReader` gives it (a large one is a ``bytearray``)."""
 
 # --- limits (defaults; the server may lower or raise them and says so in ``welcome``) ---
 
@@ -79,7 +82,8 @@ Credential = Annotated[str, msgspec.Meta(pattern=CREDENTIAL_PATTERN)]
 InviteCode = Annotated[str, msgspec.Meta(pattern=INVITE_PATTERN)]
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_DISPLAY_NAME_CHARS)]
 GroupName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_GROUP_NAME_CHARS)]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_BYTES)]
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_BYTES)]
+"""A message's text; empty only as the caption of a message with files."""
 ShortText = Annotated[str, msgspec.Meta(max_length=64)]
 
 
@@ -116,6 +120,11 @@ class ErrorCode:
     EDIT_EXPIRED: Final = "edit_expired"
     LAST_ADMIN: Final = "last_admin"
     TEXT_TOO_LARGE: Final = "text_too_large"
+    FILE_TOO_LARGE: Final = "file_too_large"
+    TOO_MANY_TRANSFERS: Final = "too_many_transfers"
+    HASH_MISMATCH: Final = "hash_mismatch"
+    UPLOAD_INCOMPLETE: Final = "upload_incomplete"
+    NOT_FOUND: Final = "not_found"
     NAME_TOO_LONG: Final = "name_too_long"
     INVALID_FIELD: Final = "invalid_field"
     RATE_LIMITED: Final = "rate_limited"
@@ -198,14 +207,17 @@ class Send(_Frame, frozen=True, tag="send"):
 
     ``key`` is chosen by the sender and must be reused when resending the same
     message: the server answers a repeated key with the original :class:`Sent`
-    and does not deliver the message again.
+    and does not deliver the message again. ``files`` attaches files the sender
+    uploaded (see :class:`Upload`); ``text`` is then their caption and may be empty.
     """
 
     id: RequestId
     key: IdempotencyKey
-    text: Text
+    text: Text = ""
     to: ClientId | None = None
     group: GroupId | None = None
+    files: Attachments | None = None
+    """Files the sender uploaded (section 11); ``text`` is then their caption."""
     reply_to: ReplyTo | UnsetType | None = UNSET
     """The message this one answers (section 12 of the protocol document)."""
     forwarded_from: Forwarded | UnsetType | None = UNSET
@@ -215,6 +227,10 @@ class Send(_Frame, frozen=True, tag="send"):
 
     def __post_init__(self) -> None:
         _check_target(self.to, self.group)
+        if not self.text and not self.files:
+            raise ValueError("text must not be empty (unless files are attached)")
+        if self.files and len({f.file_id for f in self.files}) != len(self.files):
+            raise ValueError("a file is attached twice")
         if len(self.text.encode("utf-8")) > MAX_TEXT_BYTES:
             raise ValueError(f"text is longer than {MAX_TEXT_BYTES} bytes")
         if self.mentions and self.group is None:
@@ -327,6 +343,232 @@ class Ack(_Frame, frozen=True, tag="ack"):
 
 
 # ---------------------------------------------------------------------------
+# Files (docs/protocol.md section 11): uploading, downloading, attaching.
+#
+# A file travels in binary chunk frames (:class:`Chunk`) on the same connection as every
+# other frame: a payload whose first byte is 0x00 (which no JSON text starts with) instead
+# of a JSON object. The JSON frames below start, resume, finish and cancel transfers.
+# ---------------------------------------------------------------------------
+
+MAX_FILE_BYTES: Final = 100 * 1024 * 1024
+"""Largest file accepted by default (100 MiB); a server announces its own in ``welcome``."""
+FILE_CHUNK_BYTES: Final = 256 * 1024
+"""Most file bytes in one chunk frame, both ways (announced in ``welcome``). Bounded so that
+a text frame never waits behind more than about one chunk."""
+UPLOAD_WINDOW_BYTES: Final = 4 * 1024 * 1024
+"""How far beyond the last offset the server confirmed (``upload_status``,
+``upload_progress``) a client may send an upload's chunks (announced in ``welcome``)."""
+MAX_FILES_PER_MESSAGE: Final = 10
+MAX_THUMBNAIL_CHARS: Final = 16 * 1024
+"""Longest inline thumbnail: base64 text of a small JPEG or PNG (checked for length only)."""
+MAX_FILE_NAME_CHARS: Final = 255
+SHA256_PATTERN: Final = r"^[0-9a-f]{64}\Z"
+"""A SHA-256 digest in lower-case hexadecimal."""
+FILE_ID_PATTERN: Final = r"^F(-[0-9A-HJKMNP-TV-Z]{4}){4}\Z"
+"""File IDs: ``F-`` and four groups of four Crockford base32 characters (80 random bits)."""
+_MIME_TOKEN: Final = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+MIME_PATTERN: Final = rf"^{_MIME_TOKEN}/{_MIME_TOKEN}\Z"
+"""A media type without parameters, such as ``image/jpeg``."""
+
+FileId = Annotated[str, msgspec.Meta(pattern=FILE_ID_PATTERN)]
+Sha256 = Annotated[str, msgspec.Meta(pattern=SHA256_PATTERN)]
+MimeType = Annotated[str, msgspec.Meta(pattern=MIME_PATTERN)]
+FileName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_FILE_NAME_CHARS)]
+FileSize = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INTEGER)]
+"""A size or a position in a file, in bytes."""
+Length = Annotated[int, msgspec.Meta(ge=1, le=MAX_SAFE_INTEGER)]
+UploadId = Annotated[int, msgspec.Meta(ge=1, le=MAX_SAFE_INTEGER)]
+Thumbnail = Annotated[str, msgspec.Meta(max_length=MAX_THUMBNAIL_CHARS)]
+
+
+class FileInfo(msgspec.Struct, frozen=True):
+    """A stored file: what a message carries for each file attached, and what an upload
+    produces (without ``thumbnail``)."""
+
+    file_id: FileId
+    name: str
+    size: FileSize
+    mime: str
+    sha256: Sha256
+    thumbnail: str | None = None
+    """Base64 of a small JPEG or PNG made by the sender, shown until the file is
+    downloaded; null when the sender gave none."""
+
+
+class Attachment(msgspec.Struct, frozen=True):
+    """A file attached to a ``send``: one the sender uploaded, with an optional inline
+    thumbnail (at most :data:`MAX_THUMBNAIL_CHARS` characters of base64)."""
+
+    file_id: FileId
+    thumbnail: Thumbnail | None = None
+
+
+Attachments = Annotated[list[Attachment], msgspec.Meta(max_length=MAX_FILES_PER_MESSAGE)]
+
+
+class Upload(_Frame, frozen=True, tag="upload"):
+    """Start uploading a file of ``size`` bytes whose SHA-256 is ``sha256``, or ask how far
+    an earlier upload of the same bytes got. Answered by :class:`UploadStatus`: send the
+    bytes from its ``offset`` in :class:`Chunk` frames, then :class:`FinishUpload`."""
+
+    id: RequestId
+    size: FileSize
+    sha256: Sha256
+    name: FileName
+    mime: MimeType = "application/octet-stream"
+
+    def __post_init__(self) -> None:
+        _check_name(self.name, "name")
+
+
+class FinishUpload(_Frame, frozen=True, tag="finish_upload"):
+    """Every byte of the upload was sent: check its hash and store it. Answered by
+    :class:`FileReply`."""
+
+    id: RequestId
+    upload_id: UploadId
+
+
+class CancelUpload(_Frame, frozen=True, tag="cancel_upload"):
+    """Give up an unfinished upload (its bytes are deleted). Answered by :class:`Ok`."""
+
+    id: RequestId
+    upload_id: UploadId
+
+
+class Download(_Frame, frozen=True, tag="download"):
+    """Send ``length`` bytes of a file from ``offset`` (to the end when ``length`` is
+    null), in :class:`Chunk` frames carrying this request's ``id``; then the reply
+    :class:`DownloadEnd` (or an ``error``)."""
+
+    id: RequestId
+    file_id: FileId
+    offset: FileSize = 0
+    length: Length | None = None
+
+
+class CancelDownload(_Frame, frozen=True, tag="cancel_download"):
+    """Stop the download whose request id is ``download``; it ends with its
+    :class:`DownloadEnd` at once. Answered by :class:`Ok`."""
+
+    id: RequestId
+    download: RequestId
+
+
+class Downloaded(_Frame, frozen=True, tag="downloaded"):
+    """The client has the whole file, hash checked: the server may forget it for this
+    client (it deletes a file once everyone it was sent to has it). Answered by
+    :class:`Ok`."""
+
+    id: RequestId
+    file_id: FileId
+
+
+class UploadStatus(_Frame, frozen=True, tag="upload_status"):
+    """Reply to :class:`Upload`: send the file's bytes from ``offset`` with chunks for
+    ``upload_id``. When ``file`` is set the server has the file already (this client
+    uploaded the same bytes before): there is nothing to send and ``upload_id`` is null."""
+
+    id: RequestId
+    upload_id: UploadId | None
+    offset: FileSize
+    file: FileInfo | None = None
+
+
+class UploadProgress(_Frame, frozen=True, tag="upload_progress"):
+    """Event: the server has written the upload's bytes up to ``offset`` to its disk. The
+    client may send chunks up to ``offset`` + ``upload_window_bytes``; it is also the
+    progress to show. Not stored, not acknowledged."""
+
+    upload_id: UploadId
+    offset: FileSize
+
+
+class FileReply(_Frame, frozen=True, tag="file"):
+    """Reply to :class:`FinishUpload`: the file is stored; attach it with ``send``."""
+
+    id: RequestId
+    file: FileInfo
+
+
+class DownloadEnd(_Frame, frozen=True, tag="download_end"):
+    """Reply to :class:`Download`, after its last chunk: ``length`` bytes from ``offset``
+    were sent (fewer than asked when the download was cancelled)."""
+
+    id: RequestId
+    file_id: FileId
+    offset: FileSize
+    length: FileSize
+
+
+CHUNK_MARKER: Final = 0x00
+"""The first byte of a chunk frame's payload (a JSON payload starts with ``{`` or white
+space)."""
+CHUNK_KIND: Final = 0x01
+CHUNK_HEADER = struct.Struct(">BBQQ")
+"""Marker, kind, transfer id, offset: the 18 bytes before a chunk's data."""
+CHUNK_PREFIX = struct.Struct(">IBBQQ")
+"""The frame's length header followed by the chunk header (22 bytes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Bytes of a file, in a binary frame of their own.
+
+    ``id`` is the transfer: an ``upload_id`` from client to server, the ``id`` of the
+    :class:`Download` request from server to client. ``offset`` is the position of
+    ``data[0]`` in the file. Chunks of one transfer come in order, without gaps.
+    """
+
+    id: int
+    offset: int
+    data: bytes | bytearray | memoryview
+
+
+def is_chunk(payload: Payload) -> bool:
+    """Whether a frame's payload is a binary chunk rather than JSON."""
+    return payload[:1] == b"\x00"
+
+
+def chunk_prefix(transfer_id: int, offset: int, size: int) -> bytes:
+    """Everything of a chunk frame before its ``size`` data bytes (length header included),
+    to write the data after it without copying it."""
+    return CHUNK_PREFIX.pack(
+        CHUNK_HEADER.size + size, CHUNK_MARKER, CHUNK_KIND, transfer_id, offset
+    )
+
+
+def encode_chunk(chunk: Chunk) -> bytes:
+    """``chunk`` as bytes ready for the wire."""
+    return chunk_prefix(chunk.id, chunk.offset, len(chunk.data)) + bytes(chunk.data)
+
+
+def decode_chunk(payload: Payload, max_data: int = FILE_CHUNK_BYTES) -> Chunk:
+    """Decode a chunk frame's payload (see :func:`is_chunk`); its data is a view of
+    ``payload``, not a copy.
+
+    Raises:
+        ProtocolError: ``bad_frame`` for an unknown binary kind, ``invalid_field`` for a
+            chunk without data, with more than ``max_data`` bytes, or an id or offset out
+            of range.
+    """
+    if len(payload) < CHUNK_HEADER.size or payload[1] != CHUNK_KIND:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "not a chunk frame")
+    _, _, transfer_id, offset = CHUNK_HEADER.unpack_from(payload)
+    size = len(payload) - CHUNK_HEADER.size
+    if not 1 <= size <= max_data:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, f"a chunk carries 1 to {max_data} bytes")
+    if not 1 <= transfer_id <= MAX_SAFE_INTEGER or offset + size > MAX_SAFE_INTEGER:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, "chunk id or offset out of range")
+    return Chunk(transfer_id, offset, memoryview(payload)[CHUNK_HEADER.size :])
+
+
+def message_text(text: str, files: list[FileInfo] | None) -> str:
+    """The ``text`` of a ``message`` event: the caption, or, for files without one, a line
+    per file (``📎 name``) that a client which does not know files shows instead."""
+    if text or not files:
+        return text
+    return "\n".join(f"\N{PAPERCLIP} {f.name}" for f in files)
 # Conversation features (docs/protocol.md section 12): replies, forwards and mentions in
 # ``send``; edits, deletions and reactions as entries of the conversation's log; typing;
 # presence; group settings. Requests, replies and events alike, in that order.
@@ -441,6 +683,8 @@ class Edit(_Frame, frozen=True, tag="edit"):
 
     def __post_init__(self) -> None:
         _check_target(self.to, self.group)
+        if not self.text:
+            raise ValueError("text must not be empty")
         if len(self.text.encode("utf-8")) > MAX_TEXT_BYTES:
             raise ValueError(f"text is longer than {MAX_TEXT_BYTES} bytes")
 
@@ -648,6 +892,12 @@ Request = (
     | AddContact
     | RemoveContact
     | Ping
+    | Upload
+    | FinishUpload
+    | CancelUpload
+    | Download
+    | CancelDownload
+    | Downloaded
     | Edit
     | Delete
     | React
@@ -672,6 +922,9 @@ class Limits(msgspec.Struct, frozen=True):
     max_display_name_chars: int = MAX_DISPLAY_NAME_CHARS
     max_group_name_chars: int = MAX_GROUP_NAME_CHARS
     max_group_members: int = MAX_GROUP_MEMBERS
+    max_file_bytes: int = MAX_FILE_BYTES
+    file_chunk_bytes: int = FILE_CHUNK_BYTES
+    upload_window_bytes: int = UPLOAD_WINDOW_BYTES
 
 
 class Member(msgspec.Struct, frozen=True):
@@ -777,6 +1030,9 @@ Reply = (
     | Ok
     | Pong
     | Error
+    | UploadStatus
+    | FileReply
+    | DownloadEnd
     | Presences
     | Privacy
 )
@@ -793,6 +1049,9 @@ class Message(_Frame, frozen=True, tag="message"):
 
     ``to`` is set for a direct message (it is the receiver), ``group`` for a group
     message. ``seq`` orders the conversation; it grows strictly, possibly with gaps.
+    ``files`` lists attached files (null: none); ``text`` is then their caption, or, when
+    the sender wrote none, a line per file for clients that do not show files (see
+    :func:`message_text`).
     """
 
     message_id: EventId
@@ -809,6 +1068,8 @@ class Message(_Frame, frozen=True, tag="message"):
     """Absent unless the message is forwarded."""
     mentions: list[ClientId] | UnsetType = UNSET
     """Absent unless the message mentions members of its group."""
+    files: list[FileInfo] | None = None
+    """The files attached (section 11); null when none."""
 
 
 class Receipt(msgspec.Struct, frozen=True):
@@ -883,6 +1144,7 @@ Event = (
     | Synced
     | GroupUpdate
     | Goodbye
+    | UploadProgress
     | Edited
     | Deleted
     | Reacted
@@ -946,14 +1208,14 @@ def frame_bytes(payload: bytes) -> bytes:
     return HEADER.pack(len(payload)) + payload
 
 
-def _check_utf8(payload: bytes) -> None:
+def _check_utf8(payload: Payload) -> None:
     """msgspec does not check the UTF-8 of fields it skips; the whole payload must be
     UTF-8 all the same. Nearly every frame is ASCII, which is checked without a copy."""
     if not payload.isascii():
         payload.decode("utf-8")
 
 
-def _is_json_object(payload: bytes) -> bool:
+def _is_json_object(payload: Payload) -> bool:
     try:
         _object_probe.decode(payload)
     except (msgspec.ValidationError, *_DECODE_ERRORS):
@@ -961,7 +1223,7 @@ def _is_json_object(payload: bytes) -> bool:
     return True
 
 
-def _request_id_of(payload: bytes) -> int | None:
+def _request_id_of(payload: Payload) -> int | None:
     try:
         value = _id_probe.decode(payload).id
     except (msgspec.ValidationError, *_DECODE_ERRORS):
@@ -979,7 +1241,7 @@ def _error_code(message: str) -> str:
     return ErrorCode.INVALID_FIELD
 
 
-def decode_client_frame(payload: bytes) -> ClientFrame:
+def decode_client_frame(payload: Payload) -> ClientFrame:
     """Decode one payload sent by a client.
 
     Raises:
@@ -1006,7 +1268,7 @@ def decode_client_frame(payload: bytes) -> ClientFrame:
         raise ProtocolError(ErrorCode.BAD_FRAME, f"not a JSON object: {exc}") from None
 
 
-def decode_server_frame(payload: bytes) -> ServerFrame:
+def decode_server_frame(payload: Payload) -> ServerFrame:
     """Decode one payload sent by the server.
 
     Raises:
@@ -1020,6 +1282,11 @@ def decode_server_frame(payload: bytes) -> ServerFrame:
         raise ProtocolError(ErrorCode.BAD_FRAME, str(exc)) from None
 
 
+LARGE_FRAME_BYTES: Final = 64 * 1024
+"""Payloads at least this large (file chunks) are copied once, straight into a buffer of
+their own, instead of through the reader's buffer."""
+
+
 class FrameReader:
     """Splits a byte stream into frame payloads.
 
@@ -1027,26 +1294,48 @@ class FrameReader:
     each complete payload; decode each with :func:`decode_client_frame` or
     :func:`decode_server_frame`. After a :class:`ProtocolError` from :meth:`frames`
     the stream cannot be resynchronised: close the connection.
+
+    A payload of :data:`LARGE_FRAME_BYTES` or more (a file chunk) is given as the
+    ``bytearray`` it was received into (no copy is made of it); the others as ``bytes``.
     """
 
-    __slots__ = ("_buffer", "max_frame_bytes")
+    __slots__ = ("_buffer", "_large", "_large_filled", "max_frame_bytes")
 
     def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self._buffer = bytearray()
+        self._large: bytearray | None = None
+        """A large payload being received, filled up to :attr:`_large_filled`."""
+        self._large_filled = 0
         self.max_frame_bytes = max_frame_bytes
         """The largest payload accepted; it may change between frames (a server accepts
         only small frames before login)."""
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
+        """Take received bytes (copied: ``data`` may be reused once this returns)."""
+        large = self._large
+        if large is not None and self._large_filled < len(large):
+            filled = self._large_filled
+            taken = min(len(data), len(large) - filled)
+            large[filled : filled + taken] = memoryview(data)[:taken]
+            self._large_filled = filled + taken
+            if taken == len(data):
+                return
+            data = memoryview(data)[taken:]
         self._buffer += data
 
-    def next_frame(self) -> bytes | None:
+    def next_frame(self) -> Payload | None:
         """The next complete payload, or ``None`` until more bytes are fed.
 
         Raises:
             ProtocolError: ``frame_too_large`` when the next header announces more than
                 :attr:`max_frame_bytes` (before its body arrives).
         """
+        large = self._large
+        if large is not None:
+            if self._large_filled < len(large):
+                return None
+            self._large = None
+            return large  # a bytearray: bytes-like, and not copied again
         buffer = self._buffer
         if len(buffer) < HEADER.size:
             return None
@@ -1058,17 +1347,24 @@ class FrameReader:
             )
         end = HEADER.size + length
         if len(buffer) < end:
+            if length >= LARGE_FRAME_BYTES:  # the rest goes straight where it belongs
+                large = self._large = bytearray(length)
+                self._large_filled = len(buffer) - HEADER.size
+                large[: self._large_filled] = memoryview(buffer)[HEADER.size :]
+                buffer.clear()
             return None
-        payload = bytes(buffer[HEADER.size : end])
+        with memoryview(buffer) as view:
+            payload = bytes(view[HEADER.size : end])
         del buffer[:end]  # O(1) amortised: CPython moves a bytearray's start instead
         return payload
 
     @property
     def buffered(self) -> int:
         """Bytes received but not yet taken as frames."""
-        return len(self._buffer)
+        large = HEADER.size + self._large_filled if self._large is not None else 0
+        return large + len(self._buffer)
 
-    def frames(self) -> Iterator[bytes]:
+    def frames(self) -> Iterator[Payload]:
         """Yield each complete payload buffered so far.
 
         Each payload leaves the buffer as it is yielded, so an iterator abandoned halfway
@@ -1082,7 +1378,7 @@ class FrameReader:
             yield payload
 
 
-def type_and_id(payload: bytes) -> tuple[str | None, int | None]:
+def type_and_id(payload: Payload) -> tuple[str | None, int | None]:
     """``type`` and ``id`` of a payload that is a JSON object, else ``(None, None)``: what
     a receiver reads of a well-formed frame it cannot decode (a newer peer's type)."""
     try:

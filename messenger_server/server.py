@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import typing
 from collections.abc import Coroutine, Hashable
 from typing import Any, Final
 
 from messenger_server import __version__, protocol
+from messenger_server.blobs import BlobStore, FileBlobStore
 from messenger_server.config import Settings, redact_url
 from messenger_server.logs import limit_repeats, shown
 from messenger_server.protocol import ErrorCode as Code
@@ -36,19 +38,30 @@ limit_repeats(log)
 
 HIGH_WATER: Final = 256 * 1024
 """Output buffered for a connection before a backlog waits for the client to read."""
+READ_BUFFER: Final = 256 * 1024
+"""Bytes read from a connection at a time, at most (into the buffer all share)."""
 CLOSE_GRACE: Final = 5.0
 """Seconds a closed connection may take to flush its last frames before it is aborted (a
 client that stopped reading cannot hold a closed connection's memory)."""
 ACK_RATE_FACTOR: Final = 4
 """``ack`` frames have a token bucket of their own, this many times the requests' one."""
+NOTSENT_LOWAT: Final = protocol.FILE_CHUNK_BYTES
+"""Unsent bytes the kernel may hold for a connection that downloads (``TCP_NOTSENT_LOWAT``,
+where the platform has it): the rest waits in the transport, behind which a reply or an
+event never queues, so that on a slow link too it waits behind about one chunk, not behind
+a socket buffer of several."""
 SWEEP_INTERVAL: Final = 1.0
 CLEANUP_INTERVAL: Final = 5.0
 EXPIRE_INTERVAL: Final = 3600.0
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.BufferedProtocol):
     """One client connection: the I/O adapter of its session, and the service's
-    :class:`~messenger_server.service.core.Peer`."""
+    :class:`~messenger_server.service.core.Peer`.
+
+    The transport reads into the server's one read buffer (:meth:`get_buffer`), which the
+    session copies what it keeps out of before the next read: no bytes object is made per
+    read, and an idle connection holds no buffer."""
 
     def __init__(self, server: MessengerServer) -> None:
         self.server = server
@@ -70,6 +83,7 @@ class Connection(asyncio.Protocol):
         self._throttle: asyncio.TimerHandle | None = None
         self._reading = True
         self._writable: asyncio.Future[None] | None = None
+        self._chunked = False
 
     # -- asyncio.Protocol --
 
@@ -95,7 +109,13 @@ class Connection(asyncio.Protocol):
         transport.set_write_buffer_limits(high=HIGH_WATER)
         server.connections.add(self)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.server.read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self.server.read_buffer[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         self.last_seen = self.server.loop.time()
         self.session.receive_data(data)
         if not self._busy and self._throttle is None:
@@ -227,6 +247,29 @@ class Connection(asyncio.Protocol):
         while self._writable is not None and not self._writable.done() and not self.closed:
             await self._writable
 
+    async def send_chunk(self, data: bytes | bytearray) -> None:
+        """Write a chunk frame once the transport is below its high-water mark: after
+        every frame queued before it, and never more than about one chunk ahead of the
+        frames queued after it (they are written at once, behind what the transport holds;
+        the chunks wait here)."""
+        self._write_now()
+        if not self._chunked:
+            self._chunked = True
+            self._small_kernel_buffer()
+        while self._writable is not None and not self._writable.done() and not self.closed:
+            await self._writable
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.session.state is State.CLOSED:
+            raise ConnectionError("connection closed")
+        transport.write(data)
+
+    def _small_kernel_buffer(self) -> None:
+        option = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if option is not None and sock is not None:
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                sock.setsockopt(socket.IPPROTO_TCP, option, NOTSENT_LOWAT)
+
     def _queued(self) -> None:
         """Something may be queued: write it at the end of this loop turn (or now, when the
         session has ended)."""
@@ -263,19 +306,30 @@ class MessengerServer:
     """Serves the Messenger protocol from ``repository`` according to ``settings``.
 
     Call :meth:`start`, then :meth:`serve_forever` or await :meth:`stop` later. The
-    repository is the caller's to open before and close after.
+    repository is the caller's to open before and close after; so is ``blobs`` when given
+    (by default the server opens and closes a :class:`FileBlobStore` in ``blob_dir``).
     """
 
-    def __init__(self, settings: Settings, repository: Repository, bus: Bus | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        repository: Repository,
+        bus: Bus | None = None,
+        blobs: BlobStore | None = None,
+    ) -> None:
         self.settings = settings
         self.repository = repository
         self.loop = asyncio.get_running_loop()
-        self.service = Service(settings, repository, bus)
+        self._own_blobs = blobs is None
+        self.blobs = blobs if blobs is not None else FileBlobStore(settings.blobs_path)
+        self.service = Service(settings, repository, self.blobs, bus)
         self.bus = self.service.context.bus
         self.connections: set[Connection] = set()
         self.per_address: dict[str, int] = {}
         """Open connections per client IP address."""
         self.dirty: set[Connection] = set()
+        self.read_buffer = memoryview(bytearray(READ_BUFFER))
+        """Where every connection's transport reads (see :class:`Connection`)."""
         self.stopping = False
         self._flush_scheduled = False
         self._server: asyncio.Server | None = None
@@ -284,6 +338,7 @@ class MessengerServer:
             max_frame_bytes=settings.max_frame_bytes,
             max_text_bytes=settings.max_text_bytes,
             max_group_members=settings.max_group_members,
+            max_file_bytes=settings.max_file_bytes,
         )
 
     @property
@@ -302,6 +357,8 @@ class MessengerServer:
             # Authenticated encryption only (TLS 1.3's suites all are): no CBC.
             ssl_context.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20")
             ssl_context.load_cert_chain(self.settings.tls_cert, self.settings.tls_key)
+        if self._own_blobs:
+            await self.blobs.open()
         self._server = await self.loop.create_server(
             lambda: Connection(self),
             self.settings.host,
@@ -313,6 +370,7 @@ class MessengerServer:
         await self.bus.start(self.service.cluster.handle)
         self.spawn(self._sweep())
         self.spawn(self._clean_up())
+        self.spawn(self._reconcile_files())
         self.spawn(self.service.cluster.run())
         addresses = [sock.getsockname()[:2] for sock in self._server.sockets]
         if self.bus.clustered:
@@ -361,6 +419,9 @@ class MessengerServer:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), timeout=5)
         await self.bus.close()
+        await self.service.files.close()
+        if self._own_blobs:
+            await self.blobs.close()
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run ``coro`` in the background, keeping a reference until it ends."""
@@ -406,13 +467,16 @@ class MessengerServer:
                     connection.close(Code.TIMEOUT, "idle for too long")
 
     async def _clean_up(self) -> None:
-        """Drop delivered texts every few seconds; forget expired idempotency keys hourly."""
+        """Drop delivered texts and downloaded files every few seconds; forget expired
+        idempotency keys, messages, uploads and files hourly."""
         messaging = self.service.messaging
+        files = self.service.files
         next_expiry = self.loop.time()
         while True:
             await asyncio.sleep(CLEANUP_INTERVAL)
             try:
                 await messaging.forget_delivered()
+                await files.forget_downloaded()
                 if self.loop.time() >= next_expiry:
                     next_expiry = self.loop.time() + EXPIRE_INTERVAL
                     now = now_ms()
@@ -423,5 +487,14 @@ class MessengerServer:
                     if expired:
                         log.info("forgot %d expired messages and idempotency keys", expired)
                         messaging.backlogs.forget()
+                    uploads, deleted = await files.expire(now)
+                    if uploads or deleted:
+                        log.info("dropped %d expired uploads, %d files", uploads, deleted)
             except Exception:
                 log.exception("clean-up failed")
+
+    async def _reconcile_files(self) -> None:
+        try:
+            await self.service.files.reconcile()
+        except Exception:
+            log.exception("checking the blob store failed")

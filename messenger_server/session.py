@@ -6,11 +6,13 @@ chunk it reads to :meth:`receive_data`, takes what to handle next, and writes wh
 
 * :class:`ServerSession` is the server's side of one connection: framing, the connection
   states (greeting, login), which requests each state allows, the rate limit, the
-  invalid-frame budget, output coalescing and the backlog's ordering of live events.
+  invalid-frame budget, output coalescing and the backlog's ordering of live events. File
+  chunks (binary frames) come out of it like requests.
   ``messenger_server.server`` is its asyncio adapter.
 * :class:`ClientSession` is a client's side: it numbers requests, matches each reply to
   its request by ``id`` (never by position), follows the greeting and login, and hands
-  out events. The desktop app's ``messenger_gui.connection``, ``messenger-bench`` and the
+  out events; it queues upload chunks behind every other frame and hands out the chunks
+  of downloads. The desktop app's ``messenger_gui.connection``, ``messenger-bench`` and the
   tests' wire client are its adapters.
 
 The rules implemented here are those of ``docs/protocol.md`` sections 2 and 3.
@@ -18,6 +20,7 @@ The rules implemented here are those of ``docs/protocol.md`` sections 2 and 3.
 
 from __future__ import annotations
 
+import collections
 import enum
 import heapq
 from collections.abc import Callable, Hashable, Iterable
@@ -170,7 +173,7 @@ class ServerSession:
         self._max_frame_bytes = max_frame_bytes
         self._bucket = bucket
         self._ack_bucket = ack_bucket
-        self._held: protocol.ClientFrame | None = None
+        self._held: protocol.ClientFrame | protocol.Chunk | None = None
         self._output: list[bytes] = []
         self._output_bytes = 0
         self._bad_frames = 0
@@ -195,16 +198,20 @@ class ServerSession:
 
     # -- input --
 
-    def receive_data(self, data: bytes) -> None:
-        """Take bytes received from the transport; :meth:`next_request` takes the frames."""
+    def receive_data(self, data: bytes | memoryview) -> None:
+        """Take bytes received from the transport; :meth:`next_request` takes the frames.
+        ``data`` is copied: the caller may reuse its buffer as soon as this returns."""
         if self.state is not State.CLOSED:
             self._reader.feed(data)
 
-    def next_request(self) -> protocol.ClientFrame | None:
+    def next_request(self) -> protocol.ClientFrame | protocol.Chunk | None:
         """The next frame to handle, or ``None`` when no complete frame is waiting, a rate
         limit says to wait (:attr:`throttled_for`), or the session is closed. ``hello``
         (of the right version), ``register``, ``login``, the requests of a logged-in
-        session, ``ack`` and ``typing`` are given; the rest is answered here."""
+        session, ``ack``, ``typing`` and file chunks are given; the rest is answered here.
+
+        Chunks take no token from the rate limit: their bytes are bounded by the uploads
+        they belong to, and the input waits while the handler stores them."""
         self.throttled_for = 0.0
         while self.state is not State.CLOSED:
             frame = self._held
@@ -213,6 +220,11 @@ class ServerSession:
                 frame = self._take()
                 if frame is None:
                     return None
+            if isinstance(frame, protocol.Chunk):
+                if self.state is State.LOGGED_IN:
+                    return frame
+                self.fail(Code.NOT_AUTHENTICATED, "log in first")
+                return None
             bucket = self._ack_bucket if isinstance(frame, protocol.Ack) else self._bucket
             if bucket is not None:
                 wait = bucket.wait()
@@ -230,13 +242,15 @@ class ServerSession:
                 return frame
         return None
 
-    def _take(self) -> protocol.ClientFrame | None:
+    def _take(self) -> protocol.ClientFrame | protocol.Chunk | None:
         """The next well-formed frame of the input; invalid ones are answered here."""
         while self.state is not State.CLOSED:
             try:
                 payload = self._reader.next_frame()
                 if payload is None:
                     return None
+                if protocol.is_chunk(payload):
+                    return protocol.decode_chunk(payload)
                 return protocol.decode_client_frame(payload)
             except protocol.ProtocolError as exc:
                 if exc.code == Code.FRAME_TOO_LARGE:
@@ -269,6 +283,12 @@ class ServerSession:
             return True
         self.send(protocol.Error(Code.NOT_AUTHENTICATED, "log in first", frame.id))
         return False
+
+    def refuse(self, code: str, message: str) -> None:
+        """Refuse a frame that decoded but cannot be taken (a chunk for an upload this
+        connection does not have, or at the wrong offset): answered like an invalid frame,
+        with an ``error`` without ``id``, and counted against the invalid-frame budget."""
+        self._invalid(protocol.ProtocolError(code, message))
 
     def _invalid(self, exc: protocol.ProtocolError) -> None:
         if self.state is not State.LOGGED_IN:
@@ -402,6 +422,17 @@ class EventReceived:
 
 ClientEvent = ReplyReceived | EventReceived
 
+
+@dataclass(frozen=True, slots=True)
+class ChunkReceived:
+    """``data``, the bytes at ``offset`` of the file that ``request`` downloads (a view of
+    the received frame: copy it to keep it beyond the current call)."""
+
+    request: protocol.Download
+    offset: int
+    data: memoryview
+
+
 R = TypeVar("R", bound=protocol.Request)
 
 KNOWN_SERVER_TYPES: Final = frozenset(
@@ -422,6 +453,10 @@ KNOWN_SERVER_TYPES: Final = frozenset(
         protocol.Synced,
         protocol.GroupUpdate,
         protocol.Goodbye,
+        protocol.UploadStatus,
+        protocol.FileReply,
+        protocol.DownloadEnd,
+        protocol.UploadProgress,
         protocol.Presences,
         protocol.Privacy,
         protocol.Edited,
@@ -447,13 +482,24 @@ class ClientSession:
     that carries the ``id`` of a waiting request fails that request with an ``error``
     ``internal_error``. A malformed frame raises :class:`protocol.ProtocolError` from
     :meth:`receive_data`: the stream cannot be trusted any more, close the connection.
+
+    Files: upload with :meth:`send_chunk` after the ``upload_status`` reply, below
+    :meth:`upload_limit` (the server's window, moved by its ``upload_progress`` events);
+    chunks wait behind every request and ack (:meth:`data_to_send` gives at most one chunk
+    per call, after them). The chunks of a ``download`` request come from :meth:`chunks_received`,
+    in order, before its ``download_end`` reply comes from :meth:`events_received`: after
+    each :meth:`receive_data`, take the chunks first.
     """
 
     __slots__ = (
+        "_chunk_output",
+        "_chunks",
+        "_download_offsets",
         "_events",
         "_next_id",
         "_output",
         "_reader",
+        "_upload_limits",
         "client_id",
         "goodbye",
         "limits",
@@ -467,6 +513,10 @@ class ClientSession:
         self._next_id = 1
         self._output: list[bytes] = []
         self._events: list[ClientEvent] = []
+        self._chunk_output: collections.deque[bytes] = collections.deque()
+        self._chunks: list[ChunkReceived] = []
+        self._download_offsets: dict[int, int] = {}
+        self._upload_limits: dict[int, int] = {}
         self.pending: dict[int, protocol.Request] = {}
         """Requests sent and not answered yet, by ``id``."""
         self.state = State.CONNECTED
@@ -505,14 +555,45 @@ class ClientSession:
         self._output.append(protocol.encode(protocol.Typing(to=to, group=group, on=on)))
 
     def forget(self, request_id: int) -> protocol.Request | None:
-        """Stop waiting for a reply to ``request_id`` (a late reply is then skipped)."""
+        """Stop waiting for a reply to ``request_id`` (a late reply is then skipped, and
+        so are the late chunks of a download)."""
+        self._download_offsets.pop(request_id, None)
         return self.pending.pop(request_id, None)
 
+    def send_chunk(self, upload_id: int, offset: int, data: bytes | bytearray | memoryview) -> None:
+        """Queue ``data``, the bytes at ``offset`` of the upload ``upload_id`` (at most
+        ``limits.file_chunk_bytes`` of them). Send an upload's chunks in order, from the
+        ``offset`` of its ``upload_status``; queue the next one when :attr:`chunks_waiting`
+        is low, so that the file is read from disk no faster than the network takes it.
+
+        Raises:
+            ValueError: ``data`` is empty or larger than a chunk may be.
+        """
+        if not 1 <= len(data) <= self.limits.file_chunk_bytes:
+            raise ValueError(f"a chunk carries 1 to {self.limits.file_chunk_bytes} bytes")
+        self._chunk_output.append(protocol.chunk_prefix(upload_id, offset, len(data)) + bytes(data))
+
+    def upload_limit(self, upload_id: int) -> int:
+        """The offset up to which the chunks of ``upload_id`` may be sent now: what the
+        server last confirmed (``upload_status``, ``upload_progress``) plus its
+        ``upload_window_bytes``; 0 before the server said anything about this upload."""
+        return self._upload_limits.get(upload_id, 0)
+
+    @property
+    def chunks_waiting(self) -> int:
+        """Upload chunks queued and not yet taken by :meth:`data_to_send`."""
+        return len(self._chunk_output)
+
     def data_to_send(self) -> bytes:
+        """Everything queued but upload chunks, then at most one chunk: a request never
+        waits behind more than the one chunk written before it. While
+        :attr:`chunks_waiting`, call again whenever the transport can take more."""
         output = self._output
+        if self._chunk_output:
+            output.append(self._chunk_output.popleft())
         if not output:
             return b""
-        data = b"".join(output)
+        data = output[0] if len(output) == 1 else b"".join(output)
         output.clear()
         return data
 
@@ -524,14 +605,37 @@ class ClientSession:
         """
         self._reader.feed(data)
         for payload in self._reader.frames():
-            self._receive_frame(payload)
+            if protocol.is_chunk(payload):
+                self._receive_chunk(payload)
+            else:
+                self._receive_frame(payload)
 
     def events_received(self) -> list[ClientEvent]:
         """Replies and events received since the last call, in order."""
         events, self._events = self._events, []
         return events
 
-    def _receive_frame(self, payload: bytes) -> None:
+    def chunks_received(self) -> list[ChunkReceived]:
+        """Download chunks received since the last call, in order. Take them before
+        :meth:`events_received`: a download's last chunk comes before its reply."""
+        chunks, self._chunks = self._chunks, []
+        return chunks
+
+    def _receive_chunk(self, payload: protocol.Payload) -> None:
+        chunk = protocol.decode_chunk(payload, self._reader.max_frame_bytes)
+        request = self.pending.get(chunk.id)
+        if not isinstance(request, protocol.Download):
+            return  # a download forgotten (or cancelled): its last chunks may still come
+        expected = self._download_offsets.get(chunk.id, request.offset)
+        if chunk.offset != expected:
+            raise protocol.ProtocolError(
+                Code.BAD_FRAME, f"chunk at {chunk.offset} of download {chunk.id}, not {expected}"
+            )
+        self._download_offsets[chunk.id] = expected + len(chunk.data)
+        assert isinstance(chunk.data, memoryview)
+        self._chunks.append(ChunkReceived(request, chunk.offset, chunk.data))
+
+    def _receive_frame(self, payload: protocol.Payload) -> None:
         try:
             frame = protocol.decode_server_frame(payload)
         except protocol.ProtocolError:
@@ -549,6 +653,8 @@ class ClientSession:
             return
         request_id = getattr(frame, "id", None)
         if request_id is None:
+            if isinstance(frame, protocol.UploadProgress):
+                self._confirmed(frame.upload_id, frame.offset)
             if isinstance(frame, protocol.Goodbye):
                 self.goodbye = frame
                 self.state = State.CLOSED
@@ -557,6 +663,7 @@ class ClientSession:
         request = self.pending.pop(request_id, None)
         if request is None:
             return  # a reply nobody waits for any more
+        self._download_offsets.pop(request_id, None)
         reply: protocol.Reply = frame  # type: ignore[assignment]
         if isinstance(reply, protocol.Welcome):
             self.state = State.GREETED
@@ -565,7 +672,15 @@ class ClientSession:
         elif isinstance(reply, protocol.LoggedIn):
             self.state = State.LOGGED_IN
             self.client_id = reply.client_id
+        elif isinstance(reply, protocol.UploadStatus) and reply.upload_id is not None:
+            self._upload_limits.pop(reply.upload_id, None)  # a new connection's window
+            self._confirmed(reply.upload_id, reply.offset)
         self._events.append(ReplyReceived(request, reply))
+
+    def _confirmed(self, upload_id: int, offset: int) -> None:
+        limit = offset + self.limits.upload_window_bytes
+        if limit > self._upload_limits.get(upload_id, 0):
+            self._upload_limits[upload_id] = limit
 
 
 # --- typing, on either side ----------------------------------------------------------------

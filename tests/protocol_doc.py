@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
+import hashlib
 import re
 import sys
 import tempfile
@@ -26,6 +28,7 @@ from messenger_server.config import load_settings
 from messenger_server.repository import SQLiteRepository
 from messenger_server.server import MessengerServer
 from messenger_server.service import conversation as conversation_module
+from messenger_server.service import files as files_module
 from messenger_server.service import groups as groups_module
 from messenger_server.service import messaging as messaging_module
 from messenger_server.service import presence as presence_module
@@ -45,7 +48,14 @@ CREDENTIALS = [
     "Hc4nq2Lw9ZkP0rT7yVbX5sJ1fMeA3uGd8iOoQ6tR-_E",
 ]
 WRONG_CREDENTIAL = "QJ8wVt2mXn5bR0sKd7fLc9hGz4pYe1aU3iTo6NrW-_s"
+UPLOAD_ID = 3141592653589793
+FILE_ID = "F-6QW2-K9TD-3XPB-M4RZ"
+PNG = bytes.fromhex(  # a 1x1 PNG: the file of section 11, and its own thumbnail
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478"
+    "da63f8cfc0f01f0005fe02fe0def46b80000000049454e44ae426082"
+)
 KEYS = {
+    "foto": "7d1e3c5a9b0f4e2d8c6a1b3f5e7d9c0b",
     "oi": "5f0c8e2a9b4d4f61a7c3e8d2b1f09a77",
     "chego": "0b7e4c1d2f3a4b5c8d9e0f1a2b3c4d5e",
     "pode": "9a8b7c6d5e4f40312f1e0d9c8b7a6958",
@@ -118,6 +128,23 @@ class Party:
                 for payload in frames.frames():
                     self.received.put_nowait(payload)
 
+    def send_chunk(self, upload_id: int, offset: int, data: bytes) -> None:
+        assert self.writer is not None
+        self.writer.write(protocol.encode_chunk(protocol.Chunk(upload_id, offset, data)))
+        self.transcript.line(self.label, "Server", chunk_line(upload_id, offset, data))
+
+    async def expect_chunk(self) -> protocol.Chunk:
+        payload = await asyncio.wait_for(self.received.get(), 5)
+        assert protocol.is_chunk(payload), (self.label, payload)
+        chunk = protocol.decode_chunk(payload)
+        self.transcript.line("Server", self.label, chunk_line(chunk.id, chunk.offset, chunk.data))
+        return chunk
+
+    async def skip_until(self, kind: type[Any]) -> None:
+        """Take frames without showing them, up to one of ``kind`` (a backlog)."""
+        while not isinstance(await self.expect(object, record=False), kind):
+            pass
+
     def send(self, kind: type[Any], record: bool = True, **fields: Any) -> None:
         if "id" in kind.__struct_fields__:
             fields = {"id": self.next_id, **fields}
@@ -153,6 +180,12 @@ class Party:
             await asyncio.wait([self.task], timeout=2)
 
 
+def chunk_line(transfer_id: int, offset: int, data: bytes | bytearray | memoryview) -> str:
+    """A chunk frame in a transcript: its header's fields and its size (the bytes are
+    binary; section 11.3 shows one byte by byte)."""
+    return f"[chunk id={transfer_id} offset={offset}, {len(data)} bytes of the file]"
+
+
 @contextlib.asynccontextmanager
 async def fixed_server(clock: Clock) -> AsyncIterator[MessengerServer]:
     """A server whose IDs, credentials and time are the document's."""
@@ -170,6 +203,9 @@ async def fixed_server(clock: Clock) -> AsyncIterator[MessengerServer]:
         (registration_module, "now_ms", clock),
         (groups_module, "now_ms", clock),
         (messaging_module, "now_ms", clock),
+        (files_module, "now_ms", clock),
+        (files_module, "new_upload_id", lambda: UPLOAD_ID),
+        (files_module, "new_file_id", lambda: FILE_ID),
         (conversation_module, "now_ms", clock),
         (presence_module, "now_ms", clock),
     ]
@@ -442,6 +478,58 @@ async def run_flows() -> dict[str, list[str]]:
         with t.block("7.10c"):
             carla.send(protocol.ListGroups)
             await carla.expect(protocol.Groups)
+        await settle(server, ana, bruno, carla, dora)
+        clock.advance(60_000)
+
+        # 11 files
+        sha256 = hashlib.sha256(PNG).hexdigest()
+        with t.block("11.5a"):
+            ana.send(
+                protocol.Upload, size=len(PNG), sha256=sha256, name="ponto.png", mime="image/png"
+            )
+            status = await ana.expect(protocol.UploadStatus)
+            ana.send_chunk(status.upload_id, 0, PNG[:40])
+            t.note("Ana's connection drops; she connects and logs in again")
+        await settle(server, ana)
+        await ana.close()
+        clock.advance(2_000)
+        ana = await connect("Ana", record=False)
+        await login(ana, record=False, since=10**6)
+        await ana.skip_until(protocol.Synced)
+        with t.block("11.5b"):
+            ana.send(
+                protocol.Upload, size=len(PNG), sha256=sha256, name="ponto.png", mime="image/png"
+            )
+            status = await ana.expect(protocol.UploadStatus)
+            ana.send_chunk(status.upload_id, status.offset, PNG[status.offset :])
+            ana.send(protocol.FinishUpload, upload_id=status.upload_id)
+            await ana.expect(protocol.UploadProgress)
+            stored = await ana.expect(protocol.FileReply)
+        await settle(server, ana, bruno)
+        clock.advance(1_500)
+        with t.block("11.5c"):
+            thumbnail = base64.b64encode(PNG).decode()
+            attachment = protocol.Attachment(stored.file.file_id, thumbnail)
+            ana.send(protocol.Send, key=KEYS["foto"], to=NAMES["Bruno"], files=[attachment])
+            await ana.expect(protocol.Sent)
+            photo = await bruno.expect(protocol.Message)
+            bruno.send(protocol.Ack, ids=[photo.message_id])
+            await ana.expect(protocol.Receipts)
+        await settle(server, ana, bruno)
+        with t.block("11.5d"):
+            bruno.send(protocol.Download, file_id=FILE_ID)
+            await bruno.expect_chunk()
+            await bruno.expect(protocol.DownloadEnd)
+        with t.block("11.5e"):
+            bruno.send(protocol.Download, file_id=FILE_ID, offset=40)
+            await bruno.expect_chunk()
+            await bruno.expect(protocol.DownloadEnd)
+        with t.block("11.5f"):
+            bruno.send(protocol.Downloaded, file_id=FILE_ID)
+            await bruno.expect(protocol.Ok)
+        with t.block("11.5g"):
+            carla.send(protocol.Download, file_id=FILE_ID)
+            await carla.expect(protocol.Error)
         await settle(server, ana, bruno, carla, dora)
         await dora.close()
         clock.advance(3_600_000)

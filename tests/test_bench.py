@@ -359,6 +359,28 @@ def test_tiny_scenarios_run_valid_against_the_server_and_the_relay(tmp_path: Pat
     assert "INVALID" not in completed.stdout
 
 
+def test_the_file_scenario_runs_valid_against_the_server_and_a_plain_copy(tmp_path: Path) -> None:
+    results = tmp_path / "bench.json"
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "messenger_server.bench", "--file", "4",
+            "--stall", "5", "--timeout", "60", "--json", str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    [scenario] = json.loads(results.read_text())["scenarios"]
+    assert scenario["scenario"] == "file" and scenario["valid"]
+    server, copy = scenario["results"]["server"], scenario["results"]["copy"]
+    for phase in ("upload", "download"):
+        assert server["figures"][f"{phase} MB/s"] > 0 and copy["figures"][f"{phase} MB/s"] > 0
+        assert server["figures"][f"texts during {phase}"] >= 1
+        assert server["figures"][f"text latency p99 ms ({phase})"] is not None
+        assert server["figures"][f"RSS growth MiB ({phase})"] is not None
+    assert set(scenario["goals"]) >= {"upload MB/s", "text latency p99 ms (download)"}
+    assert "server/copy" in completed.stdout
 def test_a_cluster_of_nodes_runs_valid_and_compares_with_one_node(tmp_path: Path) -> None:
     need("initdb")
     need("redis-server")

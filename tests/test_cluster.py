@@ -4,6 +4,7 @@ the tests' own (tests/engines.py), real nodes, clients spread over them."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import signal
@@ -22,6 +23,7 @@ from messenger_server.repository import MarkerMove, postgresql
 from messenger_server.repository.postgresql import PostgreSQLRepository
 from messenger_server.server import MessengerServer
 from messenger_server.service.bus import RedisBus
+from messenger_server.service.files import PROGRESS_STEP
 from tests.engines import PostgreSQLServer, RedisServer
 from tests.wire import Identity, WireClient
 
@@ -56,6 +58,7 @@ def node_settings(data_dir: Path, dsn: str, bus_url: str, **overrides: Any) -> S
             "database_url": dsn,
             "bus": "redis",
             "bus_url": bus_url,
+            "blob_dir": data_dir.parent / "blobs",  # shared by the nodes
             **overrides,
         },
     )
@@ -274,6 +277,56 @@ async def test_edits_reactions_deletions_and_typing_cross_nodes(nodes: list[Node
     assert [e.seq for e in backlog] == sorted(e.seq for e in backlog)
 
 
+async def test_a_file_uploaded_through_one_node_is_downloaded_through_another(
+    nodes: list[Node],
+) -> None:
+    """The nodes share one blob_dir (docs/admin.md, "Files with several nodes"): an
+    upload that stops on one node resumes on another, the recipient downloads through a
+    third, and the file goes once it has it (whichever node checks)."""
+    ana_client, ana = await nodes[0].user("Ana")
+    bia_client, bia = await nodes[2].user("Bia")
+    data = os.urandom(3 * PROGRESS_STEP + 12_345)
+    digest = hashlib.sha256(data).hexdigest()
+    status = await ana_client.upload(data, "praia.jpg", "image/jpeg", until=PROGRESS_STEP)
+    assert isinstance(status, protocol.UploadStatus) and status.upload_id is not None
+    window = ana_client.session.limits.upload_window_bytes
+    async with asyncio.timeout(30):  # node 0 has written what was sent
+        while ana_client.session.upload_limit(status.upload_id) - window < PROGRESS_STEP:
+            ana_client.progress.clear()
+            await ana_client.progress.wait()
+    await ana_client.close()
+
+    ana_client = await nodes[1].connect()
+    assert isinstance(await ana_client.login(ana), protocol.LoggedIn)
+    resumed = await ana_client.request(
+        protocol.Upload, size=len(data), sha256=digest, name="praia.jpg", mime="image/jpeg"
+    )
+    assert isinstance(resumed, protocol.UploadStatus), resumed
+    assert (resumed.upload_id, resumed.offset) == (status.upload_id, PROGRESS_STEP)
+    await ana_client.send_chunks(status.upload_id, data, resumed.offset)
+    stored = await ana_client.request(protocol.FinishUpload, upload_id=status.upload_id)
+    assert isinstance(stored, protocol.FileReply), stored
+    sent = await ana_client.request(
+        protocol.Send, key="foto", text="Olha!", to=bia.client_id,
+        files=[protocol.Attachment(stored.file.file_id)],
+    )  # fmt: skip
+    assert isinstance(sent, protocol.Sent), sent
+    [message] = await bia_client.messages(1)
+    assert message.files is not None and message.files[0].sha256 == digest
+    end, received = await bia_client.download(stored.file.file_id)
+    assert isinstance(end, protocol.DownloadEnd) and received == data
+    assert isinstance(
+        await bia_client.request(protocol.Downloaded, file_id=stored.file.file_id), protocol.Ok
+    )
+    node = nodes[2].server
+    assert node is not None
+    await node.service.context.pipeline.barrier()
+    assert await node.service.files.forget_downloaded() == 1
+    blobs = nodes[0].settings.blobs_path
+    assert blobs == nodes[1].settings.blobs_path
+    assert not (blobs / digest[:2] / digest[2:4] / digest).exists()
+
+
 async def test_presence_across_nodes(nodes: list[Node]) -> None:
     ana_client, ana = await nodes[0].user("Ana")
     bia_client, bia = await nodes[1].user("Bia")
@@ -313,6 +366,7 @@ class NodeProcess:
             "MESSENGER_DATABASE_URL": dsn,
             "MESSENGER_BUS": "redis",
             "MESSENGER_BUS_URL": bus_url,
+            "MESSENGER_BLOB_DIR": str(data_dir.parent / "blobs"),
         }
         self.port = 0
         self.process: asyncio.subprocess.Process | None = None

@@ -399,6 +399,7 @@ def test_several_nodes_take_a_redis_bus_and_a_shared_database(tmp_path: Path) ->
             "MESSENGER_DATABASE_URL": "postgresql://h/db",
             "MESSENGER_BUS": "redis",
             "MESSENGER_BUS_URL": "redis://:secret@cache.example.org:6379/2",
+            "MESSENGER_BLOB_DIR": "/srv/messenger/blobs",
         },
         overrides={"data_dir": tmp_path},
     )
@@ -419,6 +420,15 @@ def test_several_nodes_take_a_redis_bus_and_a_shared_database(tmp_path: Path) ->
             " got 'http://u:***@h/'",
         ),
         ({"MESSENGER_BUS": "nats"}, "MESSENGER_BUS: expected one of 'none', 'redis'"),
+        (
+            {
+                "MESSENGER_BUS": "redis",
+                "MESSENGER_STORAGE": "postgresql",
+                "MESSENGER_DATABASE_URL": "postgresql://u:pw@h/db",
+            },
+            "MESSENGER_BUS: bus is 'redis' but blob_dir is not set: several nodes keep the"
+            " files' bytes in one folder they all share",
+        ),
     ],
 )
 def test_a_bus_needs_a_shared_database_and_a_redis_url(

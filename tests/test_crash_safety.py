@@ -1,10 +1,11 @@
 """Crash safety: kill -9 the server process mid-load, restart it on the same data
 directory, and check that every message acknowledged to a sender is delivered exactly
-once."""
+once, and that file transfers resume where they stopped."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import signal
@@ -175,3 +176,63 @@ async def test_sigterm_shuts_down_gracefully_with_exit_code_0(tmp_path: Path) ->
     await client.wait_closed()
     assert client.close_error is not None
     assert client.close_error.code == protocol.ErrorCode.SHUTTING_DOWN
+
+
+async def test_transfers_resume_after_kill_9_where_they_stopped(tmp_path: Path) -> None:
+    """A partial upload survives a crash of the server with its offset; a stored file
+    survives one whole; a download goes on from where it stopped."""
+    data = os.urandom(4 * 1024 * 1024 + 321)
+    sha256 = hashlib.sha256(data).hexdigest()
+    server = ServerProcess(tmp_path / "data")
+    port = await server.start()
+    alice, bob = await registered(port, "Alice"), await registered(port, "Bob")
+
+    client = await WireClient.connect(port)
+    await client.login(alice)
+    status = await client.upload(data, "video.mp4", "video/mp4", until=2_500_000)
+    assert isinstance(status, protocol.UploadStatus) and status.upload_id is not None
+    resumed = await client.request(protocol.Upload, size=len(data), sha256=sha256, name="v.mp4")
+    assert isinstance(resumed, protocol.UploadStatus) and resumed.offset == 2_500_000
+    await client.send_chunks(status.upload_id, data, 2_500_000, 3_000_000)
+    server.kill()  # with chunks maybe still on their way
+    await server.process.wait()  # type: ignore[union-attr]
+    await client.wait_closed()
+
+    server = ServerProcess(tmp_path / "data", port)
+    await server.start()
+    client = await WireClient.connect(port)
+    await client.login(alice)
+    resumed = await client.request(protocol.Upload, size=len(data), sha256=sha256, name="v.mp4")
+    assert isinstance(resumed, protocol.UploadStatus)
+    assert resumed.upload_id == status.upload_id
+    assert 2_500_000 <= resumed.offset <= 3_000_000, resumed.offset
+    stored = await client.upload(data, "video.mp4", "video/mp4")  # from that offset on
+    assert isinstance(stored, protocol.FileReply) and stored.file.sha256 == sha256
+    sent = await client.request(
+        protocol.Send,
+        key="video",
+        to=bob.client_id,
+        files=[protocol.Attachment(stored.file.file_id)],
+    )
+    assert isinstance(sent, protocol.Sent)
+    server.kill()
+    await server.process.wait()  # type: ignore[union-attr]
+
+    server = ServerProcess(tmp_path / "data", port)
+    await server.start()
+    receiver = await WireClient.connect(port)
+    await receiver.login(bob)
+    [message] = await receiver.messages(1)
+    assert message.files is not None and message.files[0].sha256 == sha256
+    _, head = await receiver.download(stored.file.file_id, length=1_000_000)
+    server.kill()
+    await server.process.wait()  # type: ignore[union-attr]
+
+    server = ServerProcess(tmp_path / "data", port)
+    await server.start()
+    receiver = await WireClient.connect(port)
+    await receiver.login(bob)
+    end, tail = await receiver.download(stored.file.file_id, offset=len(head))
+    assert isinstance(end, protocol.DownloadEnd)
+    assert hashlib.sha256(head + tail).hexdigest() == sha256
+    assert await server.terminate() == 0

@@ -335,6 +335,7 @@ def test_server_bundle_runs_as_a_node_of_several_on_postgresql_and_redis(
         "MESSENGER_DATABASE_URL": dsn,
         "MESSENGER_BUS": "redis",
         "MESSENGER_BUS_URL": redis.url,
+        "MESSENGER_BLOB_DIR": str(tmp_path / "blobs"),
     }
     try:
         migrated = subprocess.run(

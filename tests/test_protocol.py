@@ -146,7 +146,14 @@ CUSTOM_LIMITS = Limits(
     max_display_name_chars=32,
     max_group_name_chars=16,
     max_group_members=8,
+    max_file_bytes=1000,
+    file_chunk_bytes=100,
+    upload_window_bytes=400,
 )
+SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+FILE_ID = "F-7KQM-4XPA-B8NZ-R5TV"
+PHOTO = protocol.FileInfo(FILE_ID, "praia.jpg", 2_345_678, "image/jpeg", SHA, "/9j/4AAQSkZJRg==")
+REPORT = protocol.FileInfo("F-0000-0000-0000-0000", "relatório 🚀.pdf", 0, "application/pdf", SHA)
 
 CLIENT_EXAMPLES: list[protocol.ClientFrame] = [
     Hello(id=0, protocol=1),
@@ -176,6 +183,26 @@ CLIENT_EXAMPLES: list[protocol.ClientFrame] = [
     Ping(id=18),
     Ack(ids=[1]),
     Ack(ids=list(range(1, MAX_ACK_IDS + 1))),
+    # files (docs/protocol.md section 11)
+    Send(id=21, key="f1", to=BOB, files=[protocol.Attachment(FILE_ID)]),
+    Send(
+        id=22,
+        key="f2",
+        text="legenda",
+        group=GROUP,
+        files=[
+            protocol.Attachment(FILE_ID, "x" * protocol.MAX_THUMBNAIL_CHARS),
+            protocol.Attachment("F-0000-0000-0000-0000"),
+        ],
+    ),
+    protocol.Upload(id=23, size=0, sha256=SHA, name="a"),
+    protocol.Upload(id=24, size=MAX_SAFE_INTEGER, sha256=SHA, name="n" * 255, mime="image/png"),
+    protocol.FinishUpload(id=25, upload_id=1),
+    protocol.CancelUpload(id=26, upload_id=MAX_SAFE_INTEGER),
+    protocol.Download(id=27, file_id=FILE_ID),
+    protocol.Download(id=28, file_id=FILE_ID, offset=10, length=5),
+    protocol.CancelDownload(id=29, download=27),
+    protocol.Downloaded(id=30, file_id=FILE_ID),
     Send(id=21, key="reply", text="yes", to=BOB, reply_to=QUOTED),
     Send(
         id=22,
@@ -270,6 +297,22 @@ SERVER_EXAMPLES: list[protocol.ServerFrame] = [
     ),
     Privacy(id=41, presence="chats"),
     Privacy(id=42, presence="nobody"),
+    # files (docs/protocol.md section 11)
+    Message(
+        message_id=3,
+        seq=6,
+        ts=TS,
+        sender=BOB,
+        sender_name="Bob",
+        text="📎 praia.jpg",
+        to=ALICE,
+        files=[PHOTO, REPORT],
+    ),
+    protocol.UploadStatus(id=23, upload_id=7, offset=0),
+    protocol.UploadStatus(id=24, upload_id=None, offset=2_345_678, file=PHOTO),
+    protocol.FileReply(id=25, file=REPORT),
+    protocol.DownloadEnd(id=27, file_id=FILE_ID, offset=0, length=2_345_678),
+    protocol.UploadProgress(upload_id=7, offset=1_048_576),
 ]
 
 ALL_EXAMPLES: list[Any] = [*CLIENT_EXAMPLES, *SERVER_EXAMPLES]
@@ -1388,3 +1431,137 @@ def test_the_largest_safe_integer_is_accepted() -> None:
         b'{"type":"read","id":1,"up_to":%d,"peer":"K7QM-4XPA"}' % MAX_SAFE_INTEGER
     )
     assert isinstance(frame, MarkRead) and frame.up_to == MAX_SAFE_INTEGER
+
+
+# ---------------------------------------------------------------------------
+# Files: the binary chunk frame, and what the JSON frames of files accept
+# ---------------------------------------------------------------------------
+
+
+def test_a_chunk_frame_is_its_header_then_its_bytes() -> None:
+    wire = protocol.encode_chunk(protocol.Chunk(5, 2**40, b"hello"))
+    assert (
+        wire
+        == (HEADER.pack(18 + 5) + b"\x00\x01" + (5).to_bytes(8, "big") + (2**40).to_bytes(8, "big"))
+        + b"hello"
+    )
+    (payload,) = read_all(wire)
+    assert protocol.is_chunk(payload)
+    chunk = protocol.decode_chunk(payload)
+    assert (chunk.id, chunk.offset, bytes(chunk.data)) == (5, 2**40, b"hello")
+    assert protocol.chunk_prefix(5, 2**40, 5) == wire[:-5]
+
+
+@pytest.mark.parametrize("frame", SMALL_EXAMPLES[:20], ids=lambda f: type(f).__name__)
+def test_no_json_frame_looks_like_a_chunk(frame: Any) -> None:
+    assert not protocol.is_chunk(encode_payload(frame))
+    assert not protocol.is_chunk(b" \n\t{}")  # JSON may start with white space, never 0x00
+
+
+def test_a_chunk_is_not_json() -> None:
+    with pytest.raises(ProtocolError) as info:
+        decode_client_frame(protocol.encode_chunk(protocol.Chunk(5, 0, b"x"))[HEADER.size :])
+    assert info.value.code == ErrorCode.BAD_FRAME
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b'{"type":"send","id":1,"key":"k","to":"%s"}' % ALICE.encode(), ErrorCode.INVALID_FIELD),
+        (
+            b'{"type":"send","id":1,"key":"k","to":"%s","text":"","files":[]}' % ALICE.encode(),
+            ErrorCode.INVALID_FIELD,
+        ),
+        (
+            b'{"type":"send","id":1,"key":"k","to":"%s","files":[%s]}'
+            % (ALICE.encode(), b",".join([b'{"file_id":"F-0000-0000-0000-0000"}'] * 2)),
+            ErrorCode.INVALID_FIELD,
+        ),
+        (
+            b'{"type":"send","id":1,"key":"k","to":"%s","files":[%s]}'
+            % (
+                ALICE.encode(),
+                b",".join(b'{"file_id":"F-0000-0000-0000-%04d"}' % i for i in range(11)),
+            ),
+            ErrorCode.INVALID_FIELD,
+        ),
+        (
+            b'{"type":"upload","id":1,"size":1,"sha256":"%s","name":"a"}' % (b"A" * 64),
+            ErrorCode.INVALID_FIELD,
+        ),
+        (
+            b'{"type":"upload","id":1,"size":-1,"sha256":"%s","name":"a"}' % (b"a" * 64),
+            ErrorCode.INVALID_FIELD,
+        ),
+        (
+            b'{"type":"upload","id":1,"size":1,"sha256":"%s","name":"a","mime":"text"}'
+            % (b"a" * 64),
+            ErrorCode.INVALID_FIELD,
+        ),
+        (
+            b'{"type":"upload","id":1,"size":1,"sha256":"%s","name":"a",'
+            b'"mime":"text/plain; charset=utf-8"}' % (b"a" * 64),
+            ErrorCode.INVALID_FIELD,
+        ),
+        (b'{"type":"download","id":1,"file_id":"F-0000-0000-0000"}', ErrorCode.INVALID_FIELD),
+        (
+            b'{"type":"download","id":1,"file_id":"F-0000-0000-0000-0000","length":0}',
+            ErrorCode.INVALID_FIELD,
+        ),
+        (b'{"type":"finish_upload","id":1,"upload_id":0}', ErrorCode.INVALID_FIELD),
+    ],
+)
+def test_file_frames_are_validated(payload: bytes, code: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        decode_client_frame(payload)
+    assert (info.value.code, info.value.request_id) == (code, 1)
+
+
+def test_a_message_with_files_and_no_caption_reads_as_their_names() -> None:
+    photo = protocol.FileInfo("F-0000-0000-0000-0000", "praia.jpg", 1, "image/jpeg", "a" * 64)
+    assert protocol.message_text("", [photo, photo]) == "📎 praia.jpg\n📎 praia.jpg"
+    assert protocol.message_text("a caption", [photo]) == "a caption"
+    assert protocol.message_text("text", None) == "text"
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.integers(protocol.LARGE_FRAME_BYTES - 1, 3 * protocol.LARGE_FRAME_BYTES).map(
+                lambda n: bytes([n % 251]) * n
+            ),
+        ),
+        max_size=5,
+    ),
+    st.lists(st.integers(0, 1_000_000), max_size=12),
+)
+def test_large_frames_split_anywhere_come_out_whole_and_in_order(
+    payloads: list[bytes], raw_cuts: list[int]
+) -> None:
+    """Large payloads (file chunks) take another path through the reader: the same
+    promises hold."""
+    stream = b"".join(frame_bytes(p) for p in payloads)
+    cuts = sorted(c % (len(stream) + 1) for c in raw_cuts)
+    ends = list(itertools.accumulate(HEADER.size + len(p) for p in payloads))
+    reader = FrameReader()
+    received: list[bytes] = []
+    fed = 0
+    for chunk in chunks_at(stream, cuts):
+        reader.feed(chunk)
+        fed += len(chunk)
+        received.extend(bytes(p) for p in reader.frames())
+        complete = sum(1 for end in ends if end <= fed)
+        assert received == payloads[:complete]
+        assert reader.buffered == fed - (ends[complete - 1] if complete else 0)
+    assert received == payloads
+    assert reader.buffered == 0
+
+
+def test_a_large_frame_over_the_limit_is_still_refused_at_its_header() -> None:
+    reader = FrameReader(max_frame_bytes=protocol.LARGE_FRAME_BYTES)
+    reader.feed(HEADER.pack(protocol.LARGE_FRAME_BYTES + 1) + b"x")
+    with pytest.raises(ProtocolError) as info:
+        reader.next_frame()
+    assert info.value.code == ErrorCode.FRAME_TOO_LARGE

@@ -100,3 +100,21 @@ async def test_the_minimal_client_works_as_printed(server: RunningServer) -> Non
     assert lines[0] == "stored as message 1 seq 1"
     assert sorted(lines[1:3]) == ["Mini: Olá, eu!", "up to date"]
     assert re.fullmatch(r"\w{4}-\w{4} has up to seq 1, read up to 0", lines[3]), lines
+
+
+FILE_CLIENT_BLOCK = re.compile(r"### 11\.8 A minimal file client.*?```python\n(.*?)```", re.DOTALL)
+
+
+async def test_the_minimal_file_client_works_as_printed(server: RunningServer) -> None:
+    [source] = FILE_CLIENT_BLOCK.findall(document())
+    source = source.replace('("127.0.0.1", 7850)', f'("127.0.0.1", {server.port})')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-u", "-c", source, stdout=asyncio.subprocess.PIPE
+    )
+    async with asyncio.timeout(30):
+        output, _ = await process.communicate()
+    assert process.returncode == 0
+    assert output.decode().splitlines() == [
+        "stored lista.txt 660000 bytes",
+        "a lista: lista.txt, 660000 bytes, SHA-256 checked",
+    ]

@@ -21,10 +21,16 @@ import pytest
 from messenger_server.repository import (
     AckNotices,
     AddMember,
+    DeleteFiles,
+    DeleteUploads,
+    FileRecord,
     InsertClient,
+    InsertFile,
     InsertGroup,
     InsertMessage,
     InsertNotices,
+    InsertUpload,
+    MarkDownloaded,
     MarkerMove,
     MessageSaved,
     MoveMarkers,
@@ -37,6 +43,7 @@ from messenger_server.repository import (
     SQLiteRepository,
     StorageError,
     UpdateGroup,
+    UploadRecord,
     WithdrawMessage,
 )
 from messenger_server.repository.sqlite import MIGRATIONS, SCHEMA_VERSION, connect, migrate
@@ -812,3 +819,170 @@ async def test_sqlite_migrates_a_protocol_1_database_losing_nothing(tmp_path: Pa
         assert fresh.message_id > 10
     finally:
         await repo.close()
+
+
+# --- files (docs/protocol.md section 11; contract) ----------------------------------------------
+
+SHA = "a" * 64
+FILE = "F-AAAA-AAAA-AAAA-AAAA"
+OTHER_FILE = "F-BBBB-BBBB-BBBB-BBBB"
+
+
+async def test_uploads_are_kept_until_finished_or_forgotten(repo: Repository) -> None:
+    first = InsertUpload(7, A, SHA, 100, "a.txt", "text/plain", 10)
+    assert await repo.commit([first, InsertUpload(8, A, SHA, 5, "b", "x/y", 20)]) == [True, True]
+    assert await repo.commit([InsertUpload(7, B, SHA, 1, "taken", "x/y", 30)]) == [False]
+    assert await repo.get_upload(7) == UploadRecord(7, A, SHA, 100, "a.txt", "text/plain", 10)
+    assert [u.upload_id for u in await repo.uploads_of(A)] == [7, 8]
+    assert [u.upload_id for u in await repo.expired_uploads(15)] == [7]
+    assert await repo.stored_bytes(A) == 105
+    await repo.commit([DeleteUploads((8, 99))])
+    assert [u.upload_id for u in await repo.uploads_of(A)] == [7]
+
+
+async def test_a_finished_upload_becomes_a_file_in_one_step(repo: Repository) -> None:
+    await repo.commit([InsertUpload(7, A, SHA, 100, "a.txt", "text/plain", 10)])
+    assert await repo.commit([InsertFile(FILE, A, SHA, 100, "a.txt", "text/plain", 11, 7)]) == [
+        True
+    ]
+    assert await repo.get_upload(7) is None
+    assert await repo.get_files([FILE, OTHER_FILE]) == {
+        FILE: FileRecord(FILE, A, SHA, 100, "a.txt", "text/plain", 11)
+    }
+    assert await repo.commit([InsertFile(FILE, B, SHA, 1, "x", "x/y", 12)]) == [False]
+    assert [f.file_id for f in await repo.files_like(A, SHA, 100)] == [FILE]
+    assert await repo.files_like(B, SHA, 100) == []
+    assert await repo.stored_bytes(A) == 100
+
+
+async def test_the_recipients_of_a_message_with_files_may_download_them(repo: Repository) -> None:
+    await repo.commit([InsertFile(FILE, A, SHA, 3, "a", "x/y", 1), OpenConversation(AB, (A, B))])
+    described = '[{"file_id":"F-AAAA-AAAA-AAAA-AAAA"}]'
+    message = InsertMessage(AB, A, "k", "", 5, files=described, file_ids=(FILE,), recipients=(B,))
+    await repo.commit([message])
+    assert await repo.is_file_recipient(FILE, B)
+    assert not await repo.is_file_recipient(FILE, C)
+    assert not await repo.is_file_recipient(FILE, A)  # the uploader is not a recipient
+    [pending] = await repo.pending_messages(B, AB, 0, 10)
+    assert (pending.text, pending.files) == ("", described)
+    # a resend (same key) makes nobody else a recipient
+    again = InsertMessage(AB, A, "k", "", 5, files=described, file_ids=(FILE,), recipients=(C,))
+    await repo.commit([again])
+    assert not await repo.is_file_recipient(FILE, C)
+
+
+async def test_a_file_is_done_once_every_recipient_downloaded_and_acknowledged(
+    repo: Repository,
+) -> None:
+    await group_of(repo, A, B, C)
+    await repo.commit([InsertFile(FILE, A, SHA, 3, "a", "x/y", 1)])
+    [saved] = await repo.commit(
+        [InsertMessage(G, A, "k", "", 5, files="[]", file_ids=(FILE,), recipients=(B, C))]
+    )
+    assert isinstance(saved, MessageSaved)
+    assert await repo.files_done([FILE]) == []
+    await repo.commit([MarkDownloaded(FILE, B), MarkDownloaded(FILE, C)])
+    assert await repo.files_done([FILE]) == []  # the message is not acknowledged yet
+    await repo.commit([MoveMarkers(G, B, delivered=saved.seq)])
+    assert await repo.files_done() == []
+    await repo.commit([MoveMarkers(G, C, delivered=saved.seq)])
+    assert await repo.files_done([FILE]) == [FILE]
+    assert await repo.files_done() == [FILE]
+
+
+async def test_a_file_sent_to_nobody_is_not_done(repo: Repository) -> None:
+    await repo.commit([InsertFile(FILE, A, SHA, 3, "a", "x/y", 1)])
+    assert await repo.files_done() == []
+    assert await repo.expired_files(2) == [FILE]
+    assert await repo.expired_files(1) == []
+
+
+async def test_deleting_files_says_which_blobs_nothing_refers_to(repo: Repository) -> None:
+    await repo.commit(
+        [
+            InsertFile(FILE, A, SHA, 3, "a", "x/y", 1),
+            InsertFile(OTHER_FILE, B, SHA, 3, "b", "x/y", 2),
+        ]
+    )
+    assert await repo.referenced_blobs([SHA, "b" * 64]) == {SHA}
+    assert await repo.commit([DeleteFiles((FILE,))]) == [[]]  # B's file has the same bytes
+    assert await repo.commit([DeleteFiles((OTHER_FILE, "F-CCCC-CCCC-CCCC-CCCC"))]) == [[SHA]]
+    assert await repo.referenced_blobs([SHA]) == set()
+    assert await repo.get_files([FILE, OTHER_FILE]) == {}
+
+
+async def test_an_unfinished_upload_of_the_same_bytes_keeps_their_blob(repo: Repository) -> None:
+    """With several nodes, one may be uploading the bytes whose last file another deletes:
+    the upload keeps the blob until it ends."""
+    await repo.commit(
+        [InsertFile(FILE, A, SHA, 3, "a", "x/y", 1), InsertUpload(7, B, SHA, 3, "b", "x/y", 2)]
+    )
+    assert await repo.commit([DeleteFiles((FILE,))]) == [[]]
+    assert await repo.referenced_blobs([SHA]) == {SHA}
+    await repo.commit([DeleteUploads((7,))])
+    assert await repo.referenced_blobs([SHA]) == set()
+
+
+async def test_the_files_of_a_message_go_with_its_text_once_delivered(repo: Repository) -> None:
+    await repo.commit([OpenConversation(AB, (A, B))])
+    [saved] = await repo.commit(
+        [InsertMessage(AB, A, "k", "caption", 5, files="[]", file_ids=(FILE,), recipients=(B,))]
+    )
+    assert isinstance(saved, MessageSaved)
+    await repo.commit([MoveMarkers(AB, B, delivered=saved.seq)])
+    assert await repo.forget_delivered([AB]) == 1
+    assert await repo.pending_messages(B, AB, 0, 10) == []
+
+
+async def test_a_deleted_message_takes_its_files_from_whoever_had_it_only_from_there(
+    repo: Repository,
+) -> None:
+    await group_of(repo, A, B, C)
+    await repo.commit(
+        [
+            InsertFile(FILE, A, SHA, 3, "a", "x/y", 1),
+            InsertFile(OTHER_FILE, A, SHA, 3, "b", "x/y", 1),
+            OpenConversation(AB, (A, B)),
+        ]
+    )
+    both = (FILE, OTHER_FILE)
+    [photos] = await repo.commit(
+        [InsertMessage(G, A, "k1", "look", 5, files="[]", file_ids=both, recipients=(B, C))]
+    )
+    # the other file also went to B directly: that message still brings it
+    await repo.commit(
+        [InsertMessage(AB, A, "k2", "", 6, files="[]", file_ids=(OTHER_FILE,), recipients=(B,))]
+    )
+    assert isinstance(photos, MessageSaved)
+    _, orphans = await repo.commit(
+        [InsertMessage(G, A, "k3", "", 7, "delete", photos.seq), WithdrawMessage(G, photos.seq)]
+    )
+    assert orphans == [FILE]  # for the service to delete, with its blob
+    assert not await repo.is_file_recipient(FILE, B)
+    assert not await repo.is_file_recipient(FILE, C)
+    assert not await repo.is_file_recipient(OTHER_FILE, C)
+    assert await repo.is_file_recipient(OTHER_FILE, B)
+    texts = [m.text for m in await repo.pending_messages(C, G, 0, 10)]
+    assert "look" not in texts
+    [delete] = await repo.pending_messages(C, G, 0, 10)
+    assert delete.kind == "delete" and delete.files is None
+
+
+async def test_sqlite_migrates_a_schema_5_database_to_files(tmp_path: Path) -> None:
+    path = tmp_path / "messenger.db"
+    conn = connect(path)
+    migrate(conn, target=5)
+    conn.execute(
+        "INSERT INTO messages (id, conversation, sender, key, ts, text, kind, target, extra)"
+        f" VALUES (1, '{AB}', '{A}', 'k', 1, 'before files', NULL, NULL, NULL)"
+    )
+    conn.close()
+    repo = SQLiteRepository(path)
+    await repo.open()
+    try:
+        [message] = await repo.pending_messages(B, AB, 0, 10)
+        assert (message.text, message.files) == ("before files", None)
+        assert await repo.commit([InsertFile(FILE, A, SHA, 3, "a", "x/y", 1)]) == [True]
+    finally:
+        await repo.close()
+    assert migrate(connect(path)) == SCHEMA_VERSION == 6

@@ -421,3 +421,151 @@ def _payloads(data: bytes) -> list[bytes]:
     reader = protocol.FrameReader()
     reader.feed(data)
     return list(reader.frames())
+
+
+# --- files: chunks ---------------------------------------------------------------------------
+
+UPLOAD = 77
+
+
+def chunk_payload(transfer_id: int, offset: int, data: bytes) -> bytes:
+    return protocol.encode_chunk(protocol.Chunk(transfer_id, offset, data))[protocol.HEADER.size :]
+
+
+def test_a_chunk_is_taken_like_a_request_but_costs_no_token() -> None:
+    session = logged_in(bucket=TokenBucket(rate=0.001, burst=1))  # hello took the only one
+    [chunk] = feed(session, chunk_payload(UPLOAD, 0, b"abc"))
+    assert isinstance(chunk, protocol.Chunk)
+    assert (chunk.id, chunk.offset, bytes(chunk.data)) == (UPLOAD, 0, b"abc")
+    assert feed(session, protocol.Ping(id=3)) == []  # requests still take tokens
+    assert session.throttled_for > 0
+
+
+def test_a_chunk_before_login_ends_the_session() -> None:
+    session = ServerSession()
+    feed(session, protocol.Hello(id=1, protocol=protocol.PROTOCOL_VERSION))
+    session.data_to_send()
+    assert feed(session, chunk_payload(UPLOAD, 0, b"abc")) == []
+    [goodbye] = sent_by(session)
+    assert isinstance(goodbye, protocol.Goodbye) and goodbye.code == Code.NOT_AUTHENTICATED
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"\x00\x02" + bytes(16) + b"data", Code.BAD_FRAME),  # not a kind this server knows
+        (b"\x00\x01" + bytes(8), Code.BAD_FRAME),  # too short for its header
+        (chunk_payload(UPLOAD, 0, b"")[:18], Code.INVALID_FIELD),  # no data
+        (chunk_payload(0, 0, b"x"), Code.INVALID_FIELD),  # no transfer 0
+        (chunk_payload(UPLOAD, 0, bytes(protocol.FILE_CHUNK_BYTES + 1)), Code.INVALID_FIELD),
+    ],
+)
+def test_a_malformed_chunk_is_an_invalid_frame(payload: bytes, code: str) -> None:
+    session = logged_in(max_frame_bytes=protocol.MAX_FRAME_BYTES)
+    assert feed(session, payload) == []
+    [error] = sent_by(session)
+    assert isinstance(error, protocol.Error) and (error.code, error.id) == (code, None)
+    assert session.state is State.LOGGED_IN
+
+
+def test_a_chunk_the_server_refuses_counts_as_an_invalid_frame() -> None:
+    session = logged_in()
+    for _ in range(MAX_BAD_FRAMES):
+        session.refuse(Code.NOT_FOUND, "no upload 77 on this connection")
+    assert [e.code for e in sent_by(session)] == [Code.NOT_FOUND] * MAX_BAD_FRAMES  # type: ignore[union-attr]
+    session.refuse(Code.NOT_FOUND, "again")
+    assert session.state is State.CLOSED
+
+
+def test_upload_chunks_wait_behind_requests_one_at_a_time() -> None:
+    """A request queued after three chunks goes out after at most one of them."""
+    client = ClientSession()
+    for offset in (0, 3, 6):
+        client.send_chunk(UPLOAD, offset, b"abc")
+    ping = client.send_request(lambda i: protocol.Ping(id=i))
+    client.send_ack([9])
+    assert client.chunks_waiting == 3
+    first = _payloads(client.data_to_send())
+    assert [protocol.decode_client_frame(p) for p in first[:2]] == [ping, protocol.Ack(ids=[9])]
+    assert [protocol.decode_chunk(p).offset for p in first[2:]] == [0]
+    assert client.chunks_waiting == 2
+    assert [protocol.decode_chunk(p).offset for p in _payloads(client.data_to_send())] == [3]
+    assert [protocol.decode_chunk(p).offset for p in _payloads(client.data_to_send())] == [6]
+    assert client.data_to_send() == b"" and client.chunks_waiting == 0
+
+
+def test_an_upload_chunk_is_at_most_what_the_server_announced() -> None:
+    client = ClientSession()
+    client.limits = protocol.Limits(file_chunk_bytes=4)
+    client.send_chunk(UPLOAD, 0, b"1234")
+    with pytest.raises(ValueError):
+        client.send_chunk(UPLOAD, 4, b"12345")
+    with pytest.raises(ValueError):
+        client.send_chunk(UPLOAD, 4, b"")
+
+
+def test_the_chunks_of_a_download_come_in_order_before_its_reply() -> None:
+    client = ClientSession()
+    download = client.send_request(
+        lambda i: protocol.Download(id=i, file_id="F-7KQM-4XPA-B8NZ-R5TV", offset=10)
+    )
+    end = protocol.DownloadEnd(download.id, download.file_id, 10, 6)
+    client.receive_data(
+        protocol.encode_chunk(protocol.Chunk(download.id, 10, b"abc"))
+        + protocol.encode(protocol.Synced())
+        + protocol.encode_chunk(protocol.Chunk(download.id, 13, b"def"))
+        + protocol.encode(end)
+    )
+    chunks = client.chunks_received()
+    assert [(c.request, c.offset, bytes(c.data)) for c in chunks] == [
+        (download, 10, b"abc"),
+        (download, 13, b"def"),
+    ]
+    assert client.events_received() == [
+        EventReceived(protocol.Synced()),
+        ReplyReceived(download, end),
+    ]
+    assert client.chunks_received() == []
+
+
+def test_a_chunk_out_of_place_is_a_broken_stream() -> None:
+    client = ClientSession()
+    download = client.send_request(
+        lambda i: protocol.Download(id=i, file_id="F-7KQM-4XPA-B8NZ-R5TV")
+    )
+    client.receive_data(protocol.encode_chunk(protocol.Chunk(download.id, 0, b"abc")))
+    with pytest.raises(protocol.ProtocolError):
+        client.receive_data(protocol.encode_chunk(protocol.Chunk(download.id, 4, b"gap")))
+
+
+def test_the_late_chunks_of_a_forgotten_download_are_skipped() -> None:
+    client = ClientSession()
+    download = client.send_request(
+        lambda i: protocol.Download(id=i, file_id="F-7KQM-4XPA-B8NZ-R5TV")
+    )
+    client.forget(download.id)
+    client.receive_data(
+        protocol.encode_chunk(protocol.Chunk(download.id, 0, b"abc"))
+        + protocol.encode_chunk(protocol.Chunk(999, 0, b"never asked"))
+    )
+    assert client.chunks_received() == [] and client.events_received() == []
+
+
+def test_the_upload_window_moves_with_the_servers_progress() -> None:
+    client = ClientSession()
+    client.limits = protocol.Limits(upload_window_bytes=100)
+    upload = client.send_request(
+        lambda i: protocol.Upload(id=i, size=1000, sha256="a" * 64, name="f")
+    )
+    assert client.upload_limit(UPLOAD) == 0  # nothing may be sent before the reply
+    client.receive_data(server_says(protocol.UploadStatus(upload.id, UPLOAD, 30)))
+    assert client.upload_limit(UPLOAD) == 130
+    client.receive_data(server_says(protocol.UploadProgress(UPLOAD, 90)))
+    assert client.upload_limit(UPLOAD) == 190
+    client.receive_data(server_says(protocol.UploadProgress(UPLOAD, 50)))  # late: ignored
+    assert client.upload_limit(UPLOAD) == 190
+    again = client.send_request(
+        lambda i: protocol.Upload(id=i, size=1000, sha256="a" * 64, name="f")
+    )
+    client.receive_data(server_says(protocol.UploadStatus(again.id, UPLOAD, 60)))
+    assert client.upload_limit(UPLOAD) == 160  # a resumed upload starts a new window

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,7 +29,8 @@ class Identity:
 class WireClient:
     """A test's connection: the shared sans-I/O :class:`ClientSession` over asyncio
     streams. Replies resolve their request's future; every event goes to :attr:`events`
-    (``goodbye`` to :attr:`close_error`)."""
+    (``goodbye`` to :attr:`close_error`); the bytes of downloads go to :attr:`downloads`.
+    With :attr:`read_pause` set, it reads slowly (a slow network, or a slow client)."""
 
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
@@ -38,13 +41,37 @@ class WireClient:
     close_error: protocol.Goodbye | None = None
     task: asyncio.Task[None] | None = None
     client_id: str | None = None
+    downloads: dict[int, bytearray] = field(default_factory=dict)
+    """The bytes received so far for each download, by its request id."""
+    downloaded: int = 0
+    """Download bytes received in all."""
+    read_pause: float = 0.0
+    """Seconds to wait after each read of at most :attr:`read_size` bytes."""
+    read_size: int = 65536
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set at each ``upload_progress`` (the upload window moved)."""
 
     @classmethod
     async def connect(
-        cls, port: int, *, hello: bool = True, ssl_context: ssl.SSLContext | None = None
+        cls,
+        port: int,
+        *,
+        hello: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        receive_buffer: int | None = None,
     ) -> WireClient:
+        sock = None
+        if receive_buffer is not None:  # a small window: what is in flight stays small
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
         reader, writer = await asyncio.open_connection(
-            "127.0.0.1", port, ssl=ssl_context, server_hostname="localhost" if ssl_context else None
+            None if sock else "127.0.0.1",
+            None if sock else port,
+            sock=sock,
+            ssl=ssl_context,
+            server_hostname="localhost" if ssl_context else None,
         )
         client = cls(reader, writer)
         client.task = asyncio.create_task(client._read_loop())
@@ -60,8 +87,11 @@ class WireClient:
 
     async def _read_loop(self) -> None:
         try:
-            while data := await self.reader.read(65536):
+            while data := await self.reader.read(self.read_size):
                 self.session.receive_data(data)
+                for chunk in self.session.chunks_received():
+                    self.downloads.setdefault(chunk.request.id, bytearray()).extend(chunk.data)
+                    self.downloaded += len(chunk.data)
                 for item in self.session.events_received():
                     if isinstance(item, ReplyReceived):
                         future = self.replies.pop(item.request.id, None)
@@ -70,7 +100,11 @@ class WireClient:
                     elif isinstance(item.event, protocol.Goodbye):
                         self.close_error = item.event
                     else:
+                        if isinstance(item.event, protocol.UploadProgress):
+                            self.progress.set()
                         self.events.put_nowait(item.event)
+                if self.read_pause:
+                    await asyncio.sleep(self.read_pause)
         except (ConnectionError, OSError):
             pass
         finally:
@@ -147,6 +181,70 @@ class WireClient:
     ) -> protocol.ServerFrame:
         key = key or f"k{self.next_id}"
         return await self.request(protocol.Send, key=key, text=text, to=to, group=group)
+
+    # -- files --
+
+    async def upload(
+        self,
+        data: bytes,
+        name: str = "file.bin",
+        mime: str = "application/octet-stream",
+        *,
+        until: int | None = None,
+        sha256: str | None = None,
+    ) -> protocol.ServerFrame:
+        """Upload ``data``: ``upload``, the chunks from the offset the server gives, then
+        ``finish_upload``; returns the last reply (``file``, or an ``error``). With
+        ``until``, stop after that many bytes and return the ``upload_status``."""
+        status = await self.request(
+            protocol.Upload,
+            size=len(data),
+            sha256=sha256 or hashlib.sha256(data).hexdigest(),
+            name=name,
+            mime=mime,
+        )
+        if not isinstance(status, protocol.UploadStatus) or status.upload_id is None:
+            return status
+        await self.send_chunks(status.upload_id, data, status.offset, until)
+        if until is not None:
+            return status
+        return await self.request(protocol.FinishUpload, upload_id=status.upload_id)
+
+    async def send_chunks(
+        self, upload_id: int, data: bytes, start: int = 0, end: int | None = None
+    ) -> None:
+        """Write the chunks of ``data[start:end]``, one at a time behind the requests, within
+        the upload window the server gives."""
+        step = self.session.limits.file_chunk_bytes
+        end = len(data) if end is None else end
+        for offset in range(start, end, step):
+            stop = min(offset + step, end)
+            async with asyncio.timeout(TIMEOUT):
+                while self.session.upload_limit(upload_id) < stop:
+                    self.progress.clear()
+                    await self.progress.wait()
+            self.session.send_chunk(upload_id, offset, data[offset:stop])
+            self.flush()
+            await self.writer.drain()
+
+    def start_download(
+        self, file_id: str, offset: int = 0, length: int | None = None
+    ) -> tuple[protocol.Download, asyncio.Future[protocol.ServerFrame]]:
+        frame, future = self.new_request(
+            protocol.Download, file_id=file_id, offset=offset, length=length
+        )
+        self.downloads[frame.id] = bytearray()
+        self.flush()
+        return frame, future
+
+    async def download(
+        self, file_id: str, offset: int = 0, length: int | None = None
+    ) -> tuple[protocol.ServerFrame, bytes]:
+        """Download a file (or a range of it): the reply (``download_end`` or ``error``)
+        and the bytes received."""
+        frame, future = self.start_download(file_id, offset, length)
+        reply = await asyncio.wait_for(future, TIMEOUT)
+        return reply, bytes(self.downloads.pop(frame.id))
 
     async def next_event(
         self, kind: type[F] | tuple[type, ...] = object, timeout: float = TIMEOUT

@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from messenger_server.bench import conversation, scenarios
+from messenger_server.bench import conversation, files, scenarios
 from messenger_server.bench.report import ScenarioResult, markdown, print_result
 from messenger_server.bench.scenarios import Measurement, Options, combine
 from messenger_server.bench.target import (
@@ -32,12 +32,14 @@ from messenger_server.bench.target import (
     Target,
     parse_addresses,
     start_cluster,
+    start_copy,
     start_relay,
     start_server,
 )
 
 SCENARIOS = (
     "direct", "group", "backlog", "idle", "logins", "prelogin", "flood", "typing", "reactions",
+    "file",
 )  # fmt: skip
 
 FEATURES: dict[str, Callable[[Target, Options], Awaitable[Measurement]]] = {
@@ -55,6 +57,8 @@ scenarios (several may be given; none means --clients):
   --backlog B    B messages for an offline client: login until all received and acked
   --idle N       N clients logged in and idle: the target's memory per connection
   --logins N     N logins (connect, hello, login, synced, close), --logins-parallel at once
+  --file MIB     a file of MIB MiB uploaded then downloaded while texts flow, next to a
+                 plain socket copy of the same bytes (instead of the relay)
   --prelogin N   N connections that only said hello: the target's memory per connection
   --flood N      N users sending paced (--flood-rate msg/s in all), quiet and while one
                  connection floods pings: their p99 latency, flood over quiet
@@ -91,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--idle", type=int, help="idle scenario: connections")
     add("--logins", type=int, help="logins scenario: logins")
     add("--logins-parallel", type=int, default=defaults.logins_parallel)
+    add("--file", type=int, metavar="MIB", help="file scenario: the file's size in MiB")
     add("--prelogin", type=int, help="prelogin scenario: connections")
     add("--flood", type=int, help="flood scenario: users sending beside the flood")
     add("--flood-rate", type=float, default=defaults.flood_rate, help="flood: msg/s in all")
@@ -146,6 +151,7 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         "backlog": args.backlog,
         "idle": args.idle,
         "logins": args.logins,
+        "file": args.file,
         "prelogin": args.prelogin,
         "flood": args.flood,
         "typing": args.typing,
@@ -167,6 +173,7 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         idle=args.idle or defaults.idle,
         logins=args.logins or defaults.logins,
         logins_parallel=args.logins_parallel,
+        file_mib=args.file or defaults.file_mib,
         prelogin=args.prelogin or defaults.prelogin,
         flood=args.flood or defaults.flood,
         flood_rate=args.flood_rate,
@@ -213,6 +220,11 @@ def describe(name: str, options: Options) -> str:
         return f"{o.backlog:,} messages from {o.backlog_senders} sender(s) for an offline client"
     if name == "idle":
         return f"{o.idle:,} clients logged in and idle"
+    if name == "file":
+        return (
+            f"a {o.file_mib} MiB file uploaded, then downloaded, over loopback; a text every"
+            f" {files.TEXT_INTERVAL * 1000:g} ms on the same connections meanwhile"
+        )
     if name == "prelogin":
         return f"{o.prelogin:,} connections that said hello and nothing more"
     if name == "typing":
@@ -264,13 +276,19 @@ class Bench:
         self.external = parse_addresses(args.server) if args.server else None
         self.clusters = parse_cluster(args.cluster) if args.cluster else []
 
-    def targets(self) -> list[str]:
+    def targets(self, name: str) -> list[str]:
+        """What is measured (the server, or clusters), and what it is compared with: the
+        relay, or for files a plain socket copy."""
         measured = [f"cluster:{n}" for n in self.clusters] or ["server"]
-        return measured if self.args.baseline == "none" else [*measured, "relay"]
+        if self.args.baseline == "none":
+            return measured
+        return [*measured, "copy" if name == "file" else "relay"]
 
     def launch(self, kind: str, name: str) -> AbstractContextManager[Target]:
         if kind == "relay":
             return _stopping(start_relay(self.cores))
+        if kind == "copy":
+            return _stopping(start_copy(self.cores))
         if kind.startswith("cluster:"):
             return _stopping(
                 start_cluster(
@@ -295,10 +313,10 @@ class Bench:
         """``--repeat`` times: the scenario against each target in turn (so that a noisy
         neighbour disturbs both alike); each figure is the median of the runs."""
         result = ScenarioResult(name, describe(name, self.options))
-        runs: dict[str, list[Measurement]] = {kind: [] for kind in self.targets()}
+        runs: dict[str, list[Measurement]] = {kind: [] for kind in self.targets(name)}
         for repetition in range(self.args.repeat):
             paced_rate = self.options.rate
-            for kind in self.targets():
+            for kind in self.targets(name):
                 counter = f" ({repetition + 1}/{self.args.repeat})" if self.args.repeat > 1 else ""
                 print(f"-- {name}: {kind}{counter}…", file=sys.stderr, flush=True)
                 try:
@@ -318,6 +336,8 @@ class Bench:
         work: Callable[[], Awaitable[Measurement]]
         if name == "direct":
             work = lambda: scenarios.direct(target, options, paced_rate)  # noqa: E731
+        elif name == "file":
+            work = lambda: files.file(target, options)  # noqa: E731
         else:
             function = FEATURES.get(name) or getattr(scenarios, name)
             work = lambda: function(target, options)  # noqa: E731

@@ -1,4 +1,5 @@
-"""Printing results: the server and the relay side by side, the ratio, the issue's targets."""
+"""Printing results: the server and its baseline (the relay, or for files a plain socket
+copy) side by side, the ratio, the issue's targets."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ NOISE_WARNING: Final = 0.2
 @dataclass(frozen=True)
 class Goal:
     """A target from the issue: ``figure`` of the server compared with ``limit``, either
-    as is or as a ratio to the relay's (``relative``)."""
+    as is or as a ratio to the baseline's (``relative``)."""
 
     figure: str
     at_least: bool
@@ -26,7 +27,7 @@ class Goal:
 
     def describe(self) -> str:
         sign = "≥" if self.at_least else "≤"
-        return f"{sign} {self.limit:g}x relay" if self.relative else f"{sign} {self.limit:g}"
+        return f"{sign} {self.limit:g}x baseline" if self.relative else f"{sign} {self.limit:g}"
 
     def met(self, server: float | None, relay: float | None) -> bool | None:
         value = server
@@ -49,6 +50,14 @@ GOALS: Final[dict[str, list[Goal]]] = {
     "backlog": [Goal("login → all acked ms", False, 1500.0)],
     "idle": [Goal("KiB/connection", False, 4.0)],
     "logins": [Goal("logins/s", True, 5000.0)],
+    "file": [
+        Goal("upload MB/s", True, 0.5, relative=True),
+        Goal("download MB/s", True, 0.5, relative=True),
+        Goal("RSS growth MiB (upload)", False, 32.0),
+        Goal("RSS growth MiB (download)", False, 32.0),
+        Goal("text latency p99 ms (upload)", False, 100.0),
+        Goal("text latency p99 ms (download)", False, 100.0),
+    ],
     "prelogin": [Goal("KiB/connection", False, 16.0)],
     "flood": [Goal("p99 flood/quiet", False, 2.0)],
 }
@@ -66,6 +75,11 @@ class ScenarioResult:
 
     def by_target(self, target: str) -> Measurement | None:
         return next((m for m in self.measurements if m.target == target), None)
+
+    @property
+    def baseline(self) -> Measurement | None:
+        """What the server is compared with (the relay, or the copy)."""
+        return next((m for m in self.measurements if m.target != "server"), None)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -93,11 +107,11 @@ class ScenarioResult:
         }
 
     def _goal_met(self, goal: Goal) -> bool | None:
-        server, relay = self.by_target("server"), self.by_target("relay")
+        server, baseline = self.by_target("server"), self.baseline
         if server is None or not server.valid:
             return None
-        relay_value = relay.figures.get(goal.figure) if relay is not None else None
-        return goal.met(server.figures.get(goal.figure), relay_value)
+        baseline_value = baseline.figures.get(goal.figure) if baseline is not None else None
+        return goal.met(server.figures.get(goal.figure), baseline_value)
 
 
 def number(value: float | None, figure: str = "") -> str:
@@ -174,7 +188,7 @@ def print_result(result: ScenarioResult, out: TextIO) -> None:
 
 def markdown(results: list[ScenarioResult], out: TextIO) -> None:
     """The results as Markdown tables (for docs/benchmarks.md): one per scenario, every
-    figure, the server next to the relay with the ratio and the issue's targets."""
+    figure, the server next to its baseline with the ratio and the issue's targets."""
 
     def write(line: str) -> None:
         print(line, file=out)

@@ -18,6 +18,8 @@ that make them meaningless.
   connection before login.
 * :func:`flood` — ``--flood`` users' latency, quiet and while one connection floods
   ``ping``s (the server's default rate limit in force).
+
+The file scenario (``--file``) is in :mod:`.files`.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class Options:
     idle: int = 1000
     logins: int = 20_000
     logins_parallel: int = 100
+    file_mib: int = 100
     prelogin: int = 1000
     flood: int = 100
     flood_rate: float = 200.0

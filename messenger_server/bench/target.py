@@ -219,6 +219,12 @@ def start_server(
     )
 
 
+def start_copy(cores: Cores) -> Target:
+    """The plain socket copy of the file scenario (:mod:`.copy`)."""
+    command = [sys.executable, "-m", "messenger_server.bench.copy", "--dir", "{workdir}/copy"]
+    return start("copy", command, cores)
+
+
 def start_relay(cores: Cores, fault: str | None = None) -> Target:
     """The storage-free relay (:mod:`.relay`)."""
     command = [sys.executable, "-m", "messenger_server.bench.relay", "--host", "127.0.0.1"]
@@ -308,6 +314,7 @@ def start_cluster(
             "MESSENGER_DATABASE_URL": dsn,
             "MESSENGER_BUS": "redis",
             "MESSENGER_BUS_URL": cluster.redis.url,
+            "MESSENGER_BLOB_DIR": str(Path(workdir.name) / "blobs"),
         }
         args = [arg.replace("{python}", sys.executable) for arg in shlex.split(command)]
         migrated = subprocess.run(

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from messenger_server.repository.records import (
     ClientRecord,
     EntryRecord,
+    FileRecord,
     GroupRecord,
     InviteRecord,
     Marker,
@@ -28,6 +29,7 @@ from messenger_server.repository.records import (
     PresenceRecord,
     StoredMessage,
     StoredNotice,
+    UploadRecord,
 )
 
 
@@ -174,6 +176,50 @@ class Repository(abc.ABC):
         """The markers of other participants in ``member``'s conversations that changed
         after ``version``, in version order."""
 
+    # -- files (their bytes are in a blob store, see messenger_server.blobs) --
+
+    @abc.abstractmethod
+    async def get_upload(self, upload_id: int) -> UploadRecord | None: ...
+
+    @abc.abstractmethod
+    async def uploads_of(self, uploader: str) -> list[UploadRecord]:
+        """Every unfinished upload of ``uploader``, oldest first."""
+
+    @abc.abstractmethod
+    async def expired_uploads(self, created_before: int) -> list[UploadRecord]:
+        """Unfinished uploads begun before ``created_before`` (ms)."""
+
+    @abc.abstractmethod
+    async def get_files(self, file_ids: Iterable[str]) -> dict[str, FileRecord]:
+        """The files among ``file_ids`` that exist."""
+
+    @abc.abstractmethod
+    async def files_like(self, uploader: str, sha256: str, size: int) -> list[FileRecord]:
+        """The files of ``uploader`` with these bytes, oldest first."""
+
+    @abc.abstractmethod
+    async def stored_bytes(self, uploader: str) -> int:
+        """The sizes of every file and unfinished upload of ``uploader``, added up."""
+
+    @abc.abstractmethod
+    async def is_file_recipient(self, file_id: str, client_id: str) -> bool:
+        """Whether a message attaching ``file_id`` was sent to ``client_id``."""
+
+    @abc.abstractmethod
+    async def files_done(self, file_ids: Iterable[str] | None = None) -> list[str]:
+        """The files among ``file_ids`` (None: all) that were sent to someone and that
+        every recipient has: marked downloaded, and its delivered marker at or past the
+        message (or no marker any more)."""
+
+    @abc.abstractmethod
+    async def expired_files(self, created_before: int) -> list[str]:
+        """Files stored before ``created_before`` (ms)."""
+
+    @abc.abstractmethod
+    async def referenced_blobs(self, sha256s: Iterable[str]) -> set[str]:
+        """The blobs among ``sha256s`` that a file or an unfinished upload refers to (an
+        upload of bytes stored already keeps their blob: with several nodes, the one
+        that deletes the last file of a blob cannot hold a lock against the others)."""
     @abc.abstractmethod
     async def marker_version(self) -> int:
         """The version of the latest marker change committed (0: none yet)."""

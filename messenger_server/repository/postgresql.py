@@ -73,13 +73,19 @@ from messenger_server.repository.records import (
     AckNotices,
     AddMember,
     ClientRecord,
+    DeleteFiles,
+    DeleteUploads,
     EntryRecord,
+    FileRecord,
     GroupRecord,
     InsertClient,
+    InsertFile,
     InsertGroup,
     InsertMessage,
     InsertNotices,
+    InsertUpload,
     InviteRecord,
+    MarkDownloaded,
     Marker,
     MarkerMove,
     MemberRecord,
@@ -96,6 +102,7 @@ from messenger_server.repository.records import (
     StoredMessage,
     StoredNotice,
     UpdateGroup,
+    UploadRecord,
     UseInvite,
     WithdrawMessage,
 )
@@ -209,7 +216,45 @@ CREATE TABLE presence (
 CREATE INDEX contacts_by_owner ON contacts (owner, contact);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2)
+# 3: files (docs/protocol.md section 11): unfinished uploads, stored files (their bytes are
+# in the blob store), who each was sent to, and the files attached to each message.
+_SCHEMA_3 = """
+ALTER TABLE messages ADD COLUMN files text;
+CREATE TABLE uploads (
+    id bigint PRIMARY KEY,
+    uploader text COLLATE "C" NOT NULL,
+    sha256 text COLLATE "C" NOT NULL,
+    size bigint NOT NULL,
+    name text NOT NULL,
+    mime text NOT NULL,
+    created_at bigint NOT NULL
+);
+CREATE INDEX uploads_by_uploader ON uploads (uploader);
+CREATE INDEX uploads_by_age ON uploads (created_at);
+CREATE TABLE files (
+    id text COLLATE "C" PRIMARY KEY,
+    uploader text COLLATE "C" NOT NULL,
+    sha256 text COLLATE "C" NOT NULL,
+    size bigint NOT NULL,
+    name text NOT NULL,
+    mime text NOT NULL,
+    created_at bigint NOT NULL
+);
+CREATE INDEX files_by_uploader ON files (uploader, sha256);
+CREATE INDEX files_by_blob ON files (sha256);
+CREATE INDEX files_by_age ON files (created_at);
+CREATE TABLE file_recipients (
+    file_id text COLLATE "C" NOT NULL,
+    recipient text COLLATE "C" NOT NULL,
+    conversation text COLLATE "C" NOT NULL,
+    seq bigint NOT NULL,
+    downloaded boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (file_id, recipient, conversation)
+);
+CREATE INDEX file_recipients_by_message ON file_recipients (conversation, seq);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
 """``MIGRATIONS[n]`` takes the schema from version n to n + 1, recorded in the table
 ``messenger_schema``. Append only: a released migration never changes."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -332,26 +377,51 @@ FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, key)
 """
 
 _INSERT_MESSAGES = """
-INSERT INTO messages (id, conversation, seq, sender, key, ts, text, kind, target, extra)
+INSERT INTO messages (id, conversation, seq, sender, key, ts, text, kind, target, extra, files)
 SELECT nextval('event_ids'), t.conversation, t.seq, t.sender, t.key, t.ts, t.text, t.kind,
-       t.target, t.extra
+       t.target, t.extra, t.files
 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],
-            $7::text[], $8::bigint[], $9::bytea[])
-    AS t(conversation, seq, sender, key, ts, text, kind, target, extra)
+            $7::text[], $8::bigint[], $9::bytea[], $10::text[])
+    AS t(conversation, seq, sender, key, ts, text, kind, target, extra, files)
 ON CONFLICT (sender, key) DO NOTHING
 RETURNING conversation, seq, id
 """
 
 # After the commit's messages: an edit stored in the same commit goes too.
 _WITHDRAW = """
-UPDATE messages m SET text = NULL, extra = NULL
+UPDATE messages m SET text = NULL, extra = NULL, files = NULL
 FROM unnest($1::text[], $2::bigint[]) AS w(conversation, seq)
 WHERE m.conversation = w.conversation AND m.text IS NOT NULL
 AND (m.seq = w.seq OR (m.target = w.seq AND m.kind <> 'delete'))
 """
 
-MessageRow: TypeAlias = tuple[str, int, str, str, int, str, str | None, int | None, bytes | None]
-"""conversation, seq, sender, key, ts, text, kind, target, extra."""
+MessageRow: TypeAlias = tuple[
+    str, int, str, str, int, str, str | None, int | None, bytes | None, str | None
+]
+"""conversation, seq, sender, key, ts, text, kind, target, extra, files."""
+
+# Each recipient may download the files of a message; what it still needs is the file at
+# the latest message of each conversation that brought it.
+_ADD_FILE_RECIPIENTS = """
+INSERT INTO file_recipients AS r (file_id, recipient, conversation, seq)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+ON CONFLICT (file_id, recipient, conversation) DO UPDATE SET seq = excluded.seq
+WHERE excluded.seq > r.seq
+"""
+
+# The files of a deleted message: nobody may download them any more; those that no other
+# message brought to anyone are returned (for the service to delete).
+_WITHDRAW_FILES = """
+WITH gone AS (
+    DELETE FROM file_recipients WHERE conversation = $1 AND seq = $2 RETURNING file_id
+)
+SELECT DISTINCT g.file_id FROM gone g
+WHERE NOT EXISTS (
+    SELECT 1 FROM file_recipients r  -- the snapshot before the DELETE: skip what it deletes
+    WHERE r.file_id = g.file_id AND NOT (r.conversation = $1 AND r.seq = $2)
+)
+ORDER BY g.file_id
+"""
 
 # The versions' row is locked last, and held until COMMIT: see the module's docstring.
 _WRITE_MARKERS = """
@@ -404,6 +474,11 @@ _KINDS: Final = (
     WithdrawMessage,
     UpdateGroup,
     SetPresence,
+    InsertUpload,
+    DeleteUploads,
+    InsertFile,
+    MarkDownloaded,
+    DeleteFiles,
 )
 
 
@@ -493,7 +568,7 @@ class _Commit:
 
         results: list[Any] = [None] * len(operations)
         rows: list[MessageRow] = []
-        withdrawn: list[WithdrawMessage] = []
+        withdrawn: list[tuple[int, WithdrawMessage]] = []
         stored_at: dict[int, int] = {}
         """The seq of each message this commit stores, by index in ``operations``."""
         first_of_key: dict[tuple[str, str], int] = {}
@@ -519,7 +594,7 @@ class _Commit:
                     rows.append(
                         (
                             op.conversation, seq, op.sender, op.key, op.ts, op.text, op.kind,
-                            op.target, op.extra,
+                            op.target, op.extra, op.files,
                         )
                     )  # fmt: skip
                     sent_here.setdefault(op.conversation, []).append((seq, op.sender))
@@ -580,7 +655,7 @@ class _Commit:
                     owed = await conn.fetchval(_OTHERS_LAST_SEQ, op.group_id, left_at, op.client_id)
                 states[pair] = None if state.delivered >= owed else replace(state, left_at=left_at)
             elif isinstance(op, WithdrawMessage):
-                withdrawn.append(op)
+                withdrawn.append((index, op))
             else:
                 results[index] = await self._apply_one(conn, op)
 
@@ -591,13 +666,17 @@ class _Commit:
                 assert isinstance(message, InsertMessage)
                 message_id = message_ids[(message.conversation, seq)]
                 results[index] = MessageSaved(message_id, seq, message.ts, False, seq - 1)
+            await self._add_file_recipients(conn, operations, stored_at)
         for index, first in repeats:
             original = results[first]
             results[index] = MessageSaved(original.message_id, original.seq, original.ts, True)
         if withdrawn:
             await conn.execute(
-                _WITHDRAW, [w.conversation for w in withdrawn], [w.seq for w in withdrawn]
+                _WITHDRAW, [w.conversation for _, w in withdrawn], [w.seq for _, w in withdrawn]
             )
+            for index, w in withdrawn:
+                orphans = await conn.fetch(_WITHDRAW_FILES, w.conversation, w.seq)
+                results[index] = [row["file_id"] for row in orphans]
 
         base = await self._write_markers(conn, stored, states, steps)
         for move in moves:
@@ -608,6 +687,28 @@ class _Commit:
                 was = move.before.marker(conversation, member, base)
             results[move.index] = MarkerMove(was, move.after.marker(conversation, member, base))
         return results
+
+    @staticmethod
+    async def _add_file_recipients(
+        conn: Connection, operations: Sequence[Operation], stored_at: dict[int, int]
+    ) -> None:
+        latest: dict[tuple[str, str, str], int] = {}
+        """(file, recipient, conversation) → the last seq: one row each per statement."""
+        for index, seq in stored_at.items():
+            op = operations[index]
+            assert isinstance(op, InsertMessage)
+            for file_id in op.file_ids:
+                for recipient in op.recipients:
+                    key = (file_id, recipient, op.conversation)
+                    latest[key] = max(seq, latest.get(key, 0))
+        if latest:
+            await conn.execute(
+                _ADD_FILE_RECIPIENTS,
+                [f for f, _, _ in latest],
+                [r for _, r, _ in latest],
+                [c for _, _, c in latest],
+                list(latest.values()),
+            )
 
     @staticmethod
     async def _insert_messages(
@@ -754,6 +855,61 @@ class _Commit:
                     op.now,
                 )
             )
+        if isinstance(op, InsertUpload):
+            return bool(
+                await conn.fetchval(
+                    "INSERT INTO uploads (id, uploader, sha256, size, name, mime, created_at)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true",
+                    op.upload_id,
+                    op.uploader,
+                    op.sha256,
+                    op.size,
+                    op.name,
+                    op.mime,
+                    op.created_at,
+                )
+            )
+        if isinstance(op, DeleteUploads):
+            await conn.execute(
+                "DELETE FROM uploads WHERE id = ANY($1::bigint[])", list(op.upload_ids)
+            )
+            return None
+        if isinstance(op, InsertFile):
+            inserted = await conn.fetchval(
+                "INSERT INTO files (id, uploader, sha256, size, name, mime, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING true",
+                op.file_id,
+                op.uploader,
+                op.sha256,
+                op.size,
+                op.name,
+                op.mime,
+                op.created_at,
+            )
+            if not inserted:
+                return False
+            if op.upload_id is not None:
+                await conn.execute("DELETE FROM uploads WHERE id = $1", op.upload_id)
+            return True
+        if isinstance(op, MarkDownloaded):
+            await conn.execute(
+                "UPDATE file_recipients SET downloaded = true"
+                " WHERE file_id = $1 AND recipient = $2",
+                op.file_id,
+                op.recipient,
+            )
+            return None
+        if isinstance(op, DeleteFiles):
+            rows = await conn.fetch(
+                "WITH gone AS (DELETE FROM files WHERE id = ANY($1::text[]) RETURNING id, sha256),"
+                " recipients AS (DELETE FROM file_recipients WHERE file_id = ANY($1::text[]))"
+                " SELECT DISTINCT g.sha256 FROM gone g WHERE NOT EXISTS (SELECT 1 FROM files f"
+                "     WHERE f.sha256 = g.sha256 AND f.id <> ALL($1::text[]))"
+                " AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.sha256 = g.sha256)"
+                " ORDER BY g.sha256",
+                list(op.file_ids),
+            )
+            return [row["sha256"] for row in rows]
         raise TypeError(f"not a repository operation: {op!r}")
 
 
@@ -1011,12 +1167,12 @@ class PostgreSQLRepository(Repository):
         if not everything and not own_only:
             return 0
         count = await self.pool.fetchval(
-            "WITH a AS (UPDATE messages m SET text = NULL, extra = NULL"
+            "WITH a AS (UPDATE messages m SET text = NULL, extra = NULL, files = NULL"
             "     FROM unnest($1::text[], $2::bigint[], $3::bigint[])"
             "         AS f(conversation, after, upto)"
             "     WHERE m.conversation = f.conversation AND m.seq > f.after AND m.seq <= f.upto"
             "     AND m.text IS NOT NULL RETURNING 1),"
-            " b AS (UPDATE messages m SET text = NULL, extra = NULL"
+            " b AS (UPDATE messages m SET text = NULL, extra = NULL, files = NULL"
             "     FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::text[])"
             "         AS f(conversation, after, upto, sender)"
             "     WHERE m.conversation = f.conversation AND m.seq > f.after AND m.seq <= f.upto"
@@ -1191,7 +1347,7 @@ class PostgreSQLRepository(Repository):
         with _storage_errors("reading pending messages"):
             rows = await self.pool.fetch(
                 "SELECT m.id, m.seq, m.ts, m.sender, coalesce(c.display_name, '') AS name,"
-                " m.text, m.kind, m.target, m.extra"
+                " m.text, m.kind, m.target, m.extra, m.files"
                 " FROM messages m LEFT JOIN clients c ON c.id = m.sender"
                 " WHERE m.conversation = $2 AND m.seq > $3 AND m.seq <= coalesce("
                 "     (SELECT left_at FROM markers WHERE conversation = $2 AND member = $1), $6)"
@@ -1215,6 +1371,7 @@ class PostgreSQLRepository(Repository):
                 row["kind"],
                 row["target"],
                 None if row["extra"] is None else bytes(row["extra"]),
+                row["files"],
             )
             for row in rows
         ]
@@ -1389,6 +1546,113 @@ class PostgreSQLRepository(Repository):
                 client_id,
             )
         return {row["partner"] for row in rows}
+
+    # -- files --
+
+    _UPLOAD_COLUMNS: Final = "id, uploader, sha256, size, name, mime, created_at"
+
+    async def get_upload(self, upload_id: int) -> UploadRecord | None:
+        with _storage_errors("reading an upload"):
+            row = await self.pool.fetchrow(
+                f"SELECT {self._UPLOAD_COLUMNS} FROM uploads WHERE id = $1", upload_id
+            )
+        return None if row is None else UploadRecord(*row)
+
+    async def uploads_of(self, uploader: str) -> list[UploadRecord]:
+        with _storage_errors("reading uploads"):
+            rows = await self.pool.fetch(
+                f"SELECT {self._UPLOAD_COLUMNS} FROM uploads WHERE uploader = $1"
+                " ORDER BY created_at, id",
+                uploader,
+            )
+        return [UploadRecord(*row) for row in rows]
+
+    async def expired_uploads(self, created_before: int) -> list[UploadRecord]:
+        with _storage_errors("reading uploads"):
+            rows = await self.pool.fetch(
+                f"SELECT {self._UPLOAD_COLUMNS} FROM uploads WHERE created_at < $1",
+                created_before,
+            )
+        return [UploadRecord(*row) for row in rows]
+
+    async def get_files(self, file_ids: Iterable[str]) -> dict[str, FileRecord]:
+        wanted = list(dict.fromkeys(file_ids))
+        if not wanted:
+            return {}
+        with _storage_errors("reading files"):
+            rows = await self.pool.fetch(
+                f"SELECT {self._UPLOAD_COLUMNS} FROM files WHERE id = ANY($1::text[])", wanted
+            )
+        return {row["id"]: FileRecord(*row) for row in rows}
+
+    async def files_like(self, uploader: str, sha256: str, size: int) -> list[FileRecord]:
+        with _storage_errors("reading files"):
+            rows = await self.pool.fetch(
+                f"SELECT {self._UPLOAD_COLUMNS} FROM files"
+                " WHERE uploader = $1 AND sha256 = $2 AND size = $3 ORDER BY created_at, id",
+                uploader,
+                sha256,
+                size,
+            )
+        return [FileRecord(*row) for row in rows]
+
+    async def stored_bytes(self, uploader: str) -> int:
+        with _storage_errors("reading files"):
+            total = await self.pool.fetchval(
+                "SELECT (SELECT coalesce(sum(size), 0) FROM files WHERE uploader = $1)"
+                " + (SELECT coalesce(sum(size), 0) FROM uploads WHERE uploader = $1)",
+                uploader,
+            )
+        return int(total)
+
+    async def is_file_recipient(self, file_id: str, client_id: str) -> bool:
+        with _storage_errors("reading files"):
+            found = await self.pool.fetchval(
+                "SELECT true FROM file_recipients WHERE file_id = $1 AND recipient = $2",
+                file_id,
+                client_id,
+            )
+        return bool(found)
+
+    _DONE: Final = (
+        "EXISTS (SELECT 1 FROM file_recipients r WHERE r.file_id = f.id)"
+        " AND NOT EXISTS (SELECT 1 FROM file_recipients r"
+        " LEFT JOIN markers m ON m.conversation = r.conversation AND m.member = r.recipient"
+        " WHERE r.file_id = f.id AND (NOT r.downloaded OR m.delivered < r.seq))"
+    )
+
+    async def files_done(self, file_ids: Iterable[str] | None = None) -> list[str]:
+        with _storage_errors("reading files"):
+            if file_ids is None:
+                rows = await self.pool.fetch(f"SELECT f.id FROM files f WHERE {self._DONE}")
+            else:
+                wanted = list(dict.fromkeys(file_ids))
+                if not wanted:
+                    return []
+                rows = await self.pool.fetch(
+                    f"SELECT f.id FROM files f WHERE f.id = ANY($1::text[]) AND {self._DONE}",
+                    wanted,
+                )
+        return [row["id"] for row in rows]
+
+    async def expired_files(self, created_before: int) -> list[str]:
+        with _storage_errors("reading files"):
+            rows = await self.pool.fetch(
+                "SELECT id FROM files WHERE created_at < $1", created_before
+            )
+        return [row["id"] for row in rows]
+
+    async def referenced_blobs(self, sha256s: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(sha256s))
+        if not wanted:
+            return set()
+        with _storage_errors("reading files"):
+            rows = await self.pool.fetch(
+                "SELECT sha256 FROM files WHERE sha256 = ANY($1::text[])"
+                " UNION SELECT sha256 FROM uploads WHERE sha256 = ANY($1::text[])",
+                wanted,
+            )
+        return {row["sha256"] for row in rows}
 
 
 def _row_count(status: str) -> int:

@@ -66,6 +66,8 @@ class StoredMessage:
     kind: str | None = None
     target: int | None = None
     extra: bytes | None = None
+    files: str | None = None
+    """The files attached, as the service stored them (see :class:`InsertMessage`)."""
 
 
 GroupChangeKind = Literal[
@@ -137,6 +139,12 @@ class InsertMessage:
     message at seq ``target`` of the same conversation (an edit, a deletion, a reaction:
     the service's names). ``extra`` is the service's, stored as is and dropped with the
     text.
+
+    ``files`` is the description of the attached files, opaque here (it goes with the
+    text, and is dropped with it once delivered); ``file_ids`` are those files, and each
+    of ``recipients`` becomes a recipient of each of them, at the message's seq in
+    ``conversation`` (one per file, recipient and conversation: the latest message there
+    that brought the file).
     """
 
     conversation: str
@@ -147,6 +155,9 @@ class InsertMessage:
     kind: str | None = None
     target: int | None = None
     extra: bytes | None = None
+    files: str | None = None
+    file_ids: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +196,10 @@ class MoveMarkers:
 class WithdrawMessage:
     """Message ``seq`` of ``conversation`` was deleted: drop its text and extra, and those
     of the entries that refer to it (but not of ``delete`` entries), as if every
-    participant had them: whoever has not received them never will. Applied after the
-    commit's :class:`InsertMessage` operations. Result: None."""
+    participant had them: whoever has not received them never will. Its files are no
+    longer anyone's to download (their recipients at this message go). Applied after the
+    commit's :class:`InsertMessage` operations. Result: the ids of those files that no
+    other message brought to anyone (for the caller to delete, see :class:`DeleteFiles`)."""
 
     conversation: str
     seq: int
@@ -325,6 +338,88 @@ class InviteRecord:
     created_at: int
 
 
+# --- files (docs/protocol.md section 11) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    """An unfinished upload: its bytes are in the blob store's partial ``upload_id``."""
+
+    upload_id: int
+    uploader: str
+    sha256: str
+    size: int
+    name: str
+    mime: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A stored file: the blob ``sha256`` as ``uploader`` uploaded it. Several files (of
+    several uploaders) may share one blob."""
+
+    file_id: str
+    uploader: str
+    sha256: str
+    size: int
+    name: str
+    mime: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsertUpload:
+    """Result: False when ``upload_id`` is taken (choose another)."""
+
+    upload_id: int
+    uploader: str
+    sha256: str
+    size: int
+    name: str
+    mime: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteUploads:
+    """Forget these unfinished uploads (unknown ids are ignored). Result: None."""
+
+    upload_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InsertFile:
+    """Store a finished file; the upload ``upload_id`` (if any) it came from is forgotten
+    in the same transaction. Result: False when ``file_id`` is taken (nothing changes)."""
+
+    file_id: str
+    uploader: str
+    sha256: str
+    size: int
+    name: str
+    mime: str
+    created_at: int
+    upload_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkDownloaded:
+    """``recipient`` has the whole file (nothing happens when it is not a recipient).
+    Result: None."""
+
+    file_id: str
+    recipient: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFiles:
+    """Forget these files and their recipients. Result: the ``sha256`` of every blob that
+    no file and no unfinished upload refers to any more (for the caller to delete)."""
+
+    file_ids: tuple[str, ...]
+
+
 Operation = (
     InsertClient
     | InsertMessage
@@ -338,8 +433,13 @@ Operation = (
     | AckNotices
     | SetContact
     | UseInvite
+    | InsertUpload
+    | DeleteUploads
+    | InsertFile
+    | MarkDownloaded
+    | DeleteFiles
     | WithdrawMessage
     | UpdateGroup
     | SetPresence
 )
-OperationResult = bool | MessageSaved | MarkerMove | dict[str, int] | None
+OperationResult = bool | MessageSaved | MarkerMove | dict[str, int] | list[str] | None

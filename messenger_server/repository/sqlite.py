@@ -30,13 +30,19 @@ from messenger_server.repository.records import (
     AckNotices,
     AddMember,
     ClientRecord,
+    DeleteFiles,
+    DeleteUploads,
     EntryRecord,
+    FileRecord,
     GroupRecord,
     InsertClient,
+    InsertFile,
     InsertGroup,
     InsertMessage,
     InsertNotices,
+    InsertUpload,
     InviteRecord,
+    MarkDownloaded,
     Marker,
     MarkerMove,
     MemberRecord,
@@ -53,6 +59,7 @@ from messenger_server.repository.records import (
     StoredMessage,
     StoredNotice,
     UpdateGroup,
+    UploadRecord,
     UseInvite,
     WithdrawMessage,
 )
@@ -60,7 +67,9 @@ from messenger_server.repository.records import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MessageRow = tuple[int, str, str, str, int, str, str | None, int | None, bytes | None]
+MessageRow = tuple[
+    int, str, str, str, int, str, str | None, int | None, bytes | None, str | None
+]
 """A row of ``messages``: id, conversation, sender, key, ts, text, kind, target, extra."""
 
 ID_BLOCK: Final = 1_000_000
@@ -272,7 +281,51 @@ CREATE TABLE presence (
 CREATE INDEX contacts_by_owner ON contacts (owner, contact);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
+# 6: files (docs/protocol.md section 11): unfinished uploads, stored files, who they were
+# sent to, and the files attached to each message.
+_SCHEMA_6 = """
+ALTER TABLE messages ADD COLUMN files TEXT;
+CREATE TABLE uploads (
+    id INTEGER PRIMARY KEY,
+    uploader TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX uploads_by_uploader ON uploads (uploader);
+CREATE TABLE files (
+    id TEXT PRIMARY KEY,
+    uploader TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX files_by_uploader ON files (uploader, sha256);
+CREATE INDEX files_by_blob ON files (sha256);
+CREATE INDEX files_by_age ON files (created_at);
+CREATE TABLE file_recipients (
+    file_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    downloaded INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (file_id, recipient, conversation)
+) WITHOUT ROWID;
+CREATE INDEX file_recipients_by_message ON file_recipients (conversation, seq);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    _SCHEMA_1,
+    _SCHEMA_2,
+    _SCHEMA_3,
+    _SCHEMA_4,
+    _SCHEMA_5,
+    _SCHEMA_6,
+)
 """``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1. Append only."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -656,7 +709,7 @@ class SQLiteRepository(Repository):
         results: list[Any] = [None] * len(operations)
         rows: list[MessageRow] = []
         messages: list[tuple[int, InsertMessage]] = []
-        withdrawn: list[WithdrawMessage] = []
+        withdrawn: list[tuple[int, WithdrawMessage]] = []
         batch_keys: dict[tuple[str, str], MessageSaved] = {}
         moves: dict[tuple[str, str], list[int]] = {}
         ends: dict[int, int] = {}
@@ -678,7 +731,7 @@ class SQLiteRepository(Repository):
                 rows.append(
                     (
                         message_id, op.conversation, op.sender, op.key, op.ts, op.text,
-                        op.kind, op.target, op.extra,
+                        op.kind, op.target, op.extra, op.files,
                     )
                 )  # fmt: skip
             elif kind is MoveMarkers:
@@ -690,17 +743,21 @@ class SQLiteRepository(Repository):
                 self._remove_member(conn, op, rows)
             elif kind is WithdrawMessage:
                 assert isinstance(op, WithdrawMessage)
-                withdrawn.append(op)
+                withdrawn.append((index, op))
             else:
                 results[index] = self._apply_one(conn, op)
         if rows:
             self._insert_messages(conn, rows, messages, results)
+            self._add_file_recipients(conn, messages, results)
         if withdrawn:  # after the inserts: an edit stored in this commit goes too
             conn.executemany(
-                "UPDATE messages SET text = NULL, extra = NULL WHERE conversation = ?"
-                " AND (id = ? OR (target = ? AND kind != 'delete')) AND text IS NOT NULL",
-                [(op.conversation, op.seq, op.seq) for op in withdrawn],
+                "UPDATE messages SET text = NULL, files = NULL, extra = NULL"
+                " WHERE conversation = ? AND (id = ? OR (target = ? AND kind != 'delete'))"
+                " AND text IS NOT NULL",
+                [(op.conversation, op.seq, op.seq) for _, op in withdrawn],
             )
+            for index, op in withdrawn:
+                results[index] = self._withdraw_files(conn, op)
         if moves:
             self._move_markers(conn, operations, moves, ends, results)
         return results
@@ -852,7 +909,85 @@ class SQLiteRepository(Repository):
                     chunk,
                 )
             return None
+        if isinstance(op, InsertUpload):
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO uploads (id, uploader, sha256, size, name, mime, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (op.upload_id, op.uploader, op.sha256, op.size, op.name, op.mime, op.created_at),
+            )
+            return cursor.rowcount == 1
+        if isinstance(op, DeleteUploads):
+            conn.executemany("DELETE FROM uploads WHERE id = ?", [(i,) for i in op.upload_ids])
+            return None
+        if isinstance(op, InsertFile):
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO files (id, uploader, sha256, size, name, mime, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (op.file_id, op.uploader, op.sha256, op.size, op.name, op.mime, op.created_at),
+            )
+            if cursor.rowcount != 1:
+                return False
+            if op.upload_id is not None:
+                conn.execute("DELETE FROM uploads WHERE id = ?", (op.upload_id,))
+            return True
+        if isinstance(op, MarkDownloaded):
+            conn.execute(
+                "UPDATE file_recipients SET downloaded = 1 WHERE file_id = ? AND recipient = ?",
+                (op.file_id, op.recipient),
+            )
+            return None
+        if isinstance(op, DeleteFiles):
+            return self._delete_files(conn, op.file_ids)
         raise TypeError(f"not a repository operation: {op!r}")
+
+    @staticmethod
+    def _withdraw_files(conn: sqlite3.Connection, op: WithdrawMessage) -> list[str]:
+        """Nobody may download the files of a deleted message any more: returns those
+        that no other message brought to anyone (for the caller to delete)."""
+        file_ids = [
+            file_id
+            for (file_id,) in conn.execute(
+                "SELECT DISTINCT file_id FROM file_recipients WHERE conversation = ? AND seq = ?",
+                (op.conversation, op.seq),
+            )
+        ]
+        if not file_ids:
+            return []
+        conn.execute(
+            "DELETE FROM file_recipients WHERE conversation = ? AND seq = ?",
+            (op.conversation, op.seq),
+        )
+        return [
+            file_id
+            for file_id in file_ids
+            if conn.execute(
+                "SELECT 1 FROM file_recipients WHERE file_id = ? LIMIT 1", (file_id,)
+            ).fetchone()
+            is None
+        ]
+
+    @staticmethod
+    def _delete_files(conn: sqlite3.Connection, file_ids: Sequence[str]) -> list[str]:
+        blobs: set[str] = set()
+        for chunk in _chunks(file_ids):
+            marks = ",".join("?" * len(chunk))
+            blobs.update(
+                sha256 for (sha256,) in conn.execute(
+                    f"SELECT sha256 FROM files WHERE id IN ({marks})", chunk
+                )
+            )  # fmt: skip
+            conn.execute(f"DELETE FROM files WHERE id IN ({marks})", chunk)
+            conn.execute(f"DELETE FROM file_recipients WHERE file_id IN ({marks})", chunk)
+        return sorted(
+            sha256
+            for sha256 in blobs
+            if conn.execute(
+                "SELECT 1 FROM files WHERE sha256 = ? UNION ALL"
+                " SELECT 1 FROM uploads WHERE sha256 = ? LIMIT 1",
+                (sha256, sha256),
+            ).fetchone()
+            is None
+        )
 
     def _insert_messages(
         self,
@@ -862,8 +997,9 @@ class SQLiteRepository(Repository):
         results: list[Any],
     ) -> None:
         insert = (
-            "INSERT INTO messages (id, conversation, sender, key, ts, text, kind, target, extra)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO messages"
+            " (id, conversation, sender, key, ts, text, kind, target, extra, files)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         conn.execute("SAVEPOINT messages")
         try:
@@ -878,6 +1014,27 @@ class SQLiteRepository(Repository):
                     results[index] = original
             conn.executemany(insert, [row for row in rows if (row[2], row[3]) not in known])
         conn.execute("RELEASE messages")
+
+    @staticmethod
+    def _add_file_recipients(
+        conn: sqlite3.Connection, messages: list[tuple[int, InsertMessage]], results: list[Any]
+    ) -> None:
+        """Each recipient of a message stored with files may download them; what it still
+        needs is the file at the latest message of each conversation that brought it."""
+        rows = [
+            (file_id, recipient, op.conversation, results[index].seq)
+            for index, op in messages
+            if op.file_ids and not results[index].duplicate
+            for file_id in op.file_ids
+            for recipient in op.recipients
+        ]
+        if rows:
+            conn.executemany(
+                "INSERT INTO file_recipients (file_id, recipient, conversation, seq)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (file_id, recipient, conversation)"
+                " DO UPDATE SET seq = excluded.seq WHERE excluded.seq > file_recipients.seq",
+                rows,
+            )
 
     @staticmethod
     def _known_keys(
@@ -986,13 +1143,13 @@ class SQLiteRepository(Repository):
                 own_only.append((conversation, low, second, laggard))
         before = conn.total_changes
         conn.executemany(
-            "UPDATE messages SET text = NULL, extra = NULL"
+            "UPDATE messages SET text = NULL, files = NULL, extra = NULL"
             " WHERE conversation = ? AND id > ? AND id <= ? AND text IS NOT NULL",
             everything,
         )
         conn.executemany(
-            "UPDATE messages SET text = NULL, extra = NULL"
-            " WHERE conversation = ? AND id > ? AND id <= ? AND sender = ? AND text IS NOT NULL",
+            "UPDATE messages SET text = NULL, files = NULL, extra = NULL WHERE conversation = ?"
+            " AND id > ? AND id <= ? AND sender = ? AND text IS NOT NULL",
             own_only,
         )
         dropped = conn.total_changes - before
@@ -1155,7 +1312,7 @@ class SQLiteRepository(Repository):
             until = row[0] if row is not None and row[0] is not None else 2**62
             rows = conn.execute(
                 "SELECT m.id, m.ts, m.sender, c.display_name, m.text, m.kind, m.target,"
-                " m.extra FROM messages m LEFT JOIN clients c ON c.id = m.sender"
+                " m.extra, m.files FROM messages m LEFT JOIN clients c ON c.id = m.sender"
                 " WHERE m.conversation = ? AND m.id > ? AND m.id <= ?"
                 " AND (m.sender != ? OR ?) AND m.text IS NOT NULL ORDER BY m.id LIMIT ?",
                 (conversation, after, until, member, own, limit),
@@ -1323,6 +1480,94 @@ class SQLiteRepository(Repository):
 
         return await self._read(select)
 
+    # -- files --
+
+    _UPLOAD_COLUMNS: Final = "id, uploader, sha256, size, name, mime, created_at"
+
+    async def get_upload(self, upload_id: int) -> UploadRecord | None:
+        def select(conn: sqlite3.Connection) -> UploadRecord | None:
+            row = conn.execute(
+                f"SELECT {self._UPLOAD_COLUMNS} FROM uploads WHERE id = ?", (upload_id,)
+            ).fetchone()
+            return None if row is None else UploadRecord(*row)
+
+        return await self._read(select)
+
+    async def uploads_of(self, uploader: str) -> list[UploadRecord]:
+        def select(conn: sqlite3.Connection) -> list[UploadRecord]:
+            return [
+                UploadRecord(*row)
+                for row in conn.execute(
+                    f"SELECT {self._UPLOAD_COLUMNS} FROM uploads WHERE uploader = ?"
+                    " ORDER BY created_at, id",
+                    (uploader,),
+                )
+            ]
+
+        return await self._read(select)
+
+    async def expired_uploads(self, created_before: int) -> list[UploadRecord]:
+        def select(conn: sqlite3.Connection) -> list[UploadRecord]:
+            return [
+                UploadRecord(*row)
+                for row in conn.execute(
+                    f"SELECT {self._UPLOAD_COLUMNS} FROM uploads WHERE created_at < ?",
+                    (created_before,),
+                )
+            ]
+
+        return await self._read(select)
+
+    async def get_files(self, file_ids: Iterable[str]) -> dict[str, FileRecord]:
+        wanted = list(dict.fromkeys(file_ids))
+
+        def select(conn: sqlite3.Connection) -> dict[str, FileRecord]:
+            found: dict[str, FileRecord] = {}
+            for chunk in _chunks(wanted):
+                for row in conn.execute(
+                    f"SELECT {self._UPLOAD_COLUMNS} FROM files"
+                    f" WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    found[row[0]] = FileRecord(*row)
+            return found
+
+        return await self._read(select) if wanted else {}
+
+    async def files_like(self, uploader: str, sha256: str, size: int) -> list[FileRecord]:
+        def select(conn: sqlite3.Connection) -> list[FileRecord]:
+            return [
+                FileRecord(*row)
+                for row in conn.execute(
+                    f"SELECT {self._UPLOAD_COLUMNS} FROM files"
+                    " WHERE uploader = ? AND sha256 = ? AND size = ? ORDER BY created_at, id",
+                    (uploader, sha256, size),
+                )
+            ]
+
+        return await self._read(select)
+
+    async def stored_bytes(self, uploader: str) -> int:
+        def select(conn: sqlite3.Connection) -> int:
+            (total,) = conn.execute(
+                "SELECT (SELECT coalesce(sum(size), 0) FROM files WHERE uploader = ?)"
+                " + (SELECT coalesce(sum(size), 0) FROM uploads WHERE uploader = ?)",
+                (uploader, uploader),
+            ).fetchone()
+            return int(total)
+
+        return await self._read(select)
+
+    async def is_file_recipient(self, file_id: str, client_id: str) -> bool:
+        def select(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT 1 FROM file_recipients WHERE file_id = ? AND recipient = ?",
+                (file_id, client_id),
+            ).fetchone()
+            return row is not None
+
+        return await self._read(select)
+
     # -- conversation features --
 
     async def get_entry(self, conversation: str, seq: int) -> EntryRecord | None:
@@ -1348,6 +1593,65 @@ class SQLiteRepository(Repository):
             return row is not None
 
         return await self._read(select)
+
+    _DONE: Final = (
+        "EXISTS (SELECT 1 FROM file_recipients r WHERE r.file_id = f.id)"
+        " AND NOT EXISTS (SELECT 1 FROM file_recipients r"
+        " LEFT JOIN markers m ON m.conversation = r.conversation AND m.member = r.recipient"
+        " WHERE r.file_id = f.id AND (r.downloaded = 0 OR m.delivered < r.seq))"
+    )
+
+    async def files_done(self, file_ids: Iterable[str] | None = None) -> list[str]:
+        wanted = None if file_ids is None else list(dict.fromkeys(file_ids))
+
+        def select(conn: sqlite3.Connection) -> list[str]:
+            if wanted is None:
+                return [
+                    row[0] for row in conn.execute(f"SELECT f.id FROM files f WHERE {self._DONE}")
+                ]
+            done: list[str] = []
+            for chunk in _chunks(wanted):
+                done.extend(
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT f.id FROM files f WHERE f.id IN ({','.join('?' * len(chunk))})"
+                        f" AND {self._DONE}",
+                        chunk,
+                    )
+                )
+            return done
+
+        return await self._read(select) if wanted is None or wanted else []
+
+    async def expired_files(self, created_before: int) -> list[str]:
+        def select(conn: sqlite3.Connection) -> list[str]:
+            return [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM files WHERE created_at < ?", (created_before,)
+                )
+            ]
+
+        return await self._read(select)
+
+    async def referenced_blobs(self, sha256s: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(sha256s))
+
+        def select(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for chunk in _chunks(wanted, MAX_VARIABLES // 2):
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT sha256 FROM files WHERE sha256 IN ({marks}) UNION"
+                        f" SELECT sha256 FROM uploads WHERE sha256 IN ({marks})",
+                        [*chunk, *chunk],
+                    )
+                )
+            return found
+
+        return await self._read(select) if wanted else set()
 
     async def get_presence(self, client_ids: Iterable[str]) -> dict[str, PresenceRecord]:
         wanted = list(dict.fromkeys(client_ids))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from messenger_server import protocol
+from messenger_server.blobs import BlobStore
 from messenger_server.config import Settings
 from messenger_server.repository import Repository
 from messenger_server.service.bus import Bus
@@ -21,6 +22,7 @@ from messenger_server.service.cluster import Cluster
 from messenger_server.service.contacts import Contacts
 from messenger_server.service.conversation import Conversation
 from messenger_server.service.core import Context, Handled, Peer, now_ms
+from messenger_server.service.files import Files
 from messenger_server.service.groups import Groups
 from messenger_server.service.messaging import Messaging
 from messenger_server.service.presence import Presence
@@ -36,11 +38,18 @@ __all__ = ["Handler", "Peer", "Service"]
 class Service:
     """Every feature, wired together, and :attr:`handlers`: frame type → handler."""
 
-    def __init__(self, settings: Settings, repository: Repository, bus: Bus | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        repository: Repository,
+        blobs: BlobStore,
+        bus: Bus | None = None,
+    ) -> None:
         self.context = Context.create(repository, settings, bus)
         self.receipts = Receipts(self.context)
         self.groups = Groups(self.context, settings, self.receipts)
-        self.messaging = Messaging(self.context, settings, self.receipts, self.groups)
+        self.files = Files(self.context, settings, blobs)
+        self.messaging = Messaging(self.context, settings, self.receipts, self.groups, self.files)
         self.cluster = Cluster(self.context, self.messaging, self.receipts, self.groups)
         self.presence = Presence(self.context)
         self.registration = Registration(
@@ -64,6 +73,13 @@ class Service:
             protocol.ListGroups: self.groups.list_groups,
             protocol.Register: self.registration.handle_registration,
             protocol.Login: self.registration.handle_login,
+            protocol.Upload: self.files.upload,
+            protocol.Chunk: self.files.receive_chunk,
+            protocol.FinishUpload: self.files.finish_upload,
+            protocol.CancelUpload: self.files.cancel_upload,
+            protocol.Download: self.files.download,
+            protocol.CancelDownload: self.files.cancel_download,
+            protocol.Downloaded: self.files.downloaded,
             protocol.Edit: self.conversation.edit,
             protocol.Delete: self.conversation.delete,
             protocol.React: self.conversation.react,
@@ -95,3 +111,4 @@ class Service:
         if client_id is not None:
             self.cluster.release(peer, client_id)
         self.messaging.forget(peer)
+        self.files.forget(peer)

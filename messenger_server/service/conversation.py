@@ -7,7 +7,8 @@ a member, the recipient exists, the quotas), then against the message it targets
   sender, at most ``edit_window_hours`` old;
 * ``delete``: a message, not deleted yet, written by the sender or, in a group, deleted
   by an admin. What has not been delivered of it, and of its edits and reactions, is
-  withdrawn: whoever has not received them gets only the deletion;
+  withdrawn: whoever has not received them gets only the deletion; its files can no longer
+  be downloaded (they are deleted unless another message brought them to someone);
 * ``react``: a message, not deleted. One reaction per member and message: a new one
   replaces the old, ``on: false`` takes it back. The server keeps no tally: every client
   folds the reactions of the log in seq order.
@@ -90,7 +91,9 @@ class Conversation:
             # Decided: requests handled from now on see it; storage withdraws what has not
             # been delivered in the same transaction.
             target.deleted = True
-            self.context.pipeline.add(WithdrawMessage(conversation, request.target))
+            self.context.pipeline.add(
+                WithdrawMessage(conversation, request.target), self.messaging.files.withdrawn
+            )
             if admitted.to is not None:
                 self.messaging.backlogs.withdrawn(sender, admitted.to)
         return None

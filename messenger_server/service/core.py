@@ -83,6 +83,15 @@ class Peer(Protocol):
         """Queue a live event (see :meth:`ServerSession.push`); closes a client that is
         too far behind."""
 
+    async def send_chunk(self, data: bytes | bytearray) -> None:
+        """Write a chunk frame once the connection has room for it: after every frame
+        queued before, and only when the output holds no more than about one chunk, so
+        that replies and events never wait behind more than that.
+
+        Raises:
+            ConnectionError: the connection ended.
+        """
+
     def close(self, code: str, message: str) -> None:
         """Say ``goodbye`` and close."""
 
@@ -450,6 +459,17 @@ class DiskGuard:
                     "refused" if self._full else "accepted again",
                 )
         return self._full
+
+    def has_room(self, size: int) -> bool:
+        """Whether ``size`` more bytes (a file to upload) keep the free space above the
+        threshold, checked now."""
+        if self._min_free <= 0:
+            return True
+        try:
+            free = shutil.disk_usage(self._path).free
+        except OSError:
+            return True  # cannot tell: do not refuse
+        return free - size >= self._min_free
 
 
 @dataclass(slots=True)

@@ -69,13 +69,15 @@ def event(
     extra: bytes | None,
     to: str | None,
     group: str | None,
+    files: list[protocol.FileInfo] | None = None,
 ) -> protocol.Event:
-    """The event a stored message or entry is for its recipients."""
+    """The event a stored message or entry is for its recipients (``files``: a
+    message's, decoded)."""
     if kind is None:
         extras = _decoder.decode(extra) if extra is not None else Extras()
         return protocol.Message(
-            message_id, seq, ts, sender, sender_name, text, to, group,
-            extras.reply_to, extras.forwarded_from, extras.mentions,
+            message_id, seq, ts, sender, sender_name, protocol.message_text(text, files), to,
+            group, extras.reply_to, extras.forwarded_from, extras.mentions, files,
         )  # fmt: skip
     assert target is not None
     if kind == EDIT:

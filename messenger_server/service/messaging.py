@@ -5,7 +5,8 @@ sender is a member of the group); the message is stored (one row, whatever the g
 size) with the writes of this loop turn; once on disk, the sender gets ``sent`` and every
 online recipient the ``message``. The sender's idempotency key makes a resend return the
 original. A reply names a message of the same conversation (checked when the server still
-knows it), mentions name members of the group; both are stored with the message.
+knows it), mentions name members of the group; both are stored with the message. Files
+attached are checked first (:meth:`Files.attach`); each recipient may then download them.
 
 The entries of ``.conversation`` (edits, deletions, reactions) go through the same
 :meth:`Messaging.admit` and :meth:`Messaging.store`: to the log, to the recipients, into
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -46,6 +49,7 @@ from messenger_server.repository import (
 from messenger_server.service import entries
 from messenger_server.service.bus import Deliver
 from messenger_server.service.core import Context, Handled, MessageState, Peer, now_ms
+from messenger_server.service.files import Attached, Files, decode_files
 from messenger_server.service.groups import Groups
 from messenger_server.service.receipts import Receipts, is_group
 
@@ -160,12 +164,18 @@ class Stored:
 
 class Messaging:
     def __init__(
-        self, context: Context, settings: Settings, receipts: Receipts, groups: Groups
+        self,
+        context: Context,
+        settings: Settings,
+        receipts: Receipts,
+        groups: Groups,
+        files: Files,
     ) -> None:
         self.context = context
         self.settings = settings
         self.receipts = receipts
         self.groups = groups
+        self.files = files
         self._opened: OrderedDict[str, None] = OrderedDict()
         """Direct conversations known to have both markers (saves a write per message)."""
         self._ack_waiters: dict[Peer, asyncio.Future[None]] = {}
@@ -182,11 +192,21 @@ class Messaging:
 
     # -- send --
 
-    def send(self, peer: Peer, request: protocol.Send, *, reply_checked: bool = False) -> Handled:
+    def send(
+        self,
+        peer: Peer,
+        request: protocol.Send,
+        *,
+        reply_checked: bool = False,
+        attached: Attached | None = None,
+    ) -> Handled:
         """``send``: decide, then store with this turn's writes; ``sent`` follows the
         commit. Needs storage first only for a recipient, group or replied-to message not
-        seen yet."""
-        admitted = self.admit(peer, request, self.send)
+        seen yet, and for the files attached (``attached``: checked already)."""
+        if request.files and attached is None:
+            return self._attach_then_send(peer, request)
+        retry = self.send if attached is None else functools.partial(self.send, attached=attached)
+        admitted = self.admit(peer, request, retry)
         if not isinstance(admitted, Admitted):
             return admitted
         conversation = admitted.conversation
@@ -205,7 +225,9 @@ class Messaging:
         if reply is not None:
             target = self.context.messages.cached(conversation, reply.seq)
             if target is None and not reply_checked:
-                return self._load_reply_then_send(peer, request, conversation, reply.seq)
+                return self._load_reply_then_send(
+                    peer, request, conversation, reply.seq, attached
+                )
             if target is not None and (target.kind is not None or target.sender != reply.sender):
                 self.context.error(
                     peer,
@@ -220,19 +242,36 @@ class Messaging:
         )
         sender = peer.session.client_id
         assert sender is not None
-        self.store(
-            peer,
-            request,
-            InsertMessage(conversation, sender, request.key, request.text, now_ms(), extra=extra),
-            admitted.to,
-        )
+        op = InsertMessage(conversation, sender, request.key, request.text, now_ms(), extra=extra)
+        if attached is not None:  # every recipient may download the files
+            if admitted.to is not None:
+                recipients: tuple[str, ...] = (admitted.to,)
+            else:
+                group = self.context.groups.cached(conversation)
+                recipients = tuple(m for m in group.members if m != sender) if group else ()
+            op = dataclasses.replace(
+                op, files=attached.stored, file_ids=attached.file_ids, recipients=recipients
+            )
+        self.store(peer, request, op, admitted.to)
         return None
 
+    async def _attach_then_send(self, peer: Peer, request: protocol.Send) -> None:
+        attached = await self.files.attach(peer, request)
+        if attached is not None:
+            handled = self.send(peer, request, attached=attached)
+            if handled is not None:
+                await handled
+
     async def _load_reply_then_send(
-        self, peer: Peer, request: protocol.Send, conversation: str, seq: int
+        self,
+        peer: Peer,
+        request: protocol.Send,
+        conversation: str,
+        seq: int,
+        attached: Attached | None,
     ) -> None:
         await self.context.messages.load(conversation, seq)
-        handled = self.send(peer, request, reply_checked=True)
+        handled = self.send(peer, request, reply_checked=True, attached=attached)
         if handled is not None:
             await handled
 
@@ -255,6 +294,8 @@ class Messaging:
         if self.context.disk.full():
             self.context.error(peer, request.id, Code.STORAGE_FULL, "the server is out of space")
             return None
+        sender = peer.session.client_id
+        assert sender is not None
         if request.group is not None:
             group = self.context.groups.cached(request.group)
             if group is None:
@@ -358,6 +399,7 @@ class Messaging:
                 entries.event(
                     result.message_id, result.seq, result.ts, sender, session.display_name,
                     op.text, op.kind, op.target, op.extra, to, request.group,
+                    decode_files(op.files),
                 )
             )  # fmt: skip
             if to is not None:
@@ -611,11 +653,12 @@ class Messaging:
                 for message in page:
                     counted = None if group or message.sender == member else message.sender
                     inflight.add(message.message_id, conversation, message.seq, counted)
+                    files = decode_files(message.files)
                     frame = protocol.encode(
                         entries.event(
                             message.message_id, message.seq, message.ts, message.sender,
                             message.sender_name, message.text, message.kind, message.target,
-                            message.extra, to, group,
+                            message.extra, to, group, files,
                         )
                     )  # fmt: skip
                     data.append(frame)
