@@ -9,18 +9,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from messenger_server import protocol
 from messenger_server.__main__ import main
-from messenger_server.repository import InsertClient, StorageError
+from messenger_server.repository import InsertClient, InsertMessage, MessageSaved, StorageError
 from messenger_server.server import MessengerServer
 from tests.conftest import make_settings
 from tests.engines import PostgreSQLServer
 from tests.wire import WireClient
 
 postgresql = pytest.importorskip("messenger_server.repository.postgresql")
+asyncpg = pytest.importorskip("asyncpg")
 
 
 @pytest.fixture
@@ -153,3 +155,60 @@ async def test_a_server_on_postgresql_delivers_in_order_and_reports_receipts(
             await client.close()
         await server.stop()
         await storage.close()
+
+
+# --- a connection lost during COMMIT --------------------------------------------------------------
+
+_real_execute = asyncpg.Connection.execute
+
+
+def _losing_commits(*, after_commit: bool) -> Any:
+    """``Connection.execute`` whose ``COMMIT`` loses the connection: after the commit
+    went through (its answer lost), or instead of it."""
+
+    async def execute(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> str:
+        if not query.strip().upper().startswith("COMMIT"):
+            return await _real_execute(self, query, *args, **kwargs)
+        if after_commit:
+            await _real_execute(self, query, *args, **kwargs)
+        self.terminate()
+        raise asyncpg.ConnectionDoesNotExistError(
+            "connection was closed in the middle of operation"
+        )
+
+    return execute
+
+
+@pytest.mark.parametrize("went_through", [True, False], ids=["committed", "not-committed"])
+async def test_a_commit_whose_answer_was_lost_is_reported_as_it_went(
+    dsn: str, monkeypatch: pytest.MonkeyPatch, went_through: bool
+) -> None:
+    """The connection breaks during ``COMMIT``: once the database answers, the repository
+    asks it whether the transaction committed (``txid_status``). Committed: the commit
+    returns its results (the service then pushes the message, in order, as it would have;
+    reported as failed, it would be stored but never pushed, and a later message's ack
+    would pass it). Not committed: StorageError, and a resend stores it once."""
+    await postgresql.migrate(dsn)
+    repository = postgresql.PostgreSQLRepository(dsn)
+    await repository.open()
+    try:
+        await repository.commit(
+            [InsertClient("AAAA-AAAA", "Ana", b"h", 1), InsertClient("BBBB-BBBB", "Bia", b"h", 1)]
+        )
+        ab = "AAAA-AAAA:BBBB-BBBB"
+        message = InsertMessage(ab, "AAAA-AAAA", "k1", "hello", 1)
+        monkeypatch.setattr(
+            asyncpg.Connection, "execute", _losing_commits(after_commit=went_through)
+        )
+        if went_through:
+            [saved] = await repository.commit([message])
+            assert isinstance(saved, MessageSaved) and not saved.duplicate
+        else:
+            with pytest.raises(StorageError):
+                await repository.commit([message])
+        monkeypatch.setattr(asyncpg.Connection, "execute", _real_execute)
+        [again] = await repository.commit([message])  # the app's resend
+        assert isinstance(again, MessageSaved) and again.duplicate == went_through
+        assert (again.seq, again.previous if not again.duplicate else 0) == (1, 0)
+    finally:
+        await repository.close()

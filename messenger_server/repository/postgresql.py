@@ -48,6 +48,14 @@ the commit then runs again from the start after looking its keys up, so that the
 is returned (``duplicate=True``) and no seq is left unused. A batch with a resend thus
 costs two attempts; a batch without one no look-up at all.
 
+**A connection lost during COMMIT.** The commit may or may not have happened. Once the
+database answers again (within :data:`COMMIT_CHECK` seconds), ``txid_status`` of the
+transaction tells: a commit that went through is reported as done, so that the service
+pushes what it stored, in order, as it would have; one that did not fails with
+:class:`StorageError` (the client sends again, with the same key). Only a database that
+stays away longer leaves the outcome unknown: the commit then fails, and a resend finds
+its key if it was stored after all.
+
 **directory epoch.** :meth:`~PostgreSQLRepository.set_client_disabled` increments
 ``counters('directory_epoch')`` and ``NOTIFY``\\s the new value on :data:`DIRECTORY_CHANNEL`
 in the same transaction. Each repository keeps the value in memory (so
@@ -107,6 +115,16 @@ meanwhile, before it fails."""
 MIGRATION_LOCK: Final = 0x6D65_7373_656E_6701
 """The advisory lock that keeps two ``migrate`` runs from interleaving."""
 NO_END: Final = 2**63 - 1
+COMMIT_CHECK: Final = 10.0
+"""Seconds to wait for the database to answer again, when the connection broke during a
+``COMMIT``, to learn whether it went through."""
+_CONNECTION_LOST: Final = (
+    TimeoutError,
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,  # connection_does_not_exist, ...
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+)
 
 # --- schema ----------------------------------------------------------------------------------
 
@@ -828,23 +846,59 @@ class PostgreSQLRepository(Repository):
             known: dict[tuple[str, str], MessageSaved] = {}
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 conn = await self._writer_connection()
+                txid: int | None = None
+                committing = False
                 try:
-                    async with conn.transaction():
-                        return await _Commit(operations, known).run(conn)
+                    transaction = conn.transaction()
+                    await transaction.start()
+                    try:
+                        txid = await conn.fetchval("SELECT txid_current()")
+                        results = await _Commit(operations, known).run(conn)
+                    except BaseException:
+                        with contextlib.suppress(Exception):
+                            await transaction.rollback()
+                        raise
+                    committing = True
+                    await transaction.commit()
+                    return results
                 except _KeysTaken:
                     known = await self._known_keys(conn, operations)
                     log.info("a message key was stored meanwhile: commit again (%d)", attempt)
                 except asyncpg.TransactionRollbackError as exc:  # deadlock, serialization
                     log.info("commit aborted by PostgreSQL, again (%d): %s", attempt, exc)
-                except asyncpg.PostgresError as exc:
-                    raise StorageError(f"{type(exc).__name__}: {exc}") from exc
-                except (TimeoutError, OSError, asyncpg.InterfaceError) as exc:
-                    # The commit may or may not have happened: the caller cannot tell
-                    # (a resend with the same key can).
+                except _CONNECTION_LOST as exc:
                     await self._drop_writer()
+                    if committing and txid is not None and await self._committed(txid):
+                        log.warning("the connection broke during COMMIT, which went through")
+                        return results
+                    # Not committed, or cannot tell (the database stayed away): a resend
+                    # with the same key finds the message if it was stored.
+                    raise StorageError(f"{type(exc).__name__}: {exc}") from exc
+                except asyncpg.PostgresError as exc:
                     raise StorageError(f"{type(exc).__name__}: {exc}") from exc
                 self.retries += 1
             raise StorageError(f"commit abandoned after {MAX_ATTEMPTS} attempts")
+
+    async def _committed(self, txid: int) -> bool:
+        """Whether transaction ``txid``, whose ``COMMIT`` got no answer, committed, as the
+        database says once it answers again (``txid_status``; within
+        :data:`COMMIT_CHECK` seconds, or False)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + COMMIT_CHECK
+        while True:
+            try:
+                conn = await _connect(self.dsn, self._settings)
+                try:
+                    status = await conn.fetchval("SELECT txid_status($1)", txid)
+                finally:
+                    await conn.close()
+                log.info("transaction %d, whose COMMIT got no answer: %s", txid, status)
+                return bool(status == "committed")
+            except (StorageError, *_CONNECTION_LOST, asyncpg.PostgresError):
+                if loop.time() > deadline:
+                    log.error("whether transaction %d committed cannot be told", txid)
+                    return False
+                await asyncio.sleep(0.1)
 
     async def _writer_connection(self) -> Connection:
         if self._writer is None or self._writer.is_closed():
