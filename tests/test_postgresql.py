@@ -15,7 +15,19 @@ import pytest
 
 from messenger_server import protocol
 from messenger_server.__main__ import main
-from messenger_server.repository import InsertClient, InsertMessage, MessageSaved, StorageError
+from messenger_server.repository import (
+    AddMember,
+    InsertClient,
+    InsertGroup,
+    InsertMessage,
+    InsertNotices,
+    MarkerMove,
+    MessageSaved,
+    MoveMarkers,
+    SQLiteRepository,
+    StorageError,
+    dump,
+)
 from messenger_server.server import MessengerServer
 from tests.conftest import make_settings
 from tests.engines import PostgreSQLServer
@@ -212,3 +224,63 @@ async def test_a_commit_whose_answer_was_lost_is_reported_as_it_went(
         assert (again.seq, again.previous if not again.duplicate else 0) == (1, 0)
     finally:
         await repository.close()
+
+
+# --- export and import ----------------------------------------------------------------------------
+
+
+async def test_a_postgresql_store_moves_to_another_database_but_not_into_sqlite(
+    dsn: str, postgresql_server: PostgreSQLServer, tmp_path: Path
+) -> None:
+    """A dump of PostgreSQL fills another PostgreSQL database with the same pending
+    messages, markers and counters (the next seq and version follow); SQLite refuses it
+    (its seqs are message ids) and stores nothing; a store that is not empty too."""
+    a, b, c, group = "AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "G-GGGG-GGGG"
+    await postgresql.migrate(dsn)
+    source = postgresql.PostgreSQLRepository(dsn)
+    await source.open()
+    try:
+        await source.commit(
+            [InsertClient(x, x[:1], b"h", 1) for x in (a, b, c)]
+            + [InsertGroup(group, "Grupo", a, 1)]
+            + [AddMember(group, x, x == a, 1) for x in (a, b, c)]
+            + [InsertNotices(group, "created", a, None, 1, (b, c))]
+        )
+        for i in range(3):
+            await source.commit([InsertMessage(group, a, f"k{i}", f"text {i}", 1000 + i)])
+        [moved] = await source.commit([MoveMarkers(group, b, delivered=2, read=1)])
+        assert isinstance(moved, MarkerMove)
+        counts = await dump.export(source, tmp_path / "store.jsonl")
+        assert (counts["clients"], counts["messages"], counts["notices"]) == (3, 3, 2)
+        expected = {m: await source.pending_conversations(m, "-") for m in (b, c)}
+        receipts = await source.receipts_since(a, 0, 100)
+    finally:
+        await source.close()
+
+    target_dsn = await postgresql_server.create_schema()
+    await postgresql.migrate(target_dsn)
+    target = postgresql.PostgreSQLRepository(target_dsn)
+    await target.open()
+    try:
+        await dump.import_(target, tmp_path / "store.jsonl")
+        assert {m: await target.pending_conversations(m, "-") for m in (b, c)} == expected
+        assert await target.receipts_since(a, 0, 100) == receipts
+        assert [n.change for n in await target.pending_notices(c, 0, 10)] == ["created"]
+        [after] = await target.commit([InsertMessage(group, c, "next", "next", 2000)])
+        assert isinstance(after, MessageSaved) and (after.seq, after.previous) == (4, 3)
+        [version] = await target.commit([MoveMarkers(group, c, delivered=4)])
+        assert isinstance(version, MarkerMove) and version.after.version > moved.after.version
+        with pytest.raises(StorageError, match="not empty"):
+            await dump.import_(target, tmp_path / "store.jsonl")
+    finally:
+        await target.close()
+        await postgresql_server.drop_schema(target_dsn)
+
+    sqlite = SQLiteRepository(tmp_path / "sqlite" / "messenger.db")
+    await sqlite.open()
+    try:
+        with pytest.raises(StorageError, match="per conversation"):
+            await dump.import_(sqlite, tmp_path / "store.jsonl")
+        assert await sqlite.list_clients() == []
+    finally:
+        await sqlite.close()

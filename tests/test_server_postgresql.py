@@ -1,12 +1,16 @@
-"""The server on PostgreSQL, end to end: PostgreSQL restarted under load.
+"""The server on PostgreSQL, end to end: PostgreSQL restarted under load, and a SQLite
+store moved to PostgreSQL with ``messenger-server export`` / ``import``.
 
-The cluster is one of this module's own, with ``fsync`` on (what the restart must keep is
+The restart gets a cluster of its own, with ``fsync`` on (what the restart must keep is
 what was committed); without PostgreSQL installed these tests are skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,3 +128,123 @@ async def test_postgresql_restarted_under_load_loses_nothing_acknowledged(
     finally:
         await server.close_clients()
         await server.stop()
+
+
+# --- from SQLite to PostgreSQL --------------------------------------------------------------------
+
+
+def cli(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "messenger_server", *args],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def receipts_at_login(server: RunningServer, identity: Identity) -> list[Any]:
+    client = await server.connect()
+    await client.login(identity)
+    receipts: list[Any] = []
+    while True:
+        event = await client.next_event((protocol.Receipts, protocol.Synced))
+        if isinstance(event, protocol.Synced):
+            break
+        receipts += [(r.by, r.group, r.delivered, r.read) for r in event.receipts]
+    await client.close()
+    return receipts
+
+
+async def test_a_sqlite_store_moves_to_postgresql_with_nothing_lost(
+    tmp_path: Path, postgresql_server: PostgreSQLServer
+) -> None:
+    """Pending direct and group messages, a group update, delivered and read positions
+    waiting for an offline sender, a disabled user and an invite, exported from SQLite and
+    imported into PostgreSQL: on the PostgreSQL server, the recipient gets exactly the
+    messages it had waiting, the sender exactly its receipts; a second import is refused."""
+    postgres_dsn = await postgresql_server.create_schema()
+    data_dir = tmp_path / "sqlite"
+    old = RunningServer(data_dir)
+    await old.start()
+    alice, alice_id = await old.user("Alice")
+    carol, carol_id = await old.user("Carol")
+    bob_conn = await old.connect()
+    bob_id = await bob_conn.register("Bob")
+    dave_id = await bob_conn.register("Dave")
+    await bob_conn.close()
+    await old.introduce(bob_id, alice_id)
+    await carol.add_contacts(alice_id.client_id)
+    group = (
+        await alice.request(
+            protocol.CreateGroup, name="Moving", members=[bob_id.client_id, carol_id.client_id]
+        )
+    ).group.group_id
+    for i in range(3):
+        await alice.send(f"direct {i}", to=bob_id.client_id)
+    last = None
+    for i in range(2):
+        last = await alice.send(f"group {i}", group=group)
+    await carol.messages(2)
+    assert isinstance(last, protocol.Sent)
+    await carol.request(protocol.MarkRead, up_to=last.seq, group=group)
+    await alice.close()
+    await carol.close()
+    assert old.storage is not None
+    assert await old.storage.set_client_disabled(dave_id.client_id, True)
+    assert await old.storage.create_invite("INVI-TEDX-0001", 2, 2**50, 1)
+    waiting = await old.storage.pending_conversations(bob_id.client_id, "-")
+    bob_pending = await old.pending(bob_id.client_id)  # 5 messages and the group's update
+    expected_receipts = await receipts_at_login(old, alice_id)
+    assert expected_receipts  # Bob's start in the group, Carol's delivered and read
+    await old.close_clients()
+    await old.stop()
+
+    exported = await asyncio.to_thread(
+        cli, "--data-dir", str(data_dir), "export", str(tmp_path / "store.jsonl")
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert "5 messages" in exported.stdout and "4 clients" in exported.stdout
+    assert (tmp_path / "store.jsonl").stat().st_mode & 0o077 == 0
+    into_postgresql = {"MESSENGER_STORAGE": "postgresql", "MESSENGER_DATABASE_URL": postgres_dsn}
+    imported = await asyncio.to_thread(
+        cli, "--data-dir", str(tmp_path / "pg"), "import", str(tmp_path / "store.jsonl"),
+        **into_postgresql,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    again = await asyncio.to_thread(
+        cli, "--data-dir", str(tmp_path / "pg"), "import", str(tmp_path / "store.jsonl"),
+        **into_postgresql,
+    )  # fmt: skip
+    assert again.returncode == 1 and "not empty" in again.stderr
+    users = await asyncio.to_thread(cli, "--data-dir", str(tmp_path / "pg"), "users", "list",
+                                    **into_postgresql)  # fmt: skip
+    assert users.returncode == 0, users.stderr
+    [dave_line] = [line for line in users.stdout.splitlines() if dave_id.client_id in line]
+    assert "disabled" in dave_line
+
+    new = await start_on(postgres_dsn, tmp_path / "pg")
+    try:
+        assert new.storage is not None
+        assert await new.storage.pending_conversations(bob_id.client_id, "-") == waiting
+        assert [i.code for i in await new.storage.list_invites()] == ["INVI-TEDX-0001"]
+        assert await receipts_at_login(new, alice_id) == expected_receipts
+        bob = await new.connect()
+        logged_in = await bob.login(bob_id)
+        assert isinstance(logged_in, protocol.LoggedIn) and logged_in.pending == bob_pending
+        update = await bob.next_event(protocol.GroupUpdate)
+        assert update.group.group_id == group
+        received = await bob.messages(5)
+        assert [m.text for m in received] == [f"direct {i}" for i in range(3)] + [
+            f"group {i}" for i in range(2)
+        ]
+        await bob.next_event(protocol.Synced)
+        await bob.no_event(protocol.Message, within=0.2)
+        reply = await bob.send("after the move", to=alice_id.client_id)
+        assert isinstance(reply, protocol.Sent)
+        assert reply.seq > max(m.seq for m in received if m.group is None)
+        refused = await new.connect()
+        assert isinstance(await refused.login(dave_id), protocol.Error)
+    finally:
+        await new.close_clients()
+        await new.stop()

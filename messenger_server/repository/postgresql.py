@@ -70,13 +70,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeAlias
 
 import asyncpg
 
 from messenger_server.repository.base import Repository, StorageError
+from messenger_server.repository.dump import COLUMNS, Row, Seqs
 from messenger_server.repository.records import (
     AckNotices,
     AddMember,
@@ -1300,6 +1301,90 @@ class PostgreSQLRepository(Repository):
                 limit,
             )
         return [Marker(*row) for row in rows]
+
+    # -- moving a whole store (messenger-server export / import) --
+
+    store: Final = "postgresql"
+    seqs: Final = "per-conversation"
+
+    async def export_rows(self) -> AsyncIterator[Row]:
+        """Every row, as :mod:`.dump` writes them, read in one snapshot (nodes may run)."""
+        with _storage_errors("exporting"):
+            async with (
+                self.pool.acquire() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                for table, columns in COLUMNS.items():
+                    if table == "counters":
+                        continue
+                    query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}"
+                    async for row in conn.cursor(query, prefetch=2000):
+                        yield table, dict(row)
+                counted = await conn.fetchrow(
+                    "SELECT (SELECT last_value FROM event_ids) AS ids,"
+                    " (SELECT value FROM counters WHERE name = 'marker_version') AS versions"
+                )
+                assert counted is not None
+                for name, value in (
+                    ("message_id", counted["ids"]),
+                    ("event_id", counted["ids"]),
+                    ("marker_version", counted["versions"]),
+                ):
+                    yield "counters", {"name": name, "value": value}
+
+    async def import_rows(self, rows: AsyncIterator[Row], seqs: Seqs) -> None:
+        """Fill this empty database with ``rows`` (see :mod:`.dump`) in one transaction;
+        then every conversation's next seq comes after every seq and position imported,
+        and ids and versions after every one imported."""
+        with _storage_errors("importing"):
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self._import(conn, rows)
+
+    @staticmethod
+    async def _import(conn: Any, rows: AsyncIterator[Row]) -> None:
+        for table in ("clients", "groups", "messages", "invites", "notices", "markers"):
+            if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+                raise StorageError(f"the database is not empty: it has {table}")
+        buffers: dict[str, list[tuple[Any, ...]]] = {}
+        counters = {"message_id": 0, "event_id": 0, "marker_version": 0}
+
+        async def flush(table: str) -> None:
+            records = buffers.pop(table, [])
+            if records:
+                await conn.copy_records_to_table(table, records=records, columns=COLUMNS[table])
+
+        async for table, row in rows:
+            if table == "counters":
+                if row["name"] in counters:
+                    counters[row["name"]] = max(counters[row["name"]], int(row["value"]))
+                continue
+            buffer = buffers.setdefault(table, [])
+            buffer.append(tuple(row[column] for column in COLUMNS[table]))
+            if len(buffer) >= 5000:
+                await flush(table)
+        for table in list(buffers):
+            await flush(table)
+        # Every seq to come lies past every seq and position already known in its
+        # conversation (SQLite numbers all conversations from one counter: they jump).
+        await conn.execute(
+            "INSERT INTO conversations AS c (id, last_seq)"
+            " SELECT id, max(s) FROM ("
+            "   SELECT conversation AS id, seq AS s FROM messages"
+            "   UNION ALL SELECT conversation, greatest(delivered, read, coalesce(left_at, 0))"
+            "   FROM markers) AS t GROUP BY id"
+            " ON CONFLICT (id) DO UPDATE SET last_seq = greatest(c.last_seq, excluded.last_seq)"
+        )
+        await conn.execute(
+            "SELECT setval('event_ids', greatest($1::bigint, $2::bigint,"
+            " (SELECT max(id) FROM messages), (SELECT max(id) FROM notices), 1))",
+            counters["message_id"],
+            counters["event_id"],
+        )
+        await conn.execute(
+            "UPDATE counters SET value = greatest($1::bigint, value,"
+            " (SELECT max(version) FROM markers)) WHERE name = 'marker_version'",
+            counters["marker_version"],
+        )
 
 
 def _row_count(status: str) -> int:
