@@ -1,5 +1,6 @@
-"""The server on PostgreSQL, end to end: PostgreSQL restarted under load, and a SQLite
-store moved to PostgreSQL with ``messenger-server export`` / ``import``.
+"""The server on PostgreSQL, end to end: the end-to-end suite again (its tests that involve
+storage, each on a schema of its own), PostgreSQL restarted under load, and a SQLite store
+moved to PostgreSQL with ``messenger-server export`` / ``import``.
 
 The restart gets a cluster of its own, with ``fsync`` on (what the restart must keep is
 what was committed); without PostgreSQL installed these tests are skipped.
@@ -11,13 +12,14 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from messenger_server import protocol
+from tests import test_server_e2e as on_sqlite
 from tests.conftest import RunningServer
 from tests.engines import PostgreSQLServer
 from tests.wire import Identity, WireClient
@@ -30,6 +32,66 @@ async def start_on(database_url: str, data_dir: Path, **overrides: Any) -> Runni
     running = RunningServer(data_dir, storage="postgresql", database_url=database_url, **overrides)
     await running.start()
     return running
+
+
+# --- the end-to-end suite, again on PostgreSQL ----------------------------------------------------
+
+NOT_ABOUT_STORAGE = {
+    "test_registered_ids_are_random_and_readable",
+    "test_protocol_1_clients_are_told_to_update",
+    "test_nothing_but_hello_and_login_before_authentication",
+    "test_first_frame_must_be_hello",
+    "test_unsupported_protocol_version_is_refused",
+    "test_oversize_text_gets_an_error_and_the_connection_stays",
+    "test_server_text_limit_below_the_protocol_maximum",
+    "test_oversize_frame_disconnects_while_others_keep_chatting",
+    "test_garbage_frames_get_errors_then_a_disconnect",
+    "test_garbage_before_login_disconnects",
+    "test_a_client_that_stops_reading_is_cut_off",
+    "test_a_flood_is_slowed_down_and_nobody_else_is",
+    "test_handshake_timeout_closes_silent_connections",
+    "test_ping_is_answered",
+}
+"""Tests of ``test_server_e2e.py`` about the connection alone: they run on SQLite only."""
+
+for _name in dir(on_sqlite):
+    if _name.startswith("test_") and _name not in NOT_ABOUT_STORAGE:
+        globals()[_name] = getattr(on_sqlite, _name)
+
+
+@pytest.fixture
+async def server(
+    tmp_path: Path, postgresql_server: PostgreSQLServer
+) -> AsyncIterator[RunningServer]:
+    """What ``test_server_e2e.py`` runs on: here a server on a PostgreSQL schema."""
+    dsn = await postgresql_server.create_schema()
+    running = await start_on(dsn, tmp_path / "server")
+    yield running
+    await running.close_clients()
+    await running.stop()
+    await postgresql_server.drop_schema(dsn)
+
+
+@pytest.fixture
+async def server_factory(
+    tmp_path: Path, postgresql_server: PostgreSQLServer
+) -> AsyncIterator[Callable[..., Awaitable[RunningServer]]]:
+    started: list[tuple[RunningServer, str]] = []
+
+    async def start(**overrides: Any) -> RunningServer:
+        dsn = await postgresql_server.create_schema()
+        running = await start_on(dsn, tmp_path / f"server{len(started)}", **overrides)
+        started.append((running, dsn))
+        return running
+
+    yield start
+    for running, dsn in started:
+        await running.close_clients()
+        await running.stop()
+        await postgresql_server.drop_schema(dsn)
+
+
+# --- PostgreSQL restarted under load ------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
