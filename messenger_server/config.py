@@ -34,6 +34,7 @@ registrations_per_ip_hour  20                  >= 1 (open registration)
 max_pending_per_client     100000              >= 1 direct messages waiting
 max_pending_per_sender     10000               >= 1 a sender's, waiting
 min_free_disk_mb           512                 >= 0 MiB (0: no check)
+edit_window_hours          48                  >= 1 hours a message may be edited
 bus                        none                none, redis [3]_
 bus_url                    redis://localhost/  redis://, rediss://, unix://
 =========================  ==================  =============================
@@ -123,6 +124,7 @@ class Settings:
     max_pending_per_client: int = 100_000
     max_pending_per_sender: int = 10_000
     min_free_disk_mb: int = 512
+    edit_window_hours: int = 48
     bus: BusKind = "none"
     bus_url: str = "redis://localhost/"
 
@@ -281,6 +283,7 @@ def _validate(s: Settings, source: Mapping[str, str]) -> None:
         "max_groups_per_client",
         "max_pending_per_client",
         "max_pending_per_sender",
+        "edit_window_hours",
     ):
         need(getattr(s, name) >= 1, name, "must be at least 1")
     need(s.min_free_disk_mb >= 0, "min_free_disk_mb", "must not be negative")

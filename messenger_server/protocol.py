@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import re
 import struct
+import unicodedata
 from collections.abc import Iterator
 from typing import Annotated, Final, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 PROTOCOL_VERSION: Final = 2
 """The protocol version this code speaks; sent in ``hello`` and ``welcome``. Version 1
@@ -108,6 +110,11 @@ class ErrorCode:
     RECIPIENT_FULL: Final = "recipient_full"
     QUOTA_EXCEEDED: Final = "quota_exceeded"
     STORAGE_FULL: Final = "storage_full"
+    UNKNOWN_MESSAGE: Final = "unknown_message"
+    MESSAGE_DELETED: Final = "message_deleted"
+    NOT_AUTHOR: Final = "not_author"
+    EDIT_EXPIRED: Final = "edit_expired"
+    LAST_ADMIN: Final = "last_admin"
     TEXT_TOO_LARGE: Final = "text_too_large"
     NAME_TOO_LONG: Final = "name_too_long"
     INVALID_FIELD: Final = "invalid_field"
@@ -199,12 +206,19 @@ class Send(_Frame, frozen=True, tag="send"):
     text: Text
     to: ClientId | None = None
     group: GroupId | None = None
+    reply_to: ReplyTo | UnsetType | None = UNSET
+    """The message this one answers (section 12 of the protocol document)."""
+    forwarded_from: Forwarded | UnsetType | None = UNSET
+    """Who wrote the message this one forwards."""
+    mentions: Mentions | UnsetType | None = UNSET
+    """Members of the group this message mentions (group messages only)."""
 
     def __post_init__(self) -> None:
-        if (self.to is None) == (self.group is None):
-            raise ValueError("exactly one of 'to' and 'group' must be given")
+        _check_target(self.to, self.group)
         if len(self.text.encode("utf-8")) > MAX_TEXT_BYTES:
             raise ValueError(f"text is longer than {MAX_TEXT_BYTES} bytes")
+        if self.mentions and self.group is None:
+            raise ValueError("'mentions' are for group messages only")
 
 
 class MarkRead(_Frame, frozen=True, tag="read"):
@@ -219,6 +233,11 @@ class MarkRead(_Frame, frozen=True, tag="read"):
     def __post_init__(self) -> None:
         if (self.peer is None) == (self.group is None):
             raise ValueError("exactly one of 'peer' and 'group' must be given")
+
+
+def _check_target(to: str | None, group: str | None) -> None:
+    if (to is None) == (group is None):
+        raise ValueError("exactly one of 'to' and 'group' must be given")
 
 
 class Lookup(_Frame, frozen=True, tag="lookup"):
@@ -307,6 +326,313 @@ class Ack(_Frame, frozen=True, tag="ack"):
     ids: Annotated[list[EventId], msgspec.Meta(min_length=1, max_length=MAX_ACK_IDS)]
 
 
+# ---------------------------------------------------------------------------
+# Conversation features (docs/protocol.md section 12): replies, forwards and mentions in
+# ``send``; edits, deletions and reactions as entries of the conversation's log; typing;
+# presence; group settings. Requests, replies and events alike, in that order.
+# ---------------------------------------------------------------------------
+
+MAX_EMOJI_CHARS: Final = 16
+"""Longest reaction, in code points (a family with skin tones is 11)."""
+MAX_DESCRIPTION_CHARS: Final = 512
+"""Longest group description, in characters."""
+MAX_PRESENCE_IDS: Final = 1024
+"""Most client IDs one ``get_presence`` may ask about."""
+TYPING_REFRESH_SECONDS: Final = 4.0
+"""While the user types, a client repeats ``typing`` ``on`` this often (not more often
+than :data:`TYPING_THROTTLE_SECONDS`)."""
+TYPING_THROTTLE_SECONDS: Final = 3.0
+"""The server forwards at most one ``typing`` ``on`` per sender and conversation in this
+time, whatever came in between (the rest are dropped)."""
+TYPING_EXPIRY_SECONDS: Final = 6.0
+"""A receiver stops showing "typing" this long after the last ``on`` it got."""
+
+EntrySeq = Annotated[int, msgspec.Meta(ge=1, le=MAX_SAFE_INTEGER)]
+"""The ``seq`` of an entry of a conversation: the server assigns them from 1."""
+Mentions = Annotated[list[ClientId], msgspec.Meta(max_length=MAX_GROUP_MEMBERS)]
+Description = Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION_CHARS)]
+Emoji = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_EMOJI_CHARS)]
+Visibility = Literal["chats", "nobody"]
+"""Who sees a client's presence: everyone who shares a chat with it, or nobody."""
+
+_ZWJ = 0x200D
+_KEYCAP = 0x20E3
+_KEYCAP_BASES = frozenset("#*0123456789")
+_VARIATION_SELECTORS = frozenset({0xFE0E, 0xFE0F})
+
+
+def _regional(code: int) -> bool:
+    return 0x1F1E6 <= code <= 0x1F1FF
+
+
+def _emoji_modifier(code: int) -> bool:
+    """What may follow a pictograph inside one emoji: a variation selector, a skin tone,
+    a tag character (subdivision flags), the keycap mark, the zero-width joiner."""
+    return (
+        code in _VARIATION_SELECTORS
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or code in (_KEYCAP, _ZWJ)
+    )
+
+
+def check_emoji(value: str) -> None:
+    """Is ``value`` one emoji (roughly one grapheme cluster of pictographs)?
+
+    Accepted: a keycap (``#``, ``*`` or a digit, optionally U+FE0F, then U+20E3); or a
+    symbol of Unicode category ``So`` followed only by variation selectors, skin-tone
+    modifiers and tag characters, where a further symbol may follow only a zero-width
+    joiner (U+200D), or pair with a leading regional indicator (a flag). At most
+    :data:`MAX_EMOJI_CHARS` code points.
+
+    Raises:
+        ValueError: it is not.
+    """
+    codes = [ord(char) for char in value]
+    if not 1 <= len(codes) <= MAX_EMOJI_CHARS:
+        raise ValueError(f"an emoji has 1 to {MAX_EMOJI_CHARS} code points")
+    if value[0] in _KEYCAP_BASES:
+        if codes[1:] not in ([_KEYCAP], [0xFE0F, _KEYCAP]):
+            raise ValueError("not an emoji")
+        return
+    if unicodedata.category(value[0]) != "So" or codes[-1] == _ZWJ:
+        raise ValueError("not an emoji")
+    previous = codes[0]
+    for index in range(1, len(codes)):
+        code = codes[index]
+        modifies = _emoji_modifier(code) and not (code == _ZWJ and previous == _ZWJ)
+        joined = unicodedata.category(value[index]) == "So" and (
+            previous == _ZWJ or (index == 1 and _regional(codes[0]) and _regional(code))
+        )
+        if not (modifies or joined):
+            raise ValueError("one emoji only")
+        previous = code
+
+
+class ReplyTo(msgspec.Struct, frozen=True):
+    """The message a reply answers: its ``seq`` in the same conversation and its author."""
+
+    seq: EntrySeq
+    sender: ClientId
+
+
+class Forwarded(msgspec.Struct, frozen=True):
+    """Who wrote a forwarded message, as the forwarder's client shows them: a display
+    name, and their client ID unless the forwarder leaves it out (``null``)."""
+
+    name: DisplayName
+    sender: ClientId | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self.name, "forwarded_from.name")
+
+
+class Edit(_Frame, frozen=True, tag="edit"):
+    """Replace the text of message ``target`` (a ``seq``) of the conversation with ``to``
+    or ``group``: its author only, within the server's edit window. Stored as an entry of
+    the conversation; answered by :class:`Sent` (its ``key`` is idempotent as ``send``'s)."""
+
+    id: RequestId
+    key: IdempotencyKey
+    target: EntrySeq
+    text: Text
+    to: ClientId | None = None
+    group: GroupId | None = None
+
+    def __post_init__(self) -> None:
+        _check_target(self.to, self.group)
+        if len(self.text.encode("utf-8")) > MAX_TEXT_BYTES:
+            raise ValueError(f"text is longer than {MAX_TEXT_BYTES} bytes")
+
+
+class Delete(_Frame, frozen=True, tag="delete"):
+    """Delete message ``target`` for everyone: its author, or in a group an admin. The
+    server stops delivering it to whoever has not received it. Answered by :class:`Sent`."""
+
+    id: RequestId
+    key: IdempotencyKey
+    target: EntrySeq
+    to: ClientId | None = None
+    group: GroupId | None = None
+
+    def __post_init__(self) -> None:
+        _check_target(self.to, self.group)
+
+
+class React(_Frame, frozen=True, tag="react"):
+    """Set (``on``) or take back (not ``on``) the sender's reaction ``emoji`` to message
+    ``target``: one reaction per member and message, a new one replaces the old. Answered
+    by :class:`Sent`."""
+
+    id: RequestId
+    key: IdempotencyKey
+    target: EntrySeq
+    emoji: Emoji
+    on: bool = True
+    to: ClientId | None = None
+    group: GroupId | None = None
+
+    def __post_init__(self) -> None:
+        _check_target(self.to, self.group)
+        check_emoji(self.emoji)
+
+
+class Typing(_Frame, frozen=True, tag="typing"):
+    """The user is typing (``on``) or stopped, in the conversation with ``to`` or in
+    ``group``. Like :class:`Ack`, not a request: no ``id``, no reply, never stored;
+    forwarded only to online participants, at most one ``on`` per
+    :data:`TYPING_THROTTLE_SECONDS`."""
+
+    to: ClientId | None = None
+    group: GroupId | None = None
+    on: bool = True
+
+    def __post_init__(self) -> None:
+        _check_target(self.to, self.group)
+
+
+class GetPresence(_Frame, frozen=True, tag="get_presence"):
+    """Online / last seen of ``client_ids``. Answered by :class:`Presences`, which leaves
+    out whoever the caller may not see."""
+
+    id: RequestId
+    client_ids: Annotated[list[ClientId], msgspec.Meta(min_length=1, max_length=MAX_PRESENCE_IDS)]
+
+
+class SetPrivacy(_Frame, frozen=True, tag="set_privacy"):
+    """Change who sees the caller's presence (null or absent: unchanged). Answered by
+    :class:`Privacy` with the settings in force."""
+
+    id: RequestId
+    presence: Visibility | None = None
+
+
+class UpdateGroup(_Frame, frozen=True, tag="update_group"):
+    """Rename a group and/or change its description (``""`` removes it). Admins only.
+    Answered by :class:`GroupReply`."""
+
+    id: RequestId
+    group: GroupId
+    name: GroupName | None = None
+    description: Description | None = None
+
+    def __post_init__(self) -> None:
+        if self.name is None and self.description is None:
+            raise ValueError("give 'name', 'description' or both")
+        if self.name is not None:
+            _check_name(self.name, "name")
+        if self.description is not None and _CONTROL_CHARS.search(
+            self.description.replace("\n", "")
+        ):
+            raise ValueError("description must not contain control characters but newlines")
+
+
+class SetAdmin(_Frame, frozen=True, tag="set_admin"):
+    """Make member ``client_id`` an admin, or not. Admins only; a group keeps at least one
+    admin. Answered by :class:`GroupReply`."""
+
+    id: RequestId
+    group: GroupId
+    client_id: ClientId
+    admin: bool
+
+
+class DeleteGroup(_Frame, frozen=True, tag="delete_group"):
+    """Delete a group for everyone: every member is removed. Admins only. Answered by
+    :class:`Ok`."""
+
+    id: RequestId
+    group: GroupId
+
+
+class PresenceInfo(msgspec.Struct, frozen=True):
+    """Whether ``client_id`` is online, else when it was last seen (ms, UTC; null when
+    not known)."""
+
+    client_id: ClientId
+    online: bool
+    last_seen: Timestamp | None = None
+
+
+class Presences(_Frame, frozen=True, tag="presences"):
+    """Reply to :class:`GetPresence`: one entry per client the caller may see."""
+
+    id: RequestId
+    presences: list[PresenceInfo]
+
+
+class Privacy(_Frame, frozen=True, tag="privacy"):
+    """Reply to :class:`SetPrivacy`: the caller's settings now."""
+
+    id: RequestId
+    presence: Visibility
+
+
+class Edited(_Frame, frozen=True, tag="edited"):
+    """Message ``target`` of the conversation now reads ``text`` (its author edited it).
+    An entry of the conversation: acknowledge ``message_id`` like a :class:`Message`'s."""
+
+    message_id: EventId
+    seq: Seq
+    ts: Timestamp
+    sender: ClientId
+    sender_name: str
+    target: EntrySeq
+    text: str
+    to: ClientId | None = None
+    group: GroupId | None = None
+
+
+class Deleted(_Frame, frozen=True, tag="deleted"):
+    """Message ``target`` was deleted for everyone by ``sender`` (its author or a group
+    admin). An entry of the conversation: acknowledge ``message_id``."""
+
+    message_id: EventId
+    seq: Seq
+    ts: Timestamp
+    sender: ClientId
+    sender_name: str
+    target: EntrySeq
+    to: ClientId | None = None
+    group: GroupId | None = None
+
+
+class Reacted(_Frame, frozen=True, tag="reacted"):
+    """``sender`` reacted to message ``target`` with ``emoji`` (``on``: replacing its
+    earlier reaction), or took that reaction back. An entry of the conversation:
+    acknowledge ``message_id``."""
+
+    message_id: EventId
+    seq: Seq
+    ts: Timestamp
+    sender: ClientId
+    sender_name: str
+    target: EntrySeq
+    emoji: str
+    on: bool
+    to: ClientId | None = None
+    group: GroupId | None = None
+
+
+class PeerTyping(_Frame, frozen=True, tag="typing"):
+    """``sender`` is typing (``on``) or stopped, in ``group`` or (null) the direct
+    conversation with ``sender``. Not stored, not acknowledged; forget an ``on`` after
+    :data:`TYPING_EXPIRY_SECONDS` without another."""
+
+    sender: ClientId
+    on: bool
+    group: GroupId | None = None
+
+
+class Presence(_Frame, frozen=True, tag="presence"):
+    """``client_id`` came online, or went offline at ``last_seen`` (null: it no longer
+    shows its presence). Not stored, not acknowledged."""
+
+    client_id: ClientId
+    online: bool
+    last_seen: Timestamp | None = None
+
+
 Request = (
     Hello
     | Register
@@ -322,8 +648,16 @@ Request = (
     | AddContact
     | RemoveContact
     | Ping
+    | Edit
+    | Delete
+    | React
+    | GetPresence
+    | SetPrivacy
+    | UpdateGroup
+    | SetAdmin
+    | DeleteGroup
 )
-ClientFrame = Request | Ack
+ClientFrame = Request | Ack | Typing
 
 # ---------------------------------------------------------------------------
 # Server -> client replies. ``id`` repeats the request's ``id``.
@@ -347,13 +681,15 @@ class Member(msgspec.Struct, frozen=True):
 
 
 class GroupInfo(msgspec.Struct, frozen=True):
-    """A group's current state. ``members`` includes every admin."""
+    """A group's current state. ``members`` includes every admin. ``description`` is
+    absent when the group has none."""
 
     group_id: GroupId
     name: str
     members: list[Member]
     created_by: ClientId
     created_at: Timestamp
+    description: str | UnsetType = UNSET
 
 
 class Welcome(_Frame, frozen=True, tag="welcome"):
@@ -430,7 +766,20 @@ class Error(_Frame, frozen=True, tag="error"):
     id: RequestId | None = None
 
 
-Reply = Welcome | Registered | LoggedIn | Sent | Contact | GroupReply | Groups | Ok | Pong | Error
+Reply = (
+    Welcome
+    | Registered
+    | LoggedIn
+    | Sent
+    | Contact
+    | GroupReply
+    | Groups
+    | Ok
+    | Pong
+    | Error
+    | Presences
+    | Privacy
+)
 
 # ---------------------------------------------------------------------------
 # Server -> client events, pushed without a request.
@@ -454,6 +803,12 @@ class Message(_Frame, frozen=True, tag="message"):
     text: str
     to: ClientId | None = None
     group: GroupId | None = None
+    reply_to: ReplyTo | UnsetType = UNSET
+    """Absent unless the message answers another one (section 12)."""
+    forwarded_from: Forwarded | UnsetType = UNSET
+    """Absent unless the message is forwarded."""
+    mentions: list[ClientId] | UnsetType = UNSET
+    """Absent unless the message mentions members of its group."""
 
 
 class Receipt(msgspec.Struct, frozen=True):
@@ -488,7 +843,16 @@ class Synced(_Frame, frozen=True, tag="synced"):
     Not stored, not acknowledged."""
 
 
-GroupChange = Literal["created", "member_added", "member_removed", "member_left"]
+GroupChange = Literal[
+    "created",
+    "member_added",
+    "member_removed",
+    "member_left",
+    "updated",
+    "promoted",
+    "demoted",
+    "deleted",
+]
 
 
 class GroupUpdate(_Frame, frozen=True, tag="group_update"):
@@ -513,7 +877,18 @@ class Goodbye(_Frame, frozen=True, tag="goodbye"):
     message: str
 
 
-Event = Message | Receipts | Synced | GroupUpdate | Goodbye
+Event = (
+    Message
+    | Receipts
+    | Synced
+    | GroupUpdate
+    | Goodbye
+    | Edited
+    | Deleted
+    | Reacted
+    | PeerTyping
+    | Presence
+)
 ServerFrame = Reply | Event
 
 

@@ -309,10 +309,11 @@ class MessengerServer:
             ssl=ssl_context,
             ssl_handshake_timeout=self.settings.handshake_timeout if ssl_context else None,
         )
+        await self.service.receipts.start_horizon()
         await self.bus.start(self.service.cluster.handle)
         self.spawn(self._sweep())
         self.spawn(self._clean_up())
-        self.spawn(self.service.cluster.recount())
+        self.spawn(self.service.cluster.run())
         addresses = [sock.getsockname()[:2] for sock in self._server.sockets]
         if self.bus.clustered:
             log.info(
@@ -345,6 +346,7 @@ class MessengerServer:
             return
         self.stopping = True
         log.info("shutting down: %d connections", len(self.connections))
+        self.service.stopping()
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):

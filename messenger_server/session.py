@@ -204,7 +204,7 @@ class ServerSession:
         """The next frame to handle, or ``None`` when no complete frame is waiting, a rate
         limit says to wait (:attr:`throttled_for`), or the session is closed. ``hello``
         (of the right version), ``register``, ``login``, the requests of a logged-in
-        session and ``ack`` are given; the rest is answered here."""
+        session, ``ack`` and ``typing`` are given; the rest is answered here."""
         self.throttled_for = 0.0
         while self.state is not State.CLOSED:
             frame = self._held
@@ -221,7 +221,7 @@ class ServerSession:
                     self.throttled_for = wait
                     return None
                 bucket.take()
-            if isinstance(frame, protocol.Ack):
+            if isinstance(frame, protocol.Ack | protocol.Typing):  # no id, never answered
                 if self.state is State.LOGGED_IN:
                     return frame
                 self.fail(Code.NOT_AUTHENTICATED, "log in first")
@@ -422,6 +422,13 @@ KNOWN_SERVER_TYPES: Final = frozenset(
         protocol.Synced,
         protocol.GroupUpdate,
         protocol.Goodbye,
+        protocol.Presences,
+        protocol.Privacy,
+        protocol.Edited,
+        protocol.Deleted,
+        protocol.Reacted,
+        protocol.PeerTyping,
+        protocol.Presence,
     )
 )
 """The ``type`` of every server frame this code understands."""
@@ -492,6 +499,11 @@ class ClientSession:
         for start in range(0, len(ids), step):
             self._output.append(protocol.encode(protocol.Ack(ids=ids[start : start + step])))
 
+    def send_typing(self, *, to: str | None = None, group: str | None = None, on: bool) -> None:
+        """Queue a ``typing`` notice for the conversation with ``to`` or ``group`` (no id,
+        no reply). :class:`TypingNotices` says when to send one."""
+        self._output.append(protocol.encode(protocol.Typing(to=to, group=group, on=on)))
+
     def forget(self, request_id: int) -> protocol.Request | None:
         """Stop waiting for a reply to ``request_id`` (a late reply is then skipped)."""
         return self.pending.pop(request_id, None)
@@ -554,3 +566,87 @@ class ClientSession:
             self.state = State.LOGGED_IN
             self.client_id = reply.client_id
         self._events.append(ReplyReceived(request, reply))
+
+
+# --- typing, on either side ----------------------------------------------------------------
+
+
+class TypingNotices:
+    """When a client should send ``typing``: tell it every time the user edits the draft
+    of a conversation (:meth:`edited`), sends it or empties it (:meth:`stopped`); each
+    returns the notice to send now (``True``: on, ``False``: off) or ``None``.
+
+    ``on`` goes at the first keystroke and again at most every
+    :data:`~messenger_server.protocol.TYPING_REFRESH_SECONDS` while typing goes on;
+    ``off`` when the user stops (or :meth:`idle` finds no keystroke for that long).
+    ``now`` is any monotonic clock, in seconds.
+    """
+
+    __slots__ = ("_typing",)
+
+    def __init__(self) -> None:
+        self._typing: dict[str, tuple[float, float]] = {}
+        """conversation → when ``on`` was last sent, and the last keystroke."""
+
+    def edited(self, conversation: str, now: float) -> bool | None:
+        state = self._typing.get(conversation)
+        if state is None or now - state[0] >= protocol.TYPING_REFRESH_SECONDS:
+            self._typing[conversation] = (now, now)
+            return True
+        self._typing[conversation] = (state[0], now)
+        return None
+
+    def stopped(self, conversation: str) -> bool | None:
+        return False if self._typing.pop(conversation, None) is not None else None
+
+    def idle(self, now: float) -> list[str]:
+        """The conversations where the user stopped typing a while ago: send ``off`` to
+        each (they are forgotten here). Call it every second or so."""
+        quiet = [
+            conversation
+            for conversation, (_, last) in self._typing.items()
+            if now - last >= protocol.TYPING_REFRESH_SECONDS
+        ]
+        for conversation in quiet:
+            del self._typing[conversation]
+        return quiet
+
+
+class TypingIndicators:
+    """Who is typing where, from the ``typing`` events received: feed each event to
+    :meth:`received`, and a message to :meth:`message_received` (its sender has stopped),
+    then ask :meth:`typing_in`. An ``on`` lasts
+    :data:`~messenger_server.protocol.TYPING_EXPIRY_SECONDS` unless renewed. ``now`` is any
+    monotonic clock, in seconds. A conversation is the group ID, or the other client's ID
+    for a direct one."""
+
+    __slots__ = ("_until",)
+
+    def __init__(self) -> None:
+        self._until: dict[str, dict[str, float]] = {}
+        """conversation → sender → when its ``on`` runs out."""
+
+    def received(self, event: protocol.PeerTyping, now: float) -> str:
+        """Apply a ``typing`` event; returns the conversation it is about."""
+        conversation = event.group or event.sender
+        senders = self._until.setdefault(conversation, {})
+        if event.on:
+            senders[event.sender] = now + protocol.TYPING_EXPIRY_SECONDS
+        else:
+            senders.pop(event.sender, None)
+        return conversation
+
+    def message_received(self, conversation: str, sender: str) -> None:
+        """A message from ``sender`` arrived in ``conversation``: it is no longer typing."""
+        senders = self._until.get(conversation)
+        if senders is not None:
+            senders.pop(sender, None)
+
+    def typing_in(self, conversation: str, now: float) -> list[str]:
+        """Who is typing in ``conversation`` now, in the order they started."""
+        senders = self._until.get(conversation)
+        if not senders:
+            return []
+        for sender in [s for s, until in senders.items() if until <= now]:
+            del senders[sender]
+        return list(senders)

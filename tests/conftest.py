@@ -27,7 +27,7 @@ try:
 except ImportError:  # not installed on this platform: asyncio's loop only
     uvloop = None  # type: ignore[assignment]
 
-BOTH_LOOPS = frozenset({"test_server_e2e.py", "test_tls_and_cli.py"})
+BOTH_LOOPS = frozenset({"test_server_e2e.py", "test_tls_and_cli.py", "test_conversation_e2e.py"})
 """Test files run on asyncio's loop and on uvloop (the server's default on Linux)."""
 
 

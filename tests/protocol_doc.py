@@ -25,8 +25,10 @@ from messenger_server import protocol
 from messenger_server.config import load_settings
 from messenger_server.repository import SQLiteRepository
 from messenger_server.server import MessengerServer
+from messenger_server.service import conversation as conversation_module
 from messenger_server.service import groups as groups_module
 from messenger_server.service import messaging as messaging_module
+from messenger_server.service import presence as presence_module
 from messenger_server.service import registration as registration_module
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
@@ -34,6 +36,8 @@ BLOCK = re.compile(r"(<!-- transcript (\S+) -->\n```text\n)(.*?)(```)", re.DOTAL
 
 NAMES = {"Ana": "K7QM-4XPA", "Bruno": "B8NZ-2FHC", "Carla": "R5TV-6JWE", "Dora": "D3WY-9MQK"}
 GROUP = "G-Q2RT-8HVB"
+TRIP = "G-7YWD-3KFP"
+"""The group of section 12's flows."""
 CREDENTIALS = [
     "t9xTVkZdpnvRRZoWlIt67zfs8wfBp7VLNQ6c1QZc2Wg",
     "WOvJvLfrbrON2FHidurDAbCY0HxIs38MyNUqzcrZoDM",
@@ -46,6 +50,12 @@ KEYS = {
     "chego": "0b7e4c1d2f3a4b5c8d9e0f1a2b3c4d5e",
     "pode": "9a8b7c6d5e4f40312f1e0d9c8b7a6958",
     "familia": "c2d4e6f8a0b24c6e8f0a1b3c5d7e9f01",
+    "sabado": "3e5a7c9b1d2f4a6c8e0b2d4f6a8c0e1f",
+    "dez": "7b9d1f3a5c7e4b2d9f1a3c5e7b9d2f4a",
+    "edit": "e4c6a8b0d2f14e3a5c7b9d1f3a5c7e9b",
+    "joinha": "a1c3e5b7d9f24a6c8e0b1d3f5a7c9e2d",
+    "errada": "c9e1a3b5d7f94c2e6a8b0d2f4a6c8e0a",
+    "apaga": "d0f2b4a6c8e14d3f5b7a9c1e3b5d7f9c",
 }
 
 
@@ -147,7 +157,7 @@ class Party:
 async def fixed_server(clock: Clock) -> AsyncIterator[MessengerServer]:
     """A server whose IDs, credentials and time are the document's."""
     client_ids = iter(NAMES.values())
-    group_ids = iter([GROUP])
+    group_ids = iter([GROUP, TRIP])
     credentials = iter(CREDENTIALS)
 
     def unique_id(prefix: str = "") -> str:
@@ -160,6 +170,8 @@ async def fixed_server(clock: Clock) -> AsyncIterator[MessengerServer]:
         (registration_module, "now_ms", clock),
         (groups_module, "now_ms", clock),
         (messaging_module, "now_ms", clock),
+        (conversation_module, "now_ms", clock),
+        (presence_module, "now_ms", clock),
     ]
     saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
     import messenger_server.service as service_package
@@ -431,9 +443,169 @@ async def run_flows() -> dict[str, list[str]]:
             carla.send(protocol.ListGroups)
             await carla.expect(protocol.Groups)
         await settle(server, ana, bruno, carla, dora)
-        for party in (ana, bruno, carla, dora):
-            await party.close()
+        await dora.close()
+        clock.advance(3_600_000)
+        await conversation_flows(server, clock, t, ana, bruno, carla, connect, login)
     return t.blocks
+
+
+async def conversation_flows(
+    server: MessengerServer,
+    clock: Clock,
+    t: Transcript,
+    ana: Party,
+    bruno: Party,
+    carla: Party,
+    connect: Any,
+    login: Any,
+) -> None:
+    """Section 12: reply, edit and reaction; an offline member's backlog; deletion;
+    typing; presence; group settings."""
+    # A new group for the trip: Ana, Bruno, and Carla, who goes offline.
+    await carla.close()
+    ana.send(
+        protocol.CreateGroup, record=False, name="Viagem", members=[NAMES["Bruno"], NAMES["Carla"]]
+    )
+    for party in (bruno, ana):
+        created = await party.expect(protocol.GroupUpdate, record=False)
+        party.send(protocol.Ack, record=False, ids=[created.event_id])
+    await ana.expect(protocol.GroupReply, record=False)
+    await settle(server, ana, bruno)
+    clock.advance(60_000)
+
+    with t.block("12.1"):
+        ana.send(protocol.Send, key=KEYS["sabado"], text="Vamos sábado às 9?", group=TRIP)
+        question = await ana.expect(protocol.Sent)
+        asked = await bruno.expect(protocol.Message)
+        bruno.send(protocol.Ack, ids=[asked.message_id])
+        await ana.expect(protocol.Receipts)
+        clock.advance(20_000)
+        bruno.send(
+            protocol.Send,
+            key=KEYS["dez"],
+            text="Pode ser às 10, Ana?",
+            group=TRIP,
+            reply_to=protocol.ReplyTo(question.seq, NAMES["Ana"]),
+            mentions=[NAMES["Ana"]],
+        )
+        await bruno.expect(protocol.Sent)
+        answer = await ana.expect(protocol.Message)
+        ana.send(protocol.Ack, ids=[answer.message_id])
+        await bruno.expect(protocol.Receipts)
+        clock.advance(15_000)
+        ana.send(
+            protocol.Edit, key=KEYS["edit"], target=question.seq, text="Vamos sábado às 10?",
+            group=TRIP,
+        )  # fmt: skip
+        await ana.expect(protocol.Sent)
+        edited = await bruno.expect(protocol.Edited)
+        bruno.send(protocol.Ack, ids=[edited.message_id])
+        clock.advance(5_000)
+        bruno.send(protocol.React, key=KEYS["joinha"], target=question.seq, emoji="👍", group=TRIP)
+        await bruno.expect(protocol.Sent)
+        reacted = await ana.expect(protocol.Reacted)
+        ana.send(protocol.Ack, ids=[reacted.message_id])
+    await settle(server, ana, bruno)
+    clock.advance(60_000)
+
+    with t.block("12.2"):
+        bruno.send(protocol.Send, key=KEYS["errada"], text="Mensagem errada", group=TRIP)
+        mistake = await bruno.expect(protocol.Sent)
+        wrong = await ana.expect(protocol.Message)
+        ana.send(protocol.Ack, ids=[wrong.message_id])
+        await bruno.expect(protocol.Receipts)
+        clock.advance(4_000)
+        bruno.send(protocol.Delete, key=KEYS["apaga"], target=mistake.seq, group=TRIP)
+        await bruno.expect(protocol.Sent)
+        deleted = await ana.expect(protocol.Deleted)
+        ana.send(protocol.Ack, ids=[deleted.message_id])
+    await settle(server, ana, bruno)
+    clock.advance(60_000)
+
+    with t.block("12.3"):
+        carla = await connect("Carla")
+        await login(carla, since=0)
+        await carla.expect(protocol.Receipts)
+        created = await carla.expect(protocol.GroupUpdate)
+        backlog = [
+            await carla.expect(kind)
+            for kind in (
+                protocol.Message,
+                protocol.Message,
+                protocol.Edited,
+                protocol.Reacted,
+                protocol.Deleted,
+            )
+        ]
+        await carla.expect(protocol.Synced)
+        t.note("Carla stores them all, then acknowledges the update and the last entry")
+        carla.send(protocol.Ack, ids=[created.event_id, backlog[-1].message_id])
+    await drain_receipts(server, ana, bruno, carla)
+
+    with t.block("12.4"):
+        ana.send(protocol.Typing, to=None, group=TRIP, on=True)
+        await bruno.expect(protocol.PeerTyping)
+        await carla.expect(protocol.PeerTyping)
+        t.note("two seconds later Ana's client says it again: within 3 s, the server drops it")
+        ana.send(protocol.Typing, to=None, group=TRIP, on=True)
+        t.note("Ana empties the draft")
+        ana.send(protocol.Typing, to=None, group=TRIP, on=False)
+        await bruno.expect(protocol.PeerTyping)
+        await carla.expect(protocol.PeerTyping)
+    await settle(server, ana, bruno, carla)
+
+    with t.block("12.5a"):
+        ana.send(protocol.SetPrivacy, presence="chats")
+        await ana.expect(protocol.Privacy)
+        bruno.send(protocol.SetPrivacy, presence="chats")
+        await bruno.expect(protocol.Privacy)
+        await ana.expect(protocol.Presence)
+        bruno.send(protocol.GetPresence, client_ids=[NAMES["Ana"], NAMES["Carla"], NAMES["Dora"]])
+        await bruno.expect(protocol.Presences)
+    await settle(server, ana, bruno, carla)
+    clock.advance(30_000)
+    with t.block("12.5b"):
+        t.note("Bruno closes the app")
+        await bruno.close()
+        await ana.expect(protocol.Presence)
+    await settle(server, ana, carla)
+    bruno = await connect("Bruno", record=False)
+    await login(bruno, record=False, since=10**9)
+    await bruno.expect(protocol.Synced, record=False)
+    await ana.expect(protocol.Presence, record=False)
+    await settle(server, ana, bruno, carla)
+    clock.advance(60_000)
+
+    with t.block("12.6a"):
+        ana.send(protocol.UpdateGroup, group=TRIP, name="Viagem a Paraty",
+                 description="Sábado, 10h, na rodoviária")  # fmt: skip
+        updates = {p: await p.expect(protocol.GroupUpdate) for p in (bruno, carla, ana)}
+        await ana.expect(protocol.GroupReply)
+        for party in (ana, bruno, carla):
+            party.send(protocol.Ack, ids=[updates[party].event_id])
+    await settle(server, ana, bruno, carla)
+    with t.block("12.6b"):
+        ana.send(protocol.SetAdmin, group=TRIP, client_id=NAMES["Bruno"], admin=True)
+        updates = {p: await p.expect(protocol.GroupUpdate) for p in (bruno, carla, ana)}
+        await ana.expect(protocol.GroupReply)
+        for party in (ana, bruno, carla):
+            party.send(protocol.Ack, ids=[updates[party].event_id])
+        carla.send(protocol.DeleteGroup, group=TRIP)
+        await carla.expect(protocol.Error)
+    await settle(server, ana, bruno, carla)
+    for party in (ana, bruno, carla):
+        await party.close()
+
+
+async def drain_receipts(server: MessengerServer, *parties: Party) -> None:
+    """Take the ``receipts`` events the flow does not show, then check for others."""
+    for _ in range(3):
+        await server.service.context.pipeline.barrier()
+        await asyncio.sleep(0.05)
+    for party in parties:
+        while not party.received.empty():
+            frame = protocol.decode_server_frame(party.received.get_nowait())
+            assert isinstance(frame, protocol.Receipts), (party.label, frame)
 
 
 def render(document: str, blocks: dict[str, list[str]]) -> str:

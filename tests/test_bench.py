@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from messenger_server import protocol
-from messenger_server.bench import scenarios
+from messenger_server.bench import conversation, scenarios, wire
 from messenger_server.bench.client import BenchClient, Identity
 from messenger_server.bench.relay import Relay
 from messenger_server.bench.scenarios import Options
@@ -282,6 +282,32 @@ async def test_a_relay_that_misbehaves_makes_the_run_invalid(
     assert any(expected in failure for failure in measurement.failures), measurement.failures
 
 
+async def test_typing_and_reactions_are_valid_against_a_faithful_relay(
+    relay_factory: StartRelay,
+) -> None:
+    options = Options(typing=5, typing_peers=2, typing_repeats=3, reactions=4, messages=3,
+                      stall=0.5)  # fmt: skip
+    typing = await conversation.typing_notices(await relay_factory(None), options)
+    assert typing.valid, typing.failures
+    assert typing.figures["CPU µs/notice (forwarded)"] is None  # not our process: no CPU
+    assert typing.figures["notices/s (forwarded)"]
+    reactions = await conversation.reactions(await relay_factory(None), options)
+    assert reactions.valid, reactions.failures
+    assert reactions.figures["reactions/s"]
+
+
+async def test_typing_heard_twice_or_from_a_stranger_fails() -> None:
+    verifier = Verifier()
+    tally = conversation.TypingTally(verifier)
+    bob = BenchClient(verifier, Identity(BOB, "c" * 20, "Bob", ("127.0.0.1", 0)), False)
+    for sender, on in [(ALICE, True), (ALICE, True), (ALICE, False), (CAROL, True)]:
+        tally.heard_typing(bob, wire.Frame(type="typing", sender=sender, on=on))
+    tally.check([(BOB, ALICE)], [[True, False]])
+    report = failed(verifier)
+    assert "BBBB-BBBB: typing from AAAA-AAAA came as [True, True, False]" in report
+    assert "BBBB-BBBB: typing from CCCC-CCCC, a stranger: [True]" in report
+
+
 async def test_a_group_relayed_twice_is_caught(relay_factory: StartRelay) -> None:
     measurement = await scenarios.group(await relay_factory("duplicate"), TINY)
     assert not measurement.valid
@@ -300,6 +326,7 @@ def test_tiny_scenarios_run_valid_against_the_server_and_the_relay(tmp_path: Pat
             "--group-size", "5", "--backlog", "200", "--backlog-senders", "2",
             "--idle", "20", "--logins", "20", "--logins-parallel", "5",
             "--prelogin", "20", "--flood", "5", "--flood-rate", "100",
+            "--typing", "6", "--typing-peers", "2", "--typing-repeats", "3", "--reactions", "4",
             "--strict", "--stall", "5", "--timeout", "60", "--json", str(results),
         ],
         capture_output=True,
@@ -310,7 +337,8 @@ def test_tiny_scenarios_run_valid_against_the_server_and_the_relay(tmp_path: Pat
     document = json.loads(results.read_text())
     assert document["valid"]
     assert [s["scenario"] for s in document["scenarios"]] == [
-        "direct", "group", "backlog", "idle", "logins", "prelogin", "flood",
+        "direct", "group", "backlog", "idle", "logins", "prelogin", "flood", "typing",
+        "reactions",
     ]  # fmt: skip
     for scenario in document["scenarios"]:
         assert set(scenario["results"]) == {"server", "relay"}
@@ -323,6 +351,10 @@ def test_tiny_scenarios_run_valid_against_the_server_and_the_relay(tmp_path: Pat
     flood = document["scenarios"][6]["results"]["server"]["figures"]
     assert flood["flood pings answered/s"] > 0  # it flooded, and the users' messages all came
     assert flood["latency p99 ms (flood)"] is not None
+    typing = document["scenarios"][7]["results"]["server"]["figures"]
+    assert typing["CPU µs/notice (forwarded)"] and typing["CPU µs/notice (throttled)"]
+    reactions = document["scenarios"][8]["results"]["server"]["figures"]
+    assert reactions["CPU µs/reaction"] and reactions["frames/reaction"] >= 4
     assert "server/relay" in completed.stdout
     assert "INVALID" not in completed.stdout
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from messenger_server.service.bus import BusEvent, Deliver, Push, RedisBus, Replace, Resync
+from messenger_server.service.receipts import Horizon
 from tests.engines import RedisServer
 
 pytestmark = pytest.mark.timeout(30)
@@ -127,3 +128,28 @@ async def test_after_redis_comes_back_every_node_resyncs_and_events_flow_again(
     a.bus.publish(Push(["X"], b"after"))
     # a could not publish: its next event comes after a Resync of its own
     assert await b.until(3) == [Resync(), Resync(), Push(["X"], b"after")]
+
+
+def test_the_horizon_vouches_only_for_versions_without_a_gap() -> None:
+    horizon = Horizon(10)
+    horizon.seen(12, now=1.0)  # 11 not heard of yet
+    horizon.seen(9, now=1.0)  # long handled
+    assert horizon.upto == 10
+    assert horizon.gap(older_than=0.5) is None  # too recent to read back
+    assert horizon.gap(older_than=1.0) == 12
+    horizon.seen(11, now=1.5)
+    assert horizon.upto == 12 and horizon.gap(older_than=99.0) is None
+    horizon.seen(15, now=2.0)
+    horizon.seen(14, now=2.0)
+    horizon.filled(14)  # 13 read back (or superseded): 15 follows on
+    assert horizon.upto == 15 and horizon.gap(older_than=99.0) is None
+
+
+async def test_who_is_online_anywhere_is_who_holds_a_session_claim(nodes: list[Node]) -> None:
+    a, b, _ = nodes
+    assert await a.bus.claimed(["K7QM-4XPA", "B8NZ-2FHC"]) == set()
+    await b.bus.claim("K7QM-4XPA", "t1")
+    assert await a.bus.claimed(["K7QM-4XPA", "B8NZ-2FHC"]) == {"K7QM-4XPA"}
+    await b.bus.release("K7QM-4XPA", "t1")
+    assert await a.bus.claimed(["K7QM-4XPA"]) == set()
+    assert await a.bus.claimed([]) == set()

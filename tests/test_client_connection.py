@@ -270,7 +270,7 @@ async def test_a_garbage_frame_makes_the_client_reconnect(
 async def test_an_event_of_an_unknown_type_is_ignored(desktops: Desktops) -> None:
     later = protocol.Message(1, 1, 1, "B8NZ-2FHC", "Bruno", "after the unknown event", to=ANA)
     fake = scripted(
-        protocol.frame_bytes(b'{"type":"typing","by":"B8NZ-2FHC"}') + protocol.encode(later)
+        protocol.frame_bytes(b'{"type":"sticker","by":"B8NZ-2FHC"}') + protocol.encode(later)
     )
     port = await fake.start()
     try:

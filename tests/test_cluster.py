@@ -18,7 +18,7 @@ import pytest
 from messenger_server import protocol
 from messenger_server.config import Settings, load_settings
 from messenger_server.protocol import ErrorCode as Code
-from messenger_server.repository import postgresql
+from messenger_server.repository import MarkerMove, postgresql
 from messenger_server.repository.postgresql import PostgreSQLRepository
 from messenger_server.server import MessengerServer
 from messenger_server.service.bus import RedisBus
@@ -210,9 +210,7 @@ async def test_a_group_change_on_one_node_holds_on_the_others_at_once(
     [message] = await bia[0].messages(1)
     assert message.text == "cheguei"
     # Bia, removed on node 0, may no longer write through node 1
-    removed = await ana[0].request(
-        protocol.RemoveMember, group=group, client_id=bia[1].client_id
-    )
+    removed = await ana[0].request(protocol.RemoveMember, group=group, client_id=bia[1].client_id)
     assert isinstance(removed, protocol.GroupReply)
     await bia[0].next_event(protocol.GroupUpdate)
     refused = await bia[0].send("ainda aqui?", group=group)
@@ -233,6 +231,70 @@ async def test_a_recipient_who_was_offline_gets_everything_at_login_on_any_node(
     assert isinstance(logged_in, protocol.LoggedIn) and logged_in.pending == 30
     assert [m.text for m in await later.messages(30)] == keys
     await later.next_event(protocol.Synced)
+
+
+async def test_edits_reactions_deletions_and_typing_cross_nodes(nodes: list[Node]) -> None:
+    """Conversation features (protocol section 12) with the members on three nodes: the
+    entries stored on one node reach the others live, in order, and an offline member
+    gets them at login on another node; typing goes through the bus too."""
+    ana = await nodes[0].user("Ana")
+    bia = await nodes[1].user("Bia")
+    caio_client, caio = await nodes[2].user("Caio")
+    await contacts(ana, bia, (caio_client, caio))
+    reply = await ana[0].request(
+        protocol.CreateGroup, name="G", members=[bia[1].client_id, caio.client_id]
+    )
+    assert isinstance(reply, protocol.GroupReply)
+    group = reply.group.group_id
+    await bia[0].next_event(protocol.GroupUpdate)
+    await caio_client.close()
+
+    first = await ana[0].send("primeira", group=group)
+    second = await ana[0].send("segunda", group=group)
+    assert isinstance(first, protocol.Sent) and isinstance(second, protocol.Sent)
+    edit = await ana[0].request(
+        protocol.Edit, key="e1", target=first.seq, text="primeira!", group=group
+    )
+    react = await bia[0].request(
+        protocol.React, key="r1", target=first.seq, emoji="👍", group=group
+    )  # Bia's node loads the target from the database
+    delete = await ana[0].request(protocol.Delete, key="d1", target=second.seq, group=group)
+    assert all(isinstance(r, protocol.Sent) for r in (edit, react, delete))
+    live = await bia[0].entries(4)
+    assert [type(e).__name__ for e in live] == ["Message", "Message", "Edited", "Deleted"]
+
+    bia[0].typing(group=group)
+    typing = await ana[0].next_event(protocol.PeerTyping)
+    assert (typing.sender, typing.group) == (bia[1].client_id, group)
+
+    later = await nodes[1].connect()
+    assert isinstance(await later.login(caio), protocol.LoggedIn)
+    backlog = await later.entries(4)
+    assert [type(e).__name__ for e in backlog] == ["Message", "Edited", "Reacted", "Deleted"]
+    assert [e.seq for e in backlog] == sorted(e.seq for e in backlog)
+
+
+async def test_presence_across_nodes(nodes: list[Node]) -> None:
+    ana_client, ana = await nodes[0].user("Ana")
+    bia_client, bia = await nodes[1].user("Bia")
+    await contacts((ana_client, ana), (bia_client, bia))
+    for client in (ana_client, bia_client):
+        privacy = await client.request(protocol.SetPrivacy, presence="chats")
+        assert isinstance(privacy, protocol.Privacy)
+    shown = await ana_client.next_event(protocol.Presence)  # Bia started showing hers
+    assert (shown.client_id, shown.online) == (bia.client_id, True)
+    reply = await ana_client.request(protocol.GetPresence, client_ids=[bia.client_id])
+    assert isinstance(reply, protocol.Presences)
+    assert reply.presences == [protocol.PresenceInfo(bia.client_id, True, None)]
+
+    again = await nodes[2].connect()  # Bia moves to node 2: nobody sees her go offline
+    assert isinstance(await again.login(bia), protocol.LoggedIn)
+    back = await ana_client.next_event(protocol.Presence)
+    assert (back.client_id, back.online) == (bia.client_id, True)
+    await again.close()
+    gone = await ana_client.next_event(protocol.Presence)
+    assert (gone.client_id, gone.online) == (bia.client_id, False)
+    assert gone.last_seen is not None
 
 
 # --- a node killed under load -------------------------------------------------------------------
@@ -394,3 +456,41 @@ async def test_a_node_killed_under_load_loses_nothing_acknowledged(
     finally:
         for process in processes:
             await process.stop()
+
+
+async def test_a_receipt_lost_on_the_bus_comes_late_and_no_version_runs_ahead_of_it(
+    nodes: list[Node], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ana, _ = await nodes[2].user("Ana")
+    bia, bia_id = await nodes[0].user("Bia")
+    caio, caio_id = await nodes[1].user("Caio")
+    warm_up = await ana.send("oi", to=bia_id.client_id)  # a first change, heard as usual
+    assert isinstance(warm_up, protocol.Sent)
+    await bia.messages(1)
+    assert (await ana.next_event(protocol.Receipts)).version >= 1
+    receipts = nodes[2].server.service.receipts  # type: ignore[union-attr]
+    queue = receipts.queue
+    dropped: list[MarkerMove] = []
+
+    def lossy(move: MarkerMove) -> None:
+        if move.after.member == bia_id.client_id and not dropped:
+            dropped.append(move)  # as if Redis had lost it on the way to node 2
+            return
+        queue(move)
+
+    monkeypatch.setattr(receipts, "queue", lossy)
+    to_bia = await ana.send("para a Bia", to=bia_id.client_id)
+    to_caio = await ana.send("para o Caio", to=caio_id.client_id)
+    assert isinstance(to_bia, protocol.Sent) and isinstance(to_caio, protocol.Sent)
+    await bia.messages(1)  # node 0 moves Bia's marker again: node 2 never hears of it
+    async with asyncio.timeout(10):
+        while not dropped:
+            await asyncio.sleep(0.01)
+    lost = dropped[0].after.version
+    await caio.messages(1)  # node 1 moves Caio's: node 2 hears of that one
+    first = await ana.next_event(protocol.Receipts)
+    assert [r.by for r in first.receipts] == [caio_id.client_id]
+    assert first.version < lost, "a version told ahead of a change not sent"
+    late = await ana.next_event(protocol.Receipts, timeout=10)  # read back from the database
+    assert (bia_id.client_id, to_bia.seq) in [(r.by, r.delivered) for r in late.receipts]
+    assert late.version >= lost

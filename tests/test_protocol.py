@@ -33,9 +33,16 @@ from messenger_server.protocol import (
     AddMember,
     Contact,
     CreateGroup,
+    Delete,
+    Deleted,
+    DeleteGroup,
+    Edit,
+    Edited,
     Error,
     ErrorCode,
+    Forwarded,
     FrameReader,
+    GetPresence,
     Goodbye,
     GroupInfo,
     GroupReply,
@@ -52,18 +59,30 @@ from messenger_server.protocol import (
     Member,
     Message,
     Ok,
+    PeerTyping,
     Ping,
     Pong,
+    Presence,
+    PresenceInfo,
+    Presences,
+    Privacy,
     ProtocolError,
+    React,
+    Reacted,
     Receipt,
     Receipts,
     Register,
     Registered,
     RemoveContact,
     RemoveMember,
+    ReplyTo,
     Send,
     Sent,
+    SetAdmin,
+    SetPrivacy,
     Synced,
+    Typing,
+    UpdateGroup,
     Welcome,
     decode_client_frame,
     decode_server_frame,
@@ -112,6 +131,15 @@ TEAM = GroupInfo(
 EMPTY_GROUP = GroupInfo(
     group_id=OTHER_GROUP, name="Left behind", members=[], created_by=BOB, created_at=0
 )
+DESCRIBED = GroupInfo(
+    group_id=GROUP,
+    name="Team",
+    members=[ALICE_ADMIN],
+    created_by=ALICE,
+    created_at=TS,
+    description="Who we are.\nWhat we do.",
+)
+QUOTED = ReplyTo(seq=3, sender=BOB)
 CUSTOM_LIMITS = Limits(
     max_frame_bytes=2048,
     max_text_bytes=100,
@@ -148,6 +176,34 @@ CLIENT_EXAMPLES: list[protocol.ClientFrame] = [
     Ping(id=18),
     Ack(ids=[1]),
     Ack(ids=list(range(1, MAX_ACK_IDS + 1))),
+    Send(id=21, key="reply", text="yes", to=BOB, reply_to=QUOTED),
+    Send(
+        id=22,
+        key="fwd",
+        text="look",
+        group=GROUP,
+        reply_to=None,
+        forwarded_from=Forwarded(name="Carol"),
+        mentions=[ALICE, BOB],
+    ),
+    Send(id=23, key="fwd2", text="look", to=BOB, forwarded_from=Forwarded("Carol", CAROL)),
+    Edit(id=24, key="e1", target=3, text="fixed", to=BOB),
+    Edit(id=25, key="e2", target=MAX_SAFE_INTEGER, text="é🚀", group=GROUP),
+    Delete(id=26, key="d1", target=3, to=BOB),
+    Delete(id=27, key="d2", target=4, group=GROUP),
+    React(id=28, key="r1", target=3, emoji="👍", to=BOB),
+    React(id=29, key="r2", target=3, emoji="👨‍👩‍👧‍👦", on=False, group=GROUP),
+    Typing(to=BOB),
+    Typing(group=GROUP, on=False),
+    GetPresence(id=30, client_ids=[ALICE, BOB]),
+    SetPrivacy(id=31),
+    SetPrivacy(id=32, presence="chats"),
+    SetPrivacy(id=33, presence="nobody"),
+    UpdateGroup(id=34, group=GROUP, name="Renamed"),
+    UpdateGroup(id=35, group=GROUP, description="Line one\nline two"),
+    SetAdmin(id=36, group=GROUP, client_id=BOB, admin=True),
+    SetAdmin(id=37, group=GROUP, client_id=BOB, admin=False),
+    DeleteGroup(id=38, group=GROUP),
 ]
 
 SERVER_EXAMPLES: list[protocol.ServerFrame] = [
@@ -181,6 +237,39 @@ SERVER_EXAMPLES: list[protocol.ServerFrame] = [
     GroupUpdate(event_id=21, change="member_removed", actor=ALICE, group=EMPTY_GROUP, subject=BOB),
     GroupUpdate(event_id=22, change="member_left", actor=BOB, group=EMPTY_GROUP, subject=BOB),
     Goodbye(code=ErrorCode.SESSION_REPLACED, message="another connection logged in"),
+    Message(
+        message_id=3,
+        seq=6,
+        ts=TS,
+        sender=BOB,
+        sender_name="Bob",
+        text="yes",
+        group=GROUP,
+        reply_to=QUOTED,
+        forwarded_from=Forwarded("Carol", CAROL),
+        mentions=[ALICE],
+    ),
+    GroupUpdate(event_id=23, change="updated", actor=ALICE, group=DESCRIBED),
+    GroupUpdate(event_id=24, change="promoted", actor=ALICE, group=TEAM, subject=BOB),
+    GroupUpdate(event_id=25, change="demoted", actor=ALICE, group=TEAM, subject=BOB),
+    GroupUpdate(event_id=26, change="deleted", actor=ALICE, group=EMPTY_GROUP),
+    Edited(4, 7, TS, ALICE, "Alice", 3, "fixed", to=BOB),
+    Edited(5, 8, TS, ALICE, "Alice", 3, "fixed", group=GROUP),
+    Deleted(6, 9, TS, ALICE, "Alice", 3, to=BOB),
+    Deleted(7, 10, TS, BOB, "Bob", 3, group=GROUP),
+    Reacted(8, 11, TS, BOB, "Bob", 3, "👍", True, to=ALICE),
+    Reacted(9, 12, TS, BOB, "Bob", 3, "👍", False, group=GROUP),
+    PeerTyping(sender=BOB, on=True),
+    PeerTyping(sender=BOB, on=False, group=GROUP),
+    Presence(client_id=BOB, online=True),
+    Presence(client_id=BOB, online=False, last_seen=TS),
+    Presences(id=39, presences=[]),
+    Presences(
+        id=40,
+        presences=[PresenceInfo(ALICE, True), PresenceInfo(BOB, False, last_seen=TS)],
+    ),
+    Privacy(id=41, presence="chats"),
+    Privacy(id=42, presence="nobody"),
 ]
 
 ALL_EXAMPLES: list[Any] = [*CLIENT_EXAMPLES, *SERVER_EXAMPLES]
@@ -218,7 +307,7 @@ def literal_values(annotation: Any) -> set[Any]:
 
 def test_every_client_frame_type_has_a_round_trip_example() -> None:
     assert {type(frame) for frame in CLIENT_EXAMPLES} == union_members(protocol.ClientFrame)
-    assert union_members(protocol.ClientFrame) == union_members(protocol.Request) | {Ack}
+    assert union_members(protocol.ClientFrame) == union_members(protocol.Request) | {Ack, Typing}
 
 
 def test_every_server_frame_type_has_a_round_trip_example() -> None:
@@ -233,7 +322,7 @@ def test_examples_cover_every_optional_field_set_and_unset_and_every_literal() -
     frames and in nested structs; each ``Literal`` value appears at least once."""
     instances = [s for frame in ALL_EXAMPLES for s in nested_structs(frame)]
     classes = {type(s) for s in instances}
-    assert {Limits, Member, GroupInfo, Receipt} <= classes
+    assert {Limits, Member, GroupInfo, Receipt, ReplyTo, Forwarded, PresenceInfo} <= classes
     missing: list[str] = []
     for cls in sorted(classes, key=lambda c: c.__name__):
         of_cls = [s for s in instances if type(s) is cls]
@@ -675,6 +764,102 @@ def test_read_needs_exactly_one_of_peer_and_group(targets: dict[str, Any]) -> No
     assert (error.code, error.request_id) == (ErrorCode.INVALID_FIELD, 22)
 
 
+# --- conversation features (section 12) ---
+
+EMOJIS = ["👍", "❤️", "👍🏽", "🏳️‍🌈", "👨‍👩‍👧‍👦", "🇧🇷", "1️⃣", "#⃣", "☺", "🏴󠁧󠁢󠁥󠁮󠁧󠁿"]
+NOT_EMOJIS = [
+    "",
+    "a",
+    "ab",
+    "👍👍",
+    "🇧🇷🇧🇷",
+    "\u200d",
+    "👍\u200d",
+    "👍\u200d\u200d👍",
+    "1",
+    " 👍",
+    "👍 ",
+    "😀" + "\ufe0f" * 16,
+]
+
+
+@pytest.mark.parametrize("emoji", EMOJIS)
+def test_a_reaction_is_one_emoji(emoji: str) -> None:
+    frame = decode_client_frame(
+        json.dumps({"type": "react", "id": 50, "key": "r", "target": 1, "emoji": emoji,
+                    "to": BOB}).encode()
+    )  # fmt: skip
+    assert isinstance(frame, React) and frame.emoji == emoji
+
+
+@pytest.mark.parametrize("emoji", NOT_EMOJIS)
+def test_a_reaction_that_is_not_one_emoji_is_invalid_field(emoji: str) -> None:
+    error = client_error(
+        {"type": "react", "id": 51, "key": "r", "target": 1, "emoji": emoji, "to": BOB}
+    )
+    assert (error.code, error.request_id) == (ErrorCode.INVALID_FIELD, 51)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        send(mentions=[ALICE]),  # a direct message mentions nobody
+        send(to=None, group=GROUP, mentions=["nope"]),
+        send(to=None, group=GROUP, mentions=[ALICE] * (protocol.MAX_GROUP_MEMBERS + 1)),
+        send(reply_to={"seq": 0, "sender": ALICE}),
+        send(reply_to={"seq": 3}),
+        send(reply_to=3),
+        send(forwarded_from={"name": " "}),
+        send(forwarded_from={"name": "x" * 65}),
+        send(forwarded_from={"name": "Carol", "sender": "carol"}),
+        {"type": "edit", "id": 21, "key": "e", "target": 0, "text": "x", "to": BOB},
+        {"type": "edit", "id": 21, "key": "e", "target": 1, "text": "", "to": BOB},
+        {"type": "edit", "id": 21, "key": "e", "target": 1, "text": "x"},
+        {"type": "delete", "id": 21, "key": "d", "target": 1, "to": BOB, "group": GROUP},
+        {"type": "delete", "id": 21, "target": 1, "to": BOB},
+        {"type": "update_group", "id": 21, "group": GROUP},
+        {"type": "update_group", "id": 21, "group": GROUP, "description": "a\x00b"},
+        {"type": "update_group", "id": 21, "group": GROUP, "description": "x" * 513},
+        {"type": "update_group", "id": 21, "group": GROUP, "name": " "},
+        {"type": "set_admin", "id": 21, "group": GROUP, "client_id": BOB},
+        {"type": "get_presence", "id": 21, "client_ids": []},
+        {"type": "get_presence", "id": 21, "client_ids": [ALICE] * 1025},
+        {"type": "set_privacy", "id": 21, "presence": "contacts"},
+    ],
+)
+def test_malformed_conversation_requests_are_invalid_field(obj: dict[str, Any]) -> None:
+    error = client_error(obj)
+    assert (error.code, error.request_id) == (ErrorCode.INVALID_FIELD, 21)
+
+
+def test_an_edit_longer_than_a_message_is_text_too_large() -> None:
+    obj = {"type": "edit", "id": 52, "key": "e", "target": 1, "text": "a" * (MAX_TEXT_BYTES + 1)}
+    error = client_error({**obj, "to": BOB})
+    assert (error.code, error.request_id) == (ErrorCode.TEXT_TOO_LARGE, 52)
+
+
+def test_a_new_group_name_too_long_is_name_too_long() -> None:
+    error = client_error({"type": "update_group", "id": 53, "group": GROUP, "name": "x" * 65})
+    assert (error.code, error.request_id) == (ErrorCode.NAME_TOO_LONG, 53)
+
+
+@pytest.mark.parametrize("targets", [{}, {"to": BOB, "group": GROUP}], ids=["neither", "both"])
+def test_typing_needs_exactly_one_of_to_and_group(targets: dict[str, Any]) -> None:
+    error = client_error({"type": "typing", "on": True, **targets})
+    assert (error.code, error.request_id) == (ErrorCode.INVALID_FIELD, None)
+
+
+def test_optional_conversation_fields_are_absent_not_null_in_server_frames() -> None:
+    """An older client's frames are unchanged: what a message does not have is left out."""
+    plain = encode_payload(Message(1, 1, TS, ALICE, "Alice", "hi", to=BOB))
+    assert b"reply_to" not in plain and b"mentions" not in plain
+    assert b"description" not in encode_payload(GroupReply(id=1, group=TEAM))
+    assert b'"description":"Who we are.' in encode_payload(GroupReply(id=1, group=DESCRIBED))
+    assert decode_client_frame(json.dumps(send(reply_to=None, mentions=None)).encode()) == Send(
+        id=21, key="k", text="hi", to=BOB, reply_to=None, mentions=None
+    )
+
+
 BAD_CLIENT_IDS = [
     "",
     "k7qm-4xpa",
@@ -809,7 +994,7 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
         json.dumps({"type": "ping", "id": 1, "priority": "hi", "extra": {"a": [1, None]}}).encode()
     ) == Ping(id=1)
     assert decode_client_frame(
-        json.dumps({**send(), "reply_to": 17, "format": "markdown"}).encode()
+        json.dumps({**send(), "thread_id": 17, "format": "markdown"}).encode()
     ) == Send(id=21, key="k", text="hi", to=BOB)
     raw = json.loads(encode_payload(SERVER_EXAMPLES[0]))
     raw["motd"] = "hello"

@@ -20,7 +20,15 @@ pytestmark = pytest.mark.timeout(60)
 
 JSON_BLOCK = re.compile(r"```json\n(.*?)```", re.DOTALL)
 PYTHON_BLOCK = re.compile(r"## 9\. A minimal client.*?```python\n(.*?)```", re.DOTALL)
-NESTED = (protocol.Limits, protocol.GroupInfo, protocol.Member, protocol.Receipt)
+NESTED = (
+    protocol.Limits,
+    protocol.GroupInfo,
+    protocol.Member,
+    protocol.Receipt,
+    protocol.ReplyTo,
+    protocol.Forwarded,
+    protocol.PresenceInfo,
+)
 
 
 def document() -> str:
@@ -56,8 +64,12 @@ def test_every_example_is_valid_and_server_frames_are_as_encoded(example: str) -
         return
     client_tags = {cls.__struct_config__.tag for cls in protocol.ClientFrame.__args__}  # type: ignore[attr-defined]
     if value["type"] in client_tags:
-        protocol.decode_client_frame(payload)
-        return
+        try:
+            protocol.decode_client_frame(payload)
+            return
+        except protocol.ProtocolError:
+            if value["type"] != "typing":  # the one tag of both directions
+                raise
     frame = protocol.decode_server_frame(payload)
     assert protocol.encode_payload(frame).decode() == example
 

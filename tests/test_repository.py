@@ -32,8 +32,12 @@ from messenger_server.repository import (
     RemoveMember,
     Repository,
     SetAdmin,
+    SetContact,
+    SetPresence,
     SQLiteRepository,
     StorageError,
+    UpdateGroup,
+    WithdrawMessage,
 )
 from messenger_server.repository.sqlite import MIGRATIONS, SCHEMA_VERSION, connect, migrate
 from tests.engines import PostgreSQLServer
@@ -295,6 +299,26 @@ async def test_receipts_since_gives_the_others_markers_in_version_order(repo: Re
     assert everyone == {(AB, B), (G, B), (G, C)}  # never A's own
 
 
+async def test_markers_changed_lists_every_marker_by_the_version_of_its_last_change(
+    repo: Repository,
+) -> None:
+    await repo.commit([OpenConversation(AB, (A, B))])
+    saved = await send(repo, AB, A, "k1")
+    [first] = await repo.commit([MoveMarkers(AB, B, delivered=saved.seq)])
+    [second] = await repo.commit([MoveMarkers(AB, A, read=saved.seq)])
+    [third] = await repo.commit([MoveMarkers(AB, B, read=saved.seq)])  # B's changes again
+    assert isinstance(first, MarkerMove) and isinstance(third, MarkerMove)
+    assert isinstance(second, MarkerMove)
+    assert await repo.marker_version() == third.after.version
+    changed = await repo.markers_changed(first.before.version, third.after.version, 10)
+    assert [(m.member, m.read, m.version) for m in changed] == [
+        (A, saved.seq, second.after.version),
+        (B, saved.seq, third.after.version),  # its first change is gone: superseded
+    ]
+    assert await repo.markers_changed(third.after.version, 10**12, 10) == []
+    assert len(await repo.markers_changed(0, third.after.version, 1)) == 1
+
+
 # --- group updates -----------------------------------------------------------------------------
 
 
@@ -344,6 +368,144 @@ async def test_expired_keys_are_forgotten_and_undelivered_messages_kept(
     assert await repo.expire(before_ts=2000, undelivered_before_ts=0) == 1
     assert not (await send(repo, AB, A, "old", "new message")).duplicate
     assert await pending_texts(repo, A) == ["not delivered yet"]
+
+
+# --- conversation features: entries, descriptions, presence ----------------------------------
+
+
+async def pending_entries(
+    repo: Repository, member: str
+) -> list[tuple[str, str | None, int | None]]:
+    """(text, kind, target) of everything waiting for ``member``."""
+    found = []
+    own = f"{member}:{member}"
+    for conversation, after, _ in await repo.pending_conversations(member, own):
+        for m in await repo.pending_messages(
+            member, conversation, after, 1000, own=conversation == own
+        ):
+            found.append((m.text, m.kind, m.target))
+    return found
+
+
+async def test_entries_are_stored_in_the_log_with_their_kind_target_and_extra(
+    repo: Repository,
+) -> None:
+    await repo.commit([OpenConversation(AB, (A, B))])
+    [message] = await repo.commit([InsertMessage(AB, A, "k1", "hello", 10, extra=b'{"x":1}')])
+    assert isinstance(message, MessageSaved)
+    [edit, react] = await repo.commit(
+        [
+            InsertMessage(AB, A, "k2", "hello!", 11, "edit", message.seq),
+            InsertMessage(AB, B, "k3", "👍", 12, "react", message.seq),
+        ]
+    )
+    assert isinstance(edit, MessageSaved) and isinstance(react, MessageSaved)
+    assert message.seq < edit.seq < react.seq
+    [first, second] = await repo.pending_messages(B, AB, 0, 10)
+    assert (first.text, first.kind, first.target, first.extra) == ("hello", None, None, b'{"x":1}')
+    assert (second.text, second.kind, second.target) == ("hello!", "edit", message.seq)
+    assert await pending_entries(repo, A) == [("👍", "react", message.seq)]
+    again = await send(repo, AB, A, "k2", "another edit with the same key")
+    assert again.duplicate and again.seq == edit.seq
+
+
+async def test_an_entry_record_says_who_when_what_and_whether_deleted(repo: Repository) -> None:
+    await group_of(repo, A, B)
+    message = await send(repo, G, A, "k1", "oops")
+    [reaction] = await repo.commit([InsertMessage(G, B, "k2", "👍", 20, "react", message.seq)])
+    assert isinstance(reaction, MessageSaved)
+    entry = await repo.get_entry(G, message.seq)
+    assert entry is not None
+    assert (entry.sender, entry.ts, entry.kind, entry.target, entry.deleted) == (
+        A, 1000, None, None, False,
+    )  # fmt: skip
+    entry = await repo.get_entry(G, reaction.seq)
+    assert entry is not None and (entry.kind, entry.target) == ("react", message.seq)
+    assert await repo.get_entry(AB, message.seq) is None  # another conversation
+    assert await repo.get_entry(G, 10**9) is None
+    await repo.commit([InsertMessage(G, A, "k3", "", 21, "delete", message.seq)])
+    entry = await repo.get_entry(G, message.seq)
+    assert entry is not None and entry.deleted
+
+
+async def test_a_withdrawn_message_and_its_entries_are_never_delivered(repo: Repository) -> None:
+    await group_of(repo, A, B, C)
+    message = await send(repo, G, A, "k1", "sent by mistake")
+    other = await send(repo, G, A, "k2", "stays")
+    [edit] = await repo.commit(
+        [InsertMessage(G, A, "k3", "still a mistake", 5, "edit", message.seq)]
+    )
+    assert isinstance(edit, MessageSaved)
+    await repo.commit([MoveMarkers(G, B, delivered=edit.seq)])  # B had them all
+    [deletion, _] = await repo.commit(
+        [
+            InsertMessage(G, A, "k4", "", 6, "delete", message.seq),
+            WithdrawMessage(G, message.seq),
+        ]
+    )
+    assert isinstance(deletion, MessageSaved)
+    assert await pending_entries(repo, C) == [("stays", None, None), ("", "delete", message.seq)]
+    assert await pending_entries(repo, B) == [("", "delete", message.seq)]
+    assert other.seq < deletion.seq
+
+
+async def test_a_withdrawal_also_takes_an_edit_stored_earlier_in_its_commit(
+    repo: Repository,
+) -> None:
+    await repo.commit([OpenConversation(AB, (A, B))])
+    message = await send(repo, AB, A, "k1", "typo")
+    await repo.commit(
+        [
+            InsertMessage(AB, A, "k2", "no typo", 5, "edit", message.seq),
+            InsertMessage(AB, A, "k3", "", 6, "delete", message.seq),
+            WithdrawMessage(AB, message.seq),
+        ]
+    )
+    assert await pending_entries(repo, B) == [("", "delete", message.seq)]
+
+
+async def test_a_group_gets_a_new_name_and_a_description(repo: Repository) -> None:
+    await group_of(repo, A, B)
+    group = await repo.get_group(G)
+    assert group is not None and (group.name, group.description) == ("Grupo", "")
+    await repo.commit([UpdateGroup(G, None, "Quem somos")])
+    await repo.commit([UpdateGroup(G, "Família", None)])
+    group = await repo.get_group(G)
+    assert group is not None and (group.name, group.description) == ("Família", "Quem somos")
+    [page] = await repo.groups_page(B, None, 10)
+    assert page.description == "Quem somos"
+
+
+async def test_presence_keeps_a_setting_and_when_last_seen(repo: Repository) -> None:
+    assert await repo.get_presence([A, B]) == {}
+    await repo.commit([SetPresence(A, visibility="chats"), SetPresence(B, last_seen=50)])
+    await repo.commit([SetPresence(A, last_seen=70), SetPresence(B, last_seen=80)])
+    found = await repo.get_presence([A, B, C])
+    assert set(found) == {A, B}
+    assert (found[A].visibility, found[A].last_seen) == ("chats", 70)
+    assert (found[B].visibility, found[B].last_seen) == (None, 80)
+
+
+async def test_chat_partners_are_mutual_contacts_and_fellow_members(repo: Repository) -> None:
+    d = "DDDD-DDDD"
+    await repo.commit([InsertClient(d, "Duda", b"h", 4)])
+    await repo.commit([SetContact(A, B, True), SetContact(B, A, True), SetContact(A, C, True)])
+    assert await repo.chat_partners(A) == {B}  # C has not added A
+    assert await repo.chat_partners(C) == set()
+    await repo.commit([InsertGroup(G, "Grupo", C, 1), AddMember(G, C, True, 1)])
+    await repo.commit([AddMember(G, d, False, 2)])
+    assert await repo.chat_partners(d) == {C}
+    assert await repo.chat_partners(C) == {d}
+    await repo.commit([RemoveMember(G, d)])
+    assert await repo.chat_partners(C) == set()
+
+
+async def test_a_direct_conversation_exists_once_opened(repo: Repository) -> None:
+    assert not await repo.conversation_exists(AB)
+    await repo.commit([OpenConversation(AB, (A, B))])
+    assert await repo.conversation_exists(AB)
+    await group_of(repo, A, B)
+    assert await repo.conversation_exists(G)
 
 
 # --- commits -------------------------------------------------------------------------------------
@@ -580,6 +742,7 @@ async def test_sqlite_creates_the_current_schema_in_wal_mode(tmp_path: Path) -> 
     tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"clients", "groups", "members", "messages", "markers", "notices", "meta"} <= tables
     assert not {"pending", "sent_keys", "counters", "conversations"} & tables
+    assert "presence" in tables
 
 
 async def test_sqlite_reopening_does_not_migrate_again(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from messenger_server.session import (
     ReplyReceived,
     ServerSession,
     State,
+    TypingIndicators,
+    TypingNotices,
 )
 
 ALICE = "K7QM-4XPA"
@@ -114,6 +116,17 @@ def test_an_ack_before_login_ends_the_session() -> None:
     feed(session, protocol.Hello(id=1, protocol=2), protocol.Ack(ids=[1]))
     [goodbye] = sent_by(session)
     assert isinstance(goodbye, protocol.Goodbye) and goodbye.code == Code.NOT_AUTHENTICATED
+
+
+def test_typing_is_taken_without_an_id_after_login_and_ends_the_session_before() -> None:
+    session = logged_in()
+    notice = protocol.Typing(to=BOB, on=True)
+    assert feed(session, notice) == [notice]
+    assert sent_by(session) == []
+    greeted = ServerSession()
+    feed(greeted, protocol.Hello(id=1, protocol=protocol.PROTOCOL_VERSION), notice)
+    assert sent_by(greeted)[-1] == protocol.Goodbye(Code.NOT_AUTHENTICATED, "log in first")
+    assert greeted.state is State.CLOSED
 
 
 def test_logged_in_refuses_hello_register_and_login_again() -> None:
@@ -317,7 +330,7 @@ def test_an_unknown_event_is_skipped_and_an_unknown_reply_fails_its_request() ->
     client = ClientSession()
     ping = client.send_request(lambda i: protocol.Ping(id=i))
     client.receive_data(
-        protocol.frame_bytes(b'{"type":"typing","by":"K7QM-4XPA"}')
+        protocol.frame_bytes(b'{"type":"sticker","by":"K7QM-4XPA"}')
         + protocol.frame_bytes(b'{"type":"pong2","id":%d}' % ping.id)
     )
     [failed] = client.events_received()
@@ -346,6 +359,62 @@ def test_acks_are_split_into_frames_of_the_largest_size() -> None:
     assert [len(a.ids) for a in acks] == [protocol.MAX_ACK_IDS, 2]  # type: ignore[union-attr]
     client.send_ack([])
     assert client.data_to_send() == b""
+
+
+def test_a_typing_notice_is_written_without_id_and_waits_for_no_reply() -> None:
+    client = ClientSession()
+    client.send_typing(group="G-Q2RT-8HVB", on=True)
+    client.send_typing(to=BOB, on=False)
+    notices = [protocol.decode_client_frame(p) for p in _payloads(client.data_to_send())]
+    assert notices == [
+        protocol.Typing(group="G-Q2RT-8HVB", on=True),
+        protocol.Typing(to=BOB, on=False),
+    ]
+    assert client.pending == {}
+
+
+def test_the_new_events_and_replies_reach_the_client() -> None:
+    client = ClientSession()
+    presence = client.send_request(lambda i: protocol.GetPresence(id=i, client_ids=[BOB]))
+    edited = protocol.Edited(9, 9, 1, BOB, "Bob", 3, "fixed", to=ALICE)
+    reply = protocol.Presences(id=presence.id, presences=[protocol.PresenceInfo(BOB, True)])
+    client.receive_data(
+        server_says(edited, reply, protocol.PeerTyping(BOB, True), protocol.Presence(BOB, False))
+    )
+    assert client.events_received() == [
+        EventReceived(edited),
+        ReplyReceived(presence, reply),
+        EventReceived(protocol.PeerTyping(BOB, True)),
+        EventReceived(protocol.Presence(BOB, False)),
+    ]
+
+
+def test_typing_notices_start_at_once_repeat_every_few_seconds_and_stop() -> None:
+    notices = TypingNotices()
+    assert notices.edited(BOB, 100.0) is True
+    assert notices.edited(BOB, 101.0) is None
+    assert notices.edited(BOB, 100.0 + protocol.TYPING_REFRESH_SECONDS) is True
+    assert notices.stopped(BOB) is False
+    assert notices.stopped(BOB) is None  # nothing was shown
+    assert notices.edited(BOB, 200.0) is True
+    assert notices.idle(201.0) == []
+    assert notices.idle(200.0 + protocol.TYPING_REFRESH_SECONDS) == [BOB]
+    assert notices.stopped(BOB) is None
+
+
+def test_typing_indicators_expire_stop_and_end_with_a_message() -> None:
+    shown = TypingIndicators()
+    group = "G-Q2RT-8HVB"
+    assert shown.received(protocol.PeerTyping(BOB, True, group), 10.0) == group
+    shown.received(protocol.PeerTyping(ALICE, True, group), 11.0)
+    shown.received(protocol.PeerTyping(ALICE, True), 11.0)
+    assert shown.typing_in(group, 12.0) == [BOB, ALICE]
+    assert shown.typing_in(ALICE, 12.0) == [ALICE]
+    assert shown.typing_in(group, 10.0 + protocol.TYPING_EXPIRY_SECONDS) == [ALICE]
+    shown.received(protocol.PeerTyping(ALICE, False, group), 13.0)
+    assert shown.typing_in(group, 13.0) == []
+    shown.message_received(ALICE, ALICE)
+    assert shown.typing_in(ALICE, 13.0) == []
 
 
 def _payloads(data: bytes) -> list[bytes]:

@@ -172,6 +172,28 @@ class WireClient:
                         self.ack([event.message_id])
         return received
 
+    async def entries(
+        self, count: int, *, ack: bool = True, timeout: float = TIMEOUT
+    ) -> list[protocol.Message | protocol.Edited | protocol.Deleted | protocol.Reacted]:
+        """Wait for ``count`` events of conversations' logs (messages, edits, deletions,
+        reactions), acknowledging each; other events are dropped."""
+        kinds = (protocol.Message, protocol.Edited, protocol.Deleted, protocol.Reacted)
+        received: list[protocol.Message | protocol.Edited | protocol.Deleted | protocol.Reacted]
+        received = []
+        async with asyncio.timeout(timeout):
+            while len(received) < count:
+                event = await self.events.get()
+                if isinstance(event, kinds):
+                    received.append(event)
+                    if ack:
+                        self.ack([event.message_id])
+        return received
+
+    def typing(self, *, to: str | None = None, group: str | None = None, on: bool = True) -> None:
+        """Write a ``typing`` notice (no reply comes)."""
+        self.session.send_typing(to=to, group=group, on=on)
+        self.flush()
+
     async def messages_within(self, seconds: float) -> list[protocol.Message]:
         """Every message event arriving within ``seconds`` (acknowledged)."""
         received: list[protocol.Message] = []

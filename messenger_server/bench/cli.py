@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from messenger_server.bench import scenarios
+from messenger_server.bench import conversation, scenarios
 from messenger_server.bench.report import ScenarioResult, markdown, print_result
 from messenger_server.bench.scenarios import Measurement, Options, combine
 from messenger_server.bench.target import (
@@ -36,7 +36,15 @@ from messenger_server.bench.target import (
     start_server,
 )
 
-SCENARIOS = ("direct", "group", "backlog", "idle", "logins", "prelogin", "flood")
+SCENARIOS = (
+    "direct", "group", "backlog", "idle", "logins", "prelogin", "flood", "typing", "reactions",
+)  # fmt: skip
+
+FEATURES: dict[str, Callable[[Target, Options], Awaitable[Measurement]]] = {
+    "typing": conversation.typing_notices,
+    "reactions": conversation.reactions,
+}
+"""The scenarios of the conversation features (``bench/conversation.py``)."""
 
 EPILOG = """\
 scenarios (several may be given; none means --clients):
@@ -50,6 +58,10 @@ scenarios (several may be given; none means --clients):
   --prelogin N   N connections that only said hello: the target's memory per connection
   --flood N      N users sending paced (--flood-rate msg/s in all), quiet and while one
                  connection floods pings: their p99 latency, flood over quiet
+  --typing N     N clients, each typing to --typing-peers others: server CPU per typing
+                 notice, forwarded, then repeated within the throttle (dropped)
+  --reactions N  N clients, each reacting to --messages messages of another: server CPU
+                 per reaction
   --all          every scenario at the issue's sizes (the table in docs/benchmarks.md)
 
 exit status: 0 when every run verified, 1 when any did not (what failed is printed), 2 for
@@ -82,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     add("--prelogin", type=int, help="prelogin scenario: connections")
     add("--flood", type=int, help="flood scenario: users sending beside the flood")
     add("--flood-rate", type=float, default=defaults.flood_rate, help="flood: msg/s in all")
+    add("--typing", type=int, help="typing scenario: clients")
+    add("--typing-peers", type=int, default=defaults.typing_peers, help="typing: peers each")
+    add(
+        "--typing-repeats",
+        type=int,
+        default=defaults.typing_repeats,
+        help="typing: repeated `on`s per peer in the throttled pass",
+    )
+    add("--reactions", type=int, help="reactions scenario: clients")
     add("--all", action="store_true", help="every scenario at the issue's sizes")
     add("--baseline", choices=("relay", "none"), default="relay")
     add(
@@ -127,6 +148,8 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         "logins": args.logins,
         "prelogin": args.prelogin,
         "flood": args.flood,
+        "typing": args.typing,
+        "reactions": args.reactions,
     }
     names = list(SCENARIOS) if args.all else [n for n, v in chosen.items() if v is not None]
     if not names:
@@ -147,6 +170,10 @@ def options_from(args: argparse.Namespace) -> tuple[Options, list[str]]:
         prelogin=args.prelogin or defaults.prelogin,
         flood=args.flood or defaults.flood,
         flood_rate=args.flood_rate,
+        typing=args.typing or defaults.typing,
+        typing_peers=args.typing_peers,
+        typing_repeats=args.typing_repeats,
+        reactions=args.reactions or defaults.reactions,
         text_bytes=args.text_bytes,
         strict=args.strict,
         stall=args.stall,
@@ -188,6 +215,16 @@ def describe(name: str, options: Options) -> str:
         return f"{o.idle:,} clients logged in and idle"
     if name == "prelogin":
         return f"{o.prelogin:,} connections that said hello and nothing more"
+    if name == "typing":
+        return (
+            f"{o.typing:,} clients x {o.typing_peers} direct conversations: typing on and off"
+            f" to each (forwarded), then {o.typing_repeats} more `on`s each (throttled)"
+        )
+    if name == "reactions":
+        return (
+            f"{o.reactions:,} clients, each reacting to {o.messages:,} messages of another,"
+            f" window {o.window}"
+        )
     if name == "flood":
         return (
             f"{o.flood} users x {o.messages:,} direct messages paced at {o.flood_rate:,.0f}"
@@ -282,7 +319,7 @@ class Bench:
         if name == "direct":
             work = lambda: scenarios.direct(target, options, paced_rate)  # noqa: E731
         else:
-            function = getattr(scenarios, name)
+            function = FEATURES.get(name) or getattr(scenarios, name)
             work = lambda: function(target, options)  # noqa: E731
         try:
             async with asyncio.timeout(options.timeout):

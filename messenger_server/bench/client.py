@@ -70,6 +70,13 @@ class BenchClient(asyncio.Protocol):
         self.pending_at_login = -1
         self.on_receipts: Callable[[BenchClient, wire.Frame], None] | None = None
         """Called with each ``receipts`` event (the backlog scenario waits on them)."""
+        self.on_typing: Callable[[BenchClient, wire.Frame], None] | None = None
+        """Called with each ``typing`` event (the typing scenario counts them)."""
+        self.sent_seqs: dict[int, int] | None = None
+        """When a dict: the ``seq`` of each message number's ``sent`` (what to react to)."""
+        self.react_numbers: dict[int, int] = {}
+        """For ``reacted`` events: the reactor's number of the reaction to each of this
+        client's messages, by the message's seq (see :meth:`prepare_reactions`)."""
         self.last_sent_seq = 0
         self.outbox: Outbox | None = None
         self.inbox: Inbox | None = None
@@ -88,6 +95,8 @@ class BenchClient(asyncio.Protocol):
         """While a chunk is handled, what to write at its end (one write per chunk)."""
         self._templates: list[bytes] = []
         self._conversations: list[str] = []
+        self._targets: list[int] | None = None
+        self._first_reaction = 0
         # flooding (the abuse scenario): pings as fast as the server takes them
         self.pongs = 0
         self._flooding = False
@@ -170,6 +179,22 @@ class BenchClient(asyncio.Protocol):
         self._conversations = list(conversations)
         self._templates = [wire.send_template(c, text_bytes) for c in conversations]
 
+    def prepare_reactions(self, peer: str, targets: Sequence[int], emoji: str) -> None:
+        """What is sent next are reactions ``emoji`` in the conversation with ``peer``, to
+        the messages at ``targets``, one each, in order (the peer's client maps each seq
+        back to the reaction's number with :attr:`react_numbers`)."""
+        assert self.outbox is not None
+        self._conversations = [peer]
+        self._templates = [wire.react_template(peer, emoji)]
+        self._targets = list(targets)
+        self._first_reaction = len(self.outbox.started)
+
+    def write_frames(self, data: bytes, count: int) -> None:
+        """Write ``count`` frames already framed in ``data`` (not requests: no reply)."""
+        assert self.transport is not None
+        self.transport.write(data)
+        self.frames_out += count
+
     def start_sending(self, count: int, window: int) -> None:
         """Closed loop: send ``count`` messages, ``window`` unanswered at most."""
         self._unsent = count
@@ -183,7 +208,12 @@ class BenchClient(asyncio.Protocol):
         assert outbox is not None
         turn = len(outbox.started) % len(self._conversations)
         n = self.verifier.sending(outbox, self._conversations[turn], started)
-        payload = self._templates[turn] % (SEND_ID_BASE + n, n, n)
+        targets = self._targets
+        payload = self._templates[turn] % (
+            SEND_ID_BASE + n,
+            n,
+            n if targets is None else targets[n - self._first_reaction],
+        )
         self.frames_out += 1
         if self._output is not None:  # inside data_received: one write at its end
             self._output.append(len(payload).to_bytes(4, "big") + payload)
@@ -273,6 +303,8 @@ class BenchClient(asyncio.Protocol):
                 self.sent_replies += 1
                 if frame.seq > self.last_sent_seq:
                     self.last_sent_seq = frame.seq
+                if self.sent_seqs is not None:
+                    self.sent_seqs[frame.id - SEND_ID_BASE] = frame.seq
                 if self._unsent > 0:
                     self._unsent -= 1
                     self.send_one(now)
@@ -280,6 +312,15 @@ class BenchClient(asyncio.Protocol):
                 self.receipts_events += 1
                 if self.on_receipts is not None:
                     self.on_receipts(self, frame)
+            elif kind == "reacted":
+                verifier.delivered(
+                    self.inbox, frame.sender, None, self.react_numbers.get(frame.target, -1),  # type: ignore[arg-type]
+                    frame.message_id, frame.seq, now,
+                )  # fmt: skip
+                if acks is None:
+                    acks = {frame.sender: frame.message_id}
+                else:
+                    acks[frame.sender] = frame.message_id
             else:
                 acks = self._other(frame, acks)
         if position < size:
@@ -322,6 +363,8 @@ class BenchClient(asyncio.Protocol):
                 future.set_result(frame)
         elif kind == "pong" and self._flooding and (frame.id or 0) >= FLOOD_ID_BASE:
             self.pongs += 1
+        elif kind == "typing" and self.on_typing is not None:
+            self.on_typing(self, frame)
         elif kind == "goodbye":
             self.fail(f"goodbye {frame.code}: {frame.message}")
         elif kind in REPLY_TYPES and frame.id is not None and frame.id in self._waiting:

@@ -13,6 +13,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -89,10 +90,18 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
-        while not self.socket.exists():
+        while not self._accepting():  # the socket file comes a moment before listen()
             if self._process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.01)
+
+    def _accepting(self) -> bool:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(self.socket))
+            except OSError:
+                return False
+            return True
 
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid

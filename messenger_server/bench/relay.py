@@ -10,7 +10,11 @@ idempotency, no coalescing:
 * ``send`` → ``sent``, and the ``message`` (encoded once) to the recipient or every other
   member of the group (queued in memory when offline);
 * ``ack`` → one ``receipts`` event to the sender of each acknowledged message;
-* ``ping`` → ``pong``; ``create_group`` → ``group``; ``add_contact`` → ``contact``.
+* ``ping`` → ``pong``; ``create_group`` → ``group``; ``add_contact`` → ``contact``;
+* ``react`` → ``sent``, and ``reacted`` to the other members, as a ``send``;
+* ``typing`` → the ``typing`` event to the other members online, throttled as the server
+  does (the throttle is part of the protocol: one ``on`` per sender and conversation per
+  3 s, an ``off`` only after an ``on``).
 
 ``messenger-bench`` runs it as a child process, on the same core as it runs the server,
 and prints every figure as a ratio to it. ``--fault`` makes it misbehave on purpose, to
@@ -130,6 +134,8 @@ class Relay:
         self.groups: dict[str, protocol.GroupInfo] = {}
         self.dirty: set[RelayConnection] = set()
         self.deliveries = 0
+        self.typing_shown: dict[tuple[str, str], tuple[float, bool]] = {}
+        """(sender, conversation) → when its last ``on`` went out, and whether shown."""
         self._counter = 0
         self._flush_scheduled = False
         self._server: asyncio.Server | None = None
@@ -143,6 +149,8 @@ class Relay:
             protocol.Ping: self.ping,
             protocol.CreateGroup: self.create_group,
             protocol.AddContact: self.add_contact,
+            protocol.React: self.react,
+            protocol.Typing: self.typing,
         }
         self.open_handlers = frozenset({protocol.Hello, protocol.Register, protocol.Login})
 
@@ -231,27 +239,36 @@ class Relay:
             connection.output.append(data)
         connection.reply(protocol.Synced())
 
-    def send(self, connection: RelayConnection, request: protocol.Send) -> None:
+    def _recipients(
+        self, connection: RelayConnection, request: protocol.Send | protocol.React
+    ) -> list[str] | None:
+        """The other members of the request's conversation, or None (answered)."""
         sender = connection.client_id
-        assert sender is not None
         group = request.group
         if group is not None:
             info = self.groups.get(group)
             if info is None:
                 connection.reply(protocol.Error(Code.UNKNOWN_GROUP, "no such group", request.id))
-                return
+                return None
             recipients = [m.client_id for m in info.members if m.client_id != sender]
             if len(recipients) == len(info.members):
                 connection.reply(protocol.Error(Code.NOT_A_MEMBER, "not a member", request.id))
-                return
-        else:
-            assert request.to is not None
-            if request.to not in self.names:
-                connection.reply(
-                    protocol.Error(Code.UNKNOWN_CLIENT, f"no client {request.to}", request.id)
-                )
-                return
-            recipients = [request.to]
+                return None
+            return recipients
+        assert request.to is not None
+        if request.to not in self.names:
+            connection.reply(
+                protocol.Error(Code.UNKNOWN_CLIENT, f"no client {request.to}", request.id)
+            )
+            return None
+        return [request.to]
+
+    def send(self, connection: RelayConnection, request: protocol.Send) -> None:
+        sender = connection.client_id
+        assert sender is not None
+        recipients = self._recipients(connection, request)
+        if recipients is None:
+            return
         message_id = self.next_id()
         ts = _now_ms()
         connection.reply(protocol.Sent(request.id, request.key, message_id, message_id, ts))
@@ -264,10 +281,63 @@ class Relay:
                 sender_name=self.names[sender],
                 text=request.text,
                 to=request.to,
-                group=group,
+                group=request.group,
             )
         )
-        delivery = (message_id, sender, group, message_id)
+        self._deliver(recipients, data, (message_id, sender, request.group, message_id))
+
+    def react(self, connection: RelayConnection, request: protocol.React) -> None:
+        """As ``send``: a reaction is an entry of the conversation (no target check)."""
+        sender = connection.client_id
+        assert sender is not None
+        recipients = self._recipients(connection, request)
+        if recipients is None:
+            return
+        message_id = self.next_id()
+        ts = _now_ms()
+        connection.reply(protocol.Sent(request.id, request.key, message_id, message_id, ts))
+        data = protocol.encode(
+            protocol.Reacted(
+                message_id, message_id, ts, sender, self.names[sender], request.target,
+                request.emoji, request.on, request.to, request.group,
+            )
+        )  # fmt: skip
+        self._deliver(recipients, data, (message_id, sender, request.group, message_id))
+
+    def typing(self, connection: RelayConnection, notice: protocol.Typing) -> None:
+        """To the other members online, throttled; nothing stored, nothing answered."""
+        sender = connection.client_id
+        assert sender is not None
+        if notice.group is not None:
+            info = self.groups.get(notice.group)
+            if info is None:
+                return
+            conversation = notice.group
+            recipients = [m.client_id for m in info.members if m.client_id != sender]
+        else:
+            assert notice.to is not None
+            conversation = protocol.direct_conversation(sender, notice.to)
+            recipients = [notice.to]
+        key = (sender, conversation)
+        now = self.loop.time()
+        last = self.typing_shown.get(key)
+        if notice.on:
+            if last is not None and now - last[0] < protocol.TYPING_THROTTLE_SECONDS:
+                return
+            self.typing_shown[key] = (now, True)
+        else:
+            if last is None or not last[1]:
+                return
+            self.typing_shown[key] = (last[0], False)
+        data = protocol.encode(protocol.PeerTyping(sender, notice.on, notice.group))
+        online = self.online
+        for recipient in recipients:
+            target = online.get(recipient)
+            if target is not None:
+                target.queue(data)
+
+    def _deliver(self, recipients: list[str], data: bytes, delivery: Delivery) -> None:
+        message_id = delivery[0]
         online = self.online
         for recipient in recipients:
             target = online.get(recipient)

@@ -69,6 +69,10 @@ class Options:
     prelogin: int = 1000
     flood: int = 100
     flood_rate: float = 200.0
+    typing: int = 1000
+    typing_peers: int = 10
+    typing_repeats: int = 9
+    reactions: int = 1000
     text_bytes: int = 40
     strict: bool = False
     stall: float = 10.0

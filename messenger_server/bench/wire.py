@@ -52,6 +52,8 @@ class Frame(msgspec.Struct, gc=False):
     code: str = ""
     message: str = ""
     receipts: msgspec.Raw = msgspec.Raw(b"[]")
+    target: int = 0
+    on: bool = False
 
 
 class Receipt(msgspec.Struct, gc=False):
@@ -107,6 +109,20 @@ def send_template(conversation: str, text_bytes: int) -> bytes:
         f'{{"type":"send","id":%d,"key":"k%d","text":"{number} {filler}",'
         f'"{field}":"{conversation}"}}'
     ).encode()
+
+
+def react_template(peer: str, emoji: str) -> bytes:
+    """The payload of a ``react`` with ``emoji`` in the direct conversation with ``peer``,
+    to fill with ``% (request_id, n, target)``: the key is ``r<n>``."""
+    return (
+        f'{{"type":"react","id":%d,"key":"r%d","target":%d,"emoji":"{emoji}","to":"{peer}"}}'
+    ).encode()
+
+
+def typing(peer: str, on: bool) -> bytes:
+    """A ``typing`` frame (with header) for the direct conversation with ``peer``."""
+    payload = b'{"type":"typing","to":"%s","on":%s}' % (peer.encode(), b"true" if on else b"false")
+    return len(payload).to_bytes(4, "big") + payload
 
 
 def ack(ids: list[int]) -> bytes:

@@ -19,11 +19,13 @@ from collections.abc import Iterable, Sequence
 
 from messenger_server.repository.records import (
     ClientRecord,
+    EntryRecord,
     GroupRecord,
     InviteRecord,
     Marker,
     Operation,
     OperationResult,
+    PresenceRecord,
     StoredMessage,
     StoredNotice,
 )
@@ -171,3 +173,33 @@ class Repository(abc.ABC):
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         """The markers of other participants in ``member``'s conversations that changed
         after ``version``, in version order."""
+
+    @abc.abstractmethod
+    async def marker_version(self) -> int:
+        """The version of the latest marker change committed (0: none yet)."""
+
+    @abc.abstractmethod
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        """Every marker whose latest change has a version in (``after``, ``upto``], in
+        version order (a node of several catching up with changes it did not hear of)."""
+
+    # -- conversation features (edits, deletions, reactions; presence) --
+
+    @abc.abstractmethod
+    async def get_entry(self, conversation: str, seq: int) -> EntryRecord | None:
+        """What is still known of entry ``seq`` of ``conversation`` (None: no such entry,
+        or it expired)."""
+
+    @abc.abstractmethod
+    async def conversation_exists(self, conversation: str) -> bool:
+        """Whether anyone has a marker in ``conversation`` (for a direct conversation: a
+        message was sent in it)."""
+
+    @abc.abstractmethod
+    async def get_presence(self, client_ids: Iterable[str]) -> dict[str, PresenceRecord]:
+        """The stored presence of those of ``client_ids`` that have one."""
+
+    @abc.abstractmethod
+    async def chat_partners(self, client_id: str) -> set[str]:
+        """The clients that share a chat with ``client_id``: those it has among its
+        contacts and that have it among theirs, and its fellow members of every group."""

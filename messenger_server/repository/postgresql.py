@@ -82,6 +82,7 @@ from messenger_server.repository.records import (
     AckNotices,
     AddMember,
     ClientRecord,
+    EntryRecord,
     GroupRecord,
     InsertClient,
     InsertGroup,
@@ -96,12 +97,16 @@ from messenger_server.repository.records import (
     OpenConversation,
     Operation,
     OperationResult,
+    PresenceRecord,
     RemoveMember,
     SetAdmin,
     SetContact,
+    SetPresence,
     StoredMessage,
     StoredNotice,
+    UpdateGroup,
     UseInvite,
+    WithdrawMessage,
 )
 
 log = logging.getLogger(__name__)
@@ -185,6 +190,7 @@ CREATE TABLE markers (
     PRIMARY KEY (conversation, member)
 );
 CREATE INDEX markers_by_member ON markers (member, conversation);
+CREATE INDEX markers_by_version ON markers (version);
 CREATE TABLE notices (
     recipient text COLLATE "C" NOT NULL,
     id bigint NOT NULL,
@@ -208,7 +214,21 @@ CREATE TABLE invites (
 );
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1,)
+# 2: conversation features: entries that refer to a message by seq (edits, deletions,
+# reactions) and a message's extras; group descriptions; presence (visibility, last seen).
+_SCHEMA_2 = """
+ALTER TABLE messages ADD COLUMN kind text, ADD COLUMN target bigint, ADD COLUMN extra bytea;
+CREATE INDEX messages_by_target ON messages (conversation, target) WHERE target IS NOT NULL;
+ALTER TABLE groups ADD COLUMN description text NOT NULL DEFAULT '';
+CREATE TABLE presence (
+    client_id text COLLATE "C" PRIMARY KEY,
+    visibility text,
+    last_seen bigint
+);
+CREATE INDEX contacts_by_owner ON contacts (owner, contact);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2)
 """``MIGRATIONS[n]`` takes the schema from version n to n + 1, recorded in the table
 ``messenger_schema``. Append only: a released migration never changes."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -331,13 +351,26 @@ FROM messages m JOIN unnest($1::text[], $2::text[]) AS k(sender, key)
 """
 
 _INSERT_MESSAGES = """
-INSERT INTO messages (id, conversation, seq, sender, key, ts, text)
-SELECT nextval('event_ids'), t.conversation, t.seq, t.sender, t.key, t.ts, t.text
-FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])
-    AS t(conversation, seq, sender, key, ts, text)
+INSERT INTO messages (id, conversation, seq, sender, key, ts, text, kind, target, extra)
+SELECT nextval('event_ids'), t.conversation, t.seq, t.sender, t.key, t.ts, t.text, t.kind,
+       t.target, t.extra
+FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[],
+            $7::text[], $8::bigint[], $9::bytea[])
+    AS t(conversation, seq, sender, key, ts, text, kind, target, extra)
 ON CONFLICT (sender, key) DO NOTHING
 RETURNING conversation, seq, id
 """
+
+# After the commit's messages: an edit stored in the same commit goes too.
+_WITHDRAW = """
+UPDATE messages m SET text = NULL, extra = NULL
+FROM unnest($1::text[], $2::bigint[]) AS w(conversation, seq)
+WHERE m.conversation = w.conversation AND m.text IS NOT NULL
+AND (m.seq = w.seq OR (m.target = w.seq AND m.kind <> 'delete'))
+"""
+
+MessageRow: TypeAlias = tuple[str, int, str, str, int, str, str | None, int | None, bytes | None]
+"""conversation, seq, sender, key, ts, text, kind, target, extra."""
 
 # The versions' row is locked last, and held until COMMIT: see the module's docstring.
 _WRITE_MARKERS = """
@@ -387,6 +420,9 @@ _KINDS: Final = (
     AckNotices,
     SetContact,
     UseInvite,
+    WithdrawMessage,
+    UpdateGroup,
+    SetPresence,
 )
 
 
@@ -456,6 +492,8 @@ class _Commit:
                 pairs.add((op.group_id, op.client_id))
             elif isinstance(op, SetAdmin):
                 added.setdefault(op.group_id, 0)
+            elif isinstance(op, WithdrawMessage):
+                added.setdefault(op.conversation, 0)
 
         ends: dict[str, int] = {}
         """Each conversation's last seq so far, as the operations are worked out."""
@@ -473,7 +511,8 @@ class _Commit:
         states = dict(stored)
 
         results: list[Any] = [None] * len(operations)
-        rows: list[tuple[str, int, str, str, int, str]] = []
+        rows: list[MessageRow] = []
+        withdrawn: list[WithdrawMessage] = []
         stored_at: dict[int, int] = {}
         """The seq of each message this commit stores, by index in ``operations``."""
         first_of_key: dict[tuple[str, str], int] = {}
@@ -496,7 +535,12 @@ class _Commit:
                     seq = ends[op.conversation] = ends[op.conversation] + 1
                     first_of_key[key] = index
                     stored_at[index] = seq
-                    rows.append((op.conversation, seq, op.sender, op.key, op.ts, op.text))
+                    rows.append(
+                        (
+                            op.conversation, seq, op.sender, op.key, op.ts, op.text, op.kind,
+                            op.target, op.extra,
+                        )
+                    )  # fmt: skip
                     sent_here.setdefault(op.conversation, []).append((seq, op.sender))
             elif isinstance(op, MoveMarkers):
                 pair = (op.conversation, op.member)
@@ -554,6 +598,8 @@ class _Commit:
                 if owed == 0:
                     owed = await conn.fetchval(_OTHERS_LAST_SEQ, op.group_id, left_at, op.client_id)
                 states[pair] = None if state.delivered >= owed else replace(state, left_at=left_at)
+            elif isinstance(op, WithdrawMessage):
+                withdrawn.append(op)
             else:
                 results[index] = await self._apply_one(conn, op)
 
@@ -567,6 +613,10 @@ class _Commit:
         for index, first in repeats:
             original = results[first]
             results[index] = MessageSaved(original.message_id, original.seq, original.ts, True)
+        if withdrawn:
+            await conn.execute(
+                _WITHDRAW, [w.conversation for w in withdrawn], [w.seq for w in withdrawn]
+            )
 
         base = await self._write_markers(conn, stored, states, steps)
         for move in moves:
@@ -580,7 +630,7 @@ class _Commit:
 
     @staticmethod
     async def _insert_messages(
-        conn: Connection, rows: list[tuple[str, int, str, str, int, str]]
+        conn: Connection, rows: list[MessageRow]
     ) -> dict[tuple[str, int], int]:
         """Store the messages; their ids by (conversation, seq).
 
@@ -656,6 +706,26 @@ class _Commit:
                 op.group_id,
                 op.client_id,
                 op.admin,
+            )
+            return None
+        if isinstance(op, UpdateGroup):
+            await conn.execute(
+                "UPDATE groups SET name = coalesce($2, name),"
+                " description = coalesce($3, description) WHERE id = $1",
+                op.group_id,
+                op.name,
+                op.description,
+            )
+            return None
+        if isinstance(op, SetPresence):
+            await conn.execute(
+                "INSERT INTO presence AS p (client_id, visibility, last_seen) VALUES ($1, $2, $3)"
+                " ON CONFLICT (client_id) DO UPDATE SET"
+                " visibility = coalesce(excluded.visibility, p.visibility),"
+                " last_seen = coalesce(excluded.last_seen, p.last_seen)",
+                op.client_id,
+                op.visibility,
+                op.last_seen,
             )
             return None
         if isinstance(op, InsertNotices):
@@ -996,12 +1066,12 @@ class PostgreSQLRepository(Repository):
         if not everything and not own_only:
             return 0
         count = await self.pool.fetchval(
-            "WITH a AS (UPDATE messages m SET text = NULL"
+            "WITH a AS (UPDATE messages m SET text = NULL, extra = NULL"
             "     FROM unnest($1::text[], $2::bigint[], $3::bigint[])"
             "         AS f(conversation, after, upto)"
             "     WHERE m.conversation = f.conversation AND m.seq > f.after AND m.seq <= f.upto"
             "     AND m.text IS NOT NULL RETURNING 1),"
-            " b AS (UPDATE messages m SET text = NULL"
+            " b AS (UPDATE messages m SET text = NULL, extra = NULL"
             "     FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::text[])"
             "         AS f(conversation, after, upto, sender)"
             "     WHERE m.conversation = f.conversation AND m.seq > f.after AND m.seq <= f.upto"
@@ -1124,7 +1194,8 @@ class PostgreSQLRepository(Repository):
     @staticmethod
     async def _load_groups(conn: Any, group_ids: list[str]) -> dict[str, GroupRecord]:
         heads = await conn.fetch(
-            "SELECT id, name, created_by, created_at FROM groups WHERE id = ANY($1::text[])",
+            "SELECT id, name, created_by, created_at, description FROM groups"
+            " WHERE id = ANY($1::text[])",
             group_ids,
         )
         members: dict[str, list[MemberRecord]] = {row["id"]: [] for row in heads}
@@ -1145,6 +1216,7 @@ class PostgreSQLRepository(Repository):
                 row["created_by"],
                 row["created_at"],
                 tuple(members[row["id"]]),
+                row["description"],
             )
             for row in heads
         }
@@ -1174,7 +1246,8 @@ class PostgreSQLRepository(Repository):
         with _storage_errors("reading pending messages"):
             rows = await self.pool.fetch(
                 "SELECT m.id, m.seq, m.ts, m.sender, coalesce(c.display_name, '') AS name,"
-                " m.text FROM messages m LEFT JOIN clients c ON c.id = m.sender"
+                " m.text, m.kind, m.target, m.extra"
+                " FROM messages m LEFT JOIN clients c ON c.id = m.sender"
                 " WHERE m.conversation = $2 AND m.seq > $3 AND m.seq <= coalesce("
                 "     (SELECT left_at FROM markers WHERE conversation = $2 AND member = $1), $6)"
                 " AND (m.sender <> $1 OR $4) AND m.text IS NOT NULL ORDER BY m.seq LIMIT $5",
@@ -1194,6 +1267,9 @@ class PostgreSQLRepository(Repository):
                 row["sender"],
                 row["name"],
                 row["text"],
+                row["kind"],
+                row["target"],
+                None if row["extra"] is None else bytes(row["extra"]),
             )
             for row in rows
         ]
@@ -1289,6 +1365,24 @@ class PostgreSQLRepository(Repository):
         assert row is not None
         return int(row["waiting_for"]), int(row["waiting_from"])
 
+    async def marker_version(self) -> int:
+        with _storage_errors("reading the marker version"):
+            value = await self.pool.fetchval(
+                "SELECT value FROM counters WHERE name = 'marker_version'"
+            )
+        return int(value)
+
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        with _storage_errors("reading markers"):
+            rows = await self.pool.fetch(
+                "SELECT conversation, member, delivered, read, version FROM markers"
+                " WHERE version > $1 AND version <= $2 ORDER BY version LIMIT $3",
+                after,
+                upto,
+                limit,
+            )
+        return [Marker(*row) for row in rows]
+
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         with _storage_errors("reading receipts"):
             rows = await self.pool.fetch(
@@ -1301,6 +1395,55 @@ class PostgreSQLRepository(Repository):
                 limit,
             )
         return [Marker(*row) for row in rows]
+
+    # -- conversation features --
+
+    async def get_entry(self, conversation: str, seq: int) -> EntryRecord | None:
+        with _storage_errors("reading an entry"):
+            row = await self.pool.fetchrow(
+                "SELECT m.sender, m.ts, m.kind, m.target, EXISTS (SELECT 1 FROM messages d"
+                " WHERE d.conversation = m.conversation AND d.target = m.seq"
+                " AND d.kind = 'delete') AS deleted"
+                " FROM messages m WHERE m.conversation = $1 AND m.seq = $2",
+                conversation,
+                seq,
+            )
+        if row is None:
+            return None
+        return EntryRecord(
+            conversation, seq, row["sender"], row["ts"], row["kind"], row["target"],
+            row["deleted"],
+        )  # fmt: skip
+
+    async def conversation_exists(self, conversation: str) -> bool:
+        with _storage_errors("reading markers"):
+            found = await self.pool.fetchval(
+                "SELECT true FROM markers WHERE conversation = $1 LIMIT 1", conversation
+            )
+        return bool(found)
+
+    async def get_presence(self, client_ids: Iterable[str]) -> dict[str, PresenceRecord]:
+        wanted = list(dict.fromkeys(client_ids))
+        if not wanted:
+            return {}
+        with _storage_errors("reading presence"):
+            rows = await self.pool.fetch(
+                "SELECT client_id, visibility, last_seen FROM presence"
+                " WHERE client_id = ANY($1::text[])",
+                wanted,
+            )
+        return {row["client_id"]: PresenceRecord(*row) for row in rows}
+
+    async def chat_partners(self, client_id: str) -> set[str]:
+        with _storage_errors("reading chat partners"):
+            rows = await self.pool.fetch(
+                "SELECT a.contact AS partner FROM contacts a JOIN contacts b"
+                " ON b.contact = a.owner AND b.owner = a.contact WHERE a.owner = $1"
+                " UNION SELECT o.client_id FROM members m JOIN members o"
+                " ON o.group_id = m.group_id WHERE m.client_id = $1 AND o.client_id <> $1",
+                client_id,
+            )
+        return {row["partner"] for row in rows}
 
     # -- moving a whole store (messenger-server export / import) --
 

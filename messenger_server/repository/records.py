@@ -41,6 +41,7 @@ class GroupRecord:
     created_by: str
     created_at: int
     members: tuple[MemberRecord, ...]
+    description: str = ""
 
     def member(self, client_id: str) -> MemberRecord | None:
         return next((m for m in self.members if m.client_id == client_id), None)
@@ -52,7 +53,8 @@ class GroupRecord:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """A message waiting for one recipient (a backlog entry)."""
+    """A message waiting for one recipient (a backlog entry); ``kind``, ``target`` and
+    ``extra`` as in :class:`InsertMessage`."""
 
     message_id: int
     seq: int
@@ -61,9 +63,21 @@ class StoredMessage:
     sender: str
     sender_name: str
     text: str
+    kind: str | None = None
+    target: int | None = None
+    extra: bytes | None = None
 
 
-GroupChangeKind = Literal["created", "member_added", "member_removed", "member_left"]
+GroupChangeKind = Literal[
+    "created",
+    "member_added",
+    "member_removed",
+    "member_left",
+    "updated",
+    "promoted",
+    "demoted",
+    "deleted",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +132,11 @@ class InsertMessage:
 
     The pair (``sender``, ``key``) is unique: when it was used before, nothing is stored
     and the result is the original (``duplicate=True``). Result: :class:`MessageSaved`.
+
+    ``kind`` is None for a message, else the kind of a small entry that refers to the
+    message at seq ``target`` of the same conversation (an edit, a deletion, a reaction:
+    the service's names). ``extra`` is the service's, stored as is and dropped with the
+    text.
     """
 
     conversation: str
@@ -125,6 +144,9 @@ class InsertMessage:
     key: str
     text: str
     ts: int
+    kind: str | None = None
+    target: int | None = None
+    extra: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +179,32 @@ class MoveMarkers:
     member: str
     delivered: int = 0
     read: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawMessage:
+    """Message ``seq`` of ``conversation`` was deleted: drop its text and extra, and those
+    of the entries that refer to it (but not of ``delete`` entries), as if every
+    participant had them: whoever has not received them never will. Applied after the
+    commit's :class:`InsertMessage` operations. Result: None."""
+
+    conversation: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    """What the store still knows of entry ``seq`` of ``conversation`` (its text may be
+    gone): who stored it, when, its ``kind`` and ``target`` (None for a message), and
+    whether a ``delete`` entry refers to it."""
+
+    conversation: str
+    seq: int
+    sender: str
+    ts: int
+    kind: str | None
+    target: int | None
+    deleted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +245,15 @@ class SetAdmin:
     group_id: str
     client_id: str
     admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateGroup:
+    """Change a group's ``name`` and/or ``description`` (None: unchanged). Result: None."""
+
+    group_id: str
+    name: str | None
+    description: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +298,26 @@ class UseInvite:
 
 
 @dataclass(frozen=True, slots=True)
+class SetPresence:
+    """Store ``client_id``'s presence ``visibility`` and/or when it was ``last_seen``
+    (ms; None: unchanged). Result: None."""
+
+    client_id: str
+    visibility: str | None = None
+    last_seen: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceRecord:
+    """A client's stored presence: its visibility setting (None: never set) and when it
+    was last seen (None: never)."""
+
+    client_id: str
+    visibility: str | None
+    last_seen: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class InviteRecord:
     code: str
     uses_left: int
@@ -261,5 +338,8 @@ Operation = (
     | AckNotices
     | SetContact
     | UseInvite
+    | WithdrawMessage
+    | UpdateGroup
+    | SetPresence
 )
 OperationResult = bool | MessageSaved | MarkerMove | dict[str, int] | None

@@ -31,6 +31,7 @@ from messenger_server.repository.records import (
     AckNotices,
     AddMember,
     ClientRecord,
+    EntryRecord,
     GroupRecord,
     InsertClient,
     InsertGroup,
@@ -45,17 +46,23 @@ from messenger_server.repository.records import (
     OpenConversation,
     Operation,
     OperationResult,
+    PresenceRecord,
     RemoveMember,
     SetAdmin,
     SetContact,
+    SetPresence,
     StoredMessage,
     StoredNotice,
+    UpdateGroup,
     UseInvite,
+    WithdrawMessage,
 )
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+MessageRow = tuple[int, str, str, str, int, str, str | None, int | None, bytes | None]
+"""A row of ``messages``: id, conversation, sender, key, ts, text, kind, target, extra."""
 
 ID_BLOCK: Final = 1_000_000
 """Ids reserved on disk at a time: after a crash, allocation resumes past the block."""
@@ -250,7 +257,23 @@ CREATE TABLE invites (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
+# 5: conversation features: entries that refer to a message (edits, deletions, reactions)
+# and a message's extras; group descriptions; presence (visibility, last seen).
+_SCHEMA_5 = """
+ALTER TABLE messages ADD COLUMN kind TEXT;
+ALTER TABLE messages ADD COLUMN target INTEGER;
+ALTER TABLE messages ADD COLUMN extra BLOB;
+CREATE INDEX messages_by_target ON messages (conversation, target) WHERE target IS NOT NULL;
+ALTER TABLE groups ADD COLUMN description TEXT NOT NULL DEFAULT '';
+CREATE TABLE presence (
+    client_id TEXT PRIMARY KEY,
+    visibility TEXT,
+    last_seen INTEGER
+) WITHOUT ROWID;
+CREATE INDEX contacts_by_owner ON contacts (owner, contact);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
 """``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1. Append only."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -632,8 +655,9 @@ class SQLiteRepository(Repository):
         in order first; then each kind runs as one batched statement (messages, markers)
         or one after the other (the rare kinds), membership before messages and markers."""
         results: list[Any] = [None] * len(operations)
-        rows: list[tuple[int, str, str, str, int, str]] = []
+        rows: list[MessageRow] = []
         messages: list[tuple[int, InsertMessage]] = []
+        withdrawn: list[WithdrawMessage] = []
         batch_keys: dict[tuple[str, str], MessageSaved] = {}
         moves: dict[tuple[str, str], list[int]] = {}
         ends: dict[int, int] = {}
@@ -652,7 +676,12 @@ class SQLiteRepository(Repository):
                     message_id, message_id, op.ts, False
                 )
                 results[index] = saved
-                rows.append((message_id, op.conversation, op.sender, op.key, op.ts, op.text))
+                rows.append(
+                    (
+                        message_id, op.conversation, op.sender, op.key, op.ts, op.text,
+                        op.kind, op.target, op.extra,
+                    )
+                )  # fmt: skip
             elif kind is MoveMarkers:
                 assert isinstance(op, MoveMarkers)
                 moves.setdefault((op.conversation, op.member), []).append(index)
@@ -660,10 +689,19 @@ class SQLiteRepository(Repository):
             elif kind is RemoveMember:
                 assert isinstance(op, RemoveMember)
                 self._remove_member(conn, op, rows)
+            elif kind is WithdrawMessage:
+                assert isinstance(op, WithdrawMessage)
+                withdrawn.append(op)
             else:
                 results[index] = self._apply_one(conn, op)
         if rows:
             self._insert_messages(conn, rows, messages, results)
+        if withdrawn:  # after the inserts: an edit stored in this commit goes too
+            conn.executemany(
+                "UPDATE messages SET text = NULL, extra = NULL WHERE conversation = ?"
+                " AND (id = ? OR (target = ? AND kind != 'delete')) AND text IS NOT NULL",
+                [(op.conversation, op.seq, op.seq) for op in withdrawn],
+            )
         if moves:
             self._move_markers(conn, operations, moves, ends, results)
         return results
@@ -672,7 +710,7 @@ class SQLiteRepository(Repository):
         self,
         conn: sqlite3.Connection,
         op: RemoveMember,
-        rows: list[tuple[int, str, str, str, int, str]],
+        rows: list[MessageRow],
     ) -> None:
         """``rows``: the messages stored so far in this commit (not written yet)."""
         self._markers.pop((op.group_id, op.client_id), None)
@@ -749,6 +787,22 @@ class SQLiteRepository(Repository):
                 (int(op.admin), op.group_id, op.client_id),
             )
             return None
+        if isinstance(op, UpdateGroup):
+            conn.execute(
+                "UPDATE groups SET name = coalesce(?, name),"
+                " description = coalesce(?, description) WHERE id = ?",
+                (op.name, op.description, op.group_id),
+            )
+            return None
+        if isinstance(op, SetPresence):
+            conn.execute(
+                "INSERT INTO presence (client_id, visibility, last_seen) VALUES (?, ?, ?)"
+                " ON CONFLICT (client_id) DO UPDATE SET"
+                " visibility = coalesce(excluded.visibility, visibility),"
+                " last_seen = coalesce(excluded.last_seen, last_seen)",
+                (op.client_id, op.visibility, op.last_seen),
+            )
+            return None
         if isinstance(op, InsertNotices):
             notices = {recipient: self._allocate() for recipient in op.recipients}
             conn.executemany(
@@ -804,13 +858,13 @@ class SQLiteRepository(Repository):
     def _insert_messages(
         self,
         conn: sqlite3.Connection,
-        rows: list[tuple[int, str, str, str, int, str]],
+        rows: list[MessageRow],
         messages: list[tuple[int, InsertMessage]],
         results: list[Any],
     ) -> None:
         insert = (
-            "INSERT INTO messages (id, conversation, sender, key, ts, text)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO messages (id, conversation, sender, key, ts, text, kind, target, extra)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         conn.execute("SAVEPOINT messages")
         try:
@@ -933,13 +987,13 @@ class SQLiteRepository(Repository):
                 own_only.append((conversation, low, second, laggard))
         before = conn.total_changes
         conn.executemany(
-            "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
-            " AND text IS NOT NULL",
+            "UPDATE messages SET text = NULL, extra = NULL"
+            " WHERE conversation = ? AND id > ? AND id <= ? AND text IS NOT NULL",
             everything,
         )
         conn.executemany(
-            "UPDATE messages SET text = NULL WHERE conversation = ? AND id > ? AND id <= ?"
-            " AND sender = ? AND text IS NOT NULL",
+            "UPDATE messages SET text = NULL, extra = NULL"
+            " WHERE conversation = ? AND id > ? AND id <= ? AND sender = ? AND text IS NOT NULL",
             own_only,
         )
         dropped = conn.total_changes - before
@@ -1038,15 +1092,16 @@ class SQLiteRepository(Repository):
 
     @staticmethod
     def _load_groups(conn: sqlite3.Connection, group_ids: Sequence[str]) -> dict[str, GroupRecord]:
-        heads: dict[str, tuple[str, str, int]] = {}
+        heads: dict[str, tuple[str, str, int, str]] = {}
         members: dict[str, list[MemberRecord]] = {}
         for chunk in _chunks(group_ids):
             marks = ",".join("?" * len(chunk))
-            for group_id, name, created_by, created_at in conn.execute(
-                f"SELECT id, name, created_by, created_at FROM groups WHERE id IN ({marks})",
+            for group_id, name, created_by, created_at, description in conn.execute(
+                "SELECT id, name, created_by, created_at, description FROM groups"
+                f" WHERE id IN ({marks})",
                 chunk,
             ):
-                heads[group_id] = (name, created_by, created_at)
+                heads[group_id] = (name, created_by, created_at, description)
                 members[group_id] = []
             for group_id, client_id, name, admin, joined_at in conn.execute(
                 "SELECT m.group_id, m.client_id, c.display_name, m.admin, m.joined_at"
@@ -1058,8 +1113,10 @@ class SQLiteRepository(Repository):
                     MemberRecord(client_id, name or "", bool(admin), joined_at)
                 )
         return {
-            group_id: GroupRecord(group_id, name, created_by, created_at, tuple(members[group_id]))
-            for group_id, (name, created_by, created_at) in heads.items()
+            group_id: GroupRecord(
+                group_id, name, created_by, created_at, tuple(members[group_id]), description
+            )
+            for group_id, (name, created_by, created_at, description) in heads.items()
         }
 
     async def get_groups(self, group_ids: Iterable[str]) -> dict[str, GroupRecord]:
@@ -1097,15 +1154,16 @@ class SQLiteRepository(Repository):
                 (conversation, member),
             ).fetchone()
             until = row[0] if row is not None and row[0] is not None else 2**62
+            rows = conn.execute(
+                "SELECT m.id, m.ts, m.sender, c.display_name, m.text, m.kind, m.target,"
+                " m.extra FROM messages m LEFT JOIN clients c ON c.id = m.sender"
+                " WHERE m.conversation = ? AND m.id > ? AND m.id <= ?"
+                " AND (m.sender != ? OR ?) AND m.text IS NOT NULL ORDER BY m.id LIMIT ?",
+                (conversation, after, until, member, own, limit),
+            )
             return [
-                StoredMessage(message_id, message_id, ts, conversation, sender, name or "", text)
-                for message_id, ts, sender, name, text in conn.execute(
-                    "SELECT m.id, m.ts, m.sender, c.display_name, m.text FROM messages m"
-                    " LEFT JOIN clients c ON c.id = m.sender"
-                    " WHERE m.conversation = ? AND m.id > ? AND m.id <= ?"
-                    " AND (m.sender != ? OR ?) AND m.text IS NOT NULL ORDER BY m.id LIMIT ?",
-                    (conversation, after, until, member, own, limit),
-                )
+                StoredMessage(message_id, message_id, ts, conversation, sender, name or "", *entry)
+                for message_id, ts, sender, name, *entry in rows
             ]
 
         return await self._read(select)
@@ -1231,6 +1289,26 @@ class SQLiteRepository(Repository):
 
         return await self._read(select)
 
+    async def marker_version(self) -> int:
+        def select(conn: sqlite3.Connection) -> int:
+            (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM markers").fetchone()
+            return int(version)
+
+        return await self._read(select)
+
+    async def markers_changed(self, after: int, upto: int, limit: int) -> list[Marker]:
+        def select(conn: sqlite3.Connection) -> list[Marker]:
+            return [
+                Marker(*row)
+                for row in conn.execute(
+                    "SELECT conversation, member, delivered, read, version FROM markers"
+                    " WHERE version > ? AND version <= ? ORDER BY version LIMIT ?",
+                    (after, upto, limit),
+                )
+            ]
+
+        return await self._read(select)
+
     async def receipts_since(self, member: str, version: int, limit: int) -> list[Marker]:
         def select(conn: sqlite3.Connection) -> list[Marker]:
             return [
@@ -1243,6 +1321,63 @@ class SQLiteRepository(Repository):
                     (member, version, limit),
                 )
             ]
+
+        return await self._read(select)
+
+    # -- conversation features --
+
+    async def get_entry(self, conversation: str, seq: int) -> EntryRecord | None:
+        def select(conn: sqlite3.Connection) -> EntryRecord | None:
+            row = conn.execute(
+                "SELECT m.sender, m.ts, m.kind, m.target, EXISTS (SELECT 1 FROM messages d"
+                " WHERE d.conversation = m.conversation AND d.target = m.id"
+                " AND d.kind = 'delete') FROM messages m WHERE m.conversation = ? AND m.id = ?",
+                (conversation, seq),
+            ).fetchone()
+            if row is None:
+                return None
+            sender, ts, kind, target, deleted = row
+            return EntryRecord(conversation, seq, sender, ts, kind, target, bool(deleted))
+
+        return await self._read(select)
+
+    async def conversation_exists(self, conversation: str) -> bool:
+        def select(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT 1 FROM markers WHERE conversation = ? LIMIT 1", (conversation,)
+            ).fetchone()
+            return row is not None
+
+        return await self._read(select)
+
+    async def get_presence(self, client_ids: Iterable[str]) -> dict[str, PresenceRecord]:
+        wanted = list(dict.fromkeys(client_ids))
+
+        def select(conn: sqlite3.Connection) -> dict[str, PresenceRecord]:
+            found: dict[str, PresenceRecord] = {}
+            for chunk in _chunks(wanted):
+                for client_id, visibility, last_seen in conn.execute(
+                    "SELECT client_id, visibility, last_seen FROM presence"
+                    f" WHERE client_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    found[client_id] = PresenceRecord(client_id, visibility, last_seen)
+            return found
+
+        return await self._read(select) if wanted else {}
+
+    async def chat_partners(self, client_id: str) -> set[str]:
+        def select(conn: sqlite3.Connection) -> set[str]:
+            return {
+                partner
+                for (partner,) in conn.execute(
+                    "SELECT a.contact FROM contacts a JOIN contacts b"
+                    " ON b.contact = a.owner AND b.owner = a.contact WHERE a.owner = ?"
+                    " UNION SELECT o.client_id FROM members m JOIN members o"
+                    " ON o.group_id = m.group_id WHERE m.client_id = ? AND o.client_id != ?",
+                    (client_id, client_id, client_id),
+                )
+            }
 
         return await self._read(select)
 

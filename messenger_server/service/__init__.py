@@ -19,11 +19,14 @@ from messenger_server.repository import Repository
 from messenger_server.service.bus import Bus
 from messenger_server.service.cluster import Cluster
 from messenger_server.service.contacts import Contacts
+from messenger_server.service.conversation import Conversation
 from messenger_server.service.core import Context, Handled, Peer, now_ms
 from messenger_server.service.groups import Groups
 from messenger_server.service.messaging import Messaging
+from messenger_server.service.presence import Presence
 from messenger_server.service.receipts import Receipts
 from messenger_server.service.registration import Registration
+from messenger_server.service.typing_indicator import TypingIndicator
 
 Handler = Callable[[Peer, Any], Handled]
 
@@ -39,8 +42,13 @@ class Service:
         self.groups = Groups(self.context, settings, self.receipts)
         self.messaging = Messaging(self.context, settings, self.receipts, self.groups)
         self.cluster = Cluster(self.context, self.messaging, self.receipts, self.groups)
-        self.registration = Registration(self.context, settings, self.messaging, self.cluster)
+        self.presence = Presence(self.context)
+        self.registration = Registration(
+            self.context, settings, self.messaging, self.cluster, self.presence
+        )
         self.contacts = Contacts(self.context)
+        self.conversation = Conversation(self.context, settings, self.messaging)
+        self.typing = TypingIndicator(self.context, self.messaging)
         self.handlers: dict[type, Handler] = {
             protocol.Send: self.messaging.send,
             protocol.Ack: self.messaging.acknowledge,
@@ -56,6 +64,15 @@ class Service:
             protocol.ListGroups: self.groups.list_groups,
             protocol.Register: self.registration.handle_registration,
             protocol.Login: self.registration.handle_login,
+            protocol.Edit: self.conversation.edit,
+            protocol.Delete: self.conversation.delete,
+            protocol.React: self.conversation.react,
+            protocol.Typing: self.typing.typing,
+            protocol.GetPresence: self.presence.get_presence,
+            protocol.SetPrivacy: self.presence.set_privacy,
+            protocol.UpdateGroup: self.groups.update_group,
+            protocol.SetAdmin: self.groups.set_admin,
+            protocol.DeleteGroup: self.groups.delete_group,
         }
         """Every request a session lets through (``hello`` is the server's own)."""
 
@@ -64,11 +81,17 @@ class Service:
         peer.reply(protocol.Pong(request.id, now_ms()))
         return None
 
+    def stopping(self) -> None:
+        """The server stops: what must be stored before the connections close."""
+        self.presence.stopping()
+
     def disconnected(self, peer: Peer) -> None:
         """A connection ended: it is no longer online, its backlog stops."""
         client_id = peer.session.client_id
         if client_id is not None and self.context.online.get(client_id) is peer:
             del self.context.online[client_id]
+            if peer.session.close_reason != protocol.ErrorCode.SESSION_REPLACED:
+                self.presence.disconnected(client_id)  # replaced: online on another node
         if client_id is not None:
             self.cluster.release(peer, client_id)
         self.messaging.forget(peer)

@@ -123,6 +123,11 @@ class Bus(abc.ABC):
         """The session ``token`` ended (its claim goes, unless another took over)."""
 
     @abc.abstractmethod
+    async def claimed(self, client_ids: list[str]) -> set[str]:
+        """Those of ``client_ids`` whose session some node holds (presence: who is
+        online anywhere)."""
+
+    @abc.abstractmethod
     async def close(self) -> None: ...
 
 
@@ -144,6 +149,9 @@ class LocalBus(Bus):
 
     async def release(self, client_id: str, token: str) -> None:
         pass
+
+    async def claimed(self, client_ids: list[str]) -> set[str]:
+        return set()
 
     async def close(self) -> None:
         pass
@@ -277,6 +285,12 @@ class RedisBus(Bus):
             return None
         node, _, old_token = previous.decode().partition(":")
         return node, old_token
+
+    async def claimed(self, client_ids: list[str]) -> set[str]:
+        if not client_ids:
+            return set()
+        values = await self._redis.mget([SESSION_KEY + c for c in client_ids])  # type: ignore[attr-defined]
+        return {c for c, value in zip(client_ids, values, strict=True) if value is not None}
 
     async def release(self, client_id: str, token: str) -> None:
         if self._claims.get(client_id) == token:

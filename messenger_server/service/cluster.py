@@ -114,7 +114,12 @@ class Cluster:
             if target is not None and self._tokens.get(target) == event.token:
                 target.close(Code.SESSION_REPLACED, "signed in from another connection")
 
-    async def recount(self) -> None:
+    async def run(self) -> None:
+        """What a node of several does in the background (nothing for one alone)."""
+        if self.clustered:
+            await asyncio.gather(self.receipts.watch_versions(), self._recount())
+
+    async def _recount(self) -> None:
         """Forget the quotas' counters now and then (the other nodes change them)."""
         while self.clustered:
             await asyncio.sleep(RECOUNT_INTERVAL)

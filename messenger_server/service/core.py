@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+import msgspec
+
 from messenger_server import protocol
 from messenger_server.config import Settings
 from messenger_server.repository import (
@@ -291,6 +293,7 @@ class GroupState:
     created_at: int
     members: dict[str, MemberRecord] = field(default_factory=dict)
     """By client ID, in the order they joined."""
+    description: str = ""
 
     @classmethod
     def of(cls, record: GroupRecord) -> GroupState:
@@ -300,6 +303,7 @@ class GroupState:
             record.created_by,
             record.created_at,
             {m.client_id: m for m in record.members},
+            record.description,
         )
 
     def info(self) -> protocol.GroupInfo:
@@ -311,6 +315,7 @@ class GroupState:
             ],
             created_by=self.created_by,
             created_at=self.created_at,
+            description=self.description or msgspec.UNSET,
         )
 
 
@@ -349,7 +354,7 @@ class GroupCache:
         if state is None:
             self._groups[group_id] = fresh
             return fresh
-        for name in ("name", "created_by", "created_at"):
+        for name in ("name", "created_by", "created_at", "description"):
             setattr(state, name, getattr(fresh, name))
         state.members.clear()
         state.members.update(fresh.members)
@@ -362,6 +367,55 @@ class GroupCache:
             state = self._groups.get(group_id)  # loaded meanwhile by another request
             if state is None and record is not None:
                 state = self._groups[group_id] = GroupState.of(record)
+        return state
+
+
+@dataclass(slots=True)
+class MessageState:
+    """What the rules need of a message (or entry) of a conversation: its author, its
+    server time, its kind (None: a message; else an entry's, see ``entries``), and
+    whether it was deleted for everyone."""
+
+    sender: str
+    ts: int
+    kind: str | None
+    deleted: bool = False
+
+
+class MessageCache:
+    """Recently stored messages and entries, by (conversation, seq), and those loaded to
+    decide on an edit, a deletion, a reaction or a reply. The rules mark a deletion here
+    when they decide it, before it is stored, so that requests handled meanwhile see it.
+    The server keeps no history: what storage no longer has (after ``dedupe_days``) is
+    unknown here too."""
+
+    MAX_CACHED: Final = 50_000
+    """About 10 MiB; a reaction or an edit to an older message reads storage once."""
+
+    def __init__(self, repository: Repository) -> None:
+        self._repository = repository
+        self._states: OrderedDict[tuple[str, int], MessageState] = OrderedDict()
+
+    def cached(self, conversation: str, seq: int) -> MessageState | None:
+        """The state if it is cached (``None`` says nothing: load it)."""
+        return self._states.get((conversation, seq))
+
+    def put(self, conversation: str, seq: int, state: MessageState) -> None:
+        self._states[(conversation, seq)] = state
+        if len(self._states) > self.MAX_CACHED:
+            self._states.popitem(last=False)
+
+    async def load(self, conversation: str, seq: int) -> MessageState | None:
+        """The state of entry ``seq`` of ``conversation``, or None when storage does not
+        know it (never stored, or expired)."""
+        state = self._states.get((conversation, seq))
+        if state is not None:
+            return state
+        record = await self._repository.get_entry(conversation, seq)
+        state = self._states.get((conversation, seq))  # loaded meanwhile
+        if state is None and record is not None:
+            state = MessageState(record.sender, record.ts, record.kind, record.deleted)
+            self.put(conversation, seq, state)
         return state
 
 
@@ -406,6 +460,7 @@ class Context:
     pipeline: Pipeline
     directory: Directory
     groups: GroupCache
+    messages: MessageCache
     disk: DiskGuard
     bus: Bus
     """How this node tells the others (a :class:`LocalBus` when it is alone)."""
@@ -419,6 +474,7 @@ class Context:
             Pipeline(repository),
             Directory(repository),
             GroupCache(repository),
+            MessageCache(repository),
             DiskGuard(settings.data_dir, settings.min_free_disk_mb * 1024 * 1024),
             bus if bus is not None else LocalBus(),
         )

@@ -1,10 +1,13 @@
-"""Groups: creating them, adding and removing members, leaving, listing.
+"""Groups: creating them, adding and removing members, leaving, listing; renaming,
+describing, promoting and demoting admins, deleting.
 
-Rules: the creator is the first admin; only admins add or remove members; any member
-may leave; a group never stays without an admin (the longest-standing member takes
-over); at most ``max_group_members`` members, every one an existing, enabled client who
-has the one adding it among its contacts (nobody is put in a group by a stranger) and is in
-fewer than ``max_groups_per_client`` groups.
+Rules: the creator is the first admin; only admins add or remove members, rename or
+describe the group, make members admins or not, and delete the group; any member may
+leave; a group never stays without an admin (the longest-standing member takes over when
+the last one leaves, and the last one cannot step down); at most ``max_group_members``
+members, every one an existing, enabled client who has the one adding it among its
+contacts (nobody is put in a group by a stranger) and is in fewer than
+``max_groups_per_client`` groups. Deleting a group removes every member.
 Every change is announced with a stored ``group_update`` to each member concerned (after
 the change for additions, before it for removals), acknowledged by its event id.
 """
@@ -29,6 +32,7 @@ from messenger_server.repository import (
     SetAdmin,
     StorageError,
     StoredNotice,
+    UpdateGroup,
 )
 from messenger_server.service.bus import GroupChanged
 from messenger_server.service.core import (
@@ -84,6 +88,18 @@ class Groups:
 
     def list_groups(self, peer: Peer, request: protocol.ListGroups) -> Handled:
         return self._list(peer, request)
+
+    def update_group(self, peer: Peer, request: protocol.UpdateGroup) -> Handled:
+        """``update_group`` (admins only): answered ``group``."""
+        return self._guarded(peer, request.id, self._update(peer, request))
+
+    def set_admin(self, peer: Peer, request: protocol.SetAdmin) -> Handled:
+        """``set_admin`` (admins only): answered ``group``."""
+        return self._guarded(peer, request.id, self._set_admin(peer, request))
+
+    def delete_group(self, peer: Peer, request: protocol.DeleteGroup) -> Handled:
+        """``delete_group`` (admins only): answered ``ok``."""
+        return self._guarded(peer, request.id, self._delete(peer, request), leaving=True)
 
     async def _list(self, peer: Peer, request: protocol.ListGroups) -> None:
         """One page of the caller's groups: however many groups, no reply is large."""
@@ -199,6 +215,51 @@ class Groups:
         await self._change(state, ops, change, actor, client_id, before)
         return state
 
+    async def _update(self, peer: Peer, request: protocol.UpdateGroup) -> GroupState:
+        actor = peer.session.client_id
+        assert actor is not None
+        state = await self._admin_of(request.group, actor, "only the group's admins change it")
+        name = request.name.strip() if request.name is not None else None
+        description = request.description.strip() if request.description is not None else None
+        if name in (None, state.name) and description in (None, state.description):
+            return state  # nothing changes: no update
+        if name is not None:
+            state.name = name
+        if description is not None:
+            state.description = description
+        ops: list[Operation] = [UpdateGroup(state.group_id, name, description)]
+        await self._change(state, ops, "updated", actor, None, list(state.members))
+        return state
+
+    async def _set_admin(self, peer: Peer, request: protocol.SetAdmin) -> GroupState:
+        actor = peer.session.client_id
+        assert actor is not None
+        state = await self._admin_of(request.group, actor, "only the group's admins change it")
+        member = state.members.get(request.client_id)
+        if member is None:
+            raise Refused(Code.NOT_A_MEMBER, f"{request.client_id} is not in {request.group}")
+        if member.admin == request.admin:
+            return state  # nothing changes: no update
+        if not request.admin and sum(m.admin for m in state.members.values()) == 1:
+            raise Refused(Code.LAST_ADMIN, "a group keeps an admin: make another one first")
+        state.members[member.client_id] = MemberRecord(
+            member.client_id, member.display_name, request.admin, member.joined_at
+        )
+        ops: list[Operation] = [SetAdmin(state.group_id, member.client_id, request.admin)]
+        change: GroupChangeKind = "promoted" if request.admin else "demoted"
+        await self._change(state, ops, change, actor, member.client_id, list(state.members))
+        return state
+
+    async def _delete(self, peer: Peer, request: protocol.DeleteGroup) -> GroupState:
+        actor = peer.session.client_id
+        assert actor is not None
+        state = await self._admin_of(request.group, actor, "only the group's admins delete it")
+        before = list(state.members)
+        state.members.clear()
+        ops: list[Operation] = [RemoveMember(state.group_id, member) for member in before]
+        await self._change(state, ops, "deleted", actor, None, before)
+        return state
+
     # -- helpers --
 
     async def _change(
@@ -251,10 +312,15 @@ class Groups:
             raise Refused(Code.NOT_A_MEMBER, f"{client_id} is not in {group_id}")
         return state
 
-    async def _admin_of(self, group_id: str, client_id: str) -> GroupState:
+    async def _admin_of(
+        self,
+        group_id: str,
+        client_id: str,
+        refusal: str = "only the group's admins change its members",
+    ) -> GroupState:
         state = await self._member_of(group_id, client_id)
         if not state.members[client_id].admin:
-            raise Refused(Code.NOT_ADMIN, "only the group's admins change its members")
+            raise Refused(Code.NOT_ADMIN, refusal)
         return state
 
     async def _willing(self, actor: str, members: list[str]) -> None:

@@ -4,7 +4,12 @@
 sender is a member of the group); the message is stored (one row, whatever the group's
 size) with the writes of this loop turn; once on disk, the sender gets ``sent`` and every
 online recipient the ``message``. The sender's idempotency key makes a resend return the
-original.
+original. A reply names a message of the same conversation (checked when the server still
+knows it), mentions name members of the group; both are stored with the message.
+
+The entries of ``.conversation`` (edits, deletions, reactions) go through the same
+:meth:`Messaging.admit` and :meth:`Messaging.store`: to the log, to the recipients, into
+the backlog (see ``.entries``), acknowledged like messages.
 
 ``ack``: moves the acknowledging member's delivered marker in each conversation to the
 highest message acknowledged (acks are cumulative), which is what the senders' receipts
@@ -22,9 +27,9 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from messenger_server import protocol
 from messenger_server.config import Settings
@@ -38,8 +43,9 @@ from messenger_server.repository import (
     OpenConversation,
     StorageError,
 )
+from messenger_server.service import entries
 from messenger_server.service.bus import Deliver
-from messenger_server.service.core import Context, Handled, Peer, now_ms
+from messenger_server.service.core import Context, Handled, MessageState, Peer, now_ms
 from messenger_server.service.groups import Groups
 from messenger_server.service.receipts import Receipts, is_group
 
@@ -120,6 +126,25 @@ class Backlogs:
         self.waiting_from.clear()
         self._loaded_at.clear()
 
+    def withdrawn(self, *client_ids: str) -> None:
+        """Messages between these clients were withdrawn (deleted before delivery): count
+        theirs again."""
+        for client_id in client_ids:
+            self.waiting_for.pop(client_id, None)
+            self.waiting_from.pop(client_id, None)
+
+
+Posting = protocol.Send | protocol.Edit | protocol.Delete | protocol.React
+"""A request that adds a message or an entry to a conversation's log."""
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """Where a :data:`Posting` goes: its conversation, and the recipient of a direct one."""
+
+    conversation: str
+    to: str | None
+
 
 @dataclass(frozen=True, slots=True)
 class Stored:
@@ -157,47 +182,107 @@ class Messaging:
 
     # -- send --
 
-    def send(self, peer: Peer, request: protocol.Send) -> Handled:
+    def send(self, peer: Peer, request: protocol.Send, *, reply_checked: bool = False) -> Handled:
         """``send``: decide, then store with this turn's writes; ``sent`` follows the
-        commit. Needs storage first only for a recipient or group not seen yet."""
+        commit. Needs storage first only for a recipient, group or replied-to message not
+        seen yet."""
+        admitted = self.admit(peer, request, self.send)
+        if not isinstance(admitted, Admitted):
+            return admitted
+        conversation = admitted.conversation
+        mentions: list[str] = []
+        if isinstance(request.mentions, list) and request.mentions:
+            group = self.context.groups.cached(conversation)
+            assert group is not None  # admitted: cached
+            mentions = list(dict.fromkeys(request.mentions))
+            strangers = [m for m in mentions if m not in group.members]
+            if strangers:
+                self.context.error(
+                    peer, request.id, Code.NOT_A_MEMBER, f"{strangers[0]} is not in the group"
+                )
+                return None
+        reply = request.reply_to if isinstance(request.reply_to, protocol.ReplyTo) else None
+        if reply is not None:
+            target = self.context.messages.cached(conversation, reply.seq)
+            if target is None and not reply_checked:
+                return self._load_reply_then_send(peer, request, conversation, reply.seq)
+            if target is not None and (target.kind is not None or target.sender != reply.sender):
+                self.context.error(
+                    peer,
+                    request.id,
+                    Code.UNKNOWN_MESSAGE,
+                    f"no message {reply.seq} by {reply.sender} in this conversation",
+                )
+                return None
+        forwarded = request.forwarded_from
+        extra = entries.pack_extras(
+            reply, forwarded if isinstance(forwarded, protocol.Forwarded) else None, mentions
+        )
         sender = peer.session.client_id
         assert sender is not None
-        limit = self.settings.max_text_bytes
-        if limit < protocol.MAX_TEXT_BYTES and len(request.text.encode()) > limit:
-            self.context.error(peer, request.id, Code.TEXT_TOO_LARGE, f"text exceeds {limit} bytes")
-            return None
+        self.store(
+            peer,
+            request,
+            InsertMessage(conversation, sender, request.key, request.text, now_ms(), extra=extra),
+            admitted.to,
+        )
+        return None
+
+    async def _load_reply_then_send(
+        self, peer: Peer, request: protocol.Send, conversation: str, seq: int
+    ) -> None:
+        await self.context.messages.load(conversation, seq)
+        handled = self.send(peer, request, reply_checked=True)
+        if handled is not None:
+            await handled
+
+    def admit(
+        self, peer: Peer, request: Posting, retry: Callable[[Peer, Any], Handled]
+    ) -> Admitted | Handled:
+        """May the peer's client write ``request`` into its conversation now? Returns
+        where (:class:`Admitted`); or None when refused (the ``error`` is queued); or a
+        coroutine that loads what the decision needs, then calls ``retry(peer, request)``
+        (the caller returns it: the connection's next frames wait for it)."""
+        sender = peer.session.client_id
+        assert sender is not None
+        if isinstance(request, protocol.Send | protocol.Edit):
+            limit = self.settings.max_text_bytes
+            if limit < protocol.MAX_TEXT_BYTES and len(request.text.encode()) > limit:
+                self.context.error(
+                    peer, request.id, Code.TEXT_TOO_LARGE, f"text exceeds {limit} bytes"
+                )
+                return None
         if self.context.disk.full():
             self.context.error(peer, request.id, Code.STORAGE_FULL, "the server is out of space")
             return None
         if request.group is not None:
             group = self.context.groups.cached(request.group)
             if group is None:
-                return self._load_then_send(peer, request)
+                return self._load_then(peer, request, retry)
             if sender not in group.members:
                 self.context.error(
                     peer, request.id, Code.NOT_A_MEMBER, f"not a member of {request.group}"
                 )
                 return None
-            self._store(peer, request, request.group, None)
-            return None
+            return Admitted(request.group, None)
         assert request.to is not None
         recipient = self.context.directory.cached(request.to)
         if recipient is None:
-            return self._load_then_send(peer, request)
+            return self._load_then(peer, request, retry)
         if recipient.disabled:
             self.context.error(peer, request.id, Code.UNKNOWN_CLIENT, f"no client {request.to}")
             return None
         if request.to != sender:
             backlogs = self.backlogs
             if not backlogs.known(sender, request.to):
-                return self._load_then_send(peer, request)
+                return self._load_then(peer, request, retry)
             full = (
                 backlogs.waiting_for[request.to] >= self.settings.max_pending_per_client
                 or backlogs.waiting_from[sender] >= self.settings.max_pending_per_sender
             )
             if full and self.context.bus.clustered and backlogs.recount(sender, request.to):
                 # other nodes see the deliveries: count again before refusing
-                return self._load_then_send(peer, request)
+                return self._load_then(peer, request, retry)
             if backlogs.waiting_for[request.to] >= self.settings.max_pending_per_client:
                 self.context.error(
                     peer, request.id, Code.RECIPIENT_FULL, "too much is waiting for this client"
@@ -211,16 +296,11 @@ class Messaging:
                     "too many of your messages wait for their recipients",
                 )
                 return None
-        conversation = protocol.direct_conversation(sender, request.to)
-        if conversation not in self._opened:
-            self.context.pipeline.add(OpenConversation(conversation, (sender, request.to)))
-            self._opened[conversation] = None
-            if len(self._opened) > MAX_OPENED:
-                self._opened.popitem(last=False)
-        self._store(peer, request, conversation, request.to)
-        return None
+        return Admitted(protocol.direct_conversation(sender, request.to), request.to)
 
-    async def _load_then_send(self, peer: Peer, request: protocol.Send) -> None:
+    async def _load_then(
+        self, peer: Peer, request: Posting, retry: Callable[[Peer, Any], Handled]
+    ) -> None:
         if request.group is not None:
             if await self.context.groups.load(request.group) is None:
                 self.context.error(
@@ -235,12 +315,27 @@ class Messaging:
             sender = peer.session.client_id
             assert sender is not None
             await self.backlogs.load(sender, request.to)
-        self.send(peer, request)
+        handled = retry(peer, request)
+        if handled is not None:
+            await handled
 
-    def _store(self, peer: Peer, request: protocol.Send, conversation: str, to: str | None) -> None:
+    def opened(self, conversation: str) -> bool:
+        """Whether the direct ``conversation`` is known to have been opened (a message
+        was stored in it since the server started)."""
+        return conversation in self._opened
+
+    def store(self, peer: Peer, request: Posting, op: InsertMessage, to: str | None) -> None:
+        """Store ``op``, a message or an entry that ``request`` adds to its conversation,
+        with this turn's writes: once it is on disk, ``request`` is answered ``sent`` and
+        every recipient online gets its event (``to``: the recipient of a direct one)."""
         session = peer.session
-        sender = session.client_id
-        assert sender is not None
+        sender = op.sender
+        conversation = op.conversation
+        if to is not None and conversation not in self._opened:
+            self.context.pipeline.add(OpenConversation(conversation, (sender, to)))
+            self._opened[conversation] = None
+            if len(self._opened) > MAX_OPENED:
+                self._opened.popitem(last=False)
 
         def saved(result: object) -> None:
             if not isinstance(result, MessageSaved):
@@ -254,19 +349,17 @@ class Messaging:
             )  # fmt: skip
             if result.duplicate:
                 return  # routed the first time
-            self.receipts.note_sent(conversation, sender, result.seq)
-            data = protocol.encode(
-                protocol.Message(
-                    message_id=result.message_id,
-                    seq=result.seq,
-                    ts=result.ts,
-                    sender=sender,
-                    sender_name=session.display_name,
-                    text=request.text,
-                    to=to,
-                    group=request.group,
-                )
+            if op.kind is None:
+                self.receipts.note_sent(conversation, sender, result.seq)
+            self.context.messages.put(
+                conversation, result.seq, MessageState(sender, result.ts, op.kind)
             )
+            data = protocol.encode(
+                entries.event(
+                    result.message_id, result.seq, result.ts, sender, session.display_name,
+                    op.text, op.kind, op.target, op.extra, to, request.group,
+                )
+            )  # fmt: skip
             if to is not None:
                 recipients = [to]
                 if to != sender:
@@ -289,9 +382,7 @@ class Messaging:
                         )
                     )  # fmt: skip
 
-        self.context.pipeline.add(
-            InsertMessage(conversation, sender, request.key, request.text, now_ms()), saved
-        )
+        self.context.pipeline.add(op, saved)
 
     def route(self, message: Stored, recipients: list[str], data: bytes) -> None:
         """Push a stored message to those of ``recipients`` connected here."""
@@ -521,17 +612,12 @@ class Messaging:
                     counted = None if group or message.sender == member else message.sender
                     inflight.add(message.message_id, conversation, message.seq, counted)
                     frame = protocol.encode(
-                        protocol.Message(
-                            message_id=message.message_id,
-                            seq=message.seq,
-                            ts=message.ts,
-                            sender=message.sender,
-                            sender_name=message.sender_name,
-                            text=message.text,
-                            to=to,
-                            group=group,
+                        entries.event(
+                            message.message_id, message.seq, message.ts, message.sender,
+                            message.sender_name, message.text, message.kind, message.target,
+                            message.extra, to, group,
                         )
-                    )
+                    )  # fmt: skip
                     data.append(frame)
                     size += len(frame)
                     if size >= WRITE_CHUNK:  # paced by the client's reading

@@ -64,9 +64,53 @@ class _Senders:
         self.last_sent: dict[str, int] = {}
 
 
+class Horizon:
+    """With several nodes: how far this node has handled marker changes without a gap —
+    its own commits', the others' heard through the bus (in any order), or read back from
+    the database — :attr:`upto`. A client is told no later ``version`` than that, so that
+    the one it keeps for ``receipts_since`` never runs ahead of a change it has not been
+    sent. (The shared database hands out versions in commit order without gaps.)"""
+
+    def __init__(self, upto: int) -> None:
+        self.upto = upto
+        self._ahead: dict[int, float] = {}
+        """Versions handled beyond a gap, and when."""
+
+    def seen(self, version: int, now: float) -> None:
+        if version <= self.upto:
+            return
+        self._ahead.setdefault(version, now)
+        while self.upto + 1 in self._ahead:
+            self.upto += 1
+            del self._ahead[self.upto]
+
+    def gap(self, older_than: float) -> int | None:
+        """The highest version handled beyond a gap that is older than ``older_than``
+        (the changes between :attr:`upto` and it are to be read from the database)."""
+        if not self._ahead or min(self._ahead.values()) > older_than:
+            return None
+        return max(self._ahead)
+
+    def filled(self, upto: int) -> None:
+        """Every change up to ``upto`` has been handled (read back, or superseded by a
+        later change of the same marker, to be heard of in its turn)."""
+        self.upto = max(self.upto, upto)
+        for version in [v for v in self._ahead if v <= self.upto]:
+            del self._ahead[version]
+        while self.upto + 1 in self._ahead:
+            self.upto += 1
+            del self._ahead[self.upto]
+
+
 class Receipts:
+    GAP_WAIT: Final = 1.0
+    """With several nodes: seconds a gap in the marker versions heard may last before the
+    changes in it are read from the database (lost on the bus, or slow)."""
+
     def __init__(self, context: Context) -> None:
         self.context = context
+        self.horizon: Horizon | None = None
+        """With several nodes (see :meth:`watch_versions`)."""
         self._loop = asyncio.get_running_loop()
         self._senders: OrderedDict[str, _Senders] = OrderedDict()
         self._outgoing: dict[str, dict[tuple[str, str], Marker]] = {}
@@ -106,6 +150,8 @@ class Receipts:
     def queue(self, move: MarkerMove) -> None:
         """Queue a marker that moved (here or on another node) for those online here who
         should hear of it."""
+        if self.horizon is not None:
+            self.horizon.seen(move.after.version, self._loop.time())
         for target in self._targets(move):
             peer = self.context.online.get(target)
             if peer is None:
@@ -152,8 +198,48 @@ class Receipts:
             if peer is None:
                 continue
             version = max(marker.version for marker in markers.values())
-            event = protocol.Receipts(version, [as_receipt(m) for m in markers.values()])
+            told = version if self.horizon is None else min(version, self.horizon.upto)
+            if told < 1:  # nothing to vouch for yet (the first change is still missing)
+                self._outgoing.setdefault(target, {}).update(markers)
+                self._loop.call_later(self.GAP_WAIT, self._schedule_flush)
+                continue
+            event = protocol.Receipts(told, [as_receipt(m) for m in markers.values()])
             peer.push(protocol.encode(event), "receipts", version)
+
+    async def start_horizon(self) -> None:
+        """With several nodes: start the :class:`Horizon` at the database's latest marker
+        version (before this node hears of any change)."""
+        if self.context.bus.clustered:
+            self.horizon = Horizon(await self.context.repository.marker_version())
+
+    async def watch_versions(self) -> None:
+        """With several nodes: keep the :class:`Horizon`, reading from the database the
+        marker changes of a gap that lasts (until cancelled)."""
+        horizon = self.horizon
+        if horizon is None:
+            return
+        repository = self.context.repository
+        while True:
+            await asyncio.sleep(self.GAP_WAIT / 2)
+            upto = horizon.gap(self._loop.time() - self.GAP_WAIT)
+            if upto is None:
+                continue
+            try:
+                after = horizon.upto
+                while after < upto:
+                    markers = await repository.markers_changed(after, upto, PAGE)
+                    for group in {m.conversation for m in markers if is_group(m.conversation)}:
+                        await self.context.groups.load(group)
+                    for marker in markers:  # how far it was before: not known
+                        before = Marker(marker.conversation, marker.member, 0, 0, 0)
+                        self.queue(MarkerMove(before, marker))
+                    if len(markers) < PAGE:
+                        break
+                    after = markers[-1].version
+                horizon.filled(upto)
+                log.info("marker changes not heard of read back, up to version %d", upto)
+            except StorageError:
+                log.warning("reading marker changes back failed; trying again")
 
     # -- requests --
 

@@ -24,6 +24,7 @@ from messenger_server.repository import ClientRecord, InsertClient, StorageError
 from messenger_server.service.cluster import Cluster
 from messenger_server.service.core import Context, Handled, Peer, generate_unique_id, now_ms
 from messenger_server.service.messaging import Messaging, self_conversation
+from messenger_server.service.presence import Presence
 
 log = logging.getLogger(__name__)
 limit_repeats(log)
@@ -94,12 +95,18 @@ class LoginThrottle:
 
 class Registration:
     def __init__(
-        self, context: Context, settings: Settings, messaging: Messaging, cluster: Cluster
+        self,
+        context: Context,
+        settings: Settings,
+        messaging: Messaging,
+        cluster: Cluster,
+        presence: Presence,
     ) -> None:
         self.context = context
         self.settings = settings
         self.messaging = messaging
         self.cluster = cluster
+        self.presence = presence
         self.registrations = AddressWindow(3600.0)
         self.throttle = LoginThrottle()
 
@@ -219,6 +226,7 @@ class Registration:
         log.info("%s online, %d pending", client.client_id, pending)
         peer.reply(protocol.LoggedIn(request.id, client.client_id, client.display_name, pending))
         self.messaging.start_backlog(peer, plan=plan, receipts_since=request.receipts_since)
+        self.presence.logged_in(client.client_id)
 
     @staticmethod
     def _refuse(peer: Peer, request_id: int, code: str, message: str) -> None:
