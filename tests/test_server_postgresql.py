@@ -218,13 +218,50 @@ async def receipts_at_login(server: RunningServer, identity: Identity) -> list[A
     return receipts
 
 
+Entry = protocol.Message | protocol.Edited | protocol.Deleted | protocol.Reacted
+
+
+async def backlog(client: WireClient) -> tuple[list[protocol.GroupUpdate], list[Entry]]:
+    """The group updates and conversation entries a client that just logged in is sent
+    before ``synced`` (the entries acknowledged)."""
+    updates: list[protocol.GroupUpdate] = []
+    entries: list[Entry] = []
+    while True:
+        event = await client.next_event()
+        if isinstance(event, protocol.Synced):
+            return updates, entries
+        if isinstance(event, protocol.GroupUpdate):
+            updates.append(event)
+        elif isinstance(event, Entry):
+            entries.append(event)
+            client.ack([event.message_id])
+
+
+def shapes(entries: list[Entry]) -> list[tuple[str, object]]:
+    """(event type, what it says) of each entry."""
+    shown: list[tuple[str, object]] = []
+    for entry in entries:
+        if isinstance(entry, protocol.Message):
+            shown.append(("message", (entry.text, entry.reply_to or None)))
+        elif isinstance(entry, protocol.Edited):
+            shown.append(("edited", (entry.target, entry.text)))
+        elif isinstance(entry, protocol.Reacted):
+            shown.append(("reacted", (entry.target, entry.emoji, entry.on)))
+        else:
+            shown.append(("deleted", entry.target))
+    return shown
+
+
 async def test_a_sqlite_store_moves_to_postgresql_with_nothing_lost(
     tmp_path: Path, postgresql_server: PostgreSQLServer
 ) -> None:
-    """Pending direct and group messages, a group update, delivered and read positions
-    waiting for an offline sender, a disabled user and an invite, exported from SQLite and
-    imported into PostgreSQL: on the PostgreSQL server, the recipient gets exactly the
-    messages it had waiting, the sender exactly its receipts; a second import is refused."""
+    """Pending direct and group messages (one a reply, one edited, one reacted to), group
+    updates (a description, a second admin), delivered and read positions waiting for an
+    offline sender, presence settings and a last-seen time, a disabled user and an invite,
+    exported from SQLite and imported into PostgreSQL: on the PostgreSQL server, the
+    recipient gets exactly the entries it had waiting, as they were, the sender exactly its
+    receipts, presence is as it was; a later edit refers to a message from before the move;
+    a second import is refused."""
     postgres_dsn = await postgresql_server.create_schema()
     data_dir = tmp_path / "sqlite"
     old = RunningServer(data_dir)
@@ -242,23 +279,51 @@ async def test_a_sqlite_store_moves_to_postgresql_with_nothing_lost(
             protocol.CreateGroup, name="Moving", members=[bob_id.client_id, carol_id.client_id]
         )
     ).group.group_id
-    for i in range(3):
-        await alice.send(f"direct {i}", to=bob_id.client_id)
-    last = None
-    for i in range(2):
-        last = await alice.send(f"group {i}", group=group)
+    direct = [await alice.send(f"direct {i}", to=bob_id.client_id) for i in range(2)]
+    assert all(isinstance(d, protocol.Sent) for d in direct)
+    first = direct[0]
+    assert isinstance(first, protocol.Sent)
+    quote = protocol.ReplyTo(first.seq, alice_id.client_id)
+    reply = await alice.request(
+        protocol.Send, key="reply", text="direct 2", to=bob_id.client_id, reply_to=quote
+    )
+    assert isinstance(reply, protocol.Sent), reply
+    edit = await alice.request(
+        protocol.Edit, key="edit", target=first.seq, text="direct 0, edited", to=bob_id.client_id
+    )
+    assert isinstance(edit, protocol.Sent), edit
+    in_group = [await alice.send(f"group {i}", group=group) for i in range(2)]
     await carol.messages(2)
-    assert isinstance(last, protocol.Sent)
+    for sent in in_group:
+        assert isinstance(sent, protocol.Sent)
+    group_0, last = in_group
+    assert isinstance(group_0, protocol.Sent) and isinstance(last, protocol.Sent)
     await carol.request(protocol.MarkRead, up_to=last.seq, group=group)
+    reacted = await carol.request(
+        protocol.React, key="react", target=group_0.seq, emoji="👍", group=group
+    )
+    assert isinstance(reacted, protocol.Sent), reacted
+    described = await alice.request(protocol.UpdateGroup, group=group, description="Antes")
+    assert isinstance(described, protocol.GroupReply), described
+    promoted = await alice.request(
+        protocol.SetAdmin, group=group, client_id=carol_id.client_id, admin=True
+    )
+    assert isinstance(promoted, protocol.GroupReply), promoted
+    for client in (alice, carol):
+        privacy = await client.request(protocol.SetPrivacy, presence="chats")
+        assert isinstance(privacy, protocol.Privacy) and privacy.presence == "chats"
     await alice.close()
     await carol.close()
     assert old.storage is not None
     assert await old.storage.set_client_disabled(dave_id.client_id, True)
     assert await old.storage.create_invite("INVI-TEDX-0001", 2, 2**50, 1)
     waiting = await old.storage.pending_conversations(bob_id.client_id, "-")
-    bob_pending = await old.pending(bob_id.client_id)  # 5 messages and the group's update
+    bob_pending = await old.pending(bob_id.client_id)  # 7 entries and 3 group updates
+    assert bob_pending == 10
     expected_receipts = await receipts_at_login(old, alice_id)
     assert expected_receipts  # Bob's start in the group, Carol's delivered and read
+    carol_seen = (await old.storage.get_presence([carol_id.client_id]))[carol_id.client_id]
+    assert carol_seen.visibility == "chats" and carol_seen.last_seen is not None
     await old.close_clients()
     await old.stop()
 
@@ -266,7 +331,7 @@ async def test_a_sqlite_store_moves_to_postgresql_with_nothing_lost(
         cli, "--data-dir", str(data_dir), "export", str(tmp_path / "store.jsonl")
     )
     assert exported.returncode == 0, exported.stderr
-    assert "5 messages" in exported.stdout and "4 clients" in exported.stdout
+    assert "4 clients" in exported.stdout and "2 presence" in exported.stdout
     assert (tmp_path / "store.jsonl").stat().st_mode & 0o077 == 0
     into_postgresql = {"MESSENGER_STORAGE": "postgresql", "MESSENGER_DATABASE_URL": postgres_dsn}
     imported = await asyncio.to_thread(
@@ -290,21 +355,49 @@ async def test_a_sqlite_store_moves_to_postgresql_with_nothing_lost(
         assert new.storage is not None
         assert await new.storage.pending_conversations(bob_id.client_id, "-") == waiting
         assert [i.code for i in await new.storage.list_invites()] == ["INVI-TEDX-0001"]
+        assert await new.storage.get_presence([carol_id.client_id]) == {
+            carol_id.client_id: carol_seen
+        }
         assert await receipts_at_login(new, alice_id) == expected_receipts
         bob = await new.connect()
         logged_in = await bob.login(bob_id)
         assert isinstance(logged_in, protocol.LoggedIn) and logged_in.pending == bob_pending
-        update = await bob.next_event(protocol.GroupUpdate)
-        assert update.group.group_id == group
-        received = await bob.messages(5)
-        assert [m.text for m in received] == [f"direct {i}" for i in range(3)] + [
-            f"group {i}" for i in range(2)
+        updates, entries = await backlog(bob)
+        assert [u.change for u in updates] == ["created", "updated", "promoted"]
+        moved = updates[-1].group
+        assert (moved.group_id, moved.name, moved.description) == (group, "Moving", "Antes")
+        admins = {m.client_id for m in moved.members if m.admin}
+        assert admins == {alice_id.client_id, carol_id.client_id}
+        assert shapes([e for e in entries if e.group is None]) == [
+            ("message", ("direct 0", None)),
+            ("message", ("direct 1", None)),
+            ("message", ("direct 2", quote)),
+            ("edited", (first.seq, "direct 0, edited")),
         ]
-        await bob.next_event(protocol.Synced)
+        assert shapes([e for e in entries if e.group == group]) == [
+            ("message", ("group 0", None)),
+            ("message", ("group 1", None)),
+            ("reacted", (group_0.seq, "👍", True)),
+        ]
         await bob.no_event(protocol.Message, within=0.2)
-        reply = await bob.send("after the move", to=alice_id.client_id)
-        assert isinstance(reply, protocol.Sent)
-        assert reply.seq > max(m.seq for m in received if m.group is None)
+
+        alice = await new.connect()
+        await alice.login(alice_id)
+        later = await alice.request(
+            protocol.Edit, key="later", target=direct[1].seq, text="direct 1, edited after",
+            to=bob_id.client_id,
+        )  # fmt: skip
+        assert isinstance(later, protocol.Sent), later
+        [edited] = await bob.entries(1)
+        assert shapes([edited]) == [("edited", (direct[1].seq, "direct 1, edited after"))]
+        assert edited.seq > max(e.seq for e in entries if e.group is None)
+        seen = await alice.request(protocol.GetPresence, client_ids=[carol_id.client_id])
+        assert isinstance(seen, protocol.Presences)
+        assert [(p.online, p.last_seen) for p in seen.presences] == [(False, carol_seen.last_seen)]
+        carol = await new.connect()
+        await carol.login(carol_id)
+        privacy = await carol.request(protocol.SetPrivacy)
+        assert isinstance(privacy, protocol.Privacy) and privacy.presence == "chats"
         refused = await new.connect()
         assert isinstance(await refused.login(dave_id), protocol.Error)
     finally:

@@ -6,12 +6,18 @@ The file is JSON lines. The first line is a header::
 
 and every other line one row, ``[table, {column: value}]``, with the tables and columns of
 :data:`COLUMNS` (bytes as hex). It holds every identity (with its credential hash and
-whether it is disabled), contact, group and member, invite, every message still stored
-(waiting ones with their text; delivered ones without, which keeps their idempotency keys),
-every marker (delivered and read positions, versions, former members), the group updates
-not yet acknowledged (one row per recipient), and the ``counters``: the highest message
-id, group update id and marker version ever given out, so that the importing store never
-gives one out again.
+whether it is disabled), contact, presence setting and last-seen time, group (with its
+description) and member (with whether an admin), invite, every entry of every conversation
+log still stored (messages, and the edits, deletions and reactions that refer to one by
+seq, with their extras: reply, forward, mentions; waiting ones with their text, delivered
+ones without, which keeps their idempotency keys and what a later edit may refer to), every
+marker (delivered and read positions, versions, former members), the group updates not yet
+acknowledged (one row per recipient), and the ``counters``: the highest message id, group
+update id and marker version ever given out, so that the importing store never gives one
+out again.
+
+Every table and column of both schemas is either in the dump or named in
+:data:`NOT_MOVED` with the reason (``tests/test_dump.py`` holds both schemas to that).
 
 Each repository reads and writes these rows (``export_rows``, ``import_rows``); a store
 that receives them must be empty. Seqs are the one thing the stores number differently:
@@ -41,12 +47,24 @@ Row = tuple[str, dict[str, Any]]
 
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "clients": ("id", "secret_hash", "display_name", "created_at", "disabled"),
-    "groups": ("id", "name", "created_by", "created_at"),
+    "presence": ("client_id", "visibility", "last_seen"),
+    "groups": ("id", "name", "created_by", "created_at", "description"),
     "members": ("group_id", "client_id", "admin", "joined_at"),
     "contacts": ("owner", "contact"),
     "invites": ("code", "uses_left", "expires_at", "created_at"),
     "conversations": ("id", "last_seq"),
-    "messages": ("id", "conversation", "seq", "sender", "key", "ts", "text"),
+    "messages": (
+        "id",
+        "conversation",
+        "seq",
+        "sender",
+        "key",
+        "ts",
+        "text",
+        "kind",
+        "target",
+        "extra",
+    ),
     "markers": ("conversation", "member", "delivered", "read", "version", "left_at"),
     "notices": ("recipient", "id", "kind", "actor", "subject", "group_id", "ts"),
     "counters": ("name", "value"),
@@ -54,8 +72,28 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
 """Every table of a dump, in the order they are written, and its columns.
 ``conversations`` (each one's last seq) only comes from a store that keeps it;
 ``counters`` holds ``message_id``, ``event_id`` and ``marker_version``."""
-BYTES: Final = {("clients", "secret_hash")}
-"""Columns that hold bytes (written as hex)."""
+STORED_TABLES: Final = tuple(t for t in COLUMNS if t not in ("conversations", "counters"))
+"""The tables of :data:`COLUMNS` that both stores have under that name: a store to import
+into must have none of their rows."""
+BYTES: Final = {("clients", "secret_hash"), ("messages", "extra")}
+"""Columns that hold bytes (written as hex; null stays null)."""
+
+NOT_MOVED: Final[dict[str, dict[tuple[str, str], str]]] = {
+    "sqlite": {
+        ("meta", "name"): "its id_ceiling is written as the counters",
+        ("meta", "value"): "its id_ceiling is written as the counters",
+        ("pending_notices", "recipient"): "written as the recipient of each notices row",
+        ("pending_notices", "event_id"): "written as the id of each notices row",
+    },
+    "postgresql": {
+        ("messenger_schema", "version"): "the schema's own version: migrate writes it",
+        ("messenger_schema", "applied_at"): "the schema's own history: migrate writes it",
+    },
+}
+"""The columns of each store's schema that are not a column of :data:`COLUMNS` under the
+same name, and why nothing is lost. Of the counters, ``directory_epoch`` is not moved: it
+only tells running servers to reload the clients they cached, and starts again with the new
+store."""
 
 
 @runtime_checkable
@@ -94,7 +132,7 @@ async def export(repository: Transferable, path: Path) -> dict[str, int]:
             file.write(json.dumps(header) + "\n")
             async for table, row in repository.export_rows():
                 values = {
-                    column: value.hex() if (table, column) in BYTES else value
+                    column: value.hex() if (table, column) in BYTES and value is not None else value
                     for column, value in row.items()
                 }
                 file.write(json.dumps([table, values], ensure_ascii=False) + "\n")
@@ -148,7 +186,7 @@ def _rows(path: Path) -> Iterator[Row]:
             except (ValueError, KeyError, TypeError) as exc:
                 raise StorageError(f"{path}, line {number}: not a row of a dump ({exc})") from exc
             for column in columns:
-                if (table, column) in BYTES:
+                if (table, column) in BYTES and row[column] is not None:
                     row[column] = bytes.fromhex(row[column])
             yield table, row
 

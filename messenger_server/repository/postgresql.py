@@ -77,7 +77,7 @@ from typing import Any, Final, TypeAlias
 import asyncpg
 
 from messenger_server.repository.base import Repository, StorageError
-from messenger_server.repository.dump import COLUMNS, Row, Seqs
+from messenger_server.repository.dump import COLUMNS, STORED_TABLES, Row, Seqs
 from messenger_server.repository.records import (
     AckNotices,
     AddMember,
@@ -1485,7 +1485,7 @@ class PostgreSQLRepository(Repository):
 
     @staticmethod
     async def _import(conn: Any, rows: AsyncIterator[Row]) -> None:
-        for table in ("clients", "groups", "messages", "invites", "notices", "markers"):
+        for table in STORED_TABLES:
             if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
                 raise StorageError(f"the database is not empty: it has {table}")
         buffers: dict[str, list[tuple[Any, ...]]] = {}

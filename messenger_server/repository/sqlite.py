@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from messenger_server.repository.base import Repository, StorageError
-from messenger_server.repository.dump import COLUMNS, Row, Seqs
+from messenger_server.repository.dump import COLUMNS, STORED_TABLES, Row, Seqs
 from messenger_server.repository.records import (
     AckNotices,
     AddMember,
@@ -1429,7 +1429,7 @@ class SQLiteRepository(Repository):
         await self._write(lambda conn: self._import(conn, tables))
 
     def _import(self, conn: sqlite3.Connection, tables: dict[str, list[tuple[Any, ...]]]) -> None:
-        for table in ("clients", "groups", "messages", "invites", "notices", "markers"):
+        for table in STORED_TABLES:
             if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
                 raise StorageError(f"the database is not empty: it has {table}")
         for table, records in tables.items():
@@ -1455,11 +1455,13 @@ class SQLiteRepository(Repository):
 _EXPORTS: Final = {
     "clients": "SELECT id, secret_hash, display_name, created_at, disabled FROM clients"
     " ORDER BY id",
-    "groups": "SELECT id, name, created_by, created_at FROM groups ORDER BY id",
+    "presence": "SELECT client_id, visibility, last_seen FROM presence ORDER BY client_id",
+    "groups": "SELECT id, name, created_by, created_at, description FROM groups ORDER BY id",
     "members": "SELECT group_id, client_id, admin, joined_at FROM members ORDER BY group_id",
     "contacts": "SELECT owner, contact FROM contacts ORDER BY owner",
     "invites": "SELECT code, uses_left, expires_at, created_at FROM invites ORDER BY code",
-    "messages": "SELECT id, conversation, id, sender, key, ts, text FROM messages ORDER BY id",
+    "messages": "SELECT id, conversation, id, sender, key, ts, text, kind, target, extra"
+    " FROM messages ORDER BY id",
     "markers": "SELECT conversation, member, delivered, read, version, left_at FROM markers"
     " ORDER BY conversation",
     "notices": "SELECT p.recipient, n.id, n.kind, n.actor, n.subject, n.group_id, n.ts"
@@ -1474,9 +1476,14 @@ _IMPORTS: Final = {
         " VALUES (?, ?, ?, ?, ?)",
         ("id", "secret_hash", "display_name", "created_at", "disabled"),
     ),
+    "presence": (
+        "INSERT INTO presence (client_id, visibility, last_seen) VALUES (?, ?, ?)",
+        ("client_id", "visibility", "last_seen"),
+    ),
     "groups": (
-        "INSERT INTO groups (id, name, created_by, created_at) VALUES (?, ?, ?, ?)",
-        ("id", "name", "created_by", "created_at"),
+        "INSERT INTO groups (id, name, created_by, created_at, description)"
+        " VALUES (?, ?, ?, ?, ?)",
+        ("id", "name", "created_by", "created_at", "description"),
     ),
     "members": (
         "INSERT INTO members (group_id, client_id, admin, joined_at) VALUES (?, ?, ?, ?)",
@@ -1491,8 +1498,9 @@ _IMPORTS: Final = {
         ("code", "uses_left", "expires_at", "created_at"),
     ),
     "messages": (
-        "INSERT INTO messages (id, conversation, sender, key, ts, text) VALUES (?, ?, ?, ?, ?, ?)",
-        ("id", "conversation", "sender", "key", "ts", "text"),
+        "INSERT INTO messages (id, conversation, sender, key, ts, text, kind, target, extra)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("id", "conversation", "sender", "key", "ts", "text", "kind", "target", "extra"),
     ),
     "markers": (
         "INSERT INTO markers (conversation, member, delivered, read, version, left_at)"
