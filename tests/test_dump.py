@@ -21,9 +21,9 @@ import pytest
 from messenger_server.repository import (
     AddMember,
     InsertClient,
+    InsertFile,
     InsertGroup,
     InsertMessage,
-    InsertFile,
     InsertNotices,
     InsertUpload,
     MarkDownloaded,
@@ -154,7 +154,8 @@ async def fill(repo: Repository) -> dict[str, int]:
     """Something in every column of every table: clients (one disabled), presence, a
     group with a description, two admins and a former member, contacts, an invite,
     messages with extras, an edit, a reaction, a deletion, read positions, group
-    updates, an unfinished upload and a file sent to two members (one has it). Returns the seqs of the entries a test looks at."""
+    updates, an unfinished upload and a file sent to two members (one has it). Returns
+    the seqs of the entries a test looks at."""
     await repo.commit(
         [InsertClient(x, f"name {x[:1]}", x.encode(), i) for i, x in enumerate((A, B, C, D))]
     )
