@@ -118,6 +118,20 @@ class MainWindow(QMainWindow):
     send_requested = Signal(str, bool, str)
     """``(conversation, is_group, text)``: the user sent a message. Call
     ``client.send_message`` and then :meth:`messages_received` with the queued message."""
+    reply_requested = Signal(str, bool, str, int)
+    """``(conversation, is_group, text, reply_to)``: the user sent a reply to message
+    ``reply_to``. Call ``client.send_message(..., reply_to=reply_to)``, then
+    :meth:`messages_received`."""
+    edit_message_requested = Signal(int, str)
+    """``(local_id, text)``: the user edited one of its messages."""
+    delete_messages_requested = Signal(list)
+    """The user chose "Delete" on these sent messages: ask for me / for everyone."""
+    react_requested = Signal(int, str, bool)
+    """``(local_id, emoji, on)``: set or take back our reaction."""
+    other_reaction_requested = Signal(int)
+    """The user wants to react with an emoji not in the quick set: ask which."""
+    forward_requested = Signal(list)
+    """The user chose "Forward" on these messages: ask where to."""
     conversation_opened = Signal(str, bool)
     """``(conversation, is_group)``: this conversation is now shown."""
     add_contact_requested = Signal()
@@ -448,6 +462,13 @@ class MainWindow(QMainWindow):
         self.chat_view.setAccessibleName(self.tr("Messages"))
         self.chat_view.visible_range_changed.connect(self._report_read_position)
         self.chat_view.installEventFilter(self)
+        self.chat_view.set_own_id(self._own_id)
+        self.chat_view.reply_requested.connect(self.start_reply)
+        self.chat_view.edit_requested.connect(self.start_edit)
+        self.chat_view.delete_messages_requested.connect(self.delete_messages_requested)
+        self.chat_view.react_requested.connect(self.react_requested)
+        self.chat_view.other_reaction_requested.connect(self.other_reaction_requested)
+        self.chat_view.forward_requested.connect(self.forward_requested)
         chat.addWidget(self.chat_view, 1)
 
         self.contact_banner = QFrame(self.chat_page)
@@ -472,6 +493,8 @@ class MainWindow(QMainWindow):
 
         self.composer = Composer(self.chat_page)
         self.composer.send_requested.connect(self._send)
+        self.composer.edit_submitted.connect(self.edit_message_requested)
+        self.composer.edit_last_requested.connect(self.edit_last_message)
         self.composer.input.textChanged.connect(self._draft_typed)
         chat.addWidget(self.composer)
         self._right.addWidget(self.chat_page)
@@ -693,7 +716,7 @@ class MainWindow(QMainWindow):
         if self._current is None:
             return
         conversation = self._current[0]
-        text = self.composer.text()
+        text = self.composer.draft_text()
         if text == self._draft_shown:
             return
         self._draft_shown = text
@@ -832,6 +855,7 @@ class MainWindow(QMainWindow):
         if draft is None:
             draft = self._store.draft(conversation)
         self._draft_shown = draft
+        self.composer.cancel_action()
         self.composer.set_text(draft)
         self._draft_timer.stop()
         self.composer.input.moveCursor(QTextCursor.MoveOperation.End)
@@ -899,17 +923,75 @@ class MainWindow(QMainWindow):
             enabled, reason = self._composer_override
         self.composer.set_enabled(enabled, reason)
 
+    def start_reply(self, local_id: int) -> None:
+        """Answer message ``local_id`` of the open chat (the chat's "Reply")."""
+        message = self._store.message(local_id)
+        if message is None or self._current is None or message.conversation != self._current[0]:
+            return
+        sender = (
+            self.tr("You")
+            if message.direction == "out"
+            else (message.sender_name or message.sender or "")
+        )
+        self.composer.start_reply(local_id, sender, message.text)
+
+    def start_edit(self, local_id: int) -> None:
+        """Edit our message ``local_id`` in the composer (the chat's "Edit")."""
+        message = self._store.message(local_id)
+        if (
+            message is None
+            or message.direction != "out"
+            or message.seq is None
+            or message.deleted is not None
+            or self._current is None
+            or message.conversation != self._current[0]
+        ):
+            return
+        self.composer.start_edit(local_id, message.text)
+
+    def edit_last_message(self) -> bool:
+        """Up in the empty composer: edit our newest sent message of the open chat among
+        those loaded (the newest are, when the user is typing). False when there is none."""
+        model = self.message_model
+        for row in range(model.rowCount() - 1, -1, -1):
+            message = model.message(row)
+            if (
+                message is not None
+                and message.direction == "out"
+                and message.seq is not None
+                and message.deleted is None
+            ):
+                self.start_edit(message.local_id)
+                return True
+        return False
+
+    def messages_updated(self, conversation: str, local_ids: Sequence[int]) -> None:
+        """Messages were edited, deleted or reacted to (``MessagesUpdated``): repaint
+        those of the open chat in place; the list's preview may change too."""
+        if self._current is not None and self._current[0] == conversation:
+            self.message_model.refresh_messages(local_ids)
+            target = self.composer.edit_target
+            if target is not None and target in local_ids:
+                edited = self._store.message(target)
+                if edited is None or edited.deleted is not None:
+                    self.composer.cancel_action()
+        self.schedule_reload()
+
     def _send(self, text: str) -> None:
         if self._current is None:
             return
         conversation, is_group = self._current
+        reply_to = self.composer.reply_target
         self.flush_draft()  # the field is empty now: no draft any more
         self.message_model.clear_unread_marker()
         self.chat_view.scroll_to_bottom()
         if not self.message_model.at_end:
             self.message_model.reload()
             self.chat_view.scroll_to_bottom()
-        self.send_requested.emit(conversation, is_group, text)
+        if reply_to is not None:
+            self.reply_requested.emit(conversation, is_group, text, reply_to)
+        else:
+            self.send_requested.emit(conversation, is_group, text)
 
     def _export(self, fmt: str) -> None:
         if self._current is not None:
