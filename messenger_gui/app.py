@@ -1037,9 +1037,10 @@ class AppController(QObject):
             return
         own_name = self.identity.display_name
         kind: storage.ExportFormat = "html" if fmt == "html" else "json"
+        labels = storage.ExportLabels(edited=self.tr("edited"), deleted=self.tr("Message deleted"))
 
         def export(history: ClientStore) -> None:
-            text = history.export_conversation(conversation, kind, own_name=own_name)
+            text = history.export_conversation(conversation, kind, own_name=own_name, labels=labels)
             Path(path).write_text(text, encoding="utf-8")
 
         try:

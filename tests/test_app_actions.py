@@ -8,8 +8,9 @@ from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QMessageBox, QStyleOptionViewItem
 
-from messenger_gui.storage import StoredMessage
+from messenger_gui.storage import ConversationSummary, StoredMessage
 from messenger_gui.ui.chat import QUICK_REACTIONS
+from messenger_gui.ui.conversations import _preview
 from messenger_server.service import conversation as conversation_module
 from tests.app_harness import AppUnderTest, Scenario, registered, scenario, wait_until
 
@@ -238,7 +239,9 @@ def test_delete_asks_for_me_or_for_everyone_and_leaves_a_placeholder(
         )
         placeholder = bob.messages(alice.own_id)[0]
         assert bob.window.chat_view.delegate.deleted_text(placeholder) == "Message deleted"
-        assert shown(bob, placeholder.local_id).deleted == "everyone"
+        await wait_until(
+            lambda: shown(bob, placeholder.local_id).deleted == "everyone", 5, "Bob's chat"
+        )
         assert bob.store.search("oops") == []
         assert action(menu_for(bob, placeholder.local_id), "replyMessage") is None
 
@@ -403,3 +406,18 @@ def test_copy_forward_and_select_several_to_forward_or_delete(scenario: Scenario
         )
 
     scenario.run(run)
+
+
+def test_a_chat_whose_last_message_was_deleted_says_so_in_the_list() -> None:
+    summary = ConversationSummary(
+        conversation="K7QM-4XPA",
+        is_group=False,
+        title="Ana",
+        last_text="",
+        last_ts=1,
+        last_direction="in",
+        last_status="received",
+        unread=0,
+        activity_ts=1,
+    )
+    assert _preview(summary) == "Message deleted"

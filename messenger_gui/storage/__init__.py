@@ -17,6 +17,7 @@ markers), :mod:`.conversations` (contacts, groups, the conversation list), :mod:
 and :mod:`.export`; the rows it returns are in :mod:`.records`. Import from this package.
 """
 
+from messenger_gui.storage.export import ExportLabels
 from messenger_gui.storage.identity import (
     APP_NAME,
     IDENTITY_FILE,
@@ -80,6 +81,7 @@ __all__ = [
     "EntryKind",
     "EntryRefused",
     "ExportFormat",
+    "ExportLabels",
     "GroupMember",
     "GroupReceipts",
     "HistoryReader",

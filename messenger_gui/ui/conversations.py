@@ -227,6 +227,8 @@ def _preview(summary: ConversationSummary) -> str:
         if summary.is_group:
             return QCoreApplication.translate("ConversationDelegate", "Group created")
         return QCoreApplication.translate("ConversationDelegate", "No messages yet")
+    if not summary.last_text:  # only a deleted message has no text
+        return QCoreApplication.translate("ConversationDelegate", "Message deleted")
     return " ".join(summary.last_text.split())
 
 

@@ -278,17 +278,27 @@
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1049"/>
+        <location filename="../../messenger_gui/app.py" line="1040"/>
+        <source>edited</source>
+        <translation>editada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="1040"/>
+        <source>Message deleted</source>
+        <translation>Mensagem apagada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="1050"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1049"/>
+        <location filename="../../messenger_gui/app.py" line="1050"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1052"/>
+        <location filename="../../messenger_gui/app.py" line="1053"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -538,6 +548,11 @@
         <location filename="../../messenger_gui/ui/conversations.py" line="229"/>
         <source>No messages yet</source>
         <translation>Nenhuma mensagem ainda</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/conversations.py" line="231"/>
+        <source>Message deleted</source>
+        <translation>Mensagem apagada</translation>
     </message>
 </context>
 <context>
