@@ -380,6 +380,10 @@ def test_copy_forward_and_select_several_to_forward_or_delete(scenario: Scenario
                 view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.center())
             )
         assert [m.local_id for m in view.selected_messages()] == [two.local_id, three.local_id]
+        assert bob.window.selection_bar.isVisibleTo(bob.window)
+        assert not bob.window.composer.isVisibleTo(bob.window)
+        assert bob.window.selection_count.text().startswith("2 message")
+        assert bob.window.selection_forward.isEnabled()
         index = bob.window.message_model.index(
             bob.window.message_model.row_of(three.local_id) or 0, 0
         )
@@ -394,8 +398,14 @@ def test_copy_forward_and_select_several_to_forward_or_delete(scenario: Scenario
         assert not view.selecting
         assert view.selectionMode() == QAbstractItemView.SelectionMode.ExtendedSelection
 
+        assert not bob.window.selection_bar.isVisibleTo(bob.window)
+        assert bob.window.composer.isVisibleTo(bob.window)
+
+        # Selection mode again, deleting from the bar; Esc would leave it.
         bob.open_chat(alice.own_id)
-        trigger(menu_for(bob, two.local_id, three.local_id), "deleteMessages")
+        trigger(menu_for(bob, two.local_id), "selectMessages")
+        menu_for(bob, two.local_id, three.local_id)  # both selected
+        bob.window.selection_delete.click()
         box = bob.controller.delete_box
         assert box is not None and "2" in box.text()
         box.findChild(object, "deleteForMe").click()  # type: ignore[union-attr]

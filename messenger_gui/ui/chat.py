@@ -800,8 +800,12 @@ class MessageListModel(QAbstractListModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        # "Editable" only so a double-click opens the read-only selectable text browser.
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        row = index.row()
+        if 0 <= row < len(self._rows) and self._rows[row].deleted is None:
+            # "Editable" only so a double-click opens the read-only selectable text browser.
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         return False
@@ -882,7 +886,12 @@ class MessageListModel(QAbstractListModel):
                 if message.direction == "out"
                 else (message.sender_name or message.sender or "")
             )
-            text = f"{sender}, {clock_time(message.ts)}: {message.text}"
+            body = message.text
+            if message.deleted is not None:
+                body = QCoreApplication.translate("BubbleDelegate", "Message deleted")
+            elif message.edited:
+                body += " (" + QCoreApplication.translate("BubbleDelegate", "edited") + ")"
+            text = f"{sender}, {clock_time(message.ts)}: {body}"
             if message.failure is not None:
                 text += " (" + QCoreApplication.translate("ChatView", "Not sent") + ")"
             return text
@@ -2085,13 +2094,35 @@ class ChatView(QListView):
         super().keyPressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        index = self.indexAt(event.pos())
+        pos = event.pos()
+        global_pos = event.globalPos()
+        if event.reason() == QContextMenuEvent.Reason.Keyboard:
+            # The Menu key (or Shift+F10): the current message, not where the mouse is.
+            current = self.currentIndex()
+            if current.isValid():
+                pos = self.visualRect(current).center()
+                global_pos = self.viewport().mapToGlobal(pos)
+        index = self.indexAt(pos)
         if index.isValid() and not self.selectionModel().isSelected(index):
             self.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if not self.selectedIndexes():
             return
-        menu = self.build_context_menu(index, event.pos())
-        menu.exec(event.globalPos())
+        menu = self.build_context_menu(index, pos)
+        menu.exec(global_pos)
+
+    def forwardable_selection(self) -> list[int]:
+        """The selected messages' ids when every one of them can be forwarded (sent, not
+        deleted), else ``[]``."""
+        selected = self.selected_messages()
+        ids = [m.local_id for m in selected if m.seq is not None and m.deleted is None]
+        return ids if len(ids) == len(selected) else []
+
+    def deletable_selection(self) -> list[int]:
+        """The selected messages' ids when every one of them is sent (unsent ones are
+        deleted from the outbox instead), else ``[]``."""
+        selected = self.selected_messages()
+        ids = [m.local_id for m in selected if m.seq is not None]
+        return ids if len(ids) == len(selected) else []
 
     def build_context_menu(self, index: _Index, pos: QPoint) -> QMenu:
         """The menu for the selected messages, ``index`` being the one clicked (at
@@ -2143,8 +2174,8 @@ class ChatView(QListView):
             if link is not None:
                 copy_link = menu.addAction(self.tr("Copy link"))
                 copy_link.triggered.connect(lambda: QGuiApplication.clipboard().setText(link))
-        forwardable = [m.local_id for m in live if m.seq is not None]
-        if forwardable and len(forwardable) == len(selected):
+        forwardable = self.forwardable_selection()
+        if forwardable:
             forward = menu.addAction(
                 self.tr("Forward")
                 if len(forwardable) == 1
@@ -2152,8 +2183,8 @@ class ChatView(QListView):
             )
             forward.setObjectName("forwardMessages")
             forward.triggered.connect(lambda: self.forward_requested.emit(forwardable))
-        deletable = [m.local_id for m in selected if m.seq is not None]
-        if deletable and len(deletable) == len(selected):
+        deletable = self.deletable_selection()
+        if deletable:
             delete = menu.addAction(
                 self.tr("Delete")
                 if len(deletable) == 1

@@ -491,6 +491,35 @@ class MainWindow(QMainWindow):
         self.contact_banner.hide()
         chat.addWidget(self.contact_banner)
 
+        self.selection_bar = QFrame(self.chat_page)
+        self.selection_bar.setObjectName("selectionBar")
+        bar = QHBoxLayout(self.selection_bar)
+        bar.setContentsMargins(16, 8, 12, 8)
+        bar.setSpacing(8)
+        self.selection_count = QLabel(self.selection_bar)
+        self.selection_count.setObjectName("selectionCount")
+        bar.addWidget(self.selection_count, 1)
+        self.selection_forward = QPushButton(self.tr("Forward"), self.selection_bar)
+        self.selection_forward.setObjectName("secondaryButton")
+        self.selection_forward.clicked.connect(
+            lambda: self._emit_selection(self.chat_view.forwardable_selection(), forward=True)
+        )
+        self.selection_delete = QPushButton(self.tr("Delete"), self.selection_bar)
+        self.selection_delete.setObjectName("secondaryButton")
+        self.selection_delete.clicked.connect(
+            lambda: self._emit_selection(self.chat_view.deletable_selection(), forward=False)
+        )
+        self.selection_cancel = QPushButton(self.tr("Cancel"), self.selection_bar)
+        self.selection_cancel.setObjectName("secondaryButton")
+        self.selection_cancel.setToolTip(self.tr("Leave selection mode (Esc)"))
+        self.selection_cancel.clicked.connect(self.chat_view.stop_selecting)
+        for button in (self.selection_forward, self.selection_delete, self.selection_cancel):
+            bar.addWidget(button)
+        self.selection_bar.hide()
+        chat.addWidget(self.selection_bar)
+        self.chat_view.selection_mode_changed.connect(self._selection_mode_changed)
+        self.chat_view.selectionModel().selectionChanged.connect(self._update_selection_bar)
+
         self.composer = Composer(self.chat_page)
         self.composer.send_requested.connect(self._send)
         self.composer.edit_submitted.connect(self.edit_message_requested)
@@ -702,6 +731,7 @@ class MainWindow(QMainWindow):
     def close_conversation(self) -> None:
         """Show no chat (the one shown was blocked, for example)."""
         self.flush_draft()
+        self.chat_view.stop_selecting()
         self._current = None
         self.message_model.close()
         self._right.setCurrentWidget(self.empty_state)
@@ -841,6 +871,7 @@ class MainWindow(QMainWindow):
 
     def _show_conversation(self, conversation: str, is_group: bool) -> None:
         self.flush_draft()
+        self.chat_view.stop_selecting()
         self._flood = []  # the chat is read afresh
         self._current = (conversation, is_group)
         self._composer_override = None
@@ -964,6 +995,31 @@ class MainWindow(QMainWindow):
                 self.start_edit(message.local_id)
                 return True
         return False
+
+    def _selection_mode_changed(self, selecting: bool) -> None:
+        """Selection mode shows the bar (count, Forward, Delete, Cancel) instead of the
+        composer, as Telegram does."""
+        self.selection_bar.setVisible(selecting)
+        self.composer.setVisible(not selecting)
+        self._update_selection_bar()
+        if not selecting and self._current is not None:
+            self.composer.focus_input()
+
+    def _update_selection_bar(self, *_args: object) -> None:
+        if not self.selection_bar.isVisibleTo(self):
+            return
+        count = len(self.chat_view.selected_messages())
+        self.selection_count.setText(self.tr("%n message(s) selected", "", count))
+        self.selection_forward.setEnabled(bool(self.chat_view.forwardable_selection()))
+        self.selection_delete.setEnabled(bool(self.chat_view.deletable_selection()))
+
+    def _emit_selection(self, local_ids: list[int], *, forward: bool) -> None:
+        if not local_ids:
+            return
+        if forward:
+            self.forward_requested.emit(local_ids)
+        else:
+            self.delete_messages_requested.emit(local_ids)
 
     def messages_updated(self, conversation: str, local_ids: Sequence[int]) -> None:
         """Messages were edited, deleted or reacted to (``MessagesUpdated``): repaint

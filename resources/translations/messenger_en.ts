@@ -31,7 +31,7 @@
 <context>
     <name>ChatView</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2151"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2182"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Forward %n message</numerusform>
@@ -39,7 +39,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2160"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2191"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Delete %n message</numerusform>
@@ -66,6 +66,17 @@
         <translation>
             <numerusform>%n member</numerusform>
             <numerusform>%n members</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
+        <source>%n message(s) selected</source>
+        <translation>
+            <numerusform>%n message selected</numerusform>
+            <numerusform>%n messages selected</numerusform>
         </translation>
     </message>
 </context>

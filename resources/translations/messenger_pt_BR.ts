@@ -306,47 +306,49 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1245"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1254"/>
         <source>You deleted this message</source>
         <translation>Você apagou esta mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1246"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="891"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1255"/>
         <source>Message deleted</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1249"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1258"/>
         <source>Forwarded from %1</source>
         <translation>Encaminhada de %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1260"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1269"/>
         <source>Deleted message</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1262"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1271"/>
         <source>Message not available</source>
         <translation>Mensagem indisponível</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1275"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="893"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1284"/>
         <source>edited</source>
         <translation>editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1277"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1286"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1561"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1570"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1563"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1572"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -364,74 +366,74 @@
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="870"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="874"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="873"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="877"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="881"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1256"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2068"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="885"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1265"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2077"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="887"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="896"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1757"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1766"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2108"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2139"/>
         <source>React</source>
         <translation>Reagir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2122"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2153"/>
         <source>Other emoji…</source>
         <translation>Outro emoji…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2125"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2156"/>
         <source>Reply</source>
         <translation>Responder</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2129"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2160"/>
         <source>Edit</source>
         <translation>Editar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2135"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2166"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2140"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2171"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2144"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2175"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2149"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2180"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2151"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2182"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Encaminhar %n mensagem</numerusform>
@@ -439,7 +441,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2160"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2191"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Apagar %n mensagem</numerusform>
@@ -447,23 +449,23 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2166"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2197"/>
         <source>Select</source>
         <translation>Selecionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2168"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2199"/>
         <source>Select several messages (Ctrl+click or Shift+click)</source>
         <translation>Selecionar várias mensagens (Ctrl+clique ou Shift+clique)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2198"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2229"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2158"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2201"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2189"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2232"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -935,58 +937,86 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="506"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="502"/>
+        <source>Forward</source>
+        <translation>Encaminhar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="507"/>
+        <source>Delete</source>
+        <translation>Apagar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="512"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="514"/>
+        <source>Leave selection mode (Esc)</source>
+        <translation>Sair da seleção (Esc)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="535"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="789"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="819"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="864"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="895"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="865"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="896"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="867"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="898"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="918"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="949"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
+        <source>%n message(s) selected</source>
+        <translation>
+            <numerusform>%n mensagem selecionada</numerusform>
+            <numerusform>%n mensagens selecionadas</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="888"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="932"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="919"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="963"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="893"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="924"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="895"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="926"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="901"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="932"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="909"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="940"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
