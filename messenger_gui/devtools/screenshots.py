@@ -338,8 +338,14 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
         theme.force(Qt.ColorScheme.Light)
         window.open_conversation(world.group_id, True)
         await camera.settle()
+        # Replying to Carla's last message: the bar above the composer.
+        model = window.message_model
+        last = model.message(model.rowCount() - 1)
+        if last is not None:
+            window.start_reply(last.local_id)
         window.chat_view.scroll_to_bottom()
         await camera.shoot(window, f"group-light-{suffix}")
+        window.composer.cancel_action()
 
         search = controller.open_search()
         assert search is not None

@@ -1250,9 +1250,9 @@ class BubbleDelegate(QStyledItemDelegate):
 
     def deleted_text(self, message: StoredMessage) -> str:
         """The placeholder of a deleted message."""
-        if message.deleted == "me" or message.direction == "out":
+        if message.deleted == "me":
             return self.tr("You deleted this message")
-        return self.tr("Message deleted")
+        return self.tr("Message deleted")  # by its author, or by a group admin
 
     def forwarded_text(self, message: StoredMessage) -> str:
         return self.tr("Forwarded from %1").replace("%1", message.forwarded_name or "")
