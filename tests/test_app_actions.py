@@ -330,7 +330,26 @@ def test_reactions_from_the_menu_and_any_emoji_show_as_chips_that_toggle(
             5,
             "the flag taken back",
         )
-        bob.window.grab()  # painting chips, quote-less bubbles: no exception
+        # The hover button beside a bubble opens the quick reactions too.
+        option, index = option_for(alice, mine.local_id)
+        button = view.delegate.react_button_rect(option, index)  # type: ignore[arg-type]
+        assert button is not None and not button.intersects(
+            view.delegate.layout(option, index).bubble.translated(option.rect.topLeft().toPointF())  # type: ignore[union-attr, arg-type]
+        )
+        alice.qtbot.mouseClick(
+            view.viewport(), Qt.MouseButton.LeftButton, pos=button.center().toPoint()
+        )
+        [bar] = [m for m in view.findChildren(QMenu, "reactionBar") if m.isVisible()]
+        assert [a.text() for a in bar.actions()[: len(QUICK_REACTIONS)]] == list(QUICK_REACTIONS)
+        trigger(bar, "😮")  # replaces Alice's thumb, the only reaction left
+        bar.close()
+        await wait_until(
+            lambda: [r.emoji for r in shown(alice, mine.local_id).reactions] == ["😮"],
+            5,
+            "Alice's reaction from the hover bar",
+        )
+        alice.window.grab()  # painting chips, quotes, the hover button: no exception
+        bob.window.grab()
 
     scenario.run(run)
 

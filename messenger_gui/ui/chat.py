@@ -1451,7 +1451,32 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.drawText(
             time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, time_text
         )
+        if state & QStyle.StateFlag.State_MouseOver and _reactable(message):
+            self._paint_react_button(painter, c, text_font, _react_button(built.bubble, out))
         painter.restore()
+
+    def _paint_react_button(self, painter: QPainter, c: Colours, font: QFont, box: QRectF) -> None:
+        """The hover button beside the bubble that opens the quick reactions."""
+        path = QPainterPath()
+        path.addEllipse(box)
+        painter.fillPath(path, c.window)
+        painter.setPen(c.border)
+        painter.drawPath(path)
+        painter.setPen(c.muted)
+        painter.setFont(font)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "☺")
+
+    def react_button_rect(self, option: QStyleOptionViewItem, index: _Index) -> QRectF | None:
+        """Where the hover reaction button of the row is, in view coordinates (``None``
+        when the message cannot be reacted to)."""
+        message = index.data(MessageRole.MESSAGE)
+        if not isinstance(message, StoredMessage) or not _reactable(message):
+            return None
+        built = self.layout(option, index)
+        if built is None:
+            return None
+        box = _react_button(built.bubble, message.direction == "out")
+        return box.translated(QPointF(option.rect.topLeft()))
 
     def _paint_quote(
         self,
@@ -1649,6 +1674,20 @@ class BubbleDelegate(QStyledItemDelegate):
         editor.setGeometry(text_rect.translated(QPointF(rect.topLeft())).toAlignedRect())
 
 
+REACT_BUTTON: Final = 26
+"""The hover reaction button's diameter."""
+
+
+def _reactable(message: StoredMessage) -> bool:
+    return message.seq is not None and message.deleted is None
+
+
+def _react_button(bubble: QRectF, out: bool) -> QRectF:
+    """The hover reaction button: beside the bubble, on the side facing the middle."""
+    x = bubble.left() - REACT_BUTTON - 8 if out else bubble.right() + 8
+    return QRectF(x, bubble.bottom() - REACT_BUTTON, REACT_BUTTON, REACT_BUTTON)
+
+
 def bubble_path(rect: QRectF, *, out: bool, tail: bool) -> QPainterPath:
     """A rounded bubble; with ``tail`` the bottom corner on the sender's side turns into a
     small curved tail (outgoing: bottom right, incoming: bottom left)."""
@@ -1738,6 +1777,7 @@ class ChatView(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setLayoutMode(QListView.LayoutMode.SinglePass)
         self.setMouseTracking(True)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover)  # the reaction button
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         self.setAutoScroll(False)
@@ -2263,6 +2303,7 @@ class ChatView(QListView):
                 or self._failed_at(pos) is not None
                 or self._quote_at(pos) is not None
                 or self._chip_at(pos) is not None
+                or self._react_button_at(pos) is not None
             )
             self.viewport().setCursor(
                 Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor
@@ -2284,7 +2325,47 @@ class ChatView(QListView):
             chip = self._chip_at(pos)
             if chip is not None:
                 self.react_requested.emit(chip[0], chip[1].emoji, not chip[1].mine)
+            target = self._react_button_at(pos)
+            if target is not None:
+                self.reaction_bar(target).popup(self.viewport().mapToGlobal(pos))
         super().mouseReleaseEvent(event)
+
+    def reaction_bar(self, local_id: int) -> QMenu:
+        """The quick reactions for message ``local_id`` (the hover button opens it): the
+        six emoji side by side, then "Other emoji…"."""
+        menu = QMenu(self)
+        menu.setObjectName("reactionBar")
+        message = self._model.message(self._model.row_of(local_id) or 0)
+        mine = (
+            {r.emoji for r in message.reactions if r.member == self._delegate.own_id}
+            if message is not None and message.local_id == local_id
+            else set()
+        )
+        for emoji in QUICK_REACTIONS:
+            action = menu.addAction(emoji)
+            action.setCheckable(True)
+            action.setChecked(emoji in mine)
+            action.triggered.connect(
+                lambda _c=False, e=emoji, on=emoji not in mine: self.react_requested.emit(
+                    local_id, e, on
+                )
+            )
+        menu.addSeparator()
+        other = menu.addAction(self.tr("Other emoji…"))
+        other.setObjectName("otherReaction")
+        other.triggered.connect(lambda: self.other_reaction_requested.emit(local_id))
+        return menu
+
+    def _react_button_at(self, pos: QPoint) -> int | None:
+        """The ``local_id`` of the message whose hover reaction button is at ``pos``."""
+        found = self._option_at(pos)
+        if found is None:
+            return None
+        index, option = found
+        box = self._delegate.react_button_rect(option, index)
+        if box is None or not box.contains(QPointF(pos)):
+            return None
+        return int(index.data(MessageRole.LOCAL_ID))
 
     def jump_to_quote(self, message: StoredMessage) -> bool:
         """Scroll to the message ``message`` quotes (loading it from the history however
