@@ -31,7 +31,7 @@
 <context>
     <name>ChatView</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2182"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2222"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Forward %n message</numerusform>
@@ -39,7 +39,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2191"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2231"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Delete %n message</numerusform>

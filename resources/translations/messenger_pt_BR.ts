@@ -343,12 +343,12 @@
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1570"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1595"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1572"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1597"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -378,7 +378,7 @@
     <message>
         <location filename="../../messenger_gui/ui/chat.py" line="885"/>
         <location filename="../../messenger_gui/ui/chat.py" line="1265"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2077"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2117"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
@@ -388,52 +388,53 @@
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1766"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1806"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2139"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2179"/>
         <source>React</source>
         <translation>Reagir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2153"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2193"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2354"/>
         <source>Other emoji…</source>
         <translation>Outro emoji…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2156"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2196"/>
         <source>Reply</source>
         <translation>Responder</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2160"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2200"/>
         <source>Edit</source>
         <translation>Editar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2166"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2206"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2171"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2211"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2175"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2215"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2180"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2220"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2182"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2222"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Encaminhar %n mensagem</numerusform>
@@ -441,7 +442,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2191"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2231"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Apagar %n mensagem</numerusform>
@@ -449,23 +450,23 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2197"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2237"/>
         <source>Select</source>
         <translation>Selecionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2199"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2239"/>
         <source>Select several messages (Ctrl+click or Shift+click)</source>
         <translation>Selecionar várias mensagens (Ctrl+clique ou Shift+clique)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2229"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2269"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2189"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2232"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2229"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2272"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
