@@ -666,8 +666,9 @@ class MessengerClient:
         return protocol.ReplyTo(seq=quoted.seq, sender=sender)
 
     def _forward_origin(self, message: StoredMessage) -> protocol.Forwarded:
-        """Who wrote ``message``, for "Forwarded from ...": a forward of a forward names
-        the original author."""
+        """Who wrote ``message``, for "Forwarded from ...", named as this app shows them
+        (the contact's name, else their display name); a forward of a forward names the
+        original author."""
         if message.forwarded_name is not None:
             return protocol.Forwarded(name=message.forwarded_name, sender=message.forwarded_sender)
         if message.direction == "out":
@@ -675,7 +676,9 @@ class MessengerClient:
                 name=self.identity.display_name[: protocol.MAX_DISPLAY_NAME_CHARS],
                 sender=self.identity.client_id,
             )
-        name = (message.sender_name or message.sender or "?").strip() or "?"
+        contact = self.store.contact(message.sender) if message.sender else None
+        shown = contact.name if contact is not None else message.sender_name
+        name = (shown or message.sender or "?").strip() or "?"
         name = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", name)
         return protocol.Forwarded(
             name=name[: protocol.MAX_DISPLAY_NAME_CHARS], sender=message.sender
