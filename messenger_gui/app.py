@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -41,6 +42,7 @@ from messenger_gui import config as app_config
 from messenger_gui import storage
 from messenger_gui.client import MessengerClient, RequestError, register_client
 from messenger_gui.events import (
+    ActionFailed,
     BacklogProgress,
     ConnectionState,
     ConversationsChanged,
@@ -51,12 +53,14 @@ from messenger_gui.events import (
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
+    MessagesUpdated,
     StateChanged,
 )
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
 from messenger_gui.ui.chat import failure_reason
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog
-from messenger_gui.ui.dialogs.errors import describe_error
+from messenger_gui.ui.dialogs.errors import describe_code, describe_error
+from messenger_gui.ui.dialogs.forward import ForwardDialog
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.new_group import NewGroupDialog
 from messenger_gui.ui.dialogs.search import SearchDialog
@@ -306,6 +310,12 @@ class AppController(QObject):
         if self.tray.available:
             self._add_close_to_tray_option(window, self.tray)
         window.send_requested.connect(self._send)
+        window.reply_requested.connect(self._send_reply)
+        window.edit_message_requested.connect(self.edit_message)
+        window.delete_messages_requested.connect(self.confirm_delete)
+        window.react_requested.connect(self.react)
+        window.other_reaction_requested.connect(self.ask_reaction)
+        window.forward_requested.connect(self.open_forward)
         window.read_position_changed.connect(self._read_position_changed)
         window.add_contact_requested.connect(self.open_add_contact)
         window.new_group_requested.connect(self.open_new_group)
@@ -443,15 +453,156 @@ class AppController(QObject):
     def _send(self, conversation: str, is_group: bool, text: str) -> None:
         self.spawn(self._send_async(conversation, is_group, text), name="send")
 
-    async def _send_async(self, conversation: str, is_group: bool, text: str) -> None:
+    def _send_reply(self, conversation: str, is_group: bool, text: str, reply_to: int) -> None:
+        self.spawn(self._send_async(conversation, is_group, text, reply_to=reply_to), name="send")
+
+    async def _send_async(
+        self,
+        conversation: str,
+        is_group: bool,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        forwarded_from: StoredMessage | None = None,
+    ) -> None:
         assert self.client is not None
         try:
-            message = await self.client.send_message(conversation, is_group, text)
+            message = await self.client.send_message(
+                conversation, is_group, text, reply_to=reply_to, forwarded_from=forwarded_from
+            )
         except ValueError as exc:
             self._warn(self.tr("Message not sent"), str(exc))
             return
         if self.window is not None:
             self.window.messages_received([message])
+
+    # --- message actions: edit, delete, react, forward ---
+
+    def edit_message(self, local_id: int, text: str) -> None:
+        """Save the user's edit of its message ``local_id``."""
+        if self.client is not None:
+            self.spawn(self._edit_async(local_id, text), name="edit")
+
+    async def _edit_async(self, local_id: int, text: str) -> None:
+        assert self.client is not None
+        try:
+            await self.client.edit_message(local_id, text)
+        except ValueError as exc:
+            self._warn(self.tr("Message not edited"), str(exc))
+
+    def confirm_delete(self, local_ids: list[int]) -> QMessageBox | None:
+        """Ask how to delete the messages ``local_ids``: "Delete for me" always, "Delete
+        for everyone" when every one of them may be (ours, or as a group admin); Cancel
+        is the default, as for every irreversible action."""
+        if self.window is None or self.client is None or self.store is None:
+            return None
+        messages = [m for m in map(self.store.message, local_ids) if m is not None]
+        if not messages:
+            return None
+        everyone = all(self.client.may_delete_for_everyone(m) for m in messages)
+        count = len(messages)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Delete"),
+            self.tr("Delete this message?")
+            if count == 1
+            else self.tr("Delete %n messages?", "", count),
+            QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        box.setInformativeText(self.tr("This cannot be undone."))
+        box.setObjectName("deleteMessagesBox")
+        if everyone:
+            for_all = box.addButton(
+                self.tr("Delete for everyone"), QMessageBox.ButtonRole.DestructiveRole
+            )
+            for_all.setObjectName("deleteForEveryone")
+            for_all.clicked.connect(
+                lambda: self.spawn(self._delete_async(local_ids, everyone=True), name="delete")
+            )
+        for_me = box.addButton(self.tr("Delete for me"), QMessageBox.ButtonRole.DestructiveRole)
+        for_me.setObjectName("deleteForMe")
+        for_me.clicked.connect(
+            lambda: self.spawn(self._delete_async(local_ids, everyone=False), name="delete")
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setModal(True)
+        self.delete_box = box
+        box.open()
+        return box
+
+    async def _delete_async(self, local_ids: list[int], *, everyone: bool) -> None:
+        assert self.client is not None
+        for local_id in local_ids:
+            try:
+                if everyone:
+                    await self.client.delete_for_everyone(local_id)
+                else:
+                    await self.client.delete_for_me(local_id)
+            except ValueError as exc:
+                log.info("message %d not deleted: %s", local_id, exc)
+        if self.window is not None:
+            self.window.chat_view.stop_selecting()
+
+    def react(self, local_id: int, emoji: str, on: bool) -> None:
+        """Set (``on``) or take back our reaction ``emoji`` to message ``local_id``."""
+        if self.client is not None:
+            self.spawn(self._react_async(local_id, emoji, on), name="react")
+
+    async def _react_async(self, local_id: int, emoji: str, on: bool) -> None:
+        assert self.client is not None
+        try:
+            await self.client.react(local_id, emoji, on)
+        except ValueError as exc:
+            log.info("reaction %r to %d not sent: %s", emoji, local_id, exc)
+            self._status_message(self.tr("That is not one emoji."), 6000)
+
+    def ask_reaction(self, local_id: int) -> QInputDialog | None:
+        """ "Other emoji…": ask for any one emoji (typed, pasted or from the system's emoji
+        picker), then react with it."""
+        if self.window is None:
+            return None
+        dialog = QInputDialog(self.window)
+        dialog.setObjectName("reactionDialog")
+        dialog.setWindowTitle(self.tr("React"))
+        dialog.setLabelText(self.tr("Type or paste one emoji:"))
+        dialog.setInputMode(QInputDialog.InputMode.TextInput)
+        dialog.textValueSelected.connect(
+            lambda text: self.react(local_id, text.strip(), True) if text.strip() else None
+        )
+        self.reaction_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_forward(self, local_ids: list[int]) -> ForwardDialog | None:
+        """Ask which chat the messages ``local_ids`` go to, then forward them there, in
+        order, and open that chat."""
+        if self.window is None or self.store is None:
+            return None
+        model = self.window.conversation_model
+        chats = [s for s in map(model.summary, range(model.rowCount())) if s is not None]
+        dialog = ForwardDialog(chats, len(local_ids), self.window)
+        dialog.chosen.connect(
+            lambda conversation, is_group: self.spawn(
+                self._forward_async(local_ids, conversation, is_group), name="forward"
+            )
+        )
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        self.forward_dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def _forward_async(self, local_ids: list[int], conversation: str, is_group: bool) -> None:
+        assert self.client is not None and self.store is not None
+        if self.window is not None:
+            self.window.chat_view.stop_selecting()
+            self.window.open_conversation(conversation, is_group)
+        for local_id in local_ids:
+            original = self.store.message(local_id)
+            if original is None or original.deleted is not None:
+                continue
+            await self._send_async(conversation, is_group, original.text, forwarded_from=original)
 
     def _attentive(self) -> bool:
         """The user can see the open chat: the window is shown and has the focus."""
@@ -541,6 +692,18 @@ class AppController(QObject):
             case MessageDeleted(conversation=conversation, local_id=local_id):
                 window.message_model.remove_message(conversation, local_id)
                 window.schedule_reload()
+            case MessagesUpdated(conversation=conversation, local_ids=ids):
+                window.messages_updated(conversation, ids)
+            case ActionFailed(code=code, kind=kind):
+                reason = describe_code(code) or code
+                if kind == "edit":  # the user waits for it: a box, the old text is back
+                    self._warn(self.tr("Message not edited"), reason)
+                    return
+                if kind == "delete":
+                    text = self.tr("Message not deleted: %1")
+                else:
+                    text = self.tr("Reaction not sent: %1")
+                self._status_message(text.replace("%1", reason), 10_000)
             case ConversationsChanged():
                 window.schedule_reload()
                 self._refresh_group_info()
@@ -874,9 +1037,10 @@ class AppController(QObject):
             return
         own_name = self.identity.display_name
         kind: storage.ExportFormat = "html" if fmt == "html" else "json"
+        labels = storage.ExportLabels(edited=self.tr("edited"), deleted=self.tr("Message deleted"))
 
         def export(history: ClientStore) -> None:
-            text = history.export_conversation(conversation, kind, own_name=own_name)
+            text = history.export_conversation(conversation, kind, own_name=own_name, labels=labels)
             Path(path).write_text(text, encoding="utf-8")
 
         try:

@@ -22,6 +22,8 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
+
 from messenger_gui.client_ids import normalize_client_id
 from messenger_gui.connection import (
     CERTIFICATE_MISMATCH,
@@ -34,6 +36,7 @@ from messenger_gui.connection import (
     TlsOptions,
 )
 from messenger_gui.events import (
+    ActionFailed,
     BacklogProgress,
     ConnectionState,
     ConversationsChanged,
@@ -44,6 +47,7 @@ from messenger_gui.events import (
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
+    MessagesUpdated,
     Signal,
     StateChanged,
 )
@@ -52,6 +56,7 @@ from messenger_gui.storage import (
     ClientData,
     ClientStore,
     Contact,
+    OutgoingEntry,
     OutgoingMessage,
     StatusChange,
     StoredGroup,
@@ -107,10 +112,15 @@ _STORED_FRAMES: Final = (
     protocol.GroupUpdate,
     protocol.Sent,
     protocol.Synced,
+    protocol.Edited,
+    protocol.Deleted,
+    protocol.Reacted,
 )
 """Frames :meth:`MessengerClient.receive_messages` stores or acts on."""
 MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
+_ENTRY_FRAMES: Final = (protocol.Edited, protocol.Deleted, protocol.Reacted)
+"""Entries of a conversation's log that are not messages (protocol section 12.2)."""
 SEND_RETRY_DELAY: Final = 1.0
 """Seconds before sending again after ``rate_limited``."""
 
@@ -586,8 +596,20 @@ class MessengerClient:
 
     # --- sending ---
 
-    async def send_message(self, conversation: str, is_group: bool, text: str) -> StoredMessage:
+    async def send_message(
+        self,
+        conversation: str,
+        is_group: bool,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        forwarded_from: StoredMessage | None = None,
+    ) -> StoredMessage:
         """Put a message in the on-disk outbox and send it when (or as soon as) online.
+
+        ``reply_to`` is the local id of the message of the same conversation it answers
+        (sent as its ``seq`` and author); ``forwarded_from`` the message it forwards (its
+        author is named: "Forwarded from ...", or the original's own forwarder's claim).
 
         Returns it as stored, ``status="queued"``; a :class:`MessageSent` event follows
         when the server has stored it, or :class:`MessageFailed` when it refuses it.
@@ -597,8 +619,25 @@ class MessengerClient:
         """
         if len(text.encode("utf-8")) > self.limits.max_text_bytes:
             raise ValueError(f"message text is longer than {self.limits.max_text_bytes} bytes")
-        queued = await self.store.run(self.store.queue_outgoing, conversation, is_group, text)
+        quote = None
+        if reply_to is not None:
+            quote = self._reply_target(conversation, reply_to)
+        forwarded = None
+        if forwarded_from is not None:
+            forwarded = self._forward_origin(forwarded_from)
+        queued = await self.store.run(
+            self.store.queue_outgoing,
+            conversation,
+            is_group,
+            text,
+            reply_to=quote,
+            forwarded_from=forwarded,
+        )
         self._outbox_changed.set()
+        if quote is not None:  # as stored, with the message it quotes
+            stored = self.store.message(queued.local_id)
+            assert stored is not None
+            return stored
         return StoredMessage(
             local_id=queued.local_id,
             conversation=conversation,
@@ -612,7 +651,127 @@ class MessengerClient:
             message_id=None,
             key=queued.key,
             status="queued",
+            forwarded_name=queued.forwarded_name,
+            forwarded_sender=queued.forwarded_sender,
         )
+
+    def _reply_target(self, conversation: str, local_id: int) -> protocol.ReplyTo:
+        quoted = self.store.message(local_id)
+        if quoted is None or quoted.conversation != conversation:
+            raise ValueError("the quoted message is not in this conversation")
+        if quoted.seq is None:
+            raise ValueError("the quoted message is not sent yet")
+        sender = self.identity.client_id if quoted.direction == "out" else quoted.sender
+        assert sender is not None
+        return protocol.ReplyTo(seq=quoted.seq, sender=sender)
+
+    def _forward_origin(self, message: StoredMessage) -> protocol.Forwarded:
+        """Who wrote ``message``, for "Forwarded from ...", named as this app shows them
+        (the contact's name, else their display name); a forward of a forward names the
+        original author."""
+        if message.forwarded_name is not None:
+            return protocol.Forwarded(name=message.forwarded_name, sender=message.forwarded_sender)
+        if message.direction == "out":
+            return protocol.Forwarded(
+                name=self.identity.display_name[: protocol.MAX_DISPLAY_NAME_CHARS],
+                sender=self.identity.client_id,
+            )
+        contact = self.store.contact(message.sender) if message.sender else None
+        shown = contact.name if contact is not None else message.sender_name
+        name = (shown or message.sender or "?").strip() or "?"
+        name = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", name)
+        return protocol.Forwarded(
+            name=name[: protocol.MAX_DISPLAY_NAME_CHARS], sender=message.sender
+        )
+
+    # --- edits, deletions and reactions ---
+
+    async def edit_message(self, local_id: int, text: str) -> StoredMessage:
+        """Replace the text of our sent message ``local_id``: changed here at once (shown
+        "edited"), sent through the on-disk outbox (also after a restart) with one key.
+        If the server refuses it (``edit_expired`` after its edit window, ...), the old
+        text comes back and :class:`~messenger_gui.events.ActionFailed` says why.
+
+        Raises:
+            ValueError: blank or oversize text; not ours, not sent yet, or deleted.
+        """
+        if len(text.encode("utf-8")) > self.limits.max_text_bytes:
+            raise ValueError(f"message text is longer than {self.limits.max_text_bytes} bytes")
+        stored = self.store.message(local_id)
+        if stored is None or stored.direction != "out":
+            raise ValueError("only one's own messages can be edited")
+        entry = await self.store.run(self.store.queue_edit, local_id, text)
+        return self._entry_queued(entry)
+
+    def may_delete_for_everyone(self, message: StoredMessage) -> bool:
+        """Whether we may delete ``message`` for everyone: ours, or, in a group we are an
+        admin of, anyone's; sent, and not deleted already."""
+        if message.seq is None or message.deleted is not None:
+            return False
+        if message.direction == "out":
+            return True
+        if not message.is_group:
+            return False
+        group = self.store.group(message.conversation)
+        me = self.identity.client_id
+        return (
+            group is not None
+            and not group.left
+            and any(m.client_id == me and m.admin for m in group.members)
+        )
+
+    async def delete_for_everyone(self, local_id: int) -> StoredMessage:
+        """Delete message ``local_id`` for everyone (see :meth:`may_delete_for_everyone`):
+        the placeholder shows here at once, the ``delete`` goes through the outbox.
+
+        Raises:
+            ValueError: not allowed, not sent yet, or deleted already.
+        """
+        stored = self.store.message(local_id)
+        if stored is None or not self.may_delete_for_everyone(stored):
+            raise ValueError("this message cannot be deleted for everyone")
+        entry = await self.store.run(self.store.queue_delete, local_id)
+        return self._entry_queued(entry)
+
+    async def delete_for_me(self, local_id: int) -> bool:
+        """Delete message ``local_id`` here only (nothing goes to the server): its text is
+        forgotten and the placeholder shows. An unsent message of ours is removed from the
+        outbox instead (:meth:`delete_message`). Returns False when there is nothing to
+        delete."""
+        stored = self.store.message(local_id)
+        if stored is None:
+            return False
+        if stored.direction == "out" and stored.seq is None:
+            return await self.delete_message(local_id)
+        conversation = await self.store.run(self.store.delete_for_me, local_id)
+        if conversation is None:
+            return False
+        self.events.emit(MessagesUpdated(conversation, (local_id,)))
+        return True
+
+    async def react(self, local_id: int, emoji: str, on: bool = True) -> StoredMessage:
+        """Make ``emoji`` our reaction to message ``local_id`` (replacing ours, if any), or
+        with ``on=False`` take it back; shown at once, sent through the outbox.
+
+        Raises:
+            ValueError: not one emoji; the message is not sent yet, or deleted.
+        """
+        entry = await self.store.run(
+            self.store.queue_react,
+            local_id,
+            emoji,
+            on,
+            me=self.identity.client_id,
+            name=self.identity.display_name,
+        )
+        return self._entry_queued(entry)
+
+    def _entry_queued(self, entry: OutgoingEntry) -> StoredMessage:
+        self._outbox_changed.set()
+        self.events.emit(MessagesUpdated(entry.conversation, (entry.target,)))
+        stored = self.store.message(entry.target)
+        assert stored is not None
+        return stored
 
     async def _outbox_pump(self, connection: ServerConnection) -> None:
         """Send every queued message, oldest first, with its own key; then wait for more.
@@ -641,6 +800,18 @@ class MessengerClient:
                 sent += 1
                 if sent % 64 == 0:
                     await connection.drain()
+            for entry in self.store.outbox_entries():
+                if entry.key in self._in_flight:
+                    continue
+                try:
+                    future = connection.send_request(functools.partial(_entry_frame, entry))
+                except NotConnectedError:
+                    return
+                except ValueError as exc:  # not sendable at all
+                    self._refuse_entry(entry, RequestError(Code.INVALID_FIELD, str(exc)))
+                    continue
+                self._in_flight.add(entry.key)
+                future.add_done_callback(functools.partial(self._on_entry_done, entry))
             await connection.drain()
             await self._outbox_changed.wait()
 
@@ -679,6 +850,52 @@ class MessengerClient:
             asyncio.get_running_loop().call_later(SEND_RETRY_DELAY, self._outbox_changed.set)
             return
         self._fail(item, error)
+
+    def _on_entry_done(
+        self, entry: OutgoingEntry, future: asyncio.Future[protocol.ServerFrame]
+    ) -> None:
+        """Like :meth:`_on_send_done`, for an edit, deletion or reaction."""
+        if future.cancelled():
+            self._settled(entry.key)
+            return
+        error = future.exception()
+        if error is None:
+            return  # recorded with its chunk (receive_messages), which settles it
+        if (
+            not isinstance(error, RequestError)
+            or isinstance(error, NotConnectedError)
+            or error.code == Code.TIMEOUT
+        ):
+            self._settled(entry.key)
+            return  # sent again, same key, after the next login
+        if error.code in RETRYABLE_SEND_CODES:
+            self._settled(entry.key)
+            asyncio.get_running_loop().call_later(SEND_RETRY_DELAY, self._outbox_changed.set)
+            return
+        self._refuse_entry(entry, error)
+
+    def _refuse_entry(self, entry: OutgoingEntry, error: RequestError) -> None:
+        log.warning("%s of message %d refused by the server: %s", entry.kind, entry.target, error)
+        self._background(self._record_refusal(entry, error))
+
+    async def _record_refusal(self, entry: OutgoingEntry, error: RequestError) -> None:
+        try:
+            refused = await self.store.run(self.store.entry_refused, entry.key, error.code)
+        except Exception:
+            log.exception("could not record the refusal of %s", entry.key)
+            return
+        finally:
+            self._settled(entry.key)
+        if refused is None:
+            return
+        if refused.restored:
+            self.events.emit(MessagesUpdated(refused.conversation, (refused.local_id,)))
+        if error.code != Code.MESSAGE_DELETED or entry.kind != "delete":
+            self.events.emit(
+                ActionFailed(
+                    refused.conversation, refused.local_id, entry.kind, error.code, error.message
+                )
+            )
 
     def _settled(self, key: str) -> None:
         """The send of ``key`` is over (stored as sent, refused, or lost): it no longer
@@ -826,12 +1043,13 @@ class MessengerClient:
         """
         me = self.identity.client_id
         messages = [f for f in frames if isinstance(f, protocol.Message)]
-        last: dict[str, protocol.Message] = {}
-        for message in messages:
-            conversation = message.group or message.sender
-            if conversation not in last or last[conversation].seq < message.seq:
-                last[conversation] = message
-        acks = [message.message_id for message in last.values()]
+        entries = [f for f in frames if isinstance(f, _ENTRY_FRAMES)]
+        last: dict[str, tuple[int, int]] = {}
+        for logged in (*messages, *entries):
+            conversation = logged.group or logged.sender
+            if conversation not in last or last[conversation][0] < logged.seq:
+                last[conversation] = (logged.seq, logged.message_id)
+        acks = [message_id for _, message_id in last.values()]
         updates = [f for f in frames if isinstance(f, protocol.GroupUpdate)]
         acks += [update.event_id for update in updates]
         chunk = Chunk(
@@ -841,6 +1059,7 @@ class MessengerClient:
                 (u.group, not any(m.client_id == me for m in u.group.members)) for u in updates
             ],
             sent=[f for f in frames if isinstance(f, protocol.Sent)],
+            entries=entries,
         )
         # A backlog's messages join the search index once it is over (_index_for_search):
         # the catch-up stores them at twice the speed.
@@ -870,11 +1089,12 @@ class MessengerClient:
         if saved is not None:
             events.extend(MessageSent(message) for message in saved.sent)
             events.extend(_status_events(saved.changes))
+            events.extend(_updated_events(saved.updated))
         if updates:
             groups = tuple(dict.fromkeys(u.group.group_id for u in updates))
             events.append(ConversationsChanged(groups))
         if self._syncing and self._backlog_total:
-            count = len(messages) + len(updates)
+            count = len(messages) + len(entries) + len(updates)
             if synced_at is not None:
                 count = self._backlog_total  # ``synced``: the backlog is over, whatever its size
             received = min(self._backlog_total, self._backlog_received + count)
@@ -1087,6 +1307,14 @@ class MessengerClient:
         return stored
 
 
+def _updated_events(updated: Sequence[tuple[str, int]]) -> list[MessagesUpdated]:
+    """One :class:`MessagesUpdated` per conversation, naming its messages in order."""
+    by_conversation: dict[str, list[int]] = {}
+    for conversation, local_id in updated:
+        by_conversation.setdefault(conversation, []).append(local_id)
+    return [MessagesUpdated(c, tuple(ids)) for c, ids in by_conversation.items()]
+
+
 def _status_events(changes: Sequence[StatusChange]) -> list[MessageStatusChanged]:
     return [MessageStatusChanged(c.conversation, c.local_ids, c.status) for c in changes]
 
@@ -1100,10 +1328,44 @@ def _add_contact_frame(client_id: str, request_id: int) -> protocol.AddContact:
 
 
 def _send_frame(item: OutgoingMessage, request_id: int) -> protocol.Send:
+    reply_to: protocol.ReplyTo | msgspec.UnsetType = msgspec.UNSET
+    if item.reply_seq is not None and item.reply_sender is not None:
+        reply_to = protocol.ReplyTo(seq=item.reply_seq, sender=item.reply_sender)
+    forwarded: protocol.Forwarded | msgspec.UnsetType = msgspec.UNSET
+    if item.forwarded_name is not None:
+        forwarded = protocol.Forwarded(name=item.forwarded_name, sender=item.forwarded_sender)
     return protocol.Send(
         id=request_id,
         key=item.key,
         text=item.text,
         to=None if item.is_group else item.conversation,
         group=item.conversation if item.is_group else None,
+        reply_to=reply_to,
+        forwarded_from=forwarded,
+    )
+
+
+def _entry_frame(
+    item: OutgoingEntry, request_id: int
+) -> protocol.Edit | protocol.Delete | protocol.React:
+    to = None if item.is_group else item.conversation
+    group = item.conversation if item.is_group else None
+    if item.kind == "edit":
+        assert item.text is not None
+        return protocol.Edit(
+            id=request_id, key=item.key, target=item.target_seq, text=item.text, to=to, group=group
+        )
+    if item.kind == "delete":
+        return protocol.Delete(
+            id=request_id, key=item.key, target=item.target_seq, to=to, group=group
+        )
+    assert item.emoji is not None
+    return protocol.React(
+        id=request_id,
+        key=item.key,
+        target=item.target_seq,
+        emoji=item.emoji,
+        on=item.on,
+        to=to,
+        group=group,
     )

@@ -141,6 +141,30 @@ class MessageDeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class MessagesUpdated:
+    """Stored messages ``local_ids`` of ``conversation`` changed in place: edited, deleted
+    (for everyone or for me) or their reactions. Read them again and repaint those rows
+    (their position does not change)."""
+
+    conversation: str
+    local_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFailed:
+    """The server refused our edit, deletion or reaction (``kind``) of message
+    ``local_id`` for good (``code``: ``edit_expired``, ``not_author``,
+    ``unknown_message``, ``message_deleted``...). What it changed locally was restored
+    (a :class:`MessagesUpdated` follows); tell the user."""
+
+    conversation: str
+    local_id: int
+    kind: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationsChanged:
     """Contacts or groups changed (added, renamed, members, left): reload the sidebar and
     the header of these conversations."""
@@ -166,6 +190,8 @@ Event = (
     | MessageFailed
     | MessageRetried
     | MessageDeleted
+    | MessagesUpdated
+    | ActionFailed
     | ConversationsChanged
     | BacklogProgress
 )

@@ -52,6 +52,15 @@ class Script:
     search: str
     new_group: str
     """The name typed into the new-group dialog."""
+    edits: tuple[tuple[int, str], ...] = ()
+    """``(line, new text)``: its speaker edits that line afterwards (shows "edited")."""
+
+
+REPLIES: Final = {1: 0, 4: 3, 11: 10, 14: 13}
+"""Line → the earlier line it replies to (the same in every language)."""
+REACTIONS: Final = ((2, 3, "❤️"), (3, 3, "❤️"), (1, 3, "😮"), (1, 15, "❤️"), (0, 16, "😂"))
+"""``(person, line, emoji)``: who reacts to which line, once the script is played (emoji
+that DejaVu Sans draws too, for machines without a colour emoji font)."""
 
 
 SCRIPTS: Final[dict[str, Script]] = {
@@ -80,6 +89,7 @@ SCRIPTS: Final[dict[str, Script]] = {
         ),
         search="reserv",
         new_group="Friday dinner",
+        edits=((13, "Of course! 10:30 at the usual place?"),),
     ),
     "pt_BR": Script(
         group_name="Trilha de sábado",
@@ -106,6 +116,7 @@ SCRIPTS: Final[dict[str, Script]] = {
         ),
         search="reserv",
         new_group="Jantar de sexta",
+        edits=((13, "Claro! Às 10h30 no lugar de sempre?"),),
     ),
 }
 
@@ -194,11 +205,20 @@ class World:
         self.group_id = group.group_id
         for store in self.stores[1:]:
             await _wait_for(_has_group(store, group.group_id), 10, "the group")
-        for speaker, to, text in script.lines:
+        seqs: list[int] = []
+        for line, (speaker, to, text) in enumerate(script.lines):
             is_group = to is None
             conversation = self.group_id if to is None else ids[to]
-            message = await self.clients[speaker].send_message(conversation, is_group, text)
+            quoted = None
+            if line in REPLIES:
+                quoted = await self._local_id(speaker, script, REPLIES[line], seqs[REPLIES[line]])
+            message = await self.clients[speaker].send_message(
+                conversation, is_group, text, reply_to=quoted
+            )
             await _wait_for(_sent(self.stores[speaker], message.local_id), 10, "the server")
+            sent = self.stores[speaker].message(message.local_id)
+            assert sent is not None and sent.seq is not None
+            seqs.append(sent.seq)
             # Everyone but Marina reads what they are sent at once.
             readers = range(1, len(ids)) if to is None else [to]
             for reader in readers:
@@ -209,6 +229,15 @@ class World:
                 seq = self.stores[reader].latest_seq(peer)
                 assert seq is not None
                 await self.clients[reader].confirm_read(peer, is_group, seq)
+        for line, text in script.edits:
+            speaker = script.lines[line][0]
+            local_id = await self._local_id(speaker, script, line, seqs[line])
+            await self.clients[speaker].edit_message(local_id, text)
+        for person, line, emoji in REACTIONS:
+            local_id = await self._local_id(person, script, line, seqs[line])
+            await self.clients[person].react(local_id, emoji)
+        for client in self.clients:
+            await client.ping()  # the edits and reactions are on the server
         # Marina has read everything but Bruno's last message and Ana's last three.
         marina = self.stores[0]
         unread = {self.group_id: 0, ids[1]: 3, ids[2]: 1, ids[3]: 0}
@@ -224,6 +253,25 @@ class World:
         await asyncio.sleep(0.3)  # let the last receipts arrive
         await self.clients[0].stop()  # the app takes over Marina's profile
         self.stores[0].close()
+
+    async def _local_id(self, person: int, script: Script, line: int, seq: int) -> int:
+        """The local id of ``line`` (at ``seq``) in ``person``'s history, once it is there."""
+        speaker, to, _ = script.lines[line]
+        ids = [identity.client_id for identity in self.identities]
+        if to is None:
+            conversation = self.group_id
+        else:
+            conversation = ids[to] if person == speaker else ids[speaker]
+        store = self.stores[person]
+
+        def find() -> int | None:
+            page = store.messages_page(conversation, None, 200)
+            return next((m.local_id for m in page if m.seq == seq), None)
+
+        await _wait_for(lambda: find() is not None, 10, f"line {line} at person {person}")
+        found = find()
+        assert found is not None
+        return found
 
     async def stop(self) -> None:
         for client in self.clients[1:]:
@@ -290,8 +338,14 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
         theme.force(Qt.ColorScheme.Light)
         window.open_conversation(world.group_id, True)
         await camera.settle()
+        # Replying to Carla's last message: the bar above the composer.
+        model = window.message_model
+        last = model.message(model.rowCount() - 1)
+        if last is not None:
+            window.start_reply(last.local_id)
         window.chat_view.scroll_to_bottom()
         await camera.shoot(window, f"group-light-{suffix}")
+        window.composer.cancel_action()
 
         search = controller.open_search()
         assert search is not None

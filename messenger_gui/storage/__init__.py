@@ -11,11 +11,13 @@ A profile directory (:func:`profile_dir`) holds two files, both readable by the 
   :class:`ClientStore` (:mod:`.store`).
 
 The store is split by job: :mod:`.schema` (opening, migrations, the base class),
-:mod:`.messages` (incoming messages, outbox, paging), :mod:`.markers` (receipts, ticks, read
+:mod:`.messages` (incoming messages, outbox, paging), :mod:`.actions` (edits, deletions,
+reactions: received ones applied, ours queued), :mod:`.markers` (receipts, ticks, read
 markers), :mod:`.conversations` (contacts, groups, the conversation list), :mod:`.search`
 and :mod:`.export`; the rows it returns are in :mod:`.records`. Import from this package.
 """
 
+from messenger_gui.storage.export import ExportLabels
 from messenger_gui.storage.identity import (
     APP_NAME,
     IDENTITY_FILE,
@@ -33,12 +35,17 @@ from messenger_gui.storage.records import (
     Contact,
     ConversationSummary,
     Direction,
+    EntryKind,
+    EntryRefused,
     ExportFormat,
     GroupMember,
     GroupReceipts,
     MessageStatus,
+    OutgoingEntry,
     OutgoingMessage,
     PeerMarker,
+    Quote,
+    Reaction,
     SearchHit,
     SendFailure,
     StatusChange,
@@ -71,13 +78,19 @@ __all__ = [
     "Contact",
     "ConversationSummary",
     "Direction",
+    "EntryKind",
+    "EntryRefused",
     "ExportFormat",
+    "ExportLabels",
     "GroupMember",
     "GroupReceipts",
     "HistoryReader",
     "MessageStatus",
+    "OutgoingEntry",
     "OutgoingMessage",
     "PeerMarker",
+    "Quote",
+    "Reaction",
     "SchemaTooNewError",
     "SearchHit",
     "SendFailure",

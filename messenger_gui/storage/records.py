@@ -55,6 +55,31 @@ class StoredGroup:
     members: tuple[GroupMember, ...]
 
 
+class Reaction(msgspec.Struct, frozen=True):
+    """One member's reaction to a message (``name``: their display name, for tooltips)."""
+
+    member: str
+    name: str
+    emoji: str
+
+
+class Quote(msgspec.Struct, frozen=True):
+    """The message a reply answers (``reply_to``), as this history has it: ``local_id`` is
+    ``None`` when it is not here ("message not available"); ``text`` is ``None`` when it
+    was deleted (``deleted``). ``outgoing``: we wrote it."""
+
+    seq: int
+    sender: str
+    local_id: int | None
+    outgoing: bool = False
+    sender_name: str | None = None
+    text: str | None = None
+    deleted: bool = False
+
+
+EntryKind = Literal["edit", "delete", "react"]
+
+
 class StoredMessage(msgspec.Struct, frozen=True):
     """One message of the history, either direction.
 
@@ -83,6 +108,21 @@ class StoredMessage(msgspec.Struct, frozen=True):
     server refused this queued message for good, or ``None``. A failed message stays
     ``queued`` but is left out of :meth:`ClientStore.outbox` until
     :meth:`ClientStore.retry_failed`; show it as "not sent"."""
+    reply_seq: int | None = None
+    """The ``seq`` of the message this one answers (see :attr:`quote`)."""
+    reply_sender: str | None = None
+    forwarded_name: str | None = None
+    """Set when the message is forwarded: "Forwarded from ``forwarded_name``"."""
+    forwarded_sender: str | None = None
+    edited: bool = False
+    """Its author edited it (show "edited")."""
+    deleted: str | None = None
+    """``"everyone"`` (deleted for everyone) or ``"me"`` (deleted here only): ``text`` is
+    empty, show the "Message deleted" placeholder."""
+    reactions: tuple[Reaction, ...] = ()
+    """One per member who reacted, in the order they did."""
+    quote: Quote | None = None
+    """The message this one answers, when it is a reply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +147,39 @@ class OutgoingMessage:
     key: str
     ts: int
     status: MessageStatus
+    reply_seq: int | None = None
+    reply_sender: str | None = None
+    forwarded_name: str | None = None
+    forwarded_sender: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEntry:
+    """An edit, deletion or reaction of ours waiting in the outbox (on disk) for the
+    server's ``sent``: sent after each login with the same ``key`` until answered.
+    ``target`` is the local id of the message, ``target_seq`` its ``seq``."""
+
+    entry_id: int
+    key: str
+    kind: EntryKind
+    target: int
+    target_seq: int
+    conversation: str
+    is_group: bool
+    text: str | None
+    emoji: str | None
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRefused:
+    """What :meth:`ClientStore.entry_refused` did: the message ``local_id`` of
+    ``conversation`` was restored (``restored``) or the entry was simply dropped."""
+
+    conversation: str
+    local_id: int
+    kind: EntryKind
+    restored: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +269,11 @@ class Chunk:
     receipts: Sequence[protocol.Receipts] = ()
     groups: Sequence[tuple[protocol.GroupInfo, bool]] = ()
     sent: Sequence[protocol.Sent] = ()
+    entries: Sequence[protocol.Edited | protocol.Deleted | protocol.Reacted] = ()
+    """Edits, deletions and reactions, applied after ``messages``, in the order given."""
 
     def __bool__(self) -> bool:
-        return bool(self.messages or self.receipts or self.groups or self.sent)
+        return bool(self.messages or self.receipts or self.groups or self.sent or self.entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,3 +286,6 @@ class ChunkSaved:
     """Our messages now stored by the server, with the status the markers give them."""
     changes: list[StatusChange] = field(default_factory=list)
     """Ticks moved by the chunk's receipts and group changes."""
+    updated: list[tuple[str, int]] = field(default_factory=list)
+    """``(conversation, local_id)`` of stored messages the chunk's entries changed (edited,
+    deleted, reactions), in order, each once."""

@@ -6,7 +6,7 @@ import logging
 from typing import Final
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -31,11 +31,22 @@ COUNTER_THRESHOLD: Final = 0.9
 
 
 class _MessageEdit(QPlainTextEdit):
-    """Enter sends, Shift+Enter (or Ctrl+Enter) inserts a new line."""
+    """Enter sends, Shift+Enter (or Ctrl+Enter) inserts a new line; Esc cancels a reply or
+    an edit; Up in an empty field edits the last message (as in Telegram)."""
 
     submit = Signal()
+    escape = Signal()
+    up_in_empty = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.escape.emit()
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Up and not event.modifiers() and not self.toPlainText():
+            self.up_in_empty.emit()
+            event.accept()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             modifiers = event.modifiers()
             if not modifiers & (
@@ -64,7 +75,12 @@ class Composer(QFrame):
     """
 
     send_requested = Signal(str)
-    """The text to send (not stripped: the user's line breaks and spaces are kept)."""
+    """The text to send (not stripped: the user's line breaks and spaces are kept). While
+    it is emitted, :attr:`reply_target` is the message it answers (``None``: none)."""
+    edit_submitted = Signal(int, str)
+    """``(local_id, text)``: the new text of the message being edited."""
+    edit_last_requested = Signal()
+    """Up was pressed in the empty field: edit the last message (call :meth:`start_edit`)."""
 
     def __init__(
         self, parent: QWidget | None = None, *, max_bytes: int = protocol.MAX_TEXT_BYTES
@@ -74,10 +90,48 @@ class Composer(QFrame):
         self._max_bytes = max_bytes
         self._stack = QStackedLayout(self)
 
+        self.reply_target: int | None = None
+        """The message the next one answers (the bar above the field), or ``None``."""
+        self.edit_target: int | None = None
+        """The message being edited, or ``None``."""
+        self._text_before_edit = ""
+
         editing = QWidget(self)
-        row = QHBoxLayout(editing)
-        row.setContentsMargins(12, 8, 12, 8)
+        column = QVBoxLayout(editing)
+        column.setContentsMargins(12, 6, 12, 8)
+        column.setSpacing(4)
+        self.action_bar = QFrame(editing)
+        self.action_bar.setObjectName("composerActionBar")
+        bar = QHBoxLayout(self.action_bar)
+        bar.setContentsMargins(10, 4, 4, 4)
+        bar.setSpacing(8)
+        texts = QVBoxLayout()
+        texts.setSpacing(0)
+        self.action_title = QLabel(self.action_bar)
+        self.action_title.setObjectName("composerActionTitle")
+        self.action_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.action_preview = QLabel(self.action_bar)
+        self.action_preview.setObjectName("composerActionPreview")
+        self.action_preview.setTextFormat(Qt.TextFormat.PlainText)
+        self.action_preview.setMinimumWidth(40)
+        self.action_preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        texts.addWidget(self.action_title)
+        texts.addWidget(self.action_preview)
+        bar.addLayout(texts, 1)
+        self.action_cancel = QToolButton(self.action_bar)
+        self.action_cancel.setObjectName("composerActionCancel")
+        self.action_cancel.setText("✕")
+        self.action_cancel.setToolTip(self.tr("Cancel (Esc)"))
+        self.action_cancel.setAccessibleName(self.tr("Cancel"))
+        self.action_cancel.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.action_cancel.clicked.connect(self.cancel_action)
+        bar.addWidget(self.action_cancel)
+        self.action_bar.hide()
+        column.addWidget(self.action_bar)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
+        column.addLayout(row)
         field = QFrame(editing)
         field.setObjectName("composerField")
         field_layout = QVBoxLayout(field)
@@ -121,6 +175,8 @@ class Composer(QFrame):
         self.input.textChanged.connect(self._text_changed)
         self.input.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.input.submit.connect(self.submit)
+        self.input.escape.connect(self.cancel_action)
+        self.input.up_in_empty.connect(self.edit_last_requested)
         self.send_button.clicked.connect(self.submit)
         self._text_changed()
 
@@ -131,6 +187,11 @@ class Composer(QFrame):
 
     def set_text(self, text: str) -> None:
         self.input.setPlainText(text)
+
+    def draft_text(self) -> str:
+        """What the user typed and did not send: while editing a message, what was in the
+        field before the edit began."""
+        return self._text_before_edit if self.edit_target is not None else self.text()
 
     def byte_count(self) -> int:
         return len(self.text().encode("utf-8"))
@@ -168,8 +229,55 @@ class Composer(QFrame):
                 )
             return
         text = self.text()
+        if self.edit_target is not None:
+            target = self.edit_target
+            self._end_action(restore=True)
+            self.edit_submitted.emit(target, text)
+            return
         self.input.clear()
         self.send_requested.emit(text)
+        self._end_action(restore=False)
+
+    # --- reply and edit ---
+
+    def start_reply(self, local_id: int, sender: str, text: str) -> None:
+        """Answer message ``local_id``: a bar above the field quotes ``sender`` and
+        ``text``; the next message sent answers it (Esc or ✕ cancels)."""
+        if self.edit_target is not None:
+            self._end_action(restore=True)
+        self.reply_target = local_id
+        self.action_title.setText(self.tr("Reply to %1").replace("%1", sender))
+        self.action_preview.setText(_one_line(text))
+        self.action_bar.show()
+        self.focus_input()
+
+    def start_edit(self, local_id: int, text: str) -> None:
+        """Edit our message ``local_id``: the field holds its text (what was typed is put
+        back afterwards); Enter saves, Esc cancels."""
+        if self.edit_target is None:
+            self._text_before_edit = self.text()
+        self.reply_target = None
+        self.edit_target = local_id
+        self.action_title.setText(self.tr("Edit message"))
+        self.action_preview.setText(_one_line(text))
+        self.action_bar.show()
+        self.set_text(text)
+        self.input.moveCursor(QTextCursor.MoveOperation.End)
+        self.focus_input()
+
+    def cancel_action(self) -> None:
+        """Cancel the reply or edit under way (Esc); does nothing when there is none."""
+        if self.reply_target is not None or self.edit_target is not None:
+            self._end_action(restore=self.edit_target is not None)
+
+    def _end_action(self, *, restore: bool) -> None:
+        if restore and self.edit_target is not None:
+            self.set_text(self._text_before_edit)
+            self.input.moveCursor(QTextCursor.MoveOperation.End)
+        self.reply_target = None
+        self.edit_target = None
+        self._text_before_edit = ""
+        self.action_bar.hide()
 
     def _text_changed(self) -> None:
         size = self.byte_count()
@@ -200,3 +308,8 @@ class Composer(QFrame):
         visible = min(lines, MAX_VISIBLE_LINES)
         margin = int(document.documentMargin() * 2) + 2
         self.input.setFixedHeight(visible * line + margin)
+
+
+def _one_line(text: str) -> str:
+    """The first 200 characters of ``text`` on one line (for the bar's preview)."""
+    return " ".join(text.split())[:200]

@@ -227,6 +227,8 @@ def _preview(summary: ConversationSummary) -> str:
         if summary.is_group:
             return QCoreApplication.translate("ConversationDelegate", "Group created")
         return QCoreApplication.translate("ConversationDelegate", "No messages yet")
+    if not summary.last_text:  # only a deleted message has no text
+        return QCoreApplication.translate("ConversationDelegate", "Message deleted")
     return " ".join(summary.last_text.split())
 
 
@@ -307,9 +309,7 @@ class ConversationDelegate(QStyledItemDelegate):
             if summary.last_failure is not None:  # refused by the server: "not sent"
                 paint_failed(painter, tick_rect, failed_colour(c.dark))
             else:
-                self._paint_status(
-                    painter, tick_rect, summary.last_status, c, selected, background
-                )
+                self._paint_status(painter, tick_rect, summary.last_status, c, selected, background)
             title_right = int(tick_rect.left()) - 6
 
         # Title, elided.

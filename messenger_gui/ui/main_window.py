@@ -118,6 +118,20 @@ class MainWindow(QMainWindow):
     send_requested = Signal(str, bool, str)
     """``(conversation, is_group, text)``: the user sent a message. Call
     ``client.send_message`` and then :meth:`messages_received` with the queued message."""
+    reply_requested = Signal(str, bool, str, int)
+    """``(conversation, is_group, text, reply_to)``: the user sent a reply to message
+    ``reply_to``. Call ``client.send_message(..., reply_to=reply_to)``, then
+    :meth:`messages_received`."""
+    edit_message_requested = Signal(int, str)
+    """``(local_id, text)``: the user edited one of its messages."""
+    delete_messages_requested = Signal(list)
+    """The user chose "Delete" on these sent messages: ask for me / for everyone."""
+    react_requested = Signal(int, str, bool)
+    """``(local_id, emoji, on)``: set or take back our reaction."""
+    other_reaction_requested = Signal(int)
+    """The user wants to react with an emoji not in the quick set: ask which."""
+    forward_requested = Signal(list)
+    """The user chose "Forward" on these messages: ask where to."""
     conversation_opened = Signal(str, bool)
     """``(conversation, is_group)``: this conversation is now shown."""
     add_contact_requested = Signal()
@@ -448,6 +462,13 @@ class MainWindow(QMainWindow):
         self.chat_view.setAccessibleName(self.tr("Messages"))
         self.chat_view.visible_range_changed.connect(self._report_read_position)
         self.chat_view.installEventFilter(self)
+        self.chat_view.set_own_id(self._own_id)
+        self.chat_view.reply_requested.connect(self.start_reply)
+        self.chat_view.edit_requested.connect(self.start_edit)
+        self.chat_view.delete_messages_requested.connect(self.delete_messages_requested)
+        self.chat_view.react_requested.connect(self.react_requested)
+        self.chat_view.other_reaction_requested.connect(self.other_reaction_requested)
+        self.chat_view.forward_requested.connect(self.forward_requested)
         chat.addWidget(self.chat_view, 1)
 
         self.contact_banner = QFrame(self.chat_page)
@@ -470,8 +491,39 @@ class MainWindow(QMainWindow):
         self.contact_banner.hide()
         chat.addWidget(self.contact_banner)
 
+        self.selection_bar = QFrame(self.chat_page)
+        self.selection_bar.setObjectName("selectionBar")
+        bar = QHBoxLayout(self.selection_bar)
+        bar.setContentsMargins(16, 8, 12, 8)
+        bar.setSpacing(8)
+        self.selection_count = QLabel(self.selection_bar)
+        self.selection_count.setObjectName("selectionCount")
+        bar.addWidget(self.selection_count, 1)
+        self.selection_forward = QPushButton(self.tr("Forward"), self.selection_bar)
+        self.selection_forward.setObjectName("secondaryButton")
+        self.selection_forward.clicked.connect(
+            lambda: self._emit_selection(self.chat_view.forwardable_selection(), forward=True)
+        )
+        self.selection_delete = QPushButton(self.tr("Delete"), self.selection_bar)
+        self.selection_delete.setObjectName("secondaryButton")
+        self.selection_delete.clicked.connect(
+            lambda: self._emit_selection(self.chat_view.deletable_selection(), forward=False)
+        )
+        self.selection_cancel = QPushButton(self.tr("Cancel"), self.selection_bar)
+        self.selection_cancel.setObjectName("secondaryButton")
+        self.selection_cancel.setToolTip(self.tr("Leave selection mode (Esc)"))
+        self.selection_cancel.clicked.connect(self.chat_view.stop_selecting)
+        for button in (self.selection_forward, self.selection_delete, self.selection_cancel):
+            bar.addWidget(button)
+        self.selection_bar.hide()
+        chat.addWidget(self.selection_bar)
+        self.chat_view.selection_mode_changed.connect(self._selection_mode_changed)
+        self.chat_view.selectionModel().selectionChanged.connect(self._update_selection_bar)
+
         self.composer = Composer(self.chat_page)
         self.composer.send_requested.connect(self._send)
+        self.composer.edit_submitted.connect(self.edit_message_requested)
+        self.composer.edit_last_requested.connect(self.edit_last_message)
         self.composer.input.textChanged.connect(self._draft_typed)
         chat.addWidget(self.composer)
         self._right.addWidget(self.chat_page)
@@ -679,6 +731,7 @@ class MainWindow(QMainWindow):
     def close_conversation(self) -> None:
         """Show no chat (the one shown was blocked, for example)."""
         self.flush_draft()
+        self.chat_view.stop_selecting()
         self._current = None
         self.message_model.close()
         self._right.setCurrentWidget(self.empty_state)
@@ -693,7 +746,7 @@ class MainWindow(QMainWindow):
         if self._current is None:
             return
         conversation = self._current[0]
-        text = self.composer.text()
+        text = self.composer.draft_text()
         if text == self._draft_shown:
             return
         self._draft_shown = text
@@ -818,6 +871,7 @@ class MainWindow(QMainWindow):
 
     def _show_conversation(self, conversation: str, is_group: bool) -> None:
         self.flush_draft()
+        self.chat_view.stop_selecting()
         self._flood = []  # the chat is read afresh
         self._current = (conversation, is_group)
         self._composer_override = None
@@ -832,6 +886,7 @@ class MainWindow(QMainWindow):
         if draft is None:
             draft = self._store.draft(conversation)
         self._draft_shown = draft
+        self.composer.cancel_action()
         self.composer.set_text(draft)
         self._draft_timer.stop()
         self.composer.input.moveCursor(QTextCursor.MoveOperation.End)
@@ -899,17 +954,100 @@ class MainWindow(QMainWindow):
             enabled, reason = self._composer_override
         self.composer.set_enabled(enabled, reason)
 
+    def start_reply(self, local_id: int) -> None:
+        """Answer message ``local_id`` of the open chat (the chat's "Reply")."""
+        message = self._store.message(local_id)
+        if message is None or self._current is None or message.conversation != self._current[0]:
+            return
+        sender = (
+            self.tr("You")
+            if message.direction == "out"
+            else (message.sender_name or message.sender or "")
+        )
+        self.composer.start_reply(local_id, sender, message.text)
+
+    def start_edit(self, local_id: int) -> None:
+        """Edit our message ``local_id`` in the composer (the chat's "Edit")."""
+        message = self._store.message(local_id)
+        if (
+            message is None
+            or message.direction != "out"
+            or message.seq is None
+            or message.deleted is not None
+            or self._current is None
+            or message.conversation != self._current[0]
+        ):
+            return
+        self.composer.start_edit(local_id, message.text)
+
+    def edit_last_message(self) -> bool:
+        """Up in the empty composer: edit our newest sent message of the open chat among
+        those loaded (the newest are, when the user is typing). False when there is none."""
+        model = self.message_model
+        for row in range(model.rowCount() - 1, -1, -1):
+            message = model.message(row)
+            if (
+                message is not None
+                and message.direction == "out"
+                and message.seq is not None
+                and message.deleted is None
+            ):
+                self.start_edit(message.local_id)
+                return True
+        return False
+
+    def _selection_mode_changed(self, selecting: bool) -> None:
+        """Selection mode shows the bar (count, Forward, Delete, Cancel) instead of the
+        composer, as Telegram does."""
+        self.selection_bar.setVisible(selecting)
+        self.composer.setVisible(not selecting)
+        self._update_selection_bar()
+        if not selecting and self._current is not None:
+            self.composer.focus_input()
+
+    def _update_selection_bar(self, *_args: object) -> None:
+        if not self.selection_bar.isVisibleTo(self):
+            return
+        count = len(self.chat_view.selected_messages())
+        self.selection_count.setText(self.tr("%n message(s) selected", "", count))
+        self.selection_forward.setEnabled(bool(self.chat_view.forwardable_selection()))
+        self.selection_delete.setEnabled(bool(self.chat_view.deletable_selection()))
+
+    def _emit_selection(self, local_ids: list[int], *, forward: bool) -> None:
+        if not local_ids:
+            return
+        if forward:
+            self.forward_requested.emit(local_ids)
+        else:
+            self.delete_messages_requested.emit(local_ids)
+
+    def messages_updated(self, conversation: str, local_ids: Sequence[int]) -> None:
+        """Messages were edited, deleted or reacted to (``MessagesUpdated``): repaint
+        those of the open chat in place; the list's preview may change too."""
+        if self._current is not None and self._current[0] == conversation:
+            self.message_model.refresh_messages(local_ids)
+            target = self.composer.edit_target
+            if target is not None and target in local_ids:
+                edited = self._store.message(target)
+                if edited is None or edited.deleted is not None:
+                    self.composer.cancel_action()
+        self.schedule_reload()
+
     def _send(self, text: str) -> None:
         if self._current is None:
             return
         conversation, is_group = self._current
+        reply_to = self.composer.reply_target
         self.flush_draft()  # the field is empty now: no draft any more
         self.message_model.clear_unread_marker()
         self.chat_view.scroll_to_bottom()
         if not self.message_model.at_end:
             self.message_model.reload()
             self.chat_view.scroll_to_bottom()
-        self.send_requested.emit(conversation, is_group, text)
+        if reply_to is not None:
+            self.reply_requested.emit(conversation, is_group, text, reply_to)
+        else:
+            self.send_requested.emit(conversation, is_group, text)
 
     def _export(self, fmt: str) -> None:
         if self._current is not None:

@@ -294,6 +294,12 @@ QLabel#successLabel {{ color: #3ba74e; font-weight: 600; }}
 QLabel#composerCounter {{ color: {c.muted.name()}; }}
 QLabel#composerCounter[over="true"] {{ color: {DANGER.name()}; font-weight: 600; }}
 QLabel#composerReason {{ color: {c.muted.name()}; padding: 12px; }}
+QFrame#composerActionBar {{ background: {c.input_background.name()}; border: none;
+    border-left: 3px solid {c.accent.name()}; border-radius: 4px; }}
+QFrame#composerActionBar QLabel {{ background: transparent; }}
+QLabel#composerActionTitle {{ color: {c.accent.name()}; font-weight: 600; }}
+QLabel#composerActionPreview, QLabel#selectionCount {{ color: {c.muted.name()}; }}
+QFrame#selectionBar {{ background: {c.window.name()}; border-top: 1px solid {c.border.name()}; }}
 QToolButton {{ border: none; border-radius: 16px; padding: 6px; }}
 QToolButton:hover {{ background: {c.hover.name()}; }}
 QToolButton:pressed {{ background: {c.border.name()}; }}

@@ -4,7 +4,15 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="573"/>
+        <location filename="../../messenger_gui/app.py" line="509"/>
+        <source>Delete %n messages?</source>
+        <translation>
+            <numerusform>Delete %n message?</numerusform>
+            <numerusform>Delete %n messages?</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/app.py" line="737"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,11 +20,41 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="680"/>
+        <location filename="../../messenger_gui/app.py" line="844"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
             <numerusform>%n new messages</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/chat.py" line="2222"/>
+        <source>Forward %n messages</source>
+        <translation>
+            <numerusform>Forward %n message</numerusform>
+            <numerusform>Forward %n messages</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/chat.py" line="2231"/>
+        <source>Delete %n messages</source>
+        <translation>
+            <numerusform>Delete %n message</numerusform>
+            <numerusform>Delete %n messages</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ForwardDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="44"/>
+        <source>Forward %n message(s)</source>
+        <translation>
+            <numerusform>Forward %n message</numerusform>
+            <numerusform>Forward %n messages</numerusform>
         </translation>
     </message>
 </context>
@@ -28,6 +66,17 @@
         <translation>
             <numerusform>%n member</numerusform>
             <numerusform>%n members</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
+        <source>%n message(s) selected</source>
+        <translation>
+            <numerusform>%n message selected</numerusform>
+            <numerusform>%n messages selected</numerusform>
         </translation>
     </message>
 </context>

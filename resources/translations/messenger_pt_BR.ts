@@ -67,58 +67,122 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="327"/>
-        <location filename="../../messenger_gui/app.py" line="594"/>
+        <location filename="../../messenger_gui/app.py" line="338"/>
+        <location filename="../../messenger_gui/app.py" line="758"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="357"/>
+        <location filename="../../messenger_gui/app.py" line="368"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="405"/>
+        <location filename="../../messenger_gui/app.py" line="416"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="440"/>
+        <location filename="../../messenger_gui/app.py" line="451"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="450"/>
+        <location filename="../../messenger_gui/app.py" line="474"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="510"/>
+        <location filename="../../messenger_gui/app.py" line="491"/>
+        <location filename="../../messenger_gui/app.py" line="700"/>
+        <source>Message not edited</source>
+        <translation>Mensagem não editada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="506"/>
+        <source>Delete</source>
+        <translation>Apagar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="507"/>
+        <source>Delete this message?</source>
+        <translation>Apagar esta mensagem?</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/app.py" line="509"/>
+        <source>Delete %n messages?</source>
+        <translation>
+            <numerusform>Apagar %n mensagem?</numerusform>
+            <numerusform>Apagar %n mensagens?</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="513"/>
+        <source>This cannot be undone.</source>
+        <translation>Isso não pode ser desfeito.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="517"/>
+        <source>Delete for everyone</source>
+        <translation>Apagar para todos</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="523"/>
+        <source>Delete for me</source>
+        <translation>Apagar para mim</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="559"/>
+        <source>That is not one emoji.</source>
+        <translation>Isso não é um emoji.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="568"/>
+        <source>React</source>
+        <translation>Reagir</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="569"/>
+        <source>Type or paste one emoji:</source>
+        <translation>Digite ou cole um emoji:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="662"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="535"/>
+        <location filename="../../messenger_gui/app.py" line="687"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="566"/>
+        <location filename="../../messenger_gui/app.py" line="703"/>
+        <source>Message not deleted: %1</source>
+        <translation>Mensagem não apagada: %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="705"/>
+        <source>Reaction not sent: %1</source>
+        <translation>Reação não enviada: %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="730"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="568"/>
+        <location filename="../../messenger_gui/app.py" line="732"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="572"/>
+        <location filename="../../messenger_gui/app.py" line="736"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="573"/>
+        <location filename="../../messenger_gui/app.py" line="737"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +190,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="577"/>
+        <location filename="../../messenger_gui/app.py" line="741"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="579"/>
+        <location filename="../../messenger_gui/app.py" line="743"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="581"/>
+        <location filename="../../messenger_gui/app.py" line="745"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="582"/>
+        <location filename="../../messenger_gui/app.py" line="746"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="584"/>
+        <location filename="../../messenger_gui/app.py" line="748"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="585"/>
+        <location filename="../../messenger_gui/app.py" line="749"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="590"/>
+        <location filename="../../messenger_gui/app.py" line="754"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="592"/>
+        <location filename="../../messenger_gui/app.py" line="756"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="625"/>
+        <location filename="../../messenger_gui/app.py" line="789"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="634"/>
+        <location filename="../../messenger_gui/app.py" line="798"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="636"/>
+        <location filename="../../messenger_gui/app.py" line="800"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="642"/>
+        <location filename="../../messenger_gui/app.py" line="806"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="675"/>
+        <location filename="../../messenger_gui/app.py" line="839"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="680"/>
+        <location filename="../../messenger_gui/app.py" line="844"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,32 +263,42 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="844"/>
+        <location filename="../../messenger_gui/app.py" line="1016"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="851"/>
+        <location filename="../../messenger_gui/app.py" line="1023"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="851"/>
+        <location filename="../../messenger_gui/app.py" line="1023"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="877"/>
+        <location filename="../../messenger_gui/app.py" line="1040"/>
+        <source>edited</source>
+        <translation>editada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="1040"/>
+        <source>Message deleted</source>
+        <translation>Mensagem apagada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="1050"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="877"/>
+        <location filename="../../messenger_gui/app.py" line="1050"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="880"/>
+        <location filename="../../messenger_gui/app.py" line="1053"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -232,17 +306,49 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1109"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1254"/>
+        <source>You deleted this message</source>
+        <translation>Você apagou esta mensagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="891"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1255"/>
+        <source>Message deleted</source>
+        <translation>Mensagem apagada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1258"/>
+        <source>Forwarded from %1</source>
+        <translation>Encaminhada de %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1269"/>
+        <source>Deleted message</source>
+        <translation>Mensagem apagada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1271"/>
+        <source>Message not available</source>
+        <translation>Mensagem indisponível</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="893"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1284"/>
+        <source>edited</source>
+        <translation>editada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1286"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1297"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1595"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1299"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1597"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -250,63 +356,117 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="134"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="142"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="135"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="143"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="856"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="874"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="859"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="877"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="867"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1783"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="885"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1265"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2117"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="873"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="896"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1478"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1806"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1805"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2179"/>
+        <source>React</source>
+        <translation>Reagir</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2193"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2354"/>
+        <source>Other emoji…</source>
+        <translation>Outro emoji…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2196"/>
+        <source>Reply</source>
+        <translation>Responder</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2200"/>
+        <source>Edit</source>
+        <translation>Editar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2206"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1809"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2211"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1813"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2215"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1826"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2220"/>
+        <source>Forward</source>
+        <translation>Encaminhar</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/chat.py" line="2222"/>
+        <source>Forward %n messages</source>
+        <translation>
+            <numerusform>Encaminhar %n mensagem</numerusform>
+            <numerusform>Encaminhar %n mensagens</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/chat.py" line="2231"/>
+        <source>Delete %n messages</source>
+        <translation>
+            <numerusform>Apagar %n mensagem</numerusform>
+            <numerusform>Apagar %n mensagens</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2237"/>
+        <source>Select</source>
+        <translation>Selecionar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2239"/>
+        <source>Select several messages (Ctrl+click or Shift+click)</source>
+        <translation>Selecionar várias mensagens (Ctrl+clique ou Shift+clique)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2269"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1829"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2229"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2272"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -314,33 +474,53 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="88"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="124"/>
+        <source>Cancel (Esc)</source>
+        <translation>Cancelar (Esc)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="125"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="142"/>
         <source>Write a message…</source>
         <translation>Escreva uma mensagem…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="89"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="143"/>
         <source>Message</source>
         <translation>Mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="109"/>
-        <location filename="../../messenger_gui/ui/composer.py" line="191"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="163"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="299"/>
         <source>Send (Enter)</source>
         <translation>Enviar (Enter)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="110"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="164"/>
         <source>Send</source>
         <translation>Enviar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="179"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="249"/>
+        <source>Reply to %1</source>
+        <translation>Responder a %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="261"/>
+        <source>Edit message</source>
+        <translation>Editar mensagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="287"/>
         <source>%1 / %2 bytes</source>
         <translation>%1 / %2 bytes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="191"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="299"/>
         <source>The message is too long</source>
         <translation>A mensagem é longa demais</translation>
     </message>
@@ -372,12 +552,17 @@
         <source>No messages yet</source>
         <translation>Nenhuma mensagem ainda</translation>
     </message>
+    <message>
+        <location filename="../../messenger_gui/ui/conversations.py" line="231"/>
+        <source>Message deleted</source>
+        <translation>Mensagem apagada</translation>
+    </message>
 </context>
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="83"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="99"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="95"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="111"/>
         <source>Cannot reach the server. Check the address and that the server is running.</source>
         <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
     </message>
@@ -417,69 +602,89 @@
         <translation>Só administradores do grupo podem fazer isso.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="36"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="34"/>
         <source>You are not a member of this group any more.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="39"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="37"/>
         <source>This person is already in the group.</source>
         <translation>Essa pessoa já está no grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="42"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="40"/>
         <source>The group is full.</source>
         <translation>O grupo está cheio.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="41"/>
+        <source>It is too late to edit this message: the server allows edits only for a while after sending.</source>
+        <translation>É tarde demais para editar esta mensagem: o servidor só permite edições por um tempo depois do envio.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
+        <source>Only the author of this message can do this.</source>
+        <translation>Só o autor desta mensagem pode fazer isso.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
+        <source>The server no longer knows this message (it is too old).</source>
+        <translation>O servidor não conhece mais esta mensagem (ela é antiga demais).</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
+        <source>This message was deleted.</source>
+        <translation>Esta mensagem foi apagada.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="55"/>
         <source>This group does not exist any more.</source>
         <translation>Este grupo não existe mais.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="58"/>
         <source>Too many requests. Wait a moment and try again.</source>
         <translation>Muitas solicitações. Espere um pouco e tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="97"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="61"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="109"/>
         <source>The server did not answer in time.</source>
         <translation>O servidor não respondeu a tempo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
         <source>The server is restarting. Try again in a moment.</source>
         <translation>O servidor está reiniciando. Tente de novo daqui a pouco.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="55"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="67"/>
         <source>The server refused this identity.</source>
         <translation>O servidor recusou esta identidade.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="58"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="70"/>
         <source>This identity was disabled by the administrator.</source>
         <translation>Esta identidade foi desativada pelo administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="61"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="73"/>
         <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
         <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="76"/>
         <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
         <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="91"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="103"/>
         <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="125"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="104"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="133"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="116"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
     </message>
@@ -505,6 +710,32 @@
         <location filename="../../messenger_gui/ui/formatting.py" line="60"/>
         <source>d MMMM yyyy</source>
         <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
+    </message>
+</context>
+<context>
+    <name>ForwardDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="44"/>
+        <source>Forward %n message(s)</source>
+        <translation>
+            <numerusform>Encaminhar %n mensagem</numerusform>
+            <numerusform>Encaminhar %n mensagens</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="48"/>
+        <source>Search chats</source>
+        <translation>Buscar conversas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="62"/>
+        <source>No chats to forward to.</source>
+        <translation>Nenhuma conversa para onde encaminhar.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="69"/>
+        <source>Forward</source>
+        <translation>Encaminhar</translation>
     </message>
 </context>
 <context>
@@ -591,173 +822,202 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="170"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="198"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="212"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="215"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="243"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="218"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="246"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="220"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="305"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="384"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="248"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="333"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="412"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="222"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="250"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="225"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="253"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="228"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="256"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="231"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="450"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="259"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="485"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="233"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="261"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="234"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="262"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="287"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="315"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="314"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="316"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="342"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="344"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="328"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="356"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="347"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="375"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="366"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="394"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="407"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="387"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="415"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="422"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="450"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="425"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="453"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="434"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="462"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="447"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="482"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="469"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="502"/>
+        <source>Forward</source>
+        <translation>Encaminhar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="507"/>
+        <source>Delete</source>
+        <translation>Apagar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="512"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="514"/>
+        <source>Leave selection mode (Esc)</source>
+        <translation>Sair da seleção (Esc)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="535"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="729"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="819"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="802"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="895"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="803"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="896"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="805"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="898"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="856"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="949"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
+        <source>%n message(s) selected</source>
+        <translation>
+            <numerusform>%n mensagem selecionada</numerusform>
+            <numerusform>%n mensagens selecionadas</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="826"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="919"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="963"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="831"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="924"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="833"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="926"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="839"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="932"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="847"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="940"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
