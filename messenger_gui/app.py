@@ -52,6 +52,7 @@ from messenger_gui.events import (
     MessagesReceived,
     MessageStatusChanged,
     StateChanged,
+    TypingChanged,
 )
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
 from messenger_gui.ui.chat import failure_reason
@@ -320,6 +321,8 @@ class AppController(QObject):
         window.draft_changed.connect(self._save_draft)
         window.add_to_contacts_requested.connect(self._add_stranger)
         window.block_requested.connect(self.confirm_block)
+        window.typing_edited.connect(self.client.draft_edited)
+        window.typing_stopped.connect(self.client.draft_stopped)
 
         retry = getattr(window, "retry_requested", None)
         if retry is not None:
@@ -546,6 +549,18 @@ class AppController(QObject):
                 self._refresh_group_info()
             case BacklogProgress(received=received, total=total):
                 window.set_backlog_progress(received, total)
+            case TypingChanged(conversation=conversation, senders=senders):
+                window.set_typing(conversation, [self._name_in(conversation, s) for s in senders])
+
+    def _name_in(self, conversation: str, client_id: str) -> str:
+        """The display name of ``client_id`` as ``conversation`` shows it: the member's
+        in a group, else the contact's (or whatever the chat is called)."""
+        assert self.store is not None
+        if conversation.startswith("G-"):
+            for member in self.store.group_members(conversation):
+                if member.client_id == client_id:
+                    return member.display_name
+        return self.store.conversation_title(client_id)
 
     def _state_changed(self, event: StateChanged) -> None:
         self.state = event.state

@@ -44,8 +44,10 @@ from messenger_gui.events import (
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
+    PresenceChanged,
     Signal,
     StateChanged,
+    TypingChanged,
 )
 from messenger_gui.storage import (
     Chunk,
@@ -58,6 +60,7 @@ from messenger_gui.storage import (
     StoredMessage,
 )
 from messenger_server import __version__, protocol
+from messenger_server.session import TypingIndicators, TypingNotices
 
 __all__ = [
     "CERTIFICATE_MISMATCH",
@@ -113,6 +116,8 @@ MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
 SEND_RETRY_DELAY: Final = 1.0
 """Seconds before sending again after ``rate_limited``."""
+TYPING_IDLE_CHECK: Final = 1.0
+"""Seconds between looks for a user who stopped typing without sending (``typing`` off)."""
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -308,6 +313,18 @@ class MessengerClient:
         self._backlog_received = 0
         self.limits = protocol.Limits()
         """The limits the server announced in its last ``welcome``."""
+        self.privacy: protocol.Visibility | None = None
+        """Who sees our presence, as the user chose it (``None``: never chosen, the
+        server's default "nobody"); sent after every login. Set it before :meth:`start`
+        from the saved settings, change it with :meth:`set_privacy`."""
+        self._typing_out = TypingNotices()
+        self._typing_drafts: dict[str, bool] = {}
+        """Conversations whose draft we announced as being typed → whether a group."""
+        self._typing_check: asyncio.TimerHandle | None = None
+        self._typing_in = TypingIndicators()
+        self._typing_shown: dict[str, tuple[str, ...]] = {}
+        """conversation → who was last reported typing there (:class:`TypingChanged`)."""
+        self._presence: dict[str, protocol.PresenceInfo] = {}
 
     # --- state and lifecycle ---
 
@@ -491,6 +508,7 @@ class MessengerClient:
         self._in_flight.clear()
         self._syncing = False
         self._backlog_total = self._backlog_received = 0
+        self._forget_live_state()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -536,6 +554,7 @@ class MessengerClient:
             log.warning("could not refresh the groups: %s", exc)
         self._spawn(self._outbox_pump(connection))
         self._spawn(self._share_contacts(connection))
+        self._spawn(self._presence_after_login(connection))
         markers = self.store.unconfirmed_read_markers()
         try:
             futures = [
@@ -753,6 +772,11 @@ class MessengerClient:
                 self._on_logged_in(connection, frame)
         if self._connection is not connection or self._receiving is None:
             return  # not logged in (yet): only replies, already handled
+        for frame in frames:
+            if isinstance(frame, protocol.PeerTyping):
+                self._peer_typing(frame)
+            elif isinstance(frame, protocol.Presence):
+                self._presence_event(frame)
         if any(isinstance(frame, _STORED_FRAMES) for frame in frames):
             self._receiving.put_nowait(frames)
             self._chunks_queued += 1
@@ -853,6 +877,12 @@ class MessengerClient:
 
         events: list[Event] = []
         synced_at = next((n for n, f in enumerate(frames) if isinstance(f, protocol.Synced)), None)
+        for message in messages:
+            if message.sender != me:
+                self._typing_in.message_received(message.group or message.sender, message.sender)
+        for conversation in dict.fromkeys(m.group or m.sender for m in messages):
+            if conversation in self._typing_shown:
+                self._report_typing(conversation)
         if saved is not None and saved.received:
             fresh = saved.received
             if not self._syncing:
@@ -889,6 +919,164 @@ class MessengerClient:
         for event in events:
             self.events.emit(event)
         return acks
+
+    # --- typing and presence (never stored) ---
+
+    def draft_edited(self, conversation: str, is_group: bool) -> None:
+        """The user changed the draft of ``conversation`` (a keystroke, not blank): send
+        ``typing`` on at once and again every few seconds while it goes on
+        (:class:`~messenger_server.session.TypingNotices`), off after a pause. Nothing
+        is sent while offline."""
+        if conversation == self.identity.client_id:
+            return  # the conversation with oneself: nobody to tell
+        loop = asyncio.get_running_loop()
+        self._typing_drafts[conversation] = is_group
+        if self._typing_out.edited(conversation, loop.time()):
+            self._send_typing(conversation, is_group, on=True)
+        if self._typing_check is None:
+            self._typing_check = loop.call_later(TYPING_IDLE_CHECK, self._typing_idle)
+
+    def draft_stopped(self, conversation: str, is_group: bool) -> None:
+        """The user sent the draft, emptied it or left the chat: ``typing`` off, when an
+        on was sent."""
+        self._typing_drafts.pop(conversation, None)
+        if self._typing_out.stopped(conversation) is False:
+            self._send_typing(conversation, is_group, on=False)
+
+    def _typing_idle(self) -> None:
+        self._typing_check = None
+        loop = asyncio.get_running_loop()
+        for conversation in self._typing_out.idle(loop.time()):
+            is_group = self._typing_drafts.pop(conversation, conversation.startswith("G-"))
+            self._send_typing(conversation, is_group, on=False)
+        if self._typing_drafts:
+            self._typing_check = loop.call_later(TYPING_IDLE_CHECK, self._typing_idle)
+
+    def _send_typing(self, conversation: str, is_group: bool, *, on: bool) -> None:
+        connection = self._connection
+        if connection is None or connection.closed:
+            return
+        if is_group:
+            connection.send_typing(group=conversation, on=on)
+        else:
+            connection.send_typing(to=conversation, on=on)
+
+    def typing_in(self, conversation: str, now: float | None = None) -> list[str]:
+        """Who is typing in ``conversation`` (client IDs, in the order they started), at
+        ``now`` on the loop's clock (default: now)."""
+        when = asyncio.get_running_loop().time() if now is None else now
+        return self._typing_in.typing_in(conversation, when)
+
+    def _peer_typing(self, event: protocol.PeerTyping) -> None:
+        if event.sender == self.identity.client_id:
+            return
+        loop = asyncio.get_running_loop()
+        conversation = self._typing_in.received(event, loop.time())
+        self._report_typing(conversation)
+        if event.on:  # look again when it runs out, unless renewed
+            loop.call_later(
+                protocol.TYPING_EXPIRY_SECONDS + 0.05, self._report_typing, conversation
+            )
+
+    def _report_typing(self, conversation: str) -> None:
+        senders = tuple(self.typing_in(conversation))
+        if senders == self._typing_shown.get(conversation, ()):
+            return
+        if senders:
+            self._typing_shown[conversation] = senders
+        else:
+            self._typing_shown.pop(conversation, None)
+        self.events.emit(TypingChanged(conversation, senders))
+
+    def presence_of(self, client_id: str) -> protocol.PresenceInfo | None:
+        """What we know of ``client_id``'s presence: ``None`` when it is not shown to us
+        (a stranger, someone who shows it to nobody, or we show ours to nobody)."""
+        return self._presence.get(client_id)
+
+    async def set_privacy(self, presence: protocol.Visibility) -> None:
+        """Who sees our presence: ``"chats"`` (everyone who shares a chat with us) or
+        ``"nobody"`` (who then also see nobody's). Remembered in :attr:`privacy` and
+        sent now when online, else after the next login; then the presences we may see
+        are asked again. Emits :class:`PresenceChanged`.
+
+        Raises:
+            RequestError: the server refused it (the setting is still sent next login).
+        """
+        self.privacy = presence
+        connection = self._connection
+        if connection is None or connection.closed:
+            return
+        try:
+            await self._send_privacy(connection)
+        except NotConnectedError:
+            return
+
+    async def _presence_after_login(self, connection: ServerConnection) -> None:
+        try:
+            await self._send_privacy(connection)
+        except RequestError as exc:
+            log.warning("presence after login failed: %s", exc)
+
+    async def _send_privacy(self, connection: ServerConnection) -> None:
+        privacy = self.privacy
+        if privacy is not None:
+            await connection.request(
+                lambda rid: protocol.SetPrivacy(id=rid, presence=privacy), protocol.Privacy
+            )
+        await self.refresh_presence()
+
+    async def refresh_presence(self) -> None:
+        """Ask the presence of everyone we show (contacts, members of our groups) and
+        report what changed (:class:`PresenceChanged`). Done after each login.
+
+        Raises:
+            NotConnectedError: offline.
+        """
+        connection = self._online()
+        me = self.identity.client_id
+        wanted = {contact.client_id for contact in self.store.contacts()}
+        for group in self.store.groups(include_left=False):
+            wanted.update(m.client_id for m in self.store.group_members(group.group_id))
+        wanted.discard(me)
+        ids = sorted(wanted)
+        found: dict[str, protocol.PresenceInfo] = {}
+        step = protocol.MAX_PRESENCE_IDS
+        for start in range(0, len(ids), step):
+            part = ids[start : start + step]
+            reply = await connection.request(
+                functools.partial(_get_presence_frame, part), protocol.Presences
+            )
+            found.update((p.client_id, p) for p in reply.presences)
+        old, self._presence = self._presence, found
+        changed = tuple(
+            client_id
+            for client_id in sorted(set(old) | set(found))
+            if old.get(client_id) != found.get(client_id)
+        )
+        if changed:
+            self.events.emit(PresenceChanged(changed))
+
+    def _presence_event(self, event: protocol.Presence) -> None:
+        info = protocol.PresenceInfo(event.client_id, event.online, event.last_seen)
+        if self._presence.get(event.client_id) != info:
+            self._presence[event.client_id] = info
+            self.events.emit(PresenceChanged((event.client_id,)))
+
+    def _forget_live_state(self) -> None:
+        """The connection ended: nobody is typing any more, presences are unknown until
+        the next login asks again, and the next keystroke announces typing afresh."""
+        self._typing_out = TypingNotices()
+        self._typing_drafts.clear()
+        if self._typing_check is not None:
+            self._typing_check.cancel()
+            self._typing_check = None
+        self._typing_in = TypingIndicators()
+        shown, self._typing_shown = self._typing_shown, {}
+        for conversation in shown:
+            self.events.emit(TypingChanged(conversation, ()))
+        presence, self._presence = self._presence, {}
+        if presence:
+            self.events.emit(PresenceChanged(tuple(sorted(presence))))
 
     # --- requests ---
 
@@ -1093,6 +1281,10 @@ def _status_events(changes: Sequence[StatusChange]) -> list[MessageStatusChanged
 
 def _list_groups_frame(after: str | None, request_id: int) -> protocol.ListGroups:
     return protocol.ListGroups(id=request_id, after=after)
+
+
+def _get_presence_frame(client_ids: list[str], request_id: int) -> protocol.GetPresence:
+    return protocol.GetPresence(id=request_id, client_ids=client_ids)
 
 
 def _add_contact_frame(client_id: str, request_id: int) -> protocol.AddContact:

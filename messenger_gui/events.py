@@ -158,6 +158,25 @@ class BacklogProgress:
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class TypingChanged:
+    """Who is typing in ``conversation`` changed: ``senders`` (client IDs, in the order
+    they started; empty: nobody). Not stored: it comes from ``typing`` events, ends with
+    an ``off``, a message from that sender, 6 s without a refresh, or the connection."""
+
+    conversation: str
+    senders: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged:
+    """What we know of these clients' presence changed (``get_presence`` answered, a
+    ``presence`` event, or the connection ended): ask
+    :meth:`~messenger_gui.client.MessengerClient.presence_of` again. Never stored."""
+
+    client_ids: tuple[str, ...]
+
+
 Event = (
     StateChanged
     | MessagesReceived
@@ -168,5 +187,7 @@ Event = (
     | MessageDeleted
     | ConversationsChanged
     | BacklogProgress
+    | TypingChanged
+    | PresenceChanged
 )
 """Everything :attr:`MessengerClient.events` emits."""

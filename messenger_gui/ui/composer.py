@@ -65,6 +65,9 @@ class Composer(QFrame):
 
     send_requested = Signal(str)
     """The text to send (not stripped: the user's line breaks and spaces are kept)."""
+    edited = Signal(str)
+    """The user changed the text (typing, pasting, deleting; not :meth:`set_text`): the
+    text now. Drives the typing indicator the others see."""
 
     def __init__(
         self, parent: QWidget | None = None, *, max_bytes: int = protocol.MAX_TEXT_BYTES
@@ -73,6 +76,7 @@ class Composer(QFrame):
         self.setObjectName("composer")
         self._max_bytes = max_bytes
         self._stack = QStackedLayout(self)
+        self._setting_text = False
 
         editing = QWidget(self)
         row = QHBoxLayout(editing)
@@ -122,7 +126,7 @@ class Composer(QFrame):
         self.input.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.input.submit.connect(self.submit)
         self.send_button.clicked.connect(self.submit)
-        self._text_changed()
+        self._refresh()
 
     # --- state ---
 
@@ -130,7 +134,12 @@ class Composer(QFrame):
         return self.input.toPlainText()
 
     def set_text(self, text: str) -> None:
-        self.input.setPlainText(text)
+        """Show ``text`` (a chat's saved draft); not an edit by the user (no :attr:`edited`)."""
+        self._setting_text = True
+        try:
+            self.input.setPlainText(text)
+        finally:
+            self._setting_text = False
 
     def byte_count(self) -> int:
         return len(self.text().encode("utf-8"))
@@ -148,7 +157,7 @@ class Composer(QFrame):
         conversation). The draft is kept while disabled."""
         self.reason.setText(reason)
         self._stack.setCurrentIndex(0 if enabled else 1)
-        self._text_changed()
+        self._refresh()
 
     def is_enabled(self) -> bool:
         return self._stack.currentIndex() == 0
@@ -172,6 +181,11 @@ class Composer(QFrame):
         self.send_requested.emit(text)
 
     def _text_changed(self) -> None:
+        self._refresh()
+        if not self._setting_text:
+            self.edited.emit(self.text())
+
+    def _refresh(self) -> None:
         size = self.byte_count()
         over = size > self._max_bytes
         if size >= self._max_bytes * COUNTER_THRESHOLD:

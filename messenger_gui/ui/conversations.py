@@ -56,6 +56,9 @@ class ConversationRole(IntEnum):
     """The whole :class:`ConversationSummary`."""
     FILTER_TEXT = Qt.ItemDataRole.UserRole + 8
     """Title, ID and preview, folded (lower case, no accents), for the filter."""
+    TYPING = Qt.ItemDataRole.UserRole + 9
+    """"Ana is typing…" while someone types there (shown instead of the preview), else
+    ``""``."""
 
 
 def _folded(text: str) -> str:
@@ -79,6 +82,21 @@ class ConversationListModel(QAbstractListModel):
         self._source = source
         self._rows: list[ConversationSummary] = []
         self._filter_texts: list[str] = []
+        self._typing: dict[str, str] = {}
+
+    def set_typing(self, conversation: str, text: str) -> None:
+        """Show ``text`` ("Ana is typing…") in the row of ``conversation`` instead of its
+        last message; ``""`` shows the message again. Kept across reloads."""
+        if self._typing.get(conversation, "") == text:
+            return
+        if text:
+            self._typing[conversation] = text
+        else:
+            self._typing.pop(conversation, None)
+        row = self.row_of(conversation)
+        if row is not None:
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index, [ConversationRole.TYPING])
 
     def reload(self) -> None:
         """Fetch the rows again.
@@ -162,6 +180,8 @@ class ConversationListModel(QAbstractListModel):
             return row
         if role == ConversationRole.FILTER_TEXT:
             return self._filter_texts[index.row()]
+        if role == ConversationRole.TYPING:
+            return self._typing.get(row.conversation, "")
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.title}\n{row.conversation}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -307,9 +327,7 @@ class ConversationDelegate(QStyledItemDelegate):
             if summary.last_failure is not None:  # refused by the server: "not sent"
                 paint_failed(painter, tick_rect, failed_colour(c.dark))
             else:
-                self._paint_status(
-                    painter, tick_rect, summary.last_status, c, selected, background
-                )
+                self._paint_status(painter, tick_rect, summary.last_status, c, selected, background)
             title_right = int(tick_rect.left()) - 6
 
         # Title, elided.
@@ -352,6 +370,10 @@ class ConversationDelegate(QStyledItemDelegate):
             preview = " ".join(summary.draft.split())
             prefix = _draft_prefix()
             prefix_colour = failed_colour(c.dark)
+        typing = index.data(ConversationRole.TYPING)
+        if typing:  # as Telegram: who is typing replaces the last message
+            preview, prefix = str(typing), ""
+            secondary = QColor(c.sidebar_selected_text) if selected else QColor(c.accent)
         if prefix:
             painter.setPen(prefix_colour)
             prefix_w = min(fm_base.horizontalAdvance(prefix), available)

@@ -65,3 +65,22 @@ def full_time(ts_ms: int, locale: QLocale | None = None) -> str:
     return (locale or QLocale()).toString(
         QDateTime.fromMSecsSinceEpoch(ts_ms), QLocale.FormatType.ShortFormat
     )
+
+
+def typing_text(names: list[str]) -> str:
+    """Who is typing, for a chat's header and its row in the list: "Ana is typing…",
+    "Ana and Bea are typing…", "3 people are typing…"; ``""`` for nobody."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return QCoreApplication.translate("Formatting", "%1 is typing…").replace("%1", names[0])
+    if len(names) == 2:
+        return (
+            QCoreApplication.translate("Formatting", "%1 and %2 are typing…")
+            .replace("%1", names[0])
+            .replace("%2", names[1])
+        )
+    # Three or more: always a plural, in both languages (no %n form needed).
+    return QCoreApplication.translate("Formatting", "%1 people are typing…").replace(
+        "%1", str(len(names))
+    )

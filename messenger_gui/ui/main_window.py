@@ -69,6 +69,7 @@ from messenger_gui.ui.conversations import (
     ConversationListModel,
     ConversationRole,
 )
+from messenger_gui.ui.formatting import typing_text
 from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours, ensure_theme
 
@@ -142,6 +143,11 @@ class MainWindow(QMainWindow):
     unread_changed = Signal(int)
     """The unread total over every conversation, after each refresh of the list (for the
     tray and the window title)."""
+    typing_edited = Signal(str, bool)
+    """``(conversation, is_group)``: the user edited the draft of the open chat and it is
+    not blank (``client.draft_edited`` throttles what goes on the wire)."""
+    typing_stopped = Signal(str, bool)
+    """``(conversation, is_group)``: the user sent, emptied or left the draft."""
 
     def __init__(
         self, history: HistoryReader, own_id: str, own_name: str, parent: QWidget | None = None
@@ -158,6 +164,8 @@ class MainWindow(QMainWindow):
         self._composer_override: tuple[bool, str] | None = None
         self._drafts: dict[str, str] = {}
         """Drafts set in this session (the history may not have them yet)."""
+        self._typing: dict[str, str] = {}
+        """conversation → "Ana is typing…" (see :meth:`set_typing`)."""
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_MS)
@@ -473,6 +481,7 @@ class MainWindow(QMainWindow):
         self.composer = Composer(self.chat_page)
         self.composer.send_requested.connect(self._send)
         self.composer.input.textChanged.connect(self._draft_typed)
+        self.composer.edited.connect(self._composer_edited)
         chat.addWidget(self.composer)
         self._right.addWidget(self.chat_page)
         self._right.setCurrentWidget(self.empty_state)
@@ -679,6 +688,7 @@ class MainWindow(QMainWindow):
     def close_conversation(self) -> None:
         """Show no chat (the one shown was blocked, for example)."""
         self.flush_draft()
+        self._stop_typing()
         self._current = None
         self.message_model.close()
         self._right.setCurrentWidget(self.empty_state)
@@ -699,6 +709,36 @@ class MainWindow(QMainWindow):
         self._draft_shown = text
         self._drafts[conversation] = text
         self.draft_changed.emit(conversation, text)
+
+    def set_typing(self, conversation: str, names: Sequence[str]) -> None:
+        """``names`` (display names, in the order they started) are typing in
+        ``conversation`` (empty: nobody): shown in its row of the list and, when it is
+        open, in the chat's header instead of its subtitle."""
+        text = typing_text(list(names))
+        if text:
+            self._typing[conversation] = text
+        else:
+            self._typing.pop(conversation, None)
+        self.conversation_model.set_typing(conversation, text)
+        if self._current is not None and self._current[0] == conversation:
+            self._update_header()
+
+    def typing_shown(self, conversation: str) -> str:
+        """What :meth:`set_typing` shows for ``conversation`` now (``""``: nothing)."""
+        return self._typing.get(conversation, "")
+
+    def _composer_edited(self, text: str) -> None:
+        if self._current is None or not self.composer.is_enabled():
+            return
+        conversation, is_group = self._current
+        if text.strip():
+            self.typing_edited.emit(conversation, is_group)
+        else:
+            self.typing_stopped.emit(conversation, is_group)
+
+    def _stop_typing(self) -> None:
+        if self._current is not None:
+            self.typing_stopped.emit(*self._current)
 
     def _draft_typed(self) -> None:
         if self._current is not None and self.composer.text() != self._draft_shown:
@@ -818,6 +858,7 @@ class MainWindow(QMainWindow):
 
     def _show_conversation(self, conversation: str, is_group: bool) -> None:
         self.flush_draft()
+        self._stop_typing()
         self._flood = []  # the chat is read afresh
         self._current = (conversation, is_group)
         self._composer_override = None
@@ -884,6 +925,10 @@ class MainWindow(QMainWindow):
         else:
             self.header_subtitle.setText(self.tr("ID %1").replace("%1", conversation))
             self.header_subtitle.setToolTip("")
+        typing = self._typing.get(conversation, "")
+        if typing:
+            self.header_subtitle.setText(typing)
+        self._set_subtitle_live(bool(typing))
         stranger = (
             not is_group
             and conversation != self._own_id
@@ -899,11 +944,19 @@ class MainWindow(QMainWindow):
             enabled, reason = self._composer_override
         self.composer.set_enabled(enabled, reason)
 
+    def _set_subtitle_live(self, live: bool) -> None:
+        """The subtitle in the accent colour (typing, online) or muted."""
+        if bool(self.header_subtitle.property("live")) != live:
+            self.header_subtitle.setProperty("live", live)
+            self.header_subtitle.style().unpolish(self.header_subtitle)
+            self.header_subtitle.style().polish(self.header_subtitle)
+
     def _send(self, text: str) -> None:
         if self._current is None:
             return
         conversation, is_group = self._current
         self.flush_draft()  # the field is empty now: no draft any more
+        self.typing_stopped.emit(conversation, is_group)
         self.message_model.clear_unread_marker()
         self.chat_view.scroll_to_bottom()
         if not self.message_model.at_end:

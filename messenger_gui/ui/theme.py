@@ -288,6 +288,7 @@ QFrame#dialogHeader {{ border-bottom: 1px solid {_rgba(c.muted, 0.2)}; }}
 QWidget#sidebar {{ background: {c.sidebar.name()}; }}
 QLabel#headerTitle {{ font-weight: 600; }}
 QLabel#headerSubtitle, QLabel#muted {{ color: {c.muted.name()}; }}
+QLabel#headerSubtitle[live="true"] {{ color: {c.accent.name()}; }}
 QLabel#sectionLabel {{ color: {c.accent.name()}; font-weight: 600; }}
 QLabel#errorLabel {{ color: {DANGER.name()}; }}
 QLabel#successLabel {{ color: #3ba74e; font-weight: 600; }}

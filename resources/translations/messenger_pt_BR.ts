@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="327"/>
-        <location filename="../../messenger_gui/app.py" line="594"/>
+        <location filename="../../messenger_gui/app.py" line="331"/>
+        <location filename="../../messenger_gui/app.py" line="610"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="357"/>
+        <location filename="../../messenger_gui/app.py" line="361"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="405"/>
+        <location filename="../../messenger_gui/app.py" line="409"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="440"/>
+        <location filename="../../messenger_gui/app.py" line="444"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="450"/>
+        <location filename="../../messenger_gui/app.py" line="454"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="510"/>
+        <location filename="../../messenger_gui/app.py" line="514"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="535"/>
+        <location filename="../../messenger_gui/app.py" line="539"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="566"/>
+        <location filename="../../messenger_gui/app.py" line="582"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="568"/>
+        <location filename="../../messenger_gui/app.py" line="584"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="572"/>
+        <location filename="../../messenger_gui/app.py" line="588"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="573"/>
+        <location filename="../../messenger_gui/app.py" line="589"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +126,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="577"/>
+        <location filename="../../messenger_gui/app.py" line="593"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="579"/>
+        <location filename="../../messenger_gui/app.py" line="595"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="581"/>
+        <location filename="../../messenger_gui/app.py" line="597"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="582"/>
+        <location filename="../../messenger_gui/app.py" line="598"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="584"/>
+        <location filename="../../messenger_gui/app.py" line="600"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="585"/>
+        <location filename="../../messenger_gui/app.py" line="601"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="590"/>
+        <location filename="../../messenger_gui/app.py" line="606"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="592"/>
+        <location filename="../../messenger_gui/app.py" line="608"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="625"/>
+        <location filename="../../messenger_gui/app.py" line="641"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="634"/>
+        <location filename="../../messenger_gui/app.py" line="650"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="636"/>
+        <location filename="../../messenger_gui/app.py" line="652"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="642"/>
+        <location filename="../../messenger_gui/app.py" line="658"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="675"/>
+        <location filename="../../messenger_gui/app.py" line="691"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="680"/>
+        <location filename="../../messenger_gui/app.py" line="696"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,32 +199,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="844"/>
+        <location filename="../../messenger_gui/app.py" line="868"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="851"/>
+        <location filename="../../messenger_gui/app.py" line="875"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="851"/>
+        <location filename="../../messenger_gui/app.py" line="875"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="877"/>
+        <location filename="../../messenger_gui/app.py" line="901"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="877"/>
+        <location filename="../../messenger_gui/app.py" line="901"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="880"/>
+        <location filename="../../messenger_gui/app.py" line="904"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -232,17 +232,17 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1109"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1115"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1297"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1303"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1299"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1305"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -250,63 +250,63 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="134"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="140"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="135"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="141"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="856"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="862"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="859"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="865"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="867"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1783"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="873"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1789"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="873"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="879"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1478"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1484"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1805"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1811"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1809"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1815"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1813"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1819"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1826"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1832"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1829"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1835"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -314,33 +314,33 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="88"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="92"/>
         <source>Write a message…</source>
         <translation>Escreva uma mensagem…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="89"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="93"/>
         <source>Message</source>
         <translation>Mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="109"/>
-        <location filename="../../messenger_gui/ui/composer.py" line="191"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="113"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="205"/>
         <source>Send (Enter)</source>
         <translation>Enviar (Enter)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="110"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="114"/>
         <source>Send</source>
         <translation>Enviar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="179"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="193"/>
         <source>%1 / %2 bytes</source>
         <translation>%1 / %2 bytes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="191"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="205"/>
         <source>The message is too long</source>
         <translation>A mensagem é longa demais</translation>
     </message>
@@ -348,27 +348,27 @@
 <context>
     <name>ConversationDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="173"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="193"/>
         <source>%1 unread</source>
         <translation>%1 não lidas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="217"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="237"/>
         <source>You: </source>
         <translation>Você: </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="221"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="241"/>
         <source>Draft: </source>
         <translation>Rascunho: </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="228"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="248"/>
         <source>Group created</source>
         <translation>Grupo criado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="229"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="249"/>
         <source>No messages yet</source>
         <translation>Nenhuma mensagem ainda</translation>
     </message>
@@ -478,7 +478,7 @@
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="125"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="131"/>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="104"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
@@ -505,6 +505,21 @@
         <location filename="../../messenger_gui/ui/formatting.py" line="60"/>
         <source>d MMMM yyyy</source>
         <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="76"/>
+        <source>%1 is typing…</source>
+        <translation>%1 está digitando…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="79"/>
+        <source>%1 and %2 are typing…</source>
+        <translation>%1 e %2 estão digitando…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="84"/>
+        <source>%1 people are typing…</source>
+        <translation>%1 pessoas estão digitando…</translation>
     </message>
 </context>
 <context>
@@ -591,173 +606,173 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="170"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="192"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="212"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="234"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="215"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="237"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="218"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="220"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="305"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="384"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="242"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="327"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="406"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="222"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="244"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="225"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="247"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="228"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="250"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="231"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="450"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="253"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="472"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="233"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="255"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="234"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="256"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="287"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="309"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="314"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="316"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="336"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="338"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="328"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="350"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="347"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="369"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="366"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="388"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="401"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="387"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="409"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="422"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="444"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="425"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="447"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="434"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="456"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="447"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="469"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="469"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="492"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="729"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="806"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="802"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="881"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="803"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="882"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="805"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="884"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="856"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="939"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="826"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="905"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="831"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="910"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="833"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="912"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="839"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="918"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="847"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="926"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
