@@ -51,6 +51,7 @@ from messenger_gui.events import (
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
+    PresenceChanged,
     StateChanged,
     TypingChanged,
 )
@@ -61,15 +62,19 @@ from messenger_gui.ui.dialogs.errors import describe_error
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.new_group import NewGroupDialog
 from messenger_gui.ui.dialogs.search import SearchDialog
+from messenger_gui.ui.dialogs.settings import SettingsDialog
 from messenger_gui.ui.dialogs.welcome import WelcomeDialog
 from messenger_gui.ui.main_window import MainWindow
 from messenger_gui.ui.tray import Tray
+from messenger_server import protocol
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 SETTINGS_FILE: Final = "settings.ini"
+PRIVACY_KEY: Final = "privacy/presence"
+"""Who sees our presence: "chats" or "nobody" (absent: never chosen)."""
 NOTIFICATION_PREVIEW_CHARS: Final = 140
 GEOMETRY_KEY: Final = "window/geometry"
 SPLITTER_KEY: Final = "window/splitter"
@@ -140,6 +145,7 @@ class AppController(QObject):
         self.new_group_dialog: NewGroupDialog | None = None
         self.group_info_dialog: GroupInfoDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self.export_dialog: QFileDialog | None = None
         self.last_error_box: QMessageBox | None = None
         self.block_box: QMessageBox | None = None
@@ -323,6 +329,8 @@ class AppController(QObject):
         window.block_requested.connect(self.confirm_block)
         window.typing_edited.connect(self.client.draft_edited)
         window.typing_stopped.connect(self.client.draft_stopped)
+        window.settings_requested.connect(self.open_settings)
+        self.client.privacy = self.privacy_setting()
 
         retry = getattr(window, "retry_requested", None)
         if retry is not None:
@@ -549,6 +557,14 @@ class AppController(QObject):
                 self._refresh_group_info()
             case BacklogProgress(received=received, total=total):
                 window.set_backlog_progress(received, total)
+            case PresenceChanged(client_ids=client_ids):
+                assert self.client is not None
+                for client_id in client_ids:
+                    info = self.client.presence_of(client_id)
+                    if info is None:
+                        window.set_presence(client_id, None, None)
+                    else:
+                        window.set_presence(client_id, info.online, info.last_seen)
             case TypingChanged(conversation=conversation, senders=senders):
                 window.set_typing(conversation, [self._name_in(conversation, s) for s in senders])
 
@@ -832,6 +848,41 @@ class AppController(QObject):
         if group is not None:
             dialog.set_group(group, self.store.contacts())
 
+    def privacy_setting(self) -> protocol.Visibility | None:
+        """Who sees our presence, as saved in the profile's settings (``None``: never
+        chosen, the server's default "nobody")."""
+        value = self.settings.value(PRIVACY_KEY)
+        return value if value in ("chats", "nobody") else None
+
+    def open_settings(self) -> SettingsDialog | None:
+        """Show the settings dialog (or bring it forward)."""
+        if self.window is None:
+            return None
+        if self._raise_existing(self.settings_dialog):
+            return self.settings_dialog
+        dialog = SettingsDialog(self.privacy_setting() or "nobody", self.window)
+        self.settings_dialog = dialog
+        dialog.privacy_chosen.connect(self._privacy_chosen)
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        self._show_dialog(dialog)
+        return dialog
+
+    def _privacy_chosen(self, privacy: str) -> None:
+        if privacy not in ("chats", "nobody"):
+            return
+        self.settings.setValue(PRIVACY_KEY, privacy)
+        self.settings.sync()
+        if self.client is not None:
+            visibility: protocol.Visibility = "chats" if privacy == "chats" else "nobody"
+            self.spawn(self._set_privacy(visibility), name="privacy")
+
+    async def _set_privacy(self, privacy: protocol.Visibility) -> None:
+        assert self.client is not None
+        try:
+            await self.client.set_privacy(privacy)
+        except RequestError as exc:  # kept: sent again after the next login
+            log.info("set_privacy failed: %s", exc)
+
     def open_search(self) -> SearchDialog | None:
         """Show the history search (Ctrl+F)."""
         store = self.store
@@ -925,6 +976,7 @@ class AppController(QObject):
             "group_info_dialog",
             "search_dialog",
             "export_dialog",
+            "settings_dialog",
         ):
             if getattr(self, attribute) is dialog:
                 setattr(self, attribute, None)

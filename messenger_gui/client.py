@@ -903,6 +903,8 @@ class MessengerClient:
         if updates:
             groups = tuple(dict.fromkeys(u.group.group_id for u in updates))
             events.append(ConversationsChanged(groups))
+            if not self._syncing:  # after login, presences are asked anyway
+                self._refresh_presence_soon()
         if self._syncing and self._backlog_total:
             count = len(messages) + len(updates)
             if synced_at is not None:
@@ -1056,6 +1058,18 @@ class MessengerClient:
         if changed:
             self.events.emit(PresenceChanged(changed))
 
+    def _refresh_presence_soon(self) -> None:
+        """New people to show (a contact, a group's members): ask their presence, in the
+        background; a failure waits for the next login."""
+        if self._connection is None or self.privacy != "chats":
+            return
+
+        async def refresh() -> None:
+            with contextlib.suppress(RequestError):
+                await self.refresh_presence()
+
+        self._spawn(refresh())
+
     def _presence_event(self, event: protocol.Presence) -> None:
         info = protocol.PresenceInfo(event.client_id, event.online, event.last_seen)
         if self._presence.get(event.client_id) != info:
@@ -1166,6 +1180,7 @@ class MessengerClient:
         contact = await self.store.run(self.store.add_contact, reply.client_id, reply.display_name)
         await self.store.run(self.store.unblock, contact.client_id)  # wanted after all
         self.events.emit(ConversationsChanged((contact.client_id,)))
+        self._refresh_presence_soon()
         return contact
 
     async def block(self, client_id: str) -> None:
@@ -1270,6 +1285,7 @@ class MessengerClient:
         for event in _status_events(changes):
             self.events.emit(event)
         self.events.emit(ConversationsChanged((group.group_id,)))
+        self._refresh_presence_soon()
         stored = self.store.group(group.group_id)
         assert stored is not None
         return stored

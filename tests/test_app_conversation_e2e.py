@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+from PySide6.QtWidgets import QDialogButtonBox
+
 from messenger_server import protocol
 from tests.app_harness import AppUnderTest, Scenario, registered, scenario, wait_until
 
@@ -96,6 +98,84 @@ def test_typing_in_a_group_names_the_typists_and_never_reaches_strangers(
             lambda: alice.window.typing_shown(group.group_id) == "Bob is typing…",
             5,
             "carol's typing to end with her message",
+        )
+
+    scenario.run(run)
+
+
+def _choose_privacy(app: AppUnderTest, everyone: bool) -> None:
+    """Menu → Settings…, pick who sees when I am online, Save."""
+    app.window.action_settings.trigger()
+    dialog = app.controller.settings_dialog
+    assert dialog is not None
+    (dialog.everyone_button if everyone else dialog.nobody_button).click()
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
+
+
+def test_presence_shows_online_and_last_seen_to_contacts_only_and_is_remembered(
+    scenario: Scenario,
+) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob = await registered(scenario, server, "Alice", "Bob")
+        dave = scenario.app("dave", server)
+        await dave.register("Dave")
+        await dave.add_contact(alice.own_id, "Alice")  # one-sided: still a stranger to her
+        alice.open_chat(bob.own_id)
+        assert alice.window.header_subtitle.text() == f"ID {bob.own_id}"  # private by default
+
+        _choose_privacy(alice, everyone=True)
+        await alice.settle()
+        assert alice.client.presence_of(bob.own_id) is None  # Bob shows it to nobody yet
+        _choose_privacy(bob, everyone=True)
+        await wait_until(lambda: alice.window.header_subtitle.text() == "online", 5, "online")
+        await wait_until(
+            lambda: (p := bob.client.presence_of(alice.own_id)) is not None and p.online,
+            5,
+            "bob to see alice online",
+        )
+
+        # The stranger shows his presence too, and still sees nothing of Alice's.
+        _choose_privacy(dave, everyone=True)
+        await _settled(dave)
+        await dave.client.refresh_presence()
+        assert dave.client.presence_of(alice.own_id) is None
+        assert alice.client.presence_of(dave.own_id) is None
+
+        await bob.quit()
+        await wait_until(
+            lambda: alice.window.header_subtitle.text().startswith("last seen today at "),
+            5,
+            "last seen",
+        )
+        assert dave.client.presence_of(bob.own_id) is None
+
+        # Remembered: after a restart the choice is sent again and Bob is seen coming back.
+        await alice.quit()
+        alice = scenario.app("alice", server)
+        alice.start()
+        await alice.wait_online()
+        assert alice.controller.privacy_setting() == "chats"
+        assert alice.client.privacy == "chats"
+        alice.open_chat(bob.own_id)
+        bob = scenario.app("bob", server)
+        bob.start()
+        await bob.wait_online()
+        await wait_until(lambda: alice.window.header_subtitle.text() == "online", 5, "back")
+
+        # Hiding it again: Alice no longer sees Bob's either.
+        _choose_privacy(alice, everyone=False)
+        await wait_until(
+            lambda: alice.window.header_subtitle.text() == f"ID {bob.own_id}", 5, "hidden"
+        )
+        await wait_until(
+            lambda: (
+                (p := bob.client.presence_of(alice.own_id)) is not None
+                and not p.online
+                and p.last_seen is None
+            ),
+            5,
+            "bob told alice no longer shows it",
         )
 
     scenario.run(run)

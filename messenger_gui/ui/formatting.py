@@ -84,3 +84,26 @@ def typing_text(names: list[str]) -> str:
     return QCoreApplication.translate("Formatting", "%1 people are typing…").replace(
         "%1", str(len(names))
     )
+
+
+def presence_text(online: bool, last_seen: int | None, today: date | None = None) -> str:
+    """A direct chat's subtitle from the peer's presence: "online", "last seen today at
+    14:02", "last seen yesterday at 14:02", "last seen 03/12/2026" (older), or "last seen
+    a long time ago" (never seen, or no longer shown to us)."""
+    if online:
+        return QCoreApplication.translate("Formatting", "online")
+    if last_seen is None:
+        return QCoreApplication.translate("Formatting", "last seen a long time ago")
+    today = today or date.today()
+    day = local_date(last_seen)
+    clock = clock_time(last_seen)
+    if day == today:
+        return QCoreApplication.translate("Formatting", "last seen today at %1").replace(
+            "%1", clock
+        )
+    if day == today - timedelta(days=1):
+        return QCoreApplication.translate("Formatting", "last seen yesterday at %1").replace(
+            "%1", clock
+        )
+    shown = QLocale().toString(QDate(day.year, day.month, day.day), QLocale.FormatType.ShortFormat)
+    return QCoreApplication.translate("Formatting", "last seen %1").replace("%1", shown)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import date
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -69,7 +70,7 @@ from messenger_gui.ui.conversations import (
     ConversationListModel,
     ConversationRole,
 )
-from messenger_gui.ui.formatting import typing_text
+from messenger_gui.ui.formatting import presence_text, typing_text
 from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours, ensure_theme
 
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
     not blank (``client.draft_edited`` throttles what goes on the wire)."""
     typing_stopped = Signal(str, bool)
     """``(conversation, is_group)``: the user sent, emptied or left the draft."""
+    settings_requested = Signal()
 
     def __init__(
         self, history: HistoryReader, own_id: str, own_name: str, parent: QWidget | None = None
@@ -166,6 +168,10 @@ class MainWindow(QMainWindow):
         """Drafts set in this session (the history may not have them yet)."""
         self._typing: dict[str, str] = {}
         """conversation → "Ana is typing…" (see :meth:`set_typing`)."""
+        self._presence: dict[str, tuple[bool, int | None]] = {}
+        """client ID → (online, last seen) as shown to us (see :meth:`set_presence`)."""
+        self.today: date | None = None
+        """Pin "today" for tests and screenshots ("last seen today at…"); ``None``: now."""
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_MS)
@@ -240,6 +246,10 @@ class MainWindow(QMainWindow):
             self.tr("Search messages…"), QKeySequence.StandardKey.Find, self.search_requested
         )
         self.action_copy_id = self._action(self.tr("Copy my ID"), None, self.copy_id_requested)
+        self.action_settings = self._action(
+            self.tr("Settings…"), QKeySequence.StandardKey.Preferences, self.settings_requested
+        )
+        self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.action_export_html = self._action(
             self.tr("Export chat as HTML…"), None, lambda: self._export("html")
         )
@@ -264,6 +274,7 @@ class MainWindow(QMainWindow):
         self.main_menu.addAction(self.action_search)
         self.main_menu.addSeparator()
         self.main_menu.addAction(self.action_copy_id)
+        self.main_menu.addAction(self.action_settings)
         self.main_menu.addSeparator()
         self.main_menu.addAction(self.action_quit)
 
@@ -723,6 +734,16 @@ class MainWindow(QMainWindow):
         if self._current is not None and self._current[0] == conversation:
             self._update_header()
 
+    def set_presence(self, client_id: str, online: bool | None, last_seen: int | None) -> None:
+        """What we know of ``client_id``'s presence (``online`` ``None``: not shown to
+        us): the subtitle of its direct chat says "online" / "last seen …", or its ID."""
+        if online is None:
+            self._presence.pop(client_id, None)
+        else:
+            self._presence[client_id] = (online, last_seen)
+        if self._current == (client_id, False):
+            self._update_header()
+
     def typing_shown(self, conversation: str) -> str:
         """What :meth:`set_typing` shows for ``conversation`` now (``""``: nothing)."""
         return self._typing.get(conversation, "")
@@ -923,12 +944,17 @@ class MainWindow(QMainWindow):
             )
             self.header_subtitle.setToolTip(subtitle)
         else:
-            self.header_subtitle.setText(self.tr("ID %1").replace("%1", conversation))
-            self.header_subtitle.setToolTip("")
+            presence = self._presence.get(conversation)
+            if presence is None:  # hidden from us: the ID, as before presence existed
+                self.header_subtitle.setText(self.tr("ID %1").replace("%1", conversation))
+            else:
+                self.header_subtitle.setText(presence_text(*presence, today=self.today))
+            self.header_subtitle.setToolTip(self.tr("ID %1").replace("%1", conversation))
         typing = self._typing.get(conversation, "")
         if typing:
             self.header_subtitle.setText(typing)
-        self._set_subtitle_live(bool(typing))
+        online = not is_group and self._presence.get(conversation, (False, None))[0]
+        self._set_subtitle_live(bool(typing) or online)
         stranger = (
             not is_group
             and conversation != self._own_id

@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="331"/>
-        <location filename="../../messenger_gui/app.py" line="610"/>
+        <location filename="../../messenger_gui/app.py" line="339"/>
+        <location filename="../../messenger_gui/app.py" line="626"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="361"/>
+        <location filename="../../messenger_gui/app.py" line="369"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="409"/>
+        <location filename="../../messenger_gui/app.py" line="417"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="444"/>
+        <location filename="../../messenger_gui/app.py" line="452"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="454"/>
+        <location filename="../../messenger_gui/app.py" line="462"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="514"/>
+        <location filename="../../messenger_gui/app.py" line="522"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="539"/>
+        <location filename="../../messenger_gui/app.py" line="547"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="582"/>
+        <location filename="../../messenger_gui/app.py" line="598"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="584"/>
+        <location filename="../../messenger_gui/app.py" line="600"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="588"/>
+        <location filename="../../messenger_gui/app.py" line="604"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="589"/>
+        <location filename="../../messenger_gui/app.py" line="605"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +126,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="593"/>
+        <location filename="../../messenger_gui/app.py" line="609"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="595"/>
+        <location filename="../../messenger_gui/app.py" line="611"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="597"/>
+        <location filename="../../messenger_gui/app.py" line="613"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="598"/>
+        <location filename="../../messenger_gui/app.py" line="614"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="600"/>
+        <location filename="../../messenger_gui/app.py" line="616"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="601"/>
+        <location filename="../../messenger_gui/app.py" line="617"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="606"/>
+        <location filename="../../messenger_gui/app.py" line="622"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="608"/>
+        <location filename="../../messenger_gui/app.py" line="624"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="641"/>
+        <location filename="../../messenger_gui/app.py" line="657"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="650"/>
+        <location filename="../../messenger_gui/app.py" line="666"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="652"/>
+        <location filename="../../messenger_gui/app.py" line="668"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="658"/>
+        <location filename="../../messenger_gui/app.py" line="674"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="691"/>
+        <location filename="../../messenger_gui/app.py" line="707"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="696"/>
+        <location filename="../../messenger_gui/app.py" line="712"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,32 +199,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="868"/>
+        <location filename="../../messenger_gui/app.py" line="919"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="875"/>
+        <location filename="../../messenger_gui/app.py" line="926"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="875"/>
+        <location filename="../../messenger_gui/app.py" line="926"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="901"/>
+        <location filename="../../messenger_gui/app.py" line="952"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="901"/>
+        <location filename="../../messenger_gui/app.py" line="952"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="904"/>
+        <location filename="../../messenger_gui/app.py" line="955"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -521,6 +521,31 @@
         <source>%1 people are typing…</source>
         <translation>%1 pessoas estão digitando…</translation>
     </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="94"/>
+        <source>online</source>
+        <translation>online</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="96"/>
+        <source>last seen a long time ago</source>
+        <translation>visto por último há muito tempo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="101"/>
+        <source>last seen today at %1</source>
+        <translation>visto por último hoje às %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="105"/>
+        <source>last seen yesterday at %1</source>
+        <translation>visto por último ontem às %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="109"/>
+        <source>last seen %1</source>
+        <translation>visto por último em %1</translation>
+    </message>
 </context>
 <context>
     <name>GroupInfoDialog</name>
@@ -606,173 +631,179 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="192"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="198"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="234"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="237"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="243"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="246"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="242"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="327"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="406"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="248"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="338"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="417"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="244"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="250"/>
+        <source>Settings…</source>
+        <translation>Configurações…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="254"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="247"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="257"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="250"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="260"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="253"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="472"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="263"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="483"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="255"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="265"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="256"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="266"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="309"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="320"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="336"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="338"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="347"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="349"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="350"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="361"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="369"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="380"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="388"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="399"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="401"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="412"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="409"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="420"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="444"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="455"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="447"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="458"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="456"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="467"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="469"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="480"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="492"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="503"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="806"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="827"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="881"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="902"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="882"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="903"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="884"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="905"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="939"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="965"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="905"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="926"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="910"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="931"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="912"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="933"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="918"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="939"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="926"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="949"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="952"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -883,6 +914,34 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <location filename="../../messenger_gui/ui/dialogs/search.py" line="259"/>
         <source>No messages found.</source>
         <translation>Nenhuma mensagem encontrada.</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="36"/>
+        <source>Settings</source>
+        <translation>Configurações</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="39"/>
+        <source>Who can see when I am online</source>
+        <translation>Quem pode ver quando estou online</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="42"/>
+        <source>Everyone I share a chat with</source>
+        <translation>Todos com quem tenho uma conversa</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="43"/>
+        <source>Nobody</source>
+        <translation>Ninguém</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="50"/>
+        <source>Your contacts who added you back and the members of your groups. If you choose nobody, you do not see when others are online either.</source>
+        <translation>Seus contatos que também adicionaram você e os membros dos seus grupos. Se escolher ninguém, você também não vê quando os outros estão online.</translation>
     </message>
 </context>
 <context>
