@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -64,7 +64,7 @@ from messenger_gui.ui.dialogs.new_group import NewGroupDialog
 from messenger_gui.ui.dialogs.search import SearchDialog
 from messenger_gui.ui.dialogs.settings import SettingsDialog
 from messenger_gui.ui.dialogs.welcome import WelcomeDialog
-from messenger_gui.ui.main_window import MainWindow
+from messenger_gui.ui.main_window import MUTE_FOREVER, MainWindow
 from messenger_gui.ui.tray import Tray
 from messenger_server import protocol
 
@@ -330,6 +330,10 @@ class AppController(QObject):
         window.typing_edited.connect(self.client.draft_edited)
         window.typing_stopped.connect(self.client.draft_stopped)
         window.settings_requested.connect(self.open_settings)
+        window.send_with_mentions_requested.connect(self._send_with_mentions)
+        window.mute_requested.connect(self._mute)
+        window.pin_requested.connect(self._pin)
+        window.archive_requested.connect(self._archive)
         self.client.privacy = self.privacy_setting()
 
         retry = getattr(window, "retry_requested", None)
@@ -454,10 +458,19 @@ class AppController(QObject):
     def _send(self, conversation: str, is_group: bool, text: str) -> None:
         self.spawn(self._send_async(conversation, is_group, text), name="send")
 
-    async def _send_async(self, conversation: str, is_group: bool, text: str) -> None:
+    def _send_with_mentions(
+        self, conversation: str, is_group: bool, text: str, mentions: list[str]
+    ) -> None:
+        self.spawn(self._send_async(conversation, is_group, text, mentions), name="send")
+
+    async def _send_async(
+        self, conversation: str, is_group: bool, text: str, mentions: Sequence[str] = ()
+    ) -> None:
         assert self.client is not None
         try:
-            message = await self.client.send_message(conversation, is_group, text)
+            message = await self.client.send_message(
+                conversation, is_group, text, mentions=mentions
+            )
         except ValueError as exc:
             self._warn(self.tr("Message not sent"), str(exc))
             return
@@ -531,10 +544,10 @@ class AppController(QObject):
         match event:
             case StateChanged():
                 self._state_changed(event)
-            case MessagesReceived(messages=messages, backlog=backlog):
+            case MessagesReceived(messages=messages, backlog=backlog, mentioning_me=mentioning):
                 window.messages_received(messages)
                 if not backlog:
-                    self._notify(messages)
+                    self._notify(messages, mentioning)
             case MessageStatusChanged(conversation=conversation, local_ids=ids, status=status):
                 window.message_status_changed(conversation, ids, status)
             case MessageSent(message=message):
@@ -642,6 +655,38 @@ class AppController(QObject):
         if await self.store.run(self.store.save_draft, conversation, text) and self.window:
             self.window.schedule_reload()  # "Draft: ..." in the list
 
+    # --- mute, pin, archive (the user's own settings of a chat, stored locally) ---
+
+    def _mute(self, conversation: str, seconds: int) -> None:
+        if seconds == MUTE_FOREVER:
+            until: int | None = storage.MUTED_FOREVER
+        elif seconds > 0:
+            until = storage.now_ms() + seconds * 1000
+        else:
+            until = None
+        self._change_chat(self._store_or_fail().set_muted, conversation, until)
+
+    def _pin(self, conversation: str, pinned: bool) -> None:
+        self._change_chat(self._store_or_fail().set_pinned, conversation, pinned)
+
+    def _archive(self, conversation: str, archived: bool) -> None:
+        self._change_chat(self._store_or_fail().set_archived, conversation, archived)
+
+    def _store_or_fail(self) -> ClientStore:
+        assert self.store is not None
+        return self.store
+
+    def _change_chat(
+        self, write: Callable[[str, Any], None], conversation: str, value: Any
+    ) -> None:
+        async def change() -> None:
+            assert self.store is not None
+            await self.store.run(write, conversation, value)
+            if self.window is not None:
+                self.window.schedule_reload()
+
+        self.spawn(change(), name="chat_settings")
+
     def _add_stranger(self, client_id: str) -> None:
         """The chat's "Add to contacts": someone who wrote first becomes a contact."""
         self.spawn(self._add_stranger_async(client_id), name="add")
@@ -686,11 +731,15 @@ class AppController(QObject):
         if current is not None and current[0] == client_id:
             self.window.close_conversation()
 
-    def _notify(self, messages: tuple[StoredMessage, ...]) -> None:
-        """A notification per conversation with new messages the user is not looking at."""
+    def _notify(
+        self, messages: tuple[StoredMessage, ...], mentioning_me: frozenset[int] = frozenset()
+    ) -> None:
+        """A notification per conversation with new messages the user is not looking at;
+        none for a muted chat, unless one of them mentions the user."""
         if self.tray is None or self.store is None or self.window is None:
             return
         current = self._current_id()
+        now = storage.now_ms()
         by_conversation: dict[str, list[StoredMessage]] = {}
         for message in messages:
             if message.direction == "in":
@@ -700,6 +749,10 @@ class AppController(QObject):
                 continue
             if self.store.is_blocked(conversation):
                 continue
+            if self.store.chat_settings(conversation).muted(now):
+                new = [m for m in new if m.local_id in mentioning_me]
+                if not new:
+                    continue
             last = new[-1]
             title = self.store.conversation_title(conversation)
             sender = last.sender_name or last.sender or ""

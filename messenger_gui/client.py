@@ -22,6 +22,8 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
+
 from messenger_gui.client_ids import normalize_client_id
 from messenger_gui.connection import (
     CERTIFICATE_MISMATCH,
@@ -605,7 +607,9 @@ class MessengerClient:
 
     # --- sending ---
 
-    async def send_message(self, conversation: str, is_group: bool, text: str) -> StoredMessage:
+    async def send_message(
+        self, conversation: str, is_group: bool, text: str, *, mentions: Sequence[str] = ()
+    ) -> StoredMessage:
         """Put a message in the on-disk outbox and send it when (or as soon as) online.
 
         Returns it as stored, ``status="queued"``; a :class:`MessageSent` event follows
@@ -616,7 +620,12 @@ class MessengerClient:
         """
         if len(text.encode("utf-8")) > self.limits.max_text_bytes:
             raise ValueError(f"message text is longer than {self.limits.max_text_bytes} bytes")
-        queued = await self.store.run(self.store.queue_outgoing, conversation, is_group, text)
+        queued = await self.store.run(
+            functools.partial(self.store.queue_outgoing, mentions=mentions),
+            conversation,
+            is_group,
+            text,
+        )
         self._outbox_changed.set()
         return StoredMessage(
             local_id=queued.local_id,
@@ -648,8 +657,9 @@ class MessengerClient:
                         await self._send_window.wait()
                     if not self._still_to_send(item):
                         continue  # deleted or failed while we waited
+                mentions = self.store.outgoing_mentions(item.local_id) if item.is_group else []
                 try:
-                    future = connection.send_request(functools.partial(_send_frame, item))
+                    future = connection.send_request(functools.partial(_send_frame, item, mentions))
                 except NotConnectedError:
                     return
                 except ValueError as exc:  # not sendable at all (e.g. text of spaces)
@@ -893,10 +903,19 @@ class MessengerClient:
                 backlog = {
                     f.message_id for f in frames[:synced_at] if isinstance(f, protocol.Message)
                 }
+            mentioned = {m.message_id for m in messages if m.mentions and me in m.mentions}
+            mentioning_me = frozenset(m.local_id for m in fresh if m.message_id in mentioned)
             for in_backlog in (True, False):
                 part = tuple(m for m in fresh if (m.message_id in backlog) == in_backlog)
                 if part:
-                    events.append(MessagesReceived(part, backlog=in_backlog))
+                    events.append(
+                        MessagesReceived(part, backlog=in_backlog, mentioning_me=mentioning_me)
+                    )
+            wake = self.store.archived_to_wake(
+                dict.fromkeys(m.conversation for m in fresh if m.direction == "in")
+            )
+            if wake:  # a new message brings an archived chat back, unless it is muted
+                await self.store.run(self.store.unarchive, wake)
         if saved is not None:
             events.extend(MessageSent(message) for message in saved.sent)
             events.extend(_status_events(saved.changes))
@@ -1307,11 +1326,14 @@ def _add_contact_frame(client_id: str, request_id: int) -> protocol.AddContact:
     return protocol.AddContact(id=request_id, client_id=client_id)
 
 
-def _send_frame(item: OutgoingMessage, request_id: int) -> protocol.Send:
-    return protocol.Send(
+def _send_frame(item: OutgoingMessage, mentions: list[str], request_id: int) -> protocol.Send:
+    frame = protocol.Send(
         id=request_id,
         key=item.key,
         text=item.text,
         to=None if item.is_group else item.conversation,
         group=item.conversation if item.is_group else None,
     )
+    if mentions:  # absent otherwise: the frame stays byte for byte what it was
+        frame = msgspec.structs.replace(frame, mentions=mentions)
+    return frame

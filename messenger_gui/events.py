@@ -89,6 +89,9 @@ class MessagesReceived:
 
     messages: tuple[StoredMessage, ...]
     backlog: bool
+    mentioning_me: frozenset[int] = frozenset()
+    r"""The ``local_id``\ s of those whose ``mentions`` name us (they notify even in a muted
+    group)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QMenu
 
+from messenger_gui.storage import now_ms
+from messenger_gui.ui.conversations import ConversationRole
 from messenger_server import protocol
 from tests.app_harness import AppUnderTest, Scenario, registered, scenario, wait_until
 
@@ -168,14 +171,112 @@ def test_presence_shows_online_and_last_seen_to_contacts_only_and_is_remembered(
         await wait_until(
             lambda: alice.window.header_subtitle.text() == f"ID {bob.own_id}", 5, "hidden"
         )
+        # Bob is told (online false, last seen null: "a long time ago"), or, when his own
+        # get_presence after login is answered after the change, does not see her at all.
         await wait_until(
             lambda: (
-                (p := bob.client.presence_of(alice.own_id)) is not None
-                and not p.online
-                and p.last_seen is None
+                (p := bob.client.presence_of(alice.own_id)) is None
+                or (not p.online and p.last_seen is None)
             ),
             5,
             "bob told alice no longer shows it",
         )
+
+    scenario.run(run)
+
+
+def _trigger(menu: QMenu, name: str) -> None:
+    for action in menu.actions():
+        submenu = action.menu()
+        candidates = [action, *(submenu.actions() if isinstance(submenu, QMenu) else [])]
+        for candidate in candidates:
+            if candidate.objectName() == name:
+                candidate.trigger()
+                return
+    raise AssertionError(f"no {name!r} in the menu")
+
+
+def test_mute_silences_a_group_but_a_mention_notifies_and_pin_archive_survive_a_restart(
+    scenario: Scenario,
+) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob, carol = await registered(scenario, server, "Alice", "Bob", "Carol")
+        group = await alice.client.create_group("Trip", [bob.own_id, carol.own_id])
+        gid = group.group_id
+        await wait_until(lambda: bob.store.group(gid) is not None, 5, "bob's group")
+        assert bob.controller.tray is not None
+        notified: list[str] = []
+        bob.controller.tray.notification_shown.connect(lambda _t, text: notified.append(text))
+
+        bob.window.schedule_reload()
+        await wait_until(lambda: bob.window.conversation_model.row_of(gid) is not None, 5, "row")
+        _trigger(bob.window.conversation_menu(gid), "mute_forever")
+        await wait_until(lambda: bob.store.chat_settings(gid).muted(now_ms()), 5, "muted")
+
+        alice.open_chat(gid, True)
+        alice.activate()  # Bob is not looking: his app would notify
+        alice.type_and_send("Plain news")
+        await wait_until(lambda: len(bob.messages(gid)) == 1, 5, "the plain message")
+        await bob.settle()
+        assert notified == []
+
+        composer = alice.window.composer
+        alice.qtbot.keyClicks(composer.input, "Look @Bo")
+        alice.qtbot.keyClick(composer.input, Qt.Key.Key_Tab)
+        alice.qtbot.keyClicks(composer.input, "here")
+        alice.qtbot.keyClick(composer.input, Qt.Key.Key_Return)
+        await wait_until(lambda: len(bob.messages(gid)) == 2, 5, "the mention")
+        assert bob.messages(gid)[1].text == "Look @Bob here"
+        await wait_until(lambda: len(notified) == 1, 5, "the mention's notification")
+        assert "Look @Bob here" in notified[0]
+        await wait_until(lambda: len(carol.messages(gid)) == 2, 5, "carol's copy")
+
+        # Bob pins Carol's chat and archives the muted group and Alice's chat.
+        for conversation, action in (
+            (carol.own_id, "pin"),
+            (gid, "archive"),
+            (alice.own_id, "archive"),
+        ):
+            _trigger(bob.window.conversation_menu(conversation), action)
+        await wait_until(
+            lambda: (
+                bob.store.chat_settings(alice.own_id).archived
+                and bob.store.chat_settings(gid).archived
+            ),
+            5,
+            "archived",
+        )
+        await wait_until(
+            lambda: (
+                bob.window.conversation_model.summary(0) is not None
+                and bob.window.conversation_model.summary(0).conversation == carol.own_id
+            ),  # type: ignore[union-attr]
+            5,
+            "carol pinned on top",
+        )
+        # A new message in the archived muted group keeps it archived; an unmuted chat
+        # comes back.
+        alice.type_and_send("More news")
+        alice.open_chat(bob.own_id)
+        alice.type_and_send("Hi Bob")
+        await wait_until(lambda: len(bob.messages(alice.own_id)) == 1, 5, "alice's message")
+        await bob.settle()
+        assert bob.store.chat_settings(gid).archived
+        assert not bob.store.chat_settings(alice.own_id).archived
+
+        await bob.quit()
+        bob = scenario.app("bob", server)
+        bob.start()
+        await bob.wait_online()
+        settings = bob.store.chat_settings(gid)
+        assert settings.archived and settings.muted(now_ms())
+        assert bob.store.chat_settings(carol.own_id).pinned
+        assert bob.window.conversation_model.summary(0).conversation == carol.own_id  # type: ignore[union-attr]
+        assert gid not in [
+            bob.window.conversation_filter.index(r, 0).data(ConversationRole.ID)
+            for r in range(bob.window.conversation_filter.rowCount())
+        ]
+        assert bob.window.archive_button.text() == "Archived chats (1)"
 
     scenario.run(run)

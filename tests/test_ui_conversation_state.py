@@ -4,15 +4,25 @@ archive. A real history file, real widgets offscreen; signals recorded."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu
 from pytestqt.qtbot import QtBot
 
-from messenger_gui.storage import ClientStore
+from messenger_gui.storage import (
+    MUTED_FOREVER,
+    ChatSettings,
+    ClientStore,
+    ConversationSummary,
+    now_ms,
+)
+from messenger_gui.ui.chat import mention_spans
 from messenger_gui.ui.conversations import ConversationRole
 from messenger_gui.ui.dialogs.settings import SettingsDialog
 from messenger_gui.ui.formatting import presence_text, typing_text
-from messenger_gui.ui.main_window import MainWindow
+from messenger_gui.ui.main_window import MUTE_FOREVER, MainWindow
 from messenger_server import protocol
 from tests.test_ui_main_window import OWN_NAME, history, store, window
 from tests.test_ui_models import ANA, BASE_TS, BRUNO, GROUP, ME
@@ -166,3 +176,168 @@ def test_settings_are_in_the_main_menu(qtbot: QtBot, window: MainWindow) -> None
     assert window.action_settings in window.main_menu.actions()
     with qtbot.waitSignal(window.settings_requested, timeout=1000):
         window.action_settings.trigger()
+
+
+# --- mute, pin, archive ---
+
+
+def _summary(window: MainWindow, conversation: str) -> ConversationSummary:
+    row = window.conversation_model.row_of(conversation)
+    assert row is not None
+    summary = window.conversation_model.summary(row)
+    assert summary is not None
+    return summary
+
+
+def _listed(window: MainWindow) -> list[str]:
+    proxy = window.conversation_filter
+    return [str(proxy.index(r, 0).data(ConversationRole.ID)) for r in range(proxy.rowCount())]
+
+
+def _menu_action(menu: QMenu, name: str) -> QAction:
+    for action in menu.actions():
+        if action.objectName() == name:
+            return action
+        submenu = action.menu()
+        if isinstance(submenu, QMenu):
+            for inner in submenu.actions():
+                if inner.objectName() == name:
+                    return inner
+    raise AssertionError(f"no action {name!r} in {[a.objectName() for a in menu.actions()]}")
+
+
+def test_chat_settings_are_stored_listed_and_survive_reopening(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    with ClientStore(profile) as store:
+        for client_id, name in ((ANA, "Ana"), (BRUNO, "Bruno"), ("CCCC-3333", "Caio")):
+            store.add_contact(client_id, name)
+        store.set_muted(ANA, now_ms() + 3_600_000)
+        store.set_pinned(BRUNO, True)
+        store.set_pinned(ANA, True)  # pinned later: above Bruno
+        store.set_archived("CCCC-3333", True)
+    with ClientStore(profile) as store:
+        rows = {r.conversation: r for r in store.conversations_summary()}
+        assert [r.conversation for r in store.conversations_summary()][:2] == [ANA, BRUNO]
+        assert rows[ANA].muted and rows[ANA].pinned and not rows[ANA].archived
+        assert rows[BRUNO].pinned and not rows[BRUNO].muted
+        assert rows["CCCC-3333"].archived
+        assert store.chat_settings(ANA).muted(now_ms())
+        store.set_muted(ANA, now_ms() - 1)  # a mute that ran out
+        assert not store.chat_settings(ANA).muted(now_ms())
+        store.set_muted(BRUNO, MUTED_FOREVER)
+        assert store.chat_settings(BRUNO).muted(now_ms())
+        store.set_muted(BRUNO, None)
+        assert store.chat_settings(BRUNO) == ChatSettings(None, True, False)
+        # A new message brings an archived chat back, unless it is muted.
+        store.set_archived(ANA, True)
+        store.set_muted(ANA, MUTED_FOREVER)
+        assert store.archived_to_wake([ANA, "CCCC-3333", BRUNO]) == ["CCCC-3333"]
+        store.unarchive(["CCCC-3333"])
+        assert not store.chat_settings("CCCC-3333").archived
+
+
+def test_list_context_menu_mutes_pins_and_archives(
+    qtbot: QtBot, store: ClientStore, window: MainWindow
+) -> None:
+    muted: list[tuple[str, int]] = []
+    pinned: list[tuple[str, bool]] = []
+    archived: list[tuple[str, bool]] = []
+    window.mute_requested.connect(lambda c, s: muted.append((c, s)))
+    window.pin_requested.connect(lambda c, p: pinned.append((c, p)))
+    window.archive_requested.connect(lambda c, a: archived.append((c, a)))
+    menu = window.conversation_menu(ANA)
+    _menu_action(menu, "mute_1h").trigger()
+    _menu_action(menu, "mute_8h").trigger()
+    _menu_action(menu, "mute_forever").trigger()
+    _menu_action(menu, "pin").trigger()
+    _menu_action(menu, "archive").trigger()
+    assert muted == [(ANA, 3600), (ANA, 8 * 3600), (ANA, MUTE_FOREVER)]
+    assert pinned == [(ANA, True)] and archived == [(ANA, True)]
+
+    store.set_muted(ANA, MUTED_FOREVER)
+    store.set_pinned(ANA, True)
+    menu = window.conversation_menu(ANA)
+    _menu_action(menu, "unmute").trigger()
+    _menu_action(menu, "unpin").trigger()
+    assert muted[-1] == (ANA, 0) and pinned[-1] == (ANA, False)
+
+    # The chat menu of the open chat has the same entries.
+    window.open_conversation(BRUNO, False)
+    window.chat_menu.aboutToShow.emit()
+    _menu_action(window.chat_menu, "pin").trigger()
+    assert pinned[-1] == (BRUNO, True)
+    window.chat_menu.aboutToShow.emit()  # rebuilt, not repeated
+    assert [a.objectName() for a in window.chat_menu.actions()].count("pin") == 1
+
+
+def test_muted_pinned_and_archived_chats_in_the_list(
+    qtbot: QtBot, store: ClientStore, window: MainWindow
+) -> None:
+    assert _listed(window) == [BRUNO, ANA]  # most recent first
+    store.set_pinned(ANA, True)
+    store.set_muted(BRUNO, MUTED_FOREVER)
+    window.reload_conversations()
+    assert _listed(window) == [ANA, BRUNO]
+    assert _summary(window, BRUNO).muted and _summary(window, ANA).pinned
+    window.grab()  # paints the muted icon, the greyed badge and the pin
+
+    assert not window.archive_button.isVisibleTo(window)
+    store.set_archived(ANA, True)
+    window.reload_conversations()
+    assert _listed(window) == [BRUNO]
+    assert window.archive_button.isVisibleTo(window)
+    assert window.archive_button.text() == "Archived chats (1)"
+    qtbot.mouseClick(window.archive_button, Qt.MouseButton.LeftButton)
+    assert _listed(window) == [ANA]
+    assert window.archive_button.text() == "← Back to chats"
+    window.show_archived(False)
+    assert _listed(window) == [BRUNO]
+
+
+# --- mentions ---
+
+
+def test_mention_spans_find_each_at_name() -> None:
+    text = "@Ana Souza and @Bruno, not email@Ana"
+    assert mention_spans(text, ["Ana Souza", "Bruno Lima", "Bruno"]) == [(0, 10), (15, 21)]
+    assert mention_spans("no mentions", ["Ana"]) == []
+
+
+def test_at_in_a_group_completes_member_names_and_sends_mentions(
+    qtbot: QtBot, store: ClientStore, window: MainWindow
+) -> None:
+    _save_group(store)
+    window.reload_conversations()
+    window.open_conversation(GROUP, True)
+    composer = window.composer
+    qtbot.keyClicks(composer.input, "Hi @br")
+    popup = composer.completer.popup()
+    assert popup is not None and popup.isVisible()
+    assert composer.completer.currentCompletion() == "Bruno Lima"
+    qtbot.keyClick(composer.input, Qt.Key.Key_Tab)
+    assert composer.text() == "Hi @Bruno Lima "
+    assert not popup.isVisible()
+    qtbot.keyClicks(composer.input, "and @ana")
+    qtbot.keyClick(composer.input, Qt.Key.Key_Return)  # Enter picks, does not send
+    assert composer.text() == "Hi @Bruno Lima and @Ana Souza "
+    assert composer.mentions() == [BRUNO, ANA]
+    with qtbot.waitSignal(window.send_with_mentions_requested, timeout=1000) as sent:
+        qtbot.keyClick(composer.input, Qt.Key.Key_Return)
+    assert sent.args == [GROUP, True, "Hi @Bruno Lima and @Ana Souza ", [BRUNO, ANA]]
+
+    # A name deleted from the text is no longer mentioned; Esc closes the popup.
+    qtbot.keyClicks(composer.input, "@ana")
+    qtbot.keyClick(composer.input, Qt.Key.Key_Tab)
+    composer.set_text("plain")
+    assert composer.mentions() == []
+    qtbot.keyClicks(composer.input, " @b")
+    assert popup.isVisible()
+    qtbot.keyClick(composer.input, Qt.Key.Key_Escape)
+    assert not popup.isVisible()
+
+
+def test_no_mention_popup_in_a_direct_chat(qtbot: QtBot, window: MainWindow) -> None:
+    window.open_conversation(ANA, False)
+    qtbot.keyClicks(window.composer.input, "@an")
+    popup = window.composer.completer.popup()
+    assert popup is not None and not popup.isVisible()

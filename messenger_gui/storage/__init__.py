@@ -28,6 +28,8 @@ from messenger_gui.storage.identity import (
 )
 from messenger_gui.storage.reader import HistoryReader
 from messenger_gui.storage.records import (
+    MUTED_FOREVER,
+    ChatSettings,
     Chunk,
     ChunkSaved,
     Contact,
@@ -61,9 +63,11 @@ __all__ = [
     "DATABASE_FILE",
     "IDENTITY_FILE",
     "MIGRATIONS",
+    "MUTED_FOREVER",
     "PROFILE_NAME_PATTERN",
     "RECEIPTS_VERSION",
     "SCHEMA_VERSION",
+    "ChatSettings",
     "Chunk",
     "ChunkSaved",
     "ClientData",

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from messenger_gui.storage.records import (
+    ChatSettings,
     Contact,
     ConversationSummary,
     GroupMember,
@@ -234,14 +235,17 @@ class ConversationsMixin(StoreBase):
                 substr(m.text, 1, {_PREVIEW_CHARS}), m.ts, m.direction, m.status, l.unread,
                 COALESCE(m.ts, g.created_at, ct.added_at, 0) AS activity,
                 (SELECT f.code FROM send_failures f WHERE f.local_id = l.last_id),
-                substr(d.text, 1, {_PREVIEW_CHARS}), ct.client_id IS NOT NULL
+                substr(d.text, 1, {_PREVIEW_CHARS}), ct.client_id IS NOT NULL,
+                COALESCE(cs.muted_until > :now, 0), cs.pinned_at, COALESCE(cs.archived, 0)
             FROM lasts l
             LEFT JOIN messages m ON m.local_id = l.last_id
             LEFT JOIN groups g ON g.group_id = l.conversation
             LEFT JOIN contacts ct ON ct.client_id = l.conversation
             LEFT JOIN drafts d ON d.conversation = l.conversation
-            ORDER BY activity DESC, l.conversation
-            """
+            LEFT JOIN chat_settings cs ON cs.conversation = l.conversation
+            ORDER BY cs.pinned_at IS NULL, cs.pinned_at DESC, activity DESC, l.conversation
+            """,
+            {"now": now_ms()},
         ).fetchall()
         return [
             ConversationSummary(
@@ -257,9 +261,80 @@ class ConversationsMixin(StoreBase):
                 last_failure=row[9],
                 draft=row[10],
                 is_contact=bool(row[11]),
+                muted=bool(row[12]),
+                pinned=row[13] is not None,
+                archived=bool(row[14]),
             )
             for row in rows
         ]
+
+    # --- the user's settings of a chat (mute, pin, archive) ---
+
+    def chat_settings(self, conversation: str) -> ChatSettings:
+        row = self._conn.execute(
+            "SELECT muted_until, pinned_at, archived FROM chat_settings WHERE conversation = ?",
+            (conversation,),
+        ).fetchone()
+        if row is None:
+            return ChatSettings()
+        return ChatSettings(row[0], row[1] is not None, bool(row[2]))
+
+    def set_muted(self, conversation: str, until: int | None) -> None:
+        """Mute ``conversation`` until ``until`` (ms UTC; :data:`MUTED_FOREVER`), or
+        unmute it (``None``)."""
+        self._set_chat_setting(conversation, "muted_until", until)
+
+    def set_pinned(self, conversation: str, pinned: bool) -> None:
+        """Pin ``conversation`` to the top of the list (above the chats pinned before)
+        or unpin it."""
+        if not pinned:
+            self._set_chat_setting(conversation, "pinned_at", None)
+            return
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO chat_settings (conversation) VALUES (?)", (conversation,)
+            )
+            conn.execute(  # later than every other pin, even within the same millisecond
+                "UPDATE chat_settings SET pinned_at = MAX(?, COALESCE((SELECT MAX(pinned_at) "
+                "FROM chat_settings), 0) + 1) WHERE conversation = ?",
+                (now_ms(), conversation),
+            )
+
+    def set_archived(self, conversation: str, archived: bool) -> None:
+        self._set_chat_setting(conversation, "archived", int(archived))
+
+    def _set_chat_setting(self, conversation: str, column: str, value: int | None) -> None:
+        assert column in ("muted_until", "pinned_at", "archived")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO chat_settings (conversation) VALUES (?)", (conversation,)
+            )
+            conn.execute(
+                f"UPDATE chat_settings SET {column} = ? WHERE conversation = ?",
+                (value, conversation),
+            )
+
+    def archived_to_wake(self, conversations: Iterable[str]) -> list[str]:
+        """Of ``conversations`` (which just got a message), the archived ones that are
+        not muted: a new message brings them back to the list (a muted one stays
+        archived, as in Telegram). A quick read; :meth:`unarchive` writes."""
+        return [
+            row[0]
+            for row in self._conn.execute(
+                "SELECT conversation FROM chat_settings WHERE archived = 1 "
+                "AND (muted_until IS NULL OR muted_until <= ?) "
+                "AND conversation IN (SELECT value FROM json_each(?))",
+                (now_ms(), json.dumps(list(conversations))),
+            )
+        ]
+
+    def unarchive(self, conversations: Iterable[str]) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE chat_settings SET archived = 0 "
+                "WHERE conversation IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(conversations)),),
+            )
 
     # --- drafts ---
 

@@ -52,7 +52,9 @@ class MessagesMixin(StoreBase):
 
     # --- outbox and outgoing status ---
 
-    def queue_outgoing(self, conversation: str, is_group: bool, text: str) -> OutgoingMessage:
+    def queue_outgoing(
+        self, conversation: str, is_group: bool, text: str, *, mentions: Sequence[str] = ()
+    ) -> OutgoingMessage:
         """Put a new message in the outbox with a fresh idempotency key.
 
         It is on disk when this returns: show it as queued, then send it (now or after the
@@ -80,7 +82,19 @@ class MessagesMixin(StoreBase):
             assert cursor.lastrowid is not None
             if self._fts:
                 _index_for_search(conn, cursor.lastrowid, cursor.lastrowid, now=True)
+            if mentions and is_group:
+                conn.execute(
+                    "INSERT INTO outgoing_mentions (local_id, client_ids) VALUES (?, ?)",
+                    (cursor.lastrowid, json.dumps(list(dict.fromkeys(mentions)))),
+                )
         return OutgoingMessage(cursor.lastrowid, conversation, is_group, text, key, ts, "queued")
+
+    def outgoing_mentions(self, local_id: int) -> list[str]:
+        """The client IDs a queued group message mentions (sent as its ``mentions``)."""
+        row = self._conn.execute(
+            "SELECT client_ids FROM outgoing_mentions WHERE local_id = ?", (local_id,)
+        ).fetchone()
+        return [] if row is None else [str(c) for c in json.loads(row[0])]
 
     def outbox(self, *, after_local_id: int = 0, limit: int = -1) -> list[OutgoingMessage]:
         """Queued messages still to send, oldest first: send them in this order. Messages

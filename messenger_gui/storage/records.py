@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 import msgspec
 
@@ -133,6 +133,29 @@ class ConversationSummary:
     is_contact: bool = False
     """For a direct conversation: the peer is among the contacts (else the chat offers
     "Add to contacts")."""
+    muted: bool = False
+    """Muted now (no notification, a greyed badge; a mention still notifies)."""
+    pinned: bool = False
+    """Pinned to the top of the list (pinned chats come first, most recently pinned on top)."""
+    archived: bool = False
+    """In the "Archived" section rather than the main list."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """The user's settings of one chat (local only). ``muted_until``: ms UTC, or
+    :data:`MUTED_FOREVER`, or ``None`` when not muted."""
+
+    muted_until: int | None = None
+    pinned: bool = False
+    archived: bool = False
+
+    def muted(self, now: int) -> bool:
+        return self.muted_until is not None and self.muted_until > now
+
+
+MUTED_FOREVER: Final = 2**62
+"""``muted_until`` of a chat muted until the user unmutes it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,6 +148,20 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # has been stored, see ClientStore.index_pending); search scans these.
         "CREATE TABLE search_pending (local_id INTEGER PRIMARY KEY)",
     ),
+    # 5: the user's own settings of a chat (mute, pin, archive: never sent anywhere), and
+    # the mentions of our group messages still in the outbox (sent with them).
+    (
+        """CREATE TABLE chat_settings (
+            conversation TEXT PRIMARY KEY,
+            muted_until INTEGER,
+            pinned_at INTEGER,
+            archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outgoing_mentions (
+            local_id INTEGER PRIMARY KEY REFERENCES messages (local_id) ON DELETE CASCADE,
+            client_ids TEXT NOT NULL
+        )""",
+    ),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.
 Append only; never edit a released step. The search index is not a migration: it is

@@ -929,6 +929,20 @@ def _text_width_limit(row_width: int) -> int:
     return max(80, bubble - 2 * PAD_X)
 
 
+def mention_spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of every ``@Name`` in ``text`` for the given display names (the
+    longest name wins where several start at the same ``@``)."""
+    spans: list[tuple[int, int]] = []
+    at = text.find("@")
+    while at >= 0:
+        for name in names:
+            if name and text.startswith(name, at + 1):
+                spans.append((at, at + 1 + len(name)))
+                break
+        at = text.find("@", at + 1)
+    return spans
+
+
 class BubbleDelegate(QStyledItemDelegate):
     """Paints message rows for :class:`MessageListModel`; see the module docstring.
 
@@ -947,6 +961,15 @@ class BubbleDelegate(QStyledItemDelegate):
         """Row sizes by layout key, kept longer than the layouts (they are small), but not
         for ever: a catch-up lays out 100,000 rows one after the other."""
         self._font_cache: dict[str, tuple[QFont, QFont, QFont]] = {}
+        self._mention_names: tuple[str, ...] = ()
+
+    def set_mention_names(self, names: Sequence[str]) -> None:
+        """The display names an ``@Name`` may mention in the open group (empty outside
+        groups): such mentions are highlighted in the bubbles."""
+        wanted = tuple(sorted(set(names), key=len, reverse=True))  # longest first
+        if wanted != self._mention_names:
+            self._mention_names = wanted
+            self._layouts.clear()
 
     def clear_caches(self) -> None:
         """Forget cached layouts and sizes (after a font or theme change)."""
@@ -1046,12 +1069,20 @@ class BubbleDelegate(QStyledItemDelegate):
         text_option = QTextOption()
         text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         layout.setTextOption(text_option)
-        if links:
+        mentions = mention_spans(message.text, self._mention_names) if message.is_group else []
+        if links or mentions:
             formats = []
             for start, end, _url in links:
                 fmt = QTextCharFormat()
                 fmt.setForeground(c.link_out if out else c.link_in)
                 fmt.setFontUnderline(True)
+                span = QTextLayout.FormatRange()
+                span.start, span.length, span.format = start, end - start, fmt
+                formats.append(span)
+            for start, end in mentions:
+                fmt = QTextCharFormat()
+                fmt.setForeground(c.link_out if out else c.link_in)
+                fmt.setFontWeight(QFont.Weight.DemiBold)
                 span = QTextLayout.FormatRange()
                 span.start, span.length, span.format = start, end - start, fmt
                 formats.append(span)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent
+from PySide6.QtCore import QEvent, QSize, QStringListModel, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -30,12 +33,54 @@ COUNTER_THRESHOLD: Final = 0.9
 """The byte counter shows from this fraction of :data:`protocol.MAX_TEXT_BYTES` on."""
 
 
+def _popup(completer: QCompleter) -> QAbstractItemView:
+    popup = completer.popup()
+    assert popup is not None  # a QCompleter always has one
+    return popup
+
+
 class _MessageEdit(QPlainTextEdit):
-    """Enter sends, Shift+Enter (or Ctrl+Enter) inserts a new line."""
+    """Enter sends, Shift+Enter (or Ctrl+Enter) inserts a new line. While the mention
+    popup is open, Enter and Tab pick the highlighted member and Esc closes it."""
 
     submit = Signal()
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.completer: QCompleter | None = None
+        self.pick_mention: Callable[[str], None] | None = None
+
+    def _popup_open(self) -> bool:
+        return self.completer is not None and _popup(self.completer).isVisible()
+
+    def event(self, event: QEvent) -> bool:
+        # Tab moves the focus before keyPressEvent sees it: not while the popup is open.
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Tab
+            and self._popup_open()
+        ):
+            self.keyPressEvent(event)
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        completer = self.completer
+        if completer is not None and self._popup_open():
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab):
+                index = _popup(completer).currentIndex()
+                if not index.isValid():
+                    index = completer.completionModel().index(0, 0)
+                if self.pick_mention is not None:
+                    self.pick_mention(str(index.data()))
+                _popup(completer).hide()
+                event.accept()
+                return
+            if event.key() == Qt.Key.Key_Escape:
+                _popup(completer).hide()
+                event.accept()
+                return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             modifiers = event.modifiers()
             if not modifiers & (
@@ -68,6 +113,9 @@ class Composer(QFrame):
     edited = Signal(str)
     """The user changed the text (typing, pasting, deleting; not :meth:`set_text`): the
     text now. Drives the typing indicator the others see."""
+    sent_mentions: list[str]
+    """The client IDs the last text sent mentions (members picked after ``@`` whose
+    ``@Name`` is still in it); read it in a slot of :attr:`send_requested`."""
 
     def __init__(
         self, parent: QWidget | None = None, *, max_bytes: int = protocol.MAX_TEXT_BYTES
@@ -77,6 +125,12 @@ class Composer(QFrame):
         self._max_bytes = max_bytes
         self._stack = QStackedLayout(self)
         self._setting_text = False
+        self.sent_mentions = []
+        self._candidates: dict[str, str] = {}
+        """Display name → client ID of the members a mention may name (groups only)."""
+        self._picked: dict[str, str] = {}
+        """Display name → client ID of the members picked in the current text."""
+        self._names = QStringListModel(self)
 
         editing = QWidget(self)
         row = QHBoxLayout(editing)
@@ -122,6 +176,15 @@ class Composer(QFrame):
         self.reason.setWordWrap(True)
         self._stack.addWidget(self.reason)
 
+        self.completer = QCompleter(self._names, self)
+        self.completer.setWidget(self.input)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        activated = self.completer.activated[str]  # type: ignore[index]
+        activated.connect(self._insert_mention)  # a click in the popup
+        self.input.completer = self.completer
+        self.input.pick_mention = self._insert_mention
         self.input.textChanged.connect(self._text_changed)
         self.input.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.input.submit.connect(self.submit)
@@ -132,6 +195,67 @@ class Composer(QFrame):
 
     def text(self) -> str:
         return self.input.toPlainText()
+
+    def set_mention_candidates(self, members: dict[str, str]) -> None:
+        """The members ``@`` may complete (display name → client ID; empty outside
+        groups: no popup)."""
+        self._candidates = dict(members)
+        self._picked = {}
+        self._names.setStringList(sorted(members, key=str.casefold))
+        _popup(self.completer).hide()
+
+    def mention_prefix(self) -> str | None:
+        """The word typed after an ``@`` right before the cursor, or ``None``."""
+        cursor = self.input.textCursor()
+        block = cursor.block().text()[: cursor.positionInBlock()]
+        at = block.rfind("@")
+        if at < 0 or (at > 0 and not block[at - 1].isspace()):
+            return None
+        typed = block[at + 1 :]
+        if "\n" in typed or len(typed) > 64 or typed.startswith(" "):
+            return None
+        return typed
+
+    def _complete_mention(self) -> None:
+        if not self._candidates:
+            return
+        prefix = self.mention_prefix()
+        popup = _popup(self.completer)
+        if prefix is None:
+            popup.hide()
+            return
+        self.completer.setCompletionPrefix(prefix)
+        if self.completer.completionCount() == 0:
+            popup.hide()
+            return
+        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+        rect = self.input.cursorRect()
+        rect.setWidth(
+            popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 16
+        )
+        self.completer.complete(rect)
+
+    def _insert_mention(self, name: str) -> None:
+        """Replace ``@prefix`` before the cursor by ``@Name `` and remember the member."""
+        client_id = self._candidates.get(name)
+        prefix = self.mention_prefix()
+        if client_id is None or prefix is None:
+            return
+        cursor = self.input.textCursor()
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(prefix) + 1
+        )
+        cursor.insertText(f"@{name} ")
+        self.input.setTextCursor(cursor)
+        self._picked[name] = client_id
+        _popup(self.completer).hide()
+
+    def mentions(self) -> list[str]:
+        """The client IDs the text mentions now (picked members whose ``@Name`` is still
+        in it), in the order they appear."""
+        text = self.text()
+        found = [(text.find(f"@{name}"), cid) for name, cid in self._picked.items()]
+        return list(dict.fromkeys(cid for at, cid in sorted(found) if at >= 0))
 
     def set_text(self, text: str) -> None:
         """Show ``text`` (a chat's saved draft); not an edit by the user (no :attr:`edited`)."""
@@ -177,6 +301,8 @@ class Composer(QFrame):
                 )
             return
         text = self.text()
+        self.sent_mentions = self.mentions()
+        self._picked = {}
         self.input.clear()
         self.send_requested.emit(text)
 
@@ -184,6 +310,7 @@ class Composer(QFrame):
         self._refresh()
         if not self._setting_text:
             self.edited.emit(self.text())
+            self._complete_mention()
 
     def _refresh(self) -> None:
         size = self.byte_count()

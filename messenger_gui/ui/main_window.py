@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import date
+from typing import Final
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -19,6 +20,7 @@ from PySide6.QtCore import (
     QLocale,
     QModelIndex,
     QObject,
+    QPoint,
     QRectF,
     QSize,
     Qt,
@@ -32,6 +34,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPixmap,
     QShowEvent,
     QTextCursor,
@@ -60,6 +63,7 @@ from messenger_gui.storage import (
     HistoryReader,
     MessageStatus,
     StoredMessage,
+    now_ms,
 )
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.chat import ChatView, MessageListModel
@@ -75,6 +79,9 @@ from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours, ensure_theme
 
 log = logging.getLogger(__name__)
+
+MUTE_FOREVER: Final = -1
+"""The ``seconds`` of :attr:`MainWindow.mute_requested` for "until I unmute it"."""
 
 FLOOD_ROWS = 100
 """Messages of the open chat arriving at once from which they are shown in frames."""
@@ -150,6 +157,14 @@ class MainWindow(QMainWindow):
     typing_stopped = Signal(str, bool)
     """``(conversation, is_group)``: the user sent, emptied or left the draft."""
     settings_requested = Signal()
+    send_with_mentions_requested = Signal(str, bool, str, list)
+    """``(group, True, text, mentions)``: as :attr:`send_requested`, for a group message
+    that mentions members (their client IDs), sent with ``mentions``."""
+    mute_requested = Signal(str, int)
+    """``(conversation, seconds)``: mute it for that long (:data:`MUTE_FOREVER`: until
+    unmuted; 0: unmute)."""
+    pin_requested = Signal(str, bool)
+    archive_requested = Signal(str, bool)
 
     def __init__(
         self, history: HistoryReader, own_id: str, own_name: str, parent: QWidget | None = None
@@ -168,6 +183,7 @@ class MainWindow(QMainWindow):
         """Drafts set in this session (the history may not have them yet)."""
         self._typing: dict[str, str] = {}
         """conversation → "Ana is typing…" (see :meth:`set_typing`)."""
+        self._archived_count = 0
         self._presence: dict[str, tuple[bool, int | None]] = {}
         """client ID → (online, last seen) as shown to us (see :meth:`set_presence`)."""
         self.today: date | None = None
@@ -289,6 +305,8 @@ class MainWindow(QMainWindow):
         self.chat_menu.addAction(self.action_block)
         for action in (self.action_group_info, self.action_add_to_contacts, self.action_block):
             action.setVisible(False)  # shown for the chats they apply to
+        self._chat_menu_extra: list[QAction] = []
+        self.chat_menu.aboutToShow.connect(self._fill_chat_menu)
 
     def _tool_button(self, parent: QWidget, tooltip: str) -> QToolButton:
         button = QToolButton(parent)
@@ -374,6 +392,15 @@ class MainWindow(QMainWindow):
         self.conversation_list.installEventFilter(self)
         self.filter_box.textChanged.connect(self.conversation_filter.set_filter)
         self.filter_box.returnPressed.connect(self._open_first_filtered)
+        self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversation_list.customContextMenuRequested.connect(self._list_context_menu)
+        self.archive_button = QPushButton(self.sidebar)
+        self.archive_button.setObjectName("archiveButton")
+        self.archive_button.setFlat(True)
+        self.archive_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.archive_button.clicked.connect(self._toggle_archived)
+        self.archive_button.hide()
+        layout.addWidget(self.archive_button)
         layout.addWidget(self.conversation_list, 1)
 
         self.no_conversations = QLabel(
@@ -662,11 +689,13 @@ class MainWindow(QMainWindow):
             self.conversation_model.set_rows(rows)
         finally:
             self._selecting = False
+        self._archived_count = sum(1 for row in rows if row.archived)
+        self._show_archive_button()
         total = sum(row.unread for row in rows)
         if total != self.unread_total:
             self.unread_total = total
             self.unread_changed.emit(total)
-        empty = self.conversation_model.rowCount() == 0
+        empty = self.conversation_filter.rowCount() == 0 and not self._archived_count
         self.conversation_list.setVisible(not empty)
         self.no_conversations.setVisible(empty)
         if self._current is not None:
@@ -883,6 +912,7 @@ class MainWindow(QMainWindow):
         self._flood = []  # the chat is read afresh
         self._current = (conversation, is_group)
         self._composer_override = None
+        self._set_mention_candidates(conversation, is_group)
         self.message_model.open(conversation, is_group)
         self._right.setCurrentWidget(self.chat_page)
         self._update_header()
@@ -970,6 +1000,109 @@ class MainWindow(QMainWindow):
             enabled, reason = self._composer_override
         self.composer.set_enabled(enabled, reason)
 
+    def _set_mention_candidates(self, conversation: str, is_group: bool) -> None:
+        group = self._store.group(conversation) if is_group else None
+        if group is None:
+            self.composer.set_mention_candidates({})
+            self.chat_view.delegate.set_mention_names([])
+            return
+        others = {m.display_name: m.client_id for m in group.members if m.client_id != self._own_id}
+        self.composer.set_mention_candidates(others)
+        self.chat_view.delegate.set_mention_names([*others, self._own_name])
+
+    # --- mute, pin, archive ---
+
+    def chat_settings_actions(self, conversation: str, parent: QMenu) -> list[QAction]:
+        """The Mute / Unmute, Pin / Unpin and Archive / Unarchive entries for
+        ``conversation``, as its context menu in the list and the chat menu show them."""
+        settings = self._store.chat_settings(conversation)
+        actions: list[QAction] = []
+        if settings.muted(now_ms()):
+            unmute = QAction(self.tr("Unmute"), parent)
+            unmute.setObjectName("unmute")
+            unmute.triggered.connect(lambda: self.mute_requested.emit(conversation, 0))
+            actions.append(unmute)
+        else:
+            mute_menu = QMenu(self.tr("Mute"), parent)
+            mute_menu.setIcon(icon("muted"))
+            for name, text, seconds in (
+                ("mute_1h", self.tr("For 1 hour"), 3600),
+                ("mute_8h", self.tr("For 8 hours"), 8 * 3600),
+                ("mute_forever", self.tr("Until I unmute it"), MUTE_FOREVER),
+            ):
+                action = mute_menu.addAction(text)
+                action.setObjectName(name)
+                action.triggered.connect(
+                    lambda _=False, s=seconds: self.mute_requested.emit(conversation, s)
+                )
+            mute = mute_menu.menuAction()
+            mute.setObjectName("mute")
+            actions.append(mute)
+        pin = QAction(self.tr("Unpin") if settings.pinned else self.tr("Pin to top"), parent)
+        pin.setObjectName("unpin" if settings.pinned else "pin")
+        pin.triggered.connect(lambda: self.pin_requested.emit(conversation, not settings.pinned))
+        actions.append(pin)
+        archive = QAction(self.tr("Unarchive") if settings.archived else self.tr("Archive"), parent)
+        archive.setObjectName("unarchive" if settings.archived else "archive")
+        archive.triggered.connect(
+            lambda: self.archive_requested.emit(conversation, not settings.archived)
+        )
+        actions.append(archive)
+        return actions
+
+    def conversation_menu(self, conversation: str) -> QMenu:
+        """The context menu of ``conversation``'s row in the list."""
+        menu = QMenu(self)
+        for action in self.chat_settings_actions(conversation, menu):
+            menu.addAction(action)
+        return menu
+
+    def _list_context_menu(self, pos: QPoint) -> None:
+        index = self.conversation_list.indexAt(pos)
+        conversation = index.data(ConversationRole.ID) if index.isValid() else None
+        if isinstance(conversation, str):
+            menu = self.conversation_menu(conversation)
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.conversation_list.viewport().mapToGlobal(pos))
+
+    def _fill_chat_menu(self) -> None:
+        for action in self._chat_menu_extra:
+            self.chat_menu.removeAction(action)
+        self._chat_menu_extra = []
+        if self._current is None:
+            return
+        existing = self.chat_menu.actions()
+        actions = self.chat_settings_actions(self._current[0], self.chat_menu)
+        separator = QAction(self.chat_menu)
+        separator.setSeparator(True)
+        for action in [*actions, separator]:
+            if existing:
+                self.chat_menu.insertAction(existing[0], action)
+            else:
+                self.chat_menu.addAction(action)
+        self._chat_menu_extra = [*actions, separator]
+
+    def show_archived(self, archived: bool) -> None:
+        """Show the "Archived" section (True) or the main list."""
+        self.conversation_filter.set_archived(archived)
+        self._show_archive_button()
+
+    def _toggle_archived(self) -> None:
+        self.show_archived(not self.conversation_filter.archived)
+
+    def _show_archive_button(self) -> None:
+        if self.conversation_filter.archived:
+            self.archive_button.setText(self.tr("← Back to chats"))
+            self.archive_button.setVisible(True)
+        else:
+            self.archive_button.setText(
+                self.tr("Archived chats (%1)").replace("%1", str(self._archived_count))
+            )
+            self.archive_button.setVisible(self._archived_count > 0)
+        self.archive_button.setIcon(
+            icon("archive", self.palette().color(QPalette.ColorRole.WindowText))
+        )
+
     def _set_subtitle_live(self, live: bool) -> None:
         """The subtitle in the accent colour (typing, online) or muted."""
         if bool(self.header_subtitle.property("live")) != live:
@@ -983,12 +1116,16 @@ class MainWindow(QMainWindow):
         conversation, is_group = self._current
         self.flush_draft()  # the field is empty now: no draft any more
         self.typing_stopped.emit(conversation, is_group)
+        mentions = self.composer.sent_mentions if is_group else []
         self.message_model.clear_unread_marker()
         self.chat_view.scroll_to_bottom()
         if not self.message_model.at_end:
             self.message_model.reload()
             self.chat_view.scroll_to_bottom()
-        self.send_requested.emit(conversation, is_group, text)
+        if mentions:
+            self.send_with_mentions_requested.emit(conversation, is_group, text, mentions)
+        else:
+            self.send_requested.emit(conversation, is_group, text)
 
     def _export(self, fmt: str) -> None:
         if self._current is not None:

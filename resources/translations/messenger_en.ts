@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="605"/>
+        <location filename="../../messenger_gui/app.py" line="618"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="712"/>
+        <location filename="../../messenger_gui/app.py" line="765"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>

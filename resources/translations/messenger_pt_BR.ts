@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="339"/>
-        <location filename="../../messenger_gui/app.py" line="626"/>
+        <location filename="../../messenger_gui/app.py" line="343"/>
+        <location filename="../../messenger_gui/app.py" line="639"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="369"/>
+        <location filename="../../messenger_gui/app.py" line="373"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="417"/>
+        <location filename="../../messenger_gui/app.py" line="421"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="452"/>
+        <location filename="../../messenger_gui/app.py" line="456"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="462"/>
+        <location filename="../../messenger_gui/app.py" line="475"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="522"/>
+        <location filename="../../messenger_gui/app.py" line="535"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="547"/>
+        <location filename="../../messenger_gui/app.py" line="560"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="598"/>
+        <location filename="../../messenger_gui/app.py" line="611"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="600"/>
+        <location filename="../../messenger_gui/app.py" line="613"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="604"/>
+        <location filename="../../messenger_gui/app.py" line="617"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="605"/>
+        <location filename="../../messenger_gui/app.py" line="618"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +126,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="609"/>
+        <location filename="../../messenger_gui/app.py" line="622"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="611"/>
+        <location filename="../../messenger_gui/app.py" line="624"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="613"/>
+        <location filename="../../messenger_gui/app.py" line="626"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="614"/>
+        <location filename="../../messenger_gui/app.py" line="627"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="616"/>
+        <location filename="../../messenger_gui/app.py" line="629"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="617"/>
+        <location filename="../../messenger_gui/app.py" line="630"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="622"/>
+        <location filename="../../messenger_gui/app.py" line="635"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="624"/>
+        <location filename="../../messenger_gui/app.py" line="637"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="657"/>
+        <location filename="../../messenger_gui/app.py" line="702"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="666"/>
+        <location filename="../../messenger_gui/app.py" line="711"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="668"/>
+        <location filename="../../messenger_gui/app.py" line="713"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="674"/>
+        <location filename="../../messenger_gui/app.py" line="719"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="707"/>
+        <location filename="../../messenger_gui/app.py" line="760"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="712"/>
+        <location filename="../../messenger_gui/app.py" line="765"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,32 +199,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="919"/>
+        <location filename="../../messenger_gui/app.py" line="972"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="926"/>
+        <location filename="../../messenger_gui/app.py" line="979"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="926"/>
+        <location filename="../../messenger_gui/app.py" line="979"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="952"/>
+        <location filename="../../messenger_gui/app.py" line="1005"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="952"/>
+        <location filename="../../messenger_gui/app.py" line="1005"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="955"/>
+        <location filename="../../messenger_gui/app.py" line="1008"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -232,17 +232,17 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1115"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1146"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1303"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1334"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1305"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1336"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -271,7 +271,7 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/chat.py" line="873"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1789"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1820"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
@@ -281,32 +281,32 @@
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1484"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1515"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1811"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1842"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1815"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1846"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1819"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1850"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1832"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1863"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1835"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1866"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -314,33 +314,33 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="92"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="146"/>
         <source>Write a message…</source>
         <translation>Escreva uma mensagem…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="93"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="147"/>
         <source>Message</source>
         <translation>Mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="113"/>
-        <location filename="../../messenger_gui/ui/composer.py" line="205"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="167"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="332"/>
         <source>Send (Enter)</source>
         <translation>Enviar (Enter)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="114"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="168"/>
         <source>Send</source>
         <translation>Enviar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="193"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="320"/>
         <source>%1 / %2 bytes</source>
         <translation>%1 / %2 bytes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="205"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="332"/>
         <source>The message is too long</source>
         <translation>A mensagem é longa demais</translation>
     </message>
@@ -348,27 +348,27 @@
 <context>
     <name>ConversationDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="193"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="194"/>
         <source>%1 unread</source>
         <translation>%1 não lidas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="237"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="258"/>
         <source>You: </source>
         <translation>Você: </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="241"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="262"/>
         <source>Draft: </source>
         <translation>Rascunho: </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="248"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="269"/>
         <source>Group created</source>
         <translation>Grupo criado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="249"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="270"/>
         <source>No messages yet</source>
         <translation>Nenhuma mensagem ainda</translation>
     </message>
@@ -631,179 +631,234 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="198"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="214"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="256"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="243"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="259"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="246"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="262"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="248"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="338"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="417"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="264"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="356"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="444"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="250"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="266"/>
         <source>Settings…</source>
         <translation>Configurações…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="254"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="270"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="257"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="273"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="260"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="276"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="263"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="483"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="279"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="510"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="265"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="281"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="266"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="282"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="320"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="338"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="347"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="349"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="365"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="367"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="361"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="380"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="407"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="399"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="426"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="412"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="439"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="420"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="447"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="455"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="482"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="458"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="485"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="467"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="494"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="480"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="507"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="503"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="530"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="827"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="856"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="902"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="932"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="903"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="933"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="905"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="935"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="965"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="995"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="926"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1021"/>
+        <source>Unmute</source>
+        <translation>Ativar som</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1026"/>
+        <source>Mute</source>
+        <translation>Silenciar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1029"/>
+        <source>For 1 hour</source>
+        <translation>Por 1 hora</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1030"/>
+        <source>For 8 hours</source>
+        <translation>Por 8 horas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1031"/>
+        <source>Until I unmute it</source>
+        <translation>Até eu reativar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1041"/>
+        <source>Unpin</source>
+        <translation>Desafixar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1041"/>
+        <source>Pin to top</source>
+        <translation>Fixar no topo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1045"/>
+        <source>Unarchive</source>
+        <translation>Desarquivar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1045"/>
+        <source>Archive</source>
+        <translation>Arquivar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1095"/>
+        <source>← Back to chats</source>
+        <translation>← Voltar às conversas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1099"/>
+        <source>Archived chats (%1)</source>
+        <translation>Conversas arquivadas (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="956"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="931"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="961"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="933"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="963"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="939"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="969"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="949"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="952"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="979"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="982"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
