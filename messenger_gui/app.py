@@ -9,6 +9,7 @@ to the widgets. Widgets never see the client, and the client never sees a widget
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -53,6 +54,7 @@ from messenger_gui.events import (
     MessageStatusChanged,
     PresenceChanged,
     StateChanged,
+    SystemLinesAdded,
     TypingChanged,
 )
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
@@ -578,6 +580,8 @@ class AppController(QObject):
                         window.set_presence(client_id, None, None)
                     else:
                         window.set_presence(client_id, info.online, info.last_seen)
+            case SystemLinesAdded(messages=messages):
+                window.messages_received(messages)
             case TypingChanged(conversation=conversation, senders=senders):
                 window.set_typing(conversation, [self._name_in(conversation, s) for s in senders])
 
@@ -874,6 +878,19 @@ class AppController(QObject):
         dialog.leave_requested.connect(
             lambda gid: self._run(dialog, self._change_members(dialog, "leave", gid, ""), "leave")
         )
+        dialog.update_requested.connect(
+            lambda gid, name, description: self._run(
+                dialog, self._update_group(dialog, gid, name, description), "update_group"
+            )
+        )
+        dialog.admin_requested.connect(
+            lambda gid, cid, admin: self._run(
+                dialog, self._set_admin(dialog, gid, cid, admin), "set_admin"
+            )
+        )
+        dialog.delete_requested.connect(
+            lambda gid: self._run(dialog, self._delete_group(dialog, gid), "delete_group")
+        )
         dialog.finished.connect(lambda _result: self._forget(dialog))
         self._show_dialog(dialog)
         return dialog
@@ -891,6 +908,35 @@ class AppController(QObject):
         if action == "leave":
             dialog.accept()
         else:
+            self._refresh_group_info()
+
+    async def _update_group(
+        self, dialog: GroupInfoDialog, group_id: str, name: str, description: str
+    ) -> None:
+        assert self.client is not None
+        await self.client.update_group(group_id, name=name, description=description)
+        await self._wait_for_group_update(dialog)
+
+    async def _set_admin(
+        self, dialog: GroupInfoDialog, group_id: str, client_id: str, admin: bool
+    ) -> None:
+        assert self.client is not None
+        await self.client.set_admin(group_id, client_id, admin)
+        await self._wait_for_group_update(dialog)
+
+    async def _delete_group(self, dialog: GroupInfoDialog, group_id: str) -> None:
+        assert self.client is not None
+        await self.client.delete_group(group_id)
+        dialog.accept()
+
+    async def _wait_for_group_update(self, dialog: GroupInfoDialog) -> None:
+        """The change is stored when its ``group_update`` arrives (it follows the reply,
+        and adds the system line): a ``ping`` round trip waits for it; the dialog then
+        shows the new state."""
+        assert self.client is not None
+        with contextlib.suppress(RequestError):
+            await self.client.ping()
+        if self.group_info_dialog is dialog:
             self._refresh_group_info()
 
     def _refresh_group_info(self) -> None:

@@ -49,6 +49,7 @@ from messenger_gui.events import (
     PresenceChanged,
     Signal,
     StateChanged,
+    SystemLinesAdded,
     TypingChanged,
 )
 from messenger_gui.storage import (
@@ -60,6 +61,7 @@ from messenger_gui.storage import (
     StatusChange,
     StoredGroup,
     StoredMessage,
+    system_line,
 )
 from messenger_server import __version__, protocol
 from messenger_server.session import TypingIndicators, TypingNotices
@@ -868,6 +870,7 @@ class MessengerClient:
         acks = [message.message_id for message in last.values()]
         updates = [f for f in frames if isinstance(f, protocol.GroupUpdate)]
         acks += [update.event_id for update in updates]
+        lines = self._system_lines(updates)  # compared with our copy before it changes
         chunk = Chunk(
             messages=messages,
             receipts=[f for f in frames if isinstance(f, protocol.Receipts)],
@@ -919,6 +922,10 @@ class MessengerClient:
         if saved is not None:
             events.extend(MessageSent(message) for message in saved.sent)
             events.extend(_status_events(saved.changes))
+        if lines:
+            shown = await self.store.run(self.store.add_system_lines, lines)
+            if shown:
+                events.append(SystemLinesAdded(tuple(shown)))
         if updates:
             groups = tuple(dict.fromkeys(u.group.group_id for u in updates))
             events.append(ConversationsChanged(groups))
@@ -1110,6 +1117,88 @@ class MessengerClient:
         presence, self._presence = self._presence, {}
         if presence:
             self.events.emit(PresenceChanged(tuple(sorted(presence))))
+
+    # --- group settings ---
+
+    def _system_lines(self, updates: Sequence[protocol.GroupUpdate]) -> list[tuple[str, int, str]]:
+        """The system lines the chunk's group changes make: ``(group_id, event_id, text)``.
+        A rename or a new description is found by comparing with our copy (each update
+        carries the group's state when it was sent, protocol 12.9); promotions, demotions
+        and the deletion say so themselves. Membership changes make none (as before)."""
+        lines: list[tuple[str, int, str]] = []
+        known: dict[str, tuple[str, str, dict[str, str]]] = {}
+        for update in updates:
+            info = update.group
+            group_id = info.group_id
+            if group_id not in known:
+                stored = self.store.group(group_id)
+                if stored is None:
+                    known[group_id] = (info.name, _description(info), {})
+                else:
+                    names = {m.client_id: m.display_name for m in stored.members}
+                    known[group_id] = (stored.name, stored.description, names)
+            name, description, names = known[group_id]
+            names = {**names, **{m.client_id: m.display_name for m in info.members}}
+            actor = names.get(update.actor, update.actor)
+            subject = names.get(update.subject or "", update.subject or "")
+            if update.change == "updated":
+                if info.name != name:
+                    lines.append(
+                        (group_id, update.event_id, system_line("renamed", actor, value=info.name))
+                    )
+                elif _description(info) != description:
+                    lines.append((group_id, update.event_id, system_line("described", actor)))
+            elif update.change in ("promoted", "demoted", "deleted"):
+                lines.append(
+                    (group_id, update.event_id, system_line(update.change, actor, subject))
+                )
+            known[group_id] = (info.name, _description(info), names)
+        return lines
+
+    async def update_group(
+        self, group_id: str, *, name: str | None = None, description: str | None = None
+    ) -> protocol.GroupInfo:
+        """Rename the group and/or change its description (``""`` removes it); admins
+        only. Every member, us included, gets the change as a ``group_update``, which
+        stores it and adds the system line; returns the new state meanwhile.
+
+        Raises:
+            RequestError: ``not_admin``, ``invalid_field``, ``name_too_long``, ...
+            NotConnectedError: offline.
+        """
+        reply = await self._online().request(
+            lambda rid: protocol.UpdateGroup(
+                id=rid, group=group_id, name=name, description=description
+            ),
+            protocol.GroupReply,
+        )
+        return reply.group
+
+    async def set_admin(self, group_id: str, client_id: str, admin: bool) -> protocol.GroupInfo:
+        """Make ``client_id`` an admin of the group or not; admins only. As
+        :meth:`update_group`, the ``group_update`` that follows stores it.
+
+        Raises:
+            RequestError: ``not_admin``, ``not_a_member``, ``last_admin``.
+            NotConnectedError: offline.
+        """
+        reply = await self._online().request(
+            lambda rid: protocol.SetAdmin(id=rid, group=group_id, client_id=client_id, admin=admin),
+            protocol.GroupReply,
+        )
+        return reply.group
+
+    async def delete_group(self, group_id: str) -> None:
+        """Delete the group for everyone (admins only); its history stays here. The
+        ``group_update`` ``deleted`` that follows marks it ended for every member.
+
+        Raises:
+            RequestError: ``not_admin``, ``not_a_member``, ``unknown_group``.
+            NotConnectedError: offline.
+        """
+        await self._online().request(
+            lambda rid: protocol.DeleteGroup(id=rid, group=group_id), protocol.Ok
+        )
 
     # --- requests ---
 
@@ -1312,6 +1401,10 @@ class MessengerClient:
 
 def _status_events(changes: Sequence[StatusChange]) -> list[MessageStatusChanged]:
     return [MessageStatusChanged(c.conversation, c.local_ids, c.status) for c in changes]
+
+
+def _description(group: protocol.GroupInfo) -> str:
+    return group.description if isinstance(group.description, str) else ""
 
 
 def _list_groups_frame(after: str | None, request_id: int) -> protocol.ListGroups:

@@ -162,6 +162,15 @@ class BacklogProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class SystemLinesAdded:
+    """Lines about a group's changes were stored ("Ana renamed the group to …",
+    :func:`~messenger_gui.storage.system_line`): show them in the chat (they are not
+    messages: no notification, never unread)."""
+
+    messages: tuple[StoredMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TypingChanged:
     """Who is typing in ``conversation`` changed: ``senders`` (client IDs, in the order
     they started; empty: nobody). Not stored: it comes from ``typing`` events, ends with
@@ -192,5 +201,6 @@ Event = (
     | BacklogProgress
     | TypingChanged
     | PresenceChanged
+    | SystemLinesAdded
 )
 """Everything :attr:`MessengerClient.events` emits."""

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QMenu
+from PySide6.QtWidgets import QDialogButtonBox, QMenu, QMessageBox
 
-from messenger_gui.storage import now_ms
+from messenger_gui.storage import is_system_line, now_ms
 from messenger_gui.ui.conversations import ConversationRole
+from messenger_gui.ui.formatting import system_text
 from messenger_server import protocol
 from tests.app_harness import AppUnderTest, Scenario, registered, scenario, wait_until
 
@@ -278,5 +279,99 @@ def test_mute_silences_a_group_but_a_mention_notifies_and_pin_archive_survive_a_
             for r in range(bob.window.conversation_filter.rowCount())
         ]
         assert bob.window.archive_button.text() == "Archived chats (1)"
+
+    scenario.run(run)
+
+
+def _lines(app: AppUnderTest, group_id: str) -> list[str]:
+    """The system lines of the group's chat, as shown."""
+    return [system_text(m.text) for m in app.messages(group_id) if is_system_line(m)]
+
+
+def test_group_settings_reach_members_live_and_offline_with_system_lines(
+    scenario: Scenario,
+) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob, carol = await registered(scenario, server, "Alice", "Bob", "Carol")
+        group = await alice.client.create_group("Trip", [bob.own_id, carol.own_id])
+        gid = group.group_id
+        for person in (bob, carol):
+            await wait_until(
+                lambda p=person: p.store.group(gid) is not None,  # type: ignore[misc]
+                5,
+                "the group",
+            )
+        alice.open_chat(gid, True)
+        alice.activate()
+        alice.type_and_send("Before the changes")
+        await wait_until(lambda: len(carol.messages(gid)) == 1, 5, "carol's message")
+        await carol.quit()  # offline: learns everything at her next login
+
+        bob.window.group_info_requested.emit(gid)
+        bob_info = bob.controller.group_info_dialog
+        assert bob_info is not None and not bob_info.is_admin
+        assert not bob_info.settings_widgets.isVisibleTo(bob_info)  # read-only for him
+
+        alice.window.group_info_requested.emit(gid)
+        info = alice.controller.group_info_dialog
+        assert info is not None and info.is_admin
+        info.name_edit.setText("Trip 2026")
+        info.description_edit.setPlainText("Bring boots")
+        alice.qtbot.mouseClick(info.save_button, Qt.MouseButton.LeftButton)
+        renamed = "Alice renamed the group to “Trip 2026”"
+        await wait_until(lambda: _lines(bob, gid) == [renamed], 5, "bob's system line")
+        stored = bob.store.group(gid)
+        assert stored is not None and stored.description == "Bring boots"
+        await wait_until(lambda: bob_info.title_label.text() == "Trip 2026", 5, "live dialog")
+        assert bob_info.description_label.text() == "Bring boots"
+        await wait_until(lambda: _lines(alice, gid) == [renamed], 5, "alice's own line")
+        assert "Before the changes" in alice.shown_texts()
+
+        # The only admin cannot drop her rights; she makes Bob admin first.
+        await wait_until(lambda: not info.progress.isVisible(), 5, "the dialog idle")
+        info.select_member(alice.own_id)
+        alice.qtbot.mouseClick(info.admin_button, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: "make someone else admin" in info.error_text, 5, "last_admin")
+        info.select_member(bob.own_id)
+        alice.qtbot.mouseClick(info.admin_button, Qt.MouseButton.LeftButton)
+        promoted = "Alice made Bob an admin"
+        await wait_until(lambda: _lines(bob, gid)[-1:] == [promoted], 5, "promoted")
+        await wait_until(lambda: bob_info.is_admin, 5, "bob's dialog editable")
+        assert bob_info.settings_widgets.isVisibleTo(bob_info)
+
+        # Carol, offline meanwhile, gets the changes at her next login, in order.
+        carol = scenario.app("carol", server)
+        carol.start()
+        await carol.wait_online()
+        await wait_until(lambda: _lines(carol, gid) == [renamed, promoted], 5, "carol's lines")
+        assert next(m.text for m in carol.messages(gid)) == "Before the changes"
+        stored = carol.store.group(gid)
+        assert stored is not None and stored.name == "Trip 2026"
+        assert {m.client_id for m in stored.members if m.admin} == {alice.own_id, bob.own_id}
+
+        # An admin deletes the group, after confirming: everyone sees it ended.
+        alice.qtbot.mouseClick(info.delete_button, Qt.MouseButton.LeftButton)
+        box = info.confirm_box
+        assert box is not None
+        delete = next(
+            b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole
+        )
+        alice.qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+        await wait_until(lambda: alice.controller.group_info_dialog is None, 5, "dialog closed")
+        for person in (alice, bob, carol):
+            await wait_until(
+                lambda p=person: (g := p.store.group(gid)) is not None and g.left,  # type: ignore[misc]
+                5,
+                "the group ended",
+            )
+            await wait_until(
+                lambda p=person: _lines(p, gid)[-1:] == ["Alice deleted the group"],  # type: ignore[misc]
+                5,
+                "the deletion's line",
+            )
+        bob.open_chat(gid, True)
+        assert not bob.window.composer.is_enabled()
+        assert next(m.text for m in bob.messages(gid)) == "Before the changes"  # history kept
 
     scenario.run(run)

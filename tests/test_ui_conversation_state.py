@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenu
+from PySide6.QtWidgets import QAbstractButton, QDialog, QDialogButtonBox, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from messenger_gui.storage import (
@@ -16,16 +16,21 @@ from messenger_gui.storage import (
     ChatSettings,
     ClientStore,
     ConversationSummary,
+    GroupMember,
+    StoredGroup,
+    is_system_line,
     now_ms,
+    system_line,
 )
 from messenger_gui.ui.chat import mention_spans
 from messenger_gui.ui.conversations import ConversationRole
+from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.settings import SettingsDialog
-from messenger_gui.ui.formatting import presence_text, typing_text
+from messenger_gui.ui.formatting import presence_text, system_text, typing_text
 from messenger_gui.ui.main_window import MUTE_FOREVER, MainWindow
 from messenger_server import protocol
 from tests.test_ui_main_window import OWN_NAME, history, store, window
-from tests.test_ui_models import ANA, BASE_TS, BRUNO, GROUP, ME
+from tests.test_ui_models import ANA, BASE_TS, BRUNO, GROUP, ME, History
 
 __all__ = ["history", "store", "window"]
 
@@ -341,3 +346,110 @@ def test_no_mention_popup_in_a_direct_chat(qtbot: QtBot, window: MainWindow) -> 
     qtbot.keyClicks(window.composer.input, "@an")
     popup = window.composer.completer.popup()
     assert popup is not None and not popup.isVisible()
+
+
+# --- group settings ---
+
+
+def _group_info(admin: str, description: str = "") -> StoredGroup:
+    return StoredGroup(
+        group_id=GROUP,
+        name="Family",
+        created_by=admin,
+        created_at=0,
+        left=False,
+        members=(
+            GroupMember(ME, OWN_NAME, admin == ME),
+            GroupMember(ANA, "Ana Souza", admin == ANA),
+        ),
+        description=description,
+    )
+
+
+def _destructive(box: QMessageBox | None) -> QAbstractButton:
+    assert box is not None
+    return next(
+        b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole
+    )
+
+
+def test_admin_renames_describes_promotes_and_deletes_in_group_info(qtbot: QtBot) -> None:
+    dialog = GroupInfoDialog(_group_info(ME), ME, [])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.settings_widgets.isVisibleTo(dialog)
+    assert dialog.delete_button.isVisibleTo(dialog)
+    assert not dialog.save_button.isEnabled()  # nothing changed yet
+    dialog.name_edit.setText("  Lima family ")
+    dialog.description_edit.setPlainText("Sundays at grandma's\n")
+    with qtbot.waitSignal(dialog.update_requested) as update:
+        dialog.save_button.click()
+    assert update.args == [GROUP, "Lima family", "Sundays at grandma's"]
+
+    dialog.set_group(_group_info(ME), [])  # the answer came: not busy any more
+    dialog.select_member(ANA)
+    assert dialog.admin_button.text() == "Make admin"
+    with qtbot.waitSignal(dialog.admin_requested) as promote:
+        dialog.admin_button.click()
+    assert promote.args == [GROUP, ANA, True]
+    dialog.set_group(_group_info(ME), [])
+    dialog.select_member(ME)
+    assert dialog.admin_button.text() == "Remove admin rights"
+
+    dialog.delete_button.click()
+    with qtbot.assertNotEmitted(dialog.delete_requested):
+        assert dialog.confirm_box is not None
+        dialog.confirm_box.button(QMessageBox.StandardButton.Cancel).click()
+    dialog.delete_button.click()
+    with qtbot.waitSignal(dialog.delete_requested) as delete:
+        _destructive(dialog.confirm_box).click()
+    assert delete.args == [GROUP]
+
+
+def test_a_member_sees_the_group_settings_read_only(qtbot: QtBot) -> None:
+    dialog = GroupInfoDialog(_group_info(ANA, "Sundays"), ME, [])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.settings_widgets.isVisibleTo(dialog)
+    assert not dialog.delete_button.isVisibleTo(dialog)
+    assert not dialog.admin_widgets.isVisibleTo(dialog)
+    assert dialog.description_label.isVisibleTo(dialog)
+    assert dialog.description_label.text() == "Sundays"
+    # Made admin meanwhile: the same dialog becomes editable.
+    dialog.set_group(
+        StoredGroup(GROUP, "Family", ANA, 0, False, (GroupMember(ME, OWN_NAME, True),), "Sundays"),
+        [],
+    )
+    assert dialog.settings_widgets.isVisibleTo(dialog)
+    assert dialog.description_edit.toPlainText() == "Sundays"
+
+
+def test_system_lines_say_what_happened_in_the_group() -> None:
+    assert system_text(system_line("renamed", "Ana", value="Trip")) == (
+        "Ana renamed the group to “Trip”"
+    )
+    assert system_text(system_line("described", "Ana")) == "Ana changed the group description"
+    assert system_text(system_line("promoted", "Ana", "Bea")) == "Ana made Bea an admin"
+    assert system_text(system_line("demoted", "Ana", "B%1")) == "Ana removed B%1 as admin"
+    assert system_text(system_line("deleted", "Ana")) == "Ana deleted the group"
+    assert system_text("just a message") == "just a message"
+
+
+def test_system_lines_are_shown_in_the_chat_never_unread(
+    store: ClientStore, history: History, window: MainWindow
+) -> None:
+    _save_group(store)
+    history.receive(ANA, "Hello all", BASE_TS, name="Ana Souza", group=GROUP)
+    lines = store.add_system_lines([(GROUP, 7, system_line("renamed", "Ana Souza", value="Hike"))])
+    assert len(lines) == 1 and is_system_line(lines[0])
+    assert store.add_system_lines([(GROUP, 7, system_line("deleted", "x"))]) == []  # once
+    assert store.unread_count(GROUP) == 1  # the message only
+    window.reload_conversations()
+    assert _summary(window, GROUP).unread == 1
+    window.open_conversation(GROUP, True)
+    model = window.message_model
+    shown = [model.message(r) for r in range(model.rowCount())]
+    assert next(m.text for m in shown if m is not None) == "Hello all"
+    last = shown[-1]
+    assert last is not None and is_system_line(last)
+    window.chat_view.grab()  # lays out and paints the centred line

@@ -46,7 +46,10 @@ from messenger_gui.storage.records import (
     StatusChange,
     StoredGroup,
     StoredMessage,
+    is_system_line,
     now_ms,
+    parse_system_line,
+    system_line,
 )
 from messenger_gui.storage.schema import (
     DATABASE_FILE,
@@ -89,9 +92,12 @@ __all__ = [
     "StoredGroup",
     "StoredMessage",
     "fold_accents",
+    "is_system_line",
     "load_client_data",
     "now_ms",
+    "parse_system_line",
     "profile_dir",
     "save_client_data",
     "save_client_id",
+    "system_line",
 ]

@@ -13,13 +13,16 @@ from messenger_gui.storage.records import (
     ConversationSummary,
     GroupMember,
     StoredGroup,
+    StoredMessage,
     now_ms,
 )
 from messenger_gui.storage.schema import (
     _CONVERSATIONS_WITH_MESSAGES,
+    _MESSAGE_COLUMNS,
     _ORDER_KEY,
     _PREVIEW_CHARS,
     StoreBase,
+    _message,
 )
 from messenger_server import protocol
 
@@ -102,12 +105,21 @@ class ConversationsMixin(StoreBase):
 
     @staticmethod
     def _save_group(conn: sqlite3.Connection, group: protocol.GroupInfo, left: bool) -> None:
+        description = group.description if isinstance(group.description, str) else None
         conn.execute(
-            "INSERT INTO groups (group_id, name, created_by, created_at, left) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET "
+            "INSERT INTO groups (group_id, name, created_by, created_at, left, description) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET "
             "name = excluded.name, created_by = excluded.created_by, "
-            "created_at = excluded.created_at, left = excluded.left",
-            (group.group_id, group.name, group.created_by, group.created_at, int(left)),
+            "created_at = excluded.created_at, left = excluded.left, "
+            "description = excluded.description",
+            (
+                group.group_id,
+                group.name,
+                group.created_by,
+                group.created_at,
+                int(left),
+                description or None,
+            ),
         )
         conn.execute("DELETE FROM group_members WHERE group_id = ?", (group.group_id,))
         conn.executemany(
@@ -161,7 +173,8 @@ class ConversationsMixin(StoreBase):
     def _groups(self, where: str, params: tuple[object, ...]) -> list[StoredGroup]:
         with self._read() as conn:
             rows = conn.execute(
-                f"SELECT group_id, name, created_by, created_at, left FROM groups {where} "
+                "SELECT group_id, name, created_by, created_at, left, description "
+                f"FROM groups {where} "
                 "ORDER BY name COLLATE NOCASE, group_id",
                 params,
             ).fetchall()
@@ -175,7 +188,9 @@ class ConversationsMixin(StoreBase):
                 if group_id in members:
                     members[group_id].append(GroupMember(client_id, display_name, bool(admin)))
         return [
-            StoredGroup(row[0], row[1], row[2], row[3], bool(row[4]), tuple(members[row[0]]))
+            StoredGroup(
+                row[0], row[1], row[2], row[3], bool(row[4]), tuple(members[row[0]]), row[5] or ""
+            )
             for row in rows
         ]
 
@@ -183,7 +198,7 @@ class ConversationsMixin(StoreBase):
         """Incoming messages after the read marker."""
         row = self._conn.execute(
             "SELECT COUNT(*) FROM messages WHERE conversation = ? AND direction = 'in' "
-            "AND seq > COALESCE((SELECT read_up_to_seq FROM read_markers "
+            "AND sender IS NOT NULL AND seq > COALESCE((SELECT read_up_to_seq FROM read_markers "
             "WHERE conversation = ?), -1)",
             (conversation, conversation),
         ).fetchone()
@@ -195,7 +210,7 @@ class ConversationsMixin(StoreBase):
             f"""
             WITH RECURSIVE {_CONVERSATIONS_WITH_MESSAGES}
             SELECT COUNT(*) FROM with_messages c JOIN messages m
-            ON m.conversation = c.conversation AND m.direction = 'in'
+            ON m.conversation = c.conversation AND m.direction = 'in' AND m.sender IS NOT NULL
             AND c.conversation NOT IN (SELECT client_id FROM blocked)
             AND m.seq > COALESCE((SELECT r.read_up_to_seq FROM read_markers r
                                   WHERE r.conversation = c.conversation), -1)
@@ -221,6 +236,7 @@ class ConversationsMixin(StoreBase):
                      ORDER BY {_ORDER_KEY} DESC, m.local_id DESC LIMIT 1) AS last_id,
                     (SELECT COUNT(*) FROM messages u
                      WHERE u.conversation = c.conversation AND u.direction = 'in'
+                     AND u.sender IS NOT NULL
                      AND u.seq > COALESCE((SELECT r.read_up_to_seq FROM read_markers r
                                            WHERE r.conversation = c.conversation), -1)
                     ) AS unread,
@@ -267,6 +283,33 @@ class ConversationsMixin(StoreBase):
             )
             for row in rows
         ]
+
+    # --- system lines: what happened to a group ---
+
+    def add_system_lines(self, lines: Iterable[tuple[str, int, str]]) -> list[StoredMessage]:
+        """Store ``(group_id, event_id, text)`` lines ("Ana renamed the group to …", the
+        ``text`` a :func:`~messenger_gui.storage.system_line`), each after the group's
+        last message, once per ``event_id`` (a repeated event adds nothing). Returns the
+        rows stored, to show. They are never unread, notified or searched."""
+        stored: list[int] = []
+        ts = now_ms()
+        with self._write() as conn:
+            for group_id, event_id, text in lines:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO messages (conversation, is_group, direction, text, "
+                    "ts, seq, message_id, status) VALUES (?1, 1, 'in', ?2, ?3, "
+                    "COALESCE((SELECT MAX(seq) FROM messages WHERE conversation = ?1), 0), "
+                    "?4, 'received')",
+                    (group_id, text, ts, -event_id),
+                )
+                if cursor.rowcount and cursor.lastrowid is not None:
+                    stored.append(cursor.lastrowid)
+            rows = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE local_id IN "
+                "(SELECT value FROM json_each(?)) ORDER BY local_id",
+                (json.dumps(stored),),
+            ).fetchall()
+        return [_message(row) for row in rows]
 
     # --- the user's settings of a chat (mute, pin, archive) ---
 

@@ -272,8 +272,8 @@ class MessagesMixin(StoreBase):
         goes), or ``None`` when everything is read."""
         row = self._conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation = ? "
-            "AND direction = 'in' AND seq > COALESCE((SELECT read_up_to_seq FROM read_markers "
-            "WHERE conversation = ?), -1) ORDER BY seq LIMIT 1",
+            "AND direction = 'in' AND sender IS NOT NULL AND seq > COALESCE((SELECT "
+            "read_up_to_seq FROM read_markers WHERE conversation = ?), -1) ORDER BY seq LIMIT 1",
             (conversation, conversation),
         ).fetchone()
         return None if row is None else _message(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ class StoredGroup:
     left: bool
     """True once this client left or was removed: history stays, sending does not."""
     members: tuple[GroupMember, ...]
+    description: str = ""
+    """What the group is about ("" when it has none)."""
 
 
 class StoredMessage(msgspec.Struct, frozen=True):
@@ -234,3 +237,33 @@ class ChunkSaved:
     """Our messages now stored by the server, with the status the markers give them."""
     changes: list[StatusChange] = field(default_factory=list)
     """Ticks moved by the chunk's receipts and group changes."""
+
+
+SYSTEM_LINE_KINDS: Final = ("renamed", "described", "promoted", "demoted", "deleted")
+"""What a system line of a group says (see :func:`system_line`)."""
+
+
+def system_line(kind: str, actor: str, subject: str = "", value: str = "") -> str:
+    """The stored text of a system line: what happened (``kind``, one of
+    :data:`SYSTEM_LINE_KINDS`), who did it, to whom, and the new value (a group's new
+    name), as JSON, so that the window shows it in the user's language."""
+    return json.dumps(
+        {"system": kind, "actor": actor, "subject": subject, "value": value}, ensure_ascii=False
+    )
+
+
+def parse_system_line(text: str) -> dict[str, str] | None:
+    """The parts of a :func:`system_line` (``None`` when ``text`` is not one)."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict) or parsed.get("system") not in SYSTEM_LINE_KINDS:
+        return None
+    return {str(k): str(v) for k, v in parsed.items()}
+
+
+def is_system_line(message: StoredMessage) -> bool:
+    """A system line ("Ana renamed the group to …"), not a message: an incoming row
+    without a sender."""
+    return message.direction == "in" and message.sender is None

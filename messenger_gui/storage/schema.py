@@ -148,8 +148,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # has been stored, see ClientStore.index_pending); search scans these.
         "CREATE TABLE search_pending (local_id INTEGER PRIMARY KEY)",
     ),
-    # 5: the user's own settings of a chat (mute, pin, archive: never sent anywhere), and
-    # the mentions of our group messages still in the outbox (sent with them).
+    # 5: the user's own settings of a chat (mute, pin, archive: never sent anywhere), the
+    # mentions of our group messages still in the outbox (sent with them), and a group's
+    # description. Group changes are shown as system lines: incoming rows without a
+    # sender, ``message_id`` the negated ``group_update`` ``event_id``, ``seq`` that of the
+    # conversation's last message (they follow it), never unread.
     (
         """CREATE TABLE chat_settings (
             conversation TEXT PRIMARY KEY,
@@ -161,6 +164,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             local_id INTEGER PRIMARY KEY REFERENCES messages (local_id) ON DELETE CASCADE,
             client_ids TEXT NOT NULL
         )""",
+        # A group's description (protocol 12.9).
+        "ALTER TABLE groups ADD COLUMN description TEXT",
     ),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.

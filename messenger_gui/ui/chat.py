@@ -93,10 +93,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from messenger_gui.storage import GroupReceipts, HistoryReader, MessageStatus, StoredMessage
+from messenger_gui.storage import (
+    GroupReceipts,
+    HistoryReader,
+    MessageStatus,
+    StoredMessage,
+    is_system_line,
+)
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.dialogs.errors import describe_code
-from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
+from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date, system_text
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
 from messenger_gui.ui.ticks import TICK_WIDTH, failed_colour, paint_failed, paint_ticks
@@ -1063,6 +1069,8 @@ class BubbleDelegate(QStyledItemDelegate):
         top_gap = GAP_NEW_RUN if first_in_run and not header else GAP_IN_RUN
         if header:
             top_gap = 4
+        if is_system_line(message):
+            return self._build_system(message, small_font, row_width, header)
 
         links = url_spans(message.text)
         layout = QTextLayout(message.text, text_font)
@@ -1134,6 +1142,42 @@ class BubbleDelegate(QStyledItemDelegate):
         )
         size = QSize(row_width, int(bubble.bottom() + 0.999))
         return BubbleLayout(size, header, bubble, name_pos, text_pos, layout, links, meta)
+
+    @staticmethod
+    def _build_system(
+        message: StoredMessage, font: QFont, row_width: int, header: float
+    ) -> BubbleLayout:
+        """A system line ("Ana renamed the group to …"): a centred pill, like a day."""
+        layout = QTextLayout(system_text(message.text), font)
+        text_option = QTextOption()
+        text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        text_option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout.setTextOption(text_option)
+        limit = max(80, row_width - 2 * MARGIN_X - 40)
+        layout.beginLayout()
+        height = widest = 0.0
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(limit)
+            line.setPosition(QPointF(0, height))
+            height += line.height()
+            widest = max(widest, line.naturalTextWidth())
+        layout.endLayout()
+        pill_w, pill_h = widest + 22, height + 8
+        pill = QRectF((row_width - pill_w) / 2, header + GAP_NEW_RUN, pill_w, pill_h)
+        text_pos = QPointF(pill.left() + 11 - (limit - widest) / 2, pill.top() + 4)
+        size = QSize(row_width, int(pill.bottom() + 4.999))
+        return BubbleLayout(size, header, pill, None, text_pos, layout, [], QRectF())
+
+    def _paint_system(self, painter: QPainter, c: Colours, built: BubbleLayout) -> None:
+        path = QPainterPath()
+        radius = min(built.bubble.height() / 2, 12)
+        path.addRoundedRect(built.bubble, radius, radius)
+        painter.fillPath(path, c.separator)
+        painter.setPen(c.separator_text)
+        built.text.draw(painter, built.text_pos)
 
     @staticmethod
     def _sender_label(message: StoredMessage) -> str:
@@ -1240,6 +1284,10 @@ class BubbleDelegate(QStyledItemDelegate):
         marker = shape.unread_marker
         if marker:
             self._paint_marker(painter, c, small_font, width, y, marker)
+        if is_system_line(message):
+            self._paint_system(painter, c, built)
+            painter.restore()
+            return
 
         # Bubble (with a tail at the end of a run) and a soft shadow in light mode.
         bubble = built.bubble

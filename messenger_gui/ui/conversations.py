@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from messenger_gui.storage import ConversationSummary, MessageStatus, fold_accents
 from messenger_gui.ui.avatars import paint_avatar
-from messenger_gui.ui.formatting import list_time
+from messenger_gui.ui.formatting import list_time, system_text
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours
 from messenger_gui.ui.ticks import failed_colour, paint_failed, paint_ticks
@@ -268,6 +268,8 @@ def _preview(summary: ConversationSummary) -> str:
         if summary.is_group:
             return QCoreApplication.translate("ConversationDelegate", "Group created")
         return QCoreApplication.translate("ConversationDelegate", "No messages yet")
+    if summary.last_direction == "in" and summary.last_text.startswith('{"system"'):
+        return system_text(summary.last_text)  # "Ana renamed the group to …"
     return " ".join(summary.last_text.split())
 
 

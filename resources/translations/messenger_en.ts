@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="618"/>
+        <location filename="../../messenger_gui/app.py" line="622"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="765"/>
+        <location filename="../../messenger_gui/app.py" line="769"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -23,7 +23,7 @@
 <context>
     <name>GroupInfoDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="215"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="268"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n member</numerusform>

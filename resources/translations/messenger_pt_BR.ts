@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="343"/>
-        <location filename="../../messenger_gui/app.py" line="639"/>
+        <location filename="../../messenger_gui/app.py" line="345"/>
+        <location filename="../../messenger_gui/app.py" line="643"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="373"/>
+        <location filename="../../messenger_gui/app.py" line="375"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="421"/>
+        <location filename="../../messenger_gui/app.py" line="423"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="456"/>
+        <location filename="../../messenger_gui/app.py" line="458"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="475"/>
+        <location filename="../../messenger_gui/app.py" line="477"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="535"/>
+        <location filename="../../messenger_gui/app.py" line="537"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="560"/>
+        <location filename="../../messenger_gui/app.py" line="562"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="611"/>
+        <location filename="../../messenger_gui/app.py" line="615"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="613"/>
+        <location filename="../../messenger_gui/app.py" line="617"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="617"/>
+        <location filename="../../messenger_gui/app.py" line="621"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="618"/>
+        <location filename="../../messenger_gui/app.py" line="622"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +126,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="622"/>
+        <location filename="../../messenger_gui/app.py" line="626"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="624"/>
+        <location filename="../../messenger_gui/app.py" line="628"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="626"/>
+        <location filename="../../messenger_gui/app.py" line="630"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="627"/>
+        <location filename="../../messenger_gui/app.py" line="631"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="629"/>
+        <location filename="../../messenger_gui/app.py" line="633"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="630"/>
+        <location filename="../../messenger_gui/app.py" line="634"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="635"/>
+        <location filename="../../messenger_gui/app.py" line="639"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="637"/>
+        <location filename="../../messenger_gui/app.py" line="641"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="702"/>
+        <location filename="../../messenger_gui/app.py" line="706"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="711"/>
+        <location filename="../../messenger_gui/app.py" line="715"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="713"/>
+        <location filename="../../messenger_gui/app.py" line="717"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="719"/>
+        <location filename="../../messenger_gui/app.py" line="723"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="760"/>
+        <location filename="../../messenger_gui/app.py" line="764"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="765"/>
+        <location filename="../../messenger_gui/app.py" line="769"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,32 +199,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="972"/>
+        <location filename="../../messenger_gui/app.py" line="1018"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="979"/>
+        <location filename="../../messenger_gui/app.py" line="1025"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="979"/>
+        <location filename="../../messenger_gui/app.py" line="1025"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1005"/>
+        <location filename="../../messenger_gui/app.py" line="1051"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1005"/>
+        <location filename="../../messenger_gui/app.py" line="1051"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1008"/>
+        <location filename="../../messenger_gui/app.py" line="1054"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -232,17 +232,17 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1146"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1190"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1334"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1382"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1336"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1384"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -250,63 +250,63 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="140"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="146"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="141"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="147"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="862"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="868"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="865"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="871"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="873"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1820"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="879"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1868"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="879"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="885"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1515"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1563"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1842"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1890"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1846"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1894"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1850"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1898"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1863"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1911"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1866"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1914"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -376,8 +376,8 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="83"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="99"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="86"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="102"/>
         <source>Cannot reach the server. Check the address and that the server is running.</source>
         <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
     </message>
@@ -423,63 +423,68 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="39"/>
+        <source>A group needs an admin: make someone else admin first.</source>
+        <translation>Um grupo precisa de um administrador: torne outra pessoa administrador antes.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="42"/>
         <source>This person is already in the group.</source>
         <translation>Essa pessoa já está no grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="42"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="45"/>
         <source>The group is full.</source>
         <translation>O grupo está cheio.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
         <source>This group does not exist any more.</source>
         <translation>Este grupo não existe mais.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
         <source>Too many requests. Wait a moment and try again.</source>
         <translation>Muitas solicitações. Espere um pouco e tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="97"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="100"/>
         <source>The server did not answer in time.</source>
         <translation>O servidor não respondeu a tempo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="55"/>
         <source>The server is restarting. Try again in a moment.</source>
         <translation>O servidor está reiniciando. Tente de novo daqui a pouco.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="55"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="58"/>
         <source>The server refused this identity.</source>
         <translation>O servidor recusou esta identidade.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="58"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="61"/>
         <source>This identity was disabled by the administrator.</source>
         <translation>Esta identidade foi desativada pelo administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="61"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
         <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
         <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="67"/>
         <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
         <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="91"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="94"/>
         <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="131"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="104"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="137"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="107"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
     </message>
@@ -487,62 +492,62 @@
 <context>
     <name>Formatting</name>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="54"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="57"/>
         <source>Today</source>
         <translation>Hoje</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="56"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="59"/>
         <source>Yesterday</source>
         <translation>Ontem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="59"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="62"/>
         <source>dddd, d MMMM</source>
         <translation>dddd, d &apos;de&apos; MMMM</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="60"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="63"/>
         <source>d MMMM yyyy</source>
         <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="76"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="79"/>
         <source>%1 is typing…</source>
         <translation>%1 está digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="79"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="82"/>
         <source>%1 and %2 are typing…</source>
         <translation>%1 e %2 estão digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="84"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="87"/>
         <source>%1 people are typing…</source>
         <translation>%1 pessoas estão digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="94"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="97"/>
         <source>online</source>
         <translation>online</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="96"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="99"/>
         <source>last seen a long time ago</source>
         <translation>visto por último há muito tempo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="101"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="104"/>
         <source>last seen today at %1</source>
         <translation>visto por último hoje às %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="105"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="108"/>
         <source>last seen yesterday at %1</source>
         <translation>visto por último ontem às %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="109"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="112"/>
         <source>last seen %1</source>
         <translation>visto por último em %1</translation>
     </message>
@@ -550,47 +555,59 @@
 <context>
     <name>GroupInfoDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="114"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="149"/>
         <source>Remove from group</source>
         <translation>Remover do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="127"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="162"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="132"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="167"/>
         <source>Add a contact:</source>
         <translation>Adicionar um contato:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="149"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="174"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="324"/>
+        <source>Make admin</source>
+        <translation>Tornar administrador</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="191"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="151"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="193"/>
         <source>Leave group</source>
         <translation>Sair do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="154"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="196"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="393"/>
+        <source>Delete group</source>
+        <translation>Apagar grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="199"/>
         <source>Close</source>
         <translation>Fechar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="203"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="256"/>
         <source>Group info — %1</source>
         <translation>Dados do grupo — %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="214"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="267"/>
         <source>Group ID: %1</source>
         <translation>ID do grupo: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="215"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="268"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n participante</numerusform>
@@ -598,32 +615,67 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="224"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="277"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="225"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="278"/>
         <source>admin</source>
         <translation>admin</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="122"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="157"/>
         <source>All your contacts are members</source>
         <translation>Todos os seus contatos já participam</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="293"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="121"/>
+        <source>Group name</source>
+        <translation>Nome do grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="123"/>
+        <source>Description (optional)</source>
+        <translation>Descrição (opcional)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="124"/>
+        <source>Description</source>
+        <translation>Descrição</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="127"/>
+        <source>Save</source>
+        <translation>Salvar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="322"/>
+        <source>Remove admin rights</source>
+        <translation>Remover como administrador</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="385"/>
+        <source>Delete group?</source>
+        <translation>Apagar o grupo?</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="387"/>
+        <source>Delete “%1” for everyone? Every member is removed and nobody can write to it any more; the history stays on each computer.</source>
+        <translation>Apagar “%1” para todos? Todos os membros são removidos e ninguém poderá mais escrever nele; o histórico fica em cada computador.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="414"/>
         <source>Leave group?</source>
         <translation>Sair do grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="295"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="416"/>
         <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
         <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="301"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="422"/>
         <source>Leave</source>
         <translation>Sair</translation>
     </message>
@@ -997,6 +1049,34 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <location filename="../../messenger_gui/ui/dialogs/settings.py" line="50"/>
         <source>Your contacts who added you back and the members of your groups. If you choose nobody, you do not see when others are online either.</source>
         <translation>Seus contatos que também adicionaram você e os membros dos seus grupos. Se escolher ninguém, você também não vê quando os outros estão online.</translation>
+    </message>
+</context>
+<context>
+    <name>SystemLine</name>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="123"/>
+        <source>%1 renamed the group to “%3”</source>
+        <translation>%1 mudou o nome do grupo para “%3”</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="125"/>
+        <source>%1 changed the group description</source>
+        <translation>%1 mudou a descrição do grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="127"/>
+        <source>%1 made %2 an admin</source>
+        <translation>%1 tornou %2 administrador</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="129"/>
+        <source>%1 removed %2 as admin</source>
+        <translation>%1 removeu %2 como administrador</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="131"/>
+        <source>%1 deleted the group</source>
+        <translation>%1 apagou o grupo</translation>
     </message>
 </context>
 <context>
