@@ -34,7 +34,6 @@ from PySide6.QtGui import (
     QKeySequence,
     QPainter,
     QPaintEvent,
-    QPalette,
     QPixmap,
     QShowEvent,
     QTextCursor,
@@ -1099,9 +1098,7 @@ class MainWindow(QMainWindow):
                 self.tr("Archived chats (%1)").replace("%1", str(self._archived_count))
             )
             self.archive_button.setVisible(self._archived_count > 0)
-        self.archive_button.setIcon(
-            icon("archive", self.palette().color(QPalette.ColorRole.WindowText))
-        )
+        self.archive_button.setIcon(icon("archive", colours(self.palette()).muted))
 
     def _set_subtitle_live(self, live: bool) -> None:
         """The subtitle in the accent colour (typing, online) or muted."""

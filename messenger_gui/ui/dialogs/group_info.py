@@ -87,7 +87,7 @@ class GroupInfoDialog(QDialog):
         self._contacts: list[Contact] = []
         self._busy = False
         self.confirm_box: QMessageBox | None = None
-        self.setMinimumSize(420, 540)
+        self.setMinimumSize(440, 660)
 
         self.avatar_label = QLabel()
         self.avatar_label.setFixedSize(_HEADER_AVATAR, _HEADER_AVATAR)
@@ -120,6 +120,7 @@ class GroupInfoDialog(QDialog):
         self.name_edit.setMaxLength(protocol.MAX_GROUP_NAME_CHARS)
         self.name_edit.setAccessibleName(self.tr("Group name"))
         self.description_edit = QPlainTextEdit()
+        self.description_edit.setObjectName("groupDescription")
         self.description_edit.setPlaceholderText(self.tr("Description (optional)"))
         self.description_edit.setAccessibleName(self.tr("Description"))
         self.description_edit.setTabChangesFocus(True)
