@@ -26,7 +26,7 @@ from messenger_gui.ui.chat import mention_spans
 from messenger_gui.ui.conversations import ConversationRole
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.settings import SettingsDialog
-from messenger_gui.ui.formatting import presence_text, system_text, typing_text
+from messenger_gui.ui.formatting import clock_time, presence_text, system_text, typing_text
 from messenger_gui.ui.main_window import MUTE_FOREVER, MainWindow
 from messenger_server import protocol
 from tests.test_ui_main_window import OWN_NAME, history, store, window
@@ -131,10 +131,10 @@ def test_presence_text_says_online_or_when_last_seen() -> None:
     today = date(2026, 11, 29)
     assert presence_text(True, None, today) == "online"
     assert presence_text(False, None, today) == "last seen a long time ago"
-    seen = presence_text(False, _ts(today, 14, 2), today)
-    assert seen.startswith("last seen today at ") and "14" in seen and "02" in seen
-    yesterday = presence_text(False, _ts(today - timedelta(days=1), 9, 30), today)
-    assert yesterday.startswith("last seen yesterday at ")
+    at = _ts(today, 14, 2)
+    assert presence_text(False, at, today) == f"last seen today at {clock_time(at)}"
+    at = _ts(today - timedelta(days=1), 9, 30)
+    assert presence_text(False, at, today) == f"last seen yesterday at {clock_time(at)}"
     older = presence_text(False, _ts(date(2026, 3, 12), 9, 30), today)
     assert older.startswith("last seen ") and "12" in older
 
