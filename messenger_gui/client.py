@@ -1141,17 +1141,18 @@ class MessengerClient:
             names = {**names, **{m.client_id: m.display_name for m in info.members}}
             actor = names.get(update.actor, update.actor)
             subject = names.get(update.subject or "", update.subject or "")
+            by_me = update.actor == self.identity.client_id
             if update.change == "updated":
                 if info.name != name:
-                    lines.append(
-                        (group_id, update.event_id, system_line("renamed", actor, value=info.name))
-                    )
+                    text = system_line("renamed", actor, value=info.name, by_me=by_me)
+                    lines.append((group_id, update.event_id, text))
                 elif _description(info) != description:
-                    lines.append((group_id, update.event_id, system_line("described", actor)))
+                    text = system_line("described", actor, by_me=by_me)
+                    lines.append((group_id, update.event_id, text))
             elif update.change in ("promoted", "demoted", "deleted"):
-                lines.append(
-                    (group_id, update.event_id, system_line(update.change, actor, subject))
-                )
+                to_me = update.subject == self.identity.client_id
+                text = system_line(update.change, actor, subject, by_me=by_me, to_me=to_me)
+                lines.append((group_id, update.event_id, text))
             known[group_id] = (info.name, _description(info), names)
         return lines
 

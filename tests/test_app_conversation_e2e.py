@@ -5,6 +5,7 @@ settings, with real app instances driven through their widgets and a real server
 from __future__ import annotations
 
 import asyncio
+import json
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMenu, QMessageBox
@@ -325,7 +326,8 @@ def test_group_settings_reach_members_live_and_offline_with_system_lines(
         assert stored is not None and stored.description == "Bring boots"
         await wait_until(lambda: bob_info.title_label.text() == "Trip 2026", 5, "live dialog")
         assert bob_info.description_label.text() == "Bring boots"
-        await wait_until(lambda: _lines(alice, gid) == [renamed], 5, "alice's own line")
+        own = "You renamed the group to “Trip 2026”"
+        await wait_until(lambda: _lines(alice, gid) == [own], 5, "alice's own line")
         assert "Before the changes" in alice.shown_texts()
 
         # The only admin cannot drop her rights; she makes Bob admin first.
@@ -336,7 +338,9 @@ def test_group_settings_reach_members_live_and_offline_with_system_lines(
         info.select_member(bob.own_id)
         alice.qtbot.mouseClick(info.admin_button, Qt.MouseButton.LeftButton)
         promoted = "Alice made Bob an admin"
-        await wait_until(lambda: _lines(bob, gid)[-1:] == [promoted], 5, "promoted")
+        await wait_until(
+            lambda: _lines(bob, gid)[-1:] == ["Alice made you an admin"], 5, "promoted"
+        )
         await wait_until(lambda: bob_info.is_admin, 5, "bob's dialog editable")
         assert bob_info.settings_widgets.isVisibleTo(bob_info)
 
@@ -359,17 +363,25 @@ def test_group_settings_reach_members_live_and_offline_with_system_lines(
         )
         alice.qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
         await wait_until(lambda: alice.controller.group_info_dialog is None, 5, "dialog closed")
-        for person in (alice, bob, carol):
+        for person, line in (
+            (alice, "You deleted the group"),
+            (bob, "Alice deleted the group"),
+            (carol, "Alice deleted the group"),
+        ):
             await wait_until(
                 lambda p=person: (g := p.store.group(gid)) is not None and g.left,  # type: ignore[misc]
                 5,
                 "the group ended",
             )
             await wait_until(
-                lambda p=person: _lines(p, gid)[-1:] == ["Alice deleted the group"],  # type: ignore[misc]
+                lambda p=person, w=line: _lines(p, gid)[-1:] == [w],  # type: ignore[misc]
                 5,
                 "the deletion's line",
             )
+        exported = json.loads(bob.store.export_conversation(gid, "json"))
+        assert [e["text"] for e in exported if e["sender"] is None][-1] == (
+            "Alice deleted the group"
+        )  # exports say it in English
         bob.open_chat(gid, True)
         assert not bob.window.composer.is_enabled()
         assert next(m.text for m in bob.messages(gid)) == "Before the changes"  # history kept

@@ -432,6 +432,12 @@ def test_system_lines_say_what_happened_in_the_group() -> None:
     assert system_text(system_line("promoted", "Ana", "Bea")) == "Ana made Bea an admin"
     assert system_text(system_line("demoted", "Ana", "B%1")) == "Ana removed B%1 as admin"
     assert system_text(system_line("deleted", "Ana")) == "Ana deleted the group"
+    assert system_text(system_line("promoted", "Me", "Bea", by_me=True)) == (
+        "You made Bea an admin"
+    )
+    assert system_text(system_line("demoted", "Ana", "Me", to_me=True)) == (
+        "Ana removed you as admin"
+    )
     assert system_text("just a message") == "just a message"
 
 

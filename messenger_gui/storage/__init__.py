@@ -50,6 +50,7 @@ from messenger_gui.storage.records import (
     now_ms,
     parse_system_line,
     system_line,
+    system_line_text,
 )
 from messenger_gui.storage.schema import (
     DATABASE_FILE,
@@ -100,4 +101,5 @@ __all__ = [
     "save_client_data",
     "save_client_id",
     "system_line",
+    "system_line_text",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -243,13 +244,47 @@ SYSTEM_LINE_KINDS: Final = ("renamed", "described", "promoted", "demoted", "dele
 """What a system line of a group says (see :func:`system_line`)."""
 
 
-def system_line(kind: str, actor: str, subject: str = "", value: str = "") -> str:
+def system_line(
+    kind: str,
+    actor: str,
+    subject: str = "",
+    value: str = "",
+    *,
+    by_me: bool = False,
+    to_me: bool = False,
+) -> str:
     """The stored text of a system line: what happened (``kind``, one of
-    :data:`SYSTEM_LINE_KINDS`), who did it, to whom, and the new value (a group's new
-    name), as JSON, so that the window shows it in the user's language."""
-    return json.dumps(
-        {"system": kind, "actor": actor, "subject": subject, "value": value}, ensure_ascii=False
-    )
+    :data:`SYSTEM_LINE_KINDS`), who did it (``by_me``: this client), to whom (``to_me``),
+    and the new value (a group's new name), as JSON, so that the window shows it in the
+    user's language ("You made Ana an admin")."""
+    line = {"system": kind, "actor": actor, "subject": subject, "value": value}
+    if by_me:
+        line["by_me"] = "1"
+    if to_me:
+        line["to_me"] = "1"
+    return json.dumps(line, ensure_ascii=False)
+
+
+_ENGLISH_LINES: Final = {
+    "renamed": "%1 renamed the group to “%3”",
+    "described": "%1 changed the group description",
+    "promoted": "%1 made %2 an admin",
+    "demoted": "%1 removed %2 as admin",
+    "deleted": "%1 deleted the group",
+}
+
+
+def system_line_text(parts: dict[str, str], templates: dict[str, str] | None = None) -> str:
+    """A parsed system line (:func:`parse_system_line`) as a sentence: ``templates``
+    (kind → text with %1 actor, %2 subject, %3 value) or English (exports)."""
+    template = (templates or _ENGLISH_LINES).get(parts["system"], "%1")
+    values = {
+        "1": parts.get("actor", ""),
+        "2": parts.get("subject", ""),
+        "3": parts.get("value", ""),
+    }
+    # One pass, so that a name containing "%2" is not replaced again.
+    return re.sub(r"%([123])", lambda m: values[m.group(1)], template)
 
 
 def parse_system_line(text: str) -> dict[str, str] | None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import functools
-import re
 from datetime import date, datetime, timedelta
 
 from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QLocale, QTime
 
-from messenger_gui.storage import parse_system_line
+from messenger_gui.storage import parse_system_line, system_line_text
 
 
 def _local(ts_ms: int) -> datetime:
@@ -114,21 +113,19 @@ def presence_text(online: bool, last_seen: int | None, today: date | None = None
 
 def system_text(text: str) -> str:
     """What a system line says, in the user's language (its stored ``text`` is a
-    :func:`~messenger_gui.storage.system_line`)."""
+    :func:`~messenger_gui.storage.system_line`; anything else is returned as it is)."""
     parts = parse_system_line(text)
     if parts is None:
         return text
-    kind, actor, subject = parts["system"], parts.get("actor", ""), parts.get("subject", "")
-    if kind == "renamed":
-        template = QCoreApplication.translate("SystemLine", "%1 renamed the group to “%3”")
-    elif kind == "described":
-        template = QCoreApplication.translate("SystemLine", "%1 changed the group description")
-    elif kind == "promoted":
-        template = QCoreApplication.translate("SystemLine", "%1 made %2 an admin")
-    elif kind == "demoted":
-        template = QCoreApplication.translate("SystemLine", "%1 removed %2 as admin")
-    else:
-        template = QCoreApplication.translate("SystemLine", "%1 deleted the group")
-    # One pass, so that a name containing "%2" is not replaced again.
-    values = {"1": actor, "2": subject, "3": parts.get("value", "")}
-    return re.sub(r"%([123])", lambda m: values[m.group(1)], template)
+    templates = {
+        "renamed": QCoreApplication.translate("SystemLine", "%1 renamed the group to “%3”"),
+        "described": QCoreApplication.translate("SystemLine", "%1 changed the group description"),
+        "promoted": QCoreApplication.translate("SystemLine", "%1 made %2 an admin"),
+        "demoted": QCoreApplication.translate("SystemLine", "%1 removed %2 as admin"),
+        "deleted": QCoreApplication.translate("SystemLine", "%1 deleted the group"),
+    }
+    if parts.get("by_me"):
+        parts["actor"] = QCoreApplication.translate("SystemLine", "You")
+    if parts.get("to_me"):
+        parts["subject"] = QCoreApplication.translate("SystemLine", "you")
+    return system_line_text(parts, templates)

@@ -23,7 +23,7 @@
 <context>
     <name>GroupInfoDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="268"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="269"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n member</numerusform>

@@ -492,62 +492,62 @@
 <context>
     <name>Formatting</name>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="57"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="56"/>
         <source>Today</source>
         <translation>Hoje</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="59"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="58"/>
         <source>Yesterday</source>
         <translation>Ontem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="62"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="61"/>
         <source>dddd, d MMMM</source>
         <translation>dddd, d &apos;de&apos; MMMM</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="63"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="62"/>
         <source>d MMMM yyyy</source>
         <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="79"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="78"/>
         <source>%1 is typing…</source>
         <translation>%1 está digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="82"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="81"/>
         <source>%1 and %2 are typing…</source>
         <translation>%1 e %2 estão digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="87"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="86"/>
         <source>%1 people are typing…</source>
         <translation>%1 pessoas estão digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="97"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="96"/>
         <source>online</source>
         <translation>online</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="99"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="98"/>
         <source>last seen a long time ago</source>
         <translation>visto por último há muito tempo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="104"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="103"/>
         <source>last seen today at %1</source>
         <translation>visto por último hoje às %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="108"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="107"/>
         <source>last seen yesterday at %1</source>
         <translation>visto por último ontem às %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="112"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="111"/>
         <source>last seen %1</source>
         <translation>visto por último em %1</translation>
     </message>
@@ -555,59 +555,59 @@
 <context>
     <name>GroupInfoDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="149"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="150"/>
         <source>Remove from group</source>
         <translation>Remover do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="162"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="163"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="167"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="168"/>
         <source>Add a contact:</source>
         <translation>Adicionar um contato:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="174"/>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="324"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="175"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="325"/>
         <source>Make admin</source>
         <translation>Tornar administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="191"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="192"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="193"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="194"/>
         <source>Leave group</source>
         <translation>Sair do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="196"/>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="393"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="197"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="394"/>
         <source>Delete group</source>
         <translation>Apagar grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="199"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="200"/>
         <source>Close</source>
         <translation>Fechar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="256"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="257"/>
         <source>Group info — %1</source>
         <translation>Dados do grupo — %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="267"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="268"/>
         <source>Group ID: %1</source>
         <translation>ID do grupo: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="268"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="269"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n participante</numerusform>
@@ -615,17 +615,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="277"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="278"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="278"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="279"/>
         <source>admin</source>
         <translation>admin</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="157"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="158"/>
         <source>All your contacts are members</source>
         <translation>Todos os seus contatos já participam</translation>
     </message>
@@ -635,47 +635,47 @@
         <translation>Nome do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="123"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="124"/>
         <source>Description (optional)</source>
         <translation>Descrição (opcional)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="124"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="125"/>
         <source>Description</source>
         <translation>Descrição</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="127"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="128"/>
         <source>Save</source>
         <translation>Salvar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="322"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="323"/>
         <source>Remove admin rights</source>
         <translation>Remover como administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="385"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="386"/>
         <source>Delete group?</source>
         <translation>Apagar o grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="387"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="388"/>
         <source>Delete “%1” for everyone? Every member is removed and nobody can write to it any more; the history stays on each computer.</source>
         <translation>Apagar “%1” para todos? Todos os membros são removidos e ninguém poderá mais escrever nele; o histórico fica em cada computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="414"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="415"/>
         <source>Leave group?</source>
         <translation>Sair do grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="416"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="417"/>
         <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
         <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="422"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="423"/>
         <source>Leave</source>
         <translation>Sair</translation>
     </message>
@@ -683,234 +683,234 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="214"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="213"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="256"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="255"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="259"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="258"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="262"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="261"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="264"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="356"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="444"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="263"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="355"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="443"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="266"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="265"/>
         <source>Settings…</source>
         <translation>Configurações…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="270"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="269"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="273"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="272"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="276"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="275"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="279"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="510"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="278"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="509"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="281"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="280"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="282"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="281"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="338"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="337"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="365"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="367"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="364"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="366"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="378"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="407"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="406"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="426"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="425"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="439"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="438"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="447"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="446"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="482"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="481"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="485"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="484"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="494"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="493"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="507"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="506"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="530"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="529"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="856"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="855"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="932"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="931"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="933"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="932"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="935"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="934"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="995"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="994"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1021"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1020"/>
         <source>Unmute</source>
         <translation>Ativar som</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1026"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1025"/>
         <source>Mute</source>
         <translation>Silenciar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1029"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1028"/>
         <source>For 1 hour</source>
         <translation>Por 1 hora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1030"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1029"/>
         <source>For 8 hours</source>
         <translation>Por 8 horas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1031"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1030"/>
         <source>Until I unmute it</source>
         <translation>Até eu reativar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1041"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1040"/>
         <source>Unpin</source>
         <translation>Desafixar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1041"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1040"/>
         <source>Pin to top</source>
         <translation>Fixar no topo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1045"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1044"/>
         <source>Unarchive</source>
         <translation>Desarquivar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1045"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1044"/>
         <source>Archive</source>
         <translation>Arquivar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1095"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1094"/>
         <source>← Back to chats</source>
         <translation>← Voltar às conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1099"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1098"/>
         <source>Archived chats (%1)</source>
         <translation>Conversas arquivadas (%1)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="956"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="955"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="961"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="960"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="963"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="962"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="969"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="968"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="979"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="982"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="978"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="981"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -1054,29 +1054,39 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>SystemLine</name>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="123"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="121"/>
         <source>%1 renamed the group to “%3”</source>
         <translation>%1 mudou o nome do grupo para “%3”</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="125"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="122"/>
         <source>%1 changed the group description</source>
         <translation>%1 mudou a descrição do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="127"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="123"/>
         <source>%1 made %2 an admin</source>
         <translation>%1 tornou %2 administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="129"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="124"/>
         <source>%1 removed %2 as admin</source>
         <translation>%1 removeu %2 como administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="131"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="125"/>
         <source>%1 deleted the group</source>
         <translation>%1 apagou o grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="128"/>
+        <source>You</source>
+        <translation>Você</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="130"/>
+        <source>you</source>
+        <translation>você</translation>
     </message>
 </context>
 <context>
