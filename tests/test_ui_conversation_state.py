@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QDialog, QDialogButtonBox, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -459,3 +459,9 @@ def test_system_lines_are_shown_in_the_chat_never_unread(
     last = shown[-1]
     assert last is not None and is_system_line(last)
     window.chat_view.grab()  # lays out and paints the centred line
+    index = model.index(model.rowCount() - 1, 0)
+    assert index.data() == "Ana Souza renamed the group to “Hike”"
+    assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable  # no text browser on it
+    window.chat_view.setCurrentIndex(index)
+    window.chat_view.copy_selection()
+    assert QGuiApplication.clipboard().text() == "Ana Souza renamed the group to “Hike”"

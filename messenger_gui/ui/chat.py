@@ -798,8 +798,12 @@ class MessageListModel(QAbstractListModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        row = index.row()
+        if 0 <= row < len(self._rows) and is_system_line(self._rows[row]):
+            return flags  # a system line: nothing to select inside
         # "Editable" only so a double-click opens the read-only selectable text browser.
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+        return flags | Qt.ItemFlag.ItemIsEditable
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         return False
@@ -827,7 +831,7 @@ class MessageListModel(QAbstractListModel):
         if role == MessageRole.MESSAGE:
             return message
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return message.text
+            return system_text(message.text) if is_system_line(message) else message.text
         if role == MessageRole.LOCAL_ID:
             return message.local_id
         if role == MessageRole.SHAPE:
@@ -875,6 +879,8 @@ class MessageListModel(QAbstractListModel):
                 )
             return full_time(message.ts)
         if role == Qt.ItemDataRole.AccessibleTextRole:
+            if is_system_line(message):
+                return system_text(message.text)
             sender = (
                 QCoreApplication.translate("ChatView", "You")
                 if message.direction == "out"
@@ -933,6 +939,11 @@ class BubbleLayout:
 def _text_width_limit(row_width: int) -> int:
     bubble = min(MAX_BUBBLE, int((row_width - 2 * MARGIN_X) * 0.78))
     return max(80, bubble - 2 * PAD_X)
+
+
+def _shown_text(message: StoredMessage) -> str:
+    """A message's text, or what a system line says."""
+    return system_text(message.text) if is_system_line(message) else message.text
 
 
 def mention_spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
@@ -1863,11 +1874,13 @@ class ChatView(QListView):
         if not messages:
             return
         if len(messages) == 1:
-            text = messages[0].text
+            text = _shown_text(messages[0])
         else:
             you = QCoreApplication.translate("ChatView", "You")
             text = "\n\n".join(
-                f"{you if m.direction == 'out' else (m.sender_name or m.sender)}, "
+                _shown_text(m)
+                if is_system_line(m)
+                else f"{you if m.direction == 'out' else (m.sender_name or m.sender)}, "
                 f"[{full_time(m.ts)}]:\n{m.text}"
                 for m in messages
             )
