@@ -1065,8 +1065,13 @@ class MainWindow(QMainWindow):
             menu.popup(self.conversation_list.viewport().mapToGlobal(pos))
 
     def _fill_chat_menu(self) -> None:
-        for action in self._chat_menu_extra:
+        for action in self._chat_menu_extra:  # rebuilt at each opening: no leftovers
             self.chat_menu.removeAction(action)
+            submenu = action.menu()
+            if isinstance(submenu, QMenu):
+                submenu.deleteLater()
+            else:
+                action.deleteLater()
         self._chat_menu_extra = []
         if self._current is None:
             return
