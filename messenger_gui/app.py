@@ -9,10 +9,11 @@ to the widgets. Widgets never see the client, and the client never sees a widget
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -54,7 +55,10 @@ from messenger_gui.events import (
     MessagesReceived,
     MessageStatusChanged,
     MessagesUpdated,
+    PresenceChanged,
     StateChanged,
+    SystemLinesAdded,
+    TypingChanged,
 )
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
 from messenger_gui.ui.chat import failure_reason
@@ -64,15 +68,19 @@ from messenger_gui.ui.dialogs.forward import ForwardDialog
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.new_group import NewGroupDialog
 from messenger_gui.ui.dialogs.search import SearchDialog
+from messenger_gui.ui.dialogs.settings import SettingsDialog
 from messenger_gui.ui.dialogs.welcome import WelcomeDialog
-from messenger_gui.ui.main_window import MainWindow
+from messenger_gui.ui.main_window import MUTE_FOREVER, MainWindow
 from messenger_gui.ui.tray import Tray
+from messenger_server import protocol
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 SETTINGS_FILE: Final = "settings.ini"
+PRIVACY_KEY: Final = "privacy/presence"
+"""Who sees our presence: "chats" or "nobody" (absent: never chosen)."""
 NOTIFICATION_PREVIEW_CHARS: Final = 140
 GEOMETRY_KEY: Final = "window/geometry"
 SPLITTER_KEY: Final = "window/splitter"
@@ -143,6 +151,7 @@ class AppController(QObject):
         self.new_group_dialog: NewGroupDialog | None = None
         self.group_info_dialog: GroupInfoDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self.export_dialog: QFileDialog | None = None
         self.last_error_box: QMessageBox | None = None
         self.block_box: QMessageBox | None = None
@@ -330,6 +339,14 @@ class AppController(QObject):
         window.draft_changed.connect(self._save_draft)
         window.add_to_contacts_requested.connect(self._add_stranger)
         window.block_requested.connect(self.confirm_block)
+        window.typing_edited.connect(self.client.draft_edited)
+        window.typing_stopped.connect(self.client.draft_stopped)
+        window.settings_requested.connect(self.open_settings)
+        window.send_with_mentions_requested.connect(self._send_with_mentions)
+        window.mute_requested.connect(self._mute)
+        window.pin_requested.connect(self._pin)
+        window.archive_requested.connect(self._archive)
+        self.client.privacy = self.privacy_setting()
 
         retry = getattr(window, "retry_requested", None)
         if retry is not None:
@@ -453,8 +470,18 @@ class AppController(QObject):
     def _send(self, conversation: str, is_group: bool, text: str) -> None:
         self.spawn(self._send_async(conversation, is_group, text), name="send")
 
-    def _send_reply(self, conversation: str, is_group: bool, text: str, reply_to: int) -> None:
-        self.spawn(self._send_async(conversation, is_group, text, reply_to=reply_to), name="send")
+    def _send_reply(
+        self, conversation: str, is_group: bool, text: str, reply_to: int, mentions: list[str]
+    ) -> None:
+        self.spawn(
+            self._send_async(conversation, is_group, text, reply_to=reply_to, mentions=mentions),
+            name="send",
+        )
+
+    def _send_with_mentions(
+        self, conversation: str, is_group: bool, text: str, mentions: list[str]
+    ) -> None:
+        self.spawn(self._send_async(conversation, is_group, text, mentions=mentions), name="send")
 
     async def _send_async(
         self,
@@ -464,11 +491,17 @@ class AppController(QObject):
         *,
         reply_to: int | None = None,
         forwarded_from: StoredMessage | None = None,
+        mentions: Sequence[str] = (),
     ) -> None:
         assert self.client is not None
         try:
             message = await self.client.send_message(
-                conversation, is_group, text, reply_to=reply_to, forwarded_from=forwarded_from
+                conversation,
+                is_group,
+                text,
+                reply_to=reply_to,
+                forwarded_from=forwarded_from,
+                mentions=mentions,
             )
         except ValueError as exc:
             self._warn(self.tr("Message not sent"), str(exc))
@@ -671,10 +704,10 @@ class AppController(QObject):
         match event:
             case StateChanged():
                 self._state_changed(event)
-            case MessagesReceived(messages=messages, backlog=backlog):
+            case MessagesReceived(messages=messages, backlog=backlog, mentioning_me=mentioning):
                 window.messages_received(messages)
                 if not backlog:
-                    self._notify(messages)
+                    self._notify(messages, mentioning)
             case MessageStatusChanged(conversation=conversation, local_ids=ids, status=status):
                 window.message_status_changed(conversation, ids, status)
             case MessageSent(message=message):
@@ -709,6 +742,28 @@ class AppController(QObject):
                 self._refresh_group_info()
             case BacklogProgress(received=received, total=total):
                 window.set_backlog_progress(received, total)
+            case PresenceChanged(client_ids=client_ids):
+                assert self.client is not None
+                for client_id in client_ids:
+                    info = self.client.presence_of(client_id)
+                    if info is None:
+                        window.set_presence(client_id, None, None)
+                    else:
+                        window.set_presence(client_id, info.online, info.last_seen)
+            case SystemLinesAdded(messages=messages):
+                window.messages_received(messages)
+            case TypingChanged(conversation=conversation, senders=senders):
+                window.set_typing(conversation, [self._name_in(conversation, s) for s in senders])
+
+    def _name_in(self, conversation: str, client_id: str) -> str:
+        """The display name of ``client_id`` as ``conversation`` shows it: the member's
+        in a group, else the contact's (or whatever the chat is called)."""
+        assert self.store is not None
+        if conversation.startswith("G-"):
+            for member in self.store.group_members(conversation):
+                if member.client_id == client_id:
+                    return member.display_name
+        return self.store.conversation_title(client_id)
 
     def _state_changed(self, event: StateChanged) -> None:
         self.state = event.state
@@ -774,6 +829,38 @@ class AppController(QObject):
         if await self.store.run(self.store.save_draft, conversation, text) and self.window:
             self.window.schedule_reload()  # "Draft: ..." in the list
 
+    # --- mute, pin, archive (the user's own settings of a chat, stored locally) ---
+
+    def _mute(self, conversation: str, seconds: int) -> None:
+        if seconds == MUTE_FOREVER:
+            until: int | None = storage.MUTED_FOREVER
+        elif seconds > 0:
+            until = storage.now_ms() + seconds * 1000
+        else:
+            until = None
+        self._change_chat(self._store_or_fail().set_muted, conversation, until)
+
+    def _pin(self, conversation: str, pinned: bool) -> None:
+        self._change_chat(self._store_or_fail().set_pinned, conversation, pinned)
+
+    def _archive(self, conversation: str, archived: bool) -> None:
+        self._change_chat(self._store_or_fail().set_archived, conversation, archived)
+
+    def _store_or_fail(self) -> ClientStore:
+        assert self.store is not None
+        return self.store
+
+    def _change_chat(
+        self, write: Callable[[str, Any], None], conversation: str, value: Any
+    ) -> None:
+        async def change() -> None:
+            assert self.store is not None
+            await self.store.run(write, conversation, value)
+            if self.window is not None:
+                self.window.schedule_reload()
+
+        self.spawn(change(), name="chat_settings")
+
     def _add_stranger(self, client_id: str) -> None:
         """The chat's "Add to contacts": someone who wrote first becomes a contact."""
         self.spawn(self._add_stranger_async(client_id), name="add")
@@ -818,11 +905,15 @@ class AppController(QObject):
         if current is not None and current[0] == client_id:
             self.window.close_conversation()
 
-    def _notify(self, messages: tuple[StoredMessage, ...]) -> None:
-        """A notification per conversation with new messages the user is not looking at."""
+    def _notify(
+        self, messages: tuple[StoredMessage, ...], mentioning_me: frozenset[int] = frozenset()
+    ) -> None:
+        """A notification per conversation with new messages the user is not looking at;
+        none for a muted chat, unless one of them mentions the user."""
         if self.tray is None or self.store is None or self.window is None:
             return
         current = self._current_id()
+        now = storage.now_ms()
         by_conversation: dict[str, list[StoredMessage]] = {}
         for message in messages:
             if message.direction == "in":
@@ -832,6 +923,10 @@ class AppController(QObject):
                 continue
             if self.store.is_blocked(conversation):
                 continue
+            if self.store.chat_settings(conversation).muted(now):
+                new = [m for m in new if m.local_id in mentioning_me]
+                if not new:
+                    continue
             last = new[-1]
             title = self.store.conversation_title(conversation)
             sender = last.sender_name or last.sender or ""
@@ -953,6 +1048,19 @@ class AppController(QObject):
         dialog.leave_requested.connect(
             lambda gid: self._run(dialog, self._change_members(dialog, "leave", gid, ""), "leave")
         )
+        dialog.update_requested.connect(
+            lambda gid, name, description: self._run(
+                dialog, self._update_group(dialog, gid, name, description), "update_group"
+            )
+        )
+        dialog.admin_requested.connect(
+            lambda gid, cid, admin: self._run(
+                dialog, self._set_admin(dialog, gid, cid, admin), "set_admin"
+            )
+        )
+        dialog.delete_requested.connect(
+            lambda gid: self._run(dialog, self._delete_group(dialog, gid), "delete_group")
+        )
         dialog.finished.connect(lambda _result: self._forget(dialog))
         self._show_dialog(dialog)
         return dialog
@@ -972,6 +1080,35 @@ class AppController(QObject):
         else:
             self._refresh_group_info()
 
+    async def _update_group(
+        self, dialog: GroupInfoDialog, group_id: str, name: str, description: str
+    ) -> None:
+        assert self.client is not None
+        await self.client.update_group(group_id, name=name, description=description)
+        await self._wait_for_group_update(dialog)
+
+    async def _set_admin(
+        self, dialog: GroupInfoDialog, group_id: str, client_id: str, admin: bool
+    ) -> None:
+        assert self.client is not None
+        await self.client.set_admin(group_id, client_id, admin)
+        await self._wait_for_group_update(dialog)
+
+    async def _delete_group(self, dialog: GroupInfoDialog, group_id: str) -> None:
+        assert self.client is not None
+        await self.client.delete_group(group_id)
+        dialog.accept()
+
+    async def _wait_for_group_update(self, dialog: GroupInfoDialog) -> None:
+        """The change is stored when its ``group_update`` arrives (it follows the reply,
+        and adds the system line): a ``ping`` round trip waits for it; the dialog then
+        shows the new state."""
+        assert self.client is not None
+        with contextlib.suppress(RequestError):
+            await self.client.ping()
+        if self.group_info_dialog is dialog:
+            self._refresh_group_info()
+
     def _refresh_group_info(self) -> None:
         dialog = self.group_info_dialog
         if dialog is None or self.store is None:
@@ -979,6 +1116,41 @@ class AppController(QObject):
         group = self.store.group(dialog.group_id)
         if group is not None:
             dialog.set_group(group, self.store.contacts())
+
+    def privacy_setting(self) -> protocol.Visibility | None:
+        """Who sees our presence, as saved in the profile's settings (``None``: never
+        chosen, the server's default "nobody")."""
+        value = self.settings.value(PRIVACY_KEY)
+        return value if value in ("chats", "nobody") else None
+
+    def open_settings(self) -> SettingsDialog | None:
+        """Show the settings dialog (or bring it forward)."""
+        if self.window is None:
+            return None
+        if self._raise_existing(self.settings_dialog):
+            return self.settings_dialog
+        dialog = SettingsDialog(self.privacy_setting() or "nobody", self.window)
+        self.settings_dialog = dialog
+        dialog.privacy_chosen.connect(self._privacy_chosen)
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        self._show_dialog(dialog)
+        return dialog
+
+    def _privacy_chosen(self, privacy: str) -> None:
+        if privacy not in ("chats", "nobody"):
+            return
+        self.settings.setValue(PRIVACY_KEY, privacy)
+        self.settings.sync()
+        if self.client is not None:
+            visibility: protocol.Visibility = "chats" if privacy == "chats" else "nobody"
+            self.spawn(self._set_privacy(visibility), name="privacy")
+
+    async def _set_privacy(self, privacy: protocol.Visibility) -> None:
+        assert self.client is not None
+        try:
+            await self.client.set_privacy(privacy)
+        except RequestError as exc:  # kept: sent again after the next login
+            log.info("set_privacy failed: %s", exc)
 
     def open_search(self) -> SearchDialog | None:
         """Show the history search (Ctrl+F)."""
@@ -1074,6 +1246,7 @@ class AppController(QObject):
             "group_info_dialog",
             "search_dialog",
             "export_dialog",
+            "settings_dialog",
         ):
             if getattr(self, attribute) is dialog:
                 setattr(self, attribute, None)

@@ -24,10 +24,10 @@ from typing import Final
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from messenger_gui.app import AppController
+from messenger_gui.app import PRIVACY_KEY, AppController
 from messenger_gui.client import MessengerClient, register_client
 from messenger_gui.events import ConnectionState
-from messenger_gui.storage import ClientData, ClientStore, save_client_data
+from messenger_gui.storage import MUTED_FOREVER, ClientData, ClientStore, save_client_data
 from messenger_gui.ui import i18n
 from messenger_gui.ui.theme import Theme
 from messenger_server.config import load_settings
@@ -52,6 +52,8 @@ class Script:
     search: str
     new_group: str
     """The name typed into the new-group dialog."""
+    description: str
+    """The group's description, set by Marina (a system line in the group's chat)."""
     edits: tuple[tuple[int, str], ...] = ()
     """``(line, new text)``: its speaker edits that line afterwards (shows "edited")."""
 
@@ -90,6 +92,7 @@ SCRIPTS: Final[dict[str, Script]] = {
         search="reserv",
         new_group="Friday dinner",
         edits=((13, "Of course! 10:30 at the usual place?"),),
+        description="Trail at 7:30, bring water and a snack",
     ),
     "pt_BR": Script(
         group_name="Trilha de sábado",
@@ -117,6 +120,7 @@ SCRIPTS: Final[dict[str, Script]] = {
         search="reserv",
         new_group="Jantar de sexta",
         edits=((13, "Claro! Às 10h30 no lugar de sempre?"),),
+        description="Trilha às 7h30, leve água e um lanche",
     ),
 }
 
@@ -238,6 +242,24 @@ class World:
             await self.clients[person].react(local_id, emoji)
         for client in self.clients:
             await client.ping()  # the edits and reactions are on the server
+        # Everyone shows their presence to those who share a chat; Marina describes the
+        # group and makes Ana an admin (two system lines at the end of the group's chat).
+        for client in self.clients:
+            await client.set_privacy("chats")
+        await self.clients[0].update_group(self.group_id, description=script.description)
+        await self.clients[0].set_admin(self.group_id, ids[1], True)
+        await _wait_for(
+            lambda: (
+                len(self.stores[0].group_members(self.group_id)) == len(ids)
+                and any(
+                    m.admin
+                    for m in self.stores[0].group_members(self.group_id)
+                    if m.client_id == ids[1]
+                )
+            ),
+            10,
+            "the group's settings",
+        )
         # Marina has read everything but Bruno's last message and Ana's last three.
         marina = self.stores[0]
         unread = {self.group_id: 0, ids[1]: 3, ids[2]: 1, ids[3]: 0}
@@ -321,6 +343,7 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
     try:
         await world.act(SCRIPTS[lang])
         controller = AppController(world.profile(0), server=("127.0.0.1", world.port))
+        controller.settings.setValue(PRIVACY_KEY, "chats")  # "online" in the headers
         controller.start()
         app_controller = controller
         await _wait_for(
@@ -384,12 +407,44 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
             await camera.shoot(new_group, f"new-group{name}-{suffix}")
             new_group.reject()
         theme.force(Qt.ColorScheme.Light)
+        await _shoot_conversation_state(camera, controller, world, suffix)
     finally:
         if controller is not None:
             stopping = controller
             stopping.quit(0)
             await _wait_for(lambda: stopping.stopped, 10, "the app to quit")
         await world.stop()
+
+
+async def _shoot_conversation_state(
+    camera: _Camera, controller: AppController, world: World, suffix: str
+) -> None:
+    """The list with a pinned group, a muted chat (grey badge) and an archived one, while
+    people type: Ana to Marina, Bruno and Carla in the group (open)."""
+    window = controller.window
+    store = controller.store
+    assert window is not None and store is not None
+    ids = [identity.client_id for identity in world.identities]
+    store.set_pinned(world.group_id, True)
+    store.set_muted(ids[2], MUTED_FOREVER)  # Bruno: one unread, greyed
+    store.set_archived(ids[3], True)
+    window.reload_conversations()
+    window.open_conversation(world.group_id, True)
+    world.clients[1].draft_edited(ids[0], False)
+    world.clients[2].draft_edited(world.group_id, True)
+    world.clients[3].draft_edited(world.group_id, True)
+    await _wait_for(
+        lambda: (
+            len(controller.client.typing_in(world.group_id)) == 2  # type: ignore[union-attr]
+            and window.typing_shown(ids[1]) != ""
+        ),
+        10,
+        "the typing notices",
+    )
+    window.chat_view.scroll_to_bottom()
+    await camera.shoot(window, f"typing-muted-pinned-{suffix}")
+    for client, conversation in ((1, ids[0]), (2, world.group_id), (3, world.group_id)):
+        world.clients[client].draft_stopped(conversation, conversation == world.group_id)
 
 
 async def _shoot_welcome(camera: _Camera, suffix: str, tmp: Path) -> None:

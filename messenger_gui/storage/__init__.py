@@ -30,6 +30,8 @@ from messenger_gui.storage.identity import (
 )
 from messenger_gui.storage.reader import HistoryReader
 from messenger_gui.storage.records import (
+    MUTED_FOREVER,
+    ChatSettings,
     Chunk,
     ChunkSaved,
     Contact,
@@ -51,7 +53,11 @@ from messenger_gui.storage.records import (
     StatusChange,
     StoredGroup,
     StoredMessage,
+    is_system_line,
     now_ms,
+    parse_system_line,
+    system_line,
+    system_line_text,
 )
 from messenger_gui.storage.schema import (
     DATABASE_FILE,
@@ -68,9 +74,11 @@ __all__ = [
     "DATABASE_FILE",
     "IDENTITY_FILE",
     "MIGRATIONS",
+    "MUTED_FOREVER",
     "PROFILE_NAME_PATTERN",
     "RECEIPTS_VERSION",
     "SCHEMA_VERSION",
+    "ChatSettings",
     "Chunk",
     "ChunkSaved",
     "ClientData",
@@ -98,9 +106,13 @@ __all__ = [
     "StoredGroup",
     "StoredMessage",
     "fold_accents",
+    "is_system_line",
     "load_client_data",
     "now_ms",
+    "parse_system_line",
     "profile_dir",
     "save_client_data",
     "save_client_id",
+    "system_line",
+    "system_line_text",
 ]

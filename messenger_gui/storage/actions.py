@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from messenger_gui.storage.records import EntryKind, EntryRefused, OutgoingEntry, now_ms
-from messenger_gui.storage.schema import _ORDER_KEY, StoreBase
+from messenger_gui.storage.schema import _NOT_SYSTEM_LINE, _ORDER_KEY, StoreBase
 from messenger_gui.storage.search import _search_text
 from messenger_server import protocol
 
@@ -275,7 +275,7 @@ def _apply_entries(conn: sqlite3.Connection, entries: Sequence[Entry]) -> list[t
         conversation = entry.group or entry.sender
         row = conn.execute(
             f"SELECT local_id, edited_seq, deleted FROM messages WHERE conversation = ? "
-            f"AND {_ORDER_KEY} = ?",
+            f"AND {_ORDER_KEY} = ? AND {_NOT_SYSTEM_LINE}",
             (conversation, entry.target),
         ).fetchone()
         if row is None:

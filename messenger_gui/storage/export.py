@@ -9,8 +9,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
+
 from messenger_gui.storage.conversations import _conversation_title
-from messenger_gui.storage.records import ExportFormat, StoredMessage
+from messenger_gui.storage.records import (
+    ExportFormat,
+    StoredMessage,
+    is_system_line,
+    parse_system_line,
+    system_line_text,
+)
 from messenger_gui.storage.schema import _MESSAGE_COLUMNS, _ORDER_KEY, StoreBase, _message
 
 log = logging.getLogger(__name__)
@@ -34,7 +42,12 @@ class ExportMixin(StoreBase):
             (conversation,),
         )
         for row in cursor:
-            yield _message(row)
+            message = _message(row)
+            if is_system_line(message):  # "Ana renamed the group to …", in English
+                parts = parse_system_line(message.text)
+                if parts is not None:
+                    message = msgspec.structs.replace(message, text=system_line_text(parts))
+            yield message
 
     def export_conversation(
         self,

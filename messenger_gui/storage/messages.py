@@ -63,9 +63,11 @@ class MessagesMixin(StoreBase):
         *,
         reply_to: protocol.ReplyTo | None = None,
         forwarded_from: protocol.Forwarded | None = None,
+        mentions: Sequence[str] = (),
     ) -> OutgoingMessage:
         """Put a new message in the outbox with a fresh idempotency key; ``reply_to`` (the
-        message it answers) and ``forwarded_from`` (who wrote it) are sent with it.
+        message it answers), ``forwarded_from`` (who wrote it) and ``mentions`` (client IDs
+        of group members the text mentions) are sent with it.
 
         It is on disk when this returns: show it as queued, then send it (now or after the
         next login) with :attr:`OutgoingMessage.key`, and call :meth:`mark_sent` on ``sent``.
@@ -102,6 +104,11 @@ class MessagesMixin(StoreBase):
             assert cursor.lastrowid is not None
             if self._fts:
                 _index_for_search(conn, cursor.lastrowid, cursor.lastrowid, now=True)
+            if mentions and is_group:
+                conn.execute(
+                    "INSERT INTO outgoing_mentions (local_id, client_ids) VALUES (?, ?)",
+                    (cursor.lastrowid, json.dumps(list(dict.fromkeys(mentions)))),
+                )
         return OutgoingMessage(
             cursor.lastrowid,
             conversation,
@@ -113,6 +120,13 @@ class MessagesMixin(StoreBase):
             *_reply_columns(reply_to),
             *_forwarded_columns(forwarded_from),
         )
+
+    def outgoing_mentions(self, local_id: int) -> list[str]:
+        """The client IDs a queued group message mentions (sent as its ``mentions``)."""
+        row = self._conn.execute(
+            "SELECT client_ids FROM outgoing_mentions WHERE local_id = ?", (local_id,)
+        ).fetchone()
+        return [] if row is None else [str(c) for c in json.loads(row[0])]
 
     def outbox(self, *, after_local_id: int = 0, limit: int = -1) -> list[OutgoingMessage]:
         """Queued messages still to send, oldest first: send them in this order. Messages
@@ -290,8 +304,8 @@ class MessagesMixin(StoreBase):
         goes), or ``None`` when everything is read."""
         row = self._conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation = ? "
-            "AND direction = 'in' AND seq > COALESCE((SELECT read_up_to_seq FROM read_markers "
-            "WHERE conversation = ?), -1) ORDER BY seq LIMIT 1",
+            "AND direction = 'in' AND sender IS NOT NULL AND seq > COALESCE((SELECT "
+            "read_up_to_seq FROM read_markers WHERE conversation = ?), -1) ORDER BY seq LIMIT 1",
             (conversation, conversation),
         ).fetchone()
         return None if row is None else _message(row)

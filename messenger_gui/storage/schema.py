@@ -39,6 +39,9 @@ _QUEUED_LAST: Final = 9223372036854775807
 """Sort key of a message without ``seq`` (still in the outbox): after every sent one."""
 _ORDER_KEY: Final = f"COALESCE(seq, {_QUEUED_LAST})"
 """The display order is (_ORDER_KEY, local_id); the same text is used by the index."""
+_NOT_SYSTEM_LINE: Final = "(direction = 'out' OR sender IS NOT NULL)"
+"""Not a system line ("Ana renamed the group…": an incoming row without a sender, at the
+seq of the message before it): what a reply, an edit or a reaction may refer to by seq."""
 RECEIPTS_VERSION: Final = "receipts_version"
 """The ``meta`` entry holding the ``version`` of the last ``receipts`` event applied."""
 _PREVIEW_CHARS: Final = 200
@@ -182,6 +185,25 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             created_at INTEGER NOT NULL
         )""",
     ),
+    # 6: the user's own settings of a chat (mute, pin, archive: never sent anywhere), the
+    # mentions of our group messages still in the outbox (sent with them), and a group's
+    # description. Group changes are shown as system lines: incoming rows without a
+    # sender, ``message_id`` the negated ``group_update`` ``event_id``, ``seq`` that of the
+    # conversation's last message (they follow it), never unread.
+    (
+        """CREATE TABLE chat_settings (
+            conversation TEXT PRIMARY KEY,
+            muted_until INTEGER,
+            pinned_at INTEGER,
+            archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outgoing_mentions (
+            local_id INTEGER PRIMARY KEY REFERENCES messages (local_id) ON DELETE CASCADE,
+            client_ids TEXT NOT NULL
+        )""",
+        # A group's description (protocol 12.9).
+        "ALTER TABLE groups ADD COLUMN description TEXT",
+    ),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.
 Append only; never edit a released step. The search index is not a migration: it is
@@ -241,7 +263,7 @@ _QUOTE_COLUMN: Final = (
     "CASE WHEN {t}.reply_seq IS NULL THEN NULL ELSE (SELECT json_array(q.local_id, "
     "q.direction, q.sender_name, q.text, q.deleted) FROM messages q "
     f"WHERE q.conversation = {{t}}.conversation AND {_ORDER_KEY.replace('seq', 'q.seq')} "
-    "= {t}.reply_seq LIMIT 1) END"
+    "= {t}.reply_seq AND (q.direction = 'out' OR q.sender IS NOT NULL) LIMIT 1) END"
 )
 
 

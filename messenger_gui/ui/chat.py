@@ -93,10 +93,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from messenger_gui.storage import GroupReceipts, HistoryReader, MessageStatus, StoredMessage
+from messenger_gui.storage import (
+    GroupReceipts,
+    HistoryReader,
+    MessageStatus,
+    StoredMessage,
+    is_system_line,
+)
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.dialogs.errors import describe_code
-from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
+from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date, system_text
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
 from messenger_gui.ui.ticks import TICK_WIDTH, failed_colour, paint_failed, paint_ticks
@@ -802,6 +808,8 @@ class MessageListModel(QAbstractListModel):
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         row = index.row()
+        if 0 <= row < len(self._rows) and is_system_line(self._rows[row]):
+            return flags  # a system line: nothing to select inside
         if 0 <= row < len(self._rows) and self._rows[row].deleted is None:
             # "Editable" only so a double-click opens the read-only selectable text browser.
             flags |= Qt.ItemFlag.ItemIsEditable
@@ -833,7 +841,7 @@ class MessageListModel(QAbstractListModel):
         if role == MessageRole.MESSAGE:
             return message
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return message.text
+            return system_text(message.text) if is_system_line(message) else message.text
         if role == MessageRole.LOCAL_ID:
             return message.local_id
         if role == MessageRole.SHAPE:
@@ -881,6 +889,8 @@ class MessageListModel(QAbstractListModel):
                 )
             return full_time(message.ts)
         if role == Qt.ItemDataRole.AccessibleTextRole:
+            if is_system_line(message):
+                return system_text(message.text)
             sender = (
                 QCoreApplication.translate("ChatView", "You")
                 if message.direction == "out"
@@ -982,6 +992,25 @@ def _text_width_limit(row_width: int) -> int:
     return max(80, bubble - 2 * PAD_X)
 
 
+def _shown_text(message: StoredMessage) -> str:
+    """A message's text, or what a system line says."""
+    return system_text(message.text) if is_system_line(message) else message.text
+
+
+def mention_spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of every ``@Name`` in ``text`` for the given display names (the
+    longest name wins where several start at the same ``@``)."""
+    spans: list[tuple[int, int]] = []
+    at = text.find("@")
+    while at >= 0:
+        for name in names:
+            if name and text.startswith(name, at + 1):
+                spans.append((at, at + 1 + len(name)))
+                break
+        at = text.find("@", at + 1)
+    return spans
+
+
 class BubbleDelegate(QStyledItemDelegate):
     """Paints message rows for :class:`MessageListModel`; see the module docstring.
 
@@ -1002,6 +1031,15 @@ class BubbleDelegate(QStyledItemDelegate):
         """Row sizes by layout key, kept longer than the layouts (they are small), but not
         for ever: a catch-up lays out 100,000 rows one after the other."""
         self._font_cache: dict[str, tuple[QFont, QFont, QFont]] = {}
+        self._mention_names: tuple[str, ...] = ()
+
+    def set_mention_names(self, names: Sequence[str]) -> None:
+        """The display names an ``@Name`` may mention in the open group (empty outside
+        groups): such mentions are highlighted in the bubbles."""
+        wanted = tuple(sorted(set(names), key=len, reverse=True))  # longest first
+        if wanted != self._mention_names:
+            self._mention_names = wanted
+            self._layouts.clear()
 
     def clear_caches(self) -> None:
         """Forget cached layouts and sizes (after a font or theme change)."""
@@ -1100,6 +1138,8 @@ class BubbleDelegate(QStyledItemDelegate):
         top_gap = GAP_NEW_RUN if first_in_run and not header else GAP_IN_RUN
         if header:
             top_gap = 4
+        if is_system_line(message):
+            return self._build_system(message, small_font, row_width, header)
 
         deleted = message.deleted is not None
         shown_text = self.deleted_text(message) if deleted else message.text
@@ -1115,12 +1155,20 @@ class BubbleDelegate(QStyledItemDelegate):
         text_option = QTextOption()
         text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         layout.setTextOption(text_option)
-        if links:
+        mentions = mention_spans(message.text, self._mention_names) if message.is_group else []
+        if links or mentions:
             formats = []
             for start, end, _url in links:
                 fmt = QTextCharFormat()
                 fmt.setForeground(c.link_out if out else c.link_in)
                 fmt.setFontUnderline(True)
+                span = QTextLayout.FormatRange()
+                span.start, span.length, span.format = start, end - start, fmt
+                formats.append(span)
+            for start, end in mentions:
+                fmt = QTextCharFormat()
+                fmt.setForeground(c.link_out if out else c.link_in)
+                fmt.setFontWeight(QFont.Weight.DemiBold)
                 span = QTextLayout.FormatRange()
                 span.start, span.length, span.format = start, end - start, fmt
                 formats.append(span)
@@ -1274,6 +1322,42 @@ class BubbleDelegate(QStyledItemDelegate):
         return name, text
 
     @staticmethod
+    def _build_system(
+        message: StoredMessage, font: QFont, row_width: int, header: float
+    ) -> BubbleLayout:
+        """A system line ("Ana renamed the group to …"): a centred pill, like a day."""
+        layout = QTextLayout(system_text(message.text), font)
+        text_option = QTextOption()
+        text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        text_option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout.setTextOption(text_option)
+        limit = max(80, row_width - 2 * MARGIN_X - 40)
+        layout.beginLayout()
+        height = widest = 0.0
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(limit)
+            line.setPosition(QPointF(0, height))
+            height += line.height()
+            widest = max(widest, line.naturalTextWidth())
+        layout.endLayout()
+        pill_w, pill_h = widest + 22, height + 8
+        pill = QRectF((row_width - pill_w) / 2, header + GAP_NEW_RUN, pill_w, pill_h)
+        text_pos = QPointF(pill.left() + 11 - (limit - widest) / 2, pill.top() + 4)
+        size = QSize(row_width, int(pill.bottom() + 4.999))
+        return BubbleLayout(size, header, pill, None, text_pos, layout, [], QRectF())
+
+    def _paint_system(self, painter: QPainter, c: Colours, built: BubbleLayout) -> None:
+        path = QPainterPath()
+        radius = min(built.bubble.height() / 2, 12)
+        path.addRoundedRect(built.bubble, radius, radius)
+        painter.fillPath(path, c.separator)
+        painter.setPen(c.separator_text)
+        built.text.draw(painter, built.text_pos)
+
+    @staticmethod
     def _sender_label(message: StoredMessage) -> str:
         return message.sender_name or message.sender or ""
 
@@ -1384,6 +1468,10 @@ class BubbleDelegate(QStyledItemDelegate):
         marker = shape.unread_marker
         if marker:
             self._paint_marker(painter, c, small_font, width, y, marker)
+        if is_system_line(message):
+            self._paint_system(painter, c, built)
+            painter.restore()
+            return
 
         # Bubble (with a tail at the end of a run) and a soft shadow in light mode.
         bubble = built.bubble
@@ -2112,11 +2200,13 @@ class ChatView(QListView):
         if not messages:
             return
         if len(messages) == 1:
-            text = messages[0].text
+            text = _shown_text(messages[0])
         else:
             you = QCoreApplication.translate("ChatView", "You")
             text = "\n\n".join(
-                f"{you if m.direction == 'out' else (m.sender_name or m.sender)}, "
+                _shown_text(m)
+                if is_system_line(m)
+                else f"{you if m.direction == 'out' else (m.sender_name or m.sender)}, "
                 f"[{full_time(m.ts)}]:\n{m.text}"
                 for m in messages
             )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -30,15 +33,57 @@ COUNTER_THRESHOLD: Final = 0.9
 """The byte counter shows from this fraction of :data:`protocol.MAX_TEXT_BYTES` on."""
 
 
+def _popup(completer: QCompleter) -> QAbstractItemView:
+    popup = completer.popup()
+    assert popup is not None  # a QCompleter always has one
+    return popup
+
+
 class _MessageEdit(QPlainTextEdit):
     """Enter sends, Shift+Enter (or Ctrl+Enter) inserts a new line; Esc cancels a reply or
-    an edit; Up in an empty field edits the last message (as in Telegram)."""
+    an edit; Up in an empty field edits the last message (as in Telegram). While the
+    mention popup is open, Enter and Tab pick the highlighted member and Esc closes it."""
 
     submit = Signal()
     escape = Signal()
     up_in_empty = Signal()
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.completer: QCompleter | None = None
+        self.pick_mention: Callable[[str], None] | None = None
+
+    def _popup_open(self) -> bool:
+        return self.completer is not None and _popup(self.completer).isVisible()
+
+    def event(self, event: QEvent) -> bool:
+        # Tab moves the focus before keyPressEvent sees it: not while the popup is open.
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Tab
+            and self._popup_open()
+        ):
+            self.keyPressEvent(event)
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        completer = self.completer
+        if completer is not None and self._popup_open():
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab):
+                index = _popup(completer).currentIndex()
+                if not index.isValid():
+                    index = completer.completionModel().index(0, 0)
+                if self.pick_mention is not None:
+                    self.pick_mention(str(index.data()))
+                _popup(completer).hide()
+                event.accept()
+                return
+            if event.key() == Qt.Key.Key_Escape:
+                _popup(completer).hide()
+                event.accept()
+                return
         if event.key() == Qt.Key.Key_Escape:
             self.escape.emit()
             event.accept()
@@ -81,6 +126,12 @@ class Composer(QFrame):
     """``(local_id, text)``: the new text of the message being edited."""
     edit_last_requested = Signal()
     """Up was pressed in the empty field: edit the last message (call :meth:`start_edit`)."""
+    edited = Signal(str)
+    """The user changed the text (typing, pasting, deleting; not :meth:`set_text`): the
+    text now. Drives the typing indicator the others see."""
+    sent_mentions: list[str]
+    """The client IDs the last text sent mentions (members picked after ``@`` whose
+    ``@Name`` is still in it); read it in a slot of :attr:`send_requested`."""
 
     def __init__(
         self, parent: QWidget | None = None, *, max_bytes: int = protocol.MAX_TEXT_BYTES
@@ -89,6 +140,13 @@ class Composer(QFrame):
         self.setObjectName("composer")
         self._max_bytes = max_bytes
         self._stack = QStackedLayout(self)
+        self._setting_text = False
+        self.sent_mentions = []
+        self._candidates: dict[str, str] = {}
+        """Display name → client ID of the members a mention may name (groups only)."""
+        self._picked: dict[str, str] = {}
+        """Display name → client ID of the members picked in the current text."""
+        self._names = QStringListModel(self)
 
         self.reply_target: int | None = None
         """The message the next one answers (the bar above the field), or ``None``."""
@@ -172,21 +230,96 @@ class Composer(QFrame):
         self.reason.setWordWrap(True)
         self._stack.addWidget(self.reason)
 
+        self.completer = QCompleter(self._names, self)
+        self.completer.setWidget(self.input)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        activated = self.completer.activated[str]  # type: ignore[index]
+        activated.connect(self._insert_mention)  # a click in the popup
+        self.input.completer = self.completer
+        self.input.pick_mention = self._insert_mention
         self.input.textChanged.connect(self._text_changed)
         self.input.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.input.submit.connect(self.submit)
         self.input.escape.connect(self.cancel_action)
         self.input.up_in_empty.connect(self.edit_last_requested)
         self.send_button.clicked.connect(self.submit)
-        self._text_changed()
+        self._refresh()
 
     # --- state ---
 
     def text(self) -> str:
         return self.input.toPlainText()
 
+    def set_mention_candidates(self, members: dict[str, str]) -> None:
+        """The members ``@`` may complete (display name → client ID; empty outside
+        groups: no popup)."""
+        self._candidates = dict(members)
+        self._picked = {}
+        self._names.setStringList(sorted(members, key=str.casefold))
+        _popup(self.completer).hide()
+
+    def mention_prefix(self) -> str | None:
+        """The word typed after an ``@`` right before the cursor, or ``None``."""
+        cursor = self.input.textCursor()
+        block = cursor.block().text()[: cursor.positionInBlock()]
+        at = block.rfind("@")
+        if at < 0 or (at > 0 and not block[at - 1].isspace()):
+            return None
+        typed = block[at + 1 :]
+        if "\n" in typed or len(typed) > 64 or typed.startswith(" "):
+            return None
+        return typed
+
+    def _complete_mention(self) -> None:
+        if not self._candidates:
+            return
+        prefix = self.mention_prefix()
+        popup = _popup(self.completer)
+        if prefix is None:
+            popup.hide()
+            return
+        self.completer.setCompletionPrefix(prefix)
+        if self.completer.completionCount() == 0:
+            popup.hide()
+            return
+        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+        rect = self.input.cursorRect()
+        rect.setWidth(
+            popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 16
+        )
+        self.completer.complete(rect)
+
+    def _insert_mention(self, name: str) -> None:
+        """Replace ``@prefix`` before the cursor by ``@Name `` and remember the member."""
+        client_id = self._candidates.get(name)
+        prefix = self.mention_prefix()
+        if client_id is None or prefix is None:
+            return
+        cursor = self.input.textCursor()
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(prefix) + 1
+        )
+        cursor.insertText(f"@{name} ")
+        self.input.setTextCursor(cursor)
+        self._picked[name] = client_id
+        _popup(self.completer).hide()
+
+    def mentions(self) -> list[str]:
+        """The client IDs the text mentions now (picked members whose ``@Name`` is still
+        in it), in the order they appear."""
+        text = self.text()
+        found = [(text.find(f"@{name}"), cid) for name, cid in self._picked.items()]
+        return list(dict.fromkeys(cid for at, cid in sorted(found) if at >= 0))
+
     def set_text(self, text: str) -> None:
-        self.input.setPlainText(text)
+        """Show ``text`` (a chat's saved draft); not an edit by the user (no :attr:`edited`)."""
+        self._setting_text = True
+        try:
+            self.input.setPlainText(text)
+        finally:
+            self._setting_text = False
 
     def draft_text(self) -> str:
         """What the user typed and did not send: while editing a message, what was in the
@@ -209,7 +342,7 @@ class Composer(QFrame):
         conversation). The draft is kept while disabled."""
         self.reason.setText(reason)
         self._stack.setCurrentIndex(0 if enabled else 1)
-        self._text_changed()
+        self._refresh()
 
     def is_enabled(self) -> bool:
         return self._stack.currentIndex() == 0
@@ -234,6 +367,8 @@ class Composer(QFrame):
             self._end_action(restore=True)
             self.edit_submitted.emit(target, text)
             return
+        self.sent_mentions = self.mentions()
+        self._picked = {}
         self.input.clear()
         self.send_requested.emit(text)
         self._end_action(restore=False)
@@ -280,6 +415,12 @@ class Composer(QFrame):
         self.action_bar.hide()
 
     def _text_changed(self) -> None:
+        self._refresh()
+        if not self._setting_text:
+            self.edited.emit(self.text())
+            self._complete_mention()
+
+    def _refresh(self) -> None:
         size = self.byte_count()
         over = size > self._max_bytes
         if size >= self._max_bytes * COUNTER_THRESHOLD:

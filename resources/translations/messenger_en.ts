@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="509"/>
+        <location filename="../../messenger_gui/app.py" line="542"/>
         <source>Delete %n messages?</source>
         <translation>
             <numerusform>Delete %n message?</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="737"/>
+        <location filename="../../messenger_gui/app.py" line="792"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -20,7 +20,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="844"/>
+        <location filename="../../messenger_gui/app.py" line="939"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -31,7 +31,7 @@
 <context>
     <name>ChatView</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2222"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2312"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Forward %n message</numerusform>
@@ -39,7 +39,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2231"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2321"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Delete %n message</numerusform>
@@ -61,7 +61,7 @@
 <context>
     <name>GroupInfoDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="215"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="269"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n member</numerusform>
@@ -72,7 +72,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1113"/>
         <source>%n message(s) selected</source>
         <translation>
             <numerusform>%n message selected</numerusform>

@@ -34,6 +34,9 @@ def describe_code(code: str) -> str | None:
         ErrorCode.NOT_A_MEMBER: QCoreApplication.translate(
             "Errors", "You are not a member of this group any more."
         ),
+        ErrorCode.LAST_ADMIN: QCoreApplication.translate(
+            "Errors", "A group needs an admin: make someone else admin first."
+        ),
         ErrorCode.ALREADY_A_MEMBER: QCoreApplication.translate(
             "Errors", "This person is already in the group."
         ),
