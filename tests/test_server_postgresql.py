@@ -57,19 +57,9 @@ NOT_ABOUT_STORAGE = {
 }
 """Tests of the end-to-end suites about the connection alone: they run on SQLite only."""
 
-RACING_AN_ANNOUNCEMENT = {
-    "test_mutual_contacts_who_show_presence_see_online_and_last_seen",
-    "test_group_members_see_each_other_and_hiding_is_announced",
-}
-"""Tests that assume (through ``show_presence``) that the first client's ``presence``
-announcement has looked at its partners before the second client shows its own presence.
-With SQLite's quick reads it usually has; on PostgreSQL often not, and the second client
-then also hears that the first is online (true, but these tests say nothing comes). Last
-seen on PostgreSQL is checked by the move below."""
-
 for _suite in (on_sqlite, conversation_on_sqlite):
     for _name in dir(_suite):
-        if _name.startswith("test_") and _name not in NOT_ABOUT_STORAGE | RACING_AN_ANNOUNCEMENT:
+        if _name.startswith("test_") and _name not in NOT_ABOUT_STORAGE:
             assert _name not in globals(), f"two tests named {_name}"
             globals()[_name] = getattr(_suite, _name)
 
