@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
-from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QAbstractItemView, QMenu, QMessageBox, QStyleOptionViewItem
+from PySide6.QtGui import QAction, QContextMenuEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QMenu,
+    QMessageBox,
+    QStyleOptionViewItem,
+)
 
 from messenger_gui.storage import ConversationSummary, StoredMessage
 from messenger_gui.ui.chat import QUICK_REACTIONS
@@ -450,3 +456,73 @@ def test_a_chat_whose_last_message_was_deleted_says_so_in_the_list() -> None:
         activity_ts=1,
     )
     assert _preview(summary) == "Message deleted"
+
+
+def test_a_click_or_a_context_menu_leaves_no_selection_band(scenario: Scenario) -> None:
+    """Clicking a message, or opening its menu and closing it, leaves nothing selected (a
+    band stayed behind on the message); Ctrl+click still selects several."""
+
+    async def run() -> None:
+        server = await scenario.start_server()
+        alice, bob = await registered(scenario, server, "Alice", "Bob")
+        for text in ("um", "dois"):
+            await alice.client.send_message(bob.own_id, False, text)
+        await wait_until(lambda: len(bob.messages(alice.own_id)) == 2, 5, "the messages")
+        bob.open_chat(alice.own_id)
+        bob.activate()
+        await bob.settle()
+        view, model = bob.window.chat_view, bob.window.message_model
+        one, two = bob.messages(alice.own_id)
+
+        def centre(message: StoredMessage) -> QPoint:
+            return view.visualRect(model.index(model.row_of(message.local_id) or 0, 0)).center()
+
+        bob.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre(one))
+        assert view.selectedIndexes() == []
+
+        def open_menu() -> QMenu:
+            [menu] = [
+                w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible()
+            ]
+            return menu
+
+        await bob.settle()
+        at = centre(two)
+        assert view.indexAt(at).row() == model.row_of(two.local_id)
+        view.contextMenuEvent(
+            QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, view.viewport().mapToGlobal(at))
+        )
+        menu = open_menu()
+        assert [m.local_id for m in view.selected_messages()] == [two.local_id]  # while open
+        menu.close()
+        await wait_until(lambda: view.selectedIndexes() == [], 5, "the band gone")
+
+        # Its "Select" keeps it: the first of several.
+        at = centre(two)
+        view.contextMenuEvent(
+            QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, view.viewport().mapToGlobal(at))
+        )
+        menu = open_menu()
+        trigger(menu, "selectMessages")
+        menu.close()
+        await wait_until(lambda: view.selecting, 5, "selection mode")
+        await bob.settle()
+        assert [m.local_id for m in view.selected_messages()] == [two.local_id]
+        view.stop_selecting()
+
+        bob.qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre(one))
+        bob.qtbot.mouseClick(
+            view.viewport(),
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.ControlModifier,
+            pos=centre(two),
+        )
+        bob.qtbot.mouseClick(
+            view.viewport(),
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.ControlModifier,
+            pos=centre(one),
+        )
+        assert [m.local_id for m in view.selected_messages()] == [one.local_id, two.local_id]
+
+    scenario.run(run)

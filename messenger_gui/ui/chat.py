@@ -2233,12 +2233,37 @@ class ChatView(QListView):
                 pos = self.visualRect(current).center()
                 global_pos = self.viewport().mapToGlobal(pos)
         index = self.indexAt(pos)
-        if index.isValid() and not self.selectionModel().isSelected(index):
+        picked = index.isValid() and not self.selectionModel().isSelected(index)
+        if picked:  # highlighted while its menu is open
             self.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if not self.selectedIndexes():
             return
         menu = self.build_context_menu(index, pos)
-        menu.exec(global_pos)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if picked:  # once it closes (and its action ran), the band goes
+            menu.aboutToHide.connect(lambda: QTimer.singleShot(0, self._unpick))
+        menu.popup(global_pos)
+
+    def _unpick(self) -> None:
+        """After the menu of a message that was not selected: nothing stays selected,
+        unless its "Select" began selection mode (the message is the first of several)."""
+        if not self.selecting:
+            self.clearSelection()
+
+    def selectionCommand(
+        self, index: _Index, event: QEvent | None = None
+    ) -> QItemSelectionModel.SelectionFlag:
+        """A plain click on a message selects nothing (no band left behind, as in
+        Telegram); Ctrl or Shift+click selects several, and so does any click in selection
+        mode."""
+        if (
+            isinstance(event, QMouseEvent)
+            and not self.selecting
+            and not event.modifiers()
+            & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        ):
+            return QItemSelectionModel.SelectionFlag.Clear
+        return super().selectionCommand(index, event)
 
     def forwardable_selection(self) -> list[int]:
         """The selected messages' ids when every one of them can be forwarded (sent, not
