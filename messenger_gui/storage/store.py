@@ -6,6 +6,7 @@ import json
 
 from messenger_gui.storage.conversations import ConversationsMixin
 from messenger_gui.storage.export import ExportMixin
+from messenger_gui.storage.files import FilesMixin, _store_incoming_files
 from messenger_gui.storage.markers import MarkersMixin, _store_receipts, _update_statuses
 from messenger_gui.storage.messages import MessagesMixin, _mark_sent, _store_incoming
 from messenger_gui.storage.records import Chunk, ChunkSaved, StatusChange
@@ -13,7 +14,9 @@ from messenger_gui.storage.schema import _MESSAGE_COLUMNS, _message
 from messenger_gui.storage.search import SearchMixin
 
 
-class ClientStore(ConversationsMixin, MessagesMixin, MarkersMixin, SearchMixin, ExportMixin):
+class ClientStore(
+    ConversationsMixin, MessagesMixin, MarkersMixin, SearchMixin, ExportMixin, FilesMixin
+):
     """The local history of one profile.
 
     Every write is committed durably before the method returns, so a caller may
@@ -48,6 +51,8 @@ class ClientStore(ConversationsMixin, MessagesMixin, MarkersMixin, SearchMixin, 
         with self._write() as conn:
             mode = (index if self._fts else None) if chunk.messages else None
             received = _store_incoming(conn, chunk.messages, index=mode) if chunk.messages else []
+            if received:  # issue 10: the files of the new messages
+                _store_incoming_files(conn, chunk.messages, received)
             touched = _store_receipts(conn, chunk.receipts) if chunk.receipts else []
             for group, left in chunk.groups:
                 self._save_group(conn, group, left)

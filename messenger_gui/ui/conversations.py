@@ -307,9 +307,7 @@ class ConversationDelegate(QStyledItemDelegate):
             if summary.last_failure is not None:  # refused by the server: "not sent"
                 paint_failed(painter, tick_rect, failed_colour(c.dark))
             else:
-                self._paint_status(
-                    painter, tick_rect, summary.last_status, c, selected, background
-                )
+                self._paint_status(painter, tick_rect, summary.last_status, c, selected, background)
             title_right = int(tick_rect.left()) - 6
 
         # Title, elided.

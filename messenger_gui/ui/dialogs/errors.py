@@ -30,9 +30,7 @@ def describe_code(code: str) -> str | None:
         ErrorCode.INVALID_FIELD: QCoreApplication.translate(
             "Errors", "The server did not accept this value."
         ),
-        ErrorCode.NOT_ADMIN: QCoreApplication.translate(
-            "Errors", "Only group admins can do this."
-        ),
+        ErrorCode.NOT_ADMIN: QCoreApplication.translate("Errors", "Only group admins can do this."),
         ErrorCode.NOT_A_MEMBER: QCoreApplication.translate(
             "Errors", "You are not a member of this group any more."
         ),
