@@ -53,6 +53,7 @@ from messenger_gui.events import (
     MessageStatusChanged,
     StateChanged,
 )
+from messenger_gui.files_controller import FilesController
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
 from messenger_gui.ui.chat import failure_reason
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog
@@ -143,6 +144,8 @@ class AppController(QObject):
         self.last_error_box: QMessageBox | None = None
         self.block_box: QMessageBox | None = None
         self.retry_button: QPushButton | None = None
+        self.files: FilesController | None = None
+        """issue 10: the chat's files wired to the client core."""
         self.close_to_tray_action: QAction | None = None
         self.state: ConnectionState = ConnectionState.OFFLINE
         self._retry_deadline = 0.0
@@ -320,6 +323,7 @@ class AppController(QObject):
         window.draft_changed.connect(self._save_draft)
         window.add_to_contacts_requested.connect(self._add_stranger)
         window.block_requested.connect(self.confirm_block)
+        self.files = FilesController(window, self.client, self.spawn, self._warn)  # issue 10
 
         retry = getattr(window, "retry_requested", None)
         if retry is not None:

@@ -94,6 +94,8 @@ from PySide6.QtWidgets import (
 )
 
 from messenger_gui.storage import GroupReceipts, HistoryReader, MessageStatus, StoredMessage
+from messenger_gui.storage.files import StoredFile, caption_of
+from messenger_gui.ui import attachments
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.dialogs.errors import describe_code
 from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
@@ -185,6 +187,8 @@ class MessageRole(IntEnum):
     RECEIPTS = Qt.ItemDataRole.UserRole + 8
     """For one's own sent group message, a :class:`GroupReceipts` (read from the store
     when asked, so always current); ``None`` otherwise."""
+    FILES = Qt.ItemDataRole.UserRole + 20
+    """issue 10: the message's files (a list of ``StoredFile``, empty for a text)."""
 
 
 class RowShape(NamedTuple):
@@ -253,6 +257,11 @@ class MessageListModel(QAbstractListModel):
         self._highlight_level = 0.0
         self._prefetch: tuple[int, asyncio.Future[list[StoredMessage]]] | None = None
         """``(anchor local_id, future page)`` of the page above the window, read ahead."""
+        self._files: dict[int, list[StoredFile]] = {}
+        """issue 10: the files of loaded rows, read when first painted."""
+        self.file_progress: dict[tuple[int, int], tuple[int, int]] = {}
+        """issue 10: ``(local_id, position)`` → ``(done, total)`` of transfers under way
+        (the controller keeps it current and calls :meth:`refresh_messages`)."""
 
     # --- state ---
 
@@ -344,6 +353,7 @@ class MessageListModel(QAbstractListModel):
         self._highlight = None
         self._highlight_level = 0.0
         self._prefetch = None
+        self._files.clear()
 
     def _set_rows(self, rows: list[StoredMessage]) -> None:
         self._rows = rows
@@ -691,12 +701,20 @@ class MessageListModel(QAbstractListModel):
             if row is None:
                 continue
             fresh = self._reader.message(local_id)
+            self._files.pop(local_id, None)  # issue 10: a file's state may have changed
             if fresh is None:
                 self.remove_message(self._rows[row].conversation, local_id)
                 continue
             self._rows[row] = fresh
             index = self.index(row, 0)
             self.dataChanged.emit(index, index)
+
+    def files(self, local_id: int) -> list[StoredFile]:
+        """issue 10: the files of a loaded message (cached until it is refreshed)."""
+        found = self._files.get(local_id)
+        if found is None:
+            found = self._files[local_id] = self._reader.files_of([local_id]).get(local_id, [])
+        return found
 
     def remove_message(self, conversation: str, local_id: int) -> None:
         """An unsent message was deleted (``MessageDeleted``): drop its row, if shown."""
@@ -824,6 +842,8 @@ class MessageListModel(QAbstractListModel):
             return message.text
         if role == MessageRole.LOCAL_ID:
             return message.local_id
+        if role == MessageRole.FILES:
+            return self.files(message.local_id)
         if role == MessageRole.SHAPE:
             previous = self._previous(row)
             following = self._rows[row + 1] if row + 1 < len(self._rows) else None
@@ -922,6 +942,9 @@ class BubbleLayout:
     links: list[tuple[int, int, str]]
     meta: QRectF
     """Time (and ticks) box inside the bubble, bottom right."""
+    files_pos: QPointF | None = None
+    """issue 10: the top-left corner of the files' block, when the message has files."""
+    files_limit: float = 0.0
 
 
 def _text_width_limit(row_width: int) -> int:
@@ -1000,6 +1023,7 @@ class BubbleDelegate(QStyledItemDelegate):
             *index.data(MessageRole.SHAPE)[:3],
             dark,
             font.key(),
+            tuple((f.state, f.path) for f in index.data(MessageRole.FILES) or ()),  # issue 10
         )
 
     def layout(self, option: QStyleOptionViewItem, index: _Index) -> BubbleLayout | None:
@@ -1041,8 +1065,10 @@ class BubbleDelegate(QStyledItemDelegate):
         if header:
             top_gap = 4
 
-        links = url_spans(message.text)
-        layout = QTextLayout(message.text, text_font)
+        files: list[StoredFile] = index.data(MessageRole.FILES) or []  # issue 10
+        shown_text = caption_of(message.text, [f.name for f in files]) if files else message.text
+        links = url_spans(shown_text)
+        layout = QTextLayout(shown_text, text_font)
         text_option = QTextOption()
         text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         layout.setTextOption(text_option)
@@ -1085,24 +1111,32 @@ class BubbleDelegate(QStyledItemDelegate):
             name_h = fm_name.height() + 1
             name_w = min(fm_name.horizontalAdvance(self._sender_label(message)), limit)
 
-        if last_width + META_GAP + meta_w <= limit:
-            content_w = max(widest, last_width + META_GAP + meta_w, name_w)
-            content_h = max(height, meta_h)
+        block = attachments.attachments_size(files, limit) if files else QSize(0, 0)
+        block_h = block.height() + (4 if files else 0)  # issue 10: files above the caption
+        if files and not shown_text:
+            content_w = max(float(block.width()), meta_w, name_w)
+            content_h = block_h + meta_h
+        elif last_width + META_GAP + meta_w <= limit:
+            content_w = max(widest, last_width + META_GAP + meta_w, name_w, block.width())
+            content_h = block_h + max(height, meta_h)
         else:
-            content_w = max(widest, meta_w, name_w)
-            content_h = height + meta_h
+            content_w = max(widest, meta_w, name_w, block.width())
+            content_h = block_h + height + meta_h
         bubble_w = content_w + 2 * PAD_X
         bubble_h = name_h + content_h + 2 * PAD_Y
         bubble_x = row_width - MARGIN_X - bubble_w if out else MARGIN_X + indent
         bubble_y = header + top_gap
         bubble = QRectF(bubble_x, bubble_y, bubble_w, bubble_h)
         name_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y) if show_name else None
-        text_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y + name_h)
+        text_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y + name_h + block_h)
         meta = QRectF(
             bubble.right() - PAD_X - meta_w, bubble.bottom() - PAD_Y - meta_h + 1, meta_w, meta_h
         )
         size = QSize(row_width, int(bubble.bottom() + 0.999))
-        return BubbleLayout(size, header, bubble, name_pos, text_pos, layout, links, meta)
+        files_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y + name_h) if files else None
+        return BubbleLayout(
+            size, header, bubble, name_pos, text_pos, layout, links, meta, files_pos, limit
+        )
 
     @staticmethod
     def _sender_label(message: StoredMessage) -> str:
@@ -1232,6 +1266,20 @@ class BubbleDelegate(QStyledItemDelegate):
             )
             painter.drawText(built.name_pos + QPointF(0, fm.ascent()), name)
 
+        if built.files_pos is not None:  # issue 10: images and file cards
+            model = index.model()
+            progress = getattr(model, "file_progress", {})
+            attachments.paint_attachments(
+                painter,
+                built.files_pos,
+                index.data(MessageRole.FILES) or [],
+                built.files_limit,
+                c,
+                out=out,
+                font=text_font,
+                progress=lambda f: progress.get(f.key),
+            )
+
         if not self._editing(index):  # the selectable browser shows the text instead
             painter.setPen(c.bubble_out_text if out else c.bubble_in_text)
             painter.setFont(text_font)
@@ -1328,6 +1376,18 @@ class BubbleDelegate(QStyledItemDelegate):
                     if start <= cursor < end:
                         return url
         return None
+
+    def file_at(
+        self, option: QStyleOptionViewItem, index: _Index, pos: QPoint
+    ) -> StoredFile | None:
+        """issue 10: the file under ``pos`` (viewport coordinates) in the row at
+        ``option.rect``, if any."""
+        built = self.layout(option, index)
+        if built is None or built.files_pos is None:
+            return None
+        local = QPointF(pos - option.rect.topLeft()) - built.files_pos
+        files = index.data(MessageRole.FILES) or []
+        return attachments.file_at(files, built.files_limit, local)
 
     # --- read-only selectable editor ---
 
@@ -1439,6 +1499,11 @@ class ChatView(QListView):
     """The user wants a message that was not sent sent again (its ``local_id``)."""
     delete_requested = Signal(int)
     """The user wants a message that was not sent deleted (its ``local_id``)."""
+    file_clicked = Signal(object)
+    """issue 10: the user clicked a file of a message (its ``StoredFile``)."""
+    file_menu_requested = Signal(object, object)
+    """issue 10: a context menu opens over a file: ``(QMenu, StoredFile)``, to add the
+    file's actions to it before it shows."""
 
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1819,6 +1884,10 @@ class ChatView(QListView):
                 copy_link = menu.addAction(self.tr("Copy link"))
                 copy_link.triggered.connect(lambda: QGuiApplication.clipboard().setText(link))
             self.add_failure_actions(menu, index)
+            clicked_file = self._file_at(event.pos())  # issue 10
+            if clicked_file is not None:
+                menu.addSeparator()
+                self.file_menu_requested.emit(menu, clicked_file)
         menu.exec(event.globalPos())
 
     def add_failure_actions(self, menu: QMenu, index: _Index) -> None:
@@ -1849,6 +1918,15 @@ class ChatView(QListView):
             return None
         return int(index.data(MessageRole.LOCAL_ID))
 
+    def _file_at(self, pos: QPoint) -> StoredFile | None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return None
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        return self._delegate.file_at(option, index, pos)
+
     def _link_at(self, pos: QPoint) -> str | None:
         index = self.indexAt(pos)
         if not index.isValid():
@@ -1861,7 +1939,11 @@ class ChatView(QListView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if event.buttons() == Qt.MouseButton.NoButton:
             pos = event.position().toPoint()
-            clickable = self._link_at(pos) is not None or self._failed_at(pos) is not None
+            clickable = (
+                self._link_at(pos) is not None
+                or self._failed_at(pos) is not None
+                or self._file_at(pos) is not None
+            )
             self.viewport().setCursor(
                 Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor
             )
@@ -1876,4 +1958,7 @@ class ChatView(QListView):
             failed = self._failed_at(pos)
             if failed is not None:
                 self.retry_requested.emit(failed)
+            clicked_file = self._file_at(pos)
+            if clicked_file is not None:
+                self.file_clicked.emit(clicked_file)
         super().mouseReleaseEvent(event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -30,10 +30,28 @@ COUNTER_THRESHOLD: Final = 0.9
 """The byte counter shows from this fraction of :data:`protocol.MAX_TEXT_BYTES` on."""
 
 
+def _has_files(source: QMimeData) -> bool:
+    """issue 10: whether pasted or dropped data is an image or local files."""
+    if source.hasImage():
+        return True
+    return source.hasUrls() and any(url.isLocalFile() for url in source.urls())
+
+
 class _MessageEdit(QPlainTextEdit):
     """Enter sends, Shift+Enter (or Ctrl+Enter) inserts a new line."""
 
     submit = Signal()
+    files_pasted = Signal(object)
+    """issue 10: Ctrl+V (or a drop) of an image or of files: the ``QMimeData``."""
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(_has_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if _has_files(source):  # issue 10: a screenshot or copied files → the preview
+            self.files_pasted.emit(source)
+            return
+        super().insertFromMimeData(source)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -65,6 +83,8 @@ class Composer(QFrame):
 
     send_requested = Signal(str)
     """The text to send (not stripped: the user's line breaks and spaces are kept)."""
+    attach_requested = Signal()
+    """issue 10: the attach button was clicked."""
 
     def __init__(
         self, parent: QWidget | None = None, *, max_bytes: int = protocol.MAX_TEXT_BYTES
@@ -78,6 +98,17 @@ class Composer(QFrame):
         row = QHBoxLayout(editing)
         row.setContentsMargins(12, 8, 12, 8)
         row.setSpacing(8)
+        self.attach_button = QToolButton(editing)  # issue 10
+        self.attach_button.setObjectName("attachButton")
+        self.attach_button.setIcon(icon("attach"))
+        self.attach_button.setIconSize(QSize(22, 22))
+        self.attach_button.setFixedSize(QSize(38, 38))
+        self.attach_button.setAutoRaise(True)
+        self.attach_button.setToolTip(self.tr("Attach files"))
+        self.attach_button.setAccessibleName(self.tr("Attach files"))
+        self.attach_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.attach_button.clicked.connect(self.attach_requested)
+        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
         field = QFrame(editing)
         field.setObjectName("composerField")
         field_layout = QVBoxLayout(field)

@@ -69,6 +69,7 @@ from messenger_gui.ui.conversations import (
     ConversationListModel,
     ConversationRole,
 )
+from messenger_gui.ui.dialogs.send_files import FileSending
 from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours, ensure_theme
 
@@ -142,6 +143,9 @@ class MainWindow(QMainWindow):
     unread_changed = Signal(int)
     """The unread total over every conversation, after each refresh of the list (for the
     tray and the window title)."""
+    send_files_requested = Signal(str, bool, list, str)
+    """issue 10: ``(conversation, is_group, paths, caption)``: files to send, confirmed in
+    the preview."""
 
     def __init__(
         self, history: HistoryReader, own_id: str, own_name: str, parent: QWidget | None = None
@@ -474,6 +478,14 @@ class MainWindow(QMainWindow):
         self.composer.send_requested.connect(self._send)
         self.composer.input.textChanged.connect(self._draft_typed)
         chat.addWidget(self.composer)
+        # issue 10: files come from the attach button, a drop on the chat, or a paste.
+        self.file_sending = FileSending(self, self._open_title)
+        self.composer.attach_requested.connect(self.file_sending.choose)
+        self.composer.input.files_pasted.connect(self.file_sending.from_mime)
+        self.chat_view.setAcceptDrops(True)
+        self.chat_view.viewport().setAcceptDrops(True)
+        self.chat_view.viewport().installEventFilter(self.file_sending)
+        self.file_sending.send_requested.connect(self._send_files)
         self._right.addWidget(self.chat_page)
         self._right.setCurrentWidget(self.empty_state)
 
@@ -910,6 +922,21 @@ class MainWindow(QMainWindow):
             self.message_model.reload()
             self.chat_view.scroll_to_bottom()
         self.send_requested.emit(conversation, is_group, text)
+
+    def _open_title(self) -> str | None:
+        """issue 10: the open conversation's name, or ``None`` when none is open or the
+        composer is disabled (a group one left)."""
+        if self._current is None or not self.composer.is_enabled():
+            return None
+        return self._store.conversation_title(self._current[0])
+
+    def _send_files(self, paths: list[object], caption: str) -> None:
+        if self._current is None:
+            return
+        conversation, is_group = self._current
+        self.message_model.clear_unread_marker()
+        self.chat_view.scroll_to_bottom()
+        self.send_files_requested.emit(conversation, is_group, paths, caption)
 
     def _export(self, fmt: str) -> None:
         if self._current is not None:

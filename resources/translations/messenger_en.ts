@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="573"/>
+        <location filename="../../messenger_gui/app.py" line="578"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="680"/>
+        <location filename="../../messenger_gui/app.py" line="685"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -50,6 +50,17 @@
         <translation>
             <numerusform>%n message found</numerusform>
             <numerusform>%n messages found</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SendFilesDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="64"/>
+        <source>Send %n file(s)</source>
+        <translation>
+            <numerusform>Send %n file</numerusform>
+            <numerusform>Send %n files</numerusform>
         </translation>
     </message>
 </context>

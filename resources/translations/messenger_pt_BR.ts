@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="327"/>
-        <location filename="../../messenger_gui/app.py" line="594"/>
+        <location filename="../../messenger_gui/app.py" line="332"/>
+        <location filename="../../messenger_gui/app.py" line="599"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="357"/>
+        <location filename="../../messenger_gui/app.py" line="362"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="405"/>
+        <location filename="../../messenger_gui/app.py" line="410"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="440"/>
+        <location filename="../../messenger_gui/app.py" line="445"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="450"/>
+        <location filename="../../messenger_gui/app.py" line="455"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="510"/>
+        <location filename="../../messenger_gui/app.py" line="515"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="535"/>
+        <location filename="../../messenger_gui/app.py" line="540"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="566"/>
+        <location filename="../../messenger_gui/app.py" line="571"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="568"/>
+        <location filename="../../messenger_gui/app.py" line="573"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="572"/>
+        <location filename="../../messenger_gui/app.py" line="577"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="573"/>
+        <location filename="../../messenger_gui/app.py" line="578"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +126,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="577"/>
+        <location filename="../../messenger_gui/app.py" line="582"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="579"/>
+        <location filename="../../messenger_gui/app.py" line="584"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="581"/>
+        <location filename="../../messenger_gui/app.py" line="586"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="582"/>
+        <location filename="../../messenger_gui/app.py" line="587"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="584"/>
+        <location filename="../../messenger_gui/app.py" line="589"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="585"/>
+        <location filename="../../messenger_gui/app.py" line="590"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="590"/>
+        <location filename="../../messenger_gui/app.py" line="595"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="592"/>
+        <location filename="../../messenger_gui/app.py" line="597"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="625"/>
+        <location filename="../../messenger_gui/app.py" line="630"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="634"/>
+        <location filename="../../messenger_gui/app.py" line="639"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="636"/>
+        <location filename="../../messenger_gui/app.py" line="641"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="642"/>
+        <location filename="../../messenger_gui/app.py" line="647"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="675"/>
+        <location filename="../../messenger_gui/app.py" line="680"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="680"/>
+        <location filename="../../messenger_gui/app.py" line="685"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,50 +199,103 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="844"/>
+        <location filename="../../messenger_gui/app.py" line="857"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="851"/>
+        <location filename="../../messenger_gui/app.py" line="864"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="851"/>
+        <location filename="../../messenger_gui/app.py" line="864"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="877"/>
+        <location filename="../../messenger_gui/app.py" line="890"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="877"/>
+        <location filename="../../messenger_gui/app.py" line="890"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="880"/>
+        <location filename="../../messenger_gui/app.py" line="893"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
 </context>
 <context>
+    <name>Attachments</name>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="280"/>
+        <source>%1 of %2</source>
+        <translation>%1 de %2</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="286"/>
+        <source>%1 · waiting to upload</source>
+        <translation>%1 · aguardando envio</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="291"/>
+        <source>%1 · Download</source>
+        <translation>%1 · Baixar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="293"/>
+        <source>%1 · waiting to download</source>
+        <translation>%1 · aguardando download</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="298"/>
+        <source>No longer on the server</source>
+        <translation>Não está mais no servidor</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="299"/>
+        <source>Download failed · Retry</source>
+        <translation>Falha no download · Tentar de novo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="459"/>
+        <source>Image could not be shown</source>
+        <translation>Não foi possível mostrar a imagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="543"/>
+        <source>Open this file?</source>
+        <translation>Abrir este arquivo?</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="544"/>
+        <source>“%1” is a program or script: opening it may run code on your computer. Open it only if you trust its sender and expected this file.</source>
+        <translation>“%1” é um programa ou script: abri-lo pode executar código no seu computador. Abra somente se você confia em quem enviou e esperava este arquivo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="563"/>
+        <source>Save file</source>
+        <translation>Salvar arquivo</translation>
+    </message>
+</context>
+<context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1109"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1149"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1297"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1351"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1299"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1353"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -250,63 +303,63 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="134"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="142"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="135"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="143"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="856"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="882"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="859"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="885"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="867"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1783"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="893"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1854"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="873"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="899"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1478"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1549"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1805"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1876"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1809"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1880"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1813"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1884"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1826"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1901"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1829"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1904"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -314,33 +367,39 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="88"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="107"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="108"/>
+        <source>Attach files</source>
+        <translation>Anexar arquivos</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="119"/>
         <source>Write a message…</source>
         <translation>Escreva uma mensagem…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="89"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="120"/>
         <source>Message</source>
         <translation>Mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="109"/>
-        <location filename="../../messenger_gui/ui/composer.py" line="191"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="140"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="222"/>
         <source>Send (Enter)</source>
         <translation>Enviar (Enter)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="110"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="141"/>
         <source>Send</source>
         <translation>Enviar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="179"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="210"/>
         <source>%1 / %2 bytes</source>
         <translation>%1 / %2 bytes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="191"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="222"/>
         <source>The message is too long</source>
         <translation>A mensagem é longa demais</translation>
     </message>
@@ -376,8 +435,8 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="83"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="99"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="81"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="97"/>
         <source>Cannot reach the server. Check the address and that the server is running.</source>
         <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
     </message>
@@ -417,71 +476,127 @@
         <translation>Só administradores do grupo podem fazer isso.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="36"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="34"/>
         <source>You are not a member of this group any more.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="39"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="37"/>
         <source>This person is already in the group.</source>
         <translation>Essa pessoa já está no grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="42"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="40"/>
         <source>The group is full.</source>
         <translation>O grupo está cheio.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="41"/>
         <source>This group does not exist any more.</source>
         <translation>Este grupo não existe mais.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="46"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="44"/>
         <source>Too many requests. Wait a moment and try again.</source>
         <translation>Muitas solicitações. Espere um pouco e tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="97"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="47"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="95"/>
         <source>The server did not answer in time.</source>
         <translation>O servidor não respondeu a tempo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="50"/>
         <source>The server is restarting. Try again in a moment.</source>
         <translation>O servidor está reiniciando. Tente de novo daqui a pouco.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="55"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="53"/>
         <source>The server refused this identity.</source>
         <translation>O servidor recusou esta identidade.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="58"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="56"/>
         <source>This identity was disabled by the administrator.</source>
         <translation>Esta identidade foi desativada pelo administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="61"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="59"/>
         <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
         <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="62"/>
         <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
         <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="91"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="89"/>
         <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="125"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="104"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="133"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="102"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
+    </message>
+</context>
+<context>
+    <name>FileSending</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="192"/>
+        <source>Attach files</source>
+        <translation>Anexar arquivos</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="206"/>
+        <source>Screenshot %1.png</source>
+        <translation>Captura de tela %1.png</translation>
+    </message>
+</context>
+<context>
+    <name>FilesController</name>
+    <message>
+        <location filename="../../messenger_gui/ui/files_controller.py" line="78"/>
+        <source>Files not sent</source>
+        <translation>Arquivos não enviados</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/files_controller.py" line="93"/>
+        <source>This message is being sent and cannot be cancelled.</source>
+        <translation>Esta mensagem está sendo enviada e não pode ser cancelada.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/files_controller.py" line="122"/>
+        <source>Open</source>
+        <translation>Abrir</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/files_controller.py" line="125"/>
+        <source>Save as…</source>
+        <translation>Salvar como…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/files_controller.py" line="128"/>
+        <source>Show in folder</source>
+        <translation>Mostrar na pasta</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/files_controller.py" line="133"/>
+        <source>Retry download</source>
+        <translation>Tentar baixar de novo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/files_controller.py" line="135"/>
+        <source>Download</source>
+        <translation>Baixar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/files_controller.py" line="140"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
     </message>
 </context>
 <context>
@@ -589,175 +704,223 @@
     </message>
 </context>
 <context>
+    <name>ImageViewer</name>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="633"/>
+        <source>Fit</source>
+        <translation>Ajustar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="637"/>
+        <source>Save as…</source>
+        <translation>Salvar como…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="638"/>
+        <source>Copy</source>
+        <translation>Copiar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="639"/>
+        <source>Open with system viewer</source>
+        <translation>Abrir no visualizador do sistema</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="640"/>
+        <source>Zoom out</source>
+        <translation>Diminuir zoom</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="641"/>
+        <source>Zoom in</source>
+        <translation>Aumentar zoom</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="642"/>
+        <source>Actual size</source>
+        <translation>Tamanho real</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="675"/>
+        <source>This image could not be shown.</source>
+        <translation>Não foi possível mostrar esta imagem.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="729"/>
+        <source>Save image</source>
+        <translation>Salvar imagem</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="170"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="188"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="212"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="230"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="215"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="233"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="218"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="236"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="220"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="305"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="384"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="238"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="323"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="402"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="222"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="225"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="243"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="228"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="246"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="231"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="450"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="249"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="468"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="233"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="251"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="234"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="252"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="287"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="305"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="314"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="316"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="332"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="334"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="328"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="346"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="347"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="365"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="366"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="384"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="397"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="387"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="405"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="422"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="440"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="425"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="443"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="434"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="452"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="447"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="465"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="469"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="495"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="729"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="778"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="802"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="852"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="803"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="853"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="805"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="855"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="856"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="906"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="826"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="876"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="831"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="881"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="833"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="883"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="839"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="889"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="847"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="897"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -868,6 +1031,62 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <location filename="../../messenger_gui/ui/dialogs/search.py" line="259"/>
         <source>No messages found.</source>
         <translation>Nenhuma mensagem encontrada.</translation>
+    </message>
+</context>
+<context>
+    <name>SendFilesDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="61"/>
+        <source>Send to %1</source>
+        <translation>Enviar para %1</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="64"/>
+        <source>Send %n file(s)</source>
+        <translation>
+            <numerusform>Enviar %n arquivo</numerusform>
+            <numerusform>Enviar %n arquivos</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="66"/>
+        <source>Send an image</source>
+        <translation>Enviar uma imagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="90"/>
+        <source>Only the first %1 files are sent; %2 were left out.</source>
+        <translation>Só os primeiros %1 arquivos são enviados; %2 ficaram de fora.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="106"/>
+        <source>Add a caption…</source>
+        <translation>Adicione uma legenda…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="107"/>
+        <source>Caption</source>
+        <translation>Legenda</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="113"/>
+        <source>Send</source>
+        <translation>Enviar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="115"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="138"/>
+        <source>FILE</source>
+        <translation>ARQ</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="150"/>
+        <source>cannot be read</source>
+        <translation>não pode ser lido</translation>
     </message>
 </context>
 <context>
