@@ -7,6 +7,7 @@ import asyncio
 import base64
 import dataclasses
 import hashlib
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -407,3 +408,31 @@ async def test_search_finds_a_message_by_its_file_name(
     for user in (ana, bruno):
         hits = user.store.search("orcamento")
         assert [h.text for h in hits] == ["veja"], user.identity.display_name
+
+
+async def test_the_export_lists_files_with_links_to_the_copies_here(
+    server: RunningServer, desktops: Desktops, tmp_path: Path
+) -> None:
+    ana = await desktops.user(server.port, "Ana")
+    bruno = await desktops.user(server.port, "Bruno")
+    await ana.client.send_files(
+        bruno.id,
+        False,
+        [write(tmp_path / "a.txt", b"one"), write(tmp_path / "Tom & Jerry.txt", b"two")],
+        "two files",
+    )
+    await bruno.log.wait(lambda: len(files_in(bruno, ana.id)) == 2)
+    await bruno.client.download_file(files_in(bruno, ana.id)[0].local_id, 0)
+    [first, _] = await downloaded(bruno, ana.id)
+    assert first.path is not None
+    exported = json.loads(bruno.store.export_conversation(ana.id, "json"))
+    assert exported[0]["text"] == "two files"
+    assert exported[0]["files"] == [
+        {"name": "a.txt", "size": 3, "mime": "text/plain",
+         "sha256": hashlib.sha256(b"one").hexdigest(), "file": Path(first.path).as_uri()},
+        {"name": "Tom & Jerry.txt", "size": 3, "mime": "text/plain",
+         "sha256": hashlib.sha256(b"two").hexdigest(), "file": None},
+    ]  # fmt: skip
+    page = bruno.store.export_conversation(ana.id, "html")
+    assert f'<a href="{Path(first.path).as_uri()}">a.txt</a>' in page
+    assert "Tom &amp; Jerry.txt" in page and "Tom & Jerry" not in page

@@ -23,6 +23,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final, Literal
 
 from messenger_gui.storage.records import OutgoingMessage, StoredMessage, now_ms
@@ -261,6 +262,26 @@ class FilesMixin(StoreBase):
                 if cursor.rowcount:
                     moved.append((local_id, position))
         return moved
+
+
+def _conversation_files(conn: sqlite3.Connection, conversation: str) -> dict[int, list[StoredFile]]:
+    """The files of every message of ``conversation``, by ``local_id`` (for the export)."""
+    found: dict[int, list[StoredFile]] = {}
+    for row in conn.execute(
+        f"SELECT {_FILE_COLUMNS} FROM message_files f JOIN messages m USING (local_id) "
+        "WHERE m.conversation = ? ORDER BY f.local_id, f.position",
+        (conversation,),
+    ):
+        stored = _file(row)
+        found.setdefault(stored.local_id, []).append(stored)
+    return found
+
+
+def _local_copy(item: StoredFile) -> str | None:
+    """The ``file:`` URL of a file's copy on this disk, when there is one."""
+    if item.path is None or (item.direction == "in" and item.state != "done"):
+        return None
+    return Path(item.path).resolve().as_uri()
 
 
 def _store_incoming_files(
