@@ -515,6 +515,7 @@ class MainWindow(QMainWindow):
         self.copy_id_button.setIcon(icon("copy", c.muted))
         self.search_button.setIcon(icon("search", c.muted))
         self.info_button.setIcon(icon("info", c.muted))
+        self.composer.attach_button.setIcon(icon("attach", c.muted))  # issue 10
         self._filter_icon_action.setIcon(icon("search", c.muted))
         self.action_add_contact.setIcon(icon("add-contact"))
         self.action_new_group.setIcon(icon("new-group"))
