@@ -346,3 +346,46 @@ def test_a_pasted_screenshot_opens_the_preview_as_a_png(qtbot: QtBot) -> None:
     # No chat open: nothing happens.
     closed = FileSending(window, lambda: None)
     assert not closed.from_mime(mime)
+
+
+def test_files_dropped_on_the_chat_or_pasted_in_the_composer_open_the_preview(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDropEvent
+
+    from messenger_gui.ui.composer import Composer
+
+    document = tmp_path / "ata.pdf"
+    document.write_bytes(b"%PDF-1.4")
+    window = QWidget()
+    qtbot.addWidget(window)
+    sending = FileSending(window, lambda: "Ana")
+    target = QWidget(window)
+    target.setAcceptDrops(True)
+    target.installEventFilter(sending)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(document))])
+    drop = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    # Qt delivers drops only during a real drag (none offscreen): hand the event to the
+    # filter the chat's viewport has, as Qt would.
+    assert sending.eventFilter(target, drop)
+    assert drop.isAccepted()
+    assert sending.dialog is not None and sending.dialog.paths == [document]
+
+    composer = Composer()
+    qtbot.addWidget(composer)
+    with qtbot.waitSignal(composer.input.files_pasted) as pasted:
+        composer.input.insertFromMimeData(mime)
+    assert pasted.args == [mime]
+    assert composer.text() == ""  # the file's URL is not typed into the message
+    text = QMimeData()
+    text.setText("just words")
+    composer.input.insertFromMimeData(text)
+    assert composer.text() == "just words"
