@@ -323,7 +323,9 @@ class AppController(QObject):
         window.draft_changed.connect(self._save_draft)
         window.add_to_contacts_requested.connect(self._add_stranger)
         window.block_requested.connect(self.confirm_block)
-        self.files = FilesController(window, self.client, self.spawn, self._warn)  # issue 10
+        self.files = FilesController(  # issue 10
+            window, self.client, self.spawn, self._warn, self.settings
+        )
 
         retry = getattr(window, "retry_requested", None)
         if retry is not None:

@@ -14,16 +14,28 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from messenger_gui.client import MessengerClient
 from messenger_gui.storage.files import StoredFile
-from messenger_gui.transfers import FileChanged, TransferEvent, TransferProgress
+from messenger_gui.transfers import (
+    AUTO_DOWNLOAD_BYTES,
+    FileChanged,
+    TransferEvent,
+    TransferProgress,
+)
 from messenger_gui.ui.attachments import FileActions, make_thumbnail
 from messenger_gui.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+
+AUTO_DOWNLOAD_KEY = "files/auto_download_images_mb"
+"""The setting (in the profile's settings file): images up to this many MiB download by
+themselves; 0 turns it off. The menu's "Download images automatically" switches between
+0 and the default (5)."""
+MIB = 1024 * 1024
 
 
 class FilesController:
@@ -34,6 +46,8 @@ class FilesController:
         client: the client core.
         spawn: starts a coroutine from a slot (the app's ``spawn``).
         warn: shows an error to the user: ``warn(title, text)``.
+        settings: the profile's settings (the automatic download's size); ``None``: the
+            default, not stored.
     """
 
     def __init__(
@@ -42,6 +56,7 @@ class FilesController:
         client: MessengerClient,
         spawn: Callable[[Coroutine[Any, Any, None]], object],
         warn: Callable[[str, str], None],
+        settings: QSettings | None = None,
     ) -> None:
         self.window = window
         self.client = client
@@ -60,6 +75,34 @@ class FilesController:
         window.chat_view.file_clicked.connect(self.actions.activate)
         window.chat_view.file_menu_requested.connect(self.add_menu_actions)
         client.transfers.events.connect(self.on_transfer_event)
+        self._settings = settings
+        self.auto_download_action = QAction(
+            QCoreApplication.translate("FilesController", "Download images automatically"),
+            window,
+        )
+        self.auto_download_action.setObjectName("autoDownloadImages")
+        self.auto_download_action.setCheckable(True)
+        self.auto_download_action.setChecked(self._auto_download_mb() > 0)
+        client.transfers.auto_download_bytes = self._auto_download_mb() * MIB
+        self.auto_download_action.toggled.connect(self.set_auto_download)
+        window.main_menu.insertAction(window.action_quit, self.auto_download_action)
+
+    def _auto_download_mb(self) -> int:
+        default = AUTO_DOWNLOAD_BYTES // MIB
+        if self._settings is None:
+            return default
+        try:
+            value = int(str(self._settings.value(AUTO_DOWNLOAD_KEY, default)))
+        except ValueError:
+            return default
+        return max(0, min(value, 1024))
+
+    def set_auto_download(self, on: bool) -> None:
+        """Images download by themselves (up to the default size) or only on a click."""
+        mb = AUTO_DOWNLOAD_BYTES // MIB if on else 0
+        self.client.transfers.auto_download_bytes = mb * MIB
+        if self._settings is not None:
+            self._settings.setValue(AUTO_DOWNLOAD_KEY, mb)
 
     # --- sending ---
 

@@ -63,3 +63,26 @@ def test_a_photo_and_a_document_go_from_one_window_to_the_other(
         assert bruno.window.message_model.files(message.local_id)[1].state == "done"
 
     scenario.run(run)
+
+
+def test_automatic_image_downloads_can_be_turned_off_and_stay_off(scenario: Scenario) -> None:
+    async def run() -> None:
+        server = await scenario.start_server()
+        [ana] = await registered(scenario, server, "Ana")
+        files = ana.controller.files
+        assert files is not None
+        assert files.auto_download_action.isChecked()
+        assert ana.client.transfers.auto_download_bytes == 5 * 1024 * 1024
+        files.auto_download_action.setChecked(False)  # the menu entry
+        assert ana.client.transfers.auto_download_bytes == 0
+        assert int(ana.controller.settings.value("files/auto_download_images_mb")) == 0
+        await ana.quit()
+
+        again = scenario.app("ana", server)  # the same profile, started again
+        again.start()
+        await again.wait_online()
+        restarted = again.controller.files
+        assert restarted is not None and not restarted.auto_download_action.isChecked()
+        assert again.client.transfers.auto_download_bytes == 0
+
+    scenario.run(run)

@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="332"/>
-        <location filename="../../messenger_gui/app.py" line="599"/>
+        <location filename="../../messenger_gui/app.py" line="334"/>
+        <location filename="../../messenger_gui/app.py" line="601"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="362"/>
+        <location filename="../../messenger_gui/app.py" line="364"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="410"/>
+        <location filename="../../messenger_gui/app.py" line="412"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="445"/>
+        <location filename="../../messenger_gui/app.py" line="447"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="455"/>
+        <location filename="../../messenger_gui/app.py" line="457"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="515"/>
+        <location filename="../../messenger_gui/app.py" line="517"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="540"/>
+        <location filename="../../messenger_gui/app.py" line="542"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="571"/>
+        <location filename="../../messenger_gui/app.py" line="573"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="573"/>
+        <location filename="../../messenger_gui/app.py" line="575"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="577"/>
+        <location filename="../../messenger_gui/app.py" line="579"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="578"/>
+        <location filename="../../messenger_gui/app.py" line="580"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +126,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="582"/>
+        <location filename="../../messenger_gui/app.py" line="584"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="584"/>
+        <location filename="../../messenger_gui/app.py" line="586"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="586"/>
+        <location filename="../../messenger_gui/app.py" line="588"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="587"/>
+        <location filename="../../messenger_gui/app.py" line="589"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="589"/>
+        <location filename="../../messenger_gui/app.py" line="591"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="590"/>
+        <location filename="../../messenger_gui/app.py" line="592"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="595"/>
+        <location filename="../../messenger_gui/app.py" line="597"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="597"/>
+        <location filename="../../messenger_gui/app.py" line="599"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="630"/>
+        <location filename="../../messenger_gui/app.py" line="632"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="639"/>
+        <location filename="../../messenger_gui/app.py" line="641"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="641"/>
+        <location filename="../../messenger_gui/app.py" line="643"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="647"/>
+        <location filename="../../messenger_gui/app.py" line="649"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="680"/>
+        <location filename="../../messenger_gui/app.py" line="682"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="685"/>
+        <location filename="../../messenger_gui/app.py" line="687"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,32 +199,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="857"/>
+        <location filename="../../messenger_gui/app.py" line="859"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="864"/>
+        <location filename="../../messenger_gui/app.py" line="866"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="864"/>
+        <location filename="../../messenger_gui/app.py" line="866"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="890"/>
+        <location filename="../../messenger_gui/app.py" line="892"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="890"/>
+        <location filename="../../messenger_gui/app.py" line="892"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="893"/>
+        <location filename="../../messenger_gui/app.py" line="895"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -559,42 +559,47 @@
 <context>
     <name>FilesController</name>
     <message>
-        <location filename="../../messenger_gui/ui/files_controller.py" line="78"/>
+        <location filename="../../messenger_gui/files_controller.py" line="80"/>
+        <source>Download images automatically</source>
+        <translation>Baixar imagens automaticamente</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="121"/>
         <source>Files not sent</source>
         <translation>Arquivos não enviados</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/files_controller.py" line="93"/>
+        <location filename="../../messenger_gui/files_controller.py" line="136"/>
         <source>This message is being sent and cannot be cancelled.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser cancelada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/files_controller.py" line="122"/>
+        <location filename="../../messenger_gui/files_controller.py" line="165"/>
         <source>Open</source>
         <translation>Abrir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/files_controller.py" line="125"/>
+        <location filename="../../messenger_gui/files_controller.py" line="168"/>
         <source>Save as…</source>
         <translation>Salvar como…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/files_controller.py" line="128"/>
+        <location filename="../../messenger_gui/files_controller.py" line="171"/>
         <source>Show in folder</source>
         <translation>Mostrar na pasta</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/files_controller.py" line="133"/>
+        <location filename="../../messenger_gui/files_controller.py" line="176"/>
         <source>Retry download</source>
         <translation>Tentar baixar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/files_controller.py" line="135"/>
+        <location filename="../../messenger_gui/files_controller.py" line="178"/>
         <source>Download</source>
         <translation>Baixar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/files_controller.py" line="140"/>
+        <location filename="../../messenger_gui/files_controller.py" line="183"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
@@ -875,52 +880,52 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="778"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="779"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="852"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="853"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="853"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="854"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="855"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="856"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="906"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="907"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="876"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="877"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="881"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="882"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="883"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="884"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="889"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="890"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="897"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="898"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
