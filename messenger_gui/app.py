@@ -9,10 +9,11 @@ to the widgets. Widgets never see the client, and the client never sees a widget
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -41,6 +43,7 @@ from messenger_gui import config as app_config
 from messenger_gui import storage
 from messenger_gui.client import MessengerClient, RequestError, register_client
 from messenger_gui.events import (
+    ActionFailed,
     BacklogProgress,
     ConnectionState,
     ConversationsChanged,
@@ -51,25 +54,34 @@ from messenger_gui.events import (
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
+    MessagesUpdated,
+    PresenceChanged,
     StateChanged,
+    SystemLinesAdded,
+    TypingChanged,
 )
 from messenger_gui.files_controller import FilesController
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
 from messenger_gui.ui.chat import failure_reason
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog
-from messenger_gui.ui.dialogs.errors import describe_error
+from messenger_gui.ui.dialogs.errors import describe_code, describe_error
+from messenger_gui.ui.dialogs.forward import ForwardDialog
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.new_group import NewGroupDialog
 from messenger_gui.ui.dialogs.search import SearchDialog
+from messenger_gui.ui.dialogs.settings import SettingsDialog
 from messenger_gui.ui.dialogs.welcome import WelcomeDialog
-from messenger_gui.ui.main_window import MainWindow
+from messenger_gui.ui.main_window import MUTE_FOREVER, MainWindow
 from messenger_gui.ui.tray import Tray
+from messenger_server import protocol
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 SETTINGS_FILE: Final = "settings.ini"
+PRIVACY_KEY: Final = "privacy/presence"
+"""Who sees our presence: "chats" or "nobody" (absent: never chosen)."""
 NOTIFICATION_PREVIEW_CHARS: Final = 140
 GEOMETRY_KEY: Final = "window/geometry"
 SPLITTER_KEY: Final = "window/splitter"
@@ -140,6 +152,7 @@ class AppController(QObject):
         self.new_group_dialog: NewGroupDialog | None = None
         self.group_info_dialog: GroupInfoDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self.export_dialog: QFileDialog | None = None
         self.last_error_box: QMessageBox | None = None
         self.block_box: QMessageBox | None = None
@@ -309,6 +322,12 @@ class AppController(QObject):
         if self.tray.available:
             self._add_close_to_tray_option(window, self.tray)
         window.send_requested.connect(self._send)
+        window.reply_requested.connect(self._send_reply)
+        window.edit_message_requested.connect(self.edit_message)
+        window.delete_messages_requested.connect(self.confirm_delete)
+        window.react_requested.connect(self.react)
+        window.other_reaction_requested.connect(self.ask_reaction)
+        window.forward_requested.connect(self.open_forward)
         window.read_position_changed.connect(self._read_position_changed)
         window.add_contact_requested.connect(self.open_add_contact)
         window.new_group_requested.connect(self.open_new_group)
@@ -323,6 +342,14 @@ class AppController(QObject):
         window.draft_changed.connect(self._save_draft)
         window.add_to_contacts_requested.connect(self._add_stranger)
         window.block_requested.connect(self.confirm_block)
+        window.typing_edited.connect(self.client.draft_edited)
+        window.typing_stopped.connect(self.client.draft_stopped)
+        window.settings_requested.connect(self.open_settings)
+        window.send_with_mentions_requested.connect(self._send_with_mentions)
+        window.mute_requested.connect(self._mute)
+        window.pin_requested.connect(self._pin)
+        window.archive_requested.connect(self._archive)
+        self.client.privacy = self.privacy_setting()
         self.files = FilesController(  # issue 10
             window, self.client, self.spawn, self._warn, self.settings
         )
@@ -449,15 +476,172 @@ class AppController(QObject):
     def _send(self, conversation: str, is_group: bool, text: str) -> None:
         self.spawn(self._send_async(conversation, is_group, text), name="send")
 
-    async def _send_async(self, conversation: str, is_group: bool, text: str) -> None:
+    def _send_reply(
+        self, conversation: str, is_group: bool, text: str, reply_to: int, mentions: list[str]
+    ) -> None:
+        self.spawn(
+            self._send_async(conversation, is_group, text, reply_to=reply_to, mentions=mentions),
+            name="send",
+        )
+
+    def _send_with_mentions(
+        self, conversation: str, is_group: bool, text: str, mentions: list[str]
+    ) -> None:
+        self.spawn(self._send_async(conversation, is_group, text, mentions=mentions), name="send")
+
+    async def _send_async(
+        self,
+        conversation: str,
+        is_group: bool,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        forwarded_from: StoredMessage | None = None,
+        mentions: Sequence[str] = (),
+    ) -> None:
         assert self.client is not None
         try:
-            message = await self.client.send_message(conversation, is_group, text)
+            message = await self.client.send_message(
+                conversation,
+                is_group,
+                text,
+                reply_to=reply_to,
+                forwarded_from=forwarded_from,
+                mentions=mentions,
+            )
         except ValueError as exc:
             self._warn(self.tr("Message not sent"), str(exc))
             return
         if self.window is not None:
             self.window.messages_received([message])
+
+    # --- message actions: edit, delete, react, forward ---
+
+    def edit_message(self, local_id: int, text: str) -> None:
+        """Save the user's edit of its message ``local_id``."""
+        if self.client is not None:
+            self.spawn(self._edit_async(local_id, text), name="edit")
+
+    async def _edit_async(self, local_id: int, text: str) -> None:
+        assert self.client is not None
+        try:
+            await self.client.edit_message(local_id, text)
+        except ValueError as exc:
+            self._warn(self.tr("Message not edited"), str(exc))
+
+    def confirm_delete(self, local_ids: list[int]) -> QMessageBox | None:
+        """Ask how to delete the messages ``local_ids``: "Delete for me" always, "Delete
+        for everyone" when every one of them may be (ours, or as a group admin); Cancel
+        is the default, as for every irreversible action."""
+        if self.window is None or self.client is None or self.store is None:
+            return None
+        messages = [m for m in map(self.store.message, local_ids) if m is not None]
+        if not messages:
+            return None
+        everyone = all(self.client.may_delete_for_everyone(m) for m in messages)
+        count = len(messages)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Delete"),
+            self.tr("Delete this message?")
+            if count == 1
+            else self.tr("Delete %n messages?", "", count),
+            QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        box.setInformativeText(self.tr("This cannot be undone."))
+        box.setObjectName("deleteMessagesBox")
+        if everyone:
+            for_all = box.addButton(
+                self.tr("Delete for everyone"), QMessageBox.ButtonRole.DestructiveRole
+            )
+            for_all.setObjectName("deleteForEveryone")
+            for_all.clicked.connect(
+                lambda: self.spawn(self._delete_async(local_ids, everyone=True), name="delete")
+            )
+        for_me = box.addButton(self.tr("Delete for me"), QMessageBox.ButtonRole.DestructiveRole)
+        for_me.setObjectName("deleteForMe")
+        for_me.clicked.connect(
+            lambda: self.spawn(self._delete_async(local_ids, everyone=False), name="delete")
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setModal(True)
+        self.delete_box = box
+        box.open()
+        return box
+
+    async def _delete_async(self, local_ids: list[int], *, everyone: bool) -> None:
+        assert self.client is not None
+        for local_id in local_ids:
+            try:
+                if everyone:
+                    await self.client.delete_for_everyone(local_id)
+                else:
+                    await self.client.delete_for_me(local_id)
+            except ValueError as exc:
+                log.info("message %d not deleted: %s", local_id, exc)
+        if self.window is not None:
+            self.window.chat_view.stop_selecting()
+
+    def react(self, local_id: int, emoji: str, on: bool) -> None:
+        """Set (``on``) or take back our reaction ``emoji`` to message ``local_id``."""
+        if self.client is not None:
+            self.spawn(self._react_async(local_id, emoji, on), name="react")
+
+    async def _react_async(self, local_id: int, emoji: str, on: bool) -> None:
+        assert self.client is not None
+        try:
+            await self.client.react(local_id, emoji, on)
+        except ValueError as exc:
+            log.info("reaction %r to %d not sent: %s", emoji, local_id, exc)
+            self._status_message(self.tr("That is not one emoji."), 6000)
+
+    def ask_reaction(self, local_id: int) -> QInputDialog | None:
+        """ "Other emoji…": ask for any one emoji (typed, pasted or from the system's emoji
+        picker), then react with it."""
+        if self.window is None:
+            return None
+        dialog = QInputDialog(self.window)
+        dialog.setObjectName("reactionDialog")
+        dialog.setWindowTitle(self.tr("React"))
+        dialog.setLabelText(self.tr("Type or paste one emoji:"))
+        dialog.setInputMode(QInputDialog.InputMode.TextInput)
+        dialog.textValueSelected.connect(
+            lambda text: self.react(local_id, text.strip(), True) if text.strip() else None
+        )
+        self.reaction_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_forward(self, local_ids: list[int]) -> ForwardDialog | None:
+        """Ask which chat the messages ``local_ids`` go to, then forward them there, in
+        order, and open that chat."""
+        if self.window is None or self.store is None:
+            return None
+        model = self.window.conversation_model
+        chats = [s for s in map(model.summary, range(model.rowCount())) if s is not None]
+        dialog = ForwardDialog(chats, len(local_ids), self.window)
+        dialog.chosen.connect(
+            lambda conversation, is_group: self.spawn(
+                self._forward_async(local_ids, conversation, is_group), name="forward"
+            )
+        )
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        self.forward_dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def _forward_async(self, local_ids: list[int], conversation: str, is_group: bool) -> None:
+        assert self.client is not None and self.store is not None
+        if self.window is not None:
+            self.window.chat_view.stop_selecting()
+            self.window.open_conversation(conversation, is_group)
+        for local_id in local_ids:
+            original = self.store.message(local_id)
+            if original is None or original.deleted is not None:
+                continue
+            await self._send_async(conversation, is_group, original.text, forwarded_from=original)
 
     def _attentive(self) -> bool:
         """The user can see the open chat: the window is shown and has the focus."""
@@ -526,10 +710,10 @@ class AppController(QObject):
         match event:
             case StateChanged():
                 self._state_changed(event)
-            case MessagesReceived(messages=messages, backlog=backlog):
+            case MessagesReceived(messages=messages, backlog=backlog, mentioning_me=mentioning):
                 window.messages_received(messages)
                 if not backlog:
-                    self._notify(messages)
+                    self._notify(messages, mentioning)
             case MessageStatusChanged(conversation=conversation, local_ids=ids, status=status):
                 window.message_status_changed(conversation, ids, status)
             case MessageSent(message=message):
@@ -547,11 +731,45 @@ class AppController(QObject):
             case MessageDeleted(conversation=conversation, local_id=local_id):
                 window.message_model.remove_message(conversation, local_id)
                 window.schedule_reload()
+            case MessagesUpdated(conversation=conversation, local_ids=ids):
+                window.messages_updated(conversation, ids)
+            case ActionFailed(code=code, kind=kind):
+                reason = describe_code(code) or code
+                if kind == "edit":  # the user waits for it: a box, the old text is back
+                    self._warn(self.tr("Message not edited"), reason)
+                    return
+                if kind == "delete":
+                    text = self.tr("Message not deleted: %1")
+                else:
+                    text = self.tr("Reaction not sent: %1")
+                self._status_message(text.replace("%1", reason), 10_000)
             case ConversationsChanged():
                 window.schedule_reload()
                 self._refresh_group_info()
             case BacklogProgress(received=received, total=total):
                 window.set_backlog_progress(received, total)
+            case PresenceChanged(client_ids=client_ids):
+                assert self.client is not None
+                for client_id in client_ids:
+                    info = self.client.presence_of(client_id)
+                    if info is None:
+                        window.set_presence(client_id, None, None)
+                    else:
+                        window.set_presence(client_id, info.online, info.last_seen)
+            case SystemLinesAdded(messages=messages):
+                window.messages_received(messages)
+            case TypingChanged(conversation=conversation, senders=senders):
+                window.set_typing(conversation, [self._name_in(conversation, s) for s in senders])
+
+    def _name_in(self, conversation: str, client_id: str) -> str:
+        """The display name of ``client_id`` as ``conversation`` shows it: the member's
+        in a group, else the contact's (or whatever the chat is called)."""
+        assert self.store is not None
+        if conversation.startswith("G-"):
+            for member in self.store.group_members(conversation):
+                if member.client_id == client_id:
+                    return member.display_name
+        return self.store.conversation_title(client_id)
 
     def _state_changed(self, event: StateChanged) -> None:
         self.state = event.state
@@ -617,6 +835,38 @@ class AppController(QObject):
         if await self.store.run(self.store.save_draft, conversation, text) and self.window:
             self.window.schedule_reload()  # "Draft: ..." in the list
 
+    # --- mute, pin, archive (the user's own settings of a chat, stored locally) ---
+
+    def _mute(self, conversation: str, seconds: int) -> None:
+        if seconds == MUTE_FOREVER:
+            until: int | None = storage.MUTED_FOREVER
+        elif seconds > 0:
+            until = storage.now_ms() + seconds * 1000
+        else:
+            until = None
+        self._change_chat(self._store_or_fail().set_muted, conversation, until)
+
+    def _pin(self, conversation: str, pinned: bool) -> None:
+        self._change_chat(self._store_or_fail().set_pinned, conversation, pinned)
+
+    def _archive(self, conversation: str, archived: bool) -> None:
+        self._change_chat(self._store_or_fail().set_archived, conversation, archived)
+
+    def _store_or_fail(self) -> ClientStore:
+        assert self.store is not None
+        return self.store
+
+    def _change_chat(
+        self, write: Callable[[str, Any], None], conversation: str, value: Any
+    ) -> None:
+        async def change() -> None:
+            assert self.store is not None
+            await self.store.run(write, conversation, value)
+            if self.window is not None:
+                self.window.schedule_reload()
+
+        self.spawn(change(), name="chat_settings")
+
     def _add_stranger(self, client_id: str) -> None:
         """The chat's "Add to contacts": someone who wrote first becomes a contact."""
         self.spawn(self._add_stranger_async(client_id), name="add")
@@ -661,11 +911,15 @@ class AppController(QObject):
         if current is not None and current[0] == client_id:
             self.window.close_conversation()
 
-    def _notify(self, messages: tuple[StoredMessage, ...]) -> None:
-        """A notification per conversation with new messages the user is not looking at."""
+    def _notify(
+        self, messages: tuple[StoredMessage, ...], mentioning_me: frozenset[int] = frozenset()
+    ) -> None:
+        """A notification per conversation with new messages the user is not looking at;
+        none for a muted chat, unless one of them mentions the user."""
         if self.tray is None or self.store is None or self.window is None:
             return
         current = self._current_id()
+        now = storage.now_ms()
         by_conversation: dict[str, list[StoredMessage]] = {}
         for message in messages:
             if message.direction == "in":
@@ -675,6 +929,10 @@ class AppController(QObject):
                 continue
             if self.store.is_blocked(conversation):
                 continue
+            if self.store.chat_settings(conversation).muted(now):
+                new = [m for m in new if m.local_id in mentioning_me]
+                if not new:
+                    continue
             last = new[-1]
             title = self.store.conversation_title(conversation)
             sender = last.sender_name or last.sender or ""
@@ -796,6 +1054,19 @@ class AppController(QObject):
         dialog.leave_requested.connect(
             lambda gid: self._run(dialog, self._change_members(dialog, "leave", gid, ""), "leave")
         )
+        dialog.update_requested.connect(
+            lambda gid, name, description: self._run(
+                dialog, self._update_group(dialog, gid, name, description), "update_group"
+            )
+        )
+        dialog.admin_requested.connect(
+            lambda gid, cid, admin: self._run(
+                dialog, self._set_admin(dialog, gid, cid, admin), "set_admin"
+            )
+        )
+        dialog.delete_requested.connect(
+            lambda gid: self._run(dialog, self._delete_group(dialog, gid), "delete_group")
+        )
         dialog.finished.connect(lambda _result: self._forget(dialog))
         self._show_dialog(dialog)
         return dialog
@@ -815,6 +1086,35 @@ class AppController(QObject):
         else:
             self._refresh_group_info()
 
+    async def _update_group(
+        self, dialog: GroupInfoDialog, group_id: str, name: str, description: str
+    ) -> None:
+        assert self.client is not None
+        await self.client.update_group(group_id, name=name, description=description)
+        await self._wait_for_group_update(dialog)
+
+    async def _set_admin(
+        self, dialog: GroupInfoDialog, group_id: str, client_id: str, admin: bool
+    ) -> None:
+        assert self.client is not None
+        await self.client.set_admin(group_id, client_id, admin)
+        await self._wait_for_group_update(dialog)
+
+    async def _delete_group(self, dialog: GroupInfoDialog, group_id: str) -> None:
+        assert self.client is not None
+        await self.client.delete_group(group_id)
+        dialog.accept()
+
+    async def _wait_for_group_update(self, dialog: GroupInfoDialog) -> None:
+        """The change is stored when its ``group_update`` arrives (it follows the reply,
+        and adds the system line): a ``ping`` round trip waits for it; the dialog then
+        shows the new state."""
+        assert self.client is not None
+        with contextlib.suppress(RequestError):
+            await self.client.ping()
+        if self.group_info_dialog is dialog:
+            self._refresh_group_info()
+
     def _refresh_group_info(self) -> None:
         dialog = self.group_info_dialog
         if dialog is None or self.store is None:
@@ -822,6 +1122,41 @@ class AppController(QObject):
         group = self.store.group(dialog.group_id)
         if group is not None:
             dialog.set_group(group, self.store.contacts())
+
+    def privacy_setting(self) -> protocol.Visibility | None:
+        """Who sees our presence, as saved in the profile's settings (``None``: never
+        chosen, the server's default "nobody")."""
+        value = self.settings.value(PRIVACY_KEY)
+        return value if value in ("chats", "nobody") else None
+
+    def open_settings(self) -> SettingsDialog | None:
+        """Show the settings dialog (or bring it forward)."""
+        if self.window is None:
+            return None
+        if self._raise_existing(self.settings_dialog):
+            return self.settings_dialog
+        dialog = SettingsDialog(self.privacy_setting() or "nobody", self.window)
+        self.settings_dialog = dialog
+        dialog.privacy_chosen.connect(self._privacy_chosen)
+        dialog.finished.connect(lambda _result: self._forget(dialog))
+        self._show_dialog(dialog)
+        return dialog
+
+    def _privacy_chosen(self, privacy: str) -> None:
+        if privacy not in ("chats", "nobody"):
+            return
+        self.settings.setValue(PRIVACY_KEY, privacy)
+        self.settings.sync()
+        if self.client is not None:
+            visibility: protocol.Visibility = "chats" if privacy == "chats" else "nobody"
+            self.spawn(self._set_privacy(visibility), name="privacy")
+
+    async def _set_privacy(self, privacy: protocol.Visibility) -> None:
+        assert self.client is not None
+        try:
+            await self.client.set_privacy(privacy)
+        except RequestError as exc:  # kept: sent again after the next login
+            log.info("set_privacy failed: %s", exc)
 
     def open_search(self) -> SearchDialog | None:
         """Show the history search (Ctrl+F)."""
@@ -880,9 +1215,10 @@ class AppController(QObject):
             return
         own_name = self.identity.display_name
         kind: storage.ExportFormat = "html" if fmt == "html" else "json"
+        labels = storage.ExportLabels(edited=self.tr("edited"), deleted=self.tr("Message deleted"))
 
         def export(history: ClientStore) -> None:
-            text = history.export_conversation(conversation, kind, own_name=own_name)
+            text = history.export_conversation(conversation, kind, own_name=own_name, labels=labels)
             Path(path).write_text(text, encoding="utf-8")
 
         try:
@@ -916,6 +1252,7 @@ class AppController(QObject):
             "group_info_dialog",
             "search_dialog",
             "export_dialog",
+            "settings_dialog",
         ):
             if getattr(self, attribute) is dialog:
                 setattr(self, attribute, None)

@@ -24,6 +24,8 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
+
 from messenger_gui.client_ids import normalize_client_id
 from messenger_gui.connection import (
     CERTIFICATE_MISMATCH,
@@ -36,6 +38,7 @@ from messenger_gui.connection import (
     TlsOptions,
 )
 from messenger_gui.events import (
+    ActionFailed,
     BacklogProgress,
     ConnectionState,
     ConversationsChanged,
@@ -46,22 +49,29 @@ from messenger_gui.events import (
     MessageSent,
     MessagesReceived,
     MessageStatusChanged,
+    MessagesUpdated,
+    PresenceChanged,
     Signal,
     StateChanged,
+    SystemLinesAdded,
+    TypingChanged,
 )
 from messenger_gui.storage import (
     Chunk,
     ClientData,
     ClientStore,
     Contact,
+    OutgoingEntry,
     OutgoingMessage,
     StatusChange,
     StoredGroup,
     StoredMessage,
+    system_line,
 )
 from messenger_gui.storage.files import StoredFile, caption_of
 from messenger_gui.transfers import AUTO_DOWNLOAD_BYTES, Transfers, UploadRefused
 from messenger_server import __version__, protocol
+from messenger_server.session import TypingIndicators, TypingNotices
 
 __all__ = [
     "CERTIFICATE_MISMATCH",
@@ -111,12 +121,19 @@ _STORED_FRAMES: Final = (
     protocol.GroupUpdate,
     protocol.Sent,
     protocol.Synced,
+    protocol.Edited,
+    protocol.Deleted,
+    protocol.Reacted,
 )
 """Frames :meth:`MessengerClient.receive_messages` stores or acts on."""
 MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
+_ENTRY_FRAMES: Final = (protocol.Edited, protocol.Deleted, protocol.Reacted)
+"""Entries of a conversation's log that are not messages (protocol section 12.2)."""
 SEND_RETRY_DELAY: Final = 1.0
 """Seconds before sending again after ``rate_limited``."""
+TYPING_IDLE_CHECK: Final = 1.0
+"""Seconds between looks for a user who stopped typing without sending (``typing`` off)."""
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -324,6 +341,18 @@ class MessengerClient:
         self.transfers = Transfers(store, directory, auto_download_bytes=auto_download_bytes)
         """Uploads and downloads of files (:mod:`messenger_gui.transfers`): its
         ``events`` report progress and every change of a file's state."""
+        self.privacy: protocol.Visibility | None = None
+        """Who sees our presence, as the user chose it (``None``: never chosen, the
+        server's default "nobody"); sent after every login. Set it before :meth:`start`
+        from the saved settings, change it with :meth:`set_privacy`."""
+        self._typing_out = TypingNotices()
+        self._typing_drafts: dict[str, bool] = {}
+        """Conversations whose draft we announced as being typed → whether a group."""
+        self._typing_check: asyncio.TimerHandle | None = None
+        self._typing_in = TypingIndicators()
+        self._typing_shown: dict[str, tuple[str, ...]] = {}
+        """conversation → who was last reported typing there (:class:`TypingChanged`)."""
+        self._presence: dict[str, protocol.PresenceInfo] = {}
 
     # --- state and lifecycle ---
 
@@ -508,6 +537,7 @@ class MessengerClient:
         self._in_flight.clear()
         self._syncing = False
         self._backlog_total = self._backlog_received = 0
+        self._forget_live_state()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -556,6 +586,7 @@ class MessengerClient:
         self._spawn(transfers.upload_pump(connection, self._file_uploaded, self._upload_refused))
         self._spawn(self.transfers.download_pump(connection))
         self._spawn(self._share_contacts(connection))
+        self._spawn(self._presence_after_login(connection))
         markers = self.store.unconfirmed_read_markers()
         try:
             futures = [
@@ -606,8 +637,21 @@ class MessengerClient:
 
     # --- sending ---
 
-    async def send_message(self, conversation: str, is_group: bool, text: str) -> StoredMessage:
+    async def send_message(
+        self,
+        conversation: str,
+        is_group: bool,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        forwarded_from: StoredMessage | None = None,
+        mentions: Sequence[str] = (),
+    ) -> StoredMessage:
         """Put a message in the on-disk outbox and send it when (or as soon as) online.
+
+        ``reply_to`` is the local id of the message of the same conversation it answers
+        (sent as its ``seq`` and author); ``forwarded_from`` the message it forwards (its
+        author is named: "Forwarded from ...", or the original's own forwarder's claim).
 
         Returns it as stored, ``status="queued"``; a :class:`MessageSent` event follows
         when the server has stored it, or :class:`MessageFailed` when it refuses it.
@@ -617,8 +661,25 @@ class MessengerClient:
         """
         if len(text.encode("utf-8")) > self.limits.max_text_bytes:
             raise ValueError(f"message text is longer than {self.limits.max_text_bytes} bytes")
-        queued = await self.store.run(self.store.queue_outgoing, conversation, is_group, text)
+        quote = None
+        if reply_to is not None:
+            quote = self._reply_target(conversation, reply_to)
+        forwarded = None
+        if forwarded_from is not None:
+            forwarded = self._forward_origin(forwarded_from)
+        queued = await self.store.run(
+            functools.partial(self.store.queue_outgoing, mentions=mentions),
+            conversation,
+            is_group,
+            text,
+            reply_to=quote,
+            forwarded_from=forwarded,
+        )
         self._outbox_changed.set()
+        if quote is not None:  # as stored, with the message it quotes
+            stored = self.store.message(queued.local_id)
+            assert stored is not None
+            return stored
         return StoredMessage(
             local_id=queued.local_id,
             conversation=conversation,
@@ -632,6 +693,8 @@ class MessengerClient:
             message_id=None,
             key=queued.key,
             status="queued",
+            forwarded_name=queued.forwarded_name,
+            forwarded_sender=queued.forwarded_sender,
         )
 
     # --- files (issue 10; the transfers themselves are messenger_gui.transfers) ---
@@ -713,6 +776,124 @@ class MessengerClient:
         if await self.store.run(self.store.upload_again, local_id):
             self.transfers.uploads_changed()
 
+    def _reply_target(self, conversation: str, local_id: int) -> protocol.ReplyTo:
+        quoted = self.store.message(local_id)
+        if quoted is None or quoted.conversation != conversation:
+            raise ValueError("the quoted message is not in this conversation")
+        if quoted.seq is None:
+            raise ValueError("the quoted message is not sent yet")
+        sender = self.identity.client_id if quoted.direction == "out" else quoted.sender
+        assert sender is not None
+        return protocol.ReplyTo(seq=quoted.seq, sender=sender)
+
+    def _forward_origin(self, message: StoredMessage) -> protocol.Forwarded:
+        """Who wrote ``message``, for "Forwarded from ...", named as this app shows them
+        (the contact's name, else their display name); a forward of a forward names the
+        original author."""
+        if message.forwarded_name is not None:
+            return protocol.Forwarded(name=message.forwarded_name, sender=message.forwarded_sender)
+        if message.direction == "out":
+            return protocol.Forwarded(
+                name=self.identity.display_name[: protocol.MAX_DISPLAY_NAME_CHARS],
+                sender=self.identity.client_id,
+            )
+        contact = self.store.contact(message.sender) if message.sender else None
+        shown = contact.name if contact is not None else message.sender_name
+        name = (shown or message.sender or "?").strip() or "?"
+        name = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", name)
+        return protocol.Forwarded(
+            name=name[: protocol.MAX_DISPLAY_NAME_CHARS], sender=message.sender
+        )
+
+    # --- edits, deletions and reactions ---
+
+    async def edit_message(self, local_id: int, text: str) -> StoredMessage:
+        """Replace the text of our sent message ``local_id``: changed here at once (shown
+        "edited"), sent through the on-disk outbox (also after a restart) with one key.
+        If the server refuses it (``edit_expired`` after its edit window, ...), the old
+        text comes back and :class:`~messenger_gui.events.ActionFailed` says why.
+
+        Raises:
+            ValueError: blank or oversize text; not ours, not sent yet, or deleted.
+        """
+        if len(text.encode("utf-8")) > self.limits.max_text_bytes:
+            raise ValueError(f"message text is longer than {self.limits.max_text_bytes} bytes")
+        stored = self.store.message(local_id)
+        if stored is None or stored.direction != "out":
+            raise ValueError("only one's own messages can be edited")
+        entry = await self.store.run(self.store.queue_edit, local_id, text)
+        return self._entry_queued(entry)
+
+    def may_delete_for_everyone(self, message: StoredMessage) -> bool:
+        """Whether we may delete ``message`` for everyone: ours, or, in a group we are an
+        admin of, anyone's; sent, and not deleted already."""
+        if message.seq is None or message.deleted is not None:
+            return False
+        if message.direction == "out":
+            return True
+        if not message.is_group:
+            return False
+        group = self.store.group(message.conversation)
+        me = self.identity.client_id
+        return (
+            group is not None
+            and not group.left
+            and any(m.client_id == me and m.admin for m in group.members)
+        )
+
+    async def delete_for_everyone(self, local_id: int) -> StoredMessage:
+        """Delete message ``local_id`` for everyone (see :meth:`may_delete_for_everyone`):
+        the placeholder shows here at once, the ``delete`` goes through the outbox.
+
+        Raises:
+            ValueError: not allowed, not sent yet, or deleted already.
+        """
+        stored = self.store.message(local_id)
+        if stored is None or not self.may_delete_for_everyone(stored):
+            raise ValueError("this message cannot be deleted for everyone")
+        entry = await self.store.run(self.store.queue_delete, local_id)
+        return self._entry_queued(entry)
+
+    async def delete_for_me(self, local_id: int) -> bool:
+        """Delete message ``local_id`` here only (nothing goes to the server): its text is
+        forgotten and the placeholder shows. An unsent message of ours is removed from the
+        outbox instead (:meth:`delete_message`). Returns False when there is nothing to
+        delete."""
+        stored = self.store.message(local_id)
+        if stored is None:
+            return False
+        if stored.direction == "out" and stored.seq is None:
+            return await self.delete_message(local_id)
+        conversation = await self.store.run(self.store.delete_for_me, local_id)
+        if conversation is None:
+            return False
+        self.events.emit(MessagesUpdated(conversation, (local_id,)))
+        return True
+
+    async def react(self, local_id: int, emoji: str, on: bool = True) -> StoredMessage:
+        """Make ``emoji`` our reaction to message ``local_id`` (replacing ours, if any), or
+        with ``on=False`` take it back; shown at once, sent through the outbox.
+
+        Raises:
+            ValueError: not one emoji; the message is not sent yet, or deleted.
+        """
+        entry = await self.store.run(
+            self.store.queue_react,
+            local_id,
+            emoji,
+            on,
+            me=self.identity.client_id,
+            name=self.identity.display_name,
+        )
+        return self._entry_queued(entry)
+
+    def _entry_queued(self, entry: OutgoingEntry) -> StoredMessage:
+        self._outbox_changed.set()
+        self.events.emit(MessagesUpdated(entry.conversation, (entry.target,)))
+        stored = self.store.message(entry.target)
+        assert stored is not None
+        return stored
+
     async def _outbox_pump(self, connection: ServerConnection) -> None:
         """Send every queued message, oldest first, with its own key; then wait for more.
         Replies are handled by :meth:`_on_send_done` as they come."""
@@ -730,8 +911,11 @@ class MessengerClient:
                         await self._send_window.wait()
                     if not self._still_to_send(item):
                         continue  # deleted or failed while we waited
+                mentions = self.store.outgoing_mentions(item.local_id) if item.is_group else []
                 try:
-                    future = connection.send_request(functools.partial(_send_frame, item, files))
+                    future = connection.send_request(
+                        functools.partial(_send_frame, item, mentions, files)
+                    )
                 except NotConnectedError:
                     return
                 except ValueError as exc:  # not sendable at all (e.g. text of spaces)
@@ -742,6 +926,18 @@ class MessengerClient:
                 sent += 1
                 if sent % 64 == 0:
                     await connection.drain()
+            for entry in self.store.outbox_entries():
+                if entry.key in self._in_flight:
+                    continue
+                try:
+                    future = connection.send_request(functools.partial(_entry_frame, entry))
+                except NotConnectedError:
+                    return
+                except ValueError as exc:  # not sendable at all
+                    self._refuse_entry(entry, RequestError(Code.INVALID_FIELD, str(exc)))
+                    continue
+                self._in_flight.add(entry.key)
+                future.add_done_callback(functools.partial(self._on_entry_done, entry))
             await connection.drain()
             await self._outbox_changed.wait()
 
@@ -797,6 +993,52 @@ class MessengerClient:
             asyncio.get_running_loop().call_later(SEND_RETRY_DELAY, self._outbox_changed.set)
             return
         self._fail(item, error)
+
+    def _on_entry_done(
+        self, entry: OutgoingEntry, future: asyncio.Future[protocol.ServerFrame]
+    ) -> None:
+        """Like :meth:`_on_send_done`, for an edit, deletion or reaction."""
+        if future.cancelled():
+            self._settled(entry.key)
+            return
+        error = future.exception()
+        if error is None:
+            return  # recorded with its chunk (receive_messages), which settles it
+        if (
+            not isinstance(error, RequestError)
+            or isinstance(error, NotConnectedError)
+            or error.code == Code.TIMEOUT
+        ):
+            self._settled(entry.key)
+            return  # sent again, same key, after the next login
+        if error.code in RETRYABLE_SEND_CODES:
+            self._settled(entry.key)
+            asyncio.get_running_loop().call_later(SEND_RETRY_DELAY, self._outbox_changed.set)
+            return
+        self._refuse_entry(entry, error)
+
+    def _refuse_entry(self, entry: OutgoingEntry, error: RequestError) -> None:
+        log.warning("%s of message %d refused by the server: %s", entry.kind, entry.target, error)
+        self._background(self._record_refusal(entry, error))
+
+    async def _record_refusal(self, entry: OutgoingEntry, error: RequestError) -> None:
+        try:
+            refused = await self.store.run(self.store.entry_refused, entry.key, error.code)
+        except Exception:
+            log.exception("could not record the refusal of %s", entry.key)
+            return
+        finally:
+            self._settled(entry.key)
+        if refused is None:
+            return
+        if refused.restored:
+            self.events.emit(MessagesUpdated(refused.conversation, (refused.local_id,)))
+        if error.code != Code.MESSAGE_DELETED or entry.kind != "delete":
+            self.events.emit(
+                ActionFailed(
+                    refused.conversation, refused.local_id, entry.kind, error.code, error.message
+                )
+            )
 
     def _settled(self, key: str) -> None:
         """The send of ``key`` is over (stored as sent, refused, or lost): it no longer
@@ -877,6 +1119,11 @@ class MessengerClient:
                 self.transfers.on_upload_progress(frame)
         if self._connection is not connection or self._receiving is None:
             return  # not logged in (yet): only replies, already handled
+        for frame in frames:
+            if isinstance(frame, protocol.PeerTyping):
+                self._peer_typing(frame)
+            elif isinstance(frame, protocol.Presence):
+                self._presence_event(frame)
         if any(isinstance(frame, _STORED_FRAMES) for frame in frames):
             self._receiving.put_nowait(frames)
             self._chunks_queued += 1
@@ -950,14 +1197,16 @@ class MessengerClient:
         """
         me = self.identity.client_id
         messages = [f for f in frames if isinstance(f, protocol.Message)]
-        last: dict[str, protocol.Message] = {}
-        for message in messages:
-            conversation = message.group or message.sender
-            if conversation not in last or last[conversation].seq < message.seq:
-                last[conversation] = message
-        acks = [message.message_id for message in last.values()]
+        entries = [f for f in frames if isinstance(f, _ENTRY_FRAMES)]
+        last: dict[str, tuple[int, int]] = {}
+        for logged in (*messages, *entries):
+            conversation = logged.group or logged.sender
+            if conversation not in last or last[conversation][0] < logged.seq:
+                last[conversation] = (logged.seq, logged.message_id)
+        acks = [message_id for _, message_id in last.values()]
         updates = [f for f in frames if isinstance(f, protocol.GroupUpdate)]
         acks += [update.event_id for update in updates]
+        lines = self._system_lines(updates)  # compared with our copy before it changes
         chunk = Chunk(
             messages=messages,
             receipts=[f for f in frames if isinstance(f, protocol.Receipts)],
@@ -965,6 +1214,7 @@ class MessengerClient:
                 (u.group, not any(m.client_id == me for m in u.group.members)) for u in updates
             ],
             sent=[f for f in frames if isinstance(f, protocol.Sent)],
+            entries=entries,
         )
         # A backlog's messages join the search index once it is over (_index_for_search):
         # the catch-up stores them at twice the speed.
@@ -983,6 +1233,12 @@ class MessengerClient:
 
         events: list[Event] = []
         synced_at = next((n for n, f in enumerate(frames) if isinstance(f, protocol.Synced)), None)
+        for message in messages:
+            if message.sender != me:
+                self._typing_in.message_received(message.group or message.sender, message.sender)
+        for conversation in dict.fromkeys(m.group or m.sender for m in messages):
+            if conversation in self._typing_shown:
+                self._report_typing(conversation)
         if saved is not None and saved.received:
             fresh = saved.received
             if not self._syncing:
@@ -993,18 +1249,34 @@ class MessengerClient:
                 backlog = {
                     f.message_id for f in frames[:synced_at] if isinstance(f, protocol.Message)
                 }
+            mentioned = {m.message_id for m in messages if m.mentions and me in m.mentions}
+            mentioning_me = frozenset(m.local_id for m in fresh if m.message_id in mentioned)
             for in_backlog in (True, False):
                 part = tuple(m for m in fresh if (m.message_id in backlog) == in_backlog)
                 if part:
-                    events.append(MessagesReceived(part, backlog=in_backlog))
+                    events.append(
+                        MessagesReceived(part, backlog=in_backlog, mentioning_me=mentioning_me)
+                    )
+            wake = self.store.archived_to_wake(
+                dict.fromkeys(m.conversation for m in fresh if m.direction == "in")
+            )
+            if wake:  # a new message brings an archived chat back, unless it is muted
+                await self.store.run(self.store.unarchive, wake)
         if saved is not None:
             events.extend(MessageSent(message) for message in saved.sent)
             events.extend(_status_events(saved.changes))
+            events.extend(_updated_events(saved.updated))
+        if lines:
+            shown = await self.store.run(self.store.add_system_lines, lines)
+            if shown:
+                events.append(SystemLinesAdded(tuple(shown)))
         if updates:
             groups = tuple(dict.fromkeys(u.group.group_id for u in updates))
             events.append(ConversationsChanged(groups))
+            if not self._syncing:  # after login, presences are asked anyway
+                self._refresh_presence_soon()
         if self._syncing and self._backlog_total:
-            count = len(messages) + len(updates)
+            count = len(messages) + len(entries) + len(updates)
             if synced_at is not None:
                 count = self._backlog_total  # ``synced``: the backlog is over, whatever its size
             received = min(self._backlog_total, self._backlog_received + count)
@@ -1019,6 +1291,259 @@ class MessengerClient:
         for event in events:
             self.events.emit(event)
         return acks
+
+    # --- typing and presence (never stored) ---
+
+    def draft_edited(self, conversation: str, is_group: bool) -> None:
+        """The user changed the draft of ``conversation`` (a keystroke, not blank): send
+        ``typing`` on at once and again every few seconds while it goes on
+        (:class:`~messenger_server.session.TypingNotices`), off after a pause. Nothing
+        is sent while offline."""
+        if conversation == self.identity.client_id:
+            return  # the conversation with oneself: nobody to tell
+        loop = asyncio.get_running_loop()
+        self._typing_drafts[conversation] = is_group
+        if self._typing_out.edited(conversation, loop.time()):
+            self._send_typing(conversation, is_group, on=True)
+        if self._typing_check is None:
+            self._typing_check = loop.call_later(TYPING_IDLE_CHECK, self._typing_idle)
+
+    def draft_stopped(self, conversation: str, is_group: bool) -> None:
+        """The user sent the draft, emptied it or left the chat: ``typing`` off, when an
+        on was sent."""
+        self._typing_drafts.pop(conversation, None)
+        if self._typing_out.stopped(conversation) is False:
+            self._send_typing(conversation, is_group, on=False)
+
+    def _typing_idle(self) -> None:
+        self._typing_check = None
+        loop = asyncio.get_running_loop()
+        for conversation in self._typing_out.idle(loop.time()):
+            is_group = self._typing_drafts.pop(conversation, conversation.startswith("G-"))
+            self._send_typing(conversation, is_group, on=False)
+        if self._typing_drafts:
+            self._typing_check = loop.call_later(TYPING_IDLE_CHECK, self._typing_idle)
+
+    def _send_typing(self, conversation: str, is_group: bool, *, on: bool) -> None:
+        connection = self._connection
+        if connection is None or connection.closed:
+            return
+        if is_group:
+            connection.send_typing(group=conversation, on=on)
+        else:
+            connection.send_typing(to=conversation, on=on)
+
+    def typing_in(self, conversation: str, now: float | None = None) -> list[str]:
+        """Who is typing in ``conversation`` (client IDs, in the order they started), at
+        ``now`` on the loop's clock (default: now)."""
+        when = asyncio.get_running_loop().time() if now is None else now
+        return self._typing_in.typing_in(conversation, when)
+
+    def _peer_typing(self, event: protocol.PeerTyping) -> None:
+        if event.sender == self.identity.client_id:
+            return
+        loop = asyncio.get_running_loop()
+        conversation = self._typing_in.received(event, loop.time())
+        self._report_typing(conversation)
+        if event.on:  # look again when it runs out, unless renewed
+            loop.call_later(
+                protocol.TYPING_EXPIRY_SECONDS + 0.05, self._report_typing, conversation
+            )
+
+    def _report_typing(self, conversation: str) -> None:
+        senders = tuple(self.typing_in(conversation))
+        if senders == self._typing_shown.get(conversation, ()):
+            return
+        if senders:
+            self._typing_shown[conversation] = senders
+        else:
+            self._typing_shown.pop(conversation, None)
+        self.events.emit(TypingChanged(conversation, senders))
+
+    def presence_of(self, client_id: str) -> protocol.PresenceInfo | None:
+        """What we know of ``client_id``'s presence: ``None`` when it is not shown to us
+        (a stranger, someone who shows it to nobody, or we show ours to nobody)."""
+        return self._presence.get(client_id)
+
+    async def set_privacy(self, presence: protocol.Visibility) -> None:
+        """Who sees our presence: ``"chats"`` (everyone who shares a chat with us) or
+        ``"nobody"`` (who then also see nobody's). Remembered in :attr:`privacy` and
+        sent now when online, else after the next login; then the presences we may see
+        are asked again. Emits :class:`PresenceChanged`.
+
+        Raises:
+            RequestError: the server refused it (the setting is still sent next login).
+        """
+        self.privacy = presence
+        connection = self._connection
+        if connection is None or connection.closed:
+            return
+        try:
+            await self._send_privacy(connection)
+        except NotConnectedError:
+            return
+
+    async def _presence_after_login(self, connection: ServerConnection) -> None:
+        try:
+            await self._send_privacy(connection)
+        except RequestError as exc:
+            log.warning("presence after login failed: %s", exc)
+
+    async def _send_privacy(self, connection: ServerConnection) -> None:
+        privacy = self.privacy
+        if privacy is not None:
+            await connection.request(
+                lambda rid: protocol.SetPrivacy(id=rid, presence=privacy), protocol.Privacy
+            )
+        await self.refresh_presence()
+
+    async def refresh_presence(self) -> None:
+        """Ask the presence of everyone we show (contacts, members of our groups) and
+        report what changed (:class:`PresenceChanged`). Done after each login.
+
+        Raises:
+            NotConnectedError: offline.
+        """
+        connection = self._online()
+        me = self.identity.client_id
+        wanted = {contact.client_id for contact in self.store.contacts()}
+        for group in self.store.groups(include_left=False):
+            wanted.update(m.client_id for m in self.store.group_members(group.group_id))
+        wanted.discard(me)
+        ids = sorted(wanted)
+        found: dict[str, protocol.PresenceInfo] = {}
+        step = protocol.MAX_PRESENCE_IDS
+        for start in range(0, len(ids), step):
+            part = ids[start : start + step]
+            reply = await connection.request(
+                functools.partial(_get_presence_frame, part), protocol.Presences
+            )
+            found.update((p.client_id, p) for p in reply.presences)
+        old, self._presence = self._presence, found
+        changed = tuple(
+            client_id
+            for client_id in sorted(set(old) | set(found))
+            if old.get(client_id) != found.get(client_id)
+        )
+        if changed:
+            self.events.emit(PresenceChanged(changed))
+
+    def _refresh_presence_soon(self) -> None:
+        """New people to show (a contact, a group's members): ask their presence, in the
+        background; a failure waits for the next login."""
+        if self._connection is None or self.privacy != "chats":
+            return
+
+        async def refresh() -> None:
+            with contextlib.suppress(RequestError):
+                await self.refresh_presence()
+
+        self._spawn(refresh())
+
+    def _presence_event(self, event: protocol.Presence) -> None:
+        info = protocol.PresenceInfo(event.client_id, event.online, event.last_seen)
+        if self._presence.get(event.client_id) != info:
+            self._presence[event.client_id] = info
+            self.events.emit(PresenceChanged((event.client_id,)))
+
+    def _forget_live_state(self) -> None:
+        """The connection ended: nobody is typing any more, presences are unknown until
+        the next login asks again, and the next keystroke announces typing afresh."""
+        self._typing_out = TypingNotices()
+        self._typing_drafts.clear()
+        if self._typing_check is not None:
+            self._typing_check.cancel()
+            self._typing_check = None
+        self._typing_in = TypingIndicators()
+        shown, self._typing_shown = self._typing_shown, {}
+        for conversation in shown:
+            self.events.emit(TypingChanged(conversation, ()))
+        presence, self._presence = self._presence, {}
+        if presence:
+            self.events.emit(PresenceChanged(tuple(sorted(presence))))
+
+    # --- group settings ---
+
+    def _system_lines(self, updates: Sequence[protocol.GroupUpdate]) -> list[tuple[str, int, str]]:
+        """The system lines the chunk's group changes make: ``(group_id, event_id, text)``.
+        A rename or a new description is found by comparing with our copy (each update
+        carries the group's state when it was sent, protocol 12.9); promotions, demotions
+        and the deletion say so themselves. Membership changes make none (as before)."""
+        lines: list[tuple[str, int, str]] = []
+        known: dict[str, tuple[str, str, dict[str, str]]] = {}
+        for update in updates:
+            info = update.group
+            group_id = info.group_id
+            if group_id not in known:
+                stored = self.store.group(group_id)
+                if stored is None:
+                    known[group_id] = (info.name, _description(info), {})
+                else:
+                    names = {m.client_id: m.display_name for m in stored.members}
+                    known[group_id] = (stored.name, stored.description, names)
+            name, description, names = known[group_id]
+            names = {**names, **{m.client_id: m.display_name for m in info.members}}
+            actor = names.get(update.actor, update.actor)
+            subject = names.get(update.subject or "", update.subject or "")
+            by_me = update.actor == self.identity.client_id
+            if update.change == "updated":
+                if info.name != name:
+                    text = system_line("renamed", actor, value=info.name, by_me=by_me)
+                    lines.append((group_id, update.event_id, text))
+                elif _description(info) != description:
+                    text = system_line("described", actor, by_me=by_me)
+                    lines.append((group_id, update.event_id, text))
+            elif update.change in ("promoted", "demoted", "deleted"):
+                to_me = update.subject == self.identity.client_id
+                text = system_line(update.change, actor, subject, by_me=by_me, to_me=to_me)
+                lines.append((group_id, update.event_id, text))
+            known[group_id] = (info.name, _description(info), names)
+        return lines
+
+    async def update_group(
+        self, group_id: str, *, name: str | None = None, description: str | None = None
+    ) -> protocol.GroupInfo:
+        """Rename the group and/or change its description (``""`` removes it); admins
+        only. Every member, us included, gets the change as a ``group_update``, which
+        stores it and adds the system line; returns the new state meanwhile.
+
+        Raises:
+            RequestError: ``not_admin``, ``invalid_field``, ``name_too_long``, ...
+            NotConnectedError: offline.
+        """
+        reply = await self._online().request(
+            lambda rid: protocol.UpdateGroup(
+                id=rid, group=group_id, name=name, description=description
+            ),
+            protocol.GroupReply,
+        )
+        return reply.group
+
+    async def set_admin(self, group_id: str, client_id: str, admin: bool) -> protocol.GroupInfo:
+        """Make ``client_id`` an admin of the group or not; admins only. As
+        :meth:`update_group`, the ``group_update`` that follows stores it.
+
+        Raises:
+            RequestError: ``not_admin``, ``not_a_member``, ``last_admin``.
+            NotConnectedError: offline.
+        """
+        reply = await self._online().request(
+            lambda rid: protocol.SetAdmin(id=rid, group=group_id, client_id=client_id, admin=admin),
+            protocol.GroupReply,
+        )
+        return reply.group
+
+    async def delete_group(self, group_id: str) -> None:
+        """Delete the group for everyone (admins only); its history stays here. The
+        ``group_update`` ``deleted`` that follows marks it ended for every member.
+
+        Raises:
+            RequestError: ``not_admin``, ``not_a_member``, ``unknown_group``.
+            NotConnectedError: offline.
+        """
+        await self._online().request(
+            lambda rid: protocol.DeleteGroup(id=rid, group=group_id), protocol.Ok
+        )
 
     # --- requests ---
 
@@ -1108,6 +1633,7 @@ class MessengerClient:
         contact = await self.store.run(self.store.add_contact, reply.client_id, reply.display_name)
         await self.store.run(self.store.unblock, contact.client_id)  # wanted after all
         self.events.emit(ConversationsChanged((contact.client_id,)))
+        self._refresh_presence_soon()
         return contact
 
     async def block(self, client_id: str) -> None:
@@ -1212,17 +1738,34 @@ class MessengerClient:
         for event in _status_events(changes):
             self.events.emit(event)
         self.events.emit(ConversationsChanged((group.group_id,)))
+        self._refresh_presence_soon()
         stored = self.store.group(group.group_id)
         assert stored is not None
         return stored
+
+
+def _updated_events(updated: Sequence[tuple[str, int]]) -> list[MessagesUpdated]:
+    """One :class:`MessagesUpdated` per conversation, naming its messages in order."""
+    by_conversation: dict[str, list[int]] = {}
+    for conversation, local_id in updated:
+        by_conversation.setdefault(conversation, []).append(local_id)
+    return [MessagesUpdated(c, tuple(ids)) for c, ids in by_conversation.items()]
 
 
 def _status_events(changes: Sequence[StatusChange]) -> list[MessageStatusChanged]:
     return [MessageStatusChanged(c.conversation, c.local_ids, c.status) for c in changes]
 
 
+def _description(group: protocol.GroupInfo) -> str:
+    return group.description if isinstance(group.description, str) else ""
+
+
 def _list_groups_frame(after: str | None, request_id: int) -> protocol.ListGroups:
     return protocol.ListGroups(id=request_id, after=after)
+
+
+def _get_presence_frame(client_ids: list[str], request_id: int) -> protocol.GetPresence:
+    return protocol.GetPresence(id=request_id, client_ids=client_ids)
 
 
 def _add_contact_frame(client_id: str, request_id: int) -> protocol.AddContact:
@@ -1230,25 +1773,56 @@ def _add_contact_frame(client_id: str, request_id: int) -> protocol.AddContact:
 
 
 def _send_frame(
-    item: OutgoingMessage, files: Sequence[StoredFile], request_id: int
+    item: OutgoingMessage, mentions: list[str], files: Sequence[StoredFile], request_id: int
 ) -> protocol.Send:
-    if not files:
-        return protocol.Send(
-            id=request_id,
-            key=item.key,
-            text=item.text,
-            to=None if item.is_group else item.conversation,
-            group=item.conversation if item.is_group else None,
-        )
-    return protocol.Send(
+    reply_to: protocol.ReplyTo | msgspec.UnsetType = msgspec.UNSET
+    if item.reply_seq is not None and item.reply_sender is not None:
+        reply_to = protocol.ReplyTo(seq=item.reply_seq, sender=item.reply_sender)
+    forwarded: protocol.Forwarded | msgspec.UnsetType = msgspec.UNSET
+    if item.forwarded_name is not None:
+        forwarded = protocol.Forwarded(name=item.forwarded_name, sender=item.forwarded_sender)
+    # issue 10: with files, the text is their caption (possibly empty).
+    attachments = [
+        protocol.Attachment(file_id=f.file_id, thumbnail=f.thumbnail)
+        for f in files
+        if f.file_id is not None
+    ]
+    frame = protocol.Send(
         id=request_id,
         key=item.key,
-        text=caption_of(item.text, [f.name for f in files]),
+        text=caption_of(item.text, [f.name for f in files]) if files else item.text,
         to=None if item.is_group else item.conversation,
         group=item.conversation if item.is_group else None,
-        files=[
-            protocol.Attachment(file_id=f.file_id, thumbnail=f.thumbnail)
-            for f in files
-            if f.file_id is not None
-        ],
+        reply_to=reply_to,
+        forwarded_from=forwarded,
+        files=attachments or None,
+    )
+    if mentions:  # absent otherwise: the frame stays byte for byte what it was
+        frame = msgspec.structs.replace(frame, mentions=mentions)
+    return frame
+
+
+def _entry_frame(
+    item: OutgoingEntry, request_id: int
+) -> protocol.Edit | protocol.Delete | protocol.React:
+    to = None if item.is_group else item.conversation
+    group = item.conversation if item.is_group else None
+    if item.kind == "edit":
+        assert item.text is not None
+        return protocol.Edit(
+            id=request_id, key=item.key, target=item.target_seq, text=item.text, to=to, group=group
+        )
+    if item.kind == "delete":
+        return protocol.Delete(
+            id=request_id, key=item.key, target=item.target_seq, to=to, group=group
+        )
+    assert item.emoji is not None
+    return protocol.React(
+        id=request_id,
+        key=item.key,
+        target=item.target_seq,
+        emoji=item.emoji,
+        on=item.on,
+        to=to,
+        group=group,
     )

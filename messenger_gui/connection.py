@@ -339,6 +339,14 @@ class ServerConnection:
         self._session.send_ack(ids)
         self._flush()
 
+    def send_typing(self, *, to: str | None = None, group: str | None = None, on: bool) -> None:
+        """Write a ``typing`` notice (no id, never answered). Does nothing when the
+        connection is closed (typing is never worth keeping)."""
+        if self.closed:
+            return
+        self._session.send_typing(to=to, group=group, on=on)
+        self._flush()
+
     async def drain(self) -> None:
         """Wait until the socket's write buffer has room again."""
         if not self.closed:

@@ -89,6 +89,9 @@ class MessagesReceived:
 
     messages: tuple[StoredMessage, ...]
     backlog: bool
+    mentioning_me: frozenset[int] = frozenset()
+    r"""The ``local_id``\ s of those whose ``mentions`` name us (they notify even in a muted
+    group)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,30 @@ class MessageDeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class MessagesUpdated:
+    """Stored messages ``local_ids`` of ``conversation`` changed in place: edited, deleted
+    (for everyone or for me) or their reactions. Read them again and repaint those rows
+    (their position does not change)."""
+
+    conversation: str
+    local_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFailed:
+    """The server refused our edit, deletion or reaction (``kind``) of message
+    ``local_id`` for good (``code``: ``edit_expired``, ``not_author``,
+    ``unknown_message``, ``message_deleted``...). What it changed locally was restored
+    (a :class:`MessagesUpdated` follows); tell the user."""
+
+    conversation: str
+    local_id: int
+    kind: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationsChanged:
     """Contacts or groups changed (added, renamed, members, left): reload the sidebar and
     the header of these conversations."""
@@ -158,6 +185,34 @@ class BacklogProgress:
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class SystemLinesAdded:
+    """Lines about a group's changes were stored ("Ana renamed the group to …",
+    :func:`~messenger_gui.storage.system_line`): show them in the chat (they are not
+    messages: no notification, never unread)."""
+
+    messages: tuple[StoredMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TypingChanged:
+    """Who is typing in ``conversation`` changed: ``senders`` (client IDs, in the order
+    they started; empty: nobody). Not stored: it comes from ``typing`` events, ends with
+    an ``off``, a message from that sender, 6 s without a refresh, or the connection."""
+
+    conversation: str
+    senders: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged:
+    """What we know of these clients' presence changed (``get_presence`` answered, a
+    ``presence`` event, or the connection ended): ask
+    :meth:`~messenger_gui.client.MessengerClient.presence_of` again. Never stored."""
+
+    client_ids: tuple[str, ...]
+
+
 Event = (
     StateChanged
     | MessagesReceived
@@ -166,7 +221,12 @@ Event = (
     | MessageFailed
     | MessageRetried
     | MessageDeleted
+    | MessagesUpdated
+    | ActionFailed
     | ConversationsChanged
     | BacklogProgress
+    | TypingChanged
+    | PresenceChanged
+    | SystemLinesAdded
 )
 """Everything :attr:`MessengerClient.events` emits."""

@@ -10,6 +10,11 @@ messenger-server invite create [--uses N] [--expires 7d]
 messenger-server invite list
 messenger-server invite revoke CODE
 messenger-server migrate
+messenger-server export FILE
+messenger-server import FILE
+
+``export`` writes the whole store to a file and ``import`` fills an empty store from one
+(:mod:`messenger_server.repository.dump`): how one moves from SQLite to PostgreSQL.
 
 Which database: ``storage`` and ``database_url`` in the configuration (SQLite in
 ``data_dir`` by default, or a PostgreSQL database that several server processes share).
@@ -29,7 +34,7 @@ from pathlib import Path
 
 from messenger_server import __version__
 from messenger_server.config import ConfigError, Settings, load_settings
-from messenger_server.repository import Repository, SQLiteRepository, StorageError
+from messenger_server.repository import Repository, SQLiteRepository, StorageError, dump
 from messenger_server.server import MessengerServer
 from messenger_server.service.bus import RedisBus
 from messenger_server.service.core import generate_unique_id, now_ms
@@ -79,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="create or update the database schema (needed with PostgreSQL after an"
         " upgrade; SQLite does it at start)",
     )
+    export = commands.add_parser("export", help="write the whole store to FILE")
+    export.add_argument("file", metavar="FILE", type=Path)
+    load = commands.add_parser(
+        "import", help="fill an empty store from FILE (made by export; e.g. SQLite to PostgreSQL)"
+    )
+    load.add_argument("file", metavar="FILE", type=Path)
     return parser
 
 
@@ -259,6 +270,52 @@ async def administer(settings: Settings, action: str, client_id: str | None) -> 
         await storage.close()
 
 
+async def export_store(settings: Settings, path: Path) -> int:
+    """``messenger-server export FILE``: the whole store, in one snapshot."""
+    storage = await open_repository(settings, command=True)
+    if storage is None:
+        return 1
+    try:
+        assert isinstance(storage, dump.Transferable)
+        counts = await dump.export(storage, path)
+    except (StorageError, OSError) as exc:
+        print(f"messenger-server: export failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await storage.close()
+    print(f"exported to {path}: {_counted(counts)}")
+    return 0
+
+
+async def import_store(settings: Settings, path: Path) -> int:
+    """``messenger-server import FILE``: fill the configured store, which must be empty
+    (its schema is created first), from an export; nothing is imported on failure."""
+    try:
+        header = dump.read_header(path)
+    except StorageError as exc:
+        print(f"messenger-server: {exc}", file=sys.stderr)
+        return 1
+    if settings.storage == "postgresql" and await migrate_storage(settings) != 0:
+        return 1
+    storage = await open_repository(settings, command=True)
+    if storage is None:
+        return 1
+    try:
+        assert isinstance(storage, dump.Transferable)
+        counts = await dump.import_(storage, path)
+    except (StorageError, OSError) as exc:
+        print(f"messenger-server: import failed, nothing imported: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await storage.close()
+    print(f"imported {path} (from {header['store']}): {_counted(counts)}")
+    return 0
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {table}" for table, count in counts.items() if table != "counters")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Whatever the service manager's umask: the database holds everyone's waiting
     # messages, and only the server's user may read it.
@@ -291,6 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(manage_invites(settings, args))
     if args.command == "migrate":
         return asyncio.run(migrate_storage(settings))
+    if args.command == "export":
+        return asyncio.run(export_store(settings, args.file))
+    if args.command == "import":
+        return asyncio.run(import_store(settings, args.file))
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         return runner.run(serve(settings))
 

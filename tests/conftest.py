@@ -1,5 +1,6 @@
 """Shared fixtures: a real server on 127.0.0.1 with an ephemeral port and a real SQLite
-file in a temporary folder."""
+file in a temporary folder (or, with the overrides ``storage="postgresql"`` and a
+``database_url``, a PostgreSQL schema)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 import trustme
 
+from messenger_server.__main__ import repository_for
 from messenger_server.config import Settings, load_settings
-from messenger_server.repository import SQLiteRepository
+from messenger_server.repository import Repository, SQLiteRepository
 from messenger_server.server import MessengerServer
 from tests.engines import PostgreSQLServer
 from tests.wire import Identity, WireClient
@@ -69,12 +71,12 @@ class RunningServer:
     def __init__(self, data_dir: Path, **overrides: Any) -> None:
         self.overrides = overrides
         self.settings = make_settings(data_dir, **overrides)
-        self.storage: SQLiteRepository | None = None
+        self.storage: Repository | None = None
         self.server: MessengerServer | None = None
         self.clients: list[WireClient] = []
 
     async def start(self) -> None:
-        self.storage = SQLiteRepository(self.settings.database_path)
+        self.storage = repository_for(self.settings)
         await self.storage.open()
         self.server = MessengerServer(self.settings, self.storage)
         await self.server.start()

@@ -29,8 +29,8 @@ class RedisServer(engines.RedisServer):
 
 
 class PostgreSQLServer(engines.PostgreSQLServer):
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
         try:
-            super().__init__()
+            super().__init__(durable=durable)
         except MissingEngine as exc:
             pytest.skip(str(exc))

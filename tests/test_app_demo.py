@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 from messenger_gui.devtools.local_demo import (
+    ANSWER,
     GREETING,
+    QUESTION,
     prepare_profiles,
     set_aside_stale_profiles,
     wait_until_listening,
@@ -18,7 +20,7 @@ from messenger_gui.storage import ClientStore, load_client_data
 from tests.conftest import RunningServer
 
 
-async def test_demo_profiles_know_each_other_and_alice_said_hello(
+async def test_demo_profiles_know_each_other_and_show_a_reply_an_edit_and_reactions(
     server: RunningServer, tmp_path: Path
 ) -> None:
     alice, bob = await prepare_profiles("127.0.0.1", server.port, tmp_path)
@@ -26,15 +28,26 @@ async def test_demo_profiles_know_each_other_and_alice_said_hello(
     with ClientStore(tmp_path / "demo-alice") as store:
         contact = store.contact(bob.client_id)
         assert contact is not None and contact.display_name == "Bob"
-        [hello] = store.messages_slice(bob.client_id, 0, 10)
+        hello, question, answer = store.messages_slice(bob.client_id, 0, 10)
         assert hello.text == GREETING and hello.status != "queued"
+        assert (question.text, question.edited) == (QUESTION[1], True)
+        assert answer.text == ANSWER and answer.quote is not None
+        assert answer.quote.local_id == question.local_id
+        assert [(r.name, r.emoji) for r in hello.reactions] == [("Bob", "👍")]
+        assert [(r.name, r.emoji) for r in answer.reactions] == [("Alice", "❤️")]
+        assert store.outbox() == [] and store.outbox_entries() == []
     with ClientStore(tmp_path / "demo-bob") as store:
         assert store.contact(alice.client_id) is not None
+        assert [m.text for m in store.messages_slice(alice.client_id, 0, 10)] == [
+            GREETING,
+            QUESTION[1],
+            ANSWER,
+        ]
 
     again = await prepare_profiles("127.0.0.1", server.port, tmp_path)  # a second `make demo`
     assert [i.client_id for i in again] == [alice.client_id, bob.client_id]
     with ClientStore(tmp_path / "demo-alice") as store:
-        assert len(store.messages_slice(bob.client_id, 0, 10)) == 1  # no second hello
+        assert len(store.messages_slice(bob.client_id, 0, 10)) == 3  # not played twice
     assert load_client_data(tmp_path / "demo-bob") == bob
 
 

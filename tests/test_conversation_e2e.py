@@ -6,6 +6,7 @@ stranger."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -430,14 +431,21 @@ async def test_typing_in_a_direct_chat_once_a_message_was_sent(server: RunningSe
 # --- presence ------------------------------------------------------------------------------------
 
 
-async def show_presence(first: WireClient, second: WireClient, second_id: Identity) -> None:
+async def show_presence(
+    first: WireClient, first_id: Identity, second: WireClient, second_id: Identity
+) -> None:
     """Both show their presence: the first, already showing, hears that the second is
-    online."""
+    online. The second may hear that the first is online too (the first's announcement
+    is sent to whoever may see it when it goes out, which the second may be by then):
+    true, and taken here, so that what a test waits for next is what it expects."""
     for client in (first, second):
         reply = await client.request(protocol.SetPrivacy, presence="chats")
         assert isinstance(reply, protocol.Privacy) and reply.presence == "chats"
     shown = await first.next_event(protocol.Presence)
     assert (shown.client_id, shown.online, shown.last_seen) == (second_id.client_id, True, None)
+    with contextlib.suppress(TimeoutError):
+        early = await second.next_event(protocol.Presence, timeout=0.5)
+        assert (early.client_id, early.online, early.last_seen) == (first_id.client_id, True, None)
 
 
 async def test_presence_is_private_by_default(server: RunningServer) -> None:
@@ -460,7 +468,7 @@ async def test_mutual_contacts_who_show_presence_see_online_and_last_seen(
     bruno, bruno_id = await server.user("Bruno")
     await ana.add_contacts(bruno_id.client_id)
     await bruno.add_contacts(ana_id.client_id)
-    await show_presence(ana, bruno, bruno_id)
+    await show_presence(ana, ana_id, bruno, bruno_id)
     await bruno.no_event(protocol.Presence)
     reply = await ana.request(protocol.GetPresence, client_ids=[bruno_id.client_id, "ZZZZ-ZZZZ"])
     assert isinstance(reply, protocol.Presences)
@@ -494,7 +502,7 @@ async def test_group_members_see_each_other_and_hiding_is_announced(
     ana, ana_id = await server.user("Ana")
     bruno, bruno_id = await server.user("Bruno")
     await make_group(ana, ana_id, (bruno, bruno_id))
-    await show_presence(ana, bruno, bruno_id)
+    await show_presence(ana, ana_id, bruno, bruno_id)
     reply = await bruno.request(protocol.GetPresence, client_ids=[ana_id.client_id])
     assert isinstance(reply, protocol.Presences) and [p.online for p in reply.presences] == [True]
     reply = await bruno.request(protocol.SetPrivacy, presence="nobody")

@@ -9,18 +9,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from messenger_server import protocol
 from messenger_server.__main__ import main
-from messenger_server.repository import InsertClient, StorageError
+from messenger_server.repository import (
+    AddMember,
+    InsertClient,
+    InsertGroup,
+    InsertMessage,
+    InsertNotices,
+    MarkerMove,
+    MessageSaved,
+    MoveMarkers,
+    SQLiteRepository,
+    StorageError,
+    dump,
+)
 from messenger_server.server import MessengerServer
 from tests.conftest import make_settings
 from tests.engines import PostgreSQLServer
 from tests.wire import WireClient
 
 postgresql = pytest.importorskip("messenger_server.repository.postgresql")
+asyncpg = pytest.importorskip("asyncpg")
 
 
 @pytest.fixture
@@ -154,3 +168,120 @@ async def test_a_server_on_postgresql_delivers_in_order_and_reports_receipts(
             await client.close()
         await server.stop()
         await storage.close()
+
+
+# --- a connection lost during COMMIT --------------------------------------------------------------
+
+_real_execute = asyncpg.Connection.execute
+
+
+def _losing_commits(*, after_commit: bool) -> Any:
+    """``Connection.execute`` whose ``COMMIT`` loses the connection: after the commit
+    went through (its answer lost), or instead of it."""
+
+    async def execute(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> str:
+        if not query.strip().upper().startswith("COMMIT"):
+            return await _real_execute(self, query, *args, **kwargs)
+        if after_commit:
+            await _real_execute(self, query, *args, **kwargs)
+        self.terminate()
+        raise asyncpg.ConnectionDoesNotExistError(
+            "connection was closed in the middle of operation"
+        )
+
+    return execute
+
+
+@pytest.mark.parametrize("went_through", [True, False], ids=["committed", "not-committed"])
+async def test_a_commit_whose_answer_was_lost_is_reported_as_it_went(
+    dsn: str, monkeypatch: pytest.MonkeyPatch, went_through: bool
+) -> None:
+    """The connection breaks during ``COMMIT``: once the database answers, the repository
+    asks it whether the transaction committed (``txid_status``). Committed: the commit
+    returns its results (the service then pushes the message, in order, as it would have;
+    reported as failed, it would be stored but never pushed, and a later message's ack
+    would pass it). Not committed: StorageError, and a resend stores it once."""
+    await postgresql.migrate(dsn)
+    repository = postgresql.PostgreSQLRepository(dsn)
+    await repository.open()
+    try:
+        await repository.commit(
+            [InsertClient("AAAA-AAAA", "Ana", b"h", 1), InsertClient("BBBB-BBBB", "Bia", b"h", 1)]
+        )
+        ab = "AAAA-AAAA:BBBB-BBBB"
+        message = InsertMessage(ab, "AAAA-AAAA", "k1", "hello", 1)
+        monkeypatch.setattr(
+            asyncpg.Connection, "execute", _losing_commits(after_commit=went_through)
+        )
+        if went_through:
+            [saved] = await repository.commit([message])
+            assert isinstance(saved, MessageSaved) and not saved.duplicate
+        else:
+            with pytest.raises(StorageError):
+                await repository.commit([message])
+        monkeypatch.setattr(asyncpg.Connection, "execute", _real_execute)
+        [again] = await repository.commit([message])  # the app's resend
+        assert isinstance(again, MessageSaved) and again.duplicate == went_through
+        assert (again.seq, again.previous if not again.duplicate else 0) == (1, 0)
+    finally:
+        await repository.close()
+
+
+# --- export and import ----------------------------------------------------------------------------
+
+
+async def test_a_postgresql_store_moves_to_another_database_but_not_into_sqlite(
+    dsn: str, postgresql_server: PostgreSQLServer, tmp_path: Path
+) -> None:
+    """A dump of PostgreSQL fills another PostgreSQL database with the same pending
+    messages, markers and counters (the next seq and version follow); SQLite refuses it
+    (its seqs are message ids) and stores nothing; a store that is not empty too."""
+    a, b, c, group = "AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "G-GGGG-GGGG"
+    await postgresql.migrate(dsn)
+    source = postgresql.PostgreSQLRepository(dsn)
+    await source.open()
+    try:
+        await source.commit(
+            [InsertClient(x, x[:1], b"h", 1) for x in (a, b, c)]
+            + [InsertGroup(group, "Grupo", a, 1)]
+            + [AddMember(group, x, x == a, 1) for x in (a, b, c)]
+            + [InsertNotices(group, "created", a, None, 1, (b, c))]
+        )
+        for i in range(3):
+            await source.commit([InsertMessage(group, a, f"k{i}", f"text {i}", 1000 + i)])
+        [moved] = await source.commit([MoveMarkers(group, b, delivered=2, read=1)])
+        assert isinstance(moved, MarkerMove)
+        counts = await dump.export(source, tmp_path / "store.jsonl")
+        assert (counts["clients"], counts["messages"], counts["notices"]) == (3, 3, 2)
+        expected = {m: await source.pending_conversations(m, "-") for m in (b, c)}
+        receipts = await source.receipts_since(a, 0, 100)
+    finally:
+        await source.close()
+
+    target_dsn = await postgresql_server.create_schema()
+    await postgresql.migrate(target_dsn)
+    target = postgresql.PostgreSQLRepository(target_dsn)
+    await target.open()
+    try:
+        await dump.import_(target, tmp_path / "store.jsonl")
+        assert {m: await target.pending_conversations(m, "-") for m in (b, c)} == expected
+        assert await target.receipts_since(a, 0, 100) == receipts
+        assert [n.change for n in await target.pending_notices(c, 0, 10)] == ["created"]
+        [after] = await target.commit([InsertMessage(group, c, "next", "next", 2000)])
+        assert isinstance(after, MessageSaved) and (after.seq, after.previous) == (4, 3)
+        [version] = await target.commit([MoveMarkers(group, c, delivered=4)])
+        assert isinstance(version, MarkerMove) and version.after.version > moved.after.version
+        with pytest.raises(StorageError, match="not empty"):
+            await dump.import_(target, tmp_path / "store.jsonl")
+    finally:
+        await target.close()
+        await postgresql_server.drop_schema(target_dsn)
+
+    sqlite = SQLiteRepository(tmp_path / "sqlite" / "messenger.db")
+    await sqlite.open()
+    try:
+        with pytest.raises(StorageError, match="per conversation"):
+            await dump.import_(sqlite, tmp_path / "store.jsonl")
+        assert await sqlite.list_clients() == []
+    finally:
+        await sqlite.close()

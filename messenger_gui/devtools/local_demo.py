@@ -1,7 +1,9 @@
 """``make demo``: a local server and two app windows, Alice and Bob, who know each other.
 
-On the first run it registers both profiles, makes each the other's contact and has Alice
-say hello, so a newcomer can chat with themselves at once. Later runs reuse the profiles
+On the first run it registers both profiles, makes each the other's contact and plays a
+short exchange (Alice says hello and asks, then edits her question; Bob answers quoting it
+and reacts; Alice reacts back), so a newcomer sees a reply, an edit and reactions and can
+chat with themselves at once. Later runs reuse the profiles
 and the server's data. Closing both windows stops the server.
 
 ``python -m messenger_gui.devtools.local_demo --wait-for HOST:PORT`` only waits until a
@@ -23,7 +25,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -43,6 +45,10 @@ GREETING: Final = (
     "Hi Bob! 👋 This is the Messenger demo: type a reply below and press Enter. "
     "Close both windows to stop the demo."
 )
+QUESTION: Final = ("Shall we try replies at 9?", "Shall we try replies at 10?")
+"""Alice's question, then as she edits it (the demo shows "edited")."""
+ANSWER: Final = "10 works for me! Right-click a message to reply, edit, react or forward."
+"""Bob's answer, quoting Alice's question."""
 WINDOW_GEOMETRY: Final = ("780x660+20+50", "780x660+810+50")
 """Side by side on a 1600-pixel-wide display; the app fits them onto smaller ones."""
 
@@ -111,23 +117,78 @@ async def prepare_profiles(host: str, port: int, data: Path) -> list[ClientData]
                 if other is not identity and store.contact(other.client_id) is None:
                     store.add_contact(other.client_id, other.display_name)
     if fresh:
-        await _say_hello(data / f"demo-{PEOPLE[0][0]}", identities[0], identities[1])
+        await _play_intro(data, identities[0], identities[1])
     return identities
 
 
-async def _say_hello(directory: Path, sender: ClientData, to: ClientData) -> None:
-    with ClientStore(directory) as store:
-        client = MessengerClient(store, sender)
-        client.start()
+async def _play_intro(data: Path, alice: ClientData, bob: ClientData) -> None:
+    """Alice says hello and asks a question, then edits it; Bob answers quoting it and
+    reacts to the hello; Alice reacts to his answer: the demo opens on a reply, an edit
+    and reactions. Each step waits until the server has it (5 s at most)."""
+    with (
+        ClientStore(data / f"demo-{PEOPLE[0][0]}") as alice_store,
+        ClientStore(data / f"demo-{PEOPLE[1][0]}") as bob_store,
+    ):
+        alice_client = MessengerClient(alice_store, alice)
+        bob_client = MessengerClient(bob_store, bob)
+        alice_client.start()
+        bob_client.start()
         try:
-            message = await client.send_message(to.client_id, False, GREETING)
-            for _ in range(100):  # up to 5 s; it stays in the outbox otherwise
-                stored = store.message(message.local_id)
-                if stored is not None and stored.status != "queued":
-                    break
-                await asyncio.sleep(0.05)
+            hello = await alice_client.send_message(bob.client_id, False, GREETING)
+            question = await alice_client.send_message(bob.client_id, False, QUESTION[0])
+            if not await _until(lambda: _stored(alice_store, question.local_id)):
+                return
+            await alice_client.edit_message(question.local_id, QUESTION[1])
+            seqs = [_seq(alice_store, hello.local_id), _seq(alice_store, question.local_id)]
+            if not await _until(lambda: all(_at(bob_store, alice.client_id, s) for s in seqs)):
+                return
+            theirs_hello, theirs_question = (_at(bob_store, alice.client_id, s) for s in seqs)
+            assert theirs_hello is not None and theirs_question is not None
+            answer = await bob_client.send_message(
+                alice.client_id, False, ANSWER, reply_to=theirs_question
+            )
+            await bob_client.react(theirs_hello, "👍")
+            if not await _until(lambda: _stored(bob_store, answer.local_id)):
+                return
+            answer_seq = _seq(bob_store, answer.local_id)
+            if not await _until(lambda: _at(alice_store, bob.client_id, answer_seq) is not None):
+                return
+            mine = _at(alice_store, bob.client_id, answer_seq)
+            assert mine is not None
+            await alice_client.react(mine, "❤️")
+            await _until(
+                lambda: not alice_store.outbox_entries() and not bob_store.outbox_entries()
+            )
         finally:
-            await client.stop()
+            await alice_client.stop()
+            await bob_client.stop()
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Wait until ``condition()`` holds; False after ``timeout`` seconds (the demo goes on:
+    what is not sent yet stays in the outbox and is sent when the windows open)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+def _stored(store: ClientStore, local_id: int) -> bool:
+    message = store.message(local_id)
+    return message is not None and message.status != "queued"
+
+
+def _seq(store: ClientStore, local_id: int) -> int:
+    message = store.message(local_id)
+    assert message is not None and message.seq is not None
+    return message.seq
+
+
+def _at(store: ClientStore, conversation: str, seq: int) -> int | None:
+    """The local id of the message at ``seq`` of ``conversation``, if it is here."""
+    page = store.messages_page(conversation, None, 20)
+    return next((m.local_id for m in page if m.seq == seq), None)
 
 
 def _parse_address(text: str) -> tuple[str, int]:

@@ -25,10 +25,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPolygonF
 from PySide6.QtWidgets import QApplication, QWidget
 
-from messenger_gui.app import AppController
+from messenger_gui.app import PRIVACY_KEY, AppController
 from messenger_gui.client import MessengerClient, register_client
 from messenger_gui.events import ConnectionState
-from messenger_gui.storage import ClientData, ClientStore, save_client_data
+from messenger_gui.storage import MUTED_FOREVER, ClientData, ClientStore, save_client_data
 from messenger_gui.storage.files import StoredFile
 from messenger_gui.transfers import TransferProgress
 from messenger_gui.ui import i18n
@@ -56,6 +56,17 @@ class Script:
     search: str
     new_group: str
     """The name typed into the new-group dialog."""
+    description: str
+    """The group's description, set by Marina (a system line in the group's chat)."""
+    edits: tuple[tuple[int, str], ...] = ()
+    """``(line, new text)``: its speaker edits that line afterwards (shows "edited")."""
+
+
+REPLIES: Final = {1: 0, 4: 3, 11: 10, 14: 13}
+"""Line → the earlier line it replies to (the same in every language)."""
+REACTIONS: Final = ((2, 3, "❤️"), (3, 3, "❤️"), (1, 3, "😮"), (1, 15, "❤️"), (0, 16, "😂"))
+"""``(person, line, emoji)``: who reacts to which line, once the script is played (emoji
+that DejaVu Sans draws too, for machines without a colour emoji font)."""
 
 
 SCRIPTS: Final[dict[str, Script]] = {
@@ -84,6 +95,8 @@ SCRIPTS: Final[dict[str, Script]] = {
         ),
         search="reserv",
         new_group="Friday dinner",
+        edits=((13, "Of course! 10:30 at the usual place?"),),
+        description="Trail at 7:30, bring water and a snack",
     ),
     "pt_BR": Script(
         group_name="Trilha de sábado",
@@ -110,6 +123,8 @@ SCRIPTS: Final[dict[str, Script]] = {
         ),
         search="reserv",
         new_group="Jantar de sexta",
+        edits=((13, "Claro! Às 10h30 no lugar de sempre?"),),
+        description="Trilha às 7h30, leve água e um lanche",
     ),
 }
 
@@ -198,11 +213,20 @@ class World:
         self.group_id = group.group_id
         for store in self.stores[1:]:
             await _wait_for(_has_group(store, group.group_id), 10, "the group")
-        for speaker, to, text in script.lines:
+        seqs: list[int] = []
+        for line, (speaker, to, text) in enumerate(script.lines):
             is_group = to is None
             conversation = self.group_id if to is None else ids[to]
-            message = await self.clients[speaker].send_message(conversation, is_group, text)
+            quoted = None
+            if line in REPLIES:
+                quoted = await self._local_id(speaker, script, REPLIES[line], seqs[REPLIES[line]])
+            message = await self.clients[speaker].send_message(
+                conversation, is_group, text, reply_to=quoted
+            )
             await _wait_for(_sent(self.stores[speaker], message.local_id), 10, "the server")
+            sent = self.stores[speaker].message(message.local_id)
+            assert sent is not None and sent.seq is not None
+            seqs.append(sent.seq)
             # Everyone but Marina reads what they are sent at once.
             readers = range(1, len(ids)) if to is None else [to]
             for reader in readers:
@@ -213,6 +237,33 @@ class World:
                 seq = self.stores[reader].latest_seq(peer)
                 assert seq is not None
                 await self.clients[reader].confirm_read(peer, is_group, seq)
+        for line, text in script.edits:
+            speaker = script.lines[line][0]
+            local_id = await self._local_id(speaker, script, line, seqs[line])
+            await self.clients[speaker].edit_message(local_id, text)
+        for person, line, emoji in REACTIONS:
+            local_id = await self._local_id(person, script, line, seqs[line])
+            await self.clients[person].react(local_id, emoji)
+        for client in self.clients:
+            await client.ping()  # the edits and reactions are on the server
+        # Everyone shows their presence to those who share a chat; Marina describes the
+        # group and makes Ana an admin (two system lines at the end of the group's chat).
+        for client in self.clients:
+            await client.set_privacy("chats")
+        await self.clients[0].update_group(self.group_id, description=script.description)
+        await self.clients[0].set_admin(self.group_id, ids[1], True)
+        await _wait_for(
+            lambda: (
+                len(self.stores[0].group_members(self.group_id)) == len(ids)
+                and any(
+                    m.admin
+                    for m in self.stores[0].group_members(self.group_id)
+                    if m.client_id == ids[1]
+                )
+            ),
+            10,
+            "the group's settings",
+        )
         # Marina has read everything but Bruno's last message and Ana's last three.
         marina = self.stores[0]
         unread = {self.group_id: 0, ids[1]: 3, ids[2]: 1, ids[3]: 0}
@@ -228,6 +279,25 @@ class World:
         await asyncio.sleep(0.3)  # let the last receipts arrive
         await self.clients[0].stop()  # the app takes over Marina's profile
         self.stores[0].close()
+
+    async def _local_id(self, person: int, script: Script, line: int, seq: int) -> int:
+        """The local id of ``line`` (at ``seq``) in ``person``'s history, once it is there."""
+        speaker, to, _ = script.lines[line]
+        ids = [identity.client_id for identity in self.identities]
+        if to is None:
+            conversation = self.group_id
+        else:
+            conversation = ids[to] if person == speaker else ids[speaker]
+        store = self.stores[person]
+
+        def find() -> int | None:
+            page = store.messages_page(conversation, None, 200)
+            return next((m.local_id for m in page if m.seq == seq), None)
+
+        await _wait_for(lambda: find() is not None, 10, f"line {line} at person {person}")
+        found = find()
+        assert found is not None
+        return found
 
     async def stop(self) -> None:
         for client in self.clients[1:]:
@@ -277,6 +347,7 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
     try:
         await world.act(SCRIPTS[lang])
         controller = AppController(world.profile(0), server=("127.0.0.1", world.port))
+        controller.settings.setValue(PRIVACY_KEY, "chats")  # "online" in the headers
         controller.start()
         app_controller = controller
         await _wait_for(
@@ -294,8 +365,14 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
         theme.force(Qt.ColorScheme.Light)
         window.open_conversation(world.group_id, True)
         await camera.settle()
+        # Replying to Carla's last message: the bar above the composer.
+        model = window.message_model
+        last = model.message(model.rowCount() - 1)
+        if last is not None:
+            window.start_reply(last.local_id)
         window.chat_view.scroll_to_bottom()
         await camera.shoot(window, f"group-light-{suffix}")
+        window.composer.cancel_action()
         await _shoot_files(camera, theme, controller, world, lang, suffix, tmp)
 
         search = controller.open_search()
@@ -335,12 +412,44 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
             await camera.shoot(new_group, f"new-group{name}-{suffix}")
             new_group.reject()
         theme.force(Qt.ColorScheme.Light)
+        await _shoot_conversation_state(camera, controller, world, suffix)
     finally:
         if controller is not None:
             stopping = controller
             stopping.quit(0)
             await _wait_for(lambda: stopping.stopped, 10, "the app to quit")
         await world.stop()
+
+
+async def _shoot_conversation_state(
+    camera: _Camera, controller: AppController, world: World, suffix: str
+) -> None:
+    """The list with a pinned group, a muted chat (grey badge) and an archived one, while
+    people type: Ana to Marina, Bruno and Carla in the group (open)."""
+    window = controller.window
+    store = controller.store
+    assert window is not None and store is not None
+    ids = [identity.client_id for identity in world.identities]
+    store.set_pinned(world.group_id, True)
+    store.set_muted(ids[2], MUTED_FOREVER)  # Bruno: one unread, greyed
+    store.set_archived(ids[3], True)
+    window.reload_conversations()
+    window.open_conversation(world.group_id, True)
+    world.clients[1].draft_edited(ids[0], False)
+    world.clients[2].draft_edited(world.group_id, True)
+    world.clients[3].draft_edited(world.group_id, True)
+    await _wait_for(
+        lambda: (
+            len(controller.client.typing_in(world.group_id)) == 2  # type: ignore[union-attr]
+            and window.typing_shown(ids[1]) != ""
+        ),
+        10,
+        "the typing notices",
+    )
+    window.chat_view.scroll_to_bottom()
+    await camera.shoot(window, f"typing-muted-pinned-{suffix}")
+    for client, conversation in ((1, ids[0]), (2, world.group_id), (3, world.group_id)):
+        world.clients[client].draft_stopped(conversation, conversation == world.group_id)
 
 
 FILES_TEXT: Final = {

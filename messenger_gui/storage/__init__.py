@@ -11,11 +11,13 @@ A profile directory (:func:`profile_dir`) holds two files, both readable by the 
   :class:`ClientStore` (:mod:`.store`).
 
 The store is split by job: :mod:`.schema` (opening, migrations, the base class),
-:mod:`.messages` (incoming messages, outbox, paging), :mod:`.markers` (receipts, ticks, read
+:mod:`.messages` (incoming messages, outbox, paging), :mod:`.actions` (edits, deletions,
+reactions: received ones applied, ours queued), :mod:`.markers` (receipts, ticks, read
 markers), :mod:`.conversations` (contacts, groups, the conversation list), :mod:`.search`
 and :mod:`.export`; the rows it returns are in :mod:`.records`. Import from this package.
 """
 
+from messenger_gui.storage.export import ExportLabels
 from messenger_gui.storage.identity import (
     APP_NAME,
     IDENTITY_FILE,
@@ -28,23 +30,34 @@ from messenger_gui.storage.identity import (
 )
 from messenger_gui.storage.reader import HistoryReader
 from messenger_gui.storage.records import (
+    MUTED_FOREVER,
+    ChatSettings,
     Chunk,
     ChunkSaved,
     Contact,
     ConversationSummary,
     Direction,
+    EntryKind,
+    EntryRefused,
     ExportFormat,
     GroupMember,
     GroupReceipts,
     MessageStatus,
+    OutgoingEntry,
     OutgoingMessage,
     PeerMarker,
+    Quote,
+    Reaction,
     SearchHit,
     SendFailure,
     StatusChange,
     StoredGroup,
     StoredMessage,
+    is_system_line,
     now_ms,
+    parse_system_line,
+    system_line,
+    system_line_text,
 )
 from messenger_gui.storage.schema import (
     DATABASE_FILE,
@@ -61,9 +74,11 @@ __all__ = [
     "DATABASE_FILE",
     "IDENTITY_FILE",
     "MIGRATIONS",
+    "MUTED_FOREVER",
     "PROFILE_NAME_PATTERN",
     "RECEIPTS_VERSION",
     "SCHEMA_VERSION",
+    "ChatSettings",
     "Chunk",
     "ChunkSaved",
     "ClientData",
@@ -71,13 +86,19 @@ __all__ = [
     "Contact",
     "ConversationSummary",
     "Direction",
+    "EntryKind",
+    "EntryRefused",
     "ExportFormat",
+    "ExportLabels",
     "GroupMember",
     "GroupReceipts",
     "HistoryReader",
     "MessageStatus",
+    "OutgoingEntry",
     "OutgoingMessage",
     "PeerMarker",
+    "Quote",
+    "Reaction",
     "SchemaTooNewError",
     "SearchHit",
     "SendFailure",
@@ -85,9 +106,13 @@ __all__ = [
     "StoredGroup",
     "StoredMessage",
     "fold_accents",
+    "is_system_line",
     "load_client_data",
     "now_ms",
+    "parse_system_line",
     "profile_dir",
     "save_client_data",
     "save_client_id",
+    "system_line",
+    "system_line_text",
 ]

@@ -8,17 +8,21 @@ import sqlite3
 from collections.abc import Iterable
 
 from messenger_gui.storage.records import (
+    ChatSettings,
     Contact,
     ConversationSummary,
     GroupMember,
     StoredGroup,
+    StoredMessage,
     now_ms,
 )
 from messenger_gui.storage.schema import (
     _CONVERSATIONS_WITH_MESSAGES,
+    _MESSAGE_COLUMNS,
     _ORDER_KEY,
     _PREVIEW_CHARS,
     StoreBase,
+    _message,
 )
 from messenger_server import protocol
 
@@ -101,12 +105,21 @@ class ConversationsMixin(StoreBase):
 
     @staticmethod
     def _save_group(conn: sqlite3.Connection, group: protocol.GroupInfo, left: bool) -> None:
+        description = group.description if isinstance(group.description, str) else None
         conn.execute(
-            "INSERT INTO groups (group_id, name, created_by, created_at, left) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET "
+            "INSERT INTO groups (group_id, name, created_by, created_at, left, description) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET "
             "name = excluded.name, created_by = excluded.created_by, "
-            "created_at = excluded.created_at, left = excluded.left",
-            (group.group_id, group.name, group.created_by, group.created_at, int(left)),
+            "created_at = excluded.created_at, left = excluded.left, "
+            "description = excluded.description",
+            (
+                group.group_id,
+                group.name,
+                group.created_by,
+                group.created_at,
+                int(left),
+                description or None,
+            ),
         )
         conn.execute("DELETE FROM group_members WHERE group_id = ?", (group.group_id,))
         conn.executemany(
@@ -160,7 +173,8 @@ class ConversationsMixin(StoreBase):
     def _groups(self, where: str, params: tuple[object, ...]) -> list[StoredGroup]:
         with self._read() as conn:
             rows = conn.execute(
-                f"SELECT group_id, name, created_by, created_at, left FROM groups {where} "
+                "SELECT group_id, name, created_by, created_at, left, description "
+                f"FROM groups {where} "
                 "ORDER BY name COLLATE NOCASE, group_id",
                 params,
             ).fetchall()
@@ -174,7 +188,9 @@ class ConversationsMixin(StoreBase):
                 if group_id in members:
                     members[group_id].append(GroupMember(client_id, display_name, bool(admin)))
         return [
-            StoredGroup(row[0], row[1], row[2], row[3], bool(row[4]), tuple(members[row[0]]))
+            StoredGroup(
+                row[0], row[1], row[2], row[3], bool(row[4]), tuple(members[row[0]]), row[5] or ""
+            )
             for row in rows
         ]
 
@@ -182,7 +198,7 @@ class ConversationsMixin(StoreBase):
         """Incoming messages after the read marker."""
         row = self._conn.execute(
             "SELECT COUNT(*) FROM messages WHERE conversation = ? AND direction = 'in' "
-            "AND seq > COALESCE((SELECT read_up_to_seq FROM read_markers "
+            "AND sender IS NOT NULL AND seq > COALESCE((SELECT read_up_to_seq FROM read_markers "
             "WHERE conversation = ?), -1)",
             (conversation, conversation),
         ).fetchone()
@@ -194,7 +210,7 @@ class ConversationsMixin(StoreBase):
             f"""
             WITH RECURSIVE {_CONVERSATIONS_WITH_MESSAGES}
             SELECT COUNT(*) FROM with_messages c JOIN messages m
-            ON m.conversation = c.conversation AND m.direction = 'in'
+            ON m.conversation = c.conversation AND m.direction = 'in' AND m.sender IS NOT NULL
             AND c.conversation NOT IN (SELECT client_id FROM blocked)
             AND m.seq > COALESCE((SELECT r.read_up_to_seq FROM read_markers r
                                   WHERE r.conversation = c.conversation), -1)
@@ -220,6 +236,7 @@ class ConversationsMixin(StoreBase):
                      ORDER BY {_ORDER_KEY} DESC, m.local_id DESC LIMIT 1) AS last_id,
                     (SELECT COUNT(*) FROM messages u
                      WHERE u.conversation = c.conversation AND u.direction = 'in'
+                     AND u.sender IS NOT NULL
                      AND u.seq > COALESCE((SELECT r.read_up_to_seq FROM read_markers r
                                            WHERE r.conversation = c.conversation), -1)
                     ) AS unread,
@@ -234,14 +251,17 @@ class ConversationsMixin(StoreBase):
                 substr(m.text, 1, {_PREVIEW_CHARS}), m.ts, m.direction, m.status, l.unread,
                 COALESCE(m.ts, g.created_at, ct.added_at, 0) AS activity,
                 (SELECT f.code FROM send_failures f WHERE f.local_id = l.last_id),
-                substr(d.text, 1, {_PREVIEW_CHARS}), ct.client_id IS NOT NULL
+                substr(d.text, 1, {_PREVIEW_CHARS}), ct.client_id IS NOT NULL,
+                COALESCE(cs.muted_until > :now, 0), cs.pinned_at, COALESCE(cs.archived, 0)
             FROM lasts l
             LEFT JOIN messages m ON m.local_id = l.last_id
             LEFT JOIN groups g ON g.group_id = l.conversation
             LEFT JOIN contacts ct ON ct.client_id = l.conversation
             LEFT JOIN drafts d ON d.conversation = l.conversation
-            ORDER BY activity DESC, l.conversation
-            """
+            LEFT JOIN chat_settings cs ON cs.conversation = l.conversation
+            ORDER BY cs.pinned_at IS NULL, cs.pinned_at DESC, activity DESC, l.conversation
+            """,
+            {"now": now_ms()},
         ).fetchall()
         return [
             ConversationSummary(
@@ -257,9 +277,107 @@ class ConversationsMixin(StoreBase):
                 last_failure=row[9],
                 draft=row[10],
                 is_contact=bool(row[11]),
+                muted=bool(row[12]),
+                pinned=row[13] is not None,
+                archived=bool(row[14]),
             )
             for row in rows
         ]
+
+    # --- system lines: what happened to a group ---
+
+    def add_system_lines(self, lines: Iterable[tuple[str, int, str]]) -> list[StoredMessage]:
+        """Store ``(group_id, event_id, text)`` lines ("Ana renamed the group to …", the
+        ``text`` a :func:`~messenger_gui.storage.system_line`), each after the group's
+        last message, once per ``event_id`` (a repeated event adds nothing). Returns the
+        rows stored, to show. They are never unread, notified or searched."""
+        stored: list[int] = []
+        ts = now_ms()
+        with self._write() as conn:
+            for group_id, event_id, text in lines:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO messages (conversation, is_group, direction, text, "
+                    "ts, seq, message_id, status) VALUES (?1, 1, 'in', ?2, ?3, "
+                    "COALESCE((SELECT MAX(seq) FROM messages WHERE conversation = ?1), 0), "
+                    "?4, 'received')",
+                    (group_id, text, ts, -event_id),
+                )
+                if cursor.rowcount and cursor.lastrowid is not None:
+                    stored.append(cursor.lastrowid)
+            rows = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE local_id IN "
+                "(SELECT value FROM json_each(?)) ORDER BY local_id",
+                (json.dumps(stored),),
+            ).fetchall()
+        return [_message(row) for row in rows]
+
+    # --- the user's settings of a chat (mute, pin, archive) ---
+
+    def chat_settings(self, conversation: str) -> ChatSettings:
+        row = self._conn.execute(
+            "SELECT muted_until, pinned_at, archived FROM chat_settings WHERE conversation = ?",
+            (conversation,),
+        ).fetchone()
+        if row is None:
+            return ChatSettings()
+        return ChatSettings(row[0], row[1] is not None, bool(row[2]))
+
+    def set_muted(self, conversation: str, until: int | None) -> None:
+        """Mute ``conversation`` until ``until`` (ms UTC; :data:`MUTED_FOREVER`), or
+        unmute it (``None``)."""
+        self._set_chat_setting(conversation, "muted_until", until)
+
+    def set_pinned(self, conversation: str, pinned: bool) -> None:
+        """Pin ``conversation`` to the top of the list (above the chats pinned before)
+        or unpin it."""
+        if not pinned:
+            self._set_chat_setting(conversation, "pinned_at", None)
+            return
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO chat_settings (conversation) VALUES (?)", (conversation,)
+            )
+            conn.execute(  # later than every other pin, even within the same millisecond
+                "UPDATE chat_settings SET pinned_at = MAX(?, COALESCE((SELECT MAX(pinned_at) "
+                "FROM chat_settings), 0) + 1) WHERE conversation = ?",
+                (now_ms(), conversation),
+            )
+
+    def set_archived(self, conversation: str, archived: bool) -> None:
+        self._set_chat_setting(conversation, "archived", int(archived))
+
+    def _set_chat_setting(self, conversation: str, column: str, value: int | None) -> None:
+        assert column in ("muted_until", "pinned_at", "archived")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO chat_settings (conversation) VALUES (?)", (conversation,)
+            )
+            conn.execute(
+                f"UPDATE chat_settings SET {column} = ? WHERE conversation = ?",
+                (value, conversation),
+            )
+
+    def archived_to_wake(self, conversations: Iterable[str]) -> list[str]:
+        """Of ``conversations`` (which just got a message), the archived ones that are
+        not muted: a new message brings them back to the list (a muted one stays
+        archived, as in Telegram). A quick read; :meth:`unarchive` writes."""
+        return [
+            row[0]
+            for row in self._conn.execute(
+                "SELECT conversation FROM chat_settings WHERE archived = 1 "
+                "AND (muted_until IS NULL OR muted_until <= ?) "
+                "AND conversation IN (SELECT value FROM json_each(?))",
+                (now_ms(), json.dumps(list(conversations))),
+            )
+        ]
+
+    def unarchive(self, conversations: Iterable[str]) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE chat_settings SET archived = 0 "
+                "WHERE conversation IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(conversations)),),
+            )
 
     # --- drafts ---
 

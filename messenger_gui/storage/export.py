@@ -6,14 +6,31 @@ import html
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import msgspec
 
 from messenger_gui.storage.conversations import _conversation_title
 from messenger_gui.storage.files import StoredFile, _conversation_files, _local_copy
-from messenger_gui.storage.records import ExportFormat, StoredMessage
+from messenger_gui.storage.records import (
+    ExportFormat,
+    StoredMessage,
+    is_system_line,
+    parse_system_line,
+    system_line_text,
+)
 from messenger_gui.storage.schema import _MESSAGE_COLUMNS, _ORDER_KEY, StoreBase, _message
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLabels:
+    """The words an HTML export uses besides the messages (the app passes translations)."""
+
+    edited: str = "edited"
+    deleted: str = "Message deleted"
 
 
 class ExportMixin(StoreBase):
@@ -26,13 +43,25 @@ class ExportMixin(StoreBase):
             (conversation,),
         )
         for row in cursor:
-            yield _message(row)
+            message = _message(row)
+            if is_system_line(message):  # "Ana renamed the group to …", in English
+                parts = parse_system_line(message.text)
+                if parts is not None:
+                    message = msgspec.structs.replace(message, text=system_line_text(parts))
+            yield message
 
     def export_conversation(
-        self, conversation: str, fmt: ExportFormat, *, own_name: str = "Me"
+        self,
+        conversation: str,
+        fmt: ExportFormat,
+        *,
+        own_name: str = "Me",
+        labels: ExportLabels | None = None,
     ) -> str:
         """The whole conversation as a JSON array of objects, or as a standalone HTML page
-        (every text escaped, no scripts). ``own_name`` labels this client's messages.
+        (every text escaped, no scripts). ``own_name`` labels this client's messages;
+        ``labels`` are the page's words for edited and deleted messages (translated by the
+        caller). Messages show their current text; edits are marked (``edited``).
 
         Raises:
             ValueError: unknown ``fmt``.
@@ -40,7 +69,7 @@ class ExportMixin(StoreBase):
         if fmt == "json":
             return self._export_json(conversation)
         if fmt == "html":
-            return self._export_html(conversation, own_name)
+            return self._export_html(conversation, own_name, labels or ExportLabels())
         raise ValueError(f"unknown export format {fmt!r}")
 
     def _export_json(self, conversation: str) -> str:
@@ -60,6 +89,23 @@ class ExportMixin(StoreBase):
                 "seq": m.seq,
                 "message_id": m.message_id,
                 "status": m.status,
+                "edited": m.edited,
+                "deleted": m.deleted,
+                **(
+                    {"reply_to": {"seq": m.reply_seq, "sender": m.reply_sender}}
+                    if m.reply_seq is not None
+                    else {}
+                ),
+                **(
+                    {"forwarded_from": {"name": m.forwarded_name, "sender": m.forwarded_sender}}
+                    if m.forwarded_name is not None
+                    else {}
+                ),
+                **(
+                    {"reactions": [{"member": r.member, "emoji": r.emoji} for r in m.reactions]}
+                    if m.reactions
+                    else {}
+                ),
             }
             | (
                 {
@@ -74,14 +120,14 @@ class ExportMixin(StoreBase):
                         for f in files[m.local_id]
                     ]
                 }
-                if m.local_id in files
+                if m.local_id in files and m.deleted is None
                 else {}
             )
             for m in self._iter_conversation(conversation)
         ]
         return json.dumps(items, ensure_ascii=False, indent=2)
 
-    def _export_html(self, conversation: str, own_name: str) -> str:
+    def _export_html(self, conversation: str, own_name: str, labels: ExportLabels) -> str:
         title = html.escape(_conversation_title(self._conn, conversation))
         parts = [
             '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
@@ -107,12 +153,18 @@ class ExportMixin(StoreBase):
             sender = own_name if m.direction == "out" else (m.sender_name or m.sender or "")
             moment = datetime.fromtimestamp(m.ts / 1000, tz=UTC)
             local = moment.astimezone().strftime("%Y-%m-%d %H:%M")
+            mark = f' <span class="edited">{html.escape(labels.edited)}</span>' if m.edited else ""
+            text = (
+                html.escape(m.text)
+                if m.deleted is None
+                else f"<i>{html.escape(labels.deleted)}</i>"
+            )
             parts.append(
                 f'<li class="msg {m.direction}"><div class="meta">'
                 f'<span class="sender">{html.escape(sender)}</span> '
-                f'<time datetime="{moment.isoformat()}">{local}</time></div>'
-                f"{_files_html(files.get(m.local_id, []))}"
-                f'<div class="text">{html.escape(m.text)}</div></li>\n'
+                f'<time datetime="{moment.isoformat()}">{local}</time>{mark}</div>'
+                f"{_files_html(files.get(m.local_id, []) if m.deleted is None else [])}"
+                f'<div class="text">{text}</div></li>\n'
             )
         parts.append("</ol>\n</body>\n</html>\n")
         return "".join(parts)

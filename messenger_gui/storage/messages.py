@@ -9,6 +9,9 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
+
+import msgspec
 
 from messenger_gui.storage.markers import _update_statuses
 from messenger_gui.storage.records import OutgoingMessage, SendFailure, StoredMessage, now_ms
@@ -52,8 +55,19 @@ class MessagesMixin(StoreBase):
 
     # --- outbox and outgoing status ---
 
-    def queue_outgoing(self, conversation: str, is_group: bool, text: str) -> OutgoingMessage:
-        """Put a new message in the outbox with a fresh idempotency key.
+    def queue_outgoing(
+        self,
+        conversation: str,
+        is_group: bool,
+        text: str,
+        *,
+        reply_to: protocol.ReplyTo | None = None,
+        forwarded_from: protocol.Forwarded | None = None,
+        mentions: Sequence[str] = (),
+    ) -> OutgoingMessage:
+        """Put a new message in the outbox with a fresh idempotency key; ``reply_to`` (the
+        message it answers), ``forwarded_from`` (who wrote it) and ``mentions`` (client IDs
+        of group members the text mentions) are sent with it.
 
         It is on disk when this returns: show it as queued, then send it (now or after the
         next login) with :attr:`OutgoingMessage.key`, and call :meth:`mark_sent` on ``sent``.
@@ -74,13 +88,45 @@ class MessagesMixin(StoreBase):
         with self._write() as conn:
             cursor = conn.execute(
                 "INSERT INTO messages (conversation, is_group, direction, text, search_text, "
-                "ts, key, status) VALUES (?, ?, 'out', ?, ?, ?, ?, 'queued')",
-                (conversation, int(is_group), text, _search_text(text), ts, key),
+                "ts, key, status, reply_seq, reply_sender, forwarded_name, forwarded_sender) "
+                "VALUES (?, ?, 'out', ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                (
+                    conversation,
+                    int(is_group),
+                    text,
+                    _search_text(text),
+                    ts,
+                    key,
+                    *_reply_columns(reply_to),
+                    *_forwarded_columns(forwarded_from),
+                ),
             )
             assert cursor.lastrowid is not None
             if self._fts:
                 _index_for_search(conn, cursor.lastrowid, cursor.lastrowid, now=True)
-        return OutgoingMessage(cursor.lastrowid, conversation, is_group, text, key, ts, "queued")
+            if mentions and is_group:
+                conn.execute(
+                    "INSERT INTO outgoing_mentions (local_id, client_ids) VALUES (?, ?)",
+                    (cursor.lastrowid, json.dumps(list(dict.fromkeys(mentions)))),
+                )
+        return OutgoingMessage(
+            cursor.lastrowid,
+            conversation,
+            is_group,
+            text,
+            key,
+            ts,
+            "queued",
+            *_reply_columns(reply_to),
+            *_forwarded_columns(forwarded_from),
+        )
+
+    def outgoing_mentions(self, local_id: int) -> list[str]:
+        """The client IDs a queued group message mentions (sent as its ``mentions``)."""
+        row = self._conn.execute(
+            "SELECT client_ids FROM outgoing_mentions WHERE local_id = ?", (local_id,)
+        ).fetchone()
+        return [] if row is None else [str(c) for c in json.loads(row[0])]
 
     def outbox(self, *, after_local_id: int = 0, limit: int = -1) -> list[OutgoingMessage]:
         """Queued messages still to send, oldest first: send them in this order. Messages
@@ -258,8 +304,8 @@ class MessagesMixin(StoreBase):
         goes), or ``None`` when everything is read."""
         row = self._conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation = ? "
-            "AND direction = 'in' AND seq > COALESCE((SELECT read_up_to_seq FROM read_markers "
-            "WHERE conversation = ?), -1) ORDER BY seq LIMIT 1",
+            "AND direction = 'in' AND sender IS NOT NULL AND seq > COALESCE((SELECT "
+            "read_up_to_seq FROM read_markers WHERE conversation = ?), -1) ORDER BY seq LIMIT 1",
             (conversation, conversation),
         ).fetchone()
         return None if row is None else _message(row)
@@ -303,6 +349,20 @@ class MessagesMixin(StoreBase):
         return [*before, target, *after]
 
 
+def _reply_columns(reply_to: protocol.ReplyTo | msgspec.UnsetType | None) -> tuple[Any, Any]:
+    if isinstance(reply_to, protocol.ReplyTo):
+        return reply_to.seq, reply_to.sender
+    return None, None
+
+
+def _forwarded_columns(
+    forwarded: protocol.Forwarded | msgspec.UnsetType | None,
+) -> tuple[Any, Any]:
+    if isinstance(forwarded, protocol.Forwarded):
+        return forwarded.name, forwarded.sender
+    return None, None
+
+
 def _store_incoming(
     conn: sqlite3.Connection,
     batch: Sequence[protocol.Message],
@@ -342,17 +402,23 @@ def _store_incoming(
                 m.ts,
                 m.seq,
                 m.message_id,
+                *_reply_columns(m.reply_to),
+                *_forwarded_columns(m.forwarded_from),
             )
         )
     # Staged in a temporary table, then one INSERT for the whole batch: FTS5 flushes its
     # pending index at every statement boundary, so executemany straight into ``messages``
     # would cost ~15 µs per row.
-    conn.executemany("INSERT INTO temp.incoming_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.executemany(
+        "INSERT INTO temp.incoming_batch VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+    )
     cursor = conn.execute(
         "INSERT INTO messages (conversation, is_group, direction, sender, "
-        "sender_name, text, search_text, ts, seq, message_id, status) "
+        "sender_name, text, search_text, ts, seq, message_id, status, reply_seq, "
+        "reply_sender, forwarded_name, forwarded_sender) "
         "SELECT conversation, is_group, 'in', sender, sender_name, text, search_text, "
-        "ts, seq, message_id, 'received' FROM temp.incoming_batch ORDER BY rowid"
+        "ts, seq, message_id, 'received', reply_seq, reply_sender, forwarded_name, "
+        "forwarded_sender FROM temp.incoming_batch ORDER BY rowid"
     )
     conn.execute("DELETE FROM temp.incoming_batch")
     # One statement under the write lock: AUTOINCREMENT numbered the rows consecutively,
@@ -377,6 +443,11 @@ def _store_incoming(
             message_id=row[8],
             key=None,
             status="received",
+            reply_seq=row[9],
+            reply_sender=row[10],
+            forwarded_name=row[11],
+            forwarded_sender=row[12],
+            # The quote is resolved when the message is read back (pages, events).
         )
         for n, row in enumerate(rows)
     ]

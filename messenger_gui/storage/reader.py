@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from messenger_gui.storage.records import (
+    ChatSettings,
     Contact,
     ConversationSummary,
     GroupReceipts,
@@ -64,6 +65,8 @@ class HistoryReader(Protocol):
     def read_marker(self, conversation: str) -> int | None: ...
 
     def draft(self, conversation: str) -> str: ...
+
+    def chat_settings(self, conversation: str) -> ChatSettings: ...
 
     def group_receipts(self, group_id: str, seq: int, *, me: str) -> GroupReceipts: ...
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 import msgspec
 
@@ -53,6 +55,33 @@ class StoredGroup:
     left: bool
     """True once this client left or was removed: history stays, sending does not."""
     members: tuple[GroupMember, ...]
+    description: str = ""
+    """What the group is about ("" when it has none)."""
+
+
+class Reaction(msgspec.Struct, frozen=True):
+    """One member's reaction to a message (``name``: their display name, for tooltips)."""
+
+    member: str
+    name: str
+    emoji: str
+
+
+class Quote(msgspec.Struct, frozen=True):
+    """The message a reply answers (``reply_to``), as this history has it: ``local_id`` is
+    ``None`` when it is not here ("message not available"); ``text`` is ``None`` when it
+    was deleted (``deleted``). ``outgoing``: we wrote it."""
+
+    seq: int
+    sender: str
+    local_id: int | None
+    outgoing: bool = False
+    sender_name: str | None = None
+    text: str | None = None
+    deleted: bool = False
+
+
+EntryKind = Literal["edit", "delete", "react"]
 
 
 class StoredMessage(msgspec.Struct, frozen=True):
@@ -83,6 +112,21 @@ class StoredMessage(msgspec.Struct, frozen=True):
     server refused this queued message for good, or ``None``. A failed message stays
     ``queued`` but is left out of :meth:`ClientStore.outbox` until
     :meth:`ClientStore.retry_failed`; show it as "not sent"."""
+    reply_seq: int | None = None
+    """The ``seq`` of the message this one answers (see :attr:`quote`)."""
+    reply_sender: str | None = None
+    forwarded_name: str | None = None
+    """Set when the message is forwarded: "Forwarded from ``forwarded_name``"."""
+    forwarded_sender: str | None = None
+    edited: bool = False
+    """Its author edited it (show "edited")."""
+    deleted: str | None = None
+    """``"everyone"`` (deleted for everyone) or ``"me"`` (deleted here only): ``text`` is
+    empty, show the "Message deleted" placeholder."""
+    reactions: tuple[Reaction, ...] = ()
+    """One per member who reacted, in the order they did."""
+    quote: Quote | None = None
+    """The message this one answers, when it is a reply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +151,39 @@ class OutgoingMessage:
     key: str
     ts: int
     status: MessageStatus
+    reply_seq: int | None = None
+    reply_sender: str | None = None
+    forwarded_name: str | None = None
+    forwarded_sender: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEntry:
+    """An edit, deletion or reaction of ours waiting in the outbox (on disk) for the
+    server's ``sent``: sent after each login with the same ``key`` until answered.
+    ``target`` is the local id of the message, ``target_seq`` its ``seq``."""
+
+    entry_id: int
+    key: str
+    kind: EntryKind
+    target: int
+    target_seq: int
+    conversation: str
+    is_group: bool
+    text: str | None
+    emoji: str | None
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRefused:
+    """What :meth:`ClientStore.entry_refused` did: the message ``local_id`` of
+    ``conversation`` was restored (``restored``) or the entry was simply dropped."""
+
+    conversation: str
+    local_id: int
+    kind: EntryKind
+    restored: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +210,29 @@ class ConversationSummary:
     is_contact: bool = False
     """For a direct conversation: the peer is among the contacts (else the chat offers
     "Add to contacts")."""
+    muted: bool = False
+    """Muted now (no notification, a greyed badge; a mention still notifies)."""
+    pinned: bool = False
+    """Pinned to the top of the list (pinned chats come first, most recently pinned on top)."""
+    archived: bool = False
+    """In the "Archived" section rather than the main list."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """The user's settings of one chat (local only). ``muted_until``: ms UTC, or
+    :data:`MUTED_FOREVER`, or ``None`` when not muted."""
+
+    muted_until: int | None = None
+    pinned: bool = False
+    archived: bool = False
+
+    def muted(self, now: int) -> bool:
+        return self.muted_until is not None and self.muted_until > now
+
+
+MUTED_FOREVER: Final = 2**62
+"""``muted_until`` of a chat muted until the user unmutes it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +296,11 @@ class Chunk:
     receipts: Sequence[protocol.Receipts] = ()
     groups: Sequence[tuple[protocol.GroupInfo, bool]] = ()
     sent: Sequence[protocol.Sent] = ()
+    entries: Sequence[protocol.Edited | protocol.Deleted | protocol.Reacted] = ()
+    """Edits, deletions and reactions, applied after ``messages``, in the order given."""
 
     def __bool__(self) -> bool:
-        return bool(self.messages or self.receipts or self.groups or self.sent)
+        return bool(self.messages or self.receipts or self.groups or self.sent or self.entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,3 +313,70 @@ class ChunkSaved:
     """Our messages now stored by the server, with the status the markers give them."""
     changes: list[StatusChange] = field(default_factory=list)
     """Ticks moved by the chunk's receipts and group changes."""
+    updated: list[tuple[str, int]] = field(default_factory=list)
+    """``(conversation, local_id)`` of stored messages the chunk's entries changed (edited,
+    deleted, reactions), in order, each once."""
+
+
+SYSTEM_LINE_KINDS: Final = ("renamed", "described", "promoted", "demoted", "deleted")
+"""What a system line of a group says (see :func:`system_line`)."""
+
+
+def system_line(
+    kind: str,
+    actor: str,
+    subject: str = "",
+    value: str = "",
+    *,
+    by_me: bool = False,
+    to_me: bool = False,
+) -> str:
+    """The stored text of a system line: what happened (``kind``, one of
+    :data:`SYSTEM_LINE_KINDS`), who did it (``by_me``: this client), to whom (``to_me``),
+    and the new value (a group's new name), as JSON, so that the window shows it in the
+    user's language ("You made Ana an admin")."""
+    line = {"system": kind, "actor": actor, "subject": subject, "value": value}
+    if by_me:
+        line["by_me"] = "1"
+    if to_me:
+        line["to_me"] = "1"
+    return json.dumps(line, ensure_ascii=False)
+
+
+_ENGLISH_LINES: Final = {
+    "renamed": "%1 renamed the group to “%3”",
+    "described": "%1 changed the group description",
+    "promoted": "%1 made %2 an admin",
+    "demoted": "%1 removed %2 as admin",
+    "deleted": "%1 deleted the group",
+}
+
+
+def system_line_text(parts: dict[str, str], templates: dict[str, str] | None = None) -> str:
+    """A parsed system line (:func:`parse_system_line`) as a sentence: ``templates``
+    (kind → text with %1 actor, %2 subject, %3 value) or English (exports)."""
+    template = (templates or _ENGLISH_LINES).get(parts["system"], "%1")
+    values = {
+        "1": parts.get("actor", ""),
+        "2": parts.get("subject", ""),
+        "3": parts.get("value", ""),
+    }
+    # One pass, so that a name containing "%2" is not replaced again.
+    return re.sub(r"%([123])", lambda m: values[m.group(1)], template)
+
+
+def parse_system_line(text: str) -> dict[str, str] | None:
+    """The parts of a :func:`system_line` (``None`` when ``text`` is not one)."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict) or parsed.get("system") not in SYSTEM_LINE_KINDS:
+        return None
+    return {str(k): str(v) for k, v in parsed.items()}
+
+
+def is_system_line(message: StoredMessage) -> bool:
+    """A system line ("Ana renamed the group to …"), not a message: an incoming row
+    without a sender."""
+    return message.direction == "in" and message.sender is None

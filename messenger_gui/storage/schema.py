@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import copy
 import functools
+import json
 import logging
 import os
 import sqlite3
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Final, ParamSpec, Self, TypeVar
 
 from messenger_gui.storage.identity import _make_private_dir
-from messenger_gui.storage.records import OutgoingMessage, StoredMessage
+from messenger_gui.storage.records import OutgoingMessage, Quote, Reaction, StoredMessage
 from messenger_server import protocol
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ _QUEUED_LAST: Final = 9223372036854775807
 """Sort key of a message without ``seq`` (still in the outbox): after every sent one."""
 _ORDER_KEY: Final = f"COALESCE(seq, {_QUEUED_LAST})"
 """The display order is (_ORDER_KEY, local_id); the same text is used by the index."""
+_NOT_SYSTEM_LINE: Final = "(direction = 'out' OR sender IS NOT NULL)"
+"""Not a system line ("Ana renamed the group…": an incoming row without a sender, at the
+seq of the message before it): what a reply, an edit or a reaction may refer to by seq."""
 RECEIPTS_VERSION: Final = "receipts_version"
 """The ``meta`` entry holding the ``version`` of the last ``receipts`` event applied."""
 _PREVIEW_CHARS: Final = 200
@@ -148,7 +152,59 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # has been stored, see ClientStore.index_pending); search scans these.
         "CREATE TABLE search_pending (local_id INTEGER PRIMARY KEY)",
     ),
-    # issue 10: the files of a message (docs/protocol.md section 11), see storage/files.py.
+    # 5: message actions (protocol section 12): the message a reply quotes and who wrote a
+    # forwarded one; edits (``edited_seq``: the seq of the last edit applied, 0 for ours
+    # not stored by the server yet) and deletions (``deleted``: 'everyone' or 'me') applied
+    # to the stored copy; one reaction per member and message (``emoji`` NULL once taken
+    # back: the ``seq`` keeps a redelivered older entry from applying again); our edits,
+    # deletions and reactions waiting to be sent (``undo``: what to restore if refused).
+    (
+        "ALTER TABLE messages ADD COLUMN reply_seq INTEGER",
+        "ALTER TABLE messages ADD COLUMN reply_sender TEXT",
+        "ALTER TABLE messages ADD COLUMN forwarded_name TEXT",
+        "ALTER TABLE messages ADD COLUMN forwarded_sender TEXT",
+        "ALTER TABLE messages ADD COLUMN edited_seq INTEGER",
+        "ALTER TABLE messages ADD COLUMN deleted TEXT CHECK (deleted IN ('everyone', 'me'))",
+        """CREATE TABLE reactions (
+            local_id INTEGER NOT NULL REFERENCES messages (local_id) ON DELETE CASCADE,
+            member TEXT NOT NULL,
+            member_name TEXT NOT NULL,
+            emoji TEXT,
+            seq INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (local_id, member)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outbox_entries (
+            entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('edit', 'delete', 'react')),
+            target INTEGER NOT NULL REFERENCES messages (local_id) ON DELETE CASCADE,
+            text TEXT,
+            emoji TEXT,
+            on_ INTEGER NOT NULL DEFAULT 1,
+            undo TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        )""",
+    ),
+    # 6: the user's own settings of a chat (mute, pin, archive: never sent anywhere), the
+    # mentions of our group messages still in the outbox (sent with them), and a group's
+    # description. Group changes are shown as system lines: incoming rows without a
+    # sender, ``message_id`` the negated ``group_update`` ``event_id``, ``seq`` that of the
+    # conversation's last message (they follow it), never unread.
+    (
+        """CREATE TABLE chat_settings (
+            conversation TEXT PRIMARY KEY,
+            muted_until INTEGER,
+            pinned_at INTEGER,
+            archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1))
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outgoing_mentions (
+            local_id INTEGER PRIMARY KEY REFERENCES messages (local_id) ON DELETE CASCADE,
+            client_ids TEXT NOT NULL
+        )""",
+        # A group's description (protocol 12.9).
+        "ALTER TABLE groups ADD COLUMN description TEXT",
+    ),
+    # 7 (issue 10): the files of a message (docs/protocol.md section 11), see storage/files.py.
     (
         """CREATE TABLE message_files (
             local_id INTEGER NOT NULL REFERENCES messages (local_id) ON DELETE CASCADE,
@@ -216,12 +272,34 @@ _PLAIN_COLUMNS: Final = (
 )
 _FAILURE_COLUMN: Final = "(SELECT f.code FROM send_failures f WHERE f.local_id = {t}.local_id)"
 
-_MESSAGE_COLUMNS: Final = f"{_PLAIN_COLUMNS}, {_FAILURE_COLUMN.format(t='messages')}"
+_ACTION_COLUMNS: Final = (
+    "reply_seq, reply_sender, forwarded_name, forwarded_sender, edited_seq, deleted"
+)
+_REACTIONS_COLUMN: Final = (
+    "(SELECT json_group_array(json_array(r.member, r.member_name, r.emoji)) FROM reactions r "
+    "WHERE r.local_id = {t}.local_id AND r.emoji IS NOT NULL)"
+)
+_QUOTE_COLUMN: Final = (
+    "CASE WHEN {t}.reply_seq IS NULL THEN NULL ELSE (SELECT json_array(q.local_id, "
+    "q.direction, q.sender_name, q.text, q.deleted) FROM messages q "
+    f"WHERE q.conversation = {{t}}.conversation AND {_ORDER_KEY.replace('seq', 'q.seq')} "
+    "= {t}.reply_seq AND (q.direction = 'out' OR q.sender IS NOT NULL) LIMIT 1) END"
+)
+
+
+def _extra_columns(t: str) -> str:
+    return (
+        f"{_FAILURE_COLUMN.format(t=t)}, "
+        + ", ".join(f"{t}.{c.strip()}" for c in _ACTION_COLUMNS.split(","))
+        + f", {_REACTIONS_COLUMN.format(t=t)}, {_QUOTE_COLUMN.format(t=t)}"
+    )
+
+
+_MESSAGE_COLUMNS: Final = f"{_PLAIN_COLUMNS}, {_extra_columns('messages')}"
 """The columns :func:`_message` reads, selecting from ``messages`` without an alias."""
 
 _M_MESSAGE_COLUMNS: Final = (
-    ", ".join(f"m.{c.strip()}" for c in _PLAIN_COLUMNS.split(","))
-    + f", {_FAILURE_COLUMN.format(t='m')}"
+    ", ".join(f"m.{c.strip()}" for c in _PLAIN_COLUMNS.split(",")) + f", {_extra_columns('m')}"
 )
 """The same, selecting from ``messages m``."""
 
@@ -253,6 +331,34 @@ def _message(row: Sequence[Any]) -> StoredMessage:
         key=row[10],
         status=row[11],
         failure=row[12],
+        reply_seq=row[13],
+        reply_sender=row[14],
+        forwarded_name=row[15],
+        forwarded_sender=row[16],
+        edited=row[17] is not None,
+        deleted=row[18],
+        reactions=_reactions(row[19]) if row[18] is None and row[19] != "[]" else (),
+        quote=None if row[13] is None else _quote(row[13], row[14], row[20]),
+    )
+
+
+def _reactions(encoded: str) -> tuple[Reaction, ...]:
+    return tuple(Reaction(member, name, emoji) for member, name, emoji in json.loads(encoded))
+
+
+def _quote(seq: int, sender: str | None, encoded: str | None) -> Quote:
+    """The message a reply quotes, as this history has it (``local_id`` None: not here)."""
+    if encoded is None:
+        return Quote(seq=seq, sender=sender or "", local_id=None)
+    local_id, direction, name, text, deleted = json.loads(encoded)
+    return Quote(
+        seq=seq,
+        sender=sender or "",
+        local_id=local_id,
+        outgoing=direction == "out",
+        sender_name=name,
+        text=None if deleted else text,
+        deleted=deleted is not None,
     )
 
 
@@ -265,6 +371,10 @@ def _outgoing(row: Sequence[Any]) -> OutgoingMessage:
         key=row[10],
         ts=row[7],
         status=row[11],
+        reply_seq=row[13],
+        reply_sender=row[14],
+        forwarded_name=row[15],
+        forwarded_sender=row[16],
     )
 
 
@@ -320,7 +430,8 @@ class StoreBase:
             self._migrate()
             self._writer.execute(
                 "CREATE TEMP TABLE incoming_batch (conversation, is_group, sender, "
-                "sender_name, text, search_text, ts, seq, message_id)"
+                "sender_name, text, search_text, ts, seq, message_id, reply_seq, "
+                "reply_sender, forwarded_name, forwarded_sender)"
             )
             self._fts = self._ensure_search_index()
             if self.path is not None:

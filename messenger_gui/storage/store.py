@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from messenger_gui.storage.actions import ActionsMixin, _apply_entries, _mark_entry_sent
 from messenger_gui.storage.conversations import ConversationsMixin
 from messenger_gui.storage.export import ExportMixin
 from messenger_gui.storage.files import FilesMixin, _store_incoming_files
@@ -15,7 +16,13 @@ from messenger_gui.storage.search import SearchMixin
 
 
 class ClientStore(
-    ConversationsMixin, MessagesMixin, MarkersMixin, SearchMixin, ExportMixin, FilesMixin
+    ConversationsMixin,
+    MessagesMixin,
+    ActionsMixin,
+    MarkersMixin,
+    SearchMixin,
+    ExportMixin,
+    FilesMixin,
 ):
     """The local history of one profile.
 
@@ -43,7 +50,8 @@ class ClientStore(
     def save_chunk(self, chunk: Chunk, *, me: str, index: bool = True) -> ChunkSaved:
         """Store everything one read from the server brought in **one** transaction:
         incoming messages (new ones only), receipts (markers and their version), group
-        states, and the ``sent`` replies to our messages; then move the ticks of every
+        states, edits, deletions and reactions (applied to the stored messages), and the
+        ``sent`` replies to our messages and entries; then move the ticks of every
         conversation they touch, once. Acknowledge the chunk when this returns. ``me`` is
         this client's ID. Without ``index`` (a backlog), the new messages join the search
         index later, through :meth:`index_pending` (search finds them meanwhile, by a scan).
@@ -53,6 +61,21 @@ class ClientStore(
             received = _store_incoming(conn, chunk.messages, index=mode) if chunk.messages else []
             if received:  # issue 10: the files of the new messages
                 _store_incoming_files(conn, chunk.messages, received)
+            replies = [m.local_id for m in received if m.reply_seq is not None]
+            if replies:  # read back with the message each one quotes
+                quoted = {
+                    m.local_id: m
+                    for m in map(
+                        _message,
+                        conn.execute(
+                            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE local_id IN "
+                            "(SELECT value FROM json_each(?))",
+                            (json.dumps(replies),),
+                        ),
+                    )
+                }
+                received = [quoted.get(m.local_id, m) for m in received]
+            updated = _apply_entries(conn, chunk.entries) if chunk.entries else []
             touched = _store_receipts(conn, chunk.receipts) if chunk.receipts else []
             for group, left in chunk.groups:
                 self._save_group(conn, group, left)
@@ -63,6 +86,8 @@ class ClientStore(
                 if marked is not None:
                     sent_ids.append(marked[0])
                     touched.append(marked[1])
+                else:
+                    _mark_entry_sent(conn, reply.key, reply.seq)
             changes: list[StatusChange] = []
             for conversation in dict.fromkeys(touched):
                 changes += _update_statuses(conn, conversation, me)
@@ -86,4 +111,4 @@ class ClientStore(
                 for c in changes
                 if (ids := tuple(i for i in c.local_ids if i not in just_sent))
             ]
-        return ChunkSaved(received, sent, changes)
+        return ChunkSaved(received, sent, changes, updated)

@@ -93,12 +93,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from messenger_gui.storage import GroupReceipts, HistoryReader, MessageStatus, StoredMessage
+from messenger_gui.storage import (
+    GroupReceipts,
+    HistoryReader,
+    MessageStatus,
+    StoredMessage,
+    is_system_line,
+)
 from messenger_gui.storage.files import StoredFile, caption_of
 from messenger_gui.ui import attachments
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.dialogs.errors import describe_code
-from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
+from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date, system_text
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
 from messenger_gui.ui.ticks import TICK_WIDTH, failed_colour, paint_failed, paint_ticks
@@ -120,6 +126,8 @@ are read again, ahead, if the user scrolls up): every row added lays the window 
 _UNREAD_SEARCH_LIMIT: Final = 1000
 """How far back opening a chat looks for the first unread message; with more unread than
 that, the chat opens at the newest message without the "N new messages" marker."""
+QUICK_REACTIONS: Final = ("👍", "❤️", "😂", "😮", "😢", "🙏")
+"""The reactions offered first (protocol section 12.6); any other through "Other emoji…"."""
 _QUEUED_KEY: Final = 2**63 - 1
 _RUN_GAP_MS: Final = 5 * 60 * 1000
 """Messages of one sender closer than this form a run (tighter spacing, one name)."""
@@ -695,8 +703,14 @@ class MessageListModel(QAbstractListModel):
 
     def refresh_messages(self, local_ids: Iterable[int]) -> None:
         """Read loaded messages again from the history and repaint them: one was refused
-        (``MessageFailed``: it gets the "Not sent" mark) or retried (the clock again)."""
-        for local_id in set(local_ids):
+        (``MessageFailed``: it gets the "Not sent" mark) or retried (the clock again), or
+        edited, deleted or reacted to (``MessagesUpdated``: loaded replies quoting it are
+        read again too, their quote changes with it)."""
+        wanted = set(local_ids)
+        quoting = {
+            m.local_id for m in self._rows if m.quote is not None and m.quote.local_id in wanted
+        }
+        for local_id in wanted | quoting:
             row = self.row_of(local_id)
             if row is None:
                 continue
@@ -810,8 +824,14 @@ class MessageListModel(QAbstractListModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        # "Editable" only so a double-click opens the read-only selectable text browser.
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        row = index.row()
+        if 0 <= row < len(self._rows) and is_system_line(self._rows[row]):
+            return flags  # a system line: nothing to select inside
+        if 0 <= row < len(self._rows) and self._rows[row].deleted is None:
+            # "Editable" only so a double-click opens the read-only selectable text browser.
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         return False
@@ -839,7 +859,7 @@ class MessageListModel(QAbstractListModel):
         if role == MessageRole.MESSAGE:
             return message
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return message.text
+            return system_text(message.text) if is_system_line(message) else message.text
         if role == MessageRole.LOCAL_ID:
             return message.local_id
         if role == MessageRole.FILES:
@@ -889,12 +909,19 @@ class MessageListModel(QAbstractListModel):
                 )
             return full_time(message.ts)
         if role == Qt.ItemDataRole.AccessibleTextRole:
+            if is_system_line(message):
+                return system_text(message.text)
             sender = (
                 QCoreApplication.translate("ChatView", "You")
                 if message.direction == "out"
                 else (message.sender_name or message.sender or "")
             )
-            text = f"{sender}, {clock_time(message.ts)}: {message.text}"
+            body = message.text
+            if message.deleted is not None:
+                body = QCoreApplication.translate("BubbleDelegate", "Message deleted")
+            elif message.edited:
+                body += " (" + QCoreApplication.translate("BubbleDelegate", "edited") + ")"
+            text = f"{sender}, {clock_time(message.ts)}: {body}"
             if message.failure is not None:
                 text += " (" + QCoreApplication.translate("ChatView", "Not sent") + ")"
             return text
@@ -942,14 +969,69 @@ class BubbleLayout:
     links: list[tuple[int, int, str]]
     meta: QRectF
     """Time (and ticks) box inside the bubble, bottom right."""
+    forwarded_pos: QPointF | None = None
+    """Where "Forwarded from ..." is drawn (its baseline's left end), if forwarded."""
+    quote: QRectF | None = None
+    """The quoted message's box (a reply); a click there jumps to it."""
+    chips: list[ReactionChip] | None = None
+    """The reactions under the text."""
     files_pos: QPointF | None = None
     """issue 10: the top-left corner of the files' block, when the message has files."""
     files_limit: float = 0.0
 
 
+@dataclass(slots=True, frozen=True)
+class ReactionChip:
+    """One emoji's reactions to a message: where its chip is (row coordinates), how many,
+    who (display names, for the tooltip), and whether ours is among them."""
+
+    rect: QRectF
+    emoji: str
+    count: int
+    names: tuple[str, ...]
+    mine: bool
+
+
+def reaction_chips(
+    message: StoredMessage, own_id: str | None
+) -> list[tuple[str, int, tuple[str, ...], bool]]:
+    """``(emoji, count, names, mine)`` per distinct emoji, in the order first used."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for reaction in message.reactions:
+        grouped.setdefault(reaction.emoji, []).append((reaction.member, reaction.name))
+    return [
+        (
+            emoji,
+            len(who),
+            tuple(name for _, name in who),
+            own_id is not None and any(member == own_id for member, _ in who),
+        )
+        for emoji, who in grouped.items()
+    ]
+
+
 def _text_width_limit(row_width: int) -> int:
     bubble = min(MAX_BUBBLE, int((row_width - 2 * MARGIN_X) * 0.78))
     return max(80, bubble - 2 * PAD_X)
+
+
+def _shown_text(message: StoredMessage) -> str:
+    """A message's text, or what a system line says."""
+    return system_text(message.text) if is_system_line(message) else message.text
+
+
+def mention_spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of every ``@Name`` in ``text`` for the given display names (the
+    longest name wins where several start at the same ``@``)."""
+    spans: list[tuple[int, int]] = []
+    at = text.find("@")
+    while at >= 0:
+        for name in names:
+            if name and text.startswith(name, at + 1):
+                spans.append((at, at + 1 + len(name)))
+                break
+        at = text.find("@", at + 1)
+    return spans
 
 
 class BubbleDelegate(QStyledItemDelegate):
@@ -965,11 +1047,22 @@ class BubbleDelegate(QStyledItemDelegate):
         """Pin "today" for tests and screenshots; ``None`` uses the real date."""
         self.fallback_width = 640
         """Row width when the delegate is used without a view (tests)."""
+        self.own_id: str | None = None
+        """This client's ID: its reaction chips are marked (a click takes them back)."""
         self._layouts: OrderedDict[tuple[Any, ...], BubbleLayout] = OrderedDict()
         self._sizes: OrderedDict[tuple[Any, ...], QSize] = OrderedDict()
         """Row sizes by layout key, kept longer than the layouts (they are small), but not
         for ever: a catch-up lays out 100,000 rows one after the other."""
         self._font_cache: dict[str, tuple[QFont, QFont, QFont]] = {}
+        self._mention_names: tuple[str, ...] = ()
+
+    def set_mention_names(self, names: Sequence[str]) -> None:
+        """The display names an ``@Name`` may mention in the open group (empty outside
+        groups): such mentions are highlighted in the bubbles."""
+        wanted = tuple(sorted(set(names), key=len, reverse=True))  # longest first
+        if wanted != self._mention_names:
+            self._mention_names = wanted
+            self._layouts.clear()
 
     def clear_caches(self) -> None:
         """Forget cached layouts and sizes (after a font or theme change)."""
@@ -1019,6 +1112,11 @@ class BubbleDelegate(QStyledItemDelegate):
             message.ts // 60000,
             message.direction,
             message.failure is not None,
+            message.edited,
+            message.deleted,
+            message.reactions,
+            message.quote,
+            message.forwarded_name,
             limit,
             *index.data(MessageRole.SHAPE)[:3],
             dark,
@@ -1064,20 +1162,39 @@ class BubbleDelegate(QStyledItemDelegate):
         top_gap = GAP_NEW_RUN if first_in_run and not header else GAP_IN_RUN
         if header:
             top_gap = 4
+        if is_system_line(message):
+            return self._build_system(message, small_font, row_width, header)
 
-        files: list[StoredFile] = index.data(MessageRole.FILES) or []  # issue 10
-        shown_text = caption_of(message.text, [f.name for f in files]) if files else message.text
-        links = url_spans(shown_text)
+        deleted = message.deleted is not None
+        files: list[StoredFile] = [] if deleted else (index.data(MessageRole.FILES) or [])
+        caption = caption_of(message.text, [f.name for f in files]) if files else message.text
+        shown_text = self.deleted_text(message) if deleted else caption  # issue 10: caption
+        links = [] if deleted else url_spans(caption)
         layout = QTextLayout(shown_text, text_font)
+        if deleted:
+            italic = QTextCharFormat()
+            italic.setFontItalic(True)
+            italic.setForeground(c.meta_out if out else c.meta_in)
+            span = QTextLayout.FormatRange()
+            span.start, span.length, span.format = 0, len(shown_text), italic
+            layout.setFormats([span])
         text_option = QTextOption()
         text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         layout.setTextOption(text_option)
-        if links:
+        mentions = mention_spans(message.text, self._mention_names) if message.is_group else []
+        if links or mentions:
             formats = []
             for start, end, _url in links:
                 fmt = QTextCharFormat()
                 fmt.setForeground(c.link_out if out else c.link_in)
                 fmt.setFontUnderline(True)
+                span = QTextLayout.FormatRange()
+                span.start, span.length, span.format = start, end - start, fmt
+                formats.append(span)
+            for start, end in mentions:
+                fmt = QTextCharFormat()
+                fmt.setForeground(c.link_out if out else c.link_in)
+                fmt.setFontWeight(QFont.Weight.DemiBold)
                 span = QTextLayout.FormatRange()
                 span.start, span.length, span.format = start, end - start, fmt
                 formats.append(span)
@@ -1111,40 +1228,177 @@ class BubbleDelegate(QStyledItemDelegate):
             name_h = fm_name.height() + 1
             name_w = min(fm_name.horizontalAdvance(self._sender_label(message)), limit)
 
+        # Above the text: "Forwarded from ..." and the quoted message of a reply.
+        forwarded_h = forwarded_w = 0.0
+        if message.forwarded_name is not None and not deleted:
+            forwarded_h = fm_small.height() + 2
+            forwarded_w = min(fm_small.horizontalAdvance(self.forwarded_text(message)), limit)
+        quote_h = quote_w = 0.0
+        if message.quote is not None and not deleted:
+            name_label, quoted = self.quote_texts(message)
+            quote_h = 2 * fm_small.height() + 10
+            bold_small = QFont(small_font)
+            bold_small.setBold(True)
+            quote_w = min(
+                limit,
+                max(
+                    QFontMetricsF(bold_small).horizontalAdvance(name_label),
+                    fm_small.horizontalAdvance(quoted),
+                )
+                + 18,
+            )
+        above = forwarded_h + (quote_h + 6 if quote_h else 0.0)
+        # issue 10: the files (images, cards) between the quote and the caption.
         block = attachments.attachments_size(files, limit) if files else QSize(0, 0)
-        block_h = block.height() + (4 if files else 0)  # issue 10: files above the caption
-        if files and not shown_text:
-            content_w = max(float(block.width()), meta_w, name_w)
-            content_h = block_h + meta_h
+        files_top = above
+        above += block.height() + 4 if files else 0.0
+
+        # Below the text: the reaction chips, wrapped; the time goes on their last row
+        # when it fits.
+        chip_specs = [] if deleted else reaction_chips(message, self.own_id)
+        chip_h = fm_small.height() + 8
+        chip_places: list[tuple[float, float, float]] = []  # x, y (from chips' top), width
+        chips_w = chips_h = last_row_w = 0.0
+        x = y = 0.0
+        for emoji, count, _names, _mine in chip_specs:
+            w = fm_small.horizontalAdvance(f"{emoji} {count}") + 16
+            if x > 0 and x + w > limit:
+                x, y = 0.0, y + chip_h + 4
+            chip_places.append((x, y, w))
+            x += w + 4
+            chips_w = max(chips_w, x - 4)
+            last_row_w = x - 4
+        if chip_places:
+            chips_h = y + chip_h
+
+        if chip_places:
+            if last_row_w + META_GAP + meta_w <= limit:
+                content_w = max(widest, last_row_w + META_GAP + meta_w, chips_w, name_w)
+                content_h = height + 4 + chips_h
+            else:
+                content_w = max(widest, chips_w, meta_w, name_w)
+                content_h = height + 4 + chips_h + meta_h
         elif last_width + META_GAP + meta_w <= limit:
-            content_w = max(widest, last_width + META_GAP + meta_w, name_w, block.width())
-            content_h = block_h + max(height, meta_h)
+            content_w = max(widest, last_width + META_GAP + meta_w, name_w)
+            content_h = max(height, meta_h)
         else:
-            content_w = max(widest, meta_w, name_w, block.width())
-            content_h = block_h + height + meta_h
+            content_w = max(widest, meta_w, name_w)
+            content_h = height + meta_h
+        content_w = max(content_w, forwarded_w, quote_w, block.width())
         bubble_w = content_w + 2 * PAD_X
-        bubble_h = name_h + content_h + 2 * PAD_Y
+        bubble_h = name_h + above + content_h + 2 * PAD_Y
         bubble_x = row_width - MARGIN_X - bubble_w if out else MARGIN_X + indent
         bubble_y = header + top_gap
         bubble = QRectF(bubble_x, bubble_y, bubble_w, bubble_h)
         name_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y) if show_name else None
-        text_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y + name_h + block_h)
+        top = bubble_y + PAD_Y + name_h
+        forwarded_pos = QPointF(bubble_x + PAD_X, top) if forwarded_h else None
+        quote = (
+            QRectF(bubble_x + PAD_X, top + forwarded_h + 2, content_w, quote_h) if quote_h else None
+        )
+        text_pos = QPointF(bubble_x + PAD_X, top + above)
+        files_pos = QPointF(bubble_x + PAD_X, top + files_top) if files else None
         meta = QRectF(
             bubble.right() - PAD_X - meta_w, bubble.bottom() - PAD_Y - meta_h + 1, meta_w, meta_h
         )
+        chips = None
+        if chip_places:
+            chips_top = text_pos.y() + height + 4
+            chips = [
+                ReactionChip(
+                    QRectF(text_pos.x() + cx, chips_top + cy, cw, chip_h), emoji, count, names, mine
+                )
+                for (cx, cy, cw), (emoji, count, names, mine) in zip(
+                    chip_places, chip_specs, strict=True
+                )
+            ]
         size = QSize(row_width, int(bubble.bottom() + 0.999))
-        files_pos = QPointF(bubble_x + PAD_X, bubble_y + PAD_Y + name_h) if files else None
         return BubbleLayout(
-            size, header, bubble, name_pos, text_pos, layout, links, meta, files_pos, limit
+            size,
+            header,
+            bubble,
+            name_pos,
+            text_pos,
+            layout,
+            links,
+            meta,
+            forwarded_pos,
+            quote,
+            chips,
+            files_pos=files_pos,
+            files_limit=limit,
         )
+
+    def deleted_text(self, message: StoredMessage) -> str:
+        """The placeholder of a deleted message."""
+        if message.deleted == "me":
+            return self.tr("You deleted this message")
+        return self.tr("Message deleted")  # by its author, or by a group admin
+
+    def forwarded_text(self, message: StoredMessage) -> str:
+        return self.tr("Forwarded from %1").replace("%1", message.forwarded_name or "")
+
+    def quote_texts(self, message: StoredMessage) -> tuple[str, str]:
+        """The quoted sender and one line of the quoted text (or why there is none)."""
+        quote = message.quote
+        assert quote is not None
+        if quote.outgoing:
+            name = QCoreApplication.translate("ChatView", "You")
+        else:
+            name = quote.sender_name or quote.sender
+        if quote.deleted:
+            text = self.tr("Deleted message")
+        elif quote.local_id is None or quote.text is None:
+            text = self.tr("Message not available")
+        else:
+            text = " ".join(quote.text.split())[:200]
+        return name, text
+
+    @staticmethod
+    def _build_system(
+        message: StoredMessage, font: QFont, row_width: int, header: float
+    ) -> BubbleLayout:
+        """A system line ("Ana renamed the group to …"): a centred pill, like a day."""
+        layout = QTextLayout(system_text(message.text), font)
+        text_option = QTextOption()
+        text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        text_option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        layout.setTextOption(text_option)
+        limit = max(80, row_width - 2 * MARGIN_X - 40)
+        layout.beginLayout()
+        height = widest = 0.0
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(limit)
+            line.setPosition(QPointF(0, height))
+            height += line.height()
+            widest = max(widest, line.naturalTextWidth())
+        layout.endLayout()
+        pill_w, pill_h = widest + 22, height + 8
+        pill = QRectF((row_width - pill_w) / 2, header + GAP_NEW_RUN, pill_w, pill_h)
+        text_pos = QPointF(pill.left() + 11 - (limit - widest) / 2, pill.top() + 4)
+        size = QSize(row_width, int(pill.bottom() + 4.999))
+        return BubbleLayout(size, header, pill, None, text_pos, layout, [], QRectF())
+
+    def _paint_system(self, painter: QPainter, c: Colours, built: BubbleLayout) -> None:
+        path = QPainterPath()
+        radius = min(built.bubble.height() / 2, 12)
+        path.addRoundedRect(built.bubble, radius, radius)
+        painter.fillPath(path, c.separator)
+        painter.setPen(c.separator_text)
+        built.text.draw(painter, built.text_pos)
 
     @staticmethod
     def _sender_label(message: StoredMessage) -> str:
         return message.sender_name or message.sender or ""
 
     def _meta_text(self, message: StoredMessage) -> str:
-        """The time, after "Not sent" for a message the server refused."""
+        """The time, after "Not sent" for a message the server refused, or "edited"."""
         if message.failure is None:
+            if message.edited and message.deleted is None:
+                return self.tr("edited") + " " + clock_time(message.ts)
             return clock_time(message.ts)
         return self.tr("Not sent") + " · " + clock_time(message.ts)
 
@@ -1178,6 +1432,10 @@ class BubbleDelegate(QStyledItemDelegate):
         """The tooltip. Over the time and ticks of one's own group message it says how
         many members have it and have read it; elsewhere, the message's date and time."""
         if event.type() == QEvent.Type.ToolTip:
+            chip = self.chip_at(option, index, event.pos())
+            if chip is not None:
+                QToolTip.showText(event.globalPos(), "\n".join(chip.names), view)
+                return True
             receipts = index.data(MessageRole.RECEIPTS)
             area = self.meta_rect(option, index)
             if (
@@ -1243,6 +1501,10 @@ class BubbleDelegate(QStyledItemDelegate):
         marker = shape.unread_marker
         if marker:
             self._paint_marker(painter, c, small_font, width, y, marker)
+        if is_system_line(message):
+            self._paint_system(painter, c, built)
+            painter.restore()
+            return
 
         # Bubble (with a tail at the end of a run) and a soft shadow in light mode.
         bubble = built.bubble
@@ -1266,6 +1528,20 @@ class BubbleDelegate(QStyledItemDelegate):
             )
             painter.drawText(built.name_pos + QPointF(0, fm.ascent()), name)
 
+        if built.forwarded_pos is not None:
+            painter.setFont(small_font)
+            painter.setPen(c.link_out if out else c.link_in)
+            fm = QFontMetricsF(small_font)
+            label = fm.elidedText(
+                self.forwarded_text(message),
+                Qt.TextElideMode.ElideRight,
+                bubble.width() - 2 * PAD_X,
+            )
+            painter.drawText(built.forwarded_pos + QPointF(0, fm.ascent()), label)
+        if built.quote is not None:
+            self._paint_quote(painter, c, small_font, built.quote, message, out)
+        if built.chips:
+            self._paint_chips(painter, c, small_font, built.chips, out)
         if built.files_pos is not None:  # issue 10: images and file cards
             model = index.model()
             progress = getattr(model, "file_progress", {})
@@ -1309,7 +1585,109 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.drawText(
             time_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, time_text
         )
+        if state & QStyle.StateFlag.State_MouseOver and _reactable(message):
+            self._paint_react_button(painter, c, text_font, _react_button(built.bubble, out))
         painter.restore()
+
+    def _paint_react_button(self, painter: QPainter, c: Colours, font: QFont, box: QRectF) -> None:
+        """The hover button beside the bubble that opens the quick reactions."""
+        path = QPainterPath()
+        path.addEllipse(box)
+        painter.fillPath(path, c.window)
+        painter.setPen(c.border)
+        painter.drawPath(path)
+        painter.setPen(c.muted)
+        painter.setFont(font)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "☺")
+
+    def react_button_rect(self, option: QStyleOptionViewItem, index: _Index) -> QRectF | None:
+        """Where the hover reaction button of the row is, in view coordinates (``None``
+        when the message cannot be reacted to)."""
+        message = index.data(MessageRole.MESSAGE)
+        if not isinstance(message, StoredMessage) or not _reactable(message):
+            return None
+        built = self.layout(option, index)
+        if built is None:
+            return None
+        box = _react_button(built.bubble, message.direction == "out")
+        return box.translated(QPointF(option.rect.topLeft()))
+
+    def _paint_quote(
+        self,
+        painter: QPainter,
+        c: Colours,
+        font: QFont,
+        box: QRectF,
+        message: StoredMessage,
+        out: bool,
+    ) -> None:
+        quote = message.quote
+        assert quote is not None
+        accent = (
+            c.link_out
+            if quote.outgoing or quote.local_id is None
+            else name_colour(quote.sender, c.dark)
+        )
+        fill = QColor(accent)
+        fill.setAlpha(40 if c.dark else 28)
+        path = QPainterPath()
+        path.addRoundedRect(box, 5, 5)
+        painter.fillPath(path, fill)
+        painter.fillRect(QRectF(box.left(), box.top(), 3, box.height()), accent)
+        name, text = self.quote_texts(message)
+        fm = QFontMetricsF(font)
+        bold = QFont(font)
+        bold.setBold(True)
+        inner = box.width() - 14
+        painter.setFont(bold)
+        painter.setPen(accent)
+        painter.drawText(
+            QPointF(box.left() + 9, box.top() + 4 + fm.ascent()),
+            QFontMetricsF(bold).elidedText(name, Qt.TextElideMode.ElideRight, inner),
+        )
+        painter.setFont(font)
+        unavailable = quote.deleted or quote.text is None
+        painter.setPen(
+            (c.meta_out if out else c.meta_in)
+            if unavailable
+            else (c.bubble_out_text if out else c.bubble_in_text)
+        )
+        painter.drawText(
+            QPointF(box.left() + 9, box.top() + 4 + fm.height() + fm.ascent()),
+            fm.elidedText(text, Qt.TextElideMode.ElideRight, inner),
+        )
+
+    def _paint_chips(
+        self, painter: QPainter, c: Colours, font: QFont, chips: list[ReactionChip], out: bool
+    ) -> None:
+        painter.setFont(font)
+        for chip in chips:
+            base = QColor(c.accent)
+            base.setAlpha(200 if chip.mine else (60 if c.dark else 36))
+            path = QPainterPath()
+            path.addRoundedRect(chip.rect, chip.rect.height() / 2, chip.rect.height() / 2)
+            painter.fillPath(path, base)
+            painter.setPen(
+                c.accent_text if chip.mine else (c.bubble_out_text if out else c.bubble_in_text)
+            )
+            painter.drawText(chip.rect, Qt.AlignmentFlag.AlignCenter, f"{chip.emoji} {chip.count}")
+
+    def quote_rect(self, option: QStyleOptionViewItem, index: _Index) -> QRectF | None:
+        """Where the quoted message of a reply is, in view coordinates, or ``None``."""
+        built = self.layout(option, index)
+        if built is None or built.quote is None:
+            return None
+        return built.quote.translated(QPointF(option.rect.topLeft()))
+
+    def chip_at(
+        self, option: QStyleOptionViewItem, index: _Index, pos: QPoint | QPointF
+    ) -> ReactionChip | None:
+        """The reaction chip under ``pos`` (view coordinates), or ``None``."""
+        built = self.layout(option, index)
+        if built is None or not built.chips:
+            return None
+        local = QPointF(pos) - QPointF(option.rect.topLeft())
+        return next((chip for chip in built.chips if chip.rect.contains(local)), None)
 
     def _editing(self, index: _Index) -> bool:
         view = self.parent()
@@ -1442,6 +1820,20 @@ class BubbleDelegate(QStyledItemDelegate):
         editor.setGeometry(text_rect.translated(QPointF(rect.topLeft())).toAlignedRect())
 
 
+REACT_BUTTON: Final = 26
+"""The hover reaction button's diameter."""
+
+
+def _reactable(message: StoredMessage) -> bool:
+    return message.seq is not None and message.deleted is None
+
+
+def _react_button(bubble: QRectF, out: bool) -> QRectF:
+    """The hover reaction button: beside the bubble, on the side facing the middle."""
+    x = bubble.left() - REACT_BUTTON - 8 if out else bubble.right() + 8
+    return QRectF(x, bubble.bottom() - REACT_BUTTON, REACT_BUTTON, REACT_BUTTON)
+
+
 def bubble_path(rect: QRectF, *, out: bool, tail: bool) -> QPainterPath:
     """A rounded bubble; with ``tail`` the bottom corner on the sender's side turns into a
     small curved tail (outgoing: bottom right, incoming: bottom left)."""
@@ -1499,6 +1891,21 @@ class ChatView(QListView):
     """The user wants a message that was not sent sent again (its ``local_id``)."""
     delete_requested = Signal(int)
     """The user wants a message that was not sent deleted (its ``local_id``)."""
+    reply_requested = Signal(int)
+    """"Reply" on a message (its ``local_id``)."""
+    edit_requested = Signal(int)
+    """"Edit" on one of our messages."""
+    delete_messages_requested = Signal(list)
+    """"Delete" on sent messages (their ``local_id``s, display order): ask for me or for
+    everyone, then delete."""
+    react_requested = Signal(int, str, bool)
+    """``(local_id, emoji, on)``: set (``on``) or take back our reaction."""
+    other_reaction_requested = Signal(int)
+    """"Other emoji…" on a message: ask which emoji."""
+    forward_requested = Signal(list)
+    """"Forward" on messages (their ``local_id``s, display order): pick a chat."""
+    selection_mode_changed = Signal(bool)
+    """Selection mode began (plain clicks select several messages) or ended."""
     file_clicked = Signal(object)
     """issue 10: the user clicked a file of a message (its ``StoredFile``)."""
     file_menu_requested = Signal(object, object)
@@ -1521,6 +1928,7 @@ class ChatView(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setLayoutMode(QListView.LayoutMode.SinglePass)
         self.setMouseTracking(True)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover)  # the reaction button
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         self.setAutoScroll(False)
@@ -1567,6 +1975,12 @@ class ChatView(QListView):
     @property
     def delegate(self) -> BubbleDelegate:
         return self._delegate
+
+    def set_own_id(self, own_id: str | None) -> None:
+        """This client's ID: its reactions are marked, and "Edit" is offered on its own
+        messages."""
+        self._delegate.own_id = own_id
+        self._delegate.clear_caches()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Fill the chat background (a palette-derived colour, light or dark), then the rows."""
@@ -1849,11 +2263,13 @@ class ChatView(QListView):
         if not messages:
             return
         if len(messages) == 1:
-            text = messages[0].text
+            text = _shown_text(messages[0])
         else:
             you = QCoreApplication.translate("ChatView", "You")
             text = "\n\n".join(
-                f"{you if m.direction == 'out' else (m.sender_name or m.sender)}, "
+                _shown_text(m)
+                if is_system_line(m)
+                else f"{you if m.direction == 'out' else (m.sender_name or m.sender)}, "
                 f"[{full_time(m.ts)}]:\n{m.text}"
                 for m in messages
             )
@@ -1864,31 +2280,140 @@ class ChatView(QListView):
             self.copy_selection()
             event.accept()
             return
+        if event.key() == Qt.Key.Key_Escape and self.selecting:
+            self.stop_selecting()
+            event.accept()
+            return
         super().keyPressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        index = self.indexAt(event.pos())
+        pos = event.pos()
+        global_pos = event.globalPos()
+        if event.reason() == QContextMenuEvent.Reason.Keyboard:
+            # The Menu key (or Shift+F10): the current message, not where the mouse is.
+            current = self.currentIndex()
+            if current.isValid():
+                pos = self.visualRect(current).center()
+                global_pos = self.viewport().mapToGlobal(pos)
+        index = self.indexAt(pos)
         if index.isValid() and not self.selectionModel().isSelected(index):
             self.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if not self.selectedIndexes():
             return
+        menu = self.build_context_menu(index, pos)
+        menu.exec(global_pos)
+
+    def forwardable_selection(self) -> list[int]:
+        """The selected messages' ids when every one of them can be forwarded (sent, not
+        deleted), else ``[]``."""
+        selected = self.selected_messages()
+        ids = [m.local_id for m in selected if m.seq is not None and m.deleted is None]
+        return ids if len(ids) == len(selected) else []
+
+    def deletable_selection(self) -> list[int]:
+        """The selected messages' ids when every one of them is sent (unsent ones are
+        deleted from the outbox instead), else ``[]``."""
+        selected = self.selected_messages()
+        ids = [m.local_id for m in selected if m.seq is not None]
+        return ids if len(ids) == len(selected) else []
+
+    def build_context_menu(self, index: _Index, pos: QPoint) -> QMenu:
+        """The menu for the selected messages, ``index`` being the one clicked (at
+        ``pos``): reactions, Reply, Edit, Copy, Forward, Delete, as Telegram orders them.
+        With several selected, only what applies to all of them (Copy, Forward, Delete)."""
         menu = QMenu(self)
-        copy = menu.addAction(self.tr("Copy text"))
-        copy.setShortcut(QKeySequence.StandardKey.Copy)
-        copy.triggered.connect(self.copy_selection)
-        if index.isValid():
+        menu.setObjectName("messageMenu")
+        selected = self.selected_messages()
+        message = self._model.message(index.row()) if index.isValid() else None
+        single = message if len(selected) <= 1 else None
+        sent = single is not None and single.seq is not None and single.deleted is None
+        if single is not None and sent:
+            local_id = single.local_id
+            row = menu.addMenu(self.tr("React"))
+            row.setObjectName("reactMenu")
+            row.menuAction().setObjectName("reactMenu")
+            mine = {r.emoji for r in single.reactions if r.member == self._delegate.own_id}
+            for emoji in QUICK_REACTIONS:
+                action = row.addAction(emoji)
+                action.setCheckable(True)
+                action.setChecked(emoji in mine)
+                action.triggered.connect(
+                    lambda _c=False, e=emoji, on=emoji not in mine: self.react_requested.emit(
+                        local_id, e, on
+                    )
+                )
+            row.addSeparator()
+            other = row.addAction(self.tr("Other emoji…"))
+            other.setObjectName("otherReaction")
+            other.triggered.connect(lambda: self.other_reaction_requested.emit(local_id))
+            reply = menu.addAction(self.tr("Reply"))
+            reply.setObjectName("replyMessage")
+            reply.triggered.connect(lambda: self.reply_requested.emit(local_id))
+            if single.direction == "out":
+                edit = menu.addAction(self.tr("Edit"))
+                edit.setObjectName("editMessage")
+                edit.triggered.connect(lambda: self.edit_requested.emit(local_id))
+            menu.addSeparator()
+        live = [m for m in selected if m.deleted is None]
+        if live:
+            copy = menu.addAction(self.tr("Copy text"))
+            copy.setObjectName("copyMessage")
+            copy.setShortcut(QKeySequence.StandardKey.Copy)
+            copy.triggered.connect(self.copy_selection)
+        if single is not None and single.deleted is None:
             select = menu.addAction(self.tr("Select text…"))
             select.triggered.connect(lambda: self.edit(index))
-            link = self._link_at(event.pos())
+            link = self._link_at(pos)
             if link is not None:
                 copy_link = menu.addAction(self.tr("Copy link"))
                 copy_link.triggered.connect(lambda: QGuiApplication.clipboard().setText(link))
+        forwardable = self.forwardable_selection()
+        if forwardable:
+            forward = menu.addAction(
+                self.tr("Forward")
+                if len(forwardable) == 1
+                else self.tr("Forward %n messages", "", len(forwardable))
+            )
+            forward.setObjectName("forwardMessages")
+            forward.triggered.connect(lambda: self.forward_requested.emit(forwardable))
+        deletable = self.deletable_selection()
+        if deletable:
+            delete = menu.addAction(
+                self.tr("Delete")
+                if len(deletable) == 1
+                else self.tr("Delete %n messages", "", len(deletable))
+            )
+            delete.setObjectName("deleteMessages")
+            delete.triggered.connect(lambda: self.delete_messages_requested.emit(deletable))
+        if len(selected) <= 1:
+            menu.addSeparator()
+            choose = menu.addAction(self.tr("Select"))
+            choose.setObjectName("selectMessages")
+            choose.setToolTip(self.tr("Select several messages (Ctrl+click or Shift+click)"))
+            choose.triggered.connect(self._start_selecting)
+        if index.isValid():
             self.add_failure_actions(menu, index)
-            clicked_file = self._file_at(event.pos())  # issue 10
+            clicked_file = self._file_at(pos)  # issue 10
             if clicked_file is not None:
                 menu.addSeparator()
                 self.file_menu_requested.emit(menu, clicked_file)
-        menu.exec(event.globalPos())
+        return menu
+
+    def _start_selecting(self) -> None:
+        """Selection mode: plain clicks add messages to the selection (Esc ends it)."""
+        self.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        self.selection_mode_changed.emit(True)
+
+    def stop_selecting(self) -> None:
+        """Leave selection mode and clear the selection."""
+        if self.selectionMode() == QAbstractItemView.SelectionMode.MultiSelection:
+            self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+            self.selection_mode_changed.emit(False)
+        self.clearSelection()
+
+    @property
+    def selecting(self) -> bool:
+        return self.selectionMode() == QAbstractItemView.SelectionMode.MultiSelection
 
     def add_failure_actions(self, menu: QMenu, index: _Index) -> None:
         """Add "Retry" and "Delete" to ``menu`` when ``index`` shows a message that was not
@@ -1942,6 +2467,9 @@ class ChatView(QListView):
             clickable = (
                 self._link_at(pos) is not None
                 or self._failed_at(pos) is not None
+                or self._quote_at(pos) is not None
+                or self._chip_at(pos) is not None
+                or self._react_button_at(pos) is not None
                 or self._file_at(pos) is not None
             )
             self.viewport().setCursor(
@@ -1958,7 +2486,93 @@ class ChatView(QListView):
             failed = self._failed_at(pos)
             if failed is not None:
                 self.retry_requested.emit(failed)
+            quoted = self._quote_at(pos)
+            if quoted is not None:
+                self.jump_to_quote(quoted)
+            chip = self._chip_at(pos)
+            if chip is not None:
+                self.react_requested.emit(chip[0], chip[1].emoji, not chip[1].mine)
+            target = self._react_button_at(pos)
+            if target is not None:
+                self.reaction_bar(target).popup(self.viewport().mapToGlobal(pos))
             clicked_file = self._file_at(pos)
             if clicked_file is not None:
                 self.file_clicked.emit(clicked_file)
         super().mouseReleaseEvent(event)
+
+    def reaction_bar(self, local_id: int) -> QMenu:
+        """The quick reactions for message ``local_id`` (the hover button opens it): the
+        six emoji side by side, then "Other emoji…"."""
+        menu = QMenu(self)
+        menu.setObjectName("reactionBar")
+        message = self._model.message(self._model.row_of(local_id) or 0)
+        mine = (
+            {r.emoji for r in message.reactions if r.member == self._delegate.own_id}
+            if message is not None and message.local_id == local_id
+            else set()
+        )
+        for emoji in QUICK_REACTIONS:
+            action = menu.addAction(emoji)
+            action.setCheckable(True)
+            action.setChecked(emoji in mine)
+            action.triggered.connect(
+                lambda _c=False, e=emoji, on=emoji not in mine: self.react_requested.emit(
+                    local_id, e, on
+                )
+            )
+        menu.addSeparator()
+        other = menu.addAction(self.tr("Other emoji…"))
+        other.setObjectName("otherReaction")
+        other.triggered.connect(lambda: self.other_reaction_requested.emit(local_id))
+        return menu
+
+    def _react_button_at(self, pos: QPoint) -> int | None:
+        """The ``local_id`` of the message whose hover reaction button is at ``pos``."""
+        found = self._option_at(pos)
+        if found is None:
+            return None
+        index, option = found
+        box = self._delegate.react_button_rect(option, index)
+        if box is None or not box.contains(QPointF(pos)):
+            return None
+        return int(index.data(MessageRole.LOCAL_ID))
+
+    def jump_to_quote(self, message: StoredMessage) -> bool:
+        """Scroll to the message ``message`` quotes (loading it from the history however
+        far back it is). False when this history does not have it, or it is deleted."""
+        quote = message.quote
+        if quote is None or quote.local_id is None or quote.deleted:
+            return False
+        return self.scroll_to_message(quote.local_id)
+
+    def _option_at(self, pos: QPoint) -> tuple[QModelIndex, QStyleOptionViewItem] | None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return None
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        return index, option
+
+    def _quote_at(self, pos: QPoint) -> StoredMessage | None:
+        """The reply whose quote is under ``pos``, if any."""
+        found = self._option_at(pos)
+        if found is None:
+            return None
+        index, option = found
+        box = self._delegate.quote_rect(option, index)
+        if box is None or not box.contains(QPointF(pos)):
+            return None
+        message = index.data(MessageRole.MESSAGE)
+        return message if isinstance(message, StoredMessage) else None
+
+    def _chip_at(self, pos: QPoint) -> tuple[int, ReactionChip] | None:
+        """``(local_id, chip)`` of the reaction chip under ``pos``, if any."""
+        found = self._option_at(pos)
+        if found is None:
+            return None
+        index, option = found
+        chip = self._delegate.chip_at(option, index, pos)
+        if chip is None:
+            return None
+        return int(index.data(MessageRole.LOCAL_ID)), chip

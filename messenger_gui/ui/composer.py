@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent
+from PySide6.QtCore import QEvent, QMimeData, QSize, QStringListModel, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -37,12 +40,42 @@ def _has_files(source: QMimeData) -> bool:
     return source.hasUrls() and any(url.isLocalFile() for url in source.urls())
 
 
+def _popup(completer: QCompleter) -> QAbstractItemView:
+    popup = completer.popup()
+    assert popup is not None  # a QCompleter always has one
+    return popup
+
+
 class _MessageEdit(QPlainTextEdit):
-    """Enter sends, Shift+Enter (or Ctrl+Enter) inserts a new line."""
+    """Enter sends, Shift+Enter (or Ctrl+Enter) inserts a new line; Esc cancels a reply or
+    an edit; Up in an empty field edits the last message (as in Telegram). While the
+    mention popup is open, Enter and Tab pick the highlighted member and Esc closes it."""
 
     submit = Signal()
+    escape = Signal()
+    up_in_empty = Signal()
     files_pasted = Signal(object)
     """issue 10: Ctrl+V (or a drop) of an image or of files: the ``QMimeData``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.completer: QCompleter | None = None
+        self.pick_mention: Callable[[str], None] | None = None
+
+    def _popup_open(self) -> bool:
+        return self.completer is not None and _popup(self.completer).isVisible()
+
+    def event(self, event: QEvent) -> bool:
+        # Tab moves the focus before keyPressEvent sees it: not while the popup is open.
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Tab
+            and self._popup_open()
+        ):
+            self.keyPressEvent(event)
+            return True
+        return super().event(event)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return bool(_has_files(source)) or super().canInsertFromMimeData(source)
@@ -54,6 +87,29 @@ class _MessageEdit(QPlainTextEdit):
         super().insertFromMimeData(source)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        completer = self.completer
+        if completer is not None and self._popup_open():
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab):
+                index = _popup(completer).currentIndex()
+                if not index.isValid():
+                    index = completer.completionModel().index(0, 0)
+                if self.pick_mention is not None:
+                    self.pick_mention(str(index.data()))
+                _popup(completer).hide()
+                event.accept()
+                return
+            if event.key() == Qt.Key.Key_Escape:
+                _popup(completer).hide()
+                event.accept()
+                return
+        if event.key() == Qt.Key.Key_Escape:
+            self.escape.emit()
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Up and not event.modifiers() and not self.toPlainText():
+            self.up_in_empty.emit()
+            event.accept()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             modifiers = event.modifiers()
             if not modifiers & (
@@ -82,7 +138,18 @@ class Composer(QFrame):
     """
 
     send_requested = Signal(str)
-    """The text to send (not stripped: the user's line breaks and spaces are kept)."""
+    """The text to send (not stripped: the user's line breaks and spaces are kept). While
+    it is emitted, :attr:`reply_target` is the message it answers (``None``: none)."""
+    edit_submitted = Signal(int, str)
+    """``(local_id, text)``: the new text of the message being edited."""
+    edit_last_requested = Signal()
+    """Up was pressed in the empty field: edit the last message (call :meth:`start_edit`)."""
+    edited = Signal(str)
+    """The user changed the text (typing, pasting, deleting; not :meth:`set_text`): the
+    text now. Drives the typing indicator the others see."""
+    sent_mentions: list[str]
+    """The client IDs the last text sent mentions (members picked after ``@`` whose
+    ``@Name`` is still in it); read it in a slot of :attr:`send_requested`."""
     attach_requested = Signal()
     """issue 10: the attach button was clicked."""
 
@@ -93,10 +160,54 @@ class Composer(QFrame):
         self.setObjectName("composer")
         self._max_bytes = max_bytes
         self._stack = QStackedLayout(self)
+        self._setting_text = False
+        self.sent_mentions = []
+        self._candidates: dict[str, str] = {}
+        """Display name → client ID of the members a mention may name (groups only)."""
+        self._picked: dict[str, str] = {}
+        """Display name → client ID of the members picked in the current text."""
+        self._names = QStringListModel(self)
+
+        self.reply_target: int | None = None
+        """The message the next one answers (the bar above the field), or ``None``."""
+        self.edit_target: int | None = None
+        """The message being edited, or ``None``."""
+        self._text_before_edit = ""
 
         editing = QWidget(self)
-        row = QHBoxLayout(editing)
-        row.setContentsMargins(12, 8, 12, 8)
+        column = QVBoxLayout(editing)
+        column.setContentsMargins(12, 6, 12, 8)
+        column.setSpacing(4)
+        self.action_bar = QFrame(editing)
+        self.action_bar.setObjectName("composerActionBar")
+        bar = QHBoxLayout(self.action_bar)
+        bar.setContentsMargins(10, 4, 4, 4)
+        bar.setSpacing(8)
+        texts = QVBoxLayout()
+        texts.setSpacing(0)
+        self.action_title = QLabel(self.action_bar)
+        self.action_title.setObjectName("composerActionTitle")
+        self.action_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.action_preview = QLabel(self.action_bar)
+        self.action_preview.setObjectName("composerActionPreview")
+        self.action_preview.setTextFormat(Qt.TextFormat.PlainText)
+        self.action_preview.setMinimumWidth(40)
+        self.action_preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        texts.addWidget(self.action_title)
+        texts.addWidget(self.action_preview)
+        bar.addLayout(texts, 1)
+        self.action_cancel = QToolButton(self.action_bar)
+        self.action_cancel.setObjectName("composerActionCancel")
+        self.action_cancel.setText("✕")
+        self.action_cancel.setToolTip(self.tr("Cancel (Esc)"))
+        self.action_cancel.setAccessibleName(self.tr("Cancel"))
+        self.action_cancel.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.action_cancel.clicked.connect(self.cancel_action)
+        bar.addWidget(self.action_cancel)
+        self.action_bar.hide()
+        column.addWidget(self.action_bar)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
         self.attach_button = QToolButton(editing)  # issue 10
         self.attach_button.setObjectName("attachButton")
@@ -109,6 +220,7 @@ class Composer(QFrame):
         self.attach_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.attach_button.clicked.connect(self.attach_requested)
         row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
+        column.addLayout(row)
         field = QFrame(editing)
         field.setObjectName("composerField")
         field_layout = QVBoxLayout(field)
@@ -149,19 +261,101 @@ class Composer(QFrame):
         self.reason.setWordWrap(True)
         self._stack.addWidget(self.reason)
 
+        self.completer = QCompleter(self._names, self)
+        self.completer.setWidget(self.input)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        activated = self.completer.activated[str]  # type: ignore[index]
+        activated.connect(self._insert_mention)  # a click in the popup
+        self.input.completer = self.completer
+        self.input.pick_mention = self._insert_mention
         self.input.textChanged.connect(self._text_changed)
         self.input.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.input.submit.connect(self.submit)
+        self.input.escape.connect(self.cancel_action)
+        self.input.up_in_empty.connect(self.edit_last_requested)
         self.send_button.clicked.connect(self.submit)
-        self._text_changed()
+        self._refresh()
 
     # --- state ---
 
     def text(self) -> str:
         return self.input.toPlainText()
 
+    def set_mention_candidates(self, members: dict[str, str]) -> None:
+        """The members ``@`` may complete (display name → client ID; empty outside
+        groups: no popup)."""
+        self._candidates = dict(members)
+        self._picked = {}
+        self._names.setStringList(sorted(members, key=str.casefold))
+        _popup(self.completer).hide()
+
+    def mention_prefix(self) -> str | None:
+        """The word typed after an ``@`` right before the cursor, or ``None``."""
+        cursor = self.input.textCursor()
+        block = cursor.block().text()[: cursor.positionInBlock()]
+        at = block.rfind("@")
+        if at < 0 or (at > 0 and not block[at - 1].isspace()):
+            return None
+        typed = block[at + 1 :]
+        if "\n" in typed or len(typed) > 64 or typed.startswith(" "):
+            return None
+        return typed
+
+    def _complete_mention(self) -> None:
+        if not self._candidates:
+            return
+        prefix = self.mention_prefix()
+        popup = _popup(self.completer)
+        if prefix is None:
+            popup.hide()
+            return
+        self.completer.setCompletionPrefix(prefix)
+        if self.completer.completionCount() == 0:
+            popup.hide()
+            return
+        popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+        rect = self.input.cursorRect()
+        rect.setWidth(
+            popup.sizeHintForColumn(0) + popup.verticalScrollBar().sizeHint().width() + 16
+        )
+        self.completer.complete(rect)
+
+    def _insert_mention(self, name: str) -> None:
+        """Replace ``@prefix`` before the cursor by ``@Name `` and remember the member."""
+        client_id = self._candidates.get(name)
+        prefix = self.mention_prefix()
+        if client_id is None or prefix is None:
+            return
+        cursor = self.input.textCursor()
+        cursor.movePosition(
+            QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(prefix) + 1
+        )
+        cursor.insertText(f"@{name} ")
+        self.input.setTextCursor(cursor)
+        self._picked[name] = client_id
+        _popup(self.completer).hide()
+
+    def mentions(self) -> list[str]:
+        """The client IDs the text mentions now (picked members whose ``@Name`` is still
+        in it), in the order they appear."""
+        text = self.text()
+        found = [(text.find(f"@{name}"), cid) for name, cid in self._picked.items()]
+        return list(dict.fromkeys(cid for at, cid in sorted(found) if at >= 0))
+
     def set_text(self, text: str) -> None:
-        self.input.setPlainText(text)
+        """Show ``text`` (a chat's saved draft); not an edit by the user (no :attr:`edited`)."""
+        self._setting_text = True
+        try:
+            self.input.setPlainText(text)
+        finally:
+            self._setting_text = False
+
+    def draft_text(self) -> str:
+        """What the user typed and did not send: while editing a message, what was in the
+        field before the edit began."""
+        return self._text_before_edit if self.edit_target is not None else self.text()
 
     def byte_count(self) -> int:
         return len(self.text().encode("utf-8"))
@@ -179,7 +373,7 @@ class Composer(QFrame):
         conversation). The draft is kept while disabled."""
         self.reason.setText(reason)
         self._stack.setCurrentIndex(0 if enabled else 1)
-        self._text_changed()
+        self._refresh()
 
     def is_enabled(self) -> bool:
         return self._stack.currentIndex() == 0
@@ -199,10 +393,65 @@ class Composer(QFrame):
                 )
             return
         text = self.text()
+        if self.edit_target is not None:
+            target = self.edit_target
+            self._end_action(restore=True)
+            self.edit_submitted.emit(target, text)
+            return
+        self.sent_mentions = self.mentions()
+        self._picked = {}
         self.input.clear()
         self.send_requested.emit(text)
+        self._end_action(restore=False)
+
+    # --- reply and edit ---
+
+    def start_reply(self, local_id: int, sender: str, text: str) -> None:
+        """Answer message ``local_id``: a bar above the field quotes ``sender`` and
+        ``text``; the next message sent answers it (Esc or ✕ cancels)."""
+        if self.edit_target is not None:
+            self._end_action(restore=True)
+        self.reply_target = local_id
+        self.action_title.setText(self.tr("Reply to %1").replace("%1", sender))
+        self.action_preview.setText(_one_line(text))
+        self.action_bar.show()
+        self.focus_input()
+
+    def start_edit(self, local_id: int, text: str) -> None:
+        """Edit our message ``local_id``: the field holds its text (what was typed is put
+        back afterwards); Enter saves, Esc cancels."""
+        if self.edit_target is None:
+            self._text_before_edit = self.text()
+        self.reply_target = None
+        self.edit_target = local_id
+        self.action_title.setText(self.tr("Edit message"))
+        self.action_preview.setText(_one_line(text))
+        self.action_bar.show()
+        self.set_text(text)
+        self.input.moveCursor(QTextCursor.MoveOperation.End)
+        self.focus_input()
+
+    def cancel_action(self) -> None:
+        """Cancel the reply or edit under way (Esc); does nothing when there is none."""
+        if self.reply_target is not None or self.edit_target is not None:
+            self._end_action(restore=self.edit_target is not None)
+
+    def _end_action(self, *, restore: bool) -> None:
+        if restore and self.edit_target is not None:
+            self.set_text(self._text_before_edit)
+            self.input.moveCursor(QTextCursor.MoveOperation.End)
+        self.reply_target = None
+        self.edit_target = None
+        self._text_before_edit = ""
+        self.action_bar.hide()
 
     def _text_changed(self) -> None:
+        self._refresh()
+        if not self._setting_text:
+            self.edited.emit(self.text())
+            self._complete_mention()
+
+    def _refresh(self) -> None:
         size = self.byte_count()
         over = size > self._max_bytes
         if size >= self._max_bytes * COUNTER_THRESHOLD:
@@ -231,3 +480,8 @@ class Composer(QFrame):
         visible = min(lines, MAX_VISIBLE_LINES)
         margin = int(document.documentMargin() * 2) + 2
         self.input.setFixedHeight(visible * line + margin)
+
+
+def _one_line(text: str) -> str:
+    """The first 200 characters of ``text`` on one line (for the bar's preview)."""
+    return " ".join(text.split())[:200]

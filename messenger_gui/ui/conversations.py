@@ -33,7 +33,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from messenger_gui.storage import ConversationSummary, MessageStatus, fold_accents
 from messenger_gui.ui.avatars import paint_avatar
-from messenger_gui.ui.formatting import list_time
+from messenger_gui.ui.formatting import list_time, system_text
+from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours
 from messenger_gui.ui.ticks import failed_colour, paint_failed, paint_ticks
 
@@ -56,6 +57,9 @@ class ConversationRole(IntEnum):
     """The whole :class:`ConversationSummary`."""
     FILTER_TEXT = Qt.ItemDataRole.UserRole + 8
     """Title, ID and preview, folded (lower case, no accents), for the filter."""
+    TYPING = Qt.ItemDataRole.UserRole + 9
+    """"Ana is typing…" while someone types there (shown instead of the preview), else
+    ``""``."""
 
 
 def _folded(text: str) -> str:
@@ -79,6 +83,21 @@ class ConversationListModel(QAbstractListModel):
         self._source = source
         self._rows: list[ConversationSummary] = []
         self._filter_texts: list[str] = []
+        self._typing: dict[str, str] = {}
+
+    def set_typing(self, conversation: str, text: str) -> None:
+        """Show ``text`` ("Ana is typing…") in the row of ``conversation`` instead of its
+        last message; ``""`` shows the message again. Kept across reloads."""
+        if self._typing.get(conversation, "") == text:
+            return
+        if text:
+            self._typing[conversation] = text
+        else:
+            self._typing.pop(conversation, None)
+        row = self.row_of(conversation)
+        if row is not None:
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index, [ConversationRole.TYPING])
 
     def reload(self) -> None:
         """Fetch the rows again.
@@ -162,6 +181,8 @@ class ConversationListModel(QAbstractListModel):
             return row
         if role == ConversationRole.FILTER_TEXT:
             return self._filter_texts[index.row()]
+        if role == ConversationRole.TYPING:
+            return self._typing.get(row.conversation, "")
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.title}\n{row.conversation}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -187,6 +208,20 @@ class ConversationFilterModel(QSortFilterProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._words: list[str] = []
+        self.archived = False
+        """Show the archived chats (the "Archived" section) instead of the others."""
+
+    def set_archived(self, archived: bool) -> None:
+        """Show the archived chats (True) or the main list (False)."""
+        if archived == self.archived:
+            return
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+
+            self.beginFilterChange()
+            self.archived = archived
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.archived = archived
+            self.invalidateRowsFilter()
 
     def set_filter(self, text: str) -> None:
         """Filter by ``text`` (the filter box's contents); blank shows everything."""
@@ -199,10 +234,14 @@ class ConversationFilterModel(QSortFilterProxyModel):
             self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
+        model = self.sourceModel()
+        index = model.index(source_row, 0, source_parent)
+        summary = model.data(index, ConversationRole.SUMMARY)
+        if isinstance(summary, ConversationSummary) and summary.archived != self.archived:
+            return False
         if not self._words:
             return True
-        model = self.sourceModel()
-        text = model.data(model.index(source_row, 0, source_parent), ConversationRole.FILTER_TEXT)
+        text = model.data(index, ConversationRole.FILTER_TEXT)
         return isinstance(text, str) and all(word in text for word in self._words)
 
 
@@ -211,6 +250,8 @@ class ConversationFilterModel(QSortFilterProxyModel):
 ROW_HEIGHT = 68
 AVATAR = 48
 PADDING = 10
+MARK = 14
+"""Size of the small muted and pinned icons of a row."""
 
 
 def _you_prefix() -> str:
@@ -227,6 +268,10 @@ def _preview(summary: ConversationSummary) -> str:
         if summary.is_group:
             return QCoreApplication.translate("ConversationDelegate", "Group created")
         return QCoreApplication.translate("ConversationDelegate", "No messages yet")
+    if summary.last_direction == "in" and summary.last_text.startswith('{"system"'):
+        return system_text(summary.last_text)  # "Ana renamed the group to …"
+    if not summary.last_text:  # only a deleted message has no text
+        return QCoreApplication.translate("ConversationDelegate", "Message deleted")
     return " ".join(summary.last_text.split())
 
 
@@ -310,12 +355,18 @@ class ConversationDelegate(QStyledItemDelegate):
                 self._paint_status(painter, tick_rect, summary.last_status, c, selected, background)
             title_right = int(tick_rect.left()) - 6
 
-        # Title, elided.
+        # Title, elided; a muted chat has the muted icon after it.
         painter.setFont(title_font)
         painter.setPen(primary)
+        if summary.muted:
+            title_right -= MARK + 4
         title = fm_title.elidedText(
             summary.title, Qt.TextElideMode.ElideRight, title_right - text_left
         )
+        if summary.muted:
+            mark_x = text_left + fm_title.horizontalAdvance(title) + 4
+            mark_y = line1_y + (fm_title.height() - MARK) // 2
+            icon("muted", secondary).paint(painter, QRect(mark_x, mark_y, MARK, MARK))
         painter.drawText(
             QRect(text_left, line1_y, title_right - text_left, fm_title.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -332,13 +383,18 @@ class ConversationDelegate(QStyledItemDelegate):
             pill = QRectF(right - pill_w, line2_y + (fm_base.height() - pill_h) / 2, pill_w, pill_h)
             pill_path = QPainterPath()
             pill_path.addRoundedRect(pill, pill_h / 2, pill_h / 2)
-            painter.fillPath(pill_path, c.accent_text if selected else c.accent)
+            pill_colour = c.muted if summary.muted else c.accent  # muted: greyed
+            painter.fillPath(pill_path, c.accent_text if selected else pill_colour)
             bold_small = QFont(small_font)
             bold_small.setBold(True)
             painter.setFont(bold_small)
             painter.setPen(c.sidebar_selected if selected else c.accent_text)
             painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, count)
             preview_right = int(pill.left()) - 8
+        elif summary.pinned:
+            pin_y = line2_y + (fm_base.height() - MARK) // 2
+            icon("pin", secondary).paint(painter, QRect(right - MARK, pin_y, MARK, MARK))
+            preview_right = right - MARK - 8
 
         painter.setFont(base_font)
         available = preview_right - text_left
@@ -350,6 +406,10 @@ class ConversationDelegate(QStyledItemDelegate):
             preview = " ".join(summary.draft.split())
             prefix = _draft_prefix()
             prefix_colour = failed_colour(c.dark)
+        typing = index.data(ConversationRole.TYPING)
+        if typing:  # as Telegram: who is typing replaces the last message
+            preview, prefix = str(typing), ""
+            secondary = QColor(c.sidebar_selected_text) if selected else QColor(c.accent)
         if prefix:
             painter.setPen(prefix_colour)
             prefix_w = min(fm_base.horizontalAdvance(prefix), available)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import date
+from typing import Final
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -18,6 +20,7 @@ from PySide6.QtCore import (
     QLocale,
     QModelIndex,
     QObject,
+    QPoint,
     QRectF,
     QSize,
     Qt,
@@ -59,6 +62,7 @@ from messenger_gui.storage import (
     HistoryReader,
     MessageStatus,
     StoredMessage,
+    now_ms,
 )
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.chat import ChatView, MessageListModel
@@ -70,10 +74,14 @@ from messenger_gui.ui.conversations import (
     ConversationRole,
 )
 from messenger_gui.ui.dialogs.send_files import FileSending
+from messenger_gui.ui.formatting import presence_text, typing_text
 from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours, ensure_theme
 
 log = logging.getLogger(__name__)
+
+MUTE_FOREVER: Final = -1
+"""The ``seconds`` of :attr:`MainWindow.mute_requested` for "until I unmute it"."""
 
 FLOOD_ROWS = 100
 """Messages of the open chat arriving at once from which they are shown in frames."""
@@ -119,6 +127,21 @@ class MainWindow(QMainWindow):
     send_requested = Signal(str, bool, str)
     """``(conversation, is_group, text)``: the user sent a message. Call
     ``client.send_message`` and then :meth:`messages_received` with the queued message."""
+    reply_requested = Signal(str, bool, str, int, list)
+    """``(conversation, is_group, text, reply_to, mentions)``: the user sent a reply to
+    message ``reply_to`` (in a group, mentioning ``mentions``). Call
+    ``client.send_message(..., reply_to=reply_to, mentions=mentions)``, then
+    :meth:`messages_received`."""
+    edit_message_requested = Signal(int, str)
+    """``(local_id, text)``: the user edited one of its messages."""
+    delete_messages_requested = Signal(list)
+    """The user chose "Delete" on these sent messages: ask for me / for everyone."""
+    react_requested = Signal(int, str, bool)
+    """``(local_id, emoji, on)``: set or take back our reaction."""
+    other_reaction_requested = Signal(int)
+    """The user wants to react with an emoji not in the quick set: ask which."""
+    forward_requested = Signal(list)
+    """The user chose "Forward" on these messages: ask where to."""
     conversation_opened = Signal(str, bool)
     """``(conversation, is_group)``: this conversation is now shown."""
     add_contact_requested = Signal()
@@ -143,6 +166,20 @@ class MainWindow(QMainWindow):
     unread_changed = Signal(int)
     """The unread total over every conversation, after each refresh of the list (for the
     tray and the window title)."""
+    typing_edited = Signal(str, bool)
+    """``(conversation, is_group)``: the user edited the draft of the open chat and it is
+    not blank (``client.draft_edited`` throttles what goes on the wire)."""
+    typing_stopped = Signal(str, bool)
+    """``(conversation, is_group)``: the user sent, emptied or left the draft."""
+    settings_requested = Signal()
+    send_with_mentions_requested = Signal(str, bool, str, list)
+    """``(group, True, text, mentions)``: as :attr:`send_requested`, for a group message
+    that mentions members (their client IDs), sent with ``mentions``."""
+    mute_requested = Signal(str, int)
+    """``(conversation, seconds)``: mute it for that long (:data:`MUTE_FOREVER`: until
+    unmuted; 0: unmute)."""
+    pin_requested = Signal(str, bool)
+    archive_requested = Signal(str, bool)
     send_files_requested = Signal(str, bool, list, str)
     """issue 10: ``(conversation, is_group, paths, caption)``: files to send, confirmed in
     the preview."""
@@ -162,6 +199,13 @@ class MainWindow(QMainWindow):
         self._composer_override: tuple[bool, str] | None = None
         self._drafts: dict[str, str] = {}
         """Drafts set in this session (the history may not have them yet)."""
+        self._typing: dict[str, str] = {}
+        """conversation → "Ana is typing…" (see :meth:`set_typing`)."""
+        self._archived_count = 0
+        self._presence: dict[str, tuple[bool, int | None]] = {}
+        """client ID → (online, last seen) as shown to us (see :meth:`set_presence`)."""
+        self.today: date | None = None
+        """Pin "today" for tests and screenshots ("last seen today at…"); ``None``: now."""
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_MS)
@@ -236,6 +280,10 @@ class MainWindow(QMainWindow):
             self.tr("Search messages…"), QKeySequence.StandardKey.Find, self.search_requested
         )
         self.action_copy_id = self._action(self.tr("Copy my ID"), None, self.copy_id_requested)
+        self.action_settings = self._action(
+            self.tr("Settings…"), QKeySequence.StandardKey.Preferences, self.settings_requested
+        )
+        self.action_settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.action_export_html = self._action(
             self.tr("Export chat as HTML…"), None, lambda: self._export("html")
         )
@@ -260,6 +308,7 @@ class MainWindow(QMainWindow):
         self.main_menu.addAction(self.action_search)
         self.main_menu.addSeparator()
         self.main_menu.addAction(self.action_copy_id)
+        self.main_menu.addAction(self.action_settings)
         self.main_menu.addSeparator()
         self.main_menu.addAction(self.action_quit)
 
@@ -274,6 +323,8 @@ class MainWindow(QMainWindow):
         self.chat_menu.addAction(self.action_block)
         for action in (self.action_group_info, self.action_add_to_contacts, self.action_block):
             action.setVisible(False)  # shown for the chats they apply to
+        self._chat_menu_extra: list[QAction] = []
+        self.chat_menu.aboutToShow.connect(self._fill_chat_menu)
 
     def _tool_button(self, parent: QWidget, tooltip: str) -> QToolButton:
         button = QToolButton(parent)
@@ -359,6 +410,15 @@ class MainWindow(QMainWindow):
         self.conversation_list.installEventFilter(self)
         self.filter_box.textChanged.connect(self.conversation_filter.set_filter)
         self.filter_box.returnPressed.connect(self._open_first_filtered)
+        self.conversation_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.conversation_list.customContextMenuRequested.connect(self._list_context_menu)
+        self.archive_button = QPushButton(self.sidebar)
+        self.archive_button.setObjectName("archiveButton")
+        self.archive_button.setFlat(True)
+        self.archive_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.archive_button.clicked.connect(self._toggle_archived)
+        self.archive_button.hide()
+        layout.addWidget(self.archive_button)
         layout.addWidget(self.conversation_list, 1)
 
         self.no_conversations = QLabel(
@@ -452,6 +512,13 @@ class MainWindow(QMainWindow):
         self.chat_view.setAccessibleName(self.tr("Messages"))
         self.chat_view.visible_range_changed.connect(self._report_read_position)
         self.chat_view.installEventFilter(self)
+        self.chat_view.set_own_id(self._own_id)
+        self.chat_view.reply_requested.connect(self.start_reply)
+        self.chat_view.edit_requested.connect(self.start_edit)
+        self.chat_view.delete_messages_requested.connect(self.delete_messages_requested)
+        self.chat_view.react_requested.connect(self.react_requested)
+        self.chat_view.other_reaction_requested.connect(self.other_reaction_requested)
+        self.chat_view.forward_requested.connect(self.forward_requested)
         chat.addWidget(self.chat_view, 1)
 
         self.contact_banner = QFrame(self.chat_page)
@@ -474,9 +541,41 @@ class MainWindow(QMainWindow):
         self.contact_banner.hide()
         chat.addWidget(self.contact_banner)
 
+        self.selection_bar = QFrame(self.chat_page)
+        self.selection_bar.setObjectName("selectionBar")
+        bar = QHBoxLayout(self.selection_bar)
+        bar.setContentsMargins(16, 8, 12, 8)
+        bar.setSpacing(8)
+        self.selection_count = QLabel(self.selection_bar)
+        self.selection_count.setObjectName("selectionCount")
+        bar.addWidget(self.selection_count, 1)
+        self.selection_forward = QPushButton(self.tr("Forward"), self.selection_bar)
+        self.selection_forward.setObjectName("secondaryButton")
+        self.selection_forward.clicked.connect(
+            lambda: self._emit_selection(self.chat_view.forwardable_selection(), forward=True)
+        )
+        self.selection_delete = QPushButton(self.tr("Delete"), self.selection_bar)
+        self.selection_delete.setObjectName("secondaryButton")
+        self.selection_delete.clicked.connect(
+            lambda: self._emit_selection(self.chat_view.deletable_selection(), forward=False)
+        )
+        self.selection_cancel = QPushButton(self.tr("Cancel"), self.selection_bar)
+        self.selection_cancel.setObjectName("secondaryButton")
+        self.selection_cancel.setToolTip(self.tr("Leave selection mode (Esc)"))
+        self.selection_cancel.clicked.connect(self.chat_view.stop_selecting)
+        for button in (self.selection_forward, self.selection_delete, self.selection_cancel):
+            bar.addWidget(button)
+        self.selection_bar.hide()
+        chat.addWidget(self.selection_bar)
+        self.chat_view.selection_mode_changed.connect(self._selection_mode_changed)
+        self.chat_view.selectionModel().selectionChanged.connect(self._update_selection_bar)
+
         self.composer = Composer(self.chat_page)
         self.composer.send_requested.connect(self._send)
+        self.composer.edit_submitted.connect(self.edit_message_requested)
+        self.composer.edit_last_requested.connect(self.edit_last_message)
         self.composer.input.textChanged.connect(self._draft_typed)
+        self.composer.edited.connect(self._composer_edited)
         chat.addWidget(self.composer)
         # issue 10: files come from the attach button, a drop on the chat, or a paste.
         self.file_sending = FileSending(self, self._open_title)
@@ -655,11 +754,13 @@ class MainWindow(QMainWindow):
             self.conversation_model.set_rows(rows)
         finally:
             self._selecting = False
+        self._archived_count = sum(1 for row in rows if row.archived)
+        self._show_archive_button()
         total = sum(row.unread for row in rows)
         if total != self.unread_total:
             self.unread_total = total
             self.unread_changed.emit(total)
-        empty = self.conversation_model.rowCount() == 0
+        empty = self.conversation_filter.rowCount() == 0 and not self._archived_count
         self.conversation_list.setVisible(not empty)
         self.no_conversations.setVisible(empty)
         if self._current is not None:
@@ -692,6 +793,8 @@ class MainWindow(QMainWindow):
     def close_conversation(self) -> None:
         """Show no chat (the one shown was blocked, for example)."""
         self.flush_draft()
+        self.chat_view.stop_selecting()
+        self._stop_typing()
         self._current = None
         self.message_model.close()
         self._right.setCurrentWidget(self.empty_state)
@@ -706,12 +809,52 @@ class MainWindow(QMainWindow):
         if self._current is None:
             return
         conversation = self._current[0]
-        text = self.composer.text()
+        text = self.composer.draft_text()
         if text == self._draft_shown:
             return
         self._draft_shown = text
         self._drafts[conversation] = text
         self.draft_changed.emit(conversation, text)
+
+    def set_typing(self, conversation: str, names: Sequence[str]) -> None:
+        """``names`` (display names, in the order they started) are typing in
+        ``conversation`` (empty: nobody): shown in its row of the list and, when it is
+        open, in the chat's header instead of its subtitle."""
+        text = typing_text(list(names))
+        if text:
+            self._typing[conversation] = text
+        else:
+            self._typing.pop(conversation, None)
+        self.conversation_model.set_typing(conversation, text)
+        if self._current is not None and self._current[0] == conversation:
+            self._update_header()
+
+    def set_presence(self, client_id: str, online: bool | None, last_seen: int | None) -> None:
+        """What we know of ``client_id``'s presence (``online`` ``None``: not shown to
+        us): the subtitle of its direct chat says "online" / "last seen …", or its ID."""
+        if online is None:
+            self._presence.pop(client_id, None)
+        else:
+            self._presence[client_id] = (online, last_seen)
+        if self._current == (client_id, False):
+            self._update_header()
+
+    def typing_shown(self, conversation: str) -> str:
+        """What :meth:`set_typing` shows for ``conversation`` now (``""``: nothing)."""
+        return self._typing.get(conversation, "")
+
+    def _composer_edited(self, text: str) -> None:
+        if self._current is None or not self.composer.is_enabled():
+            return
+        conversation, is_group = self._current
+        if text.strip():
+            self.typing_edited.emit(conversation, is_group)
+        else:
+            self.typing_stopped.emit(conversation, is_group)
+
+    def _stop_typing(self) -> None:
+        if self._current is not None:
+            self.typing_stopped.emit(*self._current)
 
     def _draft_typed(self) -> None:
         if self._current is not None and self.composer.text() != self._draft_shown:
@@ -831,9 +974,12 @@ class MainWindow(QMainWindow):
 
     def _show_conversation(self, conversation: str, is_group: bool) -> None:
         self.flush_draft()
+        self.chat_view.stop_selecting()
+        self._stop_typing()
         self._flood = []  # the chat is read afresh
         self._current = (conversation, is_group)
         self._composer_override = None
+        self._set_mention_candidates(conversation, is_group)
         self.message_model.open(conversation, is_group)
         self._right.setCurrentWidget(self.chat_page)
         self._update_header()
@@ -845,6 +991,7 @@ class MainWindow(QMainWindow):
         if draft is None:
             draft = self._store.draft(conversation)
         self._draft_shown = draft
+        self.composer.cancel_action()
         self.composer.set_text(draft)
         self._draft_timer.stop()
         self.composer.input.moveCursor(QTextCursor.MoveOperation.End)
@@ -895,8 +1042,17 @@ class MainWindow(QMainWindow):
             )
             self.header_subtitle.setToolTip(subtitle)
         else:
-            self.header_subtitle.setText(self.tr("ID %1").replace("%1", conversation))
-            self.header_subtitle.setToolTip("")
+            presence = self._presence.get(conversation)
+            if presence is None:  # hidden from us: the ID, as before presence existed
+                self.header_subtitle.setText(self.tr("ID %1").replace("%1", conversation))
+            else:
+                self.header_subtitle.setText(presence_text(*presence, today=self.today))
+            self.header_subtitle.setToolTip(self.tr("ID %1").replace("%1", conversation))
+        typing = self._typing.get(conversation, "")
+        if typing:
+            self.header_subtitle.setText(typing)
+        online = not is_group and self._presence.get(conversation, (False, None))[0]
+        self._set_subtitle_live(bool(typing) or online)
         stranger = (
             not is_group
             and conversation != self._own_id
@@ -912,17 +1068,217 @@ class MainWindow(QMainWindow):
             enabled, reason = self._composer_override
         self.composer.set_enabled(enabled, reason)
 
+    def start_reply(self, local_id: int) -> None:
+        """Answer message ``local_id`` of the open chat (the chat's "Reply")."""
+        message = self._store.message(local_id)
+        if message is None or self._current is None or message.conversation != self._current[0]:
+            return
+        sender = (
+            self.tr("You")
+            if message.direction == "out"
+            else (message.sender_name or message.sender or "")
+        )
+        self.composer.start_reply(local_id, sender, message.text)
+
+    def start_edit(self, local_id: int) -> None:
+        """Edit our message ``local_id`` in the composer (the chat's "Edit")."""
+        message = self._store.message(local_id)
+        if (
+            message is None
+            or message.direction != "out"
+            or message.seq is None
+            or message.deleted is not None
+            or self._current is None
+            or message.conversation != self._current[0]
+        ):
+            return
+        self.composer.start_edit(local_id, message.text)
+
+    def edit_last_message(self) -> bool:
+        """Up in the empty composer: edit our newest sent message of the open chat among
+        those loaded (the newest are, when the user is typing). False when there is none."""
+        model = self.message_model
+        for row in range(model.rowCount() - 1, -1, -1):
+            message = model.message(row)
+            if (
+                message is not None
+                and message.direction == "out"
+                and message.seq is not None
+                and message.deleted is None
+            ):
+                self.start_edit(message.local_id)
+                return True
+        return False
+
+    def _selection_mode_changed(self, selecting: bool) -> None:
+        """Selection mode shows the bar (count, Forward, Delete, Cancel) instead of the
+        composer, as Telegram does."""
+        self.selection_bar.setVisible(selecting)
+        self.composer.setVisible(not selecting)
+        self._update_selection_bar()
+        if not selecting and self._current is not None:
+            self.composer.focus_input()
+
+    def _update_selection_bar(self, *_args: object) -> None:
+        if not self.selection_bar.isVisibleTo(self):
+            return
+        count = len(self.chat_view.selected_messages())
+        self.selection_count.setText(self.tr("%n message(s) selected", "", count))
+        self.selection_forward.setEnabled(bool(self.chat_view.forwardable_selection()))
+        self.selection_delete.setEnabled(bool(self.chat_view.deletable_selection()))
+
+    def _emit_selection(self, local_ids: list[int], *, forward: bool) -> None:
+        if not local_ids:
+            return
+        if forward:
+            self.forward_requested.emit(local_ids)
+        else:
+            self.delete_messages_requested.emit(local_ids)
+
+    def messages_updated(self, conversation: str, local_ids: Sequence[int]) -> None:
+        """Messages were edited, deleted or reacted to (``MessagesUpdated``): repaint
+        those of the open chat in place; the list's preview may change too."""
+        if self._current is not None and self._current[0] == conversation:
+            self.message_model.refresh_messages(local_ids)
+            target = self.composer.edit_target
+            if target is not None and target in local_ids:
+                edited = self._store.message(target)
+                if edited is None or edited.deleted is not None:
+                    self.composer.cancel_action()
+        self.schedule_reload()
+
+    def _set_mention_candidates(self, conversation: str, is_group: bool) -> None:
+        group = self._store.group(conversation) if is_group else None
+        if group is None:
+            self.composer.set_mention_candidates({})
+            self.chat_view.delegate.set_mention_names([])
+            return
+        others = {m.display_name: m.client_id for m in group.members if m.client_id != self._own_id}
+        self.composer.set_mention_candidates(others)
+        self.chat_view.delegate.set_mention_names([*others, self._own_name])
+
+    # --- mute, pin, archive ---
+
+    def chat_settings_actions(self, conversation: str, parent: QMenu) -> list[QAction]:
+        """The Mute / Unmute, Pin / Unpin and Archive / Unarchive entries for
+        ``conversation``, as its context menu in the list and the chat menu show them."""
+        settings = self._store.chat_settings(conversation)
+        actions: list[QAction] = []
+        if settings.muted(now_ms()):
+            unmute = QAction(self.tr("Unmute"), parent)
+            unmute.setObjectName("unmute")
+            unmute.triggered.connect(lambda: self.mute_requested.emit(conversation, 0))
+            actions.append(unmute)
+        else:
+            mute_menu = QMenu(self.tr("Mute"), parent)
+            mute_menu.setIcon(icon("muted"))
+            for name, text, seconds in (
+                ("mute_1h", self.tr("For 1 hour"), 3600),
+                ("mute_8h", self.tr("For 8 hours"), 8 * 3600),
+                ("mute_forever", self.tr("Until I unmute it"), MUTE_FOREVER),
+            ):
+                action = mute_menu.addAction(text)
+                action.setObjectName(name)
+                action.triggered.connect(
+                    lambda _=False, s=seconds: self.mute_requested.emit(conversation, s)
+                )
+            mute = mute_menu.menuAction()
+            mute.setObjectName("mute")
+            actions.append(mute)
+        pin = QAction(self.tr("Unpin") if settings.pinned else self.tr("Pin to top"), parent)
+        pin.setObjectName("unpin" if settings.pinned else "pin")
+        pin.triggered.connect(lambda: self.pin_requested.emit(conversation, not settings.pinned))
+        actions.append(pin)
+        archive = QAction(self.tr("Unarchive") if settings.archived else self.tr("Archive"), parent)
+        archive.setObjectName("unarchive" if settings.archived else "archive")
+        archive.triggered.connect(
+            lambda: self.archive_requested.emit(conversation, not settings.archived)
+        )
+        actions.append(archive)
+        return actions
+
+    def conversation_menu(self, conversation: str) -> QMenu:
+        """The context menu of ``conversation``'s row in the list."""
+        menu = QMenu(self)
+        for action in self.chat_settings_actions(conversation, menu):
+            menu.addAction(action)
+        return menu
+
+    def _list_context_menu(self, pos: QPoint) -> None:
+        index = self.conversation_list.indexAt(pos)
+        conversation = index.data(ConversationRole.ID) if index.isValid() else None
+        if isinstance(conversation, str):
+            menu = self.conversation_menu(conversation)
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.conversation_list.viewport().mapToGlobal(pos))
+
+    def _fill_chat_menu(self) -> None:
+        for action in self._chat_menu_extra:  # rebuilt at each opening: no leftovers
+            self.chat_menu.removeAction(action)
+            submenu = action.menu()
+            if isinstance(submenu, QMenu):
+                submenu.deleteLater()
+            else:
+                action.deleteLater()
+        self._chat_menu_extra = []
+        if self._current is None:
+            return
+        existing = self.chat_menu.actions()
+        actions = self.chat_settings_actions(self._current[0], self.chat_menu)
+        separator = QAction(self.chat_menu)
+        separator.setSeparator(True)
+        for action in [*actions, separator]:
+            if existing:
+                self.chat_menu.insertAction(existing[0], action)
+            else:
+                self.chat_menu.addAction(action)
+        self._chat_menu_extra = [*actions, separator]
+
+    def show_archived(self, archived: bool) -> None:
+        """Show the "Archived" section (True) or the main list."""
+        self.conversation_filter.set_archived(archived)
+        self._show_archive_button()
+
+    def _toggle_archived(self) -> None:
+        self.show_archived(not self.conversation_filter.archived)
+
+    def _show_archive_button(self) -> None:
+        if self.conversation_filter.archived:
+            self.archive_button.setText(self.tr("← Back to chats"))
+            self.archive_button.setVisible(True)
+        else:
+            self.archive_button.setText(
+                self.tr("Archived chats (%1)").replace("%1", str(self._archived_count))
+            )
+            self.archive_button.setVisible(self._archived_count > 0)
+        self.archive_button.setIcon(icon("archive", colours(self.palette()).muted))
+
+    def _set_subtitle_live(self, live: bool) -> None:
+        """The subtitle in the accent colour (typing, online) or muted."""
+        if bool(self.header_subtitle.property("live")) != live:
+            self.header_subtitle.setProperty("live", live)
+            self.header_subtitle.style().unpolish(self.header_subtitle)
+            self.header_subtitle.style().polish(self.header_subtitle)
+
     def _send(self, text: str) -> None:
         if self._current is None:
             return
         conversation, is_group = self._current
+        reply_to = self.composer.reply_target
         self.flush_draft()  # the field is empty now: no draft any more
+        self.typing_stopped.emit(conversation, is_group)
+        mentions = self.composer.sent_mentions if is_group else []
         self.message_model.clear_unread_marker()
         self.chat_view.scroll_to_bottom()
         if not self.message_model.at_end:
             self.message_model.reload()
             self.chat_view.scroll_to_bottom()
-        self.send_requested.emit(conversation, is_group, text)
+        if reply_to is not None:
+            self.reply_requested.emit(conversation, is_group, text, reply_to, mentions)
+        elif mentions:
+            self.send_with_mentions_requested.emit(conversation, is_group, text, mentions)
+        else:
+            self.send_requested.emit(conversation, is_group, text)
 
     def _open_title(self) -> str | None:
         """issue 10: the open conversation's name, or ``None`` when none is open or the

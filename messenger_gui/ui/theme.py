@@ -254,6 +254,10 @@ QPushButton[variant="primary"]:pressed {{ background: {c.accent.darker(110).name
 QPushButton[variant="primary"]:focus {{ border: 1px solid {c.accent.darker(125).name()}; }}
 QPushButton[variant="primary"]:disabled {{ background: {_rgba(c.accent, 0.25 if c.dark else 0.35)};
     border: 1px solid transparent; color: {_rgba(c.accent_text, 0.55 if c.dark else 0.85)}; }}
+QPushButton#archiveButton {{ border: none; border-radius: 8px; margin: 0 6px 2px 6px;
+    padding: 7px 12px; text-align: left; color: {c.muted.name()}; font-weight: 600; }}
+QPushButton#archiveButton:hover {{ background: {c.hover.name()}; color: {c.text.name()}; }}
+QPushButton#archiveButton:focus {{ border: 1px solid {c.accent.name()}; }}
 QPushButton[variant="danger"] {{ color: {DANGER.name()}; border: 1px solid {_rgba(DANGER, 0.5)}; }}
 QPushButton[variant="danger"]:hover {{ background: {danger_tint}; }}
 QPushButton[variant="danger"]:disabled {{ color: {_rgba(DANGER, 0.4)};
@@ -262,6 +266,11 @@ QLineEdit, QComboBox#picker {{ background: {c.input_background.name()}; color: {
     border: 1px solid transparent; border-radius: 8px; padding: 6px 10px;
     selection-background-color: {selection}; selection-color: {c.accent_text.name()}; }}
 QLineEdit:focus, QComboBox#picker:focus {{ border: 1px solid {c.accent.name()};
+    background: {c.window.name()}; }}
+QPlainTextEdit#groupDescription {{ background: {c.input_background.name()};
+    color: {c.text.name()}; border: 1px solid transparent; border-radius: 8px; padding: 4px 6px;
+    selection-background-color: {selection}; selection-color: {c.accent_text.name()}; }}
+QPlainTextEdit#groupDescription:focus {{ border: 1px solid {c.accent.name()};
     background: {c.window.name()}; }}
 QLineEdit:read-only {{ color: {c.muted.name()}; }}
 QLineEdit:disabled, QComboBox#picker:disabled {{ color: {c.muted.name()}; }}
@@ -288,12 +297,19 @@ QFrame#dialogHeader {{ border-bottom: 1px solid {_rgba(c.muted, 0.2)}; }}
 QWidget#sidebar {{ background: {c.sidebar.name()}; }}
 QLabel#headerTitle {{ font-weight: 600; }}
 QLabel#headerSubtitle, QLabel#muted {{ color: {c.muted.name()}; }}
+QLabel#headerSubtitle[live="true"] {{ color: {c.accent.name()}; }}
 QLabel#sectionLabel {{ color: {c.accent.name()}; font-weight: 600; }}
 QLabel#errorLabel {{ color: {DANGER.name()}; }}
 QLabel#successLabel {{ color: #3ba74e; font-weight: 600; }}
 QLabel#composerCounter {{ color: {c.muted.name()}; }}
 QLabel#composerCounter[over="true"] {{ color: {DANGER.name()}; font-weight: 600; }}
 QLabel#composerReason {{ color: {c.muted.name()}; padding: 12px; }}
+QFrame#composerActionBar {{ background: {c.input_background.name()}; border: none;
+    border-left: 3px solid {c.accent.name()}; border-radius: 4px; }}
+QFrame#composerActionBar QLabel {{ background: transparent; }}
+QLabel#composerActionTitle {{ color: {c.accent.name()}; font-weight: 600; }}
+QLabel#composerActionPreview, QLabel#selectionCount {{ color: {c.muted.name()}; }}
+QFrame#selectionBar {{ background: {c.window.name()}; border-top: 1px solid {c.border.name()}; }}
 QToolButton {{ border: none; border-radius: 16px; padding: 6px; }}
 QToolButton:hover {{ background: {c.hover.name()}; }}
 QToolButton:pressed {{ background: {c.border.name()}; }}

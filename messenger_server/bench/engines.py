@@ -185,6 +185,15 @@ class PostgreSQLServer:
             "-w", "-t", "60", "-o", options, "start",
         )  # fmt: skip
 
+    def restart(self, *, immediate: bool = False) -> None:
+        """Restart the server with the options it was started with; ``immediate``: without
+        a shutdown checkpoint, as after a crash (what was committed comes back from the
+        write-ahead log; make the server ``durable`` for that to hold)."""
+        self._run(
+            self.pg_ctl, "-D", str(self.data), "-l", str(self.folder / "postgresql.log"),
+            "-m", "immediate" if immediate else "fast", "-w", "-t", "60", "restart",
+        )  # fmt: skip
+
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")

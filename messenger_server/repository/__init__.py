@@ -1,8 +1,10 @@
 """Where the server's state is stored: the :class:`Repository` interface, its records and
 operations, and the embedded SQLite implementation. The PostgreSQL one, for several server
 nodes sharing a database, is :mod:`messenger_server.repository.postgresql`: imported only
-where it is chosen, since its driver (asyncpg) is an optional dependency."""
+where it is chosen, since its driver (asyncpg) is an optional dependency. :mod:`.dump` moves
+a whole store from one to the other."""
 
+from messenger_server.repository import dump
 from messenger_server.repository.base import Repository, StorageError
 from messenger_server.repository.records import (
     AckNotices,
@@ -84,4 +86,5 @@ __all__ = [
     "UploadRecord",
     "UseInvite",
     "WithdrawMessage",
+    "dump",
 ]

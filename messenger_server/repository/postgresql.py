@@ -48,6 +48,14 @@ the commit then runs again from the start after looking its keys up, so that the
 is returned (``duplicate=True``) and no seq is left unused. A batch with a resend thus
 costs two attempts; a batch without one no look-up at all.
 
+**A connection lost during COMMIT.** The commit may or may not have happened. Once the
+database answers again (within :data:`COMMIT_CHECK` seconds), ``txid_status`` of the
+transaction tells: a commit that went through is reported as done, so that the service
+pushes what it stored, in order, as it would have; one that did not fails with
+:class:`StorageError` (the client sends again, with the same key). Only a database that
+stays away longer leaves the outcome unknown: the commit then fails, and a resend finds
+its key if it was stored after all.
+
 **directory epoch.** :meth:`~PostgreSQLRepository.set_client_disabled` increments
 ``counters('directory_epoch')`` and ``NOTIFY``\\s the new value on :data:`DIRECTORY_CHANNEL`
 in the same transaction. Each repository keeps the value in memory (so
@@ -62,13 +70,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeAlias
 
 import asyncpg
 
 from messenger_server.repository.base import Repository, StorageError
+from messenger_server.repository.dump import COLUMNS, STORED_TABLES, Row, Seqs
 from messenger_server.repository.records import (
     AckNotices,
     AddMember,
@@ -119,6 +128,16 @@ meanwhile, before it fails."""
 MIGRATION_LOCK: Final = 0x6D65_7373_656E_6701
 """The advisory lock that keeps two ``migrate`` runs from interleaving."""
 NO_END: Final = 2**63 - 1
+COMMIT_CHECK: Final = 10.0
+"""Seconds to wait for the database to answer again, when the connection broke during a
+``COMMIT``, to learn whether it went through."""
+_CONNECTION_LOST: Final = (
+    TimeoutError,
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,  # connection_does_not_exist, ...
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+)
 
 # --- schema ----------------------------------------------------------------------------------
 
@@ -1054,23 +1073,59 @@ class PostgreSQLRepository(Repository):
             known: dict[tuple[str, str], MessageSaved] = {}
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 conn = await self._writer_connection()
+                txid: int | None = None
+                committing = False
                 try:
-                    async with conn.transaction():
-                        return await _Commit(operations, known).run(conn)
+                    transaction = conn.transaction()
+                    await transaction.start()
+                    try:
+                        txid = await conn.fetchval("SELECT txid_current()")
+                        results = await _Commit(operations, known).run(conn)
+                    except BaseException:
+                        with contextlib.suppress(Exception):
+                            await transaction.rollback()
+                        raise
+                    committing = True
+                    await transaction.commit()
+                    return results
                 except _KeysTaken:
                     known = await self._known_keys(conn, operations)
                     log.info("a message key was stored meanwhile: commit again (%d)", attempt)
                 except asyncpg.TransactionRollbackError as exc:  # deadlock, serialization
                     log.info("commit aborted by PostgreSQL, again (%d): %s", attempt, exc)
-                except asyncpg.PostgresError as exc:
-                    raise StorageError(f"{type(exc).__name__}: {exc}") from exc
-                except (TimeoutError, OSError, asyncpg.InterfaceError) as exc:
-                    # The commit may or may not have happened: the caller cannot tell
-                    # (a resend with the same key can).
+                except _CONNECTION_LOST as exc:
                     await self._drop_writer()
+                    if committing and txid is not None and await self._committed(txid):
+                        log.warning("the connection broke during COMMIT, which went through")
+                        return results
+                    # Not committed, or cannot tell (the database stayed away): a resend
+                    # with the same key finds the message if it was stored.
+                    raise StorageError(f"{type(exc).__name__}: {exc}") from exc
+                except asyncpg.PostgresError as exc:
                     raise StorageError(f"{type(exc).__name__}: {exc}") from exc
                 self.retries += 1
             raise StorageError(f"commit abandoned after {MAX_ATTEMPTS} attempts")
+
+    async def _committed(self, txid: int) -> bool:
+        """Whether transaction ``txid``, whose ``COMMIT`` got no answer, committed, as the
+        database says once it answers again (``txid_status``; within
+        :data:`COMMIT_CHECK` seconds, or False)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + COMMIT_CHECK
+        while True:
+            try:
+                conn = await _connect(self.dsn, self._settings)
+                try:
+                    status = await conn.fetchval("SELECT txid_status($1)", txid)
+                finally:
+                    await conn.close()
+                log.info("transaction %d, whose COMMIT got no answer: %s", txid, status)
+                return bool(status == "committed")
+            except (StorageError, *_CONNECTION_LOST, asyncpg.PostgresError):
+                if loop.time() > deadline:
+                    log.error("whether transaction %d committed cannot be told", txid)
+                    return False
+                await asyncio.sleep(0.1)
 
     async def _writer_connection(self) -> Connection:
         if self._writer is None or self._writer.is_closed():
@@ -1653,6 +1708,90 @@ class PostgreSQLRepository(Repository):
                 wanted,
             )
         return {row["sha256"] for row in rows}
+
+    # -- moving a whole store (messenger-server export / import) --
+
+    store: Final = "postgresql"
+    seqs: Final = "per-conversation"
+
+    async def export_rows(self) -> AsyncIterator[Row]:
+        """Every row, as :mod:`.dump` writes them, read in one snapshot (nodes may run)."""
+        with _storage_errors("exporting"):
+            async with (
+                self.pool.acquire() as conn,
+                conn.transaction(isolation="repeatable_read", readonly=True),
+            ):
+                for table, columns in COLUMNS.items():
+                    if table == "counters":
+                        continue
+                    query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}"
+                    async for row in conn.cursor(query, prefetch=2000):
+                        yield table, dict(row)
+                counted = await conn.fetchrow(
+                    "SELECT (SELECT last_value FROM event_ids) AS ids,"
+                    " (SELECT value FROM counters WHERE name = 'marker_version') AS versions"
+                )
+                assert counted is not None
+                for name, value in (
+                    ("message_id", counted["ids"]),
+                    ("event_id", counted["ids"]),
+                    ("marker_version", counted["versions"]),
+                ):
+                    yield "counters", {"name": name, "value": value}
+
+    async def import_rows(self, rows: AsyncIterator[Row], seqs: Seqs) -> None:
+        """Fill this empty database with ``rows`` (see :mod:`.dump`) in one transaction;
+        then every conversation's next seq comes after every seq and position imported,
+        and ids and versions after every one imported."""
+        with _storage_errors("importing"):
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self._import(conn, rows)
+
+    @staticmethod
+    async def _import(conn: Any, rows: AsyncIterator[Row]) -> None:
+        for table in STORED_TABLES:
+            if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table})"):
+                raise StorageError(f"the database is not empty: it has {table}")
+        buffers: dict[str, list[tuple[Any, ...]]] = {}
+        counters = {"message_id": 0, "event_id": 0, "marker_version": 0}
+
+        async def flush(table: str) -> None:
+            records = buffers.pop(table, [])
+            if records:
+                await conn.copy_records_to_table(table, records=records, columns=COLUMNS[table])
+
+        async for table, row in rows:
+            if table == "counters":
+                if row["name"] in counters:
+                    counters[row["name"]] = max(counters[row["name"]], int(row["value"]))
+                continue
+            buffer = buffers.setdefault(table, [])
+            buffer.append(tuple(row[column] for column in COLUMNS[table]))
+            if len(buffer) >= 5000:
+                await flush(table)
+        for table in list(buffers):
+            await flush(table)
+        # Every seq to come lies past every seq and position already known in its
+        # conversation (SQLite numbers all conversations from one counter: they jump).
+        await conn.execute(
+            "INSERT INTO conversations AS c (id, last_seq)"
+            " SELECT id, max(s) FROM ("
+            "   SELECT conversation AS id, seq AS s FROM messages"
+            "   UNION ALL SELECT conversation, greatest(delivered, read, coalesce(left_at, 0))"
+            "   FROM markers) AS t GROUP BY id"
+            " ON CONFLICT (id) DO UPDATE SET last_seq = greatest(c.last_seq, excluded.last_seq)"
+        )
+        await conn.execute(
+            "SELECT setval('event_ids', greatest($1::bigint, $2::bigint,"
+            " (SELECT max(id) FROM messages), (SELECT max(id) FROM notices), 1))",
+            counters["message_id"],
+            counters["event_id"],
+        )
+        await conn.execute(
+            "UPDATE counters SET value = greatest($1::bigint, value,"
+            " (SELECT max(version) FROM markers)) WHERE name = 'marker_version'",
+            counters["marker_version"],
+        )
 
 
 def _row_count(status: str) -> int:

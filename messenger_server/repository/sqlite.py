@@ -20,12 +20,13 @@ import queue
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from messenger_server.repository.base import Repository, StorageError
+from messenger_server.repository.dump import COLUMNS, STORED_TABLES, Row, Seqs
 from messenger_server.repository.records import (
     AckNotices,
     AddMember,
@@ -1683,3 +1684,161 @@ class SQLiteRepository(Repository):
             }
 
         return await self._read(select)
+
+    # -- moving a whole store (messenger-server export / import) --
+
+    store: Final = "sqlite"
+    seqs: Final = "global"
+
+    async def export_rows(self) -> AsyncIterator[Row]:
+        """Every row, as :mod:`.dump` writes them, read in one transaction (a snapshot,
+        also while a server writes). For the command line: the reads block."""
+        conn = connect(self.path)
+        try:
+            conn.execute("BEGIN")
+            for table, query in _EXPORTS.items():
+                columns = COLUMNS[table]
+                for row in conn.execute(query):
+                    values = dict(zip(columns, row, strict=True))
+                    if table == "clients":
+                        values["disabled"] = bool(values["disabled"])
+                    elif table == "members":
+                        values["admin"] = bool(values["admin"])
+                    elif table == "file_recipients":
+                        values["downloaded"] = bool(values["downloaded"])
+                    yield table, values
+            (ceiling,) = conn.execute("SELECT value FROM meta WHERE name = 'id_ceiling'").fetchone()
+            for name in ("message_id", "event_id", "marker_version"):
+                yield "counters", {"name": name, "value": int(ceiling) - 1}
+        finally:
+            conn.close()
+
+    async def import_rows(self, rows: AsyncIterator[Row], seqs: Seqs) -> None:
+        """Fill this empty store with ``rows`` (see :mod:`.dump`) in one transaction; ids
+        then continue past every id and version imported.
+
+        Raises:
+            StorageError: the store is not empty, or the dump numbers seqs per
+                conversation (from PostgreSQL: here a seq is its message's id).
+        """
+        if seqs != "global":
+            raise StorageError(
+                "this dump numbers seqs per conversation (it comes from PostgreSQL):"
+                " SQLite cannot take it, its seqs are message ids"
+            )
+        tables: dict[str, list[tuple[Any, ...]]] = {}
+        async for table, row in rows:
+            if table == "messages" and row["seq"] != row["id"]:
+                raise StorageError(f"message {row['id']} has seq {row['seq']}: not a SQLite dump")
+            if table != "conversations":
+                tables.setdefault(table, []).append(tuple(row[c] for c in _IMPORTS[table][1]))
+        await self._write(lambda conn: self._import(conn, tables))
+
+    def _import(self, conn: sqlite3.Connection, tables: dict[str, list[tuple[Any, ...]]]) -> None:
+        for table in STORED_TABLES:
+            if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
+                raise StorageError(f"the database is not empty: it has {table}")
+        for table, records in tables.items():
+            if table != "counters":
+                statement, _ = _IMPORTS[table]
+                conn.executemany(statement, records)
+        conn.executemany(
+            "INSERT INTO pending_notices (recipient, event_id) VALUES (?, ?)",
+            [(row[0], row[1]) for row in tables.get("notices", [])],
+        )
+        highest = max(
+            [0]
+            + [value for _, value in tables.get("counters", [])]
+            + [row[0] for row in tables.get("messages", [])]
+            + [row[1] for row in tables.get("notices", [])]
+            + [row[4] for row in tables.get("markers", [])]
+        )
+        self._next_id = self._ceiling = max(self._next_id, highest + 1)
+        conn.execute("UPDATE meta SET value = ? WHERE name = 'id_ceiling'", (self._ceiling,))
+        self._markers.clear()
+
+
+_EXPORTS: Final = {
+    "clients": "SELECT id, secret_hash, display_name, created_at, disabled FROM clients"
+    " ORDER BY id",
+    "presence": "SELECT client_id, visibility, last_seen FROM presence ORDER BY client_id",
+    "groups": "SELECT id, name, created_by, created_at, description FROM groups ORDER BY id",
+    "members": "SELECT group_id, client_id, admin, joined_at FROM members ORDER BY group_id",
+    "contacts": "SELECT owner, contact FROM contacts ORDER BY owner",
+    "invites": "SELECT code, uses_left, expires_at, created_at FROM invites ORDER BY code",
+    "messages": "SELECT id, conversation, id, sender, key, ts, text, kind, target, extra, files"
+    " FROM messages ORDER BY id",
+    "markers": "SELECT conversation, member, delivered, read, version, left_at FROM markers"
+    " ORDER BY conversation",
+    "uploads": "SELECT id, uploader, sha256, size, name, mime, created_at FROM uploads"
+    " ORDER BY id",
+    "files": "SELECT id, uploader, sha256, size, name, mime, created_at FROM files ORDER BY id",
+    "file_recipients": "SELECT file_id, recipient, conversation, seq, downloaded"
+    " FROM file_recipients ORDER BY file_id",
+    "notices": "SELECT p.recipient, n.id, n.kind, n.actor, n.subject, n.group_id, n.ts"
+    " FROM pending_notices p JOIN notices n ON n.id = p.event_id ORDER BY p.recipient, n.id",
+}
+"""What :meth:`SQLiteRepository.export_rows` reads, table by table (a message's seq is its
+id)."""
+
+_IMPORTS: Final = {
+    "clients": (
+        "INSERT INTO clients (id, secret_hash, display_name, created_at, disabled)"
+        " VALUES (?, ?, ?, ?, ?)",
+        ("id", "secret_hash", "display_name", "created_at", "disabled"),
+    ),
+    "presence": (
+        "INSERT INTO presence (client_id, visibility, last_seen) VALUES (?, ?, ?)",
+        ("client_id", "visibility", "last_seen"),
+    ),
+    "groups": (
+        "INSERT INTO groups (id, name, created_by, created_at, description)"
+        " VALUES (?, ?, ?, ?, ?)",
+        ("id", "name", "created_by", "created_at", "description"),
+    ),
+    "members": (
+        "INSERT INTO members (group_id, client_id, admin, joined_at) VALUES (?, ?, ?, ?)",
+        ("group_id", "client_id", "admin", "joined_at"),
+    ),
+    "contacts": (
+        "INSERT INTO contacts (owner, contact) VALUES (?, ?)",
+        ("owner", "contact"),
+    ),
+    "invites": (
+        "INSERT INTO invites (code, uses_left, expires_at, created_at) VALUES (?, ?, ?, ?)",
+        ("code", "uses_left", "expires_at", "created_at"),
+    ),
+    "messages": (
+        "INSERT INTO messages"
+        " (id, conversation, sender, key, ts, text, kind, target, extra, files)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("id", "conversation", "sender", "key", "ts", "text", "kind", "target", "extra", "files"),
+    ),
+    "markers": (
+        "INSERT INTO markers (conversation, member, delivered, read, version, left_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        ("conversation", "member", "delivered", "read", "version", "left_at"),
+    ),
+    "uploads": (
+        "INSERT INTO uploads (id, uploader, sha256, size, name, mime, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("id", "uploader", "sha256", "size", "name", "mime", "created_at"),
+    ),
+    "files": (
+        "INSERT INTO files (id, uploader, sha256, size, name, mime, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("id", "uploader", "sha256", "size", "name", "mime", "created_at"),
+    ),
+    "file_recipients": (
+        "INSERT INTO file_recipients (file_id, recipient, conversation, seq, downloaded)"
+        " VALUES (?, ?, ?, ?, ?)",
+        ("file_id", "recipient", "conversation", "seq", "downloaded"),
+    ),
+    "notices": (
+        "INSERT OR IGNORE INTO notices (id, kind, actor, subject, group_id, ts)"
+        " VALUES (?2, ?3, ?4, ?5, ?6, ?7)",
+        ("recipient", "id", "kind", "actor", "subject", "group_id", "ts"),
+    ),
+    "counters": ("", ("name", "value")),
+}
+"""What :meth:`SQLiteRepository.import_rows` writes, table by table."""

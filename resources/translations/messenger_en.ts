@@ -4,7 +4,15 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="580"/>
+        <location filename="../../messenger_gui/app.py" line="548"/>
+        <source>Delete %n messages?</source>
+        <translation>
+            <numerusform>Delete %n message?</numerusform>
+            <numerusform>Delete %n messages?</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/app.py" line="798"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +20,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="687"/>
+        <location filename="../../messenger_gui/app.py" line="945"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -21,13 +29,54 @@
     </message>
 </context>
 <context>
+    <name>ChatView</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/chat.py" line="2375"/>
+        <source>Forward %n messages</source>
+        <translation>
+            <numerusform>Forward %n message</numerusform>
+            <numerusform>Forward %n messages</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/chat.py" line="2384"/>
+        <source>Delete %n messages</source>
+        <translation>
+            <numerusform>Delete %n message</numerusform>
+            <numerusform>Delete %n messages</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ForwardDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="44"/>
+        <source>Forward %n message(s)</source>
+        <translation>
+            <numerusform>Forward %n message</numerusform>
+            <numerusform>Forward %n messages</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>GroupInfoDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="215"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="269"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n member</numerusform>
             <numerusform>%n members</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/main_window.py" line="1126"/>
+        <source>%n message(s) selected</source>
+        <translation>
+            <numerusform>%n message selected</numerusform>
+            <numerusform>%n messages selected</numerusform>
         </translation>
     </message>
 </context>

@@ -67,58 +67,122 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="334"/>
-        <location filename="../../messenger_gui/app.py" line="601"/>
+        <location filename="../../messenger_gui/app.py" line="361"/>
+        <location filename="../../messenger_gui/app.py" line="819"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="364"/>
+        <location filename="../../messenger_gui/app.py" line="391"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="412"/>
+        <location filename="../../messenger_gui/app.py" line="439"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="447"/>
+        <location filename="../../messenger_gui/app.py" line="474"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="457"/>
+        <location filename="../../messenger_gui/app.py" line="513"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="517"/>
+        <location filename="../../messenger_gui/app.py" line="530"/>
+        <location filename="../../messenger_gui/app.py" line="739"/>
+        <source>Message not edited</source>
+        <translation>Mensagem não editada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="545"/>
+        <source>Delete</source>
+        <translation>Apagar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="546"/>
+        <source>Delete this message?</source>
+        <translation>Apagar esta mensagem?</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/app.py" line="548"/>
+        <source>Delete %n messages?</source>
+        <translation>
+            <numerusform>Apagar %n mensagem?</numerusform>
+            <numerusform>Apagar %n mensagens?</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="552"/>
+        <source>This cannot be undone.</source>
+        <translation>Isso não pode ser desfeito.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="556"/>
+        <source>Delete for everyone</source>
+        <translation>Apagar para todos</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="562"/>
+        <source>Delete for me</source>
+        <translation>Apagar para mim</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="598"/>
+        <source>That is not one emoji.</source>
+        <translation>Isso não é um emoji.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="607"/>
+        <source>React</source>
+        <translation>Reagir</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="608"/>
+        <source>Type or paste one emoji:</source>
+        <translation>Digite ou cole um emoji:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="701"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="542"/>
+        <location filename="../../messenger_gui/app.py" line="726"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="573"/>
+        <location filename="../../messenger_gui/app.py" line="742"/>
+        <source>Message not deleted: %1</source>
+        <translation>Mensagem não apagada: %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="744"/>
+        <source>Reaction not sent: %1</source>
+        <translation>Reação não enviada: %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="791"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="575"/>
+        <location filename="../../messenger_gui/app.py" line="793"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="579"/>
+        <location filename="../../messenger_gui/app.py" line="797"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="580"/>
+        <location filename="../../messenger_gui/app.py" line="798"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +190,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="584"/>
+        <location filename="../../messenger_gui/app.py" line="802"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="586"/>
+        <location filename="../../messenger_gui/app.py" line="804"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="588"/>
+        <location filename="../../messenger_gui/app.py" line="806"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="589"/>
+        <location filename="../../messenger_gui/app.py" line="807"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="591"/>
+        <location filename="../../messenger_gui/app.py" line="809"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="592"/>
+        <location filename="../../messenger_gui/app.py" line="810"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="597"/>
+        <location filename="../../messenger_gui/app.py" line="815"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="599"/>
+        <location filename="../../messenger_gui/app.py" line="817"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="632"/>
+        <location filename="../../messenger_gui/app.py" line="882"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="641"/>
+        <location filename="../../messenger_gui/app.py" line="891"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="643"/>
+        <location filename="../../messenger_gui/app.py" line="893"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="649"/>
+        <location filename="../../messenger_gui/app.py" line="899"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="682"/>
+        <location filename="../../messenger_gui/app.py" line="940"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="687"/>
+        <location filename="../../messenger_gui/app.py" line="945"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,32 +263,42 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="859"/>
+        <location filename="../../messenger_gui/app.py" line="1194"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="866"/>
+        <location filename="../../messenger_gui/app.py" line="1201"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="866"/>
+        <location filename="../../messenger_gui/app.py" line="1201"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="892"/>
+        <location filename="../../messenger_gui/app.py" line="1218"/>
+        <source>edited</source>
+        <translation>editada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="1218"/>
+        <source>Message deleted</source>
+        <translation>Mensagem apagada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/app.py" line="1228"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="892"/>
+        <location filename="../../messenger_gui/app.py" line="1228"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="895"/>
+        <location filename="../../messenger_gui/app.py" line="1231"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -285,17 +359,49 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1149"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1335"/>
+        <source>You deleted this message</source>
+        <translation>Você apagou esta mensagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="921"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1336"/>
+        <source>Message deleted</source>
+        <translation>Mensagem apagada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1339"/>
+        <source>Forwarded from %1</source>
+        <translation>Encaminhada de %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1350"/>
+        <source>Deleted message</source>
+        <translation>Mensagem apagada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1352"/>
+        <source>Message not available</source>
+        <translation>Mensagem indisponível</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="923"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1401"/>
+        <source>edited</source>
+        <translation>editada</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="1403"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1351"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1729"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1353"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1731"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -303,63 +409,117 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="142"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="150"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="143"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="151"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="882"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="902"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="885"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="905"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="893"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1854"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="915"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1346"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2268"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="899"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="926"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1549"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1957"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1876"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2332"/>
+        <source>React</source>
+        <translation>Reagir</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2346"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2524"/>
+        <source>Other emoji…</source>
+        <translation>Outro emoji…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2349"/>
+        <source>Reply</source>
+        <translation>Responder</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2353"/>
+        <source>Edit</source>
+        <translation>Editar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2359"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1880"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2364"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1884"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2368"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1901"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2373"/>
+        <source>Forward</source>
+        <translation>Encaminhar</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/chat.py" line="2375"/>
+        <source>Forward %n messages</source>
+        <translation>
+            <numerusform>Encaminhar %n mensagem</numerusform>
+            <numerusform>Encaminhar %n mensagens</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/chat.py" line="2384"/>
+        <source>Delete %n messages</source>
+        <translation>
+            <numerusform>Apagar %n mensagem</numerusform>
+            <numerusform>Apagar %n mensagens</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2390"/>
+        <source>Select</source>
+        <translation>Selecionar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2392"/>
+        <source>Select several messages (Ctrl+click or Shift+click)</source>
+        <translation>Selecionar várias mensagens (Ctrl+clique ou Shift+clique)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/chat.py" line="2426"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1904"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2382"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2429"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -367,39 +527,59 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="107"/>
-        <location filename="../../messenger_gui/ui/composer.py" line="108"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="202"/>
+        <source>Cancel (Esc)</source>
+        <translation>Cancelar (Esc)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="203"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="218"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="219"/>
         <source>Attach files</source>
         <translation>Anexar arquivos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="119"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="231"/>
         <source>Write a message…</source>
         <translation>Escreva uma mensagem…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="120"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="232"/>
         <source>Message</source>
         <translation>Mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="140"/>
-        <location filename="../../messenger_gui/ui/composer.py" line="222"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="252"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="471"/>
         <source>Send (Enter)</source>
         <translation>Enviar (Enter)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="141"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="253"/>
         <source>Send</source>
         <translation>Enviar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="210"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="415"/>
+        <source>Reply to %1</source>
+        <translation>Responder a %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="427"/>
+        <source>Edit message</source>
+        <translation>Editar mensagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="459"/>
         <source>%1 / %2 bytes</source>
         <translation>%1 / %2 bytes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="222"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="471"/>
         <source>The message is too long</source>
         <translation>A mensagem é longa demais</translation>
     </message>
@@ -407,36 +587,41 @@
 <context>
     <name>ConversationDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="173"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="194"/>
         <source>%1 unread</source>
         <translation>%1 não lidas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="217"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="258"/>
         <source>You: </source>
         <translation>Você: </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="221"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="262"/>
         <source>Draft: </source>
         <translation>Rascunho: </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="228"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="269"/>
         <source>Group created</source>
         <translation>Grupo criado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/conversations.py" line="229"/>
+        <location filename="../../messenger_gui/ui/conversations.py" line="270"/>
         <source>No messages yet</source>
         <translation>Nenhuma mensagem ainda</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/conversations.py" line="274"/>
+        <source>Message deleted</source>
+        <translation>Mensagem apagada</translation>
     </message>
 </context>
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="81"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="97"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="98"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="114"/>
         <source>Cannot reach the server. Check the address and that the server is running.</source>
         <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
     </message>
@@ -482,63 +667,88 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="37"/>
+        <source>A group needs an admin: make someone else admin first.</source>
+        <translation>Um grupo precisa de um administrador: torne outra pessoa administrador antes.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="40"/>
         <source>This person is already in the group.</source>
         <translation>Essa pessoa já está no grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="40"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="43"/>
         <source>The group is full.</source>
         <translation>O grupo está cheio.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="41"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="44"/>
+        <source>It is too late to edit this message: the server allows edits only for a while after sending.</source>
+        <translation>É tarde demais para editar esta mensagem: o servidor só permite edições por um tempo depois do envio.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="49"/>
+        <source>Only the author of this message can do this.</source>
+        <translation>Só o autor desta mensagem pode fazer isso.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="52"/>
+        <source>The server no longer knows this message (it is too old).</source>
+        <translation>O servidor não conhece mais esta mensagem (ela é antiga demais).</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="55"/>
+        <source>This message was deleted.</source>
+        <translation>Esta mensagem foi apagada.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="58"/>
         <source>This group does not exist any more.</source>
         <translation>Este grupo não existe mais.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="44"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="61"/>
         <source>Too many requests. Wait a moment and try again.</source>
         <translation>Muitas solicitações. Espere um pouco e tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="47"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="95"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="112"/>
         <source>The server did not answer in time.</source>
         <translation>O servidor não respondeu a tempo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="50"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="67"/>
         <source>The server is restarting. Try again in a moment.</source>
         <translation>O servidor está reiniciando. Tente de novo daqui a pouco.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="53"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="70"/>
         <source>The server refused this identity.</source>
         <translation>O servidor recusou esta identidade.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="56"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="73"/>
         <source>This identity was disabled by the administrator.</source>
         <translation>Esta identidade foi desativada pelo administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="59"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="76"/>
         <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
         <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="62"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="79"/>
         <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
         <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="89"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="106"/>
         <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="133"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="102"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="141"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="119"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
     </message>
@@ -607,70 +817,148 @@
 <context>
     <name>Formatting</name>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="54"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="56"/>
         <source>Today</source>
         <translation>Hoje</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="56"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="58"/>
         <source>Yesterday</source>
         <translation>Ontem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="59"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="61"/>
         <source>dddd, d MMMM</source>
         <translation>dddd, d &apos;de&apos; MMMM</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="60"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="62"/>
         <source>d MMMM yyyy</source>
         <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="78"/>
+        <source>%1 is typing…</source>
+        <translation>%1 está digitando…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="81"/>
+        <source>%1 and %2 are typing…</source>
+        <translation>%1 e %2 estão digitando…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="86"/>
+        <source>%1 people are typing…</source>
+        <translation>%1 pessoas estão digitando…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="96"/>
+        <source>online</source>
+        <translation>online</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="98"/>
+        <source>last seen a long time ago</source>
+        <translation>visto por último há muito tempo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="103"/>
+        <source>last seen today at %1</source>
+        <translation>visto por último hoje às %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="107"/>
+        <source>last seen yesterday at %1</source>
+        <translation>visto por último ontem às %1</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="111"/>
+        <source>last seen %1</source>
+        <translation>visto por último em %1</translation>
+    </message>
+</context>
+<context>
+    <name>ForwardDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="44"/>
+        <source>Forward %n message(s)</source>
+        <translation>
+            <numerusform>Encaminhar %n mensagem</numerusform>
+            <numerusform>Encaminhar %n mensagens</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="48"/>
+        <source>Search chats</source>
+        <translation>Buscar conversas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="62"/>
+        <source>No chats to forward to.</source>
+        <translation>Nenhuma conversa para onde encaminhar.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/forward.py" line="69"/>
+        <source>Forward</source>
+        <translation>Encaminhar</translation>
     </message>
 </context>
 <context>
     <name>GroupInfoDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="114"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="150"/>
         <source>Remove from group</source>
         <translation>Remover do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="127"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="163"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="132"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="168"/>
         <source>Add a contact:</source>
         <translation>Adicionar um contato:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="149"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="175"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="325"/>
+        <source>Make admin</source>
+        <translation>Tornar administrador</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="192"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="151"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="194"/>
         <source>Leave group</source>
         <translation>Sair do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="154"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="197"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="394"/>
+        <source>Delete group</source>
+        <translation>Apagar grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="200"/>
         <source>Close</source>
         <translation>Fechar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="203"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="257"/>
         <source>Group info — %1</source>
         <translation>Dados do grupo — %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="214"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="268"/>
         <source>Group ID: %1</source>
         <translation>ID do grupo: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="215"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="269"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n participante</numerusform>
@@ -678,32 +966,67 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="224"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="278"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="225"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="279"/>
         <source>admin</source>
         <translation>admin</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="122"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="158"/>
         <source>All your contacts are members</source>
         <translation>Todos os seus contatos já participam</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="293"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="121"/>
+        <source>Group name</source>
+        <translation>Nome do grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="124"/>
+        <source>Description (optional)</source>
+        <translation>Descrição (opcional)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="125"/>
+        <source>Description</source>
+        <translation>Descrição</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="128"/>
+        <source>Save</source>
+        <translation>Salvar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="323"/>
+        <source>Remove admin rights</source>
+        <translation>Remover como administrador</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="386"/>
+        <source>Delete group?</source>
+        <translation>Apagar o grupo?</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="388"/>
+        <source>Delete “%1” for everyone? Every member is removed and nobody can write to it any more; the history stays on each computer.</source>
+        <translation>Apagar “%1” para todos? Todos os membros são removidos e ninguém poderá mais escrever nele; o histórico fica em cada computador.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="415"/>
         <source>Leave group?</source>
         <translation>Sair do grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="295"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="417"/>
         <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
         <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="301"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="423"/>
         <source>Leave</source>
         <translation>Sair</translation>
     </message>
@@ -759,173 +1082,263 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="188"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="232"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="230"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="274"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="233"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="277"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="236"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="280"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="238"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="323"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="402"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="282"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="374"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="462"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="284"/>
+        <source>Settings…</source>
+        <translation>Configurações…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="288"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="243"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="291"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="246"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="294"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="249"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="468"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="297"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="535"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="251"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="299"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="252"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="300"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="305"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="356"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="332"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="334"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="383"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="385"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="346"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="397"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="365"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="425"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="384"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="444"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="397"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="457"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="405"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="465"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="440"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="500"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="443"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="503"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="452"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="512"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="465"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="532"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="495"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="552"/>
+        <source>Forward</source>
+        <translation>Encaminhar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="557"/>
+        <source>Delete</source>
+        <translation>Apagar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="562"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="564"/>
+        <source>Leave selection mode (Esc)</source>
+        <translation>Sair da seleção (Esc)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="594"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="779"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="922"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="853"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1000"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="854"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1001"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="856"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1003"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="907"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1063"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/main_window.py" line="1126"/>
+        <source>%n message(s) selected</source>
+        <translation>
+            <numerusform>%n mensagem selecionada</numerusform>
+            <numerusform>%n mensagens selecionadas</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="877"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1168"/>
+        <source>Unmute</source>
+        <translation>Ativar som</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1173"/>
+        <source>Mute</source>
+        <translation>Silenciar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1176"/>
+        <source>For 1 hour</source>
+        <translation>Por 1 hora</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1177"/>
+        <source>For 8 hours</source>
+        <translation>Por 8 horas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1178"/>
+        <source>Until I unmute it</source>
+        <translation>Até eu reativar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1188"/>
+        <source>Unpin</source>
+        <translation>Desafixar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1188"/>
+        <source>Pin to top</source>
+        <translation>Fixar no topo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1192"/>
+        <source>Unarchive</source>
+        <translation>Desarquivar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1192"/>
+        <source>Archive</source>
+        <translation>Arquivar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1247"/>
+        <source>← Back to chats</source>
+        <translation>← Voltar às conversas</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1251"/>
+        <source>Archived chats (%1)</source>
+        <translation>Conversas arquivadas (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1024"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1077"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="882"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1029"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="884"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1031"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="890"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1037"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="898"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1047"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1050"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -1092,6 +1505,72 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="150"/>
         <source>cannot be read</source>
         <translation>não pode ser lido</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="36"/>
+        <source>Settings</source>
+        <translation>Configurações</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="39"/>
+        <source>Who can see when I am online</source>
+        <translation>Quem pode ver quando estou online</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="42"/>
+        <source>Everyone I share a chat with</source>
+        <translation>Todos com quem tenho uma conversa</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="43"/>
+        <source>Nobody</source>
+        <translation>Ninguém</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/settings.py" line="50"/>
+        <source>Your contacts who added you back and the members of your groups. If you choose nobody, you do not see when others are online either.</source>
+        <translation>Seus contatos que também adicionaram você e os membros dos seus grupos. Se escolher ninguém, você também não vê quando os outros estão online.</translation>
+    </message>
+</context>
+<context>
+    <name>SystemLine</name>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="121"/>
+        <source>%1 renamed the group to “%3”</source>
+        <translation>%1 mudou o nome do grupo para “%3”</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="122"/>
+        <source>%1 changed the group description</source>
+        <translation>%1 mudou a descrição do grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="123"/>
+        <source>%1 made %2 an admin</source>
+        <translation>%1 tornou %2 administrador</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="124"/>
+        <source>%1 removed %2 as admin</source>
+        <translation>%1 removeu %2 como administrador</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="125"/>
+        <source>%1 deleted the group</source>
+        <translation>%1 apagou o grupo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="128"/>
+        <source>You</source>
+        <translation>Você</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/formatting.py" line="130"/>
+        <source>you</source>
+        <translation>você</translation>
     </message>
 </context>
 <context>

@@ -34,10 +34,27 @@ def describe_code(code: str) -> str | None:
         ErrorCode.NOT_A_MEMBER: QCoreApplication.translate(
             "Errors", "You are not a member of this group any more."
         ),
+        ErrorCode.LAST_ADMIN: QCoreApplication.translate(
+            "Errors", "A group needs an admin: make someone else admin first."
+        ),
         ErrorCode.ALREADY_A_MEMBER: QCoreApplication.translate(
             "Errors", "This person is already in the group."
         ),
         ErrorCode.GROUP_FULL: QCoreApplication.translate("Errors", "The group is full."),
+        ErrorCode.EDIT_EXPIRED: QCoreApplication.translate(
+            "Errors",
+            "It is too late to edit this message: the server allows edits only for a while "
+            "after sending.",
+        ),
+        ErrorCode.NOT_AUTHOR: QCoreApplication.translate(
+            "Errors", "Only the author of this message can do this."
+        ),
+        ErrorCode.UNKNOWN_MESSAGE: QCoreApplication.translate(
+            "Errors", "The server no longer knows this message (it is too old)."
+        ),
+        ErrorCode.MESSAGE_DELETED: QCoreApplication.translate(
+            "Errors", "This message was deleted."
+        ),
         ErrorCode.UNKNOWN_GROUP: QCoreApplication.translate(
             "Errors", "This group does not exist any more."
         ),

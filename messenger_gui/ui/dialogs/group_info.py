@@ -1,4 +1,6 @@
-"""A group's members; admins add and remove members, anyone can leave."""
+"""A group's settings and members: admins rename and describe it, add and remove
+members, promote and demote admins and delete it; the others see it read-only and can
+leave."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -25,6 +29,7 @@ from messenger_gui.ui.avatars import avatar_pixmap
 from messenger_gui.ui.dialogs.people import ID_ROLE as _ID_ROLE
 from messenger_gui.ui.dialogs.people import PersonDelegate, person_item
 from messenger_gui.ui.theme import colours, set_variant
+from messenger_server import protocol
 
 _HEADER_AVATAR = 64
 
@@ -62,6 +67,12 @@ class GroupInfoDialog(QDialog):
     """(group_id, client_id)"""
     leave_requested = Signal(str)
     """(group_id), confirmed by the user."""
+    update_requested = Signal(str, str, str)
+    """(group_id, name, description): an admin saved the group's settings."""
+    admin_requested = Signal(str, str, bool)
+    """(group_id, client_id, admin): make the member an admin, or not."""
+    delete_requested = Signal(str)
+    """(group_id): an admin deletes the group for everyone, confirmed."""
 
     def __init__(
         self,
@@ -76,7 +87,7 @@ class GroupInfoDialog(QDialog):
         self._contacts: list[Contact] = []
         self._busy = False
         self.confirm_box: QMessageBox | None = None
-        self.setMinimumSize(420, 540)
+        self.setMinimumSize(440, 660)
 
         self.avatar_label = QLabel()
         self.avatar_label.setFixedSize(_HEADER_AVATAR, _HEADER_AVATAR)
@@ -103,6 +114,31 @@ class GroupInfoDialog(QDialog):
         header_layout.setSpacing(14)
         header_layout.addWidget(self.avatar_label)
         header_layout.addLayout(header_text, 1)
+
+        # The group's settings: editable by admins, read-only for the others.
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(protocol.MAX_GROUP_NAME_CHARS)
+        self.name_edit.setAccessibleName(self.tr("Group name"))
+        self.description_edit = QPlainTextEdit()
+        self.description_edit.setObjectName("groupDescription")
+        self.description_edit.setPlaceholderText(self.tr("Description (optional)"))
+        self.description_edit.setAccessibleName(self.tr("Description"))
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setMaximumHeight(70)
+        self.save_button = QPushButton(self.tr("Save"))
+        self.save_button.setProperty("variant", "primary")
+        self.save_button.setAutoDefault(False)
+        self.settings_widgets = QWidget()
+        settings_layout = QVBoxLayout(self.settings_widgets)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.setSpacing(6)
+        settings_layout.addWidget(self.name_edit)
+        settings_layout.addWidget(self.description_edit)
+        settings_layout.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.description_label = QLabel()
+        self.description_label.setWordWrap(True)
+        self.description_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.description_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.count_label = QLabel()
         self.count_label.setObjectName("sectionLabel")
@@ -136,7 +172,14 @@ class GroupInfoDialog(QDialog):
         admin_layout = QVBoxLayout(self.admin_widgets)
         admin_layout.setContentsMargins(0, 4, 0, 0)
         admin_layout.setSpacing(10)
-        admin_layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.admin_button = QPushButton(self.tr("Make admin"))
+        self.admin_button.setAutoDefault(False)
+        member_buttons = QHBoxLayout()
+        member_buttons.setSpacing(8)
+        member_buttons.addWidget(self.admin_button)
+        member_buttons.addWidget(self.remove_button)
+        member_buttons.addStretch(1)
+        admin_layout.addLayout(member_buttons)
         admin_layout.addLayout(add_row)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -151,11 +194,15 @@ class GroupInfoDialog(QDialog):
         self.leave_button = QPushButton(self.tr("Leave group"))
         self.leave_button.setProperty("variant", "danger")
         self.leave_button.setAutoDefault(False)
+        self.delete_button = QPushButton(self.tr("Delete group"))
+        self.delete_button.setProperty("variant", "danger")
+        self.delete_button.setAutoDefault(False)
         self.close_button = QPushButton(self.tr("Close"))
         self.close_button.setProperty("variant", "primary")
         self.close_button.setDefault(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.leave_button)
+        buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
 
@@ -163,6 +210,8 @@ class GroupInfoDialog(QDialog):
         layout.setContentsMargins(18, 18, 18, 16)
         layout.setSpacing(8)
         layout.addWidget(header)
+        layout.addWidget(self.description_label)
+        layout.addWidget(self.settings_widgets)
         layout.addSpacing(4)
         layout.addWidget(self.count_label)
         layout.addWidget(self.member_list, 1)
@@ -178,6 +227,11 @@ class GroupInfoDialog(QDialog):
         self.add_button.clicked.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.leave_button.clicked.connect(self._confirm_leave)
+        self.save_button.clicked.connect(self._save_settings)
+        self.name_edit.textChanged.connect(self._update_buttons)
+        self.description_edit.textChanged.connect(self._update_buttons)
+        self.admin_button.clicked.connect(self._toggle_admin)
+        self.delete_button.clicked.connect(self._confirm_delete)
         self.close_button.clicked.connect(self.accept)
         self.set_group(group, contacts)
 
@@ -237,7 +291,15 @@ class GroupInfoDialog(QDialog):
                 self.add_combo.addItem(f"{contact.name} ({contact.client_id})", contact.client_id)
         if self.add_combo.count():
             self.add_combo.setCurrentIndex(0)  # with a placeholder set, nothing is chosen
-        self.admin_widgets.setVisible(self.is_admin and not group.left)
+        admin = self.is_admin and not group.left
+        self.admin_widgets.setVisible(admin)
+        self.settings_widgets.setVisible(admin)
+        self.delete_button.setVisible(admin)
+        self.name_edit.setText(group.name)
+        if self.description_edit.toPlainText() != group.description:
+            self.description_edit.setPlainText(group.description)
+        self.description_label.setText(group.description)
+        self.description_label.setVisible(not admin and bool(group.description))
         self.left_label.setVisible(group.left)
         self.leave_button.setVisible(not group.left)
         self._update_buttons()
@@ -254,6 +316,20 @@ class GroupInfoDialog(QDialog):
         self.add_button.setEnabled(not self._busy and self.add_combo.currentIndex() >= 0)
         self.add_combo.setEnabled(not self._busy and self.add_combo.count() > 0)
         self.leave_button.setEnabled(not self._busy)
+        self.delete_button.setEnabled(not self._busy)
+        member = next((m for m in self._group.members if m.client_id == selected), None)
+        self.admin_button.setEnabled(not self._busy and member is not None)
+        self.admin_button.setText(
+            self.tr("Remove admin rights")
+            if member is not None and member.admin
+            else self.tr("Make admin")
+        )
+        name = self.name_edit.text().strip()
+        changed = (name, self.description_edit.toPlainText().strip()) != (
+            self._group.name,
+            self._group.description,
+        )
+        self.save_button.setEnabled(not self._busy and bool(name) and changed)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -286,6 +362,52 @@ class GroupInfoDialog(QDialog):
             return
         self._set_busy(True)
         self.remove_member_requested.emit(self._group.group_id, client_id)
+
+    def _save_settings(self) -> None:
+        name = self.name_edit.text().strip()
+        if self._busy or not name:
+            return
+        self._set_busy(True)
+        self.update_requested.emit(
+            self._group.group_id, name, self.description_edit.toPlainText().strip()
+        )
+
+    def _toggle_admin(self) -> None:
+        client_id = self._selected_member()
+        member = next((m for m in self._group.members if m.client_id == client_id), None)
+        if self._busy or member is None:
+            return
+        self._set_busy(True)
+        self.admin_requested.emit(self._group.group_id, member.client_id, not member.admin)
+
+    def _confirm_delete(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Delete group?"),
+            self.tr(
+                "Delete “%1” for everyone? Every member is removed and nobody can write to "
+                "it any more; the history stays on each computer."
+            ).replace("%1", self._group.name),
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        delete = box.addButton(self.tr("Delete group"), QMessageBox.ButtonRole.DestructiveRole)
+        set_variant(delete, "danger")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(
+            lambda button: (
+                self._delete_confirmed()
+                if box.buttonRole(button) == QMessageBox.ButtonRole.DestructiveRole
+                else None
+            )
+        )
+        self.confirm_box = box
+        box.open()
+
+    def _delete_confirmed(self) -> None:
+        self.confirm_box = None
+        self._set_busy(True)
+        self.delete_requested.emit(self._group.group_id)
 
     def _confirm_leave(self) -> None:
         box = QMessageBox(
