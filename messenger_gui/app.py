@@ -60,6 +60,7 @@ from messenger_gui.events import (
     SystemLinesAdded,
     TypingChanged,
 )
+from messenger_gui.files_controller import FilesController
 from messenger_gui.storage import ClientData, ClientStore, StoredMessage
 from messenger_gui.ui.chat import failure_reason
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog
@@ -156,6 +157,8 @@ class AppController(QObject):
         self.last_error_box: QMessageBox | None = None
         self.block_box: QMessageBox | None = None
         self.retry_button: QPushButton | None = None
+        self.files: FilesController | None = None
+        """issue 10: the chat's files wired to the client core."""
         self.close_to_tray_action: QAction | None = None
         self.state: ConnectionState = ConnectionState.OFFLINE
         self._retry_deadline = 0.0
@@ -347,6 +350,9 @@ class AppController(QObject):
         window.pin_requested.connect(self._pin)
         window.archive_requested.connect(self._archive)
         self.client.privacy = self.privacy_setting()
+        self.files = FilesController(  # issue 10
+            window, self.client, self.spawn, self._warn, self.settings
+        )
 
         retry = getattr(window, "retry_requested", None)
         if retry is not None:

@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import random
 import re
+import tempfile
 from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -66,6 +68,8 @@ from messenger_gui.storage import (
     StoredMessage,
     system_line,
 )
+from messenger_gui.storage.files import StoredFile, caption_of
+from messenger_gui.transfers import AUTO_DOWNLOAD_BYTES, Transfers, UploadRefused
 from messenger_server import __version__, protocol
 from messenger_server.session import TypingIndicators, TypingNotices
 
@@ -269,6 +273,8 @@ class MessengerClient:
         request_timeout: any request unanswered this long closes the connection.
         connect_timeout: limit for TCP connect and TLS handshake.
         rng: the source of the backoff's jitter (tests pass a predictable one).
+        auto_download_bytes: received images up to this size are downloaded at once
+            (issue 10; 0: never).
 
     Call :meth:`start` from the running loop, subscribe to :attr:`events`, and
     ``await`` :meth:`stop` before closing the store.
@@ -287,6 +293,7 @@ class MessengerClient:
         request_timeout: float = 30.0,
         connect_timeout: float = 10.0,
         rng: random.Random | None = None,
+        auto_download_bytes: int = AUTO_DOWNLOAD_BYTES,
     ) -> None:
         self.store = store
         self.identity = identity
@@ -325,6 +332,15 @@ class MessengerClient:
         self._backlog_received = 0
         self.limits = protocol.Limits()
         """The limits the server announced in its last ``welcome``."""
+        # issue 10: files. In-memory stores (tests) keep their files in a temporary folder.
+        directory = (
+            store.path.parent
+            if store.path is not None
+            else Path(tempfile.gettempdir()) / f"messenger-files-{id(self)}"
+        )
+        self.transfers = Transfers(store, directory, auto_download_bytes=auto_download_bytes)
+        """Uploads and downloads of files (:mod:`messenger_gui.transfers`): its
+        ``events`` report progress and every change of a file's state."""
         self.privacy: protocol.Visibility | None = None
         """Who sees our presence, as the user chose it (``None``: never chosen, the
         server's default "nobody"); sent after every login. Set it before :meth:`start`
@@ -471,6 +487,7 @@ class MessengerClient:
             connect_timeout=self._connect_timeout,
             request_timeout=self._request_timeout,
         )
+        connection.on_chunks = self.transfers.on_chunks
         try:
             welcome = await connection.request(
                 lambda rid: protocol.Hello(
@@ -565,6 +582,9 @@ class MessengerClient:
         except RequestError as exc:
             log.warning("could not refresh the groups: %s", exc)
         self._spawn(self._outbox_pump(connection))
+        transfers = self.transfers
+        self._spawn(transfers.upload_pump(connection, self._file_uploaded, self._upload_refused))
+        self._spawn(self.transfers.download_pump(connection))
         self._spawn(self._share_contacts(connection))
         self._spawn(self._presence_after_login(connection))
         markers = self.store.unconfirmed_read_markers()
@@ -676,6 +696,85 @@ class MessengerClient:
             forwarded_name=queued.forwarded_name,
             forwarded_sender=queued.forwarded_sender,
         )
+
+    # --- files (issue 10; the transfers themselves are messenger_gui.transfers) ---
+
+    async def send_files(
+        self,
+        conversation: str,
+        is_group: bool,
+        paths: Sequence[Path],
+        caption: str = "",
+        *,
+        thumbnails: Sequence[str | None] | None = None,
+    ) -> StoredMessage:
+        """Send the files at ``paths`` in one message with an optional ``caption``.
+
+        The files are copied into the profile's outbox (and hashed) before this returns,
+        so the message survives a restart and the sources may move; the message is then
+        queued like a text. When online (or after the next login) each file is uploaded,
+        resuming where an earlier attempt stopped, then the message is sent:
+        :class:`MessageSent` follows, or :class:`MessageFailed` when the server refuses a
+        file for good (``file_too_large``, ``quota_exceeded``...). ``thumbnails`` gives a
+        small base64 JPEG or PNG per file (or ``None``), shown to the recipients at once.
+
+        Raises:
+            ValueError: no files, more than ten, one larger than the server accepts, or an
+                oversize caption.
+            OSError: a file could not be read.
+        """
+        if not 1 <= len(paths) <= protocol.MAX_FILES_PER_MESSAGE:
+            raise ValueError(f"a message carries 1 to {protocol.MAX_FILES_PER_MESSAGE} files")
+        for path in paths:
+            size = await asyncio.to_thread(os.path.getsize, path)
+            if size > self.limits.max_file_bytes:
+                raise ValueError(f"{Path(path).name} is larger than the server accepts")
+        prepared = await self.transfers.prepare(paths, thumbnails)
+        try:
+            queued = await self.store.run(
+                self.store.queue_outgoing_files, conversation, is_group, caption, prepared
+            )
+        except BaseException:
+            self.transfers.remove_outbox_copies(
+                [StoredFile(0, 0, f.name, f.size, f.mime, f.sha256, None, None, f.path,
+                            "upload", None, conversation, "out") for f in prepared]
+            )  # fmt: skip
+            raise
+        self.transfers.uploads_changed()
+        stored = self.store.message(queued.local_id)
+        assert stored is not None
+        return stored
+
+    async def download_file(self, local_id: int, position: int) -> bool:
+        """Download a received file (the user clicked it): now when online, else after the
+        next login; it resumes from what earlier attempts received. Progress and the
+        result come as :mod:`messenger_gui.transfers` events. Returns False when the file
+        is not waiting on the server."""
+        return await self.transfers.download(local_id, position)
+
+    async def cancel_download(self, local_id: int, position: int) -> bool:
+        """Stop downloading a file; asking again resumes it. Returns False when it was
+        not being downloaded."""
+        return await self.transfers.cancel_download(local_id, position)
+
+    def _file_uploaded(self, local_id: int) -> None:
+        """A file of ``local_id`` is on the server: the outbox may send it now."""
+        self._outbox_changed.set()
+
+    def _upload_refused(self, local_id: int, error: UploadRefused) -> None:
+        stored = self.store.message(local_id)
+        if stored is None or stored.key is None:
+            return
+        item = OutgoingMessage(
+            local_id, stored.conversation, stored.is_group, stored.text, stored.key, stored.ts,
+            stored.status,
+        )  # fmt: skip
+        self._in_flight.add(stored.key)  # settled by _record_failure
+        self._fail(item, RequestError(error.code, error.message))
+
+    async def _upload_again(self, local_id: int) -> None:
+        if await self.store.run(self.store.upload_again, local_id):
+            self.transfers.uploads_changed()
 
     def _reply_target(self, conversation: str, local_id: int) -> protocol.ReplyTo:
         quoted = self.store.message(local_id)
@@ -801,9 +900,11 @@ class MessengerClient:
         sent = 0
         while not connection.closed:
             self._outbox_changed.clear()
-            for item in self._outbox_items():
+            for item, files in self._outbox_with_files():
                 if item.key in self._in_flight:
                     continue
+                if any(f.file_id is None for f in files):
+                    continue  # sent once its files are uploaded (Transfers.upload_pump)
                 if len(self._in_flight) >= MAX_SENDS_IN_FLIGHT:
                     while len(self._in_flight) >= MAX_SENDS_IN_FLIGHT and not connection.closed:
                         self._send_window.clear()
@@ -812,7 +913,9 @@ class MessengerClient:
                         continue  # deleted or failed while we waited
                 mentions = self.store.outgoing_mentions(item.local_id) if item.is_group else []
                 try:
-                    future = connection.send_request(functools.partial(_send_frame, item, mentions))
+                    future = connection.send_request(
+                        functools.partial(_send_frame, item, mentions, files)
+                    )
                 except NotConnectedError:
                     return
                 except ValueError as exc:  # not sendable at all (e.g. text of spaces)
@@ -837,6 +940,18 @@ class MessengerClient:
                 future.add_done_callback(functools.partial(self._on_entry_done, entry))
             await connection.drain()
             await self._outbox_changed.wait()
+
+    def _outbox_with_files(self) -> Iterator[tuple[OutgoingMessage, list[StoredFile]]]:
+        """The outbox with the files of each message (issue 10), a page at a time."""
+        page: list[OutgoingMessage] = []
+        for item in self._outbox_items():
+            page.append(item)
+            if len(page) == MAX_SENDS_IN_FLIGHT:
+                files = self.store.files_of(i.local_id for i in page)
+                yield from ((i, files.get(i.local_id, [])) for i in page)
+                page = []
+        files = self.store.files_of(i.local_id for i in page)
+        yield from ((i, files.get(i.local_id, [])) for i in page)
 
     def _outbox_items(self) -> Iterator[OutgoingMessage]:
         """The outbox, oldest first, read a page at a time (it may hold thousands)."""
@@ -867,6 +982,11 @@ class MessengerClient:
         if error.code == Code.TIMEOUT:
             self._settled(item.key)
             return  # the connection is being closed: same as above
+        if error.code == Code.NOT_FOUND and self.store.message_files(item.local_id):
+            # Its files expired on the server before the message went out: upload again.
+            self._settled(item.key)
+            self._background(self._upload_again(item.local_id))
+            return
         if error.code in RETRYABLE_SEND_CODES:
             self._settled(item.key)
             log.info("send of %d refused for now (%s); retrying", item.local_id, error.code)
@@ -977,8 +1097,12 @@ class MessengerClient:
         stored = self.store.message(local_id)
         if stored is None or stored.key is None or stored.key in self._in_flight:
             return False
+        files = self.store.message_files(local_id)
+        if files:
+            await self.transfers.cancel_upload(local_id, self._connection)
         if not await self.store.run(self.store.delete_outgoing, local_id):
             return False
+        self.transfers.remove_outbox_copies(files)
         log.info("unsent message %d deleted", local_id)
         self.events.emit(MessageDeleted(stored.conversation, local_id))
         return True
@@ -991,6 +1115,8 @@ class MessengerClient:
         for frame in frames:
             if isinstance(frame, protocol.LoggedIn):
                 self._on_logged_in(connection, frame)
+            elif isinstance(frame, protocol.UploadProgress):
+                self.transfers.on_upload_progress(frame)
         if self._connection is not connection or self._receiving is None:
             return  # not logged in (yet): only replies, already handled
         for frame in frames:
@@ -1098,6 +1224,12 @@ class MessengerClient:
         )
         for reply in chunk.sent:
             self._settled(reply.key)
+        if saved is not None and any(m.files for m in messages):
+            with_files = self.store.files_of(m.local_id for m in saved.received)
+            wanted = self.transfers.wanted_automatically(
+                [f for files in with_files.values() for f in files]
+            )
+            self._background(self.transfers.want(wanted))
 
         events: list[Event] = []
         synced_at = next((n for n, f in enumerate(frames) if isinstance(f, protocol.Synced)), None)
@@ -1640,21 +1772,30 @@ def _add_contact_frame(client_id: str, request_id: int) -> protocol.AddContact:
     return protocol.AddContact(id=request_id, client_id=client_id)
 
 
-def _send_frame(item: OutgoingMessage, mentions: list[str], request_id: int) -> protocol.Send:
+def _send_frame(
+    item: OutgoingMessage, mentions: list[str], files: Sequence[StoredFile], request_id: int
+) -> protocol.Send:
     reply_to: protocol.ReplyTo | msgspec.UnsetType = msgspec.UNSET
     if item.reply_seq is not None and item.reply_sender is not None:
         reply_to = protocol.ReplyTo(seq=item.reply_seq, sender=item.reply_sender)
     forwarded: protocol.Forwarded | msgspec.UnsetType = msgspec.UNSET
     if item.forwarded_name is not None:
         forwarded = protocol.Forwarded(name=item.forwarded_name, sender=item.forwarded_sender)
+    # issue 10: with files, the text is their caption (possibly empty).
+    attachments = [
+        protocol.Attachment(file_id=f.file_id, thumbnail=f.thumbnail)
+        for f in files
+        if f.file_id is not None
+    ]
     frame = protocol.Send(
         id=request_id,
         key=item.key,
-        text=item.text,
+        text=caption_of(item.text, [f.name for f in files]) if files else item.text,
         to=None if item.is_group else item.conversation,
         group=item.conversation if item.is_group else None,
         reply_to=reply_to,
         forwarded_from=forwarded,
+        files=attachments or None,
     )
     if mentions:  # absent otherwise: the frame stays byte for byte what it was
         frame = msgspec.structs.replace(frame, mentions=mentions)

@@ -26,7 +26,7 @@ from typing import Any, Final, TypeVar
 
 from messenger_gui import tls
 from messenger_server import protocol
-from messenger_server.session import ClientEvent, ClientSession, ReplyReceived
+from messenger_server.session import ChunkReceived, ClientEvent, ClientSession, ReplyReceived
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,8 @@ async def open_stream(
 
 
 FramesCallback = Callable[["ServerConnection", Sequence[protocol.ServerFrame]], None]
+ChunksCallback = Callable[[Sequence[ChunkReceived]], None]
+"""Takes the download chunks of one read, in order (issue 10); must not block."""
 
 
 class ServerConnection:
@@ -178,6 +180,9 @@ class ServerConnection:
         self._last_sent = self._loop.time()
         self._last_received = self._loop.time()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.on_chunks: ChunksCallback | None = None
+        """Where download chunks go (set it before asking ``download``); without it they
+        are dropped."""
 
     @classmethod
     async def open(
@@ -348,6 +353,40 @@ class ServerConnection:
             with contextlib.suppress(ConnectionError):
                 await self._writer.drain()
 
+    # --- files (issue 10) ---
+
+    def upload_limit(self, upload_id: int) -> int:
+        """The offset up to which chunks of ``upload_id`` may be sent now (the server's
+        window, moved by ``upload_status`` and ``upload_progress``)."""
+        return self._session.upload_limit(upload_id)
+
+    async def write_chunk(self, upload_id: int, offset: int, data: bytes) -> None:
+        """Write one upload chunk, behind every request already queued, and wait until the
+        socket has taken it: a text sent meanwhile waits behind one chunk at most
+        (``docs/protocol.md`` 11.6.7). Call it with the chunks of an upload in order.
+
+        Raises:
+            NotConnectedError: the connection is closed.
+        """
+        if self.closed:
+            raise NotConnectedError()
+        self._session.send_chunk(upload_id, offset, data)
+        while self._session.chunks_waiting and not self.closed:
+            self._flush()
+            await self.drain()
+        if self.closed:
+            raise NotConnectedError()
+
+    def forget(self, request_id: int) -> None:
+        """Stop taking the chunks of download ``request_id`` (it was cancelled)."""
+        self._session.forget(request_id)
+        entry = self._waiting.pop(request_id, None)
+        if entry is not None:
+            future, handle = entry
+            handle.cancel()
+            if not future.done():
+                future.cancel()
+
     def _expire(self, request: protocol.Request) -> None:
         entry = self._waiting.pop(request.id, None)
         if entry is None:
@@ -372,6 +411,9 @@ class ServerConnection:
                 try:
                     self._session.receive_data(data)
                 finally:  # the frames before a malformed one are valid: handle them
+                    chunks = self._session.chunks_received()  # before their download_end
+                    if chunks and self.on_chunks is not None:
+                        self.on_chunks(chunks)
                     events = self._session.events_received()
                     if events:
                         self._dispatch(events)

@@ -125,7 +125,11 @@ class TcpProxy:
                 if upstream is not None:
                     self.upstream_bytes += len(data)
                     upstream.feed(data)
-                    self.client_frames += map(protocol.decode_client_frame, upstream.frames())
+                    self.client_frames += [
+                        protocol.decode_client_frame(payload)
+                        for payload in upstream.frames()
+                        if not protocol.is_chunk(payload)  # a file's bytes (issue 10)
+                    ]
                 if self.drop_upstream if upstream is not None else self.drop_downstream:
                     continue
                 writer.write(data)

@@ -21,14 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPolygonF
 from PySide6.QtWidgets import QApplication, QWidget
 
 from messenger_gui.app import PRIVACY_KEY, AppController
 from messenger_gui.client import MessengerClient, register_client
 from messenger_gui.events import ConnectionState
 from messenger_gui.storage import MUTED_FOREVER, ClientData, ClientStore, save_client_data
+from messenger_gui.storage.files import StoredFile
+from messenger_gui.transfers import TransferProgress
 from messenger_gui.ui import i18n
+from messenger_gui.ui.attachments import make_thumbnail
 from messenger_gui.ui.theme import Theme
 from messenger_server.config import load_settings
 from messenger_server.repository import SQLiteRepository
@@ -369,6 +373,7 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
         window.chat_view.scroll_to_bottom()
         await camera.shoot(window, f"group-light-{suffix}")
         window.composer.cancel_action()
+        await _shoot_files(camera, theme, controller, world, lang, suffix, tmp)
 
         search = controller.open_search()
         assert search is not None
@@ -445,6 +450,96 @@ async def _shoot_conversation_state(
     await camera.shoot(window, f"typing-muted-pinned-{suffix}")
     for client, conversation in ((1, ids[0]), (2, world.group_id), (3, world.group_id)):
         world.clients[client].draft_stopped(conversation, conversation == world.group_id)
+
+
+FILES_TEXT: Final = {
+    "en": ("The view from the top!", "trail-report.pdf"),
+    "pt_BR": ("A vista lá de cima!", "relatorio-da-trilha.pdf"),
+}
+"""issue 10: the photo's caption and the document's name, per language."""
+
+
+def _landscape(path: Path) -> None:
+    """A picture to send: a sky, a sun, two ridges and a lake (drawn, not a stock photo)."""
+    image = QImage(1600, 1067, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    sky = QLinearGradient(0, 0, 0, 700)
+    sky.setColorAt(0, QColor("#ff9a62"))
+    sky.setColorAt(1, QColor("#ffd9a0"))
+    painter.fillRect(image.rect(), sky)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("#fff3c4"))
+    painter.drawEllipse(QPointF(1100, 420), 110, 110)
+    for colour, peaks in (
+        ("#7b5ea7", [(0, 620), (300, 380), (620, 560), (900, 330), (1250, 600), (1600, 420)]),
+        ("#3f3a6b", [(0, 760), (380, 540), (760, 720), (1120, 520), (1600, 780)]),
+    ):
+        ridge = QPolygonF(
+            [QPointF(x, y) for x, y in peaks] + [QPointF(1600, 1067), QPointF(0, 1067)]
+        )
+        painter.setBrush(QColor(colour))
+        painter.drawPolygon(ridge)
+    lake = QLinearGradient(0, 820, 0, 1067)
+    lake.setColorAt(0, QColor("#5b7fc7"))
+    lake.setColorAt(1, QColor("#26386b"))
+    painter.fillRect(QRectF(0, 840, 1600, 227), lake)
+    painter.end()
+    image.save(str(path), "JPEG", 88)  # type: ignore[call-overload]
+
+
+async def _shoot_files(
+    camera: _Camera,
+    theme: Theme,
+    controller: AppController,
+    world: World,
+    lang: str,
+    suffix: str,
+    tmp: Path,
+) -> None:
+    """issue 10: Ana sends Marina a photo (downloaded by itself, shown inline) and a
+    document; the document's card is shot mid-download, then the photo in the viewer."""
+    window = controller.window
+    files = controller.files
+    assert window is not None and files is not None
+    caption, document_name = FILES_TEXT[lang]
+    photo = tmp / "sunset.jpg"
+    _landscape(photo)
+    document = tmp / document_name
+    document.write_bytes(os.urandom(3_400_000))
+    ana = world.clients[1]
+    marina = world.identities[0].client_id
+    await ana.send_files(marina, False, [photo], caption, thumbnails=[make_thumbnail(photo)])
+    await ana.send_files(marina, False, [document])
+    store = controller.store
+    assert store is not None
+    ana_id = world.identities[1].client_id
+
+    def arrived() -> list[StoredFile]:
+        messages = store.messages_page(ana_id, None, 5)
+        found = store.files_of(m.local_id for m in messages)
+        return [f for m in messages for f in found.get(m.local_id, [])]
+
+    await _wait_for(lambda: len(arrived()) == 2 and arrived()[0].state == "done", 15, "the photo")
+    image, card = arrived()
+    window.open_conversation(ana_id, False)
+    # A loopback download ends before a frame is drawn: show the card as the core reports
+    # a download under way (the same event the transfer emits at 40 %).
+    files.on_transfer_event(
+        TransferProgress(ana_id, card.local_id, 0, card.size * 2 // 5, card.size, False)
+    )
+    for scheme, name in ((Qt.ColorScheme.Light, "light"), (Qt.ColorScheme.Dark, "dark")):
+        theme.force(scheme)
+        await camera.settle()
+        window.chat_view.scroll_to_bottom()
+        await camera.shoot(window, f"files-{name}-{suffix}")
+        viewer = files.actions.view(image)
+        assert viewer is not None
+        viewer.resize(900, 640)
+        await camera.shoot(viewer, f"viewer-{name}-{suffix}")
+        viewer.close()
+    theme.force(Qt.ColorScheme.Light)
+    window.message_model.file_progress.clear()
 
 
 async def _shoot_welcome(camera: _Camera, suffix: str, tmp: Path) -> None:

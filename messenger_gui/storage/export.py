@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from messenger_gui.storage.conversations import _conversation_title
+from messenger_gui.storage.files import StoredFile, _conversation_files, _local_copy
 from messenger_gui.storage.records import (
     ExportFormat,
     StoredMessage,
@@ -72,6 +73,7 @@ class ExportMixin(StoreBase):
         raise ValueError(f"unknown export format {fmt!r}")
 
     def _export_json(self, conversation: str) -> str:
+        files = _conversation_files(self._conn, conversation)  # issue 10
         items = [
             {
                 "local_id": m.local_id,
@@ -105,6 +107,22 @@ class ExportMixin(StoreBase):
                     else {}
                 ),
             }
+            | (
+                {
+                    "files": [
+                        {
+                            "name": f.name,
+                            "size": f.size,
+                            "mime": f.mime,
+                            "sha256": f.sha256,
+                            "file": _local_copy(f),
+                        }
+                        for f in files[m.local_id]
+                    ]
+                }
+                if m.local_id in files and m.deleted is None
+                else {}
+            )
             for m in self._iter_conversation(conversation)
         ]
         return json.dumps(items, ensure_ascii=False, indent=2)
@@ -127,8 +145,10 @@ class ExportMixin(StoreBase):
             ".out{background:#dcf8c6;margin-left:auto}\n"
             ".meta{font-size:.8em;opacity:.7}\n"
             ".text{white-space:pre-wrap;overflow-wrap:anywhere}\n"
+            ".files{margin:.2em 0;padding-left:1.2em}\n"
             f"</style>\n</head>\n<body>\n<h1>{title}</h1>\n<ol>\n"
         ]
+        files = _conversation_files(self._conn, conversation)  # issue 10
         for m in self._iter_conversation(conversation):
             sender = own_name if m.direction == "out" else (m.sender_name or m.sender or "")
             moment = datetime.fromtimestamp(m.ts / 1000, tz=UTC)
@@ -143,7 +163,22 @@ class ExportMixin(StoreBase):
                 f'<li class="msg {m.direction}"><div class="meta">'
                 f'<span class="sender">{html.escape(sender)}</span> '
                 f'<time datetime="{moment.isoformat()}">{local}</time>{mark}</div>'
+                f"{_files_html(files.get(m.local_id, []) if m.deleted is None else [])}"
                 f'<div class="text">{text}</div></li>\n'
             )
         parts.append("</ol>\n</body>\n</html>\n")
         return "".join(parts)
+
+
+def _files_html(files: list[StoredFile]) -> str:
+    """issue 10: a message's files as a list, each name a link to the copy on this disk
+    when there is one (names escaped: they are the sender's)."""
+    if not files:
+        return ""
+    items = []
+    for item in files:
+        name = html.escape(item.name)
+        url = _local_copy(item)
+        label = f'<a href="{html.escape(url)}">{name}</a>' if url is not None else name
+        items.append(f"<li>📎 {label} ({item.size:,} bytes)</li>")
+    return f'<ul class="files">{"".join(items)}</ul>'

@@ -11,8 +11,8 @@ the controller asks the client core, which writes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from messenger_gui.storage.records import (
     ChatSettings,
@@ -22,6 +22,9 @@ from messenger_gui.storage.records import (
     StoredGroup,
     StoredMessage,
 )
+
+if TYPE_CHECKING:
+    from messenger_gui.storage.files import StoredFile
 
 T = TypeVar("T")
 
@@ -66,3 +69,5 @@ class HistoryReader(Protocol):
     def chat_settings(self, conversation: str) -> ChatSettings: ...
 
     def group_receipts(self, group_id: str, seq: int, *, me: str) -> GroupReceipts: ...
+
+    def files_of(self, local_ids: Iterable[int]) -> dict[int, list[StoredFile]]: ...

@@ -204,6 +204,26 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # A group's description (protocol 12.9).
         "ALTER TABLE groups ADD COLUMN description TEXT",
     ),
+    # 7 (issue 10): the files of a message (docs/protocol.md section 11), see storage/files.py.
+    (
+        """CREATE TABLE message_files (
+            local_id INTEGER NOT NULL REFERENCES messages (local_id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mime TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            file_id TEXT,
+            thumbnail TEXT,
+            path TEXT,
+            state TEXT NOT NULL
+                CHECK (state IN ('upload', 'uploaded', 'remote', 'download', 'done', 'failed')),
+            error TEXT,
+            PRIMARY KEY (local_id, position)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX message_files_pending ON message_files (state) "
+        "WHERE state IN ('upload', 'download')",
+    ),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.
 Append only; never edit a released step. The search index is not a migration: it is

@@ -7,6 +7,7 @@ import json
 from messenger_gui.storage.actions import ActionsMixin, _apply_entries, _mark_entry_sent
 from messenger_gui.storage.conversations import ConversationsMixin
 from messenger_gui.storage.export import ExportMixin
+from messenger_gui.storage.files import FilesMixin, _store_incoming_files
 from messenger_gui.storage.markers import MarkersMixin, _store_receipts, _update_statuses
 from messenger_gui.storage.messages import MessagesMixin, _mark_sent, _store_incoming
 from messenger_gui.storage.records import Chunk, ChunkSaved, StatusChange
@@ -15,7 +16,13 @@ from messenger_gui.storage.search import SearchMixin
 
 
 class ClientStore(
-    ConversationsMixin, MessagesMixin, ActionsMixin, MarkersMixin, SearchMixin, ExportMixin
+    ConversationsMixin,
+    MessagesMixin,
+    ActionsMixin,
+    MarkersMixin,
+    SearchMixin,
+    ExportMixin,
+    FilesMixin,
 ):
     """The local history of one profile.
 
@@ -52,6 +59,8 @@ class ClientStore(
         with self._write() as conn:
             mode = (index if self._fts else None) if chunk.messages else None
             received = _store_incoming(conn, chunk.messages, index=mode) if chunk.messages else []
+            if received:  # issue 10: the files of the new messages
+                _store_incoming_files(conn, chunk.messages, received)
             replies = [m.local_id for m in received if m.reply_seq is not None]
             if replies:  # read back with the message each one quotes
                 quoted = {

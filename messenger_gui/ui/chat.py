@@ -100,6 +100,8 @@ from messenger_gui.storage import (
     StoredMessage,
     is_system_line,
 )
+from messenger_gui.storage.files import StoredFile, caption_of
+from messenger_gui.ui import attachments
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.dialogs.errors import describe_code
 from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date, system_text
@@ -193,6 +195,8 @@ class MessageRole(IntEnum):
     RECEIPTS = Qt.ItemDataRole.UserRole + 8
     """For one's own sent group message, a :class:`GroupReceipts` (read from the store
     when asked, so always current); ``None`` otherwise."""
+    FILES = Qt.ItemDataRole.UserRole + 20
+    """issue 10: the message's files (a list of ``StoredFile``, empty for a text)."""
 
 
 class RowShape(NamedTuple):
@@ -261,6 +265,11 @@ class MessageListModel(QAbstractListModel):
         self._highlight_level = 0.0
         self._prefetch: tuple[int, asyncio.Future[list[StoredMessage]]] | None = None
         """``(anchor local_id, future page)`` of the page above the window, read ahead."""
+        self._files: dict[int, list[StoredFile]] = {}
+        """issue 10: the files of loaded rows, read when first painted."""
+        self.file_progress: dict[tuple[int, int], tuple[int, int]] = {}
+        """issue 10: ``(local_id, position)`` → ``(done, total)`` of transfers under way
+        (the controller keeps it current and calls :meth:`refresh_messages`)."""
 
     # --- state ---
 
@@ -352,6 +361,7 @@ class MessageListModel(QAbstractListModel):
         self._highlight = None
         self._highlight_level = 0.0
         self._prefetch = None
+        self._files.clear()
 
     def _set_rows(self, rows: list[StoredMessage]) -> None:
         self._rows = rows
@@ -705,12 +715,20 @@ class MessageListModel(QAbstractListModel):
             if row is None:
                 continue
             fresh = self._reader.message(local_id)
+            self._files.pop(local_id, None)  # issue 10: a file's state may have changed
             if fresh is None:
                 self.remove_message(self._rows[row].conversation, local_id)
                 continue
             self._rows[row] = fresh
             index = self.index(row, 0)
             self.dataChanged.emit(index, index)
+
+    def files(self, local_id: int) -> list[StoredFile]:
+        """issue 10: the files of a loaded message (cached until it is refreshed)."""
+        found = self._files.get(local_id)
+        if found is None:
+            found = self._files[local_id] = self._reader.files_of([local_id]).get(local_id, [])
+        return found
 
     def remove_message(self, conversation: str, local_id: int) -> None:
         """An unsent message was deleted (``MessageDeleted``): drop its row, if shown."""
@@ -844,6 +862,8 @@ class MessageListModel(QAbstractListModel):
             return system_text(message.text) if is_system_line(message) else message.text
         if role == MessageRole.LOCAL_ID:
             return message.local_id
+        if role == MessageRole.FILES:
+            return self.files(message.local_id)
         if role == MessageRole.SHAPE:
             previous = self._previous(row)
             following = self._rows[row + 1] if row + 1 < len(self._rows) else None
@@ -955,6 +975,9 @@ class BubbleLayout:
     """The quoted message's box (a reply); a click there jumps to it."""
     chips: list[ReactionChip] | None = None
     """The reactions under the text."""
+    files_pos: QPointF | None = None
+    """issue 10: the top-left corner of the files' block, when the message has files."""
+    files_limit: float = 0.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -1098,6 +1121,7 @@ class BubbleDelegate(QStyledItemDelegate):
             *index.data(MessageRole.SHAPE)[:3],
             dark,
             font.key(),
+            tuple((f.state, f.path) for f in index.data(MessageRole.FILES) or ()),  # issue 10
         )
 
     def layout(self, option: QStyleOptionViewItem, index: _Index) -> BubbleLayout | None:
@@ -1142,8 +1166,10 @@ class BubbleDelegate(QStyledItemDelegate):
             return self._build_system(message, small_font, row_width, header)
 
         deleted = message.deleted is not None
-        shown_text = self.deleted_text(message) if deleted else message.text
-        links = [] if deleted else url_spans(message.text)
+        files: list[StoredFile] = [] if deleted else (index.data(MessageRole.FILES) or [])
+        caption = caption_of(message.text, [f.name for f in files]) if files else message.text
+        shown_text = self.deleted_text(message) if deleted else caption  # issue 10: caption
+        links = [] if deleted else url_spans(caption)
         layout = QTextLayout(shown_text, text_font)
         if deleted:
             italic = QTextCharFormat()
@@ -1222,6 +1248,10 @@ class BubbleDelegate(QStyledItemDelegate):
                 + 18,
             )
         above = forwarded_h + (quote_h + 6 if quote_h else 0.0)
+        # issue 10: the files (images, cards) between the quote and the caption.
+        block = attachments.attachments_size(files, limit) if files else QSize(0, 0)
+        files_top = above
+        above += block.height() + 4 if files else 0.0
 
         # Below the text: the reaction chips, wrapped; the time goes on their last row
         # when it fits.
@@ -1254,7 +1284,7 @@ class BubbleDelegate(QStyledItemDelegate):
         else:
             content_w = max(widest, meta_w, name_w)
             content_h = height + meta_h
-        content_w = max(content_w, forwarded_w, quote_w)
+        content_w = max(content_w, forwarded_w, quote_w, block.width())
         bubble_w = content_w + 2 * PAD_X
         bubble_h = name_h + above + content_h + 2 * PAD_Y
         bubble_x = row_width - MARGIN_X - bubble_w if out else MARGIN_X + indent
@@ -1267,6 +1297,7 @@ class BubbleDelegate(QStyledItemDelegate):
             QRectF(bubble_x + PAD_X, top + forwarded_h + 2, content_w, quote_h) if quote_h else None
         )
         text_pos = QPointF(bubble_x + PAD_X, top + above)
+        files_pos = QPointF(bubble_x + PAD_X, top + files_top) if files else None
         meta = QRectF(
             bubble.right() - PAD_X - meta_w, bubble.bottom() - PAD_Y - meta_h + 1, meta_w, meta_h
         )
@@ -1294,6 +1325,8 @@ class BubbleDelegate(QStyledItemDelegate):
             forwarded_pos,
             quote,
             chips,
+            files_pos=files_pos,
+            files_limit=limit,
         )
 
     def deleted_text(self, message: StoredMessage) -> str:
@@ -1509,6 +1542,19 @@ class BubbleDelegate(QStyledItemDelegate):
             self._paint_quote(painter, c, small_font, built.quote, message, out)
         if built.chips:
             self._paint_chips(painter, c, small_font, built.chips, out)
+        if built.files_pos is not None:  # issue 10: images and file cards
+            model = index.model()
+            progress = getattr(model, "file_progress", {})
+            attachments.paint_attachments(
+                painter,
+                built.files_pos,
+                index.data(MessageRole.FILES) or [],
+                built.files_limit,
+                c,
+                out=out,
+                font=text_font,
+                progress=lambda f: progress.get(f.key),
+            )
 
         if not self._editing(index):  # the selectable browser shows the text instead
             painter.setPen(c.bubble_out_text if out else c.bubble_in_text)
@@ -1709,6 +1755,18 @@ class BubbleDelegate(QStyledItemDelegate):
                         return url
         return None
 
+    def file_at(
+        self, option: QStyleOptionViewItem, index: _Index, pos: QPoint
+    ) -> StoredFile | None:
+        """issue 10: the file under ``pos`` (viewport coordinates) in the row at
+        ``option.rect``, if any."""
+        built = self.layout(option, index)
+        if built is None or built.files_pos is None:
+            return None
+        local = QPointF(pos - option.rect.topLeft()) - built.files_pos
+        files = index.data(MessageRole.FILES) or []
+        return attachments.file_at(files, built.files_limit, local)
+
     # --- read-only selectable editor ---
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: _Index) -> QWidget:
@@ -1848,6 +1906,11 @@ class ChatView(QListView):
     """"Forward" on messages (their ``local_id``s, display order): pick a chat."""
     selection_mode_changed = Signal(bool)
     """Selection mode began (plain clicks select several messages) or ended."""
+    file_clicked = Signal(object)
+    """issue 10: the user clicked a file of a message (its ``StoredFile``)."""
+    file_menu_requested = Signal(object, object)
+    """issue 10: a context menu opens over a file: ``(QMenu, StoredFile)``, to add the
+    file's actions to it before it shows."""
 
     def __init__(self, model: MessageListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -2355,6 +2418,10 @@ class ChatView(QListView):
             choose.triggered.connect(self._start_selecting)
         if index.isValid():
             self.add_failure_actions(menu, index)
+            clicked_file = self._file_at(pos)  # issue 10
+            if clicked_file is not None:
+                menu.addSeparator()
+                self.file_menu_requested.emit(menu, clicked_file)
         return menu
 
     def _start_selecting(self) -> None:
@@ -2401,6 +2468,15 @@ class ChatView(QListView):
             return None
         return int(index.data(MessageRole.LOCAL_ID))
 
+    def _file_at(self, pos: QPoint) -> StoredFile | None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return None
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        return self._delegate.file_at(option, index, pos)
+
     def _link_at(self, pos: QPoint) -> str | None:
         index = self.indexAt(pos)
         if not index.isValid():
@@ -2419,6 +2495,7 @@ class ChatView(QListView):
                 or self._quote_at(pos) is not None
                 or self._chip_at(pos) is not None
                 or self._react_button_at(pos) is not None
+                or self._file_at(pos) is not None
             )
             self.viewport().setCursor(
                 Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor
@@ -2443,6 +2520,9 @@ class ChatView(QListView):
             target = self._react_button_at(pos)
             if target is not None:
                 self.reaction_bar(target).popup(self.viewport().mapToGlobal(pos))
+            clicked_file = self._file_at(pos)
+            if clicked_file is not None:
+                self.file_clicked.emit(clicked_file)
         super().mouseReleaseEvent(event)
 
     def reaction_bar(self, local_id: int) -> QMenu:

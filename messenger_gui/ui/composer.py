@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import QEvent, QSize, QStringListModel, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +33,13 @@ COUNTER_THRESHOLD: Final = 0.9
 """The byte counter shows from this fraction of :data:`protocol.MAX_TEXT_BYTES` on."""
 
 
+def _has_files(source: QMimeData) -> bool:
+    """issue 10: whether pasted or dropped data is an image or local files."""
+    if source.hasImage():
+        return True
+    return source.hasUrls() and any(url.isLocalFile() for url in source.urls())
+
+
 def _popup(completer: QCompleter) -> QAbstractItemView:
     popup = completer.popup()
     assert popup is not None  # a QCompleter always has one
@@ -47,6 +54,8 @@ class _MessageEdit(QPlainTextEdit):
     submit = Signal()
     escape = Signal()
     up_in_empty = Signal()
+    files_pasted = Signal(object)
+    """issue 10: Ctrl+V (or a drop) of an image or of files: the ``QMimeData``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +76,15 @@ class _MessageEdit(QPlainTextEdit):
             self.keyPressEvent(event)
             return True
         return super().event(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(_has_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if _has_files(source):  # issue 10: a screenshot or copied files → the preview
+            self.files_pasted.emit(source)
+            return
+        super().insertFromMimeData(source)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         completer = self.completer
@@ -132,6 +150,8 @@ class Composer(QFrame):
     sent_mentions: list[str]
     """The client IDs the last text sent mentions (members picked after ``@`` whose
     ``@Name`` is still in it); read it in a slot of :attr:`send_requested`."""
+    attach_requested = Signal()
+    """issue 10: the attach button was clicked."""
 
     def __init__(
         self, parent: QWidget | None = None, *, max_bytes: int = protocol.MAX_TEXT_BYTES
@@ -189,6 +209,17 @@ class Composer(QFrame):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
+        self.attach_button = QToolButton(editing)  # issue 10
+        self.attach_button.setObjectName("attachButton")
+        self.attach_button.setIcon(icon("attach"))
+        self.attach_button.setIconSize(QSize(22, 22))
+        self.attach_button.setFixedSize(QSize(38, 38))
+        self.attach_button.setAutoRaise(True)
+        self.attach_button.setToolTip(self.tr("Attach files"))
+        self.attach_button.setAccessibleName(self.tr("Attach files"))
+        self.attach_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.attach_button.clicked.connect(self.attach_requested)
+        row.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignBottom)
         column.addLayout(row)
         field = QFrame(editing)
         field.setObjectName("composerField")

@@ -73,6 +73,7 @@ from messenger_gui.ui.conversations import (
     ConversationListModel,
     ConversationRole,
 )
+from messenger_gui.ui.dialogs.send_files import FileSending
 from messenger_gui.ui.formatting import presence_text, typing_text
 from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours, ensure_theme
@@ -179,6 +180,9 @@ class MainWindow(QMainWindow):
     unmuted; 0: unmute)."""
     pin_requested = Signal(str, bool)
     archive_requested = Signal(str, bool)
+    send_files_requested = Signal(str, bool, list, str)
+    """issue 10: ``(conversation, is_group, paths, caption)``: files to send, confirmed in
+    the preview."""
 
     def __init__(
         self, history: HistoryReader, own_id: str, own_name: str, parent: QWidget | None = None
@@ -573,6 +577,14 @@ class MainWindow(QMainWindow):
         self.composer.input.textChanged.connect(self._draft_typed)
         self.composer.edited.connect(self._composer_edited)
         chat.addWidget(self.composer)
+        # issue 10: files come from the attach button, a drop on the chat, or a paste.
+        self.file_sending = FileSending(self, self._open_title)
+        self.composer.attach_requested.connect(self.file_sending.choose)
+        self.composer.input.files_pasted.connect(self.file_sending.from_mime)
+        self.chat_view.setAcceptDrops(True)
+        self.chat_view.viewport().setAcceptDrops(True)
+        self.chat_view.viewport().installEventFilter(self.file_sending)
+        self.file_sending.send_requested.connect(self._send_files)
         self._right.addWidget(self.chat_page)
         self._right.setCurrentWidget(self.empty_state)
 
@@ -602,6 +614,7 @@ class MainWindow(QMainWindow):
         self.copy_id_button.setIcon(icon("copy", c.muted))
         self.search_button.setIcon(icon("search", c.muted))
         self.info_button.setIcon(icon("info", c.muted))
+        self.composer.attach_button.setIcon(icon("attach", c.muted))  # issue 10
         self._filter_icon_action.setIcon(icon("search", c.muted))
         self.action_add_contact.setIcon(icon("add-contact"))
         self.action_new_group.setIcon(icon("new-group"))
@@ -1133,6 +1146,7 @@ class MainWindow(QMainWindow):
                 if edited is None or edited.deleted is not None:
                     self.composer.cancel_action()
         self.schedule_reload()
+
     def _set_mention_candidates(self, conversation: str, is_group: bool) -> None:
         group = self._store.group(conversation) if is_group else None
         if group is None:
@@ -1265,6 +1279,21 @@ class MainWindow(QMainWindow):
             self.send_with_mentions_requested.emit(conversation, is_group, text, mentions)
         else:
             self.send_requested.emit(conversation, is_group, text)
+
+    def _open_title(self) -> str | None:
+        """issue 10: the open conversation's name, or ``None`` when none is open or the
+        composer is disabled (a group one left)."""
+        if self._current is None or not self.composer.is_enabled():
+            return None
+        return self._store.conversation_title(self._current[0])
+
+    def _send_files(self, paths: list[object], caption: str) -> None:
+        if self._current is None:
+            return
+        conversation, is_group = self._current
+        self.message_model.clear_unread_marker()
+        self.chat_view.scroll_to_bottom()
+        self.send_files_requested.emit(conversation, is_group, paths, caption)
 
     def _export(self, fmt: str) -> None:
         if self._current is not None:

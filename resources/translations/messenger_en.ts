@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="542"/>
+        <location filename="../../messenger_gui/app.py" line="548"/>
         <source>Delete %n messages?</source>
         <translation>
             <numerusform>Delete %n message?</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="792"/>
+        <location filename="../../messenger_gui/app.py" line="798"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -20,7 +20,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="939"/>
+        <location filename="../../messenger_gui/app.py" line="945"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -31,7 +31,7 @@
 <context>
     <name>ChatView</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2312"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2375"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Forward %n message</numerusform>
@@ -39,7 +39,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2321"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2384"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Delete %n message</numerusform>
@@ -72,7 +72,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/main_window.py" line="1113"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1126"/>
         <source>%n message(s) selected</source>
         <translation>
             <numerusform>%n message selected</numerusform>
@@ -99,6 +99,17 @@
         <translation>
             <numerusform>%n message found</numerusform>
             <numerusform>%n messages found</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SendFilesDialog</name>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="64"/>
+        <source>Send %n file(s)</source>
+        <translation>
+            <numerusform>Send %n file</numerusform>
+            <numerusform>Send %n files</numerusform>
         </translation>
     </message>
 </context>

@@ -67,49 +67,49 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="355"/>
-        <location filename="../../messenger_gui/app.py" line="813"/>
+        <location filename="../../messenger_gui/app.py" line="361"/>
+        <location filename="../../messenger_gui/app.py" line="819"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="385"/>
+        <location filename="../../messenger_gui/app.py" line="391"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="433"/>
+        <location filename="../../messenger_gui/app.py" line="439"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="468"/>
+        <location filename="../../messenger_gui/app.py" line="474"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="507"/>
+        <location filename="../../messenger_gui/app.py" line="513"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="524"/>
-        <location filename="../../messenger_gui/app.py" line="733"/>
+        <location filename="../../messenger_gui/app.py" line="530"/>
+        <location filename="../../messenger_gui/app.py" line="739"/>
         <source>Message not edited</source>
         <translation>Mensagem não editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="539"/>
+        <location filename="../../messenger_gui/app.py" line="545"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="540"/>
+        <location filename="../../messenger_gui/app.py" line="546"/>
         <source>Delete this message?</source>
         <translation>Apagar esta mensagem?</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="542"/>
+        <location filename="../../messenger_gui/app.py" line="548"/>
         <source>Delete %n messages?</source>
         <translation>
             <numerusform>Apagar %n mensagem?</numerusform>
@@ -117,72 +117,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="546"/>
+        <location filename="../../messenger_gui/app.py" line="552"/>
         <source>This cannot be undone.</source>
         <translation>Isso não pode ser desfeito.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="550"/>
+        <location filename="../../messenger_gui/app.py" line="556"/>
         <source>Delete for everyone</source>
         <translation>Apagar para todos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="556"/>
+        <location filename="../../messenger_gui/app.py" line="562"/>
         <source>Delete for me</source>
         <translation>Apagar para mim</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="592"/>
+        <location filename="../../messenger_gui/app.py" line="598"/>
         <source>That is not one emoji.</source>
         <translation>Isso não é um emoji.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="601"/>
+        <location filename="../../messenger_gui/app.py" line="607"/>
         <source>React</source>
         <translation>Reagir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="602"/>
+        <location filename="../../messenger_gui/app.py" line="608"/>
         <source>Type or paste one emoji:</source>
         <translation>Digite ou cole um emoji:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="695"/>
+        <location filename="../../messenger_gui/app.py" line="701"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="720"/>
+        <location filename="../../messenger_gui/app.py" line="726"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="736"/>
+        <location filename="../../messenger_gui/app.py" line="742"/>
         <source>Message not deleted: %1</source>
         <translation>Mensagem não apagada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="738"/>
+        <location filename="../../messenger_gui/app.py" line="744"/>
         <source>Reaction not sent: %1</source>
         <translation>Reação não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="785"/>
+        <location filename="../../messenger_gui/app.py" line="791"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="787"/>
+        <location filename="../../messenger_gui/app.py" line="793"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="791"/>
+        <location filename="../../messenger_gui/app.py" line="797"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="792"/>
+        <location filename="../../messenger_gui/app.py" line="798"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -190,72 +190,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="796"/>
+        <location filename="../../messenger_gui/app.py" line="802"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="798"/>
+        <location filename="../../messenger_gui/app.py" line="804"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="800"/>
+        <location filename="../../messenger_gui/app.py" line="806"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="801"/>
+        <location filename="../../messenger_gui/app.py" line="807"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="803"/>
+        <location filename="../../messenger_gui/app.py" line="809"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="804"/>
+        <location filename="../../messenger_gui/app.py" line="810"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="809"/>
+        <location filename="../../messenger_gui/app.py" line="815"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="811"/>
+        <location filename="../../messenger_gui/app.py" line="817"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="876"/>
+        <location filename="../../messenger_gui/app.py" line="882"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="885"/>
+        <location filename="../../messenger_gui/app.py" line="891"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="887"/>
+        <location filename="../../messenger_gui/app.py" line="893"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="893"/>
+        <location filename="../../messenger_gui/app.py" line="899"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="934"/>
+        <location filename="../../messenger_gui/app.py" line="940"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="939"/>
+        <location filename="../../messenger_gui/app.py" line="945"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -263,92 +263,145 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1188"/>
+        <location filename="../../messenger_gui/app.py" line="1194"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1195"/>
+        <location filename="../../messenger_gui/app.py" line="1201"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1195"/>
+        <location filename="../../messenger_gui/app.py" line="1201"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1212"/>
+        <location filename="../../messenger_gui/app.py" line="1218"/>
         <source>edited</source>
         <translation>editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1212"/>
+        <location filename="../../messenger_gui/app.py" line="1218"/>
         <source>Message deleted</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1222"/>
+        <location filename="../../messenger_gui/app.py" line="1228"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1222"/>
+        <location filename="../../messenger_gui/app.py" line="1228"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1225"/>
+        <location filename="../../messenger_gui/app.py" line="1231"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
 </context>
 <context>
+    <name>Attachments</name>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="280"/>
+        <source>%1 of %2</source>
+        <translation>%1 de %2</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="286"/>
+        <source>%1 · waiting to upload</source>
+        <translation>%1 · aguardando envio</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="291"/>
+        <source>%1 · Download</source>
+        <translation>%1 · Baixar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="293"/>
+        <source>%1 · waiting to download</source>
+        <translation>%1 · aguardando download</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="298"/>
+        <source>No longer on the server</source>
+        <translation>Não está mais no servidor</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="299"/>
+        <source>Download failed · Retry</source>
+        <translation>Falha no download · Tentar de novo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="459"/>
+        <source>Image could not be shown</source>
+        <translation>Não foi possível mostrar a imagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="543"/>
+        <source>Open this file?</source>
+        <translation>Abrir este arquivo?</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="544"/>
+        <source>“%1” is a program or script: opening it may run code on your computer. Open it only if you trust its sender and expected this file.</source>
+        <translation>“%1” é um programa ou script: abri-lo pode executar código no seu computador. Abra somente se você confia em quem enviou e esperava este arquivo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="563"/>
+        <source>Save file</source>
+        <translation>Salvar arquivo</translation>
+    </message>
+</context>
+<context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1302"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1335"/>
         <source>You deleted this message</source>
         <translation>Você apagou esta mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="901"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1303"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="921"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1336"/>
         <source>Message deleted</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1306"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1339"/>
         <source>Forwarded from %1</source>
         <translation>Encaminhada de %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1317"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1350"/>
         <source>Deleted message</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1319"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1352"/>
         <source>Message not available</source>
         <translation>Mensagem indisponível</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="903"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1368"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="923"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1401"/>
         <source>edited</source>
         <translation>editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1370"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1403"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1683"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1729"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1685"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1731"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -356,85 +409,85 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="148"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="150"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="149"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="151"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="882"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="902"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="885"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="905"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="895"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1313"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2205"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="915"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1346"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2268"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="906"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="926"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1894"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1957"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2269"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2332"/>
         <source>React</source>
         <translation>Reagir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2283"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2444"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2346"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2524"/>
         <source>Other emoji…</source>
         <translation>Outro emoji…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2286"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2349"/>
         <source>Reply</source>
         <translation>Responder</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2290"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2353"/>
         <source>Edit</source>
         <translation>Editar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2296"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2359"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2301"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2364"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2305"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2368"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2310"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2373"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2312"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2375"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Encaminhar %n mensagem</numerusform>
@@ -442,7 +495,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2321"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2384"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Apagar %n mensagem</numerusform>
@@ -450,23 +503,23 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2327"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2390"/>
         <source>Select</source>
         <translation>Selecionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2329"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2392"/>
         <source>Select several messages (Ctrl+click or Shift+click)</source>
         <translation>Selecionar várias mensagens (Ctrl+clique ou Shift+clique)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2359"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2426"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2319"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2362"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2382"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2429"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -474,53 +527,59 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="182"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="202"/>
         <source>Cancel (Esc)</source>
         <translation>Cancelar (Esc)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="183"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="203"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="200"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="218"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="219"/>
+        <source>Attach files</source>
+        <translation>Anexar arquivos</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/composer.py" line="231"/>
         <source>Write a message…</source>
         <translation>Escreva uma mensagem…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="201"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="232"/>
         <source>Message</source>
         <translation>Mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="221"/>
-        <location filename="../../messenger_gui/ui/composer.py" line="440"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="252"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="471"/>
         <source>Send (Enter)</source>
         <translation>Enviar (Enter)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="222"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="253"/>
         <source>Send</source>
         <translation>Enviar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="384"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="415"/>
         <source>Reply to %1</source>
         <translation>Responder a %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="396"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="427"/>
         <source>Edit message</source>
         <translation>Editar mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="428"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="459"/>
         <source>%1 / %2 bytes</source>
         <translation>%1 / %2 bytes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/composer.py" line="440"/>
+        <location filename="../../messenger_gui/ui/composer.py" line="471"/>
         <source>The message is too long</source>
         <translation>A mensagem é longa demais</translation>
     </message>
@@ -688,10 +747,71 @@
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="139"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="141"/>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="119"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
+    </message>
+</context>
+<context>
+    <name>FileSending</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="192"/>
+        <source>Attach files</source>
+        <translation>Anexar arquivos</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="206"/>
+        <source>Screenshot %1.png</source>
+        <translation>Captura de tela %1.png</translation>
+    </message>
+</context>
+<context>
+    <name>FilesController</name>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="80"/>
+        <source>Download images automatically</source>
+        <translation>Baixar imagens automaticamente</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="121"/>
+        <source>Files not sent</source>
+        <translation>Arquivos não enviados</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="136"/>
+        <source>This message is being sent and cannot be cancelled.</source>
+        <translation>Esta mensagem está sendo enviada e não pode ser cancelada.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="165"/>
+        <source>Open</source>
+        <translation>Abrir</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="168"/>
+        <source>Save as…</source>
+        <translation>Salvar como…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="171"/>
+        <source>Show in folder</source>
+        <translation>Mostrar na pasta</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="176"/>
+        <source>Retry download</source>
+        <translation>Tentar baixar de novo</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="178"/>
+        <source>Download</source>
+        <translation>Baixar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/files_controller.py" line="183"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
     </message>
 </context>
 <context>
@@ -912,180 +1032,228 @@
     </message>
 </context>
 <context>
+    <name>ImageViewer</name>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="633"/>
+        <source>Fit</source>
+        <translation>Ajustar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="637"/>
+        <source>Save as…</source>
+        <translation>Salvar como…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="638"/>
+        <source>Copy</source>
+        <translation>Copiar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="639"/>
+        <source>Open with system viewer</source>
+        <translation>Abrir no visualizador do sistema</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="640"/>
+        <source>Zoom out</source>
+        <translation>Diminuir zoom</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="641"/>
+        <source>Zoom in</source>
+        <translation>Aumentar zoom</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="642"/>
+        <source>Actual size</source>
+        <translation>Tamanho real</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="675"/>
+        <source>This image could not be shown.</source>
+        <translation>Não foi possível mostrar esta imagem.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/attachments.py" line="729"/>
+        <source>Save image</source>
+        <translation>Salvar imagem</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="228"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="232"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="270"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="274"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="273"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="277"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="276"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="280"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="278"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="370"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="458"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="282"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="374"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="462"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="280"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="284"/>
         <source>Settings…</source>
         <translation>Configurações…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="284"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="288"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="287"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="291"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="290"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="294"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="293"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="531"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="297"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="535"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="295"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="299"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="296"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="300"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="352"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="356"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="379"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="381"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="383"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="385"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="393"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="397"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="421"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="425"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="440"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="444"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="453"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="457"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="461"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="465"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="496"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="500"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="499"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="503"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="508"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="512"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="528"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="532"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="548"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="552"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="553"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="557"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="558"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="562"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="560"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="564"/>
         <source>Leave selection mode (Esc)</source>
         <translation>Sair da seleção (Esc)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="582"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="594"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="909"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="922"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="987"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1000"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="988"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1001"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="990"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1003"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1050"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1063"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/main_window.py" line="1113"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1126"/>
         <source>%n message(s) selected</source>
         <translation>
             <numerusform>%n mensagem selecionada</numerusform>
@@ -1093,84 +1261,84 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1154"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1168"/>
         <source>Unmute</source>
         <translation>Ativar som</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1159"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1173"/>
         <source>Mute</source>
         <translation>Silenciar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1162"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1176"/>
         <source>For 1 hour</source>
         <translation>Por 1 hora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1163"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1177"/>
         <source>For 8 hours</source>
         <translation>Por 8 horas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1164"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1178"/>
         <source>Until I unmute it</source>
         <translation>Até eu reativar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1174"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1188"/>
         <source>Unpin</source>
         <translation>Desafixar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1174"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1188"/>
         <source>Pin to top</source>
         <translation>Fixar no topo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1178"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1192"/>
         <source>Unarchive</source>
         <translation>Desarquivar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1178"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1192"/>
         <source>Archive</source>
         <translation>Arquivar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1233"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1247"/>
         <source>← Back to chats</source>
         <translation>← Voltar às conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1237"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1251"/>
         <source>Archived chats (%1)</source>
         <translation>Conversas arquivadas (%1)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1011"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1064"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1024"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1077"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1016"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1029"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1018"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1031"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1024"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1037"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1034"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1037"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1047"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1050"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -1281,6 +1449,62 @@ Adicione um contato com Ctrl+N para começar.</translation>
         <location filename="../../messenger_gui/ui/dialogs/search.py" line="259"/>
         <source>No messages found.</source>
         <translation>Nenhuma mensagem encontrada.</translation>
+    </message>
+</context>
+<context>
+    <name>SendFilesDialog</name>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="61"/>
+        <source>Send to %1</source>
+        <translation>Enviar para %1</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="64"/>
+        <source>Send %n file(s)</source>
+        <translation>
+            <numerusform>Enviar %n arquivo</numerusform>
+            <numerusform>Enviar %n arquivos</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="66"/>
+        <source>Send an image</source>
+        <translation>Enviar uma imagem</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="90"/>
+        <source>Only the first %1 files are sent; %2 were left out.</source>
+        <translation>Só os primeiros %1 arquivos são enviados; %2 ficaram de fora.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="106"/>
+        <source>Add a caption…</source>
+        <translation>Adicione uma legenda…</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="107"/>
+        <source>Caption</source>
+        <translation>Legenda</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="113"/>
+        <source>Send</source>
+        <translation>Enviar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="115"/>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="138"/>
+        <source>FILE</source>
+        <translation>ARQ</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/send_files.py" line="150"/>
+        <source>cannot be read</source>
+        <translation>não pode ser lido</translation>
     </message>
 </context>
 <context>
