@@ -141,7 +141,7 @@ def test_add_contact_shows_the_name_before_adding(qtbot: QtBot) -> None:
     assert lookup.args == [CAROL]
     assert not dialog.lookup_button.isEnabled()  # busy
     dialog.show_found(CAROL, "Carol")
-    assert dialog.result_text == "Found: Carol"
+    assert dialog.result_text == "Found: \u2068Carol\u2069"  # isolated: see formatting.isolate
     assert dialog.add_button.isEnabled()
     with qtbot.waitSignal(dialog.add_requested) as add:
         dialog.add_button.click()

@@ -96,7 +96,14 @@ from PySide6.QtWidgets import (
 from messenger_gui.storage import GroupReceipts, HistoryReader, MessageStatus, StoredMessage
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.dialogs.errors import describe_code
-from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date
+from messenger_gui.ui.formatting import (
+    bidi_safe,
+    clock_time,
+    day_label,
+    full_time,
+    isolate,
+    local_date,
+)
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
 from messenger_gui.ui.ticks import TICK_WIDTH, failed_colour, paint_failed, paint_ticks
@@ -1042,7 +1049,8 @@ class BubbleDelegate(QStyledItemDelegate):
             top_gap = 4
 
         links = url_spans(message.text)
-        layout = QTextLayout(message.text, text_font)
+        # Its bidi controls made harmless; the link spans stay valid (one for one).
+        layout = QTextLayout(bidi_safe(message.text), text_font)
         text_option = QTextOption()
         text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         layout.setTextOption(text_option)
@@ -1083,7 +1091,7 @@ class BubbleDelegate(QStyledItemDelegate):
         if show_name:
             fm_name = QFontMetricsF(name_font)
             name_h = fm_name.height() + 1
-            name_w = min(fm_name.horizontalAdvance(self._sender_label(message)), limit)
+            name_w = min(fm_name.horizontalAdvance(isolate(self._sender_label(message))), limit)
 
         if last_width + META_GAP + meta_w <= limit:
             content_w = max(widest, last_width + META_GAP + meta_w, name_w)
@@ -1226,7 +1234,7 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.setPen(name_colour(message.sender or "", c.dark))
             fm = QFontMetricsF(name_font)
             name = fm.elidedText(
-                self._sender_label(message),
+                isolate(self._sender_label(message)),
                 Qt.TextElideMode.ElideRight,
                 bubble.width() - 2 * PAD_X,
             )
@@ -1356,7 +1364,7 @@ class BubbleDelegate(QStyledItemDelegate):
         editor.setStyleSheet(
             "QTextBrowser#messageSelector { background: transparent; border: none; }"
         )
-        editor.setHtml(message_html(message.text))
+        editor.setHtml(message_html(bidi_safe(message.text)))
         return editor
 
     def setEditorData(self, editor: QWidget, index: _Index) -> None:

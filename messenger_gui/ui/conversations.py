@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from messenger_gui.storage import ConversationSummary, MessageStatus, fold_accents
 from messenger_gui.ui.avatars import paint_avatar
-from messenger_gui.ui.formatting import list_time
+from messenger_gui.ui.formatting import bidi_safe, isolate, list_time, plain_tooltip
 from messenger_gui.ui.theme import Colours, colours
 from messenger_gui.ui.ticks import failed_colour, paint_failed, paint_ticks
 
@@ -163,7 +163,7 @@ class ConversationListModel(QAbstractListModel):
         if role == ConversationRole.FILTER_TEXT:
             return self._filter_texts[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.title}\n{row.conversation}"
+            return plain_tooltip(f"{isolate(row.title)}\n{row.conversation}")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             parts = [row.title]
             if row.draft:
@@ -227,7 +227,7 @@ def _preview(summary: ConversationSummary) -> str:
         if summary.is_group:
             return QCoreApplication.translate("ConversationDelegate", "Group created")
         return QCoreApplication.translate("ConversationDelegate", "No messages yet")
-    return " ".join(summary.last_text.split())
+    return bidi_safe(" ".join(summary.last_text.split()))
 
 
 class ConversationDelegate(QStyledItemDelegate):
@@ -307,16 +307,14 @@ class ConversationDelegate(QStyledItemDelegate):
             if summary.last_failure is not None:  # refused by the server: "not sent"
                 paint_failed(painter, tick_rect, failed_colour(c.dark))
             else:
-                self._paint_status(
-                    painter, tick_rect, summary.last_status, c, selected, background
-                )
+                self._paint_status(painter, tick_rect, summary.last_status, c, selected, background)
             title_right = int(tick_rect.left()) - 6
 
         # Title, elided.
         painter.setFont(title_font)
         painter.setPen(primary)
         title = fm_title.elidedText(
-            summary.title, Qt.TextElideMode.ElideRight, title_right - text_left
+            isolate(summary.title), Qt.TextElideMode.ElideRight, title_right - text_left
         )
         painter.drawText(
             QRect(text_left, line1_y, title_right - text_left, fm_title.height()),
@@ -349,7 +347,7 @@ class ConversationDelegate(QStyledItemDelegate):
         prefix = _you_prefix() if summary.last_direction == "out" else ""
         prefix_colour = c.sidebar_selected_text if selected else c.accent
         if summary.draft and not selected:  # the open chat shows its draft in the field
-            preview = " ".join(summary.draft.split())
+            preview = bidi_safe(" ".join(summary.draft.split()))
             prefix = _draft_prefix()
             prefix_colour = failed_colour(c.dark)
         if prefix:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from messenger_gui.ui.avatars import avatar_pixmap
+from messenger_gui.ui.formatting import fill, isolate
 from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours
 from messenger_server import protocol
@@ -250,6 +251,7 @@ class WelcomeDialog(QDialog):
         self.done_avatar = QLabel()
         self.done_avatar.setFixedSize(_DONE_AVATAR, _DONE_AVATAR)
         self.done_title = QLabel()
+        self.done_title.setTextFormat(Qt.TextFormat.PlainText)
         font = QFont(self.done_title.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
@@ -340,7 +342,7 @@ class WelcomeDialog(QDialog):
             )
             self.fingerprint_label.show()
         self._client_id = client_id
-        self.done_title.setText(self.tr("You're all set, %1!").replace("%1", display_name))
+        self.done_title.setText(fill(self.tr("You're all set, %1!"), isolate(display_name)))
         self.done_avatar.setPixmap(
             avatar_pixmap(client_id, display_name, _DONE_AVATAR, self.devicePixelRatioF())
         )
