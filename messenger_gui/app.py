@@ -883,8 +883,7 @@ class AppController(QObject):
         kind: storage.ExportFormat = "html" if fmt == "html" else "json"
 
         def export(history: ClientStore) -> None:
-            text = history.export_conversation(conversation, kind, own_name=own_name)
-            Path(path).write_text(text, encoding="utf-8")
+            history.export_to_file(conversation, kind, path, own_name=own_name)
 
         try:
             await self.store.read(export)

@@ -775,6 +775,24 @@ def test_export_as_html_is_a_standalone_escaped_page(store: ClientStore) -> None
         store.export_conversation(ANA, "pdf")  # type: ignore[arg-type]
 
 
+def test_an_export_file_is_private_and_replaces_an_older_one_whole(
+    store: ClientStore, tmp_path: Path
+) -> None:
+    store.save_message_to_history(incoming(1, 1, "only for me"))
+    target = tmp_path / "exports" / "chat.json"
+    target.parent.mkdir()
+    target.write_text("an older export", encoding="utf-8")
+    os.chmod(target, 0o644)
+    store.export_to_file(ANA, "json", target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [m["text"] for m in json.loads(target.read_text(encoding="utf-8"))] == ["only for me"]
+    assert [p.name for p in target.parent.iterdir()] == ["chat.json"]  # no temporary file
+    store.export_to_file(ANA, "html", target.with_suffix(".html"))
+    assert stat.S_IMODE(target.with_suffix(".html").stat().st_mode) == 0o600
+    with pytest.raises(OSError):
+        store.export_to_file(ANA, "json", tmp_path / "missing" / "chat.json")
+
+
 # --- a long conversation ---------------------------------------------------------------------
 
 

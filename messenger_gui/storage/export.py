@@ -7,8 +7,10 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from messenger_gui.storage.conversations import _conversation_title
+from messenger_gui.storage.identity import _write_private_file
 from messenger_gui.storage.records import ExportFormat, StoredMessage
 from messenger_gui.storage.schema import _MESSAGE_COLUMNS, _ORDER_KEY, StoreBase, _message
 
@@ -41,6 +43,20 @@ class ExportMixin(StoreBase):
         if fmt == "html":
             return self._export_html(conversation, own_name)
         raise ValueError(f"unknown export format {fmt!r}")
+
+    def export_to_file(
+        self, conversation: str, fmt: ExportFormat, path: str | Path, *, own_name: str = "Me"
+    ) -> None:
+        """Write :meth:`export_conversation` to ``path``: readable by the user only (0600,
+        like the history it comes from), and atomically (a temporary file renamed over
+        ``path``: an existing file is replaced whole or not at all).
+
+        Raises:
+            OSError: the file could not be written (nothing is left behind).
+            ValueError: unknown ``fmt``.
+        """
+        text = self.export_conversation(conversation, fmt, own_name=own_name)
+        _write_private_file(Path(path), text.encode("utf-8"))
 
     def _export_json(self, conversation: str) -> str:
         items = [
