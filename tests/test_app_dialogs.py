@@ -6,16 +6,18 @@ The same dialogs are driven against a real server through the controller in
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from messenger_gui.storage import ClientStore, Contact, GroupMember, SearchHit, StoredGroup
+from messenger_gui.ui import i18n
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog, normalize_client_id
-from messenger_gui.ui.dialogs.errors import describe_error
+from messenger_gui.ui.dialogs.errors import describe_code, describe_error
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.new_group import NewGroupDialog
 from messenger_gui.ui.dialogs.people import (
@@ -190,6 +192,39 @@ def test_errors_are_described_for_people() -> None:
     assert "Cannot reach" in describe_error(ConnectionRefusedError())
     assert "registrations" in describe_error(_request_error("registration_closed"))
     assert "went wrong" in describe_error(_request_error("something_new"))
+
+
+PROTOCOL_CODES = sorted(
+    value for name, value in vars(protocol.ErrorCode).items() if name.isupper()
+)
+"""Every error code of the shared protocol definition."""
+
+
+def test_the_error_codes_of_the_protocol_document_are_the_shared_definitions() -> None:
+    document = (Path(__file__).parents[1] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    section = document.split("## 6. Error codes", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE))
+    assert documented == set(PROTOCOL_CODES)
+
+
+def test_every_error_code_has_its_own_words_in_english_and_portuguese(
+    qapp: QApplication,
+) -> None:
+    generic = describe_error(_request_error("something_new"))
+    english = {code: describe_error(_request_error(code)) for code in PROTOCOL_CODES}
+    assert [code for code, text in english.items() if text == generic] == []
+    assert all(describe_code(code) is not None for code in PROTOCOL_CODES)
+    installed = i18n.install_translators(qapp, "pt_BR")
+    try:
+        portuguese = {code: describe_error(_request_error(code)) for code in PROTOCOL_CODES}
+        generic_pt = describe_error(_request_error("something_new"))
+    finally:
+        for each in installed:
+            qapp.removeTranslator(each)
+        QLocale.setDefault(QLocale("en_US"))
+    assert generic_pt != generic  # the Portuguese file was in use
+    assert [code for code, text in portuguese.items() if text == generic_pt] == []
+    assert [code for code, text in portuguese.items() if text == english[code]] == []
 
 
 # --- new group -----------------------------------------------------------------------------

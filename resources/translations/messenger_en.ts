@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="573"/>
+        <location filename="../../messenger_gui/app.py" line="576"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="680"/>
+        <location filename="../../messenger_gui/app.py" line="687"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -23,7 +23,7 @@
 <context>
     <name>GroupInfoDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="215"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="216"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n member</numerusform>
@@ -45,7 +45,7 @@
 <context>
     <name>SearchDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="257"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="260"/>
         <source>%n message(s) found</source>
         <translation>
             <numerusform>%n message found</numerusform>
@@ -56,7 +56,7 @@
 <context>
     <name>Tray</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/tray.py" line="87"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="88"/>
         <source>Messenger — %n unread message(s)</source>
         <translation>
             <numerusform>Messenger — %n unread message</numerusform>
