@@ -556,19 +556,31 @@ class MessengerClient:
             await self.store.run(self.store.confirm_read_marker, conversation, up_to)
 
     async def _share_contacts(self, connection: ServerConnection) -> None:
-        """Tell the server our contacts (they may add us to groups): after every login,
-        since contacts added while offline, or by an older version of the app, are only
-        stored here. The server ignores a contact it knows already."""
+        """Tell the server the contacts it may not know as ours yet (they may then add us
+        to groups): those added while offline, or by an older version of the app. Each
+        one the server records (or no longer knows: ``unknown_client``) is remembered, so
+        the next login sends nothing for it; another error leaves it for the next login."""
+        unshared = self.store.unshared_contacts()
         try:
             futures = [
-                connection.send_request(functools.partial(_add_contact_frame, contact.client_id))
-                for contact in self.store.contacts()
+                (
+                    client_id,
+                    connection.send_request(functools.partial(_add_contact_frame, client_id)),
+                )
+                for client_id in unshared
             ]
         except NotConnectedError:
             return
-        for future in futures:
-            with contextlib.suppress(RequestError):
+        shared: list[str] = []
+        for client_id, future in futures:
+            try:
                 await future
+            except RequestError as exc:
+                if exc.code != Code.UNKNOWN_CLIENT or isinstance(exc, NotConnectedError):
+                    continue
+            shared.append(client_id)
+        if shared:
+            await self.store.run(self.store.mark_contacts_shared, shared)
 
     @staticmethod
     def _send_read(
@@ -975,7 +987,9 @@ class MessengerClient:
         reply = await self._online().request(
             lambda rid: protocol.AddContact(id=rid, client_id=client_id), protocol.Contact
         )
-        contact = await self.store.run(self.store.add_contact, reply.client_id, reply.display_name)
+        contact = await self.store.run(
+            self.store.add_contact, reply.client_id, reply.display_name, shared=True
+        )
         await self.store.run(self.store.unblock, contact.client_id)  # wanted after all
         self.events.emit(ConversationsChanged((contact.client_id,)))
         return contact

@@ -482,6 +482,44 @@ async def test_contacts_are_looked_up_and_added_by_id(
         await alice.client.send_message(bruno.id, False, "   ")
 
 
+async def test_contacts_are_shared_with_the_server_once_not_at_every_login(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    """Contacts added offline reach the server at the next login; a login after that
+    sends no ``add_contact`` for contacts the server already knows."""
+    proxy = TcpProxy(server.port)
+    await proxy.start()
+    bruno = await desktops.user(server.port, "Bruno")
+    carla = await desktops.user(server.port, "Carla")
+    identity = await register_client("127.0.0.1", server.port, "Alice")
+    via_proxy = dataclasses.replace(identity, server_port=proxy.port)
+    try:
+        first = desktops.open(via_proxy, "alice", start=False)
+        first.store.add_contact(bruno.id, "Bruno")  # added while offline
+        first.store.add_contact("ZZZZ-ZZZZ", "Gone")  # no longer on the server
+        first.client.start()
+        await first.wait_online()
+        await eventually(lambda: first.store.unshared_contacts() == [])
+        shared = {frame.client_id for frame in proxy.sent_by_client(protocol.AddContact)}
+        assert shared == {bruno.id, "ZZZZ-ZZZZ"}
+        await first.client.add_contact(carla.id)  # online: the server records it at once
+        assert first.store.unshared_contacts() == []
+        # Bruno may now put Alice in a group: the server knows her as his contact.
+        await bruno.client.create_group("Hike", [identity.client_id])
+        await first.client.stop()
+        first.store.close()
+
+        proxy.client_frames.clear()
+        again = desktops.open(via_proxy, "alice")  # the next start, on the same history
+        await again.wait_online()
+        await again.client.refresh_groups()
+        await settle(again)
+        assert [f.client_id for f in proxy.sent_by_client(protocol.AddContact)] == []
+        assert [g.name for g in again.store.groups()] == ["Hike"]
+    finally:
+        await proxy.close()
+
+
 def test_typed_ids_are_normalised() -> None:
     assert normalize_client_id(" k7qm 4xpa ") == "K7QM-4XPA"
     assert normalize_client_id("K7QM-4XPA") == "K7QM-4XPA"

@@ -359,7 +359,7 @@ def test_a_schema_1_history_is_migrated_with_its_data_and_outbox(profile: Path) 
     raw.close()
 
     with ClientStore(profile) as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
+        assert store.schema_version == SCHEMA_VERSION
         page = store.messages_page(ANA, None, 10)
         assert [(m.text, m.failure) for m in page] == [
             ("olá", None),
@@ -370,6 +370,33 @@ def test_a_schema_1_history_is_migrated_with_its_data_and_outbox(profile: Path) 
         assert store.mark_failed(queued.local_id, "text_too_large", "too long")
         assert store.outbox() == []
         assert [h.text for h in store.search("olá")] == ["olá"]
+
+
+def test_contacts_of_an_older_history_are_shared_once_then_remembered(profile: Path) -> None:
+    """Before the ``shared`` column, no contact was known to be on the server: each is
+    shared at the next login, then marked."""
+    step = next(n for n, s in enumerate(MIGRATIONS) if any("shared" in x for x in s))
+    profile.mkdir(parents=True)
+    raw = sqlite3.connect(profile / DATABASE_FILE)
+    for statements in MIGRATIONS[:step]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.execute(f"PRAGMA user_version = {step}")
+    raw.execute(
+        "INSERT INTO contacts (client_id, display_name, added_at) VALUES (?, 'Ana', 1)", (ANA,)
+    )
+    raw.commit()
+    raw.close()
+
+    with ClientStore(profile) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.unshared_contacts() == [ANA]
+        store.mark_contacts_shared([ANA])
+        store.add_contact(CARLA, "Carla")  # added offline: not on the server yet
+        store.add_contact(ANA, "Ana Lima")  # a new name keeps the flag
+        assert store.unshared_contacts() == [CARLA]
+        store.add_contact(CARLA, "Carla", shared=True)
+        assert store.unshared_contacts() == []
 
 
 def test_a_schema_2_history_keeps_its_ticks_and_asks_for_every_receipt(profile: Path) -> None:
