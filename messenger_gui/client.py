@@ -91,9 +91,18 @@ REFUSING_CODES: Final = frozenset(
 )
 """Failures that retrying cannot fix: the state becomes ``REFUSED`` and the loop ends."""
 
-RETRYABLE_SEND_CODES: Final = frozenset({Code.RATE_LIMITED, Code.INTERNAL_ERROR})
-"""``send`` errors after which the message is tried again later (as after a lost
-connection); any other error code marks it failed in the store
+RETRYABLE_SEND_CODES: Final = frozenset(
+    {
+        Code.RATE_LIMITED,
+        Code.INTERNAL_ERROR,
+        Code.RECIPIENT_FULL,
+        Code.QUOTA_EXCEEDED,
+        Code.STORAGE_FULL,
+    }
+)
+"""``send`` errors that say "not now": the message stays in the outbox and its
+conversation is sent again later, with a growing delay (:meth:`MessengerClient._hold`);
+any other error code marks it failed in the store
 (:meth:`~messenger_gui.storage.ClientStore.mark_failed`,
 :class:`~messenger_gui.events.MessageFailed`) until the user retries it."""
 
@@ -111,8 +120,10 @@ _STORED_FRAMES: Final = (
 """Frames :meth:`MessengerClient.receive_messages` stores or acts on."""
 MAX_SENDS_IN_FLIGHT: Final = 500
 """Outbox messages sent without their ``sent`` reply yet (below the server's burst)."""
-SEND_RETRY_DELAY: Final = 1.0
-"""Seconds before sending again after ``rate_limited``."""
+SEND_RETRY_BASE: Final = 1.0
+"""Seconds before the first new attempt after a retryable refusal (doubling after each
+refusal in a row, up to :data:`SEND_RETRY_CAP`, with jitter)."""
+SEND_RETRY_CAP: Final = 300.0
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -269,6 +280,8 @@ class MessengerClient:
         pong_timeout: float = 30.0,
         request_timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        send_retry_base: float = SEND_RETRY_BASE,
+        send_retry_cap: float = SEND_RETRY_CAP,
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
@@ -282,6 +295,8 @@ class MessengerClient:
         self._pong_timeout = pong_timeout
         self._request_timeout = request_timeout
         self._connect_timeout = connect_timeout
+        self._send_retry_base = send_retry_base
+        self._send_retry_cap = send_retry_cap
         self._random = rng or random.Random()
         self._state = ConnectionState.OFFLINE
         self._task: asyncio.Task[None] | None = None
@@ -302,6 +317,9 @@ class MessengerClient:
         self._outbox_changed = asyncio.Event()
         self._send_window = asyncio.Event()
         self._in_flight: set[str] = set()
+        self._held: dict[str, tuple[float, int]] = {}
+        """Conversations whose sends the server refused for now: (loop time before which
+        none of their messages is sent, refusals in a row). See :meth:`_hold`."""
         self._syncing = False
         """Between ``logged_in`` and ``synced``: what arrives is the backlog."""
         self._backlog_total = 0
@@ -514,6 +532,7 @@ class MessengerClient:
     def _on_logged_in(self, connection: ServerConnection, reply: protocol.LoggedIn) -> None:
         self._connection = connection
         self._in_flight.clear()
+        self._held.clear()  # a new session: try every conversation again
         self._receiving = asyncio.Queue()
         self._receiver = asyncio.get_running_loop().create_task(
             self._receive_loop(connection, self._receiving)
@@ -632,9 +651,13 @@ class MessengerClient:
         sent = 0
         while not connection.closed:
             self._outbox_changed.clear()
+            now = asyncio.get_running_loop().time()
             for item in self._outbox_items():
                 if item.key in self._in_flight:
                     continue
+                held = self._held.get(item.conversation)
+                if held is not None and held[0] > now:
+                    continue  # later, and the rest of its conversation too (order)
                 if len(self._in_flight) >= MAX_SENDS_IN_FLIGHT:
                     while len(self._in_flight) >= MAX_SENDS_IN_FLIGHT and not connection.closed:
                         self._send_window.clear()
@@ -674,6 +697,7 @@ class MessengerClient:
             return
         error = future.exception()
         if error is None:
+            self._held.pop(item.conversation, None)
             # Recorded with the chunk it came in (receive_messages), which settles it.
             if not isinstance(future.result(), protocol.Sent):
                 log.error("unexpected reply to send: %r", future.result())
@@ -686,11 +710,34 @@ class MessengerClient:
             self._settled(item.key)
             return  # the connection is being closed: same as above
         if error.code in RETRYABLE_SEND_CODES:
+            delay = self._hold(item.conversation)
             self._settled(item.key)
-            log.info("send of %d refused for now (%s); retrying", item.local_id, error.code)
-            asyncio.get_running_loop().call_later(SEND_RETRY_DELAY, self._outbox_changed.set)
+            log.info(
+                "send of %d refused for now (%s); retrying in %.1f s",
+                item.local_id,
+                error.code,
+                delay,
+            )
             return
         self._fail(item, error)
+
+    def _hold(self, conversation: str) -> float:
+        """The server refused a send to ``conversation`` for now (its recipient's or our
+        quota, its disk, its rate): send nothing more to it for a while, then try again
+        (the outbox keeps the order). The delay doubles with each refusal in a row
+        (refusals of messages sent together count once), from ``send_retry_base`` up to
+        ``send_retry_cap``, half of it random so that many clients do not come back
+        together; a message accepted ends it. Returns the seconds left to wait."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        until, refusals = self._held.get(conversation, (0.0, 0))
+        if until > now:
+            return until - now  # the same burst: already held
+        ceiling = min(self._send_retry_cap, self._send_retry_base * 2.0 ** min(refusals, 32))
+        delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
+        self._held[conversation] = (now + delay, refusals + 1)
+        loop.call_later(delay, self._outbox_changed.set)
+        return delay
 
     def _settled(self, key: str) -> None:
         """The send of ``key`` is over (stored as sent, refused, or lost): it no longer

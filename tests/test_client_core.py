@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -372,6 +372,61 @@ async def test_a_refused_message_is_marked_failed_and_does_not_jam_the_outbox(
     await bruno.log.wait(lambda: bruno.texts(alice.id) == ["this one goes", "and the next"])
     await settle(alice)  # the refusals are recorded and reported
     assert len(alice.log.of(MessageFailed)) == 2
+
+
+async def test_a_message_the_recipient_has_no_room_for_waits_and_is_sent_later(
+    server_factory: Callable[..., Awaitable[RunningServer]], desktops: Desktops
+) -> None:
+    """``recipient_full`` is temporary: the message stays queued (not failed), its
+    conversation waits with backoff while the others go on, and once the recipient has
+    caught up it is sent, in order."""
+    server = await server_factory(max_pending_per_client=2)
+    alice = await desktops.user(server.port, "Alice", send_retry_base=0.05, send_retry_cap=0.2)
+    carla = await desktops.user(server.port, "Carla")
+    bruno_identity = await desktops.register(server.port, "Bruno")  # offline for now
+    texts = ["one", "two", "three", "four"]
+    for text in texts:
+        await alice.client.send_message(bruno_identity.client_id, False, text)
+    await eventually(lambda: alice.client._held.get(bruno_identity.client_id, (0, 0))[1] >= 2)
+    await alice.client.send_message(carla.id, False, "not held up")
+    await carla.log.wait(lambda: carla.texts(alice.id) == ["not held up"])
+    # Refused and tried again at least twice, still queued: not failed.
+    stored = await server.pending(bruno_identity.client_id)
+    assert 2 <= stored < len(texts)
+    assert [m.text for m in alice.store.outbox()] == texts[stored:]
+    assert alice.log.of(MessageFailed) == []
+
+    bruno = desktops.open(bruno_identity, "bruno")
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == texts)
+    await alice.log.wait(lambda: alice.store.outbox() == [])
+    assert alice.log.of(MessageFailed) == []
+    seqs = [m.seq for m in bruno.store.messages_slice(alice.id, 0, 10)]
+    assert seqs == sorted(seqs)
+
+
+async def test_quota_and_full_disk_refusals_keep_the_message_queued(
+    server_factory: Callable[..., Awaitable[RunningServer]], desktops: Desktops
+) -> None:
+    """``quota_exceeded`` (the sender's pending messages) is temporary too; a permanent
+    refusal (``unknown_client``) still fails at once."""
+    server = await server_factory(max_pending_per_sender=1)
+    alice = await desktops.user(server.port, "Alice", send_retry_base=0.05, send_retry_cap=0.2)
+    bruno_identity = await desktops.register(server.port, "Bruno")
+    carla_identity = await desktops.register(server.port, "Carla")
+    await alice.client.send_message(bruno_identity.client_id, False, "for Bruno")
+    await alice.log.wait(lambda: len(alice.log.of(MessageSent)) == 1)
+    await alice.client.send_message(carla_identity.client_id, False, "for Carla")
+    nobody = await alice.client.send_message("ZZZZ-ZZZZ", False, "to nobody")
+    await alice.log.wait(lambda: len(alice.log.of(MessageFailed)) == 1)
+    assert [e.local_id for e in alice.log.of(MessageFailed)] == [nobody.local_id]
+    await eventually(lambda: alice.client._held.get(carla_identity.client_id, (0, 0))[1] >= 2)
+    assert [m.text for m in alice.store.outbox()] == ["for Carla"]
+
+    bruno = desktops.open(bruno_identity, "bruno")  # Bruno's message leaves the server
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == ["for Bruno"])
+    carla = desktops.open(carla_identity, "carla")
+    await carla.log.wait(lambda: carla.texts(alice.id) == ["for Carla"])
+    assert len(alice.log.of(MessageFailed)) == 1
 
 
 async def test_a_message_refused_after_removal_stays_failed_until_retried(
