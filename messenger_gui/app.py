@@ -264,18 +264,24 @@ class AppController(QObject):
 
     # --- first run ---
 
-    def _register(self, host: str, port: int, use_tls: bool, name: str) -> None:
-        self.spawn(self._register_async(host, port, use_tls, name), name="register")
+    def _register(self, host: str, port: int, use_tls: bool, name: str, invite: str) -> None:
+        self.spawn(self._register_async(host, port, use_tls, name, invite), name="register")
 
-    async def _register_async(self, host: str, port: int, use_tls: bool, name: str) -> None:
+    async def _register_async(
+        self, host: str, port: int, use_tls: bool, name: str, invite: str = ""
+    ) -> None:
         welcome = self.welcome
         assert welcome is not None
         try:
-            identity = await register_client(host, port, name, use_tls=use_tls)
+            identity = await register_client(
+                host, port, name, use_tls=use_tls, invite=invite or None
+            )
             storage.save_client_data(self.profile, identity)
         except (RequestError, OSError, ValueError) as exc:
             log.warning("registration at %s:%d failed: %s", host, port, exc)
-            welcome.registration_failed(describe_error(exc, connecting=True))
+            welcome.registration_failed(
+                describe_error(exc, connecting=True), getattr(exc, "code", None)
+            )
             return
         except Exception as exc:
             log.exception("registration at %s:%d failed", host, port)

@@ -157,6 +157,7 @@ async def register_client(
     port: int,
     display_name: str,
     *,
+    invite: str | None = None,
     use_tls: bool = False,
     ca_file: str | Path | None = None,
     trust_on_first_use: bool = True,
@@ -166,7 +167,9 @@ async def register_client(
 
     Opens one short connection: ``hello``, ``register``, close. Nothing is stored here: save
     the result at once with ``storage.save_client_data`` (the credential is never shown
-    again), then create a :class:`MessengerClient` with it.
+    again), then create a :class:`MessengerClient` with it. ``invite`` is an invite code
+    from the server's administrator (``7KQM-4XPA-B8NZ``), needed when its registration is
+    ``"invite"``.
 
     With ``use_tls``, the certificate is first verified against ``ca_file`` (or the system
     CA store); one that verifies needs no pin (``tls_fingerprint`` stays ``None``). When it
@@ -177,7 +180,8 @@ async def register_client(
 
     Raises:
         ValueError: ``display_name`` is blank, too long or has control characters.
-        RequestError: the server refused (``registration_closed``, ``unsupported_version``,
+        RequestError: the server refused (``registration_closed``, ``invite_required``,
+            ``invalid_invite``, ``rate_limited``, ``storage_full``, ``unsupported_version``,
             or the code of its ``goodbye``).
         CertificateError: TLS without trust on first use and an unverifiable certificate.
         NotConnectedError: the server could not be reached, or the connection broke.
@@ -228,7 +232,7 @@ async def register_client(
                 Code.REGISTRATION_CLOSED, "the server does not accept new registrations"
             )
         registered = await connection.request(
-            lambda rid: protocol.Register(id=rid, display_name=display_name),
+            lambda rid: protocol.Register(id=rid, display_name=display_name, invite=invite),
             protocol.Registered,
         )
     except NotConnectedError as exc:

@@ -30,6 +30,7 @@ from messenger_gui.ui.dialogs.people import (
 from messenger_gui.ui.dialogs.search import SearchDialog
 from messenger_gui.ui.dialogs.welcome import (
     WelcomeDialog,
+    normalize_invite_code,
     parse_server_address,
     validate_display_name,
 )
@@ -69,7 +70,7 @@ def test_welcome_register_emits_validated_values_and_waits(qtbot: QtBot) -> None
     assert dialog.register_button.isEnabled()
     with qtbot.waitSignal(dialog.register_requested) as blocker:
         qtbot.mouseClick(dialog.register_button, Qt.MouseButton.LeftButton)
-    assert blocker.args == ["chat.example.org", 7001, True, "Maria Silva"]
+    assert blocker.args == ["chat.example.org", 7001, True, "Maria Silva", ""]
     assert dialog.busy
     assert not dialog.register_button.isEnabled()
     assert "Registering" in dialog.error_text
@@ -89,6 +90,62 @@ def test_welcome_failure_is_shown_and_register_can_be_retried(qtbot: QtBot) -> N
     assert dialog.register_button.isEnabled()
     dialog.server_edit.setText("no port:")
     assert not dialog.register_button.isEnabled()
+
+
+def test_invite_codes_are_read_as_typed() -> None:
+    assert normalize_invite_code("7KQM-4XPA-B8NZ") == "7KQM-4XPA-B8NZ"
+    assert normalize_invite_code(" 7kqm 4xpa b8nz ") == "7KQM-4XPA-B8NZ"
+    assert normalize_invite_code("7kqm4xpab8nz") == "7KQM-4XPA-B8NZ"
+    assert normalize_invite_code("O0IL-0000-0000") == "0011-0000-0000"  # look-alikes
+    for bad in ("", "7KQM-4XPA", "7KQM-4XPA-B8NZ-1", "UUUU-0000-0000", "7KQM_4XPA_B8NZ"):
+        assert normalize_invite_code(bad) is None, bad
+
+
+def test_welcome_asks_for_an_invite_code_when_the_server_wants_one(qtbot: QtBot) -> None:
+    dialog = WelcomeDialog("127.0.0.1", 7850)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.invite_shown  # most servers need none
+    assert dialog.invite_button.isVisibleTo(dialog)
+    qtbot.keyClicks(dialog.name_edit, "Maria")
+    with qtbot.waitSignal(dialog.register_requested):
+        qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+    dialog.registration_failed(
+        describe_error(_request_error(protocol.ErrorCode.INVITE_REQUIRED)),
+        protocol.ErrorCode.INVITE_REQUIRED,
+    )
+    assert dialog.invite_shown and dialog.invite_edit.isVisibleTo(dialog)
+    assert not dialog.invite_button.isVisibleTo(dialog)
+    assert dialog.focusWidget() is dialog.invite_edit  # type the code, press Enter
+    assert "invite code" in dialog.error_text
+    qtbot.keyClicks(dialog.invite_edit, "7kqm")
+    qtbot.keyClick(dialog.invite_edit, Qt.Key.Key_Return)  # not a whole code yet
+    assert not dialog.busy and "12 letters" in dialog.error_text
+    assert dialog.focusWidget() is dialog.invite_edit
+    qtbot.keyClicks(dialog.invite_edit, "7kqm 4xpa b8nz")
+    with qtbot.waitSignal(dialog.register_requested) as blocker:
+        qtbot.keyClick(dialog.invite_edit, Qt.Key.Key_Return)
+    assert blocker.args == ["127.0.0.1", 7850, False, "Maria", "7KQM-4XPA-B8NZ"]
+    dialog.registration_failed(
+        describe_error(_request_error(protocol.ErrorCode.INVALID_INVITE)),
+        protocol.ErrorCode.INVALID_INVITE,
+    )
+    assert "not valid" in dialog.error_text
+    assert dialog.focusWidget() is dialog.invite_edit
+    assert dialog.invite_edit.selectedText() == "7KQM-4XPA-B8NZ"  # typing replaces it
+
+
+def test_welcome_takes_an_invite_code_before_the_server_asks(qtbot: QtBot) -> None:
+    dialog = WelcomeDialog("127.0.0.1", 7850)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name_edit, "Maria")
+    dialog.invite_button.click()
+    assert dialog.invite_shown and dialog.focusWidget() is dialog.invite_edit
+    qtbot.keyClicks(dialog.invite_edit, "7KQM-4XPA-B8NZ")
+    with qtbot.waitSignal(dialog.register_requested) as blocker:
+        dialog.register_button.click()
+    assert blocker.args[-1] == "7KQM-4XPA-B8NZ"
 
 
 def test_welcome_shows_the_new_id_with_copy_and_continue(qtbot: QtBot) -> None:

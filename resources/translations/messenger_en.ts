@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="576"/>
+        <location filename="../../messenger_gui/app.py" line="582"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="687"/>
+        <location filename="../../messenger_gui/app.py" line="693"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>

@@ -67,58 +67,58 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="330"/>
-        <location filename="../../messenger_gui/app.py" line="597"/>
+        <location filename="../../messenger_gui/app.py" line="336"/>
+        <location filename="../../messenger_gui/app.py" line="603"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="360"/>
+        <location filename="../../messenger_gui/app.py" line="366"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="408"/>
+        <location filename="../../messenger_gui/app.py" line="414"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="443"/>
+        <location filename="../../messenger_gui/app.py" line="449"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="453"/>
+        <location filename="../../messenger_gui/app.py" line="459"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="513"/>
+        <location filename="../../messenger_gui/app.py" line="519"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="538"/>
+        <location filename="../../messenger_gui/app.py" line="544"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="569"/>
+        <location filename="../../messenger_gui/app.py" line="575"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="571"/>
+        <location filename="../../messenger_gui/app.py" line="577"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="575"/>
+        <location filename="../../messenger_gui/app.py" line="581"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="576"/>
+        <location filename="../../messenger_gui/app.py" line="582"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -126,72 +126,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="580"/>
+        <location filename="../../messenger_gui/app.py" line="586"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="582"/>
+        <location filename="../../messenger_gui/app.py" line="588"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="584"/>
+        <location filename="../../messenger_gui/app.py" line="590"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="585"/>
+        <location filename="../../messenger_gui/app.py" line="591"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="587"/>
+        <location filename="../../messenger_gui/app.py" line="593"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="588"/>
+        <location filename="../../messenger_gui/app.py" line="594"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="593"/>
+        <location filename="../../messenger_gui/app.py" line="599"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="595"/>
+        <location filename="../../messenger_gui/app.py" line="601"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="628"/>
+        <location filename="../../messenger_gui/app.py" line="634"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="637"/>
+        <location filename="../../messenger_gui/app.py" line="643"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="640"/>
+        <location filename="../../messenger_gui/app.py" line="646"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="649"/>
+        <location filename="../../messenger_gui/app.py" line="655"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="682"/>
+        <location filename="../../messenger_gui/app.py" line="688"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="687"/>
+        <location filename="../../messenger_gui/app.py" line="693"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -199,32 +199,32 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="860"/>
+        <location filename="../../messenger_gui/app.py" line="866"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="867"/>
+        <location filename="../../messenger_gui/app.py" line="873"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="867"/>
+        <location filename="../../messenger_gui/app.py" line="873"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="892"/>
+        <location filename="../../messenger_gui/app.py" line="898"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="892"/>
+        <location filename="../../messenger_gui/app.py" line="898"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="895"/>
+        <location filename="../../messenger_gui/app.py" line="901"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -490,8 +490,8 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="79"/>
-        <source>This server only accepts new people with an invite code. Ask its administrator for one and enter it below.</source>
-        <translation>Este servidor só aceita novas pessoas com um código de convite. Peça um ao administrador e digite-o abaixo.</translation>
+        <source>This server only accepts new people with an invite code. Ask its administrator for one.</source>
+        <translation>Este servidor só aceita novas pessoas com um código de convite. Peça um ao administrador.</translation>
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="84"/>
@@ -1020,96 +1020,116 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>WelcomeDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="93"/>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="115"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="107"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="129"/>
         <source>Welcome to Messenger</source>
         <translation>Boas-vindas ao Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="122"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="136"/>
         <source>Choose the name others will see. You get an ID that friends use to add you as a contact.</source>
         <translation>Escolha o nome que os outros vão ver. Você recebe um ID que seus amigos usam para adicionar você como contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="141"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="155"/>
         <source>e.g. Maria Silva</source>
         <translation>ex.: Maria Silva</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="143"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="157"/>
         <source>host:port</source>
         <translation>servidor:porta</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="144"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="158"/>
         <source>Use a secure connection (TLS)</source>
         <translation>Usar conexão segura (TLS)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="150"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="163"/>
+        <source>e.g. 7KQM-4XPA-B8NZ</source>
+        <translation>ex.: 7KQM-4XPA-B8NZ</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="165"/>
+        <source>Invite code:</source>
+        <translation>Código de convite:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="167"/>
+        <source>I have an invite code</source>
+        <translation>Tenho um código de convite</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="184"/>
         <source>Your name:</source>
         <translation>Seu nome:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="151"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="185"/>
         <source>Server:</source>
         <translation>Servidor:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="162"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="200"/>
         <source>Register</source>
         <translation>Cadastrar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="164"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="202"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="205"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="245"/>
         <source>Enter a name of 1 to %1 characters.</source>
         <translation>Digite um nome de 1 a %1 caracteres.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="209"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="249"/>
         <source>Enter the server as host:port, e.g. chat.example.org:7850.</source>
         <translation>Digite o servidor como endereço:porta, ex.: chat.exemplo.com.br:7850.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="212"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="256"/>
+        <source>An invite code has 12 letters and digits, e.g. 7KQM-4XPA-B8NZ.</source>
+        <translation>Um código de convite tem 12 letras e números, ex.: 7KQM-4XPA-B8NZ.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="264"/>
         <source>Registering with %1…</source>
         <translation>Cadastrando em %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="262"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="337"/>
         <source>This is your ID. Share it with the people you want to chat with:</source>
         <translation>Este é o seu ID. Compartilhe com as pessoas com quem você quer conversar:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="276"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="351"/>
         <source>Copy ID</source>
         <translation>Copiar ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="303"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="378"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="339"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="414"/>
         <source>The server&apos;s certificate was pinned. Its SHA-256 fingerprint, to compare with your administrator&apos;s:
 %1</source>
         <translation>O certificado do servidor foi fixado. A impressão digital SHA-256 dele, para comparar com a do seu administrador:
 %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="345"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="420"/>
         <source>You&apos;re all set, %1!</source>
         <translation>Tudo pronto, %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="283"/>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="361"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="358"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="436"/>
         <source>Copied</source>
         <translation>Copiado</translation>
     </message>

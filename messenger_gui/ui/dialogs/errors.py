@@ -79,7 +79,7 @@ def describe_code(code: str) -> str | None:
         ErrorCode.INVITE_REQUIRED: QCoreApplication.translate(
             "Errors",
             "This server only accepts new people with an invite code. Ask its administrator "
-            "for one and enter it below.",
+            "for one.",
         ),
         ErrorCode.INVALID_INVITE: QCoreApplication.translate(
             "Errors",
