@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QRect,
     QSettings,
     QStandardPaths,
+    Qt,
     QTimer,
     Signal,
 )
@@ -71,6 +72,7 @@ from messenger_gui.ui.dialogs.new_group import NewGroupDialog
 from messenger_gui.ui.dialogs.search import SearchDialog
 from messenger_gui.ui.dialogs.settings import SettingsDialog
 from messenger_gui.ui.dialogs.welcome import WelcomeDialog
+from messenger_gui.ui.formatting import fill, isolate
 from messenger_gui.ui.main_window import MUTE_FOREVER, MainWindow
 from messenger_gui.ui.tray import Tray
 from messenger_server import protocol
@@ -278,18 +280,24 @@ class AppController(QObject):
 
     # --- first run ---
 
-    def _register(self, host: str, port: int, use_tls: bool, name: str) -> None:
-        self.spawn(self._register_async(host, port, use_tls, name), name="register")
+    def _register(self, host: str, port: int, use_tls: bool, name: str, invite: str) -> None:
+        self.spawn(self._register_async(host, port, use_tls, name, invite), name="register")
 
-    async def _register_async(self, host: str, port: int, use_tls: bool, name: str) -> None:
+    async def _register_async(
+        self, host: str, port: int, use_tls: bool, name: str, invite: str = ""
+    ) -> None:
         welcome = self.welcome
         assert welcome is not None
         try:
-            identity = await register_client(host, port, name, use_tls=use_tls)
+            identity = await register_client(
+                host, port, name, use_tls=use_tls, invite=invite or None
+            )
             storage.save_client_data(self.profile, identity)
         except (RequestError, OSError, ValueError) as exc:
             log.warning("registration at %s:%d failed: %s", host, port, exc)
-            welcome.registration_failed(describe_error(exc, connecting=True))
+            welcome.registration_failed(
+                describe_error(exc, connecting=True), getattr(exc, "code", None)
+            )
             return
         except Exception as exc:
             log.exception("registration at %s:%d failed", host, port)
@@ -879,23 +887,27 @@ class AppController(QObject):
             log.info("adding %s failed: %s", client_id, exc)
             self._status_message(describe_error(exc), 8000)
             return
-        self._status_message(self.tr("%1 is now a contact.").replace("%1", contact.name))
+        self._status_message(fill(self.tr("%1 is now a contact."), isolate(contact.name)))
 
     def confirm_block(self, client_id: str) -> QMessageBox | None:
         """Ask before blocking ``client_id`` (the chat's "Block"); blocks on "Block"."""
         if self.window is None or self.store is None:
             return None
-        name = self.store.conversation_title(client_id)
+        name = isolate(self.store.conversation_title(client_id))
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            self.tr("Block %1?").replace("%1", name),
-            self.tr(
-                "%1 will not be in your chats and their messages will not notify you. "
-                "Adding them as a contact later unblocks them."
-            ).replace("%1", name),
+            fill(self.tr("Block %1?"), name),
+            fill(
+                self.tr(
+                    "%1 will not be in your chats and their messages will not notify you. "
+                    "Adding them as a contact later unblocks them."
+                ),
+                name,
+            ),
             QMessageBox.StandardButton.Cancel,
             self.window,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the name is someone else's text
         block = box.addButton(self.tr("Block"), QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         block.clicked.connect(lambda: self.spawn(self._block(client_id), name="block"))
@@ -937,7 +949,7 @@ class AppController(QObject):
             title = self.store.conversation_title(conversation)
             sender = last.sender_name or last.sender or ""
             if last.is_group:
-                title = self.tr("%1 in %2").replace("%1", sender).replace("%2", title)
+                title = fill(self.tr("%1 in %2"), isolate(sender), isolate(title))
             text = " ".join(last.text.split())
             if len(text) > NOTIFICATION_PREVIEW_CHARS:
                 text = text[: NOTIFICATION_PREVIEW_CHARS - 1] + "…"
@@ -954,6 +966,7 @@ class AppController(QObject):
 
     def _warn(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # it may quote a name or a path
         if self.window is not None:
             box.setParent(self.window, box.windowFlags())
         box.setModal(False)
@@ -1218,8 +1231,7 @@ class AppController(QObject):
         labels = storage.ExportLabels(edited=self.tr("edited"), deleted=self.tr("Message deleted"))
 
         def export(history: ClientStore) -> None:
-            text = history.export_conversation(conversation, kind, own_name=own_name, labels=labels)
-            Path(path).write_text(text, encoding="utf-8")
+            history.export_to_file(conversation, kind, path, own_name=own_name, labels=labels)
 
         try:
             await self.store.read(export)

@@ -105,9 +105,18 @@ REFUSING_CODES: Final = frozenset(
 )
 """Failures that retrying cannot fix: the state becomes ``REFUSED`` and the loop ends."""
 
-RETRYABLE_SEND_CODES: Final = frozenset({Code.RATE_LIMITED, Code.INTERNAL_ERROR})
-"""``send`` errors after which the message is tried again later (as after a lost
-connection); any other error code marks it failed in the store
+RETRYABLE_SEND_CODES: Final = frozenset(
+    {
+        Code.RATE_LIMITED,
+        Code.INTERNAL_ERROR,
+        Code.RECIPIENT_FULL,
+        Code.QUOTA_EXCEEDED,
+        Code.STORAGE_FULL,
+    }
+)
+"""``send`` errors that say "not now": the message stays in the outbox and its
+conversation is sent again later, with a growing delay (:meth:`MessengerClient._hold`);
+any other error code marks it failed in the store
 (:meth:`~messenger_gui.storage.ClientStore.mark_failed`,
 :class:`~messenger_gui.events.MessageFailed`) until the user retries it."""
 
@@ -134,6 +143,10 @@ SEND_RETRY_DELAY: Final = 1.0
 """Seconds before sending again after ``rate_limited``."""
 TYPING_IDLE_CHECK: Final = 1.0
 """Seconds between looks for a user who stopped typing without sending (``typing`` off)."""
+SEND_RETRY_BASE: Final = 1.0
+"""Seconds before the first new attempt after a retryable refusal (doubling after each
+refusal in a row, up to :data:`SEND_RETRY_CAP`, with jitter)."""
+SEND_RETRY_CAP: Final = 300.0
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -167,6 +180,7 @@ async def register_client(
     port: int,
     display_name: str,
     *,
+    invite: str | None = None,
     use_tls: bool = False,
     ca_file: str | Path | None = None,
     trust_on_first_use: bool = True,
@@ -176,7 +190,9 @@ async def register_client(
 
     Opens one short connection: ``hello``, ``register``, close. Nothing is stored here: save
     the result at once with ``storage.save_client_data`` (the credential is never shown
-    again), then create a :class:`MessengerClient` with it.
+    again), then create a :class:`MessengerClient` with it. ``invite`` is an invite code
+    from the server's administrator (``7KQM-4XPA-B8NZ``), needed when its registration is
+    ``"invite"``.
 
     With ``use_tls``, the certificate is first verified against ``ca_file`` (or the system
     CA store); one that verifies needs no pin (``tls_fingerprint`` stays ``None``). When it
@@ -187,7 +203,8 @@ async def register_client(
 
     Raises:
         ValueError: ``display_name`` is blank, too long or has control characters.
-        RequestError: the server refused (``registration_closed``, ``unsupported_version``,
+        RequestError: the server refused (``registration_closed``, ``invite_required``,
+            ``invalid_invite``, ``rate_limited``, ``storage_full``, ``unsupported_version``,
             or the code of its ``goodbye``).
         CertificateError: TLS without trust on first use and an unverifiable certificate.
         NotConnectedError: the server could not be reached, or the connection broke.
@@ -238,7 +255,7 @@ async def register_client(
                 Code.REGISTRATION_CLOSED, "the server does not accept new registrations"
             )
         registered = await connection.request(
-            lambda rid: protocol.Register(id=rid, display_name=display_name),
+            lambda rid: protocol.Register(id=rid, display_name=display_name, invite=invite),
             protocol.Registered,
         )
     except NotConnectedError as exc:
@@ -292,6 +309,8 @@ class MessengerClient:
         pong_timeout: float = 30.0,
         request_timeout: float = 30.0,
         connect_timeout: float = 10.0,
+        send_retry_base: float = SEND_RETRY_BASE,
+        send_retry_cap: float = SEND_RETRY_CAP,
         rng: random.Random | None = None,
         auto_download_bytes: int = AUTO_DOWNLOAD_BYTES,
     ) -> None:
@@ -306,6 +325,8 @@ class MessengerClient:
         self._pong_timeout = pong_timeout
         self._request_timeout = request_timeout
         self._connect_timeout = connect_timeout
+        self._send_retry_base = send_retry_base
+        self._send_retry_cap = send_retry_cap
         self._random = rng or random.Random()
         self._state = ConnectionState.OFFLINE
         self._task: asyncio.Task[None] | None = None
@@ -326,6 +347,9 @@ class MessengerClient:
         self._outbox_changed = asyncio.Event()
         self._send_window = asyncio.Event()
         self._in_flight: set[str] = set()
+        self._held: dict[str, tuple[float, int]] = {}
+        """Conversations whose sends the server refused for now: (loop time before which
+        none of their messages is sent, refusals in a row). See :meth:`_hold`."""
         self._syncing = False
         """Between ``logged_in`` and ``synced``: what arrives is the backlog."""
         self._backlog_total = 0
@@ -561,6 +585,7 @@ class MessengerClient:
     def _on_logged_in(self, connection: ServerConnection, reply: protocol.LoggedIn) -> None:
         self._connection = connection
         self._in_flight.clear()
+        self._held.clear()  # a new session: try every conversation again
         self._receiving = asyncio.Queue()
         self._receiver = asyncio.get_running_loop().create_task(
             self._receive_loop(connection, self._receiving)
@@ -607,19 +632,31 @@ class MessengerClient:
             await self.store.run(self.store.confirm_read_marker, conversation, up_to)
 
     async def _share_contacts(self, connection: ServerConnection) -> None:
-        """Tell the server our contacts (they may add us to groups): after every login,
-        since contacts added while offline, or by an older version of the app, are only
-        stored here. The server ignores a contact it knows already."""
+        """Tell the server the contacts it may not know as ours yet (they may then add us
+        to groups): those added while offline, or by an older version of the app. Each
+        one the server records (or no longer knows: ``unknown_client``) is remembered, so
+        the next login sends nothing for it; another error leaves it for the next login."""
+        unshared = self.store.unshared_contacts()
         try:
             futures = [
-                connection.send_request(functools.partial(_add_contact_frame, contact.client_id))
-                for contact in self.store.contacts()
+                (
+                    client_id,
+                    connection.send_request(functools.partial(_add_contact_frame, client_id)),
+                )
+                for client_id in unshared
             ]
         except NotConnectedError:
             return
-        for future in futures:
-            with contextlib.suppress(RequestError):
+        shared: list[str] = []
+        for client_id, future in futures:
+            try:
                 await future
+            except RequestError as exc:
+                if exc.code != Code.UNKNOWN_CLIENT or isinstance(exc, NotConnectedError):
+                    continue
+            shared.append(client_id)
+        if shared:
+            await self.store.run(self.store.mark_contacts_shared, shared)
 
     @staticmethod
     def _send_read(
@@ -900,9 +937,13 @@ class MessengerClient:
         sent = 0
         while not connection.closed:
             self._outbox_changed.clear()
+            now = asyncio.get_running_loop().time()
             for item, files in self._outbox_with_files():
                 if item.key in self._in_flight:
                     continue
+                held = self._held.get(item.conversation)
+                if held is not None and held[0] > now:
+                    continue  # later, and the rest of its conversation too (order)
                 if any(f.file_id is None for f in files):
                     continue  # sent once its files are uploaded (Transfers.upload_pump)
                 if len(self._in_flight) >= MAX_SENDS_IN_FLIGHT:
@@ -971,6 +1012,7 @@ class MessengerClient:
             return
         error = future.exception()
         if error is None:
+            self._held.pop(item.conversation, None)
             # Recorded with the chunk it came in (receive_messages), which settles it.
             if not isinstance(future.result(), protocol.Sent):
                 log.error("unexpected reply to send: %r", future.result())
@@ -988,9 +1030,14 @@ class MessengerClient:
             self._background(self._upload_again(item.local_id))
             return
         if error.code in RETRYABLE_SEND_CODES:
+            delay = self._hold(item.conversation)
             self._settled(item.key)
-            log.info("send of %d refused for now (%s); retrying", item.local_id, error.code)
-            asyncio.get_running_loop().call_later(SEND_RETRY_DELAY, self._outbox_changed.set)
+            log.info(
+                "send of %d refused for now (%s); retrying in %.1f s",
+                item.local_id,
+                error.code,
+                delay,
+            )
             return
         self._fail(item, error)
 
@@ -1039,6 +1086,23 @@ class MessengerClient:
                     refused.conversation, refused.local_id, entry.kind, error.code, error.message
                 )
             )
+    def _hold(self, conversation: str) -> float:
+        """The server refused a send to ``conversation`` for now (its recipient's or our
+        quota, its disk, its rate): send nothing more to it for a while, then try again
+        (the outbox keeps the order). The delay doubles with each refusal in a row
+        (refusals of messages sent together count once), from ``send_retry_base`` up to
+        ``send_retry_cap``, half of it random so that many clients do not come back
+        together; a message accepted ends it. Returns the seconds left to wait."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        until, refusals = self._held.get(conversation, (0.0, 0))
+        if until > now:
+            return until - now  # the same burst: already held
+        ceiling = min(self._send_retry_cap, self._send_retry_base * 2.0 ** min(refusals, 32))
+        delay = ceiling / 2 + self._random.uniform(0, ceiling / 2)
+        self._held[conversation] = (now + delay, refusals + 1)
+        loop.call_later(delay, self._outbox_changed.set)
+        return delay
 
     def _settled(self, key: str) -> None:
         """The send of ``key`` is over (stored as sent, refused, or lost): it no longer
@@ -1630,7 +1694,9 @@ class MessengerClient:
         reply = await self._online().request(
             lambda rid: protocol.AddContact(id=rid, client_id=client_id), protocol.Contact
         )
-        contact = await self.store.run(self.store.add_contact, reply.client_id, reply.display_name)
+        contact = await self.store.run(
+            self.store.add_contact, reply.client_id, reply.display_name, shared=True
+        )
         await self.store.run(self.store.unblock, contact.client_id)  # wanted after all
         self.events.emit(ConversationsChanged((contact.client_id,)))
         self._refresh_presence_soon()

@@ -6,16 +6,19 @@ The same dialogs are driven against a real server through the controller in
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from messenger_gui.storage import ClientStore, Contact, GroupMember, SearchHit, StoredGroup
+from messenger_gui.ui import i18n
 from messenger_gui.ui.dialogs.add_contact import AddContactDialog, normalize_client_id
-from messenger_gui.ui.dialogs.errors import describe_error
+from messenger_gui.ui.dialogs.errors import describe_code, describe_error
 from messenger_gui.ui.dialogs.group_info import GroupInfoDialog
 from messenger_gui.ui.dialogs.new_group import NewGroupDialog
 from messenger_gui.ui.dialogs.people import (
@@ -28,6 +31,7 @@ from messenger_gui.ui.dialogs.people import (
 from messenger_gui.ui.dialogs.search import SearchDialog
 from messenger_gui.ui.dialogs.welcome import (
     WelcomeDialog,
+    normalize_invite_code,
     parse_server_address,
     validate_display_name,
 )
@@ -67,7 +71,7 @@ def test_welcome_register_emits_validated_values_and_waits(qtbot: QtBot) -> None
     assert dialog.register_button.isEnabled()
     with qtbot.waitSignal(dialog.register_requested) as blocker:
         qtbot.mouseClick(dialog.register_button, Qt.MouseButton.LeftButton)
-    assert blocker.args == ["chat.example.org", 7001, True, "Maria Silva"]
+    assert blocker.args == ["chat.example.org", 7001, True, "Maria Silva", ""]
     assert dialog.busy
     assert not dialog.register_button.isEnabled()
     assert "Registering" in dialog.error_text
@@ -87,6 +91,62 @@ def test_welcome_failure_is_shown_and_register_can_be_retried(qtbot: QtBot) -> N
     assert dialog.register_button.isEnabled()
     dialog.server_edit.setText("no port:")
     assert not dialog.register_button.isEnabled()
+
+
+def test_invite_codes_are_read_as_typed() -> None:
+    assert normalize_invite_code("7KQM-4XPA-B8NZ") == "7KQM-4XPA-B8NZ"
+    assert normalize_invite_code(" 7kqm 4xpa b8nz ") == "7KQM-4XPA-B8NZ"
+    assert normalize_invite_code("7kqm4xpab8nz") == "7KQM-4XPA-B8NZ"
+    assert normalize_invite_code("O0IL-0000-0000") == "0011-0000-0000"  # look-alikes
+    for bad in ("", "7KQM-4XPA", "7KQM-4XPA-B8NZ-1", "UUUU-0000-0000", "7KQM_4XPA_B8NZ"):
+        assert normalize_invite_code(bad) is None, bad
+
+
+def test_welcome_asks_for_an_invite_code_when_the_server_wants_one(qtbot: QtBot) -> None:
+    dialog = WelcomeDialog("127.0.0.1", 7850)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.invite_shown  # most servers need none
+    assert dialog.invite_button.isVisibleTo(dialog)
+    qtbot.keyClicks(dialog.name_edit, "Maria")
+    with qtbot.waitSignal(dialog.register_requested):
+        qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+    dialog.registration_failed(
+        describe_error(_request_error(protocol.ErrorCode.INVITE_REQUIRED)),
+        protocol.ErrorCode.INVITE_REQUIRED,
+    )
+    assert dialog.invite_shown and dialog.invite_edit.isVisibleTo(dialog)
+    assert not dialog.invite_button.isVisibleTo(dialog)
+    assert dialog.focusWidget() is dialog.invite_edit  # type the code, press Enter
+    assert "invite code" in dialog.error_text
+    qtbot.keyClicks(dialog.invite_edit, "7kqm")
+    qtbot.keyClick(dialog.invite_edit, Qt.Key.Key_Return)  # not a whole code yet
+    assert not dialog.busy and "12 letters" in dialog.error_text
+    assert dialog.focusWidget() is dialog.invite_edit
+    qtbot.keyClicks(dialog.invite_edit, "7kqm 4xpa b8nz")
+    with qtbot.waitSignal(dialog.register_requested) as blocker:
+        qtbot.keyClick(dialog.invite_edit, Qt.Key.Key_Return)
+    assert blocker.args == ["127.0.0.1", 7850, False, "Maria", "7KQM-4XPA-B8NZ"]
+    dialog.registration_failed(
+        describe_error(_request_error(protocol.ErrorCode.INVALID_INVITE)),
+        protocol.ErrorCode.INVALID_INVITE,
+    )
+    assert "not valid" in dialog.error_text
+    assert dialog.focusWidget() is dialog.invite_edit
+    assert dialog.invite_edit.selectedText() == "7KQM-4XPA-B8NZ"  # typing replaces it
+
+
+def test_welcome_takes_an_invite_code_before_the_server_asks(qtbot: QtBot) -> None:
+    dialog = WelcomeDialog("127.0.0.1", 7850)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name_edit, "Maria")
+    dialog.invite_button.click()
+    assert dialog.invite_shown and dialog.focusWidget() is dialog.invite_edit
+    qtbot.keyClicks(dialog.invite_edit, "7KQM-4XPA-B8NZ")
+    with qtbot.waitSignal(dialog.register_requested) as blocker:
+        dialog.register_button.click()
+    assert blocker.args[-1] == "7KQM-4XPA-B8NZ"
 
 
 def test_welcome_shows_the_new_id_with_copy_and_continue(qtbot: QtBot) -> None:
@@ -141,7 +201,7 @@ def test_add_contact_shows_the_name_before_adding(qtbot: QtBot) -> None:
     assert lookup.args == [CAROL]
     assert not dialog.lookup_button.isEnabled()  # busy
     dialog.show_found(CAROL, "Carol")
-    assert dialog.result_text == "Found: Carol"
+    assert dialog.result_text == "Found: \u2068Carol\u2069"  # isolated: see formatting.isolate
     assert dialog.add_button.isEnabled()
     with qtbot.waitSignal(dialog.add_requested) as add:
         dialog.add_button.click()
@@ -190,6 +250,49 @@ def test_errors_are_described_for_people() -> None:
     assert "Cannot reach" in describe_error(ConnectionRefusedError())
     assert "registrations" in describe_error(_request_error("registration_closed"))
     assert "went wrong" in describe_error(_request_error("something_new"))
+
+
+PROTOCOL_CODES = sorted(
+    value for name, value in vars(protocol.ErrorCode).items() if name.isupper()
+)
+"""Every error code of the shared protocol definition."""
+
+
+def test_the_error_codes_of_the_protocol_document_are_the_shared_definitions() -> None:
+    document = (Path(__file__).parents[1] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    section = document.split("## 6. Error codes", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE))
+    assert documented == set(PROTOCOL_CODES)
+
+
+def test_every_error_code_has_its_own_words_in_english_and_portuguese(
+    qapp: QApplication,
+) -> None:
+    generic = describe_error(_request_error("something_new"))
+    english = {code: describe_error(_request_error(code)) for code in PROTOCOL_CODES}
+    assert [code for code, text in english.items() if text == generic] == []
+    assert all(describe_code(code) is not None for code in PROTOCOL_CODES)
+    installed = i18n.install_translators(qapp, "pt_BR")
+    try:
+        portuguese = {code: describe_error(_request_error(code)) for code in PROTOCOL_CODES}
+        generic_pt = describe_error(_request_error("something_new"))
+    finally:
+        for each in installed:
+            qapp.removeTranslator(each)
+        QLocale.setDefault(QLocale("en_US"))
+    assert generic_pt != generic  # the Portuguese file was in use
+    assert [code for code, text in portuguese.items() if text == generic_pt] == []
+    assert [code for code, text in portuguese.items() if text == english[code]] == []
+
+
+def test_each_error_code_is_described_once() -> None:
+    """A code written twice in the table silently keeps only its last words (two branches
+    once both described the conversation features' codes)."""
+    source = (Path(__file__).parents[1] / "messenger_gui/ui/dialogs/errors.py").read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Dict):
+            keys = [ast.unparse(key) for key in node.keys if key is not None]
+            assert [k for k in set(keys) if keys.count(k) > 1] == []
 
 
 # --- new group -----------------------------------------------------------------------------

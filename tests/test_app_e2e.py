@@ -320,3 +320,39 @@ def test_offline_member_finds_the_group_and_its_messages_when_starting(
         assert bob_again.store.total_unread() == 1
 
     scenario.run(run)
+
+
+def test_register_on_an_invite_only_server_asks_for_the_code(scenario: Scenario) -> None:
+    """Registration policy ``invite``: without a code the welcome dialog asks for one,
+    a wrong code is refused with its own words, the right one registers."""
+
+    async def run() -> None:
+        server = await scenario.start_server(registration="invite")
+        assert server.storage is not None
+        await server.storage.create_invite("7KQM-4XPA-B8NZ", 1, 10**15, 0)  # as the CLI does
+        ana = scenario.app("ana", server)
+        ana.start()
+        welcome = ana.controller.welcome
+        assert welcome is not None
+        ana.qtbot.keyClicks(welcome.name_edit, "Ana")
+        ana.qtbot.keyClick(welcome.name_edit, Qt.Key.Key_Return)
+        await wait_until(lambda: not welcome.busy, 10, "the server's answer")
+        assert "invite code" in welcome.error_text
+        assert welcome.invite_shown and welcome.focusWidget() is welcome.invite_edit
+
+        ana.qtbot.keyClicks(welcome.invite_edit, "0000-0000-0000")
+        ana.qtbot.keyClick(welcome.invite_edit, Qt.Key.Key_Return)
+        await wait_until(lambda: not welcome.busy, 10, "the server's answer")
+        assert "not valid" in welcome.error_text
+        assert welcome.pages.currentIndex() == 0
+        assert load_client_data(ana.profile) is None
+
+        ana.qtbot.keyClicks(welcome.invite_edit, "7kqm 4xpa b8nz")  # replaces the wrong one
+        ana.qtbot.keyClick(welcome.invite_edit, Qt.Key.Key_Return)
+        await wait_until(lambda: welcome.pages.currentIndex() == 1, 10, "registered")
+        identity = load_client_data(ana.profile)
+        assert identity is not None and identity.client_id == welcome.id_label.text()
+        ana.qtbot.mouseClick(welcome.continue_button, Qt.MouseButton.LeftButton)
+        await ana.wait_online()
+
+    scenario.run(run)

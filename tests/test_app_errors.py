@@ -5,7 +5,9 @@ notifications and quitting. Real server, real apps (see ``tests/app_harness.py``
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -167,6 +169,9 @@ def test_export_chat_as_html_and_json(scenario: Scenario, tmp_path: Path) -> Non
         assert "Fish &amp; chips &lt;tonight&gt;?" in page
         items = json.loads((tmp_path / "export.json").read_text(encoding="utf-8"))
         assert [item["text"] for item in items] == ["Fish & chips <tonight>?"]
+        # Readable by the user only, as the history is.
+        for fmt in ("html", "json"):
+            assert stat.S_IMODE(os.stat(tmp_path / f"export.{fmt}").st_mode) == 0o600
 
     scenario.run(run)
 

@@ -273,7 +273,7 @@ def test_blocking_a_stranger_hides_their_chat_until_they_are_added(scenario: Sce
         alice = scenario.app("alice", server)
         bob = scenario.app("bob", server)
         alice_id = await alice.register("Alice")
-        await bob.register("Bob")
+        await bob.register("<b>Bob</b><!--")  # a name that would be markup
         await bob.add_contact(alice_id, "Alice")
         bob.open_chat(alice_id)
         bob.type_and_send("Buy cheap watches")
@@ -283,6 +283,8 @@ def test_blocking_a_stranger_hides_their_chat_until_they_are_added(scenario: Sce
         alice.qtbot.mouseClick(window.banner_block_button, Qt.MouseButton.LeftButton)
         box = alice.controller.block_box
         assert isinstance(box, QMessageBox)
+        assert box.textFormat() == Qt.TextFormat.PlainText
+        assert box.text().startswith("\u2068<b>Bob</b><!--\u2069 will not be in your chats")
         block = next(b for b in box.buttons() if b.text() == "Block")
         alice.qtbot.mouseClick(block, Qt.MouseButton.LeftButton)
         await wait_until(lambda: window.current_conversation() is None, 5, "the chat closed")
@@ -434,7 +436,7 @@ def test_an_empty_chat_says_hi(
     window.reload_conversations()
     window.open_conversation(CARLA, False)
     title, hint = window.chat_view.placeholder()
-    assert title and "Say hi to Carla Mendes" in hint
+    assert title and hint == "Say hi to \u2068Carla Mendes\u2069!"  # the name isolated
     window.open_conversation(ANA, False)
     assert window.chat_view.placeholder() == ("", "")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -374,6 +374,63 @@ async def test_a_refused_message_is_marked_failed_and_does_not_jam_the_outbox(
     assert len(alice.log.of(MessageFailed)) == 2
 
 
+async def test_a_message_the_recipient_has_no_room_for_waits_and_is_sent_later(
+    server_factory: Callable[..., Awaitable[RunningServer]], desktops: Desktops
+) -> None:
+    """``recipient_full`` is temporary: the message stays queued (not failed), its
+    conversation waits with backoff while the others go on, and once the recipient has
+    caught up it is sent, in order."""
+    server = await server_factory(max_pending_per_client=2)
+    alice = await desktops.user(server.port, "Alice", send_retry_base=0.05, send_retry_cap=0.2)
+    carla = await desktops.user(server.port, "Carla")
+    bruno_identity = await desktops.register(server.port, "Bruno")  # offline for now
+    texts = ["one", "two", "three", "four"]
+    for sent, text in enumerate(texts[:2], start=1):  # one at a time: each is stored
+        await alice.client.send_message(bruno_identity.client_id, False, text)
+        await alice.log.wait(lambda n=sent: len(alice.log.of(MessageSent)) == n)
+    for text in texts[2:]:
+        await alice.client.send_message(bruno_identity.client_id, False, text)
+    await eventually(lambda: alice.client._held.get(bruno_identity.client_id, (0, 0))[1] >= 2)
+    await alice.client.send_message(carla.id, False, "not held up")
+    await carla.log.wait(lambda: carla.texts(alice.id) == ["not held up"])
+    # Refused and tried again at least twice, still queued: not failed.
+    assert await server.pending(bruno_identity.client_id) == 2
+    assert [m.text for m in alice.store.outbox()] == ["three", "four"]
+    assert alice.log.of(MessageFailed) == []
+
+    bruno = desktops.open(bruno_identity, "bruno")
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == texts)
+    await alice.log.wait(lambda: alice.store.outbox() == [])
+    assert alice.log.of(MessageFailed) == []
+    seqs = [m.seq for m in bruno.store.messages_slice(alice.id, 0, 10)]
+    assert seqs == sorted(seqs)
+
+
+async def test_quota_and_full_disk_refusals_keep_the_message_queued(
+    server_factory: Callable[..., Awaitable[RunningServer]], desktops: Desktops
+) -> None:
+    """``quota_exceeded`` (the sender's pending messages) is temporary too; a permanent
+    refusal (``unknown_client``) still fails at once."""
+    server = await server_factory(max_pending_per_sender=1)
+    alice = await desktops.user(server.port, "Alice", send_retry_base=0.05, send_retry_cap=0.2)
+    bruno_identity = await desktops.register(server.port, "Bruno")
+    carla_identity = await desktops.register(server.port, "Carla")
+    await alice.client.send_message(bruno_identity.client_id, False, "for Bruno")
+    await alice.log.wait(lambda: len(alice.log.of(MessageSent)) == 1)
+    await alice.client.send_message(carla_identity.client_id, False, "for Carla")
+    nobody = await alice.client.send_message("ZZZZ-ZZZZ", False, "to nobody")
+    await alice.log.wait(lambda: len(alice.log.of(MessageFailed)) == 1)
+    assert [e.local_id for e in alice.log.of(MessageFailed)] == [nobody.local_id]
+    await eventually(lambda: alice.client._held.get(carla_identity.client_id, (0, 0))[1] >= 2)
+    assert [m.text for m in alice.store.outbox()] == ["for Carla"]
+
+    bruno = desktops.open(bruno_identity, "bruno")  # Bruno's message leaves the server
+    await bruno.log.wait(lambda: bruno.texts(alice.id) == ["for Bruno"])
+    carla = desktops.open(carla_identity, "carla")
+    await carla.log.wait(lambda: carla.texts(alice.id) == ["for Carla"])
+    assert len(alice.log.of(MessageFailed)) == 1
+
+
 async def test_a_message_refused_after_removal_stays_failed_until_retried(
     server: RunningServer, desktops: Desktops
 ) -> None:
@@ -480,6 +537,44 @@ async def test_contacts_are_looked_up_and_added_by_id(
     assert offline.value.code == "not_connected"
     with pytest.raises(ValueError):
         await alice.client.send_message(bruno.id, False, "   ")
+
+
+async def test_contacts_are_shared_with_the_server_once_not_at_every_login(
+    server: RunningServer, desktops: Desktops
+) -> None:
+    """Contacts added offline reach the server at the next login; a login after that
+    sends no ``add_contact`` for contacts the server already knows."""
+    proxy = TcpProxy(server.port)
+    await proxy.start()
+    bruno = await desktops.user(server.port, "Bruno")
+    carla = await desktops.user(server.port, "Carla")
+    identity = await register_client("127.0.0.1", server.port, "Alice")
+    via_proxy = dataclasses.replace(identity, server_port=proxy.port)
+    try:
+        first = desktops.open(via_proxy, "alice", start=False)
+        first.store.add_contact(bruno.id, "Bruno")  # added while offline
+        first.store.add_contact("ZZZZ-ZZZZ", "Gone")  # no longer on the server
+        first.client.start()
+        await first.wait_online()
+        await eventually(lambda: first.store.unshared_contacts() == [])
+        shared = {frame.client_id for frame in proxy.sent_by_client(protocol.AddContact)}
+        assert shared == {bruno.id, "ZZZZ-ZZZZ"}
+        await first.client.add_contact(carla.id)  # online: the server records it at once
+        assert first.store.unshared_contacts() == []
+        # Bruno may now put Alice in a group: the server knows her as his contact.
+        await bruno.client.create_group("Hike", [identity.client_id])
+        await first.client.stop()
+        first.store.close()
+
+        proxy.client_frames.clear()
+        again = desktops.open(via_proxy, "alice")  # the next start, on the same history
+        await again.wait_online()
+        await again.client.refresh_groups()
+        await settle(again)
+        assert [f.client_id for f in proxy.sent_by_client(protocol.AddContact)] == []
+        assert [g.name for g in again.store.groups()] == ["Hike"]
+    finally:
+        await proxy.close()
 
 
 def test_typed_ids_are_normalised() -> None:

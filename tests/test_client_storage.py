@@ -372,6 +372,33 @@ def test_a_schema_1_history_is_migrated_with_its_data_and_outbox(profile: Path) 
         assert [h.text for h in store.search("olá")] == ["olá"]
 
 
+def test_contacts_of_an_older_history_are_shared_once_then_remembered(profile: Path) -> None:
+    """Before the ``shared`` column, no contact was known to be on the server: each is
+    shared at the next login, then marked."""
+    step = next(n for n, s in enumerate(MIGRATIONS) if any("shared" in x for x in s))
+    profile.mkdir(parents=True)
+    raw = sqlite3.connect(profile / DATABASE_FILE)
+    for statements in MIGRATIONS[:step]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.execute(f"PRAGMA user_version = {step}")
+    raw.execute(
+        "INSERT INTO contacts (client_id, display_name, added_at) VALUES (?, 'Ana', 1)", (ANA,)
+    )
+    raw.commit()
+    raw.close()
+
+    with ClientStore(profile) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.unshared_contacts() == [ANA]
+        store.mark_contacts_shared([ANA])
+        store.add_contact(CARLA, "Carla")  # added offline: not on the server yet
+        store.add_contact(ANA, "Ana Lima")  # a new name keeps the flag
+        assert store.unshared_contacts() == [CARLA]
+        store.add_contact(CARLA, "Carla", shared=True)
+        assert store.unshared_contacts() == []
+
+
 def test_a_schema_2_history_keeps_its_ticks_and_asks_for_every_receipt(profile: Path) -> None:
     """Protocol 1's receipts (``early_deliveries``, ``peer_read_seq``) give way to markers;
     the ticks already shown stay, and the first login asks for every marker again."""
@@ -773,6 +800,24 @@ def test_export_as_html_is_a_standalone_escaped_page(store: ClientStore) -> None
     assert "<title>Ana &lt;b&gt;Lima&lt;/b&gt;</title>" in page
     with pytest.raises(ValueError):
         store.export_conversation(ANA, "pdf")  # type: ignore[arg-type]
+
+
+def test_an_export_file_is_private_and_replaces_an_older_one_whole(
+    store: ClientStore, tmp_path: Path
+) -> None:
+    store.save_message_to_history(incoming(1, 1, "only for me"))
+    target = tmp_path / "exports" / "chat.json"
+    target.parent.mkdir()
+    target.write_text("an older export", encoding="utf-8")
+    os.chmod(target, 0o644)
+    store.export_to_file(ANA, "json", target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [m["text"] for m in json.loads(target.read_text(encoding="utf-8"))] == ["only for me"]
+    assert [p.name for p in target.parent.iterdir()] == ["chat.json"]  # no temporary file
+    store.export_to_file(ANA, "html", target.with_suffix(".html"))
+    assert stat.S_IMODE(target.with_suffix(".html").stat().st_mode) == 0o600
+    with pytest.raises(OSError):
+        store.export_to_file(ANA, "json", tmp_path / "missing" / "chat.json")
 
 
 # --- a long conversation ---------------------------------------------------------------------

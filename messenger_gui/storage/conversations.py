@@ -35,16 +35,23 @@ class ConversationsMixin(StoreBase):
     # --- contacts ---
 
     def add_contact(
-        self, client_id: str, display_name: str, *, alias: str | None = None
+        self,
+        client_id: str,
+        display_name: str,
+        *,
+        alias: str | None = None,
+        shared: bool = False,
     ) -> Contact:
         """Add a contact, or refresh the display name of a known one (its alias and
-        ``added_at`` are kept unless ``alias`` is given)."""
+        ``added_at`` are kept unless ``alias`` is given). ``shared``: the server has just
+        recorded it as our contact (see :meth:`unshared_contacts`)."""
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO contacts (client_id, display_name, alias, added_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET "
-                "display_name = excluded.display_name, alias = COALESCE(excluded.alias, alias)",
-                (client_id, display_name, alias, now_ms()),
+                "INSERT INTO contacts (client_id, display_name, alias, added_at, shared) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET "
+                "display_name = excluded.display_name, alias = COALESCE(excluded.alias, alias), "
+                "shared = MAX(shared, excluded.shared)",
+                (client_id, display_name, alias, now_ms(), int(shared)),
             )
             row = conn.execute(
                 "SELECT client_id, display_name, alias, added_at FROM contacts WHERE client_id = ?",
@@ -62,6 +69,23 @@ class ConversationsMixin(StoreBase):
                 "VALUES (?, ?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET "
                 "display_name = excluded.display_name, alias = excluded.alias",
                 [(c.client_id, c.display_name, c.alias, c.added_at or now) for c in contacts],
+            )
+
+    def unshared_contacts(self) -> list[str]:
+        """The IDs of contacts the server may not know as ours yet (added while offline,
+        or before the app remembered it): :meth:`MessengerClient._share_contacts` sends
+        them at login, then :meth:`mark_contacts_shared`."""
+        rows = self._conn.execute(
+            "SELECT client_id FROM contacts WHERE shared = 0 ORDER BY client_id"
+        ).fetchall()
+        return [client_id for (client_id,) in rows]
+
+    def mark_contacts_shared(self, client_ids: Iterable[str]) -> None:
+        """The server has recorded these contacts (or they no longer exist there)."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE contacts SET shared = 1 WHERE client_id = ?",
+                [(client_id,) for client_id in client_ids],
             )
 
     def set_contact_alias(self, client_id: str, alias: str | None) -> bool:

@@ -8,11 +8,13 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 
 from messenger_gui.storage.conversations import _conversation_title
 from messenger_gui.storage.files import StoredFile, _conversation_files, _local_copy
+from messenger_gui.storage.identity import _write_private_file
 from messenger_gui.storage.records import (
     ExportFormat,
     StoredMessage,
@@ -71,6 +73,26 @@ class ExportMixin(StoreBase):
         if fmt == "html":
             return self._export_html(conversation, own_name, labels or ExportLabels())
         raise ValueError(f"unknown export format {fmt!r}")
+
+    def export_to_file(
+        self,
+        conversation: str,
+        fmt: ExportFormat,
+        path: str | Path,
+        *,
+        own_name: str = "Me",
+        labels: ExportLabels | None = None,
+    ) -> None:
+        """Write :meth:`export_conversation` to ``path``: readable by the user only (0600,
+        like the history it comes from), and atomically (a temporary file renamed over
+        ``path``: an existing file is replaced whole or not at all).
+
+        Raises:
+            OSError: the file could not be written (nothing is left behind).
+            ValueError: unknown ``fmt``.
+        """
+        text = self.export_conversation(conversation, fmt, own_name=own_name, labels=labels)
+        _write_private_file(Path(path), text.encode("utf-8"))
 
     def _export_json(self, conversation: str) -> str:
         files = _conversation_files(self._conn, conversation)  # issue 10

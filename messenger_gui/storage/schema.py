@@ -224,6 +224,9 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX message_files_pending ON message_files (state) "
         "WHERE state IN ('upload', 'download')",
     ),
+    # 8: whether the server knows a contact as ours (add_contact answered), so a login
+    # shares only the contacts added while offline or by an older version of the app.
+    ("ALTER TABLE contacts ADD COLUMN shared INTEGER NOT NULL DEFAULT 0",),
 )
 """Schema migrations: ``MIGRATIONS[n]`` takes ``PRAGMA user_version`` from n to n + 1.
 Append only; never edit a released step. The search index is not a migration: it is

@@ -104,7 +104,16 @@ from messenger_gui.storage.files import StoredFile, caption_of
 from messenger_gui.ui import attachments
 from messenger_gui.ui.avatars import paint_avatar
 from messenger_gui.ui.dialogs.errors import describe_code
-from messenger_gui.ui.formatting import clock_time, day_label, full_time, local_date, system_text
+from messenger_gui.ui.formatting import (
+    bidi_safe,
+    clock_time,
+    day_label,
+    full_time,
+    isolate,
+    local_date,
+    plain_tooltip,
+    system_text,
+)
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours, name_colour
 from messenger_gui.ui.ticks import TICK_WIDTH, failed_colour, paint_failed, paint_ticks
@@ -1170,7 +1179,8 @@ class BubbleDelegate(QStyledItemDelegate):
         caption = caption_of(message.text, [f.name for f in files]) if files else message.text
         shown_text = self.deleted_text(message) if deleted else caption  # issue 10: caption
         links = [] if deleted else url_spans(caption)
-        layout = QTextLayout(shown_text, text_font)
+        # Its bidi controls made harmless; the link spans stay valid (one for one).
+        layout = QTextLayout(bidi_safe(shown_text), text_font)
         if deleted:
             italic = QTextCharFormat()
             italic.setFontItalic(True)
@@ -1226,7 +1236,7 @@ class BubbleDelegate(QStyledItemDelegate):
         if show_name:
             fm_name = QFontMetricsF(name_font)
             name_h = fm_name.height() + 1
-            name_w = min(fm_name.horizontalAdvance(self._sender_label(message)), limit)
+            name_w = min(fm_name.horizontalAdvance(isolate(self._sender_label(message))), limit)
 
         # Above the text: "Forwarded from ..." and the quoted message of a reply.
         forwarded_h = forwarded_w = 0.0
@@ -1336,7 +1346,7 @@ class BubbleDelegate(QStyledItemDelegate):
         return self.tr("Message deleted")  # by its author, or by a group admin
 
     def forwarded_text(self, message: StoredMessage) -> str:
-        return self.tr("Forwarded from %1").replace("%1", message.forwarded_name or "")
+        return self.tr("Forwarded from %1").replace("%1", bidi_safe(message.forwarded_name or ""))
 
     def quote_texts(self, message: StoredMessage) -> tuple[str, str]:
         """The quoted sender and one line of the quoted text (or why there is none)."""
@@ -1345,7 +1355,7 @@ class BubbleDelegate(QStyledItemDelegate):
         if quote.outgoing:
             name = QCoreApplication.translate("ChatView", "You")
         else:
-            name = quote.sender_name or quote.sender
+            name = bidi_safe(quote.sender_name or quote.sender)
         if quote.deleted:
             text = self.tr("Deleted message")
         elif quote.local_id is None or quote.text is None:
@@ -1434,7 +1444,8 @@ class BubbleDelegate(QStyledItemDelegate):
         if event.type() == QEvent.Type.ToolTip:
             chip = self.chip_at(option, index, event.pos())
             if chip is not None:
-                QToolTip.showText(event.globalPos(), "\n".join(chip.names), view)
+                names = "\n".join(bidi_safe(name) for name in chip.names)
+                QToolTip.showText(event.globalPos(), plain_tooltip(names), view)
                 return True
             receipts = index.data(MessageRole.RECEIPTS)
             area = self.meta_rect(option, index)
@@ -1522,7 +1533,7 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.setPen(name_colour(message.sender or "", c.dark))
             fm = QFontMetricsF(name_font)
             name = fm.elidedText(
-                self._sender_label(message),
+                isolate(self._sender_label(message)),
                 Qt.TextElideMode.ElideRight,
                 bubble.width() - 2 * PAD_X,
             )
@@ -1794,7 +1805,7 @@ class BubbleDelegate(QStyledItemDelegate):
         editor.setStyleSheet(
             "QTextBrowser#messageSelector { background: transparent; border: none; }"
         )
-        editor.setHtml(message_html(message.text))
+        editor.setHtml(message_html(bidi_safe(message.text)))
         return editor
 
     def setEditorData(self, editor: QWidget, index: _Index) -> None:

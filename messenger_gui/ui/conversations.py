@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from messenger_gui.storage import ConversationSummary, MessageStatus, fold_accents
 from messenger_gui.ui.avatars import paint_avatar
-from messenger_gui.ui.formatting import list_time, system_text
+from messenger_gui.ui.formatting import bidi_safe, isolate, list_time, plain_tooltip, system_text
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import Colours, colours
 from messenger_gui.ui.ticks import failed_colour, paint_failed, paint_ticks
@@ -184,7 +184,7 @@ class ConversationListModel(QAbstractListModel):
         if role == ConversationRole.TYPING:
             return self._typing.get(row.conversation, "")
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.title}\n{row.conversation}"
+            return plain_tooltip(f"{isolate(row.title)}\n{row.conversation}")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             parts = [row.title]
             if row.draft:
@@ -269,10 +269,10 @@ def _preview(summary: ConversationSummary) -> str:
             return QCoreApplication.translate("ConversationDelegate", "Group created")
         return QCoreApplication.translate("ConversationDelegate", "No messages yet")
     if summary.last_direction == "in" and summary.last_text.startswith('{"system"'):
-        return system_text(summary.last_text)  # "Ana renamed the group to …"
+        return bidi_safe(system_text(summary.last_text))  # "Ana renamed the group to …"
     if not summary.last_text:  # only a deleted message has no text
         return QCoreApplication.translate("ConversationDelegate", "Message deleted")
-    return " ".join(summary.last_text.split())
+    return bidi_safe(" ".join(summary.last_text.split()))
 
 
 class ConversationDelegate(QStyledItemDelegate):
@@ -361,7 +361,7 @@ class ConversationDelegate(QStyledItemDelegate):
         if summary.muted:
             title_right -= MARK + 4
         title = fm_title.elidedText(
-            summary.title, Qt.TextElideMode.ElideRight, title_right - text_left
+            isolate(summary.title), Qt.TextElideMode.ElideRight, title_right - text_left
         )
         if summary.muted:
             mark_x = text_left + fm_title.horizontalAdvance(title) + 4
@@ -403,7 +403,7 @@ class ConversationDelegate(QStyledItemDelegate):
         prefix = _you_prefix() if summary.last_direction == "out" else ""
         prefix_colour = c.sidebar_selected_text if selected else c.accent
         if summary.draft and not selected:  # the open chat shows its draft in the field
-            preview = " ".join(summary.draft.split())
+            preview = bidi_safe(" ".join(summary.draft.split()))
             prefix = _draft_prefix()
             prefix_colour = failed_colour(c.dark)
         typing = index.data(ConversationRole.TYPING)

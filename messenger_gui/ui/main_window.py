@@ -74,7 +74,14 @@ from messenger_gui.ui.conversations import (
     ConversationRole,
 )
 from messenger_gui.ui.dialogs.send_files import FileSending
-from messenger_gui.ui.formatting import presence_text, typing_text
+from messenger_gui.ui.formatting import (
+    bidi_safe,
+    fill,
+    isolate,
+    plain_tooltip,
+    presence_text,
+    typing_text,
+)
 from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours, ensure_theme
 
@@ -363,7 +370,8 @@ class MainWindow(QMainWindow):
         row.addWidget(self.own_avatar)
         names = QVBoxLayout()
         names.setSpacing(0)
-        self.own_name_label = QLabel(self._own_name, header)
+        self.own_name_label = QLabel(bidi_safe(self._own_name), header)
+        self.own_name_label.setTextFormat(Qt.TextFormat.PlainText)
         self.own_name_label.setObjectName("headerTitle")
         self.own_id_label = QLabel(self._own_id, header)
         self.own_id_label.setObjectName("headerSubtitle")
@@ -492,6 +500,8 @@ class MainWindow(QMainWindow):
         self.header_title = QLabel(self.chat_header)
         self.header_title.setObjectName("headerTitle")
         self.header_subtitle = QLabel(self.chat_header)
+        for label in (self.header_title, self.header_subtitle):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # names are other people's text
         self.header_subtitle.setObjectName("headerSubtitle")
         self.header_subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         titles.addWidget(self.header_title)
@@ -527,6 +537,7 @@ class MainWindow(QMainWindow):
         banner.setContentsMargins(16, 8, 12, 8)
         banner.setSpacing(8)
         self.contact_banner_label = QLabel(self.contact_banner)
+        self.contact_banner_label.setTextFormat(Qt.TextFormat.PlainText)
         self.contact_banner_label.setWordWrap(True)
         banner.addWidget(self.contact_banner_label, 1)
         self.banner_block_button = QPushButton(self.tr("Block"), self.contact_banner)
@@ -948,7 +959,7 @@ class MainWindow(QMainWindow):
     def set_own_name(self, name: str) -> None:
         """The user's display name changed."""
         self._own_name = name
-        self.own_name_label.setText(name)
+        self.own_name_label.setText(bidi_safe(name))
         self._refresh_icons()
 
     # --- internals ---
@@ -995,12 +1006,10 @@ class MainWindow(QMainWindow):
         self.composer.set_text(draft)
         self._draft_timer.stop()
         self.composer.input.moveCursor(QTextCursor.MoveOperation.End)
-        title = self.header_title.text()
+        title = isolate(self._store.conversation_title(conversation))
         self.chat_view.set_placeholder(
             self.tr("No messages here yet"),
-            self.tr("Say hi to the group!")
-            if is_group
-            else self.tr("Say hi to %1!").replace("%1", title),
+            self.tr("Say hi to the group!") if is_group else fill(self.tr("Say hi to %1!"), title),
         )
         self.chat_view.scroll_to_open_position()
         self.composer.focus_input()
@@ -1011,8 +1020,8 @@ class MainWindow(QMainWindow):
         if self._current is None:
             return
         conversation, is_group = self._current
-        title = self._store.conversation_title(conversation)
-        self.header_title.setText(title)
+        title = isolate(self._store.conversation_title(conversation))
+        self.header_title.setText(bidi_safe(self._store.conversation_title(conversation)))
         self._paint_header_avatar()
         enabled, reason = True, ""
         if is_group:
@@ -1020,10 +1029,13 @@ class MainWindow(QMainWindow):
             if group is None:
                 subtitle = conversation
             else:
-                names = sorted(
-                    (self.tr("You") if m.client_id == self._own_id else m.display_name)
-                    for m in group.members
-                )
+                names = [
+                    isolate(name)
+                    for name in sorted(
+                        (self.tr("You") if m.client_id == self._own_id else m.display_name)
+                        for m in group.members
+                    )
+                ]
                 count = len(group.members)
                 subtitle = (
                     self.tr("1 member")
@@ -1040,7 +1052,7 @@ class MainWindow(QMainWindow):
                     subtitle, Qt.TextElideMode.ElideRight, max(120, self.chat_header.width() - 180)
                 )
             )
-            self.header_subtitle.setToolTip(subtitle)
+            self.header_subtitle.setToolTip(plain_tooltip(subtitle))
         else:
             presence = self._presence.get(conversation)
             if presence is None:  # hidden from us: the ID, as before presence existed
@@ -1060,7 +1072,7 @@ class MainWindow(QMainWindow):
         )
         self.contact_banner.setVisible(stranger)
         self.contact_banner_label.setText(
-            self.tr("%1 is not in your contacts.").replace("%1", title) if stranger else ""
+            fill(self.tr("%1 is not in your contacts."), title) if stranger else ""
         )
         self.action_add_to_contacts.setVisible(stranger)
         self.action_block.setVisible(stranger)

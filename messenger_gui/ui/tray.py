@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QFont, QIcon, QPainter
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 
+from messenger_gui.ui.formatting import bidi_safe, notification_text, notifications_use_markup
 from messenger_gui.ui.resources import app_icon, icon
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,9 @@ class Tray(QObject):
     def notify(self, title: str, text: str) -> None:
         """Tell the user about something while the window is in the background."""
         if self.icon is not None and QSystemTrayIcon.supportsMessages():
-            self.icon.showMessage(title, text, app_icon(), NOTIFICATION_MS)
+            # The title is never markup; the body is on Linux desktops (escaped there).
+            body = notification_text(text, markup=notifications_use_markup())
+            self.icon.showMessage(bidi_safe(title), body, app_icon(), NOTIFICATION_MS)
         else:
             QApplication.alert(self._window)
         self.notification_shown.emit(title, text)

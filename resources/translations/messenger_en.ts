@@ -4,7 +4,7 @@
 <context>
     <name>AppController</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="548"/>
+        <location filename="../../messenger_gui/app.py" line="556"/>
         <source>Delete %n messages?</source>
         <translation>
             <numerusform>Delete %n message?</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="798"/>
+        <location filename="../../messenger_gui/app.py" line="806"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Offline — retrying in %n s</numerusform>
@@ -20,7 +20,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="945"/>
+        <location filename="../../messenger_gui/app.py" line="957"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n new message</numerusform>
@@ -31,7 +31,7 @@
 <context>
     <name>ChatView</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2375"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2409"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Forward %n message</numerusform>
@@ -39,7 +39,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2384"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2418"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Delete %n message</numerusform>
@@ -61,7 +61,7 @@
 <context>
     <name>GroupInfoDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="269"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="270"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n member</numerusform>
@@ -72,7 +72,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/main_window.py" line="1126"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1138"/>
         <source>%n message(s) selected</source>
         <translation>
             <numerusform>%n message selected</numerusform>
@@ -94,7 +94,7 @@
 <context>
     <name>SearchDialog</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="257"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="260"/>
         <source>%n message(s) found</source>
         <translation>
             <numerusform>%n message found</numerusform>
@@ -116,7 +116,7 @@
 <context>
     <name>Tray</name>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/tray.py" line="87"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="88"/>
         <source>Messenger — %n unread message(s)</source>
         <translation>
             <numerusform>Messenger — %n unread message</numerusform>

@@ -4,62 +4,62 @@
 <context>
     <name>AddContactDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="56"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="57"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="59"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="60"/>
         <source>Enter the ID of the person you want to add.</source>
         <translation>Digite o ID da pessoa que você quer adicionar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="63"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="64"/>
         <source>e.g. K7QM-4XPA</source>
         <translation>ex.: K7QM-4XPA</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="68"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="69"/>
         <source>Look up</source>
         <translation>Procurar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="74"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="75"/>
         <source>An ID has 8 letters and digits, like K7QM-4XPA.</source>
         <translation>Um ID tem 8 letras e números, como K7QM-4XPA.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="106"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="107"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="109"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="110"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="173"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="174"/>
         <source>This is not an ID. An ID looks like K7QM-4XPA.</source>
         <translation>Isso não é um ID. Um ID é assim: K7QM-4XPA.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="178"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="179"/>
         <source>That&apos;s your own ID.</source>
         <translation>Esse é o seu próprio ID.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="181"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="182"/>
         <source>%1 is already one of your contacts.</source>
         <translation>%1 já está nos seus contatos.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="184"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="185"/>
         <source>Looking up %1…</source>
         <translation>Procurando %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="208"/>
+        <location filename="../../messenger_gui/ui/dialogs/add_contact.py" line="209"/>
         <source>Found: %1</source>
         <translation>Encontrado: %1</translation>
     </message>
@@ -67,49 +67,49 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../../messenger_gui/app.py" line="361"/>
-        <location filename="../../messenger_gui/app.py" line="819"/>
+        <location filename="../../messenger_gui/app.py" line="369"/>
+        <location filename="../../messenger_gui/app.py" line="827"/>
         <source>Retry now</source>
         <translation>Tentar agora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="391"/>
+        <location filename="../../messenger_gui/app.py" line="399"/>
         <source>Keep running in the tray when closed</source>
         <translation>Continuar na bandeja ao fechar a janela</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="439"/>
+        <location filename="../../messenger_gui/app.py" line="447"/>
         <source>Your ID %1 is copied: paste it to whoever wants to add you.</source>
         <translation>Seu ID %1 foi copiado: cole para quem quiser adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="474"/>
+        <location filename="../../messenger_gui/app.py" line="482"/>
         <source>This message is being sent and cannot be deleted.</source>
         <translation>Esta mensagem está sendo enviada e não pode ser apagada.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="513"/>
+        <location filename="../../messenger_gui/app.py" line="521"/>
         <source>Message not sent</source>
         <translation>Mensagem não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="530"/>
-        <location filename="../../messenger_gui/app.py" line="739"/>
+        <location filename="../../messenger_gui/app.py" line="538"/>
+        <location filename="../../messenger_gui/app.py" line="747"/>
         <source>Message not edited</source>
         <translation>Mensagem não editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="545"/>
+        <location filename="../../messenger_gui/app.py" line="553"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="546"/>
+        <location filename="../../messenger_gui/app.py" line="554"/>
         <source>Delete this message?</source>
         <translation>Apagar esta mensagem?</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="548"/>
+        <location filename="../../messenger_gui/app.py" line="556"/>
         <source>Delete %n messages?</source>
         <translation>
             <numerusform>Apagar %n mensagem?</numerusform>
@@ -117,72 +117,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="552"/>
+        <location filename="../../messenger_gui/app.py" line="560"/>
         <source>This cannot be undone.</source>
         <translation>Isso não pode ser desfeito.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="556"/>
+        <location filename="../../messenger_gui/app.py" line="564"/>
         <source>Delete for everyone</source>
         <translation>Apagar para todos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="562"/>
+        <location filename="../../messenger_gui/app.py" line="570"/>
         <source>Delete for me</source>
         <translation>Apagar para mim</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="598"/>
+        <location filename="../../messenger_gui/app.py" line="606"/>
         <source>That is not one emoji.</source>
         <translation>Isso não é um emoji.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="607"/>
+        <location filename="../../messenger_gui/app.py" line="615"/>
         <source>React</source>
         <translation>Reagir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="608"/>
+        <location filename="../../messenger_gui/app.py" line="616"/>
         <source>Type or paste one emoji:</source>
         <translation>Digite ou cole um emoji:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="701"/>
+        <location filename="../../messenger_gui/app.py" line="709"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="726"/>
+        <location filename="../../messenger_gui/app.py" line="734"/>
         <source>Message not sent: %1</source>
         <translation>Mensagem não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="742"/>
+        <location filename="../../messenger_gui/app.py" line="750"/>
         <source>Message not deleted: %1</source>
         <translation>Mensagem não apagada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="744"/>
+        <location filename="../../messenger_gui/app.py" line="752"/>
         <source>Reaction not sent: %1</source>
         <translation>Reação não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="791"/>
+        <location filename="../../messenger_gui/app.py" line="799"/>
         <source>Online</source>
         <translation>Conectado</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="793"/>
+        <location filename="../../messenger_gui/app.py" line="801"/>
         <source>Connecting…</source>
         <translation>Conectando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="797"/>
+        <location filename="../../messenger_gui/app.py" line="805"/>
         <source>Offline — retrying…</source>
         <translation>Sem conexão — tentando de novo…</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="798"/>
+        <location filename="../../messenger_gui/app.py" line="806"/>
         <source>Offline — retrying in %n s</source>
         <translation>
             <numerusform>Sem conexão — nova tentativa em %n s</numerusform>
@@ -190,72 +190,72 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="802"/>
+        <location filename="../../messenger_gui/app.py" line="810"/>
         <source>Account disabled by the server&apos;s administrator</source>
         <translation>Conta desativada pelo administrador do servidor</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="804"/>
+        <location filename="../../messenger_gui/app.py" line="812"/>
         <source>The server does not know this identity (was it reset?)</source>
         <translation>O servidor não conhece esta identidade (ele foi reiniciado do zero?)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="806"/>
+        <location filename="../../messenger_gui/app.py" line="814"/>
         <source>Server certificate not trusted</source>
         <translation>Certificado do servidor não confiável</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="807"/>
+        <location filename="../../messenger_gui/app.py" line="815"/>
         <source>Credential refused</source>
         <translation>Credencial recusada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="809"/>
+        <location filename="../../messenger_gui/app.py" line="817"/>
         <source>Signed in elsewhere</source>
         <translation>Conectado em outro lugar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="810"/>
+        <location filename="../../messenger_gui/app.py" line="818"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="815"/>
+        <location filename="../../messenger_gui/app.py" line="823"/>
         <source>Use here</source>
         <translation>Usar aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="817"/>
+        <location filename="../../messenger_gui/app.py" line="825"/>
         <source>Try again</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="882"/>
+        <location filename="../../messenger_gui/app.py" line="890"/>
         <source>%1 is now a contact.</source>
         <translation>%1 agora é um contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="891"/>
+        <location filename="../../messenger_gui/app.py" line="899"/>
         <source>Block %1?</source>
         <translation>Bloquear %1?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="893"/>
+        <location filename="../../messenger_gui/app.py" line="902"/>
         <source>%1 will not be in your chats and their messages will not notify you. Adding them as a contact later unblocks them.</source>
         <translation>%1 não vai aparecer nas suas conversas e as mensagens dessa pessoa não vão notificar você. Adicioná-la como contato depois a desbloqueia.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="899"/>
+        <location filename="../../messenger_gui/app.py" line="911"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="940"/>
+        <location filename="../../messenger_gui/app.py" line="952"/>
         <source>%1 in %2</source>
         <translation>%1 em %2</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/app.py" line="945"/>
+        <location filename="../../messenger_gui/app.py" line="957"/>
         <source>%n new message(s)</source>
         <translation>
             <numerusform>%n nova mensagem</numerusform>
@@ -263,42 +263,42 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1194"/>
+        <location filename="../../messenger_gui/app.py" line="1207"/>
         <source>Export chat</source>
         <translation>Exportar conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1201"/>
+        <location filename="../../messenger_gui/app.py" line="1214"/>
         <source>Web page (*.html)</source>
         <translation>Página da web (*.html)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1201"/>
+        <location filename="../../messenger_gui/app.py" line="1214"/>
         <source>JSON (*.json)</source>
         <translation>JSON (*.json)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1218"/>
+        <location filename="../../messenger_gui/app.py" line="1231"/>
         <source>edited</source>
         <translation>editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1218"/>
+        <location filename="../../messenger_gui/app.py" line="1231"/>
         <source>Message deleted</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1228"/>
+        <location filename="../../messenger_gui/app.py" line="1240"/>
         <source>Export failed</source>
         <translation>Falha ao exportar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1228"/>
+        <location filename="../../messenger_gui/app.py" line="1240"/>
         <source>Could not write %1.</source>
         <translation>Não foi possível gravar %1.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/app.py" line="1231"/>
+        <location filename="../../messenger_gui/app.py" line="1243"/>
         <source>Chat exported to %1</source>
         <translation>Conversa exportada para %1</translation>
     </message>
@@ -359,49 +359,49 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1335"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1344"/>
         <source>You deleted this message</source>
         <translation>Você apagou esta mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="921"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1336"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="929"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1345"/>
         <source>Message deleted</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1339"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1348"/>
         <source>Forwarded from %1</source>
         <translation>Encaminhada de %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1350"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1359"/>
         <source>Deleted message</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1352"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1361"/>
         <source>Message not available</source>
         <translation>Mensagem indisponível</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="923"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1401"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="931"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1410"/>
         <source>edited</source>
         <translation>editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1403"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1412"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1729"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1738"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1731"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1740"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -409,85 +409,85 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="150"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="158"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="151"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="159"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="902"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="910"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="905"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="913"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="915"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1346"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2268"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="923"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1355"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2277"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="926"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="934"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1957"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1966"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2332"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2366"/>
         <source>React</source>
         <translation>Reagir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2346"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2524"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2380"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2558"/>
         <source>Other emoji…</source>
         <translation>Outro emoji…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2349"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2383"/>
         <source>Reply</source>
         <translation>Responder</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2353"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2387"/>
         <source>Edit</source>
         <translation>Editar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2359"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2393"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2364"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2398"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2368"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2402"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2373"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2407"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2375"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2409"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Encaminhar %n mensagem</numerusform>
@@ -495,7 +495,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2384"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2418"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Apagar %n mensagem</numerusform>
@@ -503,23 +503,23 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2390"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2424"/>
         <source>Select</source>
         <translation>Selecionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2392"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2426"/>
         <source>Select several messages (Ctrl+click or Shift+click)</source>
         <translation>Selecionar várias mensagens (Ctrl+clique ou Shift+clique)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2426"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2460"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2382"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2429"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2416"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2463"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -620,8 +620,8 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="98"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="114"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="163"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="179"/>
         <source>Cannot reach the server. Check the address and that the server is running.</source>
         <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
     </message>
@@ -712,7 +712,7 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="112"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="177"/>
         <source>The server did not answer in time.</source>
         <translation>O servidor não respondeu a tempo.</translation>
     </message>
@@ -733,22 +733,103 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="76"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="85"/>
+        <source>The server did not understand the app. Update Messenger.</source>
+        <translation>O servidor não entendeu o aplicativo. Atualize o Messenger.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="79"/>
+        <source>This was too large to send to the server.</source>
+        <translation>Isto é grande demais para enviar ao servidor.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="82"/>
+        <source>This server needs another version of Messenger. Update the app.</source>
+        <translation>Este servidor precisa de outra versão do Messenger. Atualize o aplicativo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="88"/>
+        <source>You are not signed in yet. Try again in a moment.</source>
+        <translation>Você ainda não entrou. Tente de novo em instantes.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="91"/>
+        <source>You are already signed in on this connection.</source>
+        <translation>Você já entrou nesta conexão.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="94"/>
+        <source>This server only accepts new people with an invite code. Ask its administrator for one.</source>
+        <translation>Este servidor só aceita novas pessoas com um código de convite. Peça um ao administrador.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="99"/>
+        <source>This invite code is not valid: it may be mistyped, used up or expired. Check it or ask the administrator for a new one.</source>
+        <translation>Este código de convite não é válido: pode estar digitado errado, esgotado ou vencido. Confira-o ou peça um novo ao administrador.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="104"/>
+        <source>Too many connections from your network to this server. Messenger tries again in a moment.</source>
+        <translation>Conexões demais da sua rede com este servidor. O Messenger tenta de novo em instantes.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="109"/>
+        <source>You or someone you chose is already in as many groups as this server allows.</source>
+        <translation>Você ou alguém que você escolheu já está no máximo de grupos que este servidor permite.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="112"/>
+        <source>Someone you chose has not added you as a contact. They must add you before you can put them in a group.</source>
+        <translation>Alguém que você escolheu não adicionou você como contato. A pessoa precisa adicionar você antes que você a coloque em um grupo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="117"/>
+        <source>Too many messages are waiting for this person on the server. Yours is sent when they have caught up.</source>
+        <translation>Há mensagens demais esperando por esta pessoa no servidor. A sua será enviada quando ela as receber.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="122"/>
+        <source>Too many of your messages are waiting on the server for their recipients. They are sent when those have caught up.</source>
+        <translation>Há mensagens suas demais esperando no servidor pelos destinatários. Elas serão enviadas quando eles as receberem.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="127"/>
+        <source>The server is running out of disk space. Messages wait here and are sent when it has room again.</source>
+        <translation>O servidor está ficando sem espaço em disco. As mensagens esperam aqui e serão enviadas quando houver espaço de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="132"/>
+        <source>This identity signed in from another place, so this app was disconnected.</source>
+        <translation>Esta identidade entrou em outro lugar, por isso este aplicativo foi desconectado.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="135"/>
+        <source>The connection was too slow, so the server closed it. Messenger reconnects.</source>
+        <translation>A conexão estava lenta demais e o servidor a fechou. O Messenger se reconecta.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="138"/>
+        <source>The server had a problem. Try again in a moment.</source>
+        <translation>O servidor teve um problema. Tente de novo em instantes.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="141"/>
         <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
         <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="79"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="144"/>
         <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
         <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="106"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="171"/>
         <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="141"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="119"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="149"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="184"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
     </message>
@@ -817,62 +898,62 @@
 <context>
     <name>Formatting</name>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="56"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="63"/>
         <source>Today</source>
         <translation>Hoje</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="58"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="65"/>
         <source>Yesterday</source>
         <translation>Ontem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="61"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="68"/>
         <source>dddd, d MMMM</source>
         <translation>dddd, d &apos;de&apos; MMMM</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="62"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="69"/>
         <source>d MMMM yyyy</source>
         <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="78"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="85"/>
         <source>%1 is typing…</source>
         <translation>%1 está digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="81"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="88"/>
         <source>%1 and %2 are typing…</source>
         <translation>%1 e %2 estão digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="86"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="93"/>
         <source>%1 people are typing…</source>
         <translation>%1 pessoas estão digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="96"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="103"/>
         <source>online</source>
         <translation>online</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="98"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="105"/>
         <source>last seen a long time ago</source>
         <translation>visto por último há muito tempo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="103"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="110"/>
         <source>last seen today at %1</source>
         <translation>visto por último hoje às %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="107"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="114"/>
         <source>last seen yesterday at %1</source>
         <translation>visto por último ontem às %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="111"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="118"/>
         <source>last seen %1</source>
         <translation>visto por último em %1</translation>
     </message>
@@ -906,59 +987,59 @@
 <context>
     <name>GroupInfoDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="150"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="151"/>
         <source>Remove from group</source>
         <translation>Remover do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="163"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="164"/>
         <source>Add</source>
         <translation>Adicionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="168"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="169"/>
         <source>Add a contact:</source>
         <translation>Adicionar um contato:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="175"/>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="325"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="176"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="328"/>
         <source>Make admin</source>
         <translation>Tornar administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="192"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="193"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="194"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="195"/>
         <source>Leave group</source>
         <translation>Sair do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="197"/>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="394"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="198"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="397"/>
         <source>Delete group</source>
         <translation>Apagar grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="200"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="201"/>
         <source>Close</source>
         <translation>Fechar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="257"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="258"/>
         <source>Group info — %1</source>
         <translation>Dados do grupo — %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="268"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="269"/>
         <source>Group ID: %1</source>
         <translation>ID do grupo: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="269"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="270"/>
         <source>%n member(s)</source>
         <translation>
             <numerusform>%n participante</numerusform>
@@ -966,67 +1047,67 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="278"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="279"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="279"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="280"/>
         <source>admin</source>
         <translation>admin</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="158"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="159"/>
         <source>All your contacts are members</source>
         <translation>Todos os seus contatos já participam</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="121"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="122"/>
         <source>Group name</source>
         <translation>Nome do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="124"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="125"/>
         <source>Description (optional)</source>
         <translation>Descrição (opcional)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="125"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="126"/>
         <source>Description</source>
         <translation>Descrição</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="128"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="129"/>
         <source>Save</source>
         <translation>Salvar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="323"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="326"/>
         <source>Remove admin rights</source>
         <translation>Remover como administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="386"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="389"/>
         <source>Delete group?</source>
         <translation>Apagar o grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="388"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="391"/>
         <source>Delete “%1” for everyone? Every member is removed and nobody can write to it any more; the history stays on each computer.</source>
         <translation>Apagar “%1” para todos? Todos os membros são removidos e ninguém poderá mais escrever nele; o histórico fica em cada computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="415"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="418"/>
         <source>Leave group?</source>
         <translation>Sair do grupo?</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="417"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="421"/>
         <source>Leave “%1”? You will stop receiving its messages; the history stays on this computer.</source>
         <translation>Sair de “%1”? Você deixará de receber as mensagens dele; o histórico continua neste computador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="423"/>
+        <location filename="../../messenger_gui/ui/dialogs/group_info.py" line="430"/>
         <source>Leave</source>
         <translation>Sair</translation>
     </message>
@@ -1082,178 +1163,178 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="232"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="239"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="274"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="281"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="277"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="284"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="280"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="287"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="282"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="374"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="462"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="289"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="382"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="470"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="284"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="291"/>
         <source>Settings…</source>
         <translation>Configurações…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="288"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="295"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="291"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="298"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="294"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="301"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="297"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="535"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="304"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="546"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="299"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="306"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="300"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="307"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="356"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="363"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="383"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="385"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="391"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="393"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="397"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="405"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="425"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="433"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="444"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="452"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="457"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="465"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="465"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="473"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="500"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="510"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="503"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="513"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="512"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="522"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="532"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="543"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="552"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="563"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="557"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="568"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="562"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="573"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="564"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="575"/>
         <source>Leave selection mode (Esc)</source>
         <translation>Sair da seleção (Esc)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="594"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="605"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="922"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="933"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1000"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1011"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1001"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1003"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1063"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1075"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/main_window.py" line="1126"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1138"/>
         <source>%n message(s) selected</source>
         <translation>
             <numerusform>%n mensagem selecionada</numerusform>
@@ -1261,84 +1342,84 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1168"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1180"/>
         <source>Unmute</source>
         <translation>Ativar som</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1173"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1185"/>
         <source>Mute</source>
         <translation>Silenciar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1176"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1188"/>
         <source>For 1 hour</source>
         <translation>Por 1 hora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1177"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1189"/>
         <source>For 8 hours</source>
         <translation>Por 8 horas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1178"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1190"/>
         <source>Until I unmute it</source>
         <translation>Até eu reativar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1188"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1200"/>
         <source>Unpin</source>
         <translation>Desafixar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1188"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1200"/>
         <source>Pin to top</source>
         <translation>Fixar no topo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1192"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1204"/>
         <source>Unarchive</source>
         <translation>Desarquivar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1192"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1204"/>
         <source>Archive</source>
         <translation>Arquivar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1247"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1259"/>
         <source>← Back to chats</source>
         <translation>← Voltar às conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1251"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1263"/>
         <source>Archived chats (%1)</source>
         <translation>Conversas arquivadas (%1)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1024"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1077"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1035"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1089"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1029"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1041"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1031"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1043"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1037"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1049"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1047"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1050"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1059"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1062"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
@@ -1412,33 +1493,33 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="177"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="180"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="181"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="184"/>
         <source>Search all conversations</source>
         <translation>Pesquisar em todas as conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="192"/>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="219"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="195"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="222"/>
         <source>Type a word or part of one.</source>
         <translation>Digite uma palavra ou parte dela.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="232"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="235"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="251"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="254"/>
         <source>Many messages match: showing the newest %1. Type more to narrow.</source>
         <translation>Muitas mensagens combinam: mostrando as %1 mais recentes. Digite mais para refinar.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="257"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="260"/>
         <source>%n message(s) found</source>
         <translation>
             <numerusform>%n mensagem encontrada</numerusform>
@@ -1446,7 +1527,7 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/search.py" line="259"/>
+        <location filename="../../messenger_gui/ui/dialogs/search.py" line="262"/>
         <source>No messages found.</source>
         <translation>Nenhuma mensagem encontrada.</translation>
     </message>
@@ -1538,37 +1619,37 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>SystemLine</name>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="121"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="128"/>
         <source>%1 renamed the group to “%3”</source>
         <translation>%1 mudou o nome do grupo para “%3”</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="122"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="129"/>
         <source>%1 changed the group description</source>
         <translation>%1 mudou a descrição do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="123"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="130"/>
         <source>%1 made %2 an admin</source>
         <translation>%1 tornou %2 administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="124"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="131"/>
         <source>%1 removed %2 as admin</source>
         <translation>%1 removeu %2 como administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="125"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="132"/>
         <source>%1 deleted the group</source>
         <translation>%1 apagou o grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="128"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="135"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="130"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="137"/>
         <source>you</source>
         <translation>você</translation>
     </message>
@@ -1576,17 +1657,17 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="57"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="58"/>
         <source>Show Messenger</source>
         <translation>Mostrar o Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="58"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="59"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/tray.py" line="87"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="88"/>
         <source>Messenger — %n unread message(s)</source>
         <translation>
             <numerusform>Messenger — %n mensagem não lida</numerusform>
@@ -1594,22 +1675,22 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="89"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="90"/>
         <source>Messenger — offline</source>
         <translation>Messenger — sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="90"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="91"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="149"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="152"/>
         <source>Messenger is still running</source>
         <translation>O Messenger continua aberto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/tray.py" line="151"/>
+        <location filename="../../messenger_gui/ui/tray.py" line="154"/>
         <source>You will be notified of new messages. To quit, choose Quit from the tray icon&apos;s menu.</source>
         <translation>Você será avisado de novas mensagens. Para fechar de vez, escolha Sair no menu do ícone da bandeja.</translation>
     </message>
@@ -1617,96 +1698,116 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>WelcomeDialog</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="92"/>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="114"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="107"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="129"/>
         <source>Welcome to Messenger</source>
         <translation>Boas-vindas ao Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="121"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="136"/>
         <source>Choose the name others will see. You get an ID that friends use to add you as a contact.</source>
         <translation>Escolha o nome que os outros vão ver. Você recebe um ID que seus amigos usam para adicionar você como contato.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="140"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="155"/>
         <source>e.g. Maria Silva</source>
         <translation>ex.: Maria Silva</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="142"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="157"/>
         <source>host:port</source>
         <translation>servidor:porta</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="143"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="158"/>
         <source>Use a secure connection (TLS)</source>
         <translation>Usar conexão segura (TLS)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="149"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="163"/>
+        <source>e.g. 7KQM-4XPA-B8NZ</source>
+        <translation>ex.: 7KQM-4XPA-B8NZ</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="165"/>
+        <source>Invite code:</source>
+        <translation>Código de convite:</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="167"/>
+        <source>I have an invite code</source>
+        <translation>Tenho um código de convite</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="184"/>
         <source>Your name:</source>
         <translation>Seu nome:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="150"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="185"/>
         <source>Server:</source>
         <translation>Servidor:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="161"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="200"/>
         <source>Register</source>
         <translation>Cadastrar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="163"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="202"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="204"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="245"/>
         <source>Enter a name of 1 to %1 characters.</source>
         <translation>Digite um nome de 1 a %1 caracteres.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="208"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="249"/>
         <source>Enter the server as host:port, e.g. chat.example.org:7850.</source>
         <translation>Digite o servidor como endereço:porta, ex.: chat.exemplo.com.br:7850.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="211"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="256"/>
+        <source>An invite code has 12 letters and digits, e.g. 7KQM-4XPA-B8NZ.</source>
+        <translation>Um código de convite tem 12 letras e números, ex.: 7KQM-4XPA-B8NZ.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="264"/>
         <source>Registering with %1…</source>
         <translation>Cadastrando em %1…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="260"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="337"/>
         <source>This is your ID. Share it with the people you want to chat with:</source>
         <translation>Este é o seu ID. Compartilhe com as pessoas com quem você quer conversar:</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="274"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="351"/>
         <source>Copy ID</source>
         <translation>Copiar ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="301"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="378"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="337"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="414"/>
         <source>The server&apos;s certificate was pinned. Its SHA-256 fingerprint, to compare with your administrator&apos;s:
 %1</source>
         <translation>O certificado do servidor foi fixado. A impressão digital SHA-256 dele, para comparar com a do seu administrador:
 %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="343"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="420"/>
         <source>You&apos;re all set, %1!</source>
         <translation>Tudo pronto, %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="281"/>
-        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="359"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="358"/>
+        <location filename="../../messenger_gui/ui/dialogs/welcome.py" line="436"/>
         <source>Copied</source>
         <translation>Copiado</translation>
     </message>

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from messenger_gui import client_ids
 from messenger_gui.ui.avatars import avatar_pixmap
+from messenger_gui.ui.formatting import fill, isolate
 
 _AVATAR = 44
 
@@ -205,7 +206,7 @@ class AddContactDialog(QDialog):
         if normalize_client_id(self.id_edit.text()) != client_id:
             return  # the user changed the ID meanwhile
         self._found = client_id
-        self._show_result(self.tr("Found: %1").replace("%1", display_name), "found")
+        self._show_result(fill(self.tr("Found: %1"), isolate(display_name)), "found")
         self.avatar_label.setPixmap(
             avatar_pixmap(client_id, display_name, _AVATAR, self.devicePixelRatioF())
         )

@@ -73,6 +73,71 @@ def describe_code(code: str) -> str | None:
         ErrorCode.CLIENT_DISABLED: QCoreApplication.translate(
             "Errors", "This identity was disabled by the administrator."
         ),
+        ErrorCode.BAD_FRAME: QCoreApplication.translate(
+            "Errors", "The server did not understand the app. Update Messenger."
+        ),
+        ErrorCode.FRAME_TOO_LARGE: QCoreApplication.translate(
+            "Errors", "This was too large to send to the server."
+        ),
+        ErrorCode.UNSUPPORTED_VERSION: QCoreApplication.translate(
+            "Errors", "This server needs another version of Messenger. Update the app."
+        ),
+        ErrorCode.HELLO_REQUIRED: QCoreApplication.translate(
+            "Errors", "The server did not understand the app. Update Messenger."
+        ),
+        ErrorCode.NOT_AUTHENTICATED: QCoreApplication.translate(
+            "Errors", "You are not signed in yet. Try again in a moment."
+        ),
+        ErrorCode.ALREADY_AUTHENTICATED: QCoreApplication.translate(
+            "Errors", "You are already signed in on this connection."
+        ),
+        ErrorCode.INVITE_REQUIRED: QCoreApplication.translate(
+            "Errors",
+            "This server only accepts new people with an invite code. Ask its administrator "
+            "for one.",
+        ),
+        ErrorCode.INVALID_INVITE: QCoreApplication.translate(
+            "Errors",
+            "This invite code is not valid: it may be mistyped, used up or expired. Check it "
+            "or ask the administrator for a new one.",
+        ),
+        ErrorCode.TOO_MANY_CONNECTIONS: QCoreApplication.translate(
+            "Errors",
+            "Too many connections from your network to this server. Messenger tries again "
+            "in a moment.",
+        ),
+        ErrorCode.TOO_MANY_GROUPS: QCoreApplication.translate(
+            "Errors", "You or someone you chose is already in as many groups as this server allows."
+        ),
+        ErrorCode.NOT_A_CONTACT: QCoreApplication.translate(
+            "Errors",
+            "Someone you chose has not added you as a contact. They must add you before you "
+            "can put them in a group.",
+        ),
+        ErrorCode.RECIPIENT_FULL: QCoreApplication.translate(
+            "Errors",
+            "Too many messages are waiting for this person on the server. Yours is sent when "
+            "they have caught up.",
+        ),
+        ErrorCode.QUOTA_EXCEEDED: QCoreApplication.translate(
+            "Errors",
+            "Too many of your messages are waiting on the server for their recipients. They "
+            "are sent when those have caught up.",
+        ),
+        ErrorCode.STORAGE_FULL: QCoreApplication.translate(
+            "Errors",
+            "The server is running out of disk space. Messages wait here and are sent when "
+            "it has room again.",
+        ),
+        ErrorCode.SESSION_REPLACED: QCoreApplication.translate(
+            "Errors", "This identity signed in from another place, so this app was disconnected."
+        ),
+        ErrorCode.SLOW_CONSUMER: QCoreApplication.translate(
+            "Errors", "The connection was too slow, so the server closed it. Messenger reconnects."
+        ),
+        ErrorCode.INTERNAL_ERROR: QCoreApplication.translate(
+            "Errors", "The server had a problem. Try again in a moment."
+        ),
         "certificate_untrusted": QCoreApplication.translate(
             "Errors", "The server's certificate is not trusted. Ask its administrator."
         ),

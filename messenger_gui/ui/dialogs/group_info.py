@@ -28,6 +28,7 @@ from messenger_gui.storage import Contact, StoredGroup
 from messenger_gui.ui.avatars import avatar_pixmap
 from messenger_gui.ui.dialogs.people import ID_ROLE as _ID_ROLE
 from messenger_gui.ui.dialogs.people import PersonDelegate, person_item
+from messenger_gui.ui.formatting import bidi_safe, fill, isolate
 from messenger_gui.ui.theme import colours, set_variant
 from messenger_server import protocol
 
@@ -254,8 +255,8 @@ class GroupInfoDialog(QDialog):
         self._group = group
         self._contacts = list(contacts)
         self._set_busy(False)
-        self.setWindowTitle(self.tr("Group info — %1").replace("%1", group.name))
-        self.title_label.setText(group.name)
+        self.setWindowTitle(fill(self.tr("Group info — %1"), isolate(group.name)))
+        self.title_label.setText(bidi_safe(group.name))
         self.avatar_label.setPixmap(
             avatar_pixmap(
                 group.group_id,
@@ -288,7 +289,9 @@ class GroupInfoDialog(QDialog):
         self.add_combo.clear()
         for contact in sorted(self._contacts, key=lambda c: c.name.casefold()):
             if contact.client_id not in in_group:
-                self.add_combo.addItem(f"{contact.name} ({contact.client_id})", contact.client_id)
+                self.add_combo.addItem(
+                    f"{isolate(contact.name)} ({contact.client_id})", contact.client_id
+                )
         if self.add_combo.count():
             self.add_combo.setCurrentIndex(0)  # with a placeholder set, nothing is chosen
         admin = self.is_admin and not group.left
@@ -413,13 +416,17 @@ class GroupInfoDialog(QDialog):
         box = QMessageBox(
             QMessageBox.Icon.Question,
             self.tr("Leave group?"),
-            self.tr(
-                "Leave “%1”? You will stop receiving its messages; the history stays on "
-                "this computer."
-            ).replace("%1", self._group.name),
+            fill(
+                self.tr(
+                    "Leave “%1”? You will stop receiving its messages; the history stays on "
+                    "this computer."
+                ),
+                isolate(self._group.name),
+            ),
             QMessageBox.StandardButton.Cancel,
             self,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the group's name is someone's text
         leave = box.addButton(self.tr("Leave"), QMessageBox.ButtonRole.DestructiveRole)
         set_variant(leave, "danger")
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)

@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QListWidgetItem, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from messenger_gui.ui.avatars import paint_avatar
+from messenger_gui.ui.formatting import isolate
 from messenger_gui.ui.theme import colours
 
 ID_ROLE: Final = Qt.ItemDataRole.UserRole
@@ -143,6 +144,7 @@ class PersonDelegate(QStyledItemDelegate):
             rect.left() + _PADDING, rect.top() + (rect.height() - AVATAR) / 2, AVATAR, AVATAR
         )
         paint_avatar(painter, avatar, client_id, str(index.data(AVATAR_ROLE) or name))
+        name = isolate(name)  # drawn as plain text; its bidi controls kept inside
 
         right = rect.right() - _PADDING
         if checkable:

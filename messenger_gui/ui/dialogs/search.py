@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from messenger_gui.storage import SearchHit
 from messenger_gui.ui.avatars import paint_avatar
+from messenger_gui.ui.formatting import bidi_safe, isolate, plain_tooltip
 from messenger_gui.ui.resources import icon
 from messenger_gui.ui.theme import colours
 
@@ -65,8 +66,10 @@ colour that reads well on the row's background (selected or not)."""
 def _snippet_html(hit: SearchHit, highlight: str) -> str:
     """The hit's text as HTML on one line, the match highlighted and kept in view."""
     text = " ".join(hit.text.split())
+    same = hit.text == text
+    text = bidi_safe(text)  # one for one: the match's offsets still hold
     start, end = hit.match_start, hit.match_end
-    if start is not None and end is not None and hit.text == text:
+    if start is not None and end is not None and same:
         prefix = ""
         if start > _CONTEXT_CHARS:
             prefix, cut = "…", start - _CONTEXT_CHARS // 2
@@ -230,16 +233,16 @@ class SearchDialog(QDialog):
             who = ""
             if hit.is_group:
                 who = self.tr("You") if hit.direction == "out" else (hit.sender_name or "")
-                who = f" · {html.escape(who)}" if who else ""
+                who = f" · {html.escape(isolate(who))}" if who else ""
             item = QListWidgetItem()
             item.setData(_HIT_ROLE, hit)
             item.setData(_TITLE_ROLE, title)
-            item.setData(Qt.ItemDataRole.ToolTipRole, hit.text[:500])
+            item.setData(Qt.ItemDataRole.ToolTipRole, plain_tooltip(bidi_safe(hit.text[:500])))
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}: {hit.text[:200]}")
             item.setData(
                 _HTML_ROLE,
                 '<table width="100%" cellspacing="0" cellpadding="0"><tr>'
-                f"<td><b>{html.escape(title)}</b>{who}</td>"
+                f"<td><b>{html.escape(isolate(title))}</b>{who}</td>"
                 f'<td align="right"><span style="color:{_MUTED}">'
                 f"{html.escape(format_when(hit.ts))}</span></td>"
                 f'</tr></table><div style="white-space:nowrap">{_snippet_html(hit, colour)}</div>',

@@ -22,12 +22,16 @@ from PySide6.QtWidgets import (
 )
 
 from messenger_gui.ui.avatars import avatar_pixmap
+from messenger_gui.ui.formatting import fill, isolate
 from messenger_gui.ui.resources import app_icon, icon
 from messenger_gui.ui.theme import colours
 from messenger_server import protocol
 
 MAX_NAME_CHARS: Final = protocol.MAX_DISPLAY_NAME_CHARS
 _DONE_AVATAR: Final = 72
+_INVITE_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford's base32, the characters of an invite code."""
+_INVITE_LOOKALIKES: Final = str.maketrans("OIL", "011")
 
 
 def parse_server_address(text: str, default_port: int) -> tuple[str, int] | None:
@@ -63,6 +67,16 @@ def format_server_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def normalize_invite_code(text: str) -> str | None:
+    """An invite code as typed (any case, with or without dashes or spaces, ``O`` for
+    ``0`` and ``I``/``L`` for ``1``) as the server expects it, ``7KQM-4XPA-B8NZ``; ``None``
+    when it cannot be one."""
+    compact = "".join(text.split()).replace("-", "").upper().translate(_INVITE_LOOKALIKES)
+    if len(compact) != 12 or any(ch not in _INVITE_ALPHABET for ch in compact):
+        return None
+    return f"{compact[:4]}-{compact[4:8]}-{compact[8:]}"
+
+
 def validate_display_name(text: str) -> str | None:
     """The display name to register (trimmed), or ``None`` when blank or too long."""
     name = text.strip()
@@ -79,8 +93,9 @@ class WelcomeDialog(QDialog):
     Rejecting the dialog (closing it before registering) means the user gave up: quit.
     """
 
-    register_requested = Signal(str, int, bool, str)
-    """(host, port, use_tls, display_name), already validated."""
+    register_requested = Signal(str, int, bool, str, str)
+    """(host, port, use_tls, display_name, invite_code), already validated; the invite
+    code is ``""`` when none was given, else normalised (``7KQM-4XPA-B8NZ``)."""
 
     def __init__(
         self, host: str, port: int, use_tls: bool = False, parent: QWidget | None = None
@@ -142,6 +157,26 @@ class WelcomeDialog(QDialog):
         self.server_edit.setPlaceholderText(self.tr("host:port"))
         self.tls_check = QCheckBox(self.tr("Use a secure connection (TLS)"))
         self.tls_check.setChecked(use_tls)
+        # Most servers need no invite: the field appears when the user says they have a
+        # code, or when the server asks for one (invite_required).
+        self.invite_edit = QLineEdit()
+        self.invite_edit.setPlaceholderText(self.tr("e.g. 7KQM-4XPA-B8NZ"))
+        self.invite_edit.setMaxLength(32)
+        self.invite_label = QLabel(self.tr("Invite code:"))
+        self.invite_label.setBuddy(self.invite_edit)
+        self.invite_button = QPushButton(self.tr("I have an invite code"))
+        self.invite_button.setAutoDefault(False)
+        self.invite_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.invite_button.setStyleSheet(  # a link, not a second call to action
+            "QPushButton { border: none; padding: 2px 0; font-weight: normal; }"
+            "QPushButton:hover, QPushButton:focus { background: transparent;"
+            " text-decoration: underline; }"
+        )
+        invite_link = QWidget()
+        invite_row = QHBoxLayout(invite_link)
+        invite_row.setContentsMargins(0, 0, 0, 0)
+        invite_row.addWidget(self.invite_button)
+        invite_row.addStretch(1)
         form = QFormLayout()
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(10)
@@ -149,6 +184,10 @@ class WelcomeDialog(QDialog):
         form.addRow(self.tr("Your name:"), self.name_edit)
         form.addRow(self.tr("Server:"), self.server_edit)
         form.addRow("", self.tls_check)
+        form.addRow(self.invite_label, self.invite_edit)
+        form.addRow("", invite_link)
+        self._form = form
+        self._show_invite_row(False)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy indicator
@@ -183,6 +222,8 @@ class WelcomeDialog(QDialog):
         self.server_edit.textChanged.connect(self._update_register_button)
         self.name_edit.returnPressed.connect(self._register)
         self.server_edit.returnPressed.connect(self._register)
+        self.invite_edit.returnPressed.connect(self._register)
+        self.invite_button.clicked.connect(self.show_invite_field)
         self.register_button.clicked.connect(self._register)
         self.quit_button.clicked.connect(self.reject)
         return page
@@ -207,15 +248,46 @@ class WelcomeDialog(QDialog):
         if address is None:
             self._show_error(self.tr("Enter the server as host:port, e.g. chat.example.org:7850."))
             return
+        invite = ""
+        if self.invite_shown and self.invite_edit.text().strip():
+            normalized = normalize_invite_code(self.invite_edit.text())
+            if normalized is None:
+                self._show_error(
+                    self.tr("An invite code has 12 letters and digits, e.g. 7KQM-4XPA-B8NZ.")
+                )
+                self.invite_edit.setFocus()
+                self.invite_edit.selectAll()
+                return
+            invite = normalized
+            self.invite_edit.setText(invite)
         self._set_busy(True)
         self.status_label.setText(self.tr("Registering with %1…").replace("%1", address[0]))
         self._set_status_kind("muted")
-        self.register_requested.emit(address[0], address[1], self.tls_check.isChecked(), name)
+        self.register_requested.emit(
+            address[0], address[1], self.tls_check.isChecked(), name, invite
+        )
+
+    @property
+    def invite_shown(self) -> bool:
+        """True when the invite code field is part of the form."""
+        return self._form.isRowVisible(self.invite_edit)
+
+    def show_invite_field(self) -> None:
+        """Add the invite code field to the form and put the cursor in it."""
+        self._show_invite_row(True)
+        self.invite_edit.setFocus()
+        self.invite_edit.selectAll()
+
+    def _show_invite_row(self, shown: bool) -> None:
+        self._form.setRowVisible(self.invite_edit, shown)
+        button_row = self.invite_button.parentWidget()
+        if button_row is not None:
+            self._form.setRowVisible(button_row, not shown)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.progress.setVisible(busy)
-        for widget in (self.name_edit, self.server_edit, self.tls_check):
+        for widget in (self.name_edit, self.server_edit, self.tls_check, self.invite_edit):
             widget.setEnabled(not busy)
         self._update_register_button()
 
@@ -238,10 +310,14 @@ class WelcomeDialog(QDialog):
     def error_text(self) -> str:
         return self.status_label.text()
 
-    def registration_failed(self, message: str) -> None:
-        """Show why registering failed and let the user correct and try again."""
+    def registration_failed(self, message: str, code: str | None = None) -> None:
+        """Show why registering failed and let the user correct and try again. ``code``
+        is the server's error code: ``invite_required`` or ``invalid_invite`` show the
+        invite code field (with the cursor in it), so that Enter tries again with it."""
         self._set_busy(False)
         self._show_error(message)
+        if code in (protocol.ErrorCode.INVITE_REQUIRED, protocol.ErrorCode.INVALID_INVITE):
+            self.show_invite_field()
 
     # --- page 2: the new ID ---
 
@@ -250,6 +326,7 @@ class WelcomeDialog(QDialog):
         self.done_avatar = QLabel()
         self.done_avatar.setFixedSize(_DONE_AVATAR, _DONE_AVATAR)
         self.done_title = QLabel()
+        self.done_title.setTextFormat(Qt.TextFormat.PlainText)
         font = QFont(self.done_title.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
@@ -340,7 +417,7 @@ class WelcomeDialog(QDialog):
             )
             self.fingerprint_label.show()
         self._client_id = client_id
-        self.done_title.setText(self.tr("You're all set, %1!").replace("%1", display_name))
+        self.done_title.setText(fill(self.tr("You're all set, %1!"), isolate(display_name)))
         self.done_avatar.setPixmap(
             avatar_pixmap(client_id, display_name, _DONE_AVATAR, self.devicePixelRatioF())
         )
