@@ -359,49 +359,49 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1344"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1345"/>
         <source>You deleted this message</source>
         <translation>Você apagou esta mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="929"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1345"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="930"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1346"/>
         <source>Message deleted</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1348"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1349"/>
         <source>Forwarded from %1</source>
         <translation>Encaminhada de %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1359"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1360"/>
         <source>Deleted message</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1361"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1362"/>
         <source>Message not available</source>
         <translation>Mensagem indisponível</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="931"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1410"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="932"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1411"/>
         <source>edited</source>
         <translation>editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1412"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1413"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1738"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1740"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1740"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1742"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -409,85 +409,85 @@
 <context>
     <name>ChatView</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="158"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="159"/>
         <source>Delivered to %1 of %2</source>
         <translation>Entregue a %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="159"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="160"/>
         <source>Read by %1 of %2</source>
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="910"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="911"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="913"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="914"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="923"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1355"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2277"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="924"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1356"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2279"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="934"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="935"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1966"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1968"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2366"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2368"/>
         <source>React</source>
         <translation>Reagir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2380"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2558"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2382"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2560"/>
         <source>Other emoji…</source>
         <translation>Outro emoji…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2383"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2385"/>
         <source>Reply</source>
         <translation>Responder</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2387"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2389"/>
         <source>Edit</source>
         <translation>Editar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2393"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2395"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2398"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2400"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2402"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2404"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2407"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2409"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2409"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2411"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Encaminhar %n mensagem</numerusform>
@@ -495,7 +495,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2418"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2420"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Apagar %n mensagem</numerusform>
@@ -503,23 +503,23 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2424"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2426"/>
         <source>Select</source>
         <translation>Selecionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2426"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2428"/>
         <source>Select several messages (Ctrl+click or Shift+click)</source>
         <translation>Selecionar várias mensagens (Ctrl+clique ou Shift+clique)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2460"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2462"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2416"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2463"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2418"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2465"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -620,8 +620,8 @@
 <context>
     <name>Errors</name>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="163"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="179"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="178"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="194"/>
         <source>Cannot reach the server. Check the address and that the server is running.</source>
         <translation>Não foi possível alcançar o servidor. Confira o endereço e se o servidor está no ar.</translation>
     </message>
@@ -712,7 +712,7 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="64"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="177"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="192"/>
         <source>The server did not answer in time.</source>
         <translation>O servidor não respondeu a tempo.</translation>
     </message>
@@ -799,37 +799,62 @@
     </message>
     <message>
         <location filename="../../messenger_gui/ui/dialogs/errors.py" line="132"/>
+        <source>This file is larger than the server accepts.</source>
+        <translation>Este arquivo é maior do que o servidor aceita.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="135"/>
+        <source>Too many files are being sent at once. Messenger goes on when one ends.</source>
+        <translation>Há arquivos demais sendo enviados ao mesmo tempo. O Messenger continua quando um terminar.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="138"/>
+        <source>The file did not reach the server whole. Messenger sends the rest.</source>
+        <translation>O arquivo não chegou inteiro ao servidor. O Messenger envia o restante.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="141"/>
+        <source>The file changed while it was being sent. Send it again.</source>
+        <translation>O arquivo mudou enquanto era enviado. Envie-o de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="144"/>
+        <source>This file is no longer on the server: everyone had it, or it expired.</source>
+        <translation>Este arquivo não está mais no servidor: todos já o tinham, ou ele expirou.</translation>
+    </message>
+    <message>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="147"/>
         <source>This identity signed in from another place, so this app was disconnected.</source>
         <translation>Esta identidade entrou em outro lugar, por isso este aplicativo foi desconectado.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="135"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="150"/>
         <source>The connection was too slow, so the server closed it. Messenger reconnects.</source>
         <translation>A conexão estava lenta demais e o servidor a fechou. O Messenger se reconecta.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="138"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="153"/>
         <source>The server had a problem. Try again in a moment.</source>
         <translation>O servidor teve um problema. Tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="141"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="156"/>
         <source>The server&apos;s certificate is not trusted. Ask its administrator.</source>
         <translation>O certificado do servidor não é confiável. Fale com o administrador.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="144"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="159"/>
         <source>The server&apos;s certificate changed since the first connection. Ask its administrator before connecting again.</source>
         <translation>O certificado do servidor mudou desde a primeira conexão. Fale com o administrador antes de conectar de novo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="171"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="186"/>
         <source>The secure connection failed. Check whether this server uses TLS and that its certificate is trusted.</source>
         <translation>A conexão segura falhou. Confira se este servidor usa TLS e se o certificado dele é confiável.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="149"/>
-        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="184"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="150"/>
+        <location filename="../../messenger_gui/ui/dialogs/errors.py" line="199"/>
         <source>Something went wrong: %1</source>
         <translation>Algo deu errado: %1</translation>
     </message>
@@ -918,42 +943,42 @@
         <translation>d &apos;de&apos; MMMM &apos;de&apos; yyyy</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="85"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="86"/>
         <source>%1 is typing…</source>
         <translation>%1 está digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="88"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="89"/>
         <source>%1 and %2 are typing…</source>
         <translation>%1 e %2 estão digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="93"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="94"/>
         <source>%1 people are typing…</source>
         <translation>%1 pessoas estão digitando…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="103"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="104"/>
         <source>online</source>
         <translation>online</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="105"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="106"/>
         <source>last seen a long time ago</source>
         <translation>visto por último há muito tempo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="110"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="111"/>
         <source>last seen today at %1</source>
         <translation>visto por último hoje às %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="114"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="115"/>
         <source>last seen yesterday at %1</source>
         <translation>visto por último ontem às %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="118"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="119"/>
         <source>last seen %1</source>
         <translation>visto por último em %1</translation>
     </message>
@@ -1619,37 +1644,37 @@ Adicione um contato com Ctrl+N para começar.</translation>
 <context>
     <name>SystemLine</name>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="128"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="129"/>
         <source>%1 renamed the group to “%3”</source>
         <translation>%1 mudou o nome do grupo para “%3”</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="129"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="130"/>
         <source>%1 changed the group description</source>
         <translation>%1 mudou a descrição do grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="130"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="131"/>
         <source>%1 made %2 an admin</source>
         <translation>%1 tornou %2 administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="131"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="132"/>
         <source>%1 removed %2 as admin</source>
         <translation>%1 removeu %2 como administrador</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="132"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="133"/>
         <source>%1 deleted the group</source>
         <translation>%1 apagou o grupo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="135"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="139"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/formatting.py" line="137"/>
+        <location filename="../../messenger_gui/ui/formatting.py" line="141"/>
         <source>you</source>
         <translation>você</translation>
     </message>

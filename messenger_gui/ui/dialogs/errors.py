@@ -129,6 +129,21 @@ def describe_code(code: str) -> str | None:
             "The server is running out of disk space. Messages wait here and are sent when "
             "it has room again.",
         ),
+        ErrorCode.FILE_TOO_LARGE: QCoreApplication.translate(
+            "Errors", "This file is larger than the server accepts."
+        ),
+        ErrorCode.TOO_MANY_TRANSFERS: QCoreApplication.translate(
+            "Errors", "Too many files are being sent at once. Messenger goes on when one ends."
+        ),
+        ErrorCode.UPLOAD_INCOMPLETE: QCoreApplication.translate(
+            "Errors", "The file did not reach the server whole. Messenger sends the rest."
+        ),
+        ErrorCode.HASH_MISMATCH: QCoreApplication.translate(
+            "Errors", "The file changed while it was being sent. Send it again."
+        ),
+        ErrorCode.NOT_FOUND: QCoreApplication.translate(
+            "Errors", "This file is no longer on the server: everyone had it, or it expired."
+        ),
         ErrorCode.SESSION_REPLACED: QCoreApplication.translate(
             "Errors", "This identity signed in from another place, so this app was disconnected."
         ),
