@@ -806,6 +806,18 @@ class MessageListModel(QAbstractListModel):
     def message(self, row: int) -> StoredMessage | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
+    def shape(self, row: int) -> RowShape:
+        """How loaded row ``row`` sits among its neighbours (``MessageRole.SHAPE``)."""
+        message = self._rows[row]
+        previous = self._previous(row)
+        following = self._rows[row + 1] if row + 1 < len(self._rows) else None
+        return RowShape(
+            previous is None or local_date(previous.ts) != local_date(message.ts),
+            self._marker_count if message.local_id == self._marker_local_id else 0,
+            self._starts_run(previous, message),
+            following is None or self._starts_run(message, following),
+        )
+
     def row_of(self, local_id: int) -> int | None:
         """The loaded row showing message ``local_id``, or ``None``."""
         key = self._key_of.get(local_id)
@@ -874,14 +886,7 @@ class MessageListModel(QAbstractListModel):
         if role == MessageRole.FILES:
             return self.files(message.local_id)
         if role == MessageRole.SHAPE:
-            previous = self._previous(row)
-            following = self._rows[row + 1] if row + 1 < len(self._rows) else None
-            return RowShape(
-                previous is None or local_date(previous.ts) != local_date(message.ts),
-                self._marker_count if message.local_id == self._marker_local_id else 0,
-                self._starts_run(previous, message),
-                following is None or self._starts_run(message, following),
-            )
+            return self.shape(row)
         if role == MessageRole.DAY_BREAK:
             previous = self._previous(row)
             return previous is None or local_date(previous.ts) != local_date(message.ts)
@@ -1108,9 +1113,21 @@ class BubbleDelegate(QStyledItemDelegate):
         return text, small, name
 
     def _key(self, option: QStyleOptionViewItem, index: _Index) -> tuple[Any, ...] | None:
-        message = index.data(MessageRole.MESSAGE)
-        if not isinstance(message, StoredMessage):
-            return None
+        model = index.model()
+        if isinstance(model, MessageListModel):
+            # Asked for every row at each layout pass: read the model directly rather than
+            # through three QModelIndex.data() calls (their binding cost most of the key).
+            message = model.message(index.row())
+            if message is None:
+                return None
+            shape = model.shape(index.row())
+            files = model.files(message.local_id)
+        else:
+            message = index.data(MessageRole.MESSAGE)
+            if not isinstance(message, StoredMessage):
+                return None
+            shape = index.data(MessageRole.SHAPE)
+            files = index.data(MessageRole.FILES) or []
         indent = AVATAR_SPACE if message.is_group and message.direction == "in" else 0
         limit = _text_width_limit(self._row_width(option) - indent)
         dark = colours(option.palette).dark
@@ -1127,10 +1144,10 @@ class BubbleDelegate(QStyledItemDelegate):
             message.quote,
             message.forwarded_name,
             limit,
-            *index.data(MessageRole.SHAPE)[:3],
+            *shape[:3],
             dark,
             font.key(),
-            tuple((f.state, f.path) for f in index.data(MessageRole.FILES) or ()),  # issue 10
+            tuple((f.state, f.path) for f in files),  # issue 10
         )
 
     def layout(self, option: QStyleOptionViewItem, index: _Index) -> BubbleLayout | None:
