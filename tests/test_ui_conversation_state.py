@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractButton, QDialog, QDialogButtonBox, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -462,6 +462,11 @@ def test_system_lines_are_shown_in_the_chat_never_unread(
     index = model.index(model.rowCount() - 1, 0)
     assert index.data() == "Ana Souza renamed the group to “Hike”"
     assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable  # no text browser on it
-    window.chat_view.setCurrentIndex(index)
-    window.chat_view.copy_selection()
-    assert QGuiApplication.clipboard().text() == "Ana Souza renamed the group to “Hike”"
+    # Not a message: it cannot be selected, so it has no menu (no Reply, React, Forward:
+    # it shares the seq of the message before it), and a reply to it is refused.
+    assert not model.flags(index) & Qt.ItemFlag.ItemIsSelectable
+    view = window.chat_view
+    view.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    assert view.selected_messages() == []
+    window.start_reply(last.local_id)
+    assert window.composer.reply_target is None

@@ -367,7 +367,8 @@ async def _shoot_world(camera: _Camera, theme: Theme, lang: str, suffix: str, tm
         await camera.settle()
         # Replying to Carla's last message: the bar above the composer.
         model = window.message_model
-        last = model.message(model.rowCount() - 1)
+        messages = [model.message(row) for row in range(model.rowCount())]
+        last = next((m for m in reversed(messages) if m is not None and m.sender), None)
         if last is not None:
             window.start_reply(last.local_id)
         window.chat_view.scroll_to_bottom()

@@ -845,10 +845,13 @@ class MessageListModel(QAbstractListModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         row = index.row()
         if 0 <= row < len(self._rows) and is_system_line(self._rows[row]):
-            return flags  # a system line: nothing to select inside
+            # A system line ("Ana renamed the group…") is not a message: nothing to select,
+            # reply to, react to, forward or delete (it shares the seq of the message
+            # before it), so no menu either.
+            return Qt.ItemFlag.ItemIsEnabled
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if 0 <= row < len(self._rows) and self._rows[row].deleted is None:
             # "Editable" only so a double-click opens the read-only selectable text browser.
             flags |= Qt.ItemFlag.ItemIsEditable

@@ -62,6 +62,7 @@ from messenger_gui.storage import (
     HistoryReader,
     MessageStatus,
     StoredMessage,
+    is_system_line,
     now_ms,
 )
 from messenger_gui.ui.avatars import paint_avatar
@@ -1083,7 +1084,12 @@ class MainWindow(QMainWindow):
     def start_reply(self, local_id: int) -> None:
         """Answer message ``local_id`` of the open chat (the chat's "Reply")."""
         message = self._store.message(local_id)
-        if message is None or self._current is None or message.conversation != self._current[0]:
+        if (
+            message is None
+            or is_system_line(message)
+            or self._current is None
+            or message.conversation != self._current[0]
+        ):
             return
         sender = (
             self.tr("You")
