@@ -2389,19 +2389,7 @@ class ChatView(QListView):
             row.setObjectName("reactMenu")
             row.menuAction().setObjectName("reactMenu")
             mine = {r.emoji for r in single.reactions if r.member == self._delegate.own_id}
-            for emoji in QUICK_REACTIONS:
-                action = row.addAction(emoji)
-                action.setCheckable(True)
-                action.setChecked(emoji in mine)
-                action.triggered.connect(
-                    lambda _c=False, e=emoji, on=emoji not in mine: self.react_requested.emit(
-                        local_id, e, on
-                    )
-                )
-            row.addSeparator()
-            other = row.addAction(self.tr("Other emoji…"))
-            other.setObjectName("otherReaction")
-            other.triggered.connect(lambda: self.other_reaction_requested.emit(local_id))
+            self._add_reactions(row, local_id, mine)
             reply = menu.addAction(self.tr("Reply"))
             reply.setObjectName("replyMessage")
             reply.triggered.connect(lambda: self.reply_requested.emit(local_id))
@@ -2567,6 +2555,11 @@ class ChatView(QListView):
             if message is not None and message.local_id == local_id
             else set()
         )
+        self._add_reactions(menu, local_id, mine)
+        return menu
+
+    def _add_reactions(self, menu: QMenu, local_id: int, mine: set[str]) -> None:
+        """The quick reactions (ticked: ours; a click toggles), then "Other emoji…"."""
         for emoji in QUICK_REACTIONS:
             action = menu.addAction(emoji)
             action.setCheckable(True)
@@ -2580,7 +2573,6 @@ class ChatView(QListView):
         other = menu.addAction(self.tr("Other emoji…"))
         other.setObjectName("otherReaction")
         other.triggered.connect(lambda: self.other_reaction_requested.emit(local_id))
-        return menu
 
     def _react_button_at(self, pos: QPoint) -> int | None:
         """The ``local_id`` of the message whose hover reaction button is at ``pos``."""

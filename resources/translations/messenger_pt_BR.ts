@@ -359,49 +359,49 @@
 <context>
     <name>BubbleDelegate</name>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1345"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1365"/>
         <source>You deleted this message</source>
         <translation>Você apagou esta mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="930"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1346"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="938"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1366"/>
         <source>Message deleted</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1349"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1369"/>
         <source>Forwarded from %1</source>
         <translation>Encaminhada de %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1360"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1380"/>
         <source>Deleted message</source>
         <translation>Mensagem apagada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1362"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1382"/>
         <source>Message not available</source>
         <translation>Mensagem indisponível</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="932"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1411"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="940"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1431"/>
         <source>edited</source>
         <translation>editada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1413"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1433"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1740"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1760"/>
         <source>1 new message</source>
         <translation>1 nova mensagem</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1742"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1762"/>
         <source>%1 new messages</source>
         <translation>%1 novas mensagens</translation>
     </message>
@@ -419,75 +419,74 @@
         <translation>Lida por %1 de %2</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="911"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="919"/>
         <source>Not sent: %1</source>
         <translation>Não enviada: %1</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="914"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="922"/>
         <source>Click the red mark to retry, or right-click to delete.</source>
         <translation>Clique na marca vermelha para tentar de novo, ou com o botão direito para apagar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="924"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="1356"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2279"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="932"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1376"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2299"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="935"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="943"/>
         <source>Not sent</source>
         <translation>Não enviada</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="1968"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="1988"/>
         <source>Scroll to the newest message</source>
         <translation>Ir para a mensagem mais recente</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2368"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2388"/>
         <source>React</source>
         <translation>Reagir</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2382"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2560"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2573"/>
         <source>Other emoji…</source>
         <translation>Outro emoji…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2385"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2393"/>
         <source>Reply</source>
         <translation>Responder</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2389"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2397"/>
         <source>Edit</source>
         <translation>Editar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2395"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2403"/>
         <source>Copy text</source>
         <translation>Copiar texto</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2400"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2408"/>
         <source>Select text…</source>
         <translation>Selecionar texto…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2404"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2412"/>
         <source>Copy link</source>
         <translation>Copiar link</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2409"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2417"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2411"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2419"/>
         <source>Forward %n messages</source>
         <translation>
             <numerusform>Encaminhar %n mensagem</numerusform>
@@ -495,7 +494,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/chat.py" line="2420"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2428"/>
         <source>Delete %n messages</source>
         <translation>
             <numerusform>Apagar %n mensagem</numerusform>
@@ -503,23 +502,23 @@
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2426"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2434"/>
         <source>Select</source>
         <translation>Selecionar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2428"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2436"/>
         <source>Select several messages (Ctrl+click or Shift+click)</source>
         <translation>Selecionar várias mensagens (Ctrl+clique ou Shift+clique)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2462"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2470"/>
         <source>Retry</source>
         <translation>Tentar de novo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/chat.py" line="2418"/>
-        <location filename="../../messenger_gui/ui/chat.py" line="2465"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2426"/>
+        <location filename="../../messenger_gui/ui/chat.py" line="2473"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
@@ -1188,178 +1187,178 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="239"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="240"/>
         <source>Messenger</source>
         <translation>Messenger</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="281"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="282"/>
         <source>Add contact…</source>
         <translation>Adicionar contato…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="284"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="285"/>
         <source>New group…</source>
         <translation>Novo grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="287"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="288"/>
         <source>Search messages…</source>
         <translation>Pesquisar mensagens…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="289"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="382"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="470"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="290"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="383"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="471"/>
         <source>Copy my ID</source>
         <translation>Copiar meu ID</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="291"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="292"/>
         <source>Settings…</source>
         <translation>Configurações…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="295"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="296"/>
         <source>Export chat as HTML…</source>
         <translation>Exportar conversa como HTML…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="298"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="299"/>
         <source>Export chat as JSON…</source>
         <translation>Exportar conversa como JSON…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="301"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="302"/>
         <source>Group info…</source>
         <translation>Dados do grupo…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="304"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="546"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="305"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="547"/>
         <source>Add to contacts</source>
         <translation>Adicionar aos contatos</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="306"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="307"/>
         <source>Block…</source>
         <translation>Bloquear…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="307"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="308"/>
         <source>Quit</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="363"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="364"/>
         <source>Menu</source>
         <translation>Menu</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="391"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="393"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="392"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="394"/>
         <source>Filter chats</source>
         <translation>Filtrar conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="405"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="406"/>
         <source>Chats</source>
         <translation>Conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="433"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="434"/>
         <source>No chats yet.
 Add a contact with Ctrl+N to start.</source>
         <translation>Nenhuma conversa ainda.
 Adicione um contato com Ctrl+N para começar.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="452"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="453"/>
         <source>Select a chat to start messaging</source>
         <translation>Escolha uma conversa para começar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="465"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="466"/>
         <source>Your ID is %1. Share it so people can add you.</source>
         <translation>Seu ID é %1. Compartilhe para que as pessoas possam adicionar você.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="473"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="474"/>
         <source>Add contact</source>
         <translation>Adicionar contato</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="510"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="511"/>
         <source>Search messages</source>
         <translation>Pesquisar mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="513"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="514"/>
         <source>Chat info</source>
         <translation>Dados da conversa</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="522"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="523"/>
         <source>Messages</source>
         <translation>Mensagens</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="543"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="544"/>
         <source>Block</source>
         <translation>Bloquear</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="563"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="564"/>
         <source>Forward</source>
         <translation>Encaminhar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="568"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="569"/>
         <source>Delete</source>
         <translation>Apagar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="573"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="574"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="575"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="576"/>
         <source>Leave selection mode (Esc)</source>
         <translation>Sair da seleção (Esc)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="605"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="606"/>
         <source>Offline</source>
         <translation>Sem conexão</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="933"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="934"/>
         <source>Receiving %1 of %2…</source>
         <translation>Recebendo %1 de %2…</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1011"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
         <source>No messages here yet</source>
         <translation>Ainda não há mensagens aqui</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1013"/>
         <source>Say hi to the group!</source>
         <translation>Diga oi ao grupo!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1012"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1013"/>
         <source>Say hi to %1!</source>
         <translation>Diga oi para %1!</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1075"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1076"/>
         <source>%1 is not in your contacts.</source>
         <translation>%1 não está nos seus contatos.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../messenger_gui/ui/main_window.py" line="1138"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1144"/>
         <source>%n message(s) selected</source>
         <translation>
             <numerusform>%n mensagem selecionada</numerusform>
@@ -1367,84 +1366,84 @@ Adicione um contato com Ctrl+N para começar.</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1180"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1186"/>
         <source>Unmute</source>
         <translation>Ativar som</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1185"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1191"/>
         <source>Mute</source>
         <translation>Silenciar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1188"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1194"/>
         <source>For 1 hour</source>
         <translation>Por 1 hora</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1189"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1195"/>
         <source>For 8 hours</source>
         <translation>Por 8 horas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1190"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1196"/>
         <source>Until I unmute it</source>
         <translation>Até eu reativar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1200"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1206"/>
         <source>Unpin</source>
         <translation>Desafixar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1200"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1206"/>
         <source>Pin to top</source>
         <translation>Fixar no topo</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1204"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1210"/>
         <source>Unarchive</source>
         <translation>Desarquivar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1204"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1210"/>
         <source>Archive</source>
         <translation>Arquivar</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1259"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1265"/>
         <source>← Back to chats</source>
         <translation>← Voltar às conversas</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1263"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1269"/>
         <source>Archived chats (%1)</source>
         <translation>Conversas arquivadas (%1)</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1035"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1089"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1036"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1095"/>
         <source>You</source>
         <translation>Você</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1041"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1042"/>
         <source>1 member</source>
         <translation>1 participante</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1043"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1044"/>
         <source>%1 members</source>
         <translation>%1 participantes</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1049"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1050"/>
         <source>You are no longer a member of this group.</source>
         <translation>Você não faz mais parte deste grupo.</translation>
     </message>
     <message>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1059"/>
-        <location filename="../../messenger_gui/ui/main_window.py" line="1062"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1060"/>
+        <location filename="../../messenger_gui/ui/main_window.py" line="1063"/>
         <source>ID %1</source>
         <translation>ID %1</translation>
     </message>
