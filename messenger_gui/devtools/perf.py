@@ -17,13 +17,16 @@ its own (so its memory is its own):
   (her chat with Marina open): login → the ticks of her ``--messages`` messages to Marina
   delivered (the receipts catch-up).
 
-A measurement, not a test: nothing is asserted; the figures are printed.
+A measurement, not a test: nothing is asserted; the figures are printed. With
+``MESSENGER_PERF_PROFILE=PREFIX`` each catch-up also writes a cProfile of its process's
+main thread to ``PREFIX.<profile>`` (the store's writer thread is not in it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import re
@@ -512,10 +515,17 @@ def catchup_run(args: argparse.Namespace) -> int:
     profile = Path(args.profile)
     identity = load_client_data(profile)
     assert identity is not None
+    profile_out = os.environ.get("MESSENGER_PERF_PROFILE")  # a cProfile of this run, if set
+    profiler = cProfile.Profile() if profile_out else None
+    if profiler is not None:
+        profiler.enable()
     if args.window:
         result = _run_with_window(args, profile)
     else:
         result = asyncio.run(_run_headless(args, profile, identity))
+    if profiler is not None and profile_out:
+        profiler.disable()
+        profiler.dump_stats(f"{profile_out}.{Path(args.profile).name}")
     print(json.dumps(result))
     return 0
 
