@@ -352,8 +352,6 @@ class MessengerClient:
         none of their messages is sent, refusals in a row). See :meth:`_hold`."""
         self._syncing = False
         """Between ``logged_in`` and ``synced``: what arrives is the backlog."""
-        self._refresh_after_sync = False
-        """The groups were refreshed during the backlog, keeping their names: again after."""
         self._backlog_total = 0
         self._backlog_received = 0
         self.limits = protocol.Limits()
@@ -1351,9 +1349,6 @@ class MessengerClient:
                 events.append(BacklogProgress(received, self._backlog_total))
         if synced_at is not None:
             self._syncing = False
-            if self._refresh_after_sync:
-                self._refresh_after_sync = False
-                self._spawn(self._refresh_groups_quietly())
             log.info("backlog received (%d announced)", self._backlog_total)
             if self._indexer is None or self._indexer.done():
                 self._indexer = asyncio.get_running_loop().create_task(self._index_for_search())
@@ -1770,10 +1765,6 @@ class MessengerClient:
         await self.store.run(self.store.mark_group_left, group_id)
         self.events.emit(ConversationsChanged((group_id,)))
 
-    async def _refresh_groups_quietly(self) -> None:
-        with contextlib.suppress(NotConnectedError, RequestError):
-            await self.refresh_groups()
-
     async def refresh_groups(self) -> list[StoredGroup]:
         """Fetch every group we are in and store them (groups missing from the answer are
         marked left). Done after each login too. Returns the stored groups.
@@ -1792,17 +1783,7 @@ class MessengerClient:
             if reply.next is None:
                 break
             after = reply.next
-        # While the backlog comes, its group updates still have to be compared with the
-        # names and descriptions stored before (the system lines); they are refreshed once
-        # it is over.
-        keep_text = self._syncing
-        await self.store.run(
-            functools.partial(self.store.save_client_groups, keep_text=keep_text),
-            found,
-            complete=True,
-        )
-        if keep_text:
-            self._refresh_after_sync = True
+        await self.store.run(self.store.save_client_groups, found, complete=True)
         changes = await self.store.run(
             self.store.update_group_statuses,
             [g.group_id for g in found],

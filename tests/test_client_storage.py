@@ -653,29 +653,6 @@ def test_groups_keep_their_members_and_remember_leaving(store: ClientStore) -> N
     assert all(g.left for g in store.groups())
 
 
-def test_a_refresh_during_the_backlog_keeps_names_for_its_group_updates(
-    store: ClientStore,
-) -> None:
-    """Groups listed while the backlog still comes keep their stored name and description
-    (its rename, compared with them, becomes "Ana renamed the group to …"); new groups and
-    members are stored as listed."""
-    ana = [protocol.Member(ANA, "Ana", admin=True)]
-    store.save_group(protocol.GroupInfo(FAMILY, "Família", ana, ANA, 1, description="Nós"))
-    renamed = protocol.GroupInfo(
-        FAMILY, "Família Lima", [*ana, protocol.Member(CARLA, "Carla")], ANA, 1, description="x"
-    )
-    work = protocol.GroupInfo("G-ABCD-EFGH", "Work", ana, ANA, 2)
-    store.save_client_groups([renamed, work], complete=True, keep_text=True)
-    kept = store.group(FAMILY)
-    assert kept is not None and (kept.name, kept.description) == ("Família", "Nós")
-    assert [m.client_id for m in kept.members] == [ANA, CARLA]
-    new = store.group("G-ABCD-EFGH")
-    assert new is not None and new.name == "Work"
-    store.save_client_groups([renamed, work], complete=True)  # once the backlog is over
-    fresh = store.group(FAMILY)
-    assert fresh is not None and (fresh.name, fresh.description) == ("Família Lima", "x")
-
-
 # --- paging ------------------------------------------------------------------------------
 
 

@@ -128,16 +128,14 @@ class ConversationsMixin(StoreBase):
             self._save_group(conn, group, left)
 
     @staticmethod
-    def _save_group(
-        conn: sqlite3.Connection, group: protocol.GroupInfo, left: bool, keep_text: bool = False
-    ) -> None:
+    def _save_group(conn: sqlite3.Connection, group: protocol.GroupInfo, left: bool) -> None:
         description = group.description if isinstance(group.description, str) else None
-        texts = "" if keep_text else "name = excluded.name, description = excluded.description, "
         conn.execute(
             "INSERT INTO groups (group_id, name, created_by, created_at, left, description) "
-            f"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET {texts}"
-            "created_by = excluded.created_by, created_at = excluded.created_at, "
-            "left = excluded.left",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_id) DO UPDATE SET "
+            "name = excluded.name, created_by = excluded.created_by, "
+            "created_at = excluded.created_at, left = excluded.left, "
+            "description = excluded.description",
             (
                 group.group_id,
                 group.name,
@@ -155,23 +153,17 @@ class ConversationsMixin(StoreBase):
         )
 
     def save_client_groups(
-        self,
-        groups: Iterable[protocol.GroupInfo],
-        *,
-        complete: bool = False,
-        keep_text: bool = False,
+        self, groups: Iterable[protocol.GroupInfo], *, complete: bool = False
     ) -> None:
         """Store several groups in one transaction.
 
         With ``complete=True`` (the answer to ``list_groups``), stored groups missing from
-        ``groups`` are marked left. With ``keep_text=True`` the name and description of a
-        group stored already stay as they are (the backlog's group updates, compared with
-        them, say "Ana renamed the group to …"; a newer copy would hide the rename).
+        ``groups`` are marked left.
         """
         groups = list(groups)
         with self._write() as conn:
             for group in groups:
-                self._save_group(conn, group, False, keep_text)
+                self._save_group(conn, group, False)
             if complete:
                 keep = [g.group_id for g in groups]
                 conn.execute(
