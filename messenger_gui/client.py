@@ -352,6 +352,9 @@ class MessengerClient:
         none of their messages is sent, refusals in a row). See :meth:`_hold`."""
         self._syncing = False
         """Between ``logged_in`` and ``synced``: what arrives is the backlog."""
+        self._texts_before_list: dict[str, tuple[str, str]] = {}
+        """Name and description of groups as stored before ``list_groups`` replaced them
+        while the backlog still came: its renames are found by comparing with these."""
         self._backlog_total = 0
         self._backlog_received = 0
         self.limits = protocol.Limits()
@@ -591,6 +594,7 @@ class MessengerClient:
             self._receive_loop(connection, self._receiving)
         )
         self._syncing = True
+        self._texts_before_list.clear()
         self._backlog_total = reply.pending
         self._backlog_received = 0
         self._set_state(ConnectionState.ONLINE)
@@ -1349,6 +1353,7 @@ class MessengerClient:
                 events.append(BacklogProgress(received, self._backlog_total))
         if synced_at is not None:
             self._syncing = False
+            self._texts_before_list.clear()
             log.info("backlog received (%d announced)", self._backlog_total)
             if self._indexer is None or self._indexer.done():
                 self._indexer = asyncio.get_running_loop().create_task(self._index_for_search())
@@ -1544,7 +1549,10 @@ class MessengerClient:
                     known[group_id] = (info.name, _description(info), {})
                 else:
                     names = {m.client_id: m.display_name for m in stored.members}
-                    known[group_id] = (stored.name, stored.description, names)
+                    before = self._texts_before_list.get(group_id)
+                    if before is None:
+                        before = (stored.name, stored.description)
+                    known[group_id] = (before[0], before[1], names)
             name, description, names = known[group_id]
             names = {**names, **{m.client_id: m.display_name for m in info.members}}
             actor = names.get(update.actor, update.actor)
@@ -1562,6 +1570,9 @@ class MessengerClient:
                 text = system_line(update.change, actor, subject, by_me=by_me, to_me=to_me)
                 lines.append((group_id, update.event_id, text))
             known[group_id] = (info.name, _description(info), names)
+        for group_id, (name, description, _) in known.items():
+            if group_id in self._texts_before_list:  # the next chunk compares with this
+                self._texts_before_list[group_id] = (name, description)
         return lines
 
     async def update_group(
@@ -1783,6 +1794,17 @@ class MessengerClient:
             if reply.next is None:
                 break
             after = reply.next
+        if self._syncing:
+            # The backlog's group updates compare with the names stored before this list
+            # (a rename listed first would otherwise make no "renamed the group" line).
+            for info in found:
+                stored = self.store.group(info.group_id)
+                if (
+                    stored is not None
+                    and info.group_id not in self._texts_before_list
+                    and (stored.name, stored.description) != (info.name, _description(info))
+                ):
+                    self._texts_before_list[info.group_id] = (stored.name, stored.description)
         await self.store.run(self.store.save_client_groups, found, complete=True)
         changes = await self.store.run(
             self.store.update_group_statuses,
