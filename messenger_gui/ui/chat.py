@@ -733,10 +733,19 @@ class MessageListModel(QAbstractListModel):
             self.dataChanged.emit(index, index)
 
     def files(self, local_id: int) -> list[StoredFile]:
-        """issue 10: the files of a loaded message (cached until it is refreshed)."""
+        """issue 10: the files of a loaded message (cached until it is refreshed). A miss
+        reads those of every loaded row not cached yet, in one query: a page laid out
+        asks for each of its rows in turn, on the GUI thread."""
         found = self._files.get(local_id)
         if found is None:
-            found = self._files[local_id] = self._reader.files_of([local_id]).get(local_id, [])
+            if len(self._files) > 2 * MAX_ROWS:  # rows scrolled out of the window
+                self._files.clear()
+            wanted = {m.local_id for m in self._rows if m.local_id not in self._files}
+            wanted.add(local_id)
+            loaded = self._reader.files_of(wanted)
+            for each in wanted:
+                self._files[each] = loaded.get(each, [])
+            found = self._files[local_id]
         return found
 
     def remove_message(self, conversation: str, local_id: int) -> None:
